@@ -1,0 +1,5 @@
+"""Run the CLI with `python -m novaro_lite`."""
+
+from novaro_lite.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP layer: routes, request parsing, schemas, OpenAPI. The only package that builds responses."""

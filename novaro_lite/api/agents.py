@@ -1,0 +1,42 @@
+"""Agents endpoints: create, list, show, change and delete the caller's personas."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.deps import caller, json_response, read_body, read_query, services
+from novaro_lite.api.schemas import AgentCreate, AgentOut, AgentPage, AgentPatch, PageQuery
+
+
+async def create_agent(request: Request) -> Response:
+    fields = (await read_body(request, AgentCreate)).to_fields()
+    agent = await services(request).storage.create_agent(caller(request).account, fields)
+    return json_response(AgentOut.of(agent), 201)
+
+
+async def list_agents(request: Request) -> Response:
+    page = read_query(request, PageQuery)
+    agents = await services(request).storage.list_agents(
+        caller(request).account, limit=page.limit + 1, after=page.cursor
+    )
+    more = len(agents) > page.limit
+    agents = agents[: page.limit]
+    next_cursor = agents[-1].id if more else None
+    return json_response(AgentPage(data=[AgentOut.of(agent) for agent in agents], next_cursor=next_cursor))
+
+
+async def get_agent(request: Request) -> Response:
+    agent = await services(request).storage.get_agent(caller(request).account, request.path_params["id"])
+    return json_response(AgentOut.of(agent))
+
+
+async def update_agent(request: Request) -> Response:
+    changes = (await read_body(request, AgentPatch)).changes()
+    agent = await services(request).storage.update_agent(caller(request).account, request.path_params["id"], changes)
+    return json_response(AgentOut.of(agent))
+
+
+async def delete_agent(request: Request) -> Response:
+    await services(request).storage.delete_agent(caller(request).account, request.path_params["id"])
+    return Response(status_code=204)

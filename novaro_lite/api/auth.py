@@ -1,0 +1,50 @@
+"""Bearer-token authentication and GET /api/v1/auth/verify."""
+
+from __future__ import annotations
+
+import functools
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.deps import Endpoint, caller, json_response, services
+from novaro_lite.api.schemas import TokenInfo
+from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
+from novaro_lite.errors import AuthError
+
+
+async def authenticate(request: Request) -> Token:
+    """Return the stored token behind the request's Authorization header, or raise AuthError."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise AuthError("The Authorization header is missing; send 'Authorization: Bearer <token>'.")
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret or " " in secret:
+        raise AuthError("The Authorization header is malformed; expected 'Bearer <token>'.")
+    if not secret.startswith(TOKEN_PREFIX):
+        raise AuthError(f"The token is not a novaro-lite token; they start with {TOKEN_PREFIX!r}.")
+    storage = services(request).storage
+    # Looked up by its SHA-256: an index probe on a hash leaks nothing useful about the secret.
+    token = await storage.find_token(hash_token(secret))
+    if token is None or token.revoked_at is not None:
+        raise AuthError("The token is unknown or has been revoked.")
+    if token.expires_at is not None and token.expires_at <= storage.now():
+        raise AuthError("The token has expired; create a new one with 'novaro-lite token create'.")
+    await storage.touch_token(token)
+    return token
+
+
+def require_token(endpoint: Endpoint) -> Endpoint:
+    """Wrap an endpoint so it runs only for an authenticated caller, available as api.deps.caller()."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        request.state.token = await authenticate(request)
+        return await endpoint(request)
+
+    return guarded
+
+
+async def verify(request: Request) -> Response:
+    return json_response(TokenInfo.of(caller(request)))

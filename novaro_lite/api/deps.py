@@ -1,0 +1,81 @@
+"""Request helpers: the typed accessor for Services, the caller's token, and body/query parsing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
+import pydantic
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.domain.tokens import Token
+from novaro_lite.errors import BadRequestError, PayloadTooLargeError, ValidationError
+from novaro_lite.services import Services
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def services(request: Request) -> Services:
+    return cast(Services, request.app.state.services)
+
+
+def caller(request: Request) -> Token:
+    """Return the token that authenticated this request (set by api.auth.require_token)."""
+    return cast(Token, request.state.token)
+
+
+def _field_errors(exc: pydantic.ValidationError, where: str) -> list[dict[str, Any]]:
+    return [
+        {"loc": [where, *error["loc"]], "msg": error["msg"].removeprefix("Value error, ")}
+        for error in exc.errors(include_url=False)
+    ]
+
+
+def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationError:
+    first = errors[0]
+    place = ".".join(str(part) for part in first["loc"][1:]) or where
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ValidationError(f"The request {where} is invalid at {place}: {first['msg']}{more}.", errors=errors)
+
+
+async def _read_body(request: Request) -> bytes:
+    limit = services(request).settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"The request body is {declared} bytes; the limit is {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    """Parse the JSON body into `model`: 413 when too large, 400 when not a JSON object, 422 when invalid."""
+    raw = await _read_body(request)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise BadRequestError(f"The request body must be a JSON object, not {type(data).__name__}.")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise _validation_error(_field_errors(exc, "body"), "body") from None
+
+
+def read_query(request: Request, model: type[M]) -> M:
+    try:
+        return model.model_validate(dict(request.query_params))
+    except pydantic.ValidationError as exc:
+        raise _validation_error(_field_errors(exc, "query"), "query") from None
+
+
+def json_response(model: pydantic.BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(by_alias=True), status_code=status, media_type="application/json")

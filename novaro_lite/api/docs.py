@@ -1,0 +1,63 @@
+"""Public API documentation: /openapi.json, the Scalar page at /scalar and its vendored bundle."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from novaro_lite.api.deps import Endpoint
+
+SCALAR_BUNDLE = Path(__file__).resolve().parent.parent / "static" / "scalar" / "standalone.js.gz"
+BUNDLE_CACHE = "public, max-age=604800"
+# Everything that would reach out of the machine is off: fonts, developer tools, the AI agent, MCP.
+SCALAR_CONFIG = {
+    "url": "/openapi.json",
+    "withDefaultFonts": False,
+    "showDeveloperTools": "never",
+    "agent": {"disabled": True},
+    "mcp": {"disabled": True},
+    "telemetry": False,
+}
+SCALAR_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>novaro-lite API reference</title>
+</head>
+<body>
+<div id="app"></div>
+<script src="/static/scalar/standalone.js"></script>
+<script>Scalar.createApiReference('#app', {json.dumps(SCALAR_CONFIG)})</script>
+</body>
+</html>
+"""
+
+
+def openapi_endpoint(document: dict[str, Any]) -> Endpoint:
+    """Return an endpoint that serves `document`, serialised once."""
+    body = json.dumps(document, separators=(",", ":")).encode()
+
+    async def openapi(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    return openapi
+
+
+async def scalar_page(request: Request) -> Response:
+    return HTMLResponse(SCALAR_PAGE, headers={"Cache-Control": "no-cache"})
+
+
+async def scalar_bundle(request: Request) -> Response:
+    """Serve the gzip-compressed bundle as is; decompress only for a client that cannot take gzip."""
+    compressed = SCALAR_BUNDLE.read_bytes()
+    headers = {"Cache-Control": BUNDLE_CACHE, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(compressed, media_type="text/javascript", headers=headers)
+    return Response(gzip.decompress(compressed), media_type="text/javascript", headers=headers)

@@ -1,0 +1,105 @@
+"""Build the OpenAPI 3.1 document from the Operation list and the pydantic models that validate requests."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.dataclasses import PydanticDataclass
+from pydantic.json_schema import models_json_schema
+
+from novaro_lite import __version__
+from novaro_lite.api.operation import Operation
+from novaro_lite.api.schemas import Problem
+
+_REF = "#/components/schemas/{model}"
+Mode = Literal["validation", "serialization"]
+
+
+Refs = dict[tuple[type[BaseModel] | type[PydanticDataclass], Mode], dict[str, Any]]
+
+
+def _schema_refs(operations: Sequence[Operation]) -> tuple[Refs, dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], Mode]] = [(Problem, "serialization")]
+    for op in operations:
+        if op.body is not None:
+            wanted.append((op.body, "validation"))
+        if op.response is not None:
+            wanted.append((op.response, "serialization"))
+    refs, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=_REF)
+    return refs, top.get("$defs", {})
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=_REF)
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "description": prop.pop("description", ""),
+            "schema": prop,
+        }
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": refs[(Problem, "serialization")]}}
+    content = {} if op.response is None else {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    responses = {
+        str(status): {"description": http.HTTPStatus(status).phrase, **({"content": content} if content else {})}
+        for status in (op.status, *op.also)
+    }
+    for status in op.error_statuses:
+        responses[str(status)] = {"description": http.HTTPStatus(status).phrase, "content": problem}
+    document: dict[str, Any] = {
+        "operationId": op.name.replace(":", "_"),
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": responses,
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in op.path_params
+    ]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if parameters:
+        document["parameters"] = parameters
+    if op.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    if op.is_public:
+        document["security"] = []
+    return document
+
+
+def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document for the operations that are in the schema."""
+    documented = [op for op in operations if op.in_schema]
+    refs, schemas = _schema_refs(documented)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in documented:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "novaro-lite",
+            "version": __version__,
+            "description": "Self-hosted API for AI persona agents. Authenticate with `Authorization: Bearer <token>`; "
+            "create a token with `novaro-lite token create --name NAME`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An nl_ token."}},
+        },
+    }

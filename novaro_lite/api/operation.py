@@ -1,0 +1,45 @@
+"""Operation: one documented endpoint. routes.py lists them; openapi.py and the router both read the list."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pydantic import BaseModel
+
+from novaro_lite.api.deps import Endpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str
+    endpoint: Endpoint
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    also: tuple[int, ...] = ()  # other statuses that answer with `response` (healthz's 503)
+    is_public: bool = False
+    in_schema: bool = True
+
+    @property
+    def path_params(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{") and part.endswith("}")]
+
+    @property
+    def error_statuses(self) -> list[int]:
+        """Every problem status this operation can answer, derived from what it takes."""
+        statuses = set(self.errors) | {500}
+        if not self.is_public:
+            statuses.add(401)
+        if self.body is not None:
+            statuses |= {400, 413, 422}
+        if self.query is not None:
+            statuses.add(422)
+        if self.path_params:
+            statuses.add(404)
+        return sorted(statuses)

@@ -1,0 +1,189 @@
+"""Pydantic models: the wire format (camelCase) that validates requests and documents the API.
+
+The same models feed /openapi.json, so what is validated is what is documented. Domain rules come
+from novaro_lite.domain; these models only translate between JSON and domain dataclasses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from novaro_lite.domain import agents as rules
+from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
+from novaro_lite.domain.tokens import Token
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# problems (documented here; built by novaro_lite.errors)
+
+
+class FieldError(WireModel):
+    loc: list[str | int] = Field(description="Where the bad value is: `body`, `query` or `path`, then the field path.")
+    msg: str
+
+
+class Problem(WireModel):
+    """An RFC 9457 problem: every error the API returns has this shape."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+# auth and health
+
+
+class TokenInfo(WireModel):
+    id: str
+    name: str
+    account: str
+    expires_at: int | None = Field(description="Unix seconds; null when the token does not expire.")
+
+    @classmethod
+    def of(cls, token: Token) -> TokenInfo:
+        return cls(id=token.id, name=token.name, account=token.account, expires_at=token.expires_at)
+
+
+class Health(WireModel):
+    status: Literal["ok", "unavailable"]
+    version: str
+    database: Literal["ok", "unavailable"]
+
+
+# agents
+
+Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
+Persona = Annotated[str, Field(max_length=rules.PERSONA_MAX)]
+Location = Annotated[str, Field(max_length=rules.LOCATION_MAX)]
+TimeZone = Annotated[str, Field(examples=["Europe/Berlin"]), AfterValidator(rules.check_timezone)]
+Language = Annotated[str, Field(examples=["en", "pt-BR"]), AfterValidator(rules.check_language)]
+ModelName = Annotated[str, Field(examples=["openai/gpt-4o-mini"]), AfterValidator(rules.check_model)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:00"])]
+
+
+class ActiveHoursModel(WireModel):
+    """Daily waking hours, local time. `end` before `start` crosses midnight; equal means never asleep."""
+
+    start: ClockTime = "08:00"
+    end: ClockTime = "23:00"
+
+
+class ResponseBandModel(WireModel):
+    up_to_seconds: int = Field(gt=0, description="Upper edge of the band; bands ascend.")
+    probability: float = Field(gt=0, le=1)
+
+
+def _check_bands(bands: list[ResponseBandModel]) -> list[ResponseBandModel]:
+    rules.check_response_times([ResponseBand(band.up_to_seconds, band.probability) for band in bands])
+    return bands
+
+
+ResponseTimes = Annotated[
+    list[ResponseBandModel],
+    Field(min_length=1, max_length=rules.MAX_BANDS, description="Bands ascending; probabilities sum to 1."),
+    AfterValidator(_check_bands),
+]
+
+
+def _domain_value(name: str, value: Any) -> Any:
+    if isinstance(value, ActiveHoursModel):
+        return ActiveHours(value.start, value.end)
+    if name == "response_times" and value is not None:
+        return tuple(ResponseBand(band.up_to_seconds, band.probability) for band in value)
+    return value
+
+
+class AgentCreate(WireModel):
+    name: Name
+    persona: Persona = ""
+    location: Location | None = None
+    timezone: TimeZone = "UTC"
+    language: Language = "en"
+    active_hours: ActiveHoursModel = ActiveHoursModel()
+    response_times: ResponseTimes | None = None
+    model: ModelName | None = None
+
+    def to_fields(self) -> AgentFields:
+        return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
+
+
+class AgentPatch(WireModel):
+    """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
+
+    name: Name | None = None
+    persona: Persona | None = None
+    location: Location | None = None
+    timezone: TimeZone | None = None
+    language: Language | None = None
+    active_hours: ActiveHoursModel | None = None
+    response_times: ResponseTimes | None = None
+    model: ModelName | None = None
+
+    @field_validator("name", "persona", "timezone", "language", "active_hours")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AgentPatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: _domain_value(name, getattr(self, name)) for name in self.model_fields_set}
+
+
+class AgentOut(WireModel):
+    id: str
+    name: str
+    persona: str
+    location: str | None
+    timezone: str
+    language: str
+    active_hours: ActiveHoursModel
+    response_times: list[ResponseBandModel] | None
+    model: str | None
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentOut:
+        bands = agent.response_times
+        return cls(
+            id=agent.id,
+            name=agent.name,
+            persona=agent.persona,
+            location=agent.location,
+            timezone=agent.timezone,
+            language=agent.language,
+            active_hours=ActiveHoursModel(start=agent.active_hours.start, end=agent.active_hours.end),
+            response_times=None
+            if bands is None
+            else [ResponseBandModel(up_to_seconds=b.up_to_seconds, probability=b.probability) for b in bands],
+            model=agent.model,
+            created_at=agent.created_at,
+            updated_at=agent.updated_at,
+        )
+
+
+class AgentPage(WireModel):
+    data: list[AgentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class PageQuery(WireModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=200, description="Items per page.")
+    cursor: str | None = Field(None, max_length=100, description="`nextCursor` from the previous page.")

@@ -1,0 +1,36 @@
+"""create_app(): the only place that wires routes, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from novaro_lite.api.routes import build_routes, operations
+from novaro_lite.config import Settings
+from novaro_lite.errors import AppError, problem_response, server_error_response
+from novaro_lite.services import Services
+from novaro_lite.storage import Storage
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
+    """Build the ASGI app; its lifespan opens the database and puts Services on app.state."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with Storage.open(settings.database_path, clock) as storage:
+            app.state.services = Services(settings=settings, storage=storage, clock=clock)
+            yield
+
+    return Starlette(
+        routes=build_routes(operations()),
+        exception_handlers={
+            AppError: problem_response,
+            HTTPException: problem_response,
+            Exception: server_error_response,
+        },
+        lifespan=lifespan,
+    )

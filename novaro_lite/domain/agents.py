@@ -1,0 +1,110 @@
+"""Agents: the persona dataclasses and the rules every agent must satisfy, whoever creates it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import zoneinfo
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+NAME_MAX = 100
+PERSONA_MAX = 20_000
+LOCATION_MAX = 200
+MODEL_MAX = 200
+MAX_BANDS = 24
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_MODEL = re.compile(r"^[A-Za-z0-9_.-]+/\S+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class ActiveHours:
+    """Daily waking hours in the agent's local time; `end` before `start` crosses midnight."""
+
+    start: str = "08:00"
+    end: str = "23:00"
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseBand:
+    """One band of the response-time table: replies up to `up_to_seconds` with this probability."""
+
+    up_to_seconds: int
+    probability: float
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentFields:
+    """What a client may set on an agent."""
+
+    name: str
+    persona: str = ""
+    location: str | None = None
+    timezone: str = "UTC"
+    language: str = "en"
+    active_hours: ActiveHours = ActiveHours()
+    response_times: tuple[ResponseBand, ...] | None = None
+    model: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Agent(AgentFields):
+    id: str
+    account: str
+    created_at: int
+    updated_at: int
+
+
+def field_values(fields: AgentFields) -> dict[str, Any]:
+    """Return the client-settable fields of an agent (or of AgentFields) by name, unconverted."""
+    return {field.name: getattr(fields, field.name) for field in dataclasses.fields(AgentFields)}
+
+
+@lru_cache(maxsize=1)
+def available_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    """Return `name` if it is an IANA time zone name, else raise ValueError."""
+    if name not in available_timezones():
+        raise ValueError(f"{name!r} is not an IANA time zone name (for example 'Europe/Berlin')")
+    return name
+
+
+def check_clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError(f"{value!r} is not a time of day in HH:MM (00:00 to 23:59)")
+    return value
+
+
+def check_language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(f"{value!r} is not a language tag (for example 'en' or 'pt-BR')")
+    return value
+
+
+def check_model(value: str) -> str:
+    if len(value) > MODEL_MAX or not _MODEL.match(value):
+        raise ValueError(f"{value!r} is not of the form provider/model-id (for example 'openai/gpt-4o-mini')")
+    return value
+
+
+def check_response_times(bands: Sequence[ResponseBand]) -> tuple[ResponseBand, ...]:
+    """Check bands ascend strictly, probabilities are positive and sum to 1; return them as a tuple."""
+    if not 1 <= len(bands) <= MAX_BANDS:
+        raise ValueError(f"give between 1 and {MAX_BANDS} bands")
+    previous = 0
+    for band in bands:
+        if band.up_to_seconds <= previous:
+            raise ValueError("upToSeconds must be positive and strictly ascending")
+        if not 0 < band.probability <= 1:
+            raise ValueError("each probability must be greater than 0 and at most 1")
+        previous = band.up_to_seconds
+    total = math.fsum(band.probability for band in bands)
+    if abs(total - 1) > 1e-6:
+        raise ValueError(f"probabilities must sum to 1, not {total:g}")
+    return tuple(bands)

@@ -1,0 +1,45 @@
+"""API tokens: minting, hashing and lifetimes. Only the SHA-256 of a token is ever stored."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import secrets
+
+TOKEN_PREFIX = "nl_"
+TOKEN_BYTES = 32
+DISPLAY_PREFIX_CHARS = 10  # "nl_" + 7 characters: enough to tell tokens apart in `token list`
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclasses.dataclass(frozen=True)
+class Token:
+    """A stored token's metadata; the secret itself is never kept."""
+
+    id: str
+    name: str
+    account: str
+    prefix: str
+    created_at: int
+    last_used_at: int | None
+    expires_at: int | None
+    revoked_at: int | None
+
+
+def mint_token() -> str:
+    """Return a new bearer token: the `nl_` prefix and 32 random bytes, URL-safe base64."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_duration(text: str) -> int:
+    """Parse `30d`, `12h`, `90m`, `45s` or `2w` into seconds; raise ValueError otherwise."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration such as 30d, 12h, 90m or 2w")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]

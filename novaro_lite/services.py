@@ -1,0 +1,16 @@
+"""Services: the one object the lifespan builds and every endpoint reaches through api.deps."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from novaro_lite.config import Settings
+from novaro_lite.storage import Storage
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    settings: Settings
+    storage: Storage
+    clock: Callable[[], float]
