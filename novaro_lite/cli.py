@@ -21,6 +21,7 @@ from novaro_lite import __version__
 from novaro_lite.api.schemas import AgentCreate, AgentOut
 from novaro_lite.app import create_app
 from novaro_lite.config import ConfigError, Settings, load_settings
+from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.tokens import parse_duration
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage import Storage
@@ -213,10 +214,12 @@ def agent_create(settings: Settings, account: str, active_hours: str, **fields: 
 def agent_list(settings: Settings, account: str) -> None:
     """List an account's agents: id, name, time zone, active hours, model."""
 
-    async def every_agent(storage: Storage) -> list[Any]:
-        found: list[Any] = []
-        while batch := await storage.list_agents(account, limit=200, after=found[-1].id if found else None):
-            found += batch
+    async def every_agent(storage: Storage) -> list[Agent]:
+        page = await storage.list_agents(account, limit=200)
+        found = page.items
+        while page.next_cursor:
+            page = await storage.list_agents(account, limit=200, cursor=page.next_cursor)
+            found += page.items
         return found
 
     agents = _run_with_storage(settings, every_agent)

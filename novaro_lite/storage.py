@@ -8,6 +8,7 @@ server share the file, and writes serialised through `transaction()`. The schema
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import json
@@ -15,14 +16,14 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand, field_values
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Token, hash_token, mint_token
-from novaro_lite.errors import NotFoundError, UnavailableError
+from novaro_lite.errors import NotFoundError, UnavailableError, ValidationError
 
 BUSY_TIMEOUT_MS = 5000
 TOKEN_TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
@@ -41,7 +42,8 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at INTEGER
     );
     CREATE TABLE agents (
-        id TEXT PRIMARY KEY,
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
         account TEXT NOT NULL,
         name TEXT NOT NULL,
         persona TEXT NOT NULL,
@@ -55,7 +57,7 @@ MIGRATIONS: tuple[str, ...] = (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );
-    CREATE INDEX agents_by_account ON agents (account, id);
+    CREATE INDEX agents_by_account ON agents (account, seq);
     """,
 )
 
@@ -63,6 +65,42 @@ _AGENT_COLUMNS = (
     "id, account, name, persona, location, timezone, language, active_start, active_end, "
     "response_times, model, created_at, updated_at"
 )
+
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    """Turn a cursor from a previous page back into its position; 0 (the start) when there is none."""
+    if not cursor:
+        return 0
+    try:
+        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if kind == "seq" and seq.isdigit():
+            return int(seq)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ValidationError(
+        "The cursor is not one this server handed out; pass nextCursor from the previous page.",
+        errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from a previous page"}],
+    )
+
+
+def _page(rows: list[sqlite3.Row], limit: int, build: Callable[[sqlite3.Row], T]) -> Page[T]:
+    """Make a page from up to limit + 1 rows selected with their `seq`: the extra row says there is more."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([build(row) for row in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
 
 
 def _create_private_file(path: Path) -> None:
@@ -255,20 +293,22 @@ class Storage:
             raise NotFoundError(f"There is no agent with id {agent_id!r}.")
         return _agent(row)
 
-    async def list_agents(self, account: str, *, limit: int, after: str | None = None) -> list[Agent]:
-        """Return up to `limit` agents in creation order, starting after the id `after`."""
+    async def list_agents(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
+        """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
         rows = await self._all(
-            f"SELECT {_AGENT_COLUMNS} FROM agents WHERE account = ? AND id > ? ORDER BY id LIMIT ?",
-            (account, after or "", limit),
+            f"SELECT seq, {_AGENT_COLUMNS} FROM agents WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (account, _decode_cursor(cursor), limit + 1),
         )
-        return [_agent(row) for row in rows]
+        return _page(rows, limit, _agent)
 
     async def update_agent(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Apply `changes` (AgentFields names to new values) to an agent and return the result."""
         async with self.transaction() as db:
             agent = dataclasses.replace(await self.get_agent(account, agent_id), **changes, updated_at=self.now())
+            columns = _AGENT_COLUMNS.split(", ")
             await db.execute(
-                f"REPLACE INTO agents ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 13)})", _agent_row(agent)
+                f"UPDATE agents SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
+                (*_agent_row(agent), agent.id),
             )
         return agent
 

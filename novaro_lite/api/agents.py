@@ -17,13 +17,9 @@ async def create_agent(request: Request) -> Response:
 
 async def list_agents(request: Request) -> Response:
     page = read_query(request, PageQuery)
-    agents = await services(request).storage.list_agents(
-        caller(request).account, limit=page.limit + 1, after=page.cursor
-    )
-    more = len(agents) > page.limit
-    agents = agents[: page.limit]
-    next_cursor = agents[-1].id if more else None
-    return json_response(AgentPage(data=[AgentOut.of(agent) for agent in agents], next_cursor=next_cursor))
+    account = caller(request).account
+    found = await services(request).storage.list_agents(account, limit=page.limit, cursor=page.cursor)
+    return json_response(AgentPage(data=[AgentOut.of(agent) for agent in found.items], next_cursor=found.next_cursor))
 
 
 async def get_agent(request: Request) -> Response:

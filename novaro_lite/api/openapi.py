@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic.dataclasses import PydanticDataclass
 from pydantic.json_schema import models_json_schema
 
 from novaro_lite import __version__
@@ -18,7 +17,7 @@ _REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
 
 
-Refs = dict[tuple[type[BaseModel] | type[PydanticDataclass], Mode], dict[str, Any]]
+Refs = dict[Any, dict[str, Any]]  # keyed by (model, mode)
 
 
 def _schema_refs(operations: Sequence[Operation]) -> tuple[Refs, dict[str, Any]]:

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from novaro_lite.services import Services
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+
+LENA = {
+    "name": "Lena",
+    "persona": "A baker in Kreuzberg who loves techno.",
+    "location": "Berlin, Germany",
+    "timezone": "Europe/Berlin",
+    "language": "de",
+    "activeHours": {"start": "06:00", "end": "22:30"},
+    "responseTimes": [{"upToSeconds": 60, "probability": 0.5}, {"upToSeconds": 600, "probability": 0.5}],
+    "model": "openai/gpt-4o-mini",
+}
+
+
+async def test_agent_create_then_get_round_trips_every_field(client: httpx.AsyncClient, auth):
+    created = await client.post("/api/v1/agents", json=LENA, headers=auth)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["id"].startswith("agt_")
+    assert {key: body[key] for key in LENA} == LENA
+    assert body["createdAt"] == body["updatedAt"] > 0
+    fetched = await client.get(f"/api/v1/agents/{body['id']}", headers=auth)
+    assert fetched.json() == body
+
+
+async def test_agent_create_applies_defaults(client: httpx.AsyncClient, auth):
+    body = (await client.post("/api/v1/agents", json={"name": "Sam"}, headers=auth)).json()
+    assert body["timezone"] == "UTC"
+    assert body["language"] == "en"
+    assert body["activeHours"] == {"start": "08:00", "end": "23:00"}
+    assert body["persona"] == "" and body["location"] is None and body["responseTimes"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"persona": "x" * 20_001}, "persona"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"language": "english!"}, "language"),
+        ({"activeHours": {"start": "25:00", "end": "07:00"}}, "activeHours.start"),
+        ({"responseTimes": [{"upToSeconds": 60, "probability": 0.7}]}, "responseTimes"),
+        (
+            {"responseTimes": [{"upToSeconds": 60, "probability": 0.5}, {"upToSeconds": 30, "probability": 0.5}]},
+            "responseTimes",
+        ),
+        ({"model": "no-slash"}, "model"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+async def test_agent_create_rejects_bad_fields_naming_them(client: httpx.AsyncClient, auth, change, field):
+    response = await client.post("/api/v1/agents", json={**LENA, **change}, headers=auth)
+    body = assert_problem(response, 422, field)
+    assert body["errors"][0]["loc"][:2] == ["body", field.split(".")[0]]
+
+
+async def test_agent_patch_changes_only_given_fields(client: httpx.AsyncClient, auth):
+    agent = (await client.post("/api/v1/agents", json=LENA, headers=auth)).json()
+    response = await client.patch(
+        f"/api/v1/agents/{agent['id']}", json={"persona": "Now a florist.", "model": None}, headers=auth
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {**agent, "persona": "Now a florist.", "model": None, "updatedAt": agent["updatedAt"]}
+
+
+async def test_agent_patch_refuses_null_for_required_fields_and_empty_patch(client: httpx.AsyncClient, auth):
+    agent = (await client.post("/api/v1/agents", json=LENA, headers=auth)).json()
+    assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json={"name": None}, headers=auth), 422, "name")
+    assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json={}, headers=auth), 422, "at least one")
+
+
+async def test_agent_delete_answers_204_then_404(client: httpx.AsyncClient, auth):
+    agent = (await client.post("/api/v1/agents", json=LENA, headers=auth)).json()
+    deleted = await client.delete(f"/api/v1/agents/{agent['id']}", headers=auth)
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert_problem(await client.get(f"/api/v1/agents/{agent['id']}", headers=auth), 404, agent["id"])
+    assert_problem(await client.delete(f"/api/v1/agents/{agent['id']}", headers=auth), 404, agent["id"])
+
+
+async def test_agent_list_paginates_with_a_cursor(client: httpx.AsyncClient, auth):
+    ids = [(await client.post("/api/v1/agents", json={"name": f"a{i}"}, headers=auth)).json()["id"] for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/api/v1/agents", params=params, headers=auth)).json()
+        assert len(page["data"]) <= 2
+        seen += [agent["id"] for agent in page["data"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+
+
+@pytest.mark.parametrize("limit", ["0", "201", "ten"])
+async def test_agent_list_rejects_bad_limit(client: httpx.AsyncClient, auth, limit):
+    body = assert_problem(await client.get("/api/v1/agents", params={"limit": limit}, headers=auth), 422, "limit")
+    assert body["errors"][0]["loc"] == ["query", "limit"]
+
+
+async def test_agents_of_another_account_are_invisible(client: httpx.AsyncClient, auth, services: Services):
+    agent = (await client.post("/api/v1/agents", json=LENA, headers=auth)).json()
+    _, other = await services.storage.create_token("other", "globex", None)
+    theirs = {"Authorization": f"Bearer {other}"}
+    assert (await client.get("/api/v1/agents", headers=theirs)).json()["data"] == []
+    for method in ("GET", "DELETE"):
+        assert_problem(await client.request(method, f"/api/v1/agents/{agent['id']}", headers=theirs), 404)
+    assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "x"}, headers=theirs), 404)
+    assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=auth)).json() == agent
