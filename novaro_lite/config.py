@@ -31,7 +31,6 @@ class Settings:
     data_dir: Path = _setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
-    scheduler_enabled: bool = _setting(True, "Run the background scheduler (turned off by in-process tests).")
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -56,12 +55,6 @@ def setting_fields() -> tuple[dataclasses.Field[Any], ...]:
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     """Coerce one raw value to the field's type, naming the key and where it came from on failure."""
     problem = f"{name} (from {source}): {value!r} is not a valid"
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            return value.lower() in ("1", "true", "yes", "on")
-        raise ConfigError(f"{problem} boolean (use true or false)")
     if kind == "int":
         if isinstance(value, bool):
             raise ConfigError(f"{problem} integer")

@@ -178,6 +178,10 @@ class Storage:
         finally:
             await connection.close()
 
+    async def close(self) -> None:
+        """Close the connection now; open() also closes it on exit, and closing twice is harmless."""
+        await self._db.close()
+
     def now(self) -> int:
         return int(self._clock())
 

@@ -21,7 +21,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", scheduler_enabled=False)
+    return Settings(data_dir=tmp_path / "data")
 
 
 @pytest.fixture

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from novaro_lite.config import ConfigError, Settings, load_settings
+
+
+def test_settings_defaults_bind_loopback_port_8080_and_data_dir():
+    settings = load_settings(None, {})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.database_path == Path("data/novaro.db")
+
+
+def test_settings_precedence_is_defaults_then_toml_then_env_then_flags(tmp_path: Path):
+    config = tmp_path / "novaro.toml"
+    config.write_text('host = "0.0.0.0"\nport = 9000\nlog_level = "debug"\nmax_body_bytes = 4096\n')
+    assert load_settings(config, {}).port == 9000
+    env = {"NOVARO_LITE_PORT": "9100", "NOVARO_LITE_LOG_LEVEL": "warning", "OTHER": "x"}
+    from_env = load_settings(config, env)
+    assert (from_env.host, from_env.port, from_env.log_level, from_env.max_body_bytes) == (
+        "0.0.0.0",
+        9100,
+        "warning",
+        4096,
+    )
+    assert load_settings(config, env, port=9200, host=None).port == 9200
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "named"),
+    [
+        ("colour = 'blue'\n", {}, "colour"),
+        ("port = 'eighty'\n", {}, "port"),
+        ("port = 70000\n", {}, "port"),
+        ("log_level = 'loud'\n", {}, "log_level"),
+        ("data_dir = 5\n", {}, "data_dir"),
+        ("host = 1\n", {}, "host"),
+        ("", {"NOVARO_LITE_PORT": "x"}, "port"),
+        ("", {"NOVARO_LITE_BOGUS": "1"}, "bogus"),
+        ("port = [\n", {}, "not valid TOML"),
+    ],
+)
+def test_settings_bad_key_or_value_names_the_key(tmp_path: Path, toml, env, named):
+    config = tmp_path / "novaro.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError, match=named):
+        load_settings(config, env)
+
+
+def test_settings_missing_file_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "absent.toml", {})
+
+
+def test_example_config_documents_every_setting_with_its_default():
+    text = Path(__file__).resolve().parent.parent.joinpath("config.example.toml").read_text()
+    defaults = Settings()
+    for name, value in vars(defaults).items():
+        rendered = str(value).lower() if isinstance(value, bool) else value
+        expected = f'{name} = "{rendered}"' if isinstance(value, str | Path) else f"{name} = {rendered}"
+        assert f"# {expected}" in text, f"config.example.toml lacks '# {expected}'"
