@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
@@ -64,9 +65,11 @@ Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
 Persona = Annotated[str, Field(max_length=rules.PERSONA_MAX)]
 Location = Annotated[str, Field(max_length=rules.LOCATION_MAX)]
 TimeZone = Annotated[str, Field(examples=["Europe/Berlin"]), AfterValidator(rules.check_timezone)]
-Language = Annotated[str, Field(examples=["en", "pt-BR"]), AfterValidator(rules.check_language)]
-ModelName = Annotated[str, Field(examples=["openai/gpt-4o-mini"]), AfterValidator(rules.check_model)]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:00"])]
+Language = Annotated[str, Field(pattern=rules.LANGUAGE_PATTERN, max_length=35, examples=["en", "pt-BR"])]
+ModelName = Annotated[
+    str, Field(pattern=rules.MODEL_PATTERN, max_length=rules.MODEL_MAX, examples=["openai/gpt-4o-mini"])
+]
+ClockTime = Annotated[str, Field(pattern=rules.CLOCK_PATTERN, examples=["08:00"])]
 
 
 class ActiveHoursModel(WireModel):
@@ -115,15 +118,24 @@ class AgentCreate(WireModel):
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
 
 
+def _no_defaults(schema: dict[str, Any]) -> None:
+    """A PATCH field that is absent stays as it is, so no property has a default."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
 class AgentPatch(WireModel):
     """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
 
-    name: Name | None = None
-    persona: Persona | None = None
+    model_config = ConfigDict(json_schema_extra=_no_defaults)
+
+    # SkipJsonSchema: null is refused for these, so the schema does not offer it.
+    name: Name | SkipJsonSchema[None] = None
+    persona: Persona | SkipJsonSchema[None] = None
     location: Location | None = None
-    timezone: TimeZone | None = None
-    language: Language | None = None
-    active_hours: ActiveHoursModel | None = None
+    timezone: TimeZone | SkipJsonSchema[None] = None
+    language: Language | SkipJsonSchema[None] = None
+    active_hours: ActiveHoursModel | SkipJsonSchema[None] = None
     response_times: ResponseTimes | None = None
     model: ModelName | None = None
 

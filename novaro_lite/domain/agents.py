@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import zoneinfo
 from collections.abc import Sequence
 from functools import lru_cache
@@ -15,9 +14,9 @@ PERSONA_MAX = 20_000
 LOCATION_MAX = 200
 MODEL_MAX = 200
 MAX_BANDS = 24
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_MODEL = re.compile(r"^[A-Za-z0-9_.-]+/\S+$")
+CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+MODEL_PATTERN = r"^[A-Za-z0-9_.-]+/\S+$"  # provider name from the config, a slash, the provider's model id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,24 +72,6 @@ def check_timezone(name: str) -> str:
     if name not in available_timezones():
         raise ValueError(f"{name!r} is not an IANA time zone name (for example 'Europe/Berlin')")
     return name
-
-
-def check_clock(value: str) -> str:
-    if not _CLOCK.match(value):
-        raise ValueError(f"{value!r} is not a time of day in HH:MM (00:00 to 23:59)")
-    return value
-
-
-def check_language(value: str) -> str:
-    if not _LANGUAGE.match(value):
-        raise ValueError(f"{value!r} is not a language tag (for example 'en' or 'pt-BR')")
-    return value
-
-
-def check_model(value: str) -> str:
-    if len(value) > MODEL_MAX or not _MODEL.match(value):
-        raise ValueError(f"{value!r} is not of the form provider/model-id (for example 'openai/gpt-4o-mini')")
-    return value
 
 
 def check_response_times(bands: Sequence[ResponseBand]) -> tuple[ResponseBand, ...]:

@@ -1,0 +1,78 @@
+"""Run `novaro-lite serve --port 0` as a real subprocess and find its port in the log."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+STARTED = re.compile(r"Uvicorn running on http://([\d.]+):(\d+)")
+FIRST_TOKEN = re.compile(r"\b(nl_[A-Za-z0-9_-]{43})\b")
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    url: str
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def first_token(self) -> str | None:
+        found = FIRST_TOKEN.search("".join(self.output))
+        return found.group(1) if found else None
+
+
+def novaro_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "novaro_lite", *args]
+
+
+@contextlib.contextmanager
+def running_server(args: Sequence[str], *, cwd: Path, timeout: float = 20) -> Iterator[RunningServer]:
+    """Start the server with `args` after `serve --port 0`, wait until it answers /healthz, stop it after."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("NOVARO_LITE_CONFIG", None)
+    process = subprocess.Popen(
+        novaro_command("serve", "--port", "0", *args),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = RunningServer(process, "")
+    started = threading.Event()
+
+    def drain() -> None:
+        # Keep reading for the server's whole life: a full pipe would block its logging, and so the server.
+        assert process.stdout is not None
+        for line in process.stdout:
+            server.output.append(line)
+            if not started.is_set() and (match := STARTED.search(line)):
+                server.url = f"http://{match.group(1)}:{match.group(2)}"
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(timeout), "server did not start:\n" + "".join(server.output)
+        assert server.url, "server exited before it started:\n" + "".join(server.output)
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
+            process.kill()
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
