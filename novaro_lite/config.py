@@ -63,7 +63,7 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
         except (TypeError, ValueError):
             raise ConfigError(f"{problem} integer") from None
     if kind == "Path":
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str | Path) or not str(value):
             raise ConfigError(f"{problem} path")
         return Path(value)
     if not isinstance(value, str):
