@@ -27,7 +27,7 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/mypy
-	$(BIN)/cog --check -q README.md
+	$(BIN)/cog --check README.md
 	$(BIN)/pytest
 
 format: $(VENV)/.installed-test
@@ -35,7 +35,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 docs: $(VENV)/.installed-test
-	$(BIN)/cog -r -q README.md
+	$(BIN)/cog -r README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -55,8 +55,12 @@ async def scalar_page(request: Request) -> Response:
 
 async def scalar_bundle(request: Request) -> Response:
     """Serve the gzip-compressed bundle as is; decompress only for a client that cannot take gzip."""
+    stat = SCALAR_BUNDLE.stat()
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    headers = {"Cache-Control": BUNDLE_CACHE, "Vary": "Accept-Encoding", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
     compressed = SCALAR_BUNDLE.read_bytes()
-    headers = {"Cache-Control": BUNDLE_CACHE, "Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
         return Response(compressed, media_type="text/javascript", headers=headers)

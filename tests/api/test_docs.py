@@ -70,6 +70,8 @@ async def test_scalar_bundle_is_served_compressed_and_cacheable(client: httpx.As
     assert "max-age" in response.headers["cache-control"]
     assert int(response.headers["content-length"]) == SCALAR_BUNDLE.stat().st_size
     assert "createApiReference" in response.text  # httpx decompressed it
+    revalidated = await client.get("/static/scalar/standalone.js", headers={"If-None-Match": response.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
 
 
 async def test_scalar_bundle_is_decompressed_for_clients_without_gzip(client: httpx.AsyncClient):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ async def test_body_over_the_limit_is_a_413_problem(client: httpx.AsyncClient, a
 
 
 async def test_streamed_body_over_the_limit_is_a_413_problem(client: httpx.AsyncClient, auth):
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b"x" * 100_000
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -35,17 +36,26 @@ def novaro_command(*args: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(args: Sequence[str], *, cwd: Path, timeout: float = 20) -> Iterator[RunningServer]:
-    """Start the server with `args` after `serve --port 0`, wait until it answers /healthz, stop it after."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("NOVARO_LITE_CONFIG", None)
+def running_server(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    command: Sequence[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Iterator[RunningServer]:
+    """Start `novaro-lite serve --port 0 ARGS` (or `command`), wait until it answers, stop it after."""
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    if "NOVARO_LITE_CONFIG" not in (env or {}):
+        environ.pop("NOVARO_LITE_CONFIG", None)
     process = subprocess.Popen(
-        novaro_command("serve", "--port", "0", *args),
+        list(command) if command else novaro_command("serve", "--port", "0", *args),
         cwd=cwd,
-        env=env,
+        env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # so stopping reaches the server even when `make` started it
     )
     server = RunningServer(process, "")
     started = threading.Event()
@@ -68,11 +78,11 @@ def running_server(args: Sequence[str], *, cwd: Path, timeout: float = 20) -> It
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         yield server
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         reader.join(timeout=10)
         if process.stdout is not None:
             process.stdout.close()

@@ -1,0 +1,97 @@
+"""CLI commands through CliRunner, cross-checked against the API on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from novaro_lite.app import create_app
+from novaro_lite.cli import main
+from novaro_lite.config import Settings
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> list[str]:
+    return ["--data-dir", str(tmp_path / "data")]
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env={"NOVARO_LITE_CONFIG": ""})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def fails(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env={"NOVARO_LITE_CONFIG": ""})
+    assert result.exit_code != 0
+    return result.output
+
+
+def test_cli_token_create_prints_a_token_the_app_accepts(tmp_path: Path, data):
+    token = invoke("token", "create", "--name", "my-app", "--account", "acme", "--expires-in", "30d", *data).strip()
+    assert token.startswith("nl_")
+
+    async def verify() -> httpx.Response:
+        app = create_app(Settings(data_dir=tmp_path / "data"))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                return await client.get("/api/v1/auth/verify", headers={"Authorization": f"Bearer {token}"})
+
+    response = asyncio.run(verify())
+    assert response.status_code == 200
+    assert response.json()["name"] == "my-app" and response.json()["expiresAt"] is not None
+
+
+def test_cli_token_list_shows_prefix_never_the_token_and_revoke_marks_it(data):
+    token = invoke("token", "create", "--name", "listed", *data).strip()
+    listing = invoke("token", "list", *data)
+    assert "listed" in listing and token[:10] in listing and token not in listing
+    token_id = listing.splitlines()[1].split()[0]
+    assert "Revoked token" in invoke("token", "revoke", token_id, *data)
+    assert listing.splitlines()[1].split()[-1] == "-"
+    assert invoke("token", "list", *data).splitlines()[1].split()[-1] != "-"
+
+
+def test_cli_token_create_rejects_a_bad_duration_and_revoke_an_unknown_id(data):
+    assert "not a duration" in fails("token", "create", "--name", "x", "--expires-in", "soon", *data)
+    assert "no token with id" in fails("token", "revoke", "tok_missing", *data)
+
+
+def test_cli_agent_create_list_show_delete(data):
+    created = json.loads(
+        invoke(
+            "agent",
+            "create",
+            "--name",
+            "Lena",
+            "--timezone",
+            "Europe/Berlin",
+            "--active-hours",
+            "22:00-06:30",
+            "--persona",
+            "Night-shift nurse.",
+            *data,
+        )
+    )
+    assert created["activeHours"] == {"start": "22:00", "end": "06:30"}
+    assert created["id"] in invoke("agent", "list", *data)
+    assert json.loads(invoke("agent", "show", created["id"], *data)) == created
+    assert "Deleted" in invoke("agent", "delete", created["id"], *data)
+    assert "no agent with id" in fails("agent", "show", created["id"], *data)
+    assert created["id"] not in invoke("agent", "list", *data)
+
+
+def test_cli_agent_create_validates_like_the_api(data):
+    assert "timezone" in fails("agent", "create", "--name", "X", "--timezone", "Mars/Base", *data)
+    assert "activeHours.start" in fails("agent", "create", "--name", "X", "--active-hours", "9-5", *data)
+
+
+def test_cli_reports_bad_configuration_naming_the_key(tmp_path: Path):
+    config = tmp_path / "novaro.toml"
+    config.write_text("port = 'high'\n")
+    assert "port" in fails("token", "list", "--config", str(config))
