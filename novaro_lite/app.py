@@ -6,23 +6,46 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
+from novaro_lite import __version__
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
+from novaro_lite.providers.registry import build_providers
 from novaro_lite.services import Services
 from novaro_lite.storage import Storage
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
-    """Build the ASGI app; its lifespan opens the database and puts Services on app.state."""
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """Build the ASGI app; its lifespan opens the database and the HTTP client and puts Services on app.state."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Storage.open(settings.database_path, clock) as storage:
-            app.state.services = Services(settings=settings, storage=storage, clock=clock)
+        async with (
+            Storage.open(settings.database_path, clock) as storage,
+            httpx.AsyncClient(
+                transport=transport,
+                timeout=httpx.Timeout(60.0, connect=10.0),
+                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
+                follow_redirects=False,
+                headers={"User-Agent": f"novaro-lite/{__version__}"},
+            ) as http,
+        ):
+            app.state.services = Services(
+                settings=settings,
+                storage=storage,
+                clock=clock,
+                http=http,
+                providers=build_providers(settings, http),
+            )
             yield
 
     return Starlette(

@@ -24,6 +24,7 @@ from novaro_lite.config import ConfigError, Settings, load_settings
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.tokens import parse_duration
 from novaro_lite.errors import NotFoundError
+from novaro_lite.providers.registry import check_model
 from novaro_lite.storage import Storage
 
 T = TypeVar("T")
@@ -204,6 +205,10 @@ def agent_create(settings: Settings, account: str, active_hours: str, **fields: 
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         raise click.ClickException(f"Invalid agent: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    try:
+        check_model(settings, request.model)
+    except ValueError as exc:
+        raise click.ClickException(f"Invalid agent: model: {exc}") from None
     created = _run_with_storage(settings, lambda storage: storage.create_agent(account, request.to_fields()))
     _print_agent_json(AgentOut.of(created))
 

@@ -1,7 +1,10 @@
-"""Settings: one frozen dataclass with a default and a help string per key, and load_settings().
+"""Settings: frozen dataclasses with a default and a help string per key, and load_settings().
 
-Precedence: defaults < TOML file < NOVARO_LITE_* environment < CLI flags (the caller applies those
-with dataclasses.replace). This module must not import the web, storage or scheduler layers.
+Precedence: defaults < TOML file < NOVARO_LITE_* environment < CLI flags. Top-level keys map to
+NOVARO_LITE_<KEY>, section keys to NOVARO_LITE_<SECTION>_<KEY> ([defaults] provider ->
+NOVARO_LITE_DEFAULTS_PROVIDER). Providers ([providers.NAME] tables) live in the TOML file only; their API
+keys never do: `api_key_env` names the environment variable that holds one. This module must not import
+the web, storage or scheduler layers.
 """
 
 from __future__ import annotations
@@ -10,10 +13,18 @@ import dataclasses
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+
+from starlette.datastructures import Secret
 
 ENV_PREFIX = "NOVARO_LITE_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+PROVIDER_KINDS = ("openai", "anthropic", "demo")
+DEFAULT_BASE_URLS = MappingProxyType(
+    {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com", "demo": ""}
+)
+DEMO = "demo"
 
 
 class ConfigError(Exception):
@@ -25,12 +36,52 @@ def _setting(default: Any, help: str) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
+class ProviderSettings:
+    """One `[providers.NAME]` table: an upstream LLM API."""
+
+    kind: str = _setting("openai", "openai (any OpenAI-compatible API), anthropic or demo.")
+    base_url: str = _setting("", "API root, e.g. http://127.0.0.1:11434/v1 for Ollama; empty: the kind's public API.")
+    api_key_env: str = _setting("", "Name of the environment variable that holds the API key (never the key).")
+    model: str = _setting("", "Model id for agents that name only this provider, or none.")
+    timeout_seconds: float = _setting(60.0, "Seconds to wait for the upstream before a 504.")
+    max_retries: int = _setting(2, "Retries of an upstream 429 or 5xx, with backoff that honours Retry-After.")
+    max_tokens: int = _setting(1024, "Most tokens in one reply; sent to Anthropic, which requires a limit.")
+    api_key: Secret | None = dataclasses.field(default=None, metadata={"internal": True})
+
+    def check(self, name: str) -> ProviderSettings:
+        """Validate this table as providers.NAME and return it with its base URL resolved."""
+        where = f"providers.{name}"
+        if self.kind not in PROVIDER_KINDS:
+            raise ConfigError(f"{where}.kind: {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}")
+        if self.timeout_seconds <= 0:
+            raise ConfigError(f"{where}.timeout_seconds: must be greater than 0")
+        if not 0 <= self.max_retries <= 10:
+            raise ConfigError(f"{where}.max_retries: must be between 0 and 10")
+        if self.max_tokens < 1:
+            raise ConfigError(f"{where}.max_tokens: must be at least 1")
+        base_url = (self.base_url or DEFAULT_BASE_URLS[self.kind]).rstrip("/")
+        if self.kind != DEMO and not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.base_url: {self.base_url!r} is not an http(s) URL")
+        return dataclasses.replace(self, base_url=base_url)
+
+
+@dataclasses.dataclass(frozen=True)
+class DefaultsSettings:
+    provider: str = _setting(DEMO, "Provider for agents whose model names none; 'demo' answers offline.")
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     host: str = _setting("127.0.0.1", "Address the HTTP server binds to.")
     port: int = _setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
     data_dir: Path = _setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
+    defaults: DefaultsSettings = _setting(DefaultsSettings(), "[defaults] section.")
+    providers: Mapping[str, ProviderSettings] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -41,27 +92,50 @@ class Settings:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         if not self.host:
             raise ConfigError("host: must not be empty")
+        providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
+        checked = MappingProxyType({name: provider.check(name) for name, provider in providers.items()})
+        object.__setattr__(self, "providers", checked)
+        if self.defaults.provider not in checked:
+            raise ConfigError(
+                f"defaults.provider: {self.defaults.provider!r} is not a configured provider;"
+                f" configured: {', '.join(checked)}"
+            )
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "novaro.db"
 
 
-def setting_fields() -> tuple[dataclasses.Field[Any], ...]:
-    """Return the settings in declaration order (drives the docs and config.example.toml)."""
-    return dataclasses.fields(Settings)
+def setting_fields(cls: type = Settings) -> tuple[dataclasses.Field[Any], ...]:
+    """Return the plain settings of `cls` in declaration order (drives the docs and config.example.toml)."""
+    return tuple(
+        field
+        for field in dataclasses.fields(cls)
+        if str(field.type) in ("str", "int", "float", "Path") and not field.metadata.get("internal")
+    )
+
+
+SECTIONS = MappingProxyType({"defaults": DefaultsSettings})
+
+
+def documented_settings() -> list[tuple[str, dataclasses.Field[Any]]]:
+    """Every key a config file may hold, dotted (`defaults.provider`, `providers.NAME.kind`), with its field."""
+    keys = [(field.name, field) for field in setting_fields()]
+    for name, cls in SECTIONS.items():
+        keys += [(f"{name}.{field.name}", field) for field in setting_fields(cls)]
+    return keys + [(f"providers.NAME.{field.name}", field) for field in setting_fields(ProviderSettings)]
 
 
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     """Coerce one raw value to the field's type, naming the key and where it came from on failure."""
     problem = f"{name} (from {source}): {value!r} is not a valid"
-    if kind == "int":
+    if kind in ("int", "float"):
         if isinstance(value, bool):
-            raise ConfigError(f"{problem} integer")
+            raise ConfigError(f"{problem} {kind}")
         try:
-            return int(value)
+            return int(value) if kind == "int" else float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{problem} integer") from None
+            raise ConfigError(f"{problem} {kind}") from None
     if kind == "Path":
         if not isinstance(value, str | Path) or not str(value):
             raise ConfigError(f"{problem} path")
@@ -71,30 +145,82 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     return value
 
 
-def _apply(values: dict[str, Any], raw: Mapping[str, Any], source: str) -> None:
-    kinds = {f.name: str(f.type) for f in setting_fields()}
+def _table(cls: type, raw: Mapping[str, Any], source: str, where: str = "") -> dict[str, Any]:
+    """Convert one TOML table (or env subset) of plain keys for dataclass `cls`."""
+    kinds = {field.name: str(field.type) for field in setting_fields(cls)}
+    values = {}
     for key, value in raw.items():
+        name = where + key
         if key not in kinds:
-            raise ConfigError(f"{key} (from {source}): unknown setting; known settings: {', '.join(kinds)}")
-        values[key] = _convert(key, kinds[key], value, source)
+            hint = "; API keys belong in the environment, named by api_key_env" if key == "api_key" else ""
+            raise ConfigError(f"{name} (from {source}): unknown setting{hint}; known: {', '.join(kinds)}")
+        values[key] = _convert(name, kinds[key], value, source)
+    return values
+
+
+def _provider(name: str, raw: Any, source: str, environ: Mapping[str, str]) -> ProviderSettings:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"providers.{name} (from {source}): must be a table")
+    provider = ProviderSettings(**_table(ProviderSettings, raw, source, f"providers.{name}."))
+    if provider.api_key_env:
+        key = environ.get(provider.api_key_env)
+        if not key:
+            raise ConfigError(
+                f"providers.{name}.api_key_env: the environment variable {provider.api_key_env} is not set"
+            )
+        provider = dataclasses.replace(provider, api_key=Secret(key))
+    return provider
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _env_tables(environ: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Split NOVARO_LITE_* variables into top-level keys and section keys."""
+    top: dict[str, str] = {}
+    sections: dict[str, dict[str, str]] = {name: {} for name in SECTIONS}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable == f"{ENV_PREFIX}CONFIG":
+            continue
+        key = variable[len(ENV_PREFIX) :].lower()
+        section = next((name for name in SECTIONS if key.startswith(name + "_")), None)
+        if section is None:
+            top[key] = value
+        else:
+            sections[section][key[len(section) + 1 :]] = value
+    return top, sections
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str], **overrides: Any) -> Settings:
     """Build Settings from defaults, an optional TOML file, the environment and explicit overrides."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-        _apply(values, raw, str(path))
-    env = {
-        key[len(ENV_PREFIX) :].lower(): value
-        for key, value in environ.items()
-        if key.startswith(ENV_PREFIX) and key != f"{ENV_PREFIX}CONFIG"
-    }
-    _apply(values, env, "environment")
-    _apply(values, {k: v for k, v in overrides.items() if v is not None}, "command line")
-    return Settings(**values)
+    raw = _read_toml(path) if path is not None else {}
+    source = str(path)
+    providers = raw.pop("providers", {})
+    if not isinstance(providers, Mapping):
+        raise ConfigError(f"providers (from {source}): must be tables such as [providers.ollama]")
+    section_values: dict[str, dict[str, Any]] = {}
+    for name, cls in SECTIONS.items():
+        table = raw.pop(name, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{name} (from {source}): must be a table such as [{name}]")
+        section_values[name] = _table(cls, table, source, f"{name}.")
+    values = _table(Settings, raw, source)
+    env_top, env_sections = _env_tables(environ)
+    values |= _table(Settings, env_top, "environment")
+    for name, cls in SECTIONS.items():
+        section_values[name] |= _table(cls, env_sections[name], "environment", f"{name}.")
+    values |= _table(Settings, {key: value for key, value in overrides.items() if value is not None}, "command line")
+    sections: dict[str, Any] = {name: SECTIONS[name](**table) for name, table in section_values.items()}
+    return Settings(
+        **values,
+        **sections,
+        providers=MappingProxyType(
+            {name: _provider(name, table, source, environ) for name, table in providers.items()}
+        ),
+    )

@@ -7,8 +7,9 @@
     ├── ConflictError             409  the resource's state forbids the change
     ├── PayloadTooLargeError      413  the body is larger than max_body_bytes
     ├── ValidationError           422  the body or query does not match the schema; carries `errors`
-    ├── ProviderError             502  an upstream model provider failed
-    │   └── ProviderTimeoutError  504  an upstream model provider timed out
+    ├── ProviderError             502  an upstream model provider failed or answered nonsense
+    │   ├── ProviderTimeoutError  504  an upstream model provider timed out
+    │   └── ProviderBusyError     503  an upstream model provider still said 429 after retries
     └── UnavailableError          503  a dependency (the database) is unusable
 
 Domain and storage code raise these; only errors.py and the api package turn them into responses.
@@ -99,6 +100,12 @@ class ProviderTimeoutError(ProviderError):
     status = 504
     type = PROBLEM_TYPE_BASE + "provider-timeout"
     title = "Upstream provider timed out"
+
+
+class ProviderBusyError(ProviderError):
+    status = 503
+    type = PROBLEM_TYPE_BASE + "provider-busy"
+    title = "Upstream provider is rate limiting"
 
 
 class UnavailableError(AppError):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+import httpx
 
 from novaro_lite.config import Settings
+from novaro_lite.providers.base import Provider
 from novaro_lite.storage import Storage
 
 
@@ -14,3 +17,5 @@ class Services:
     settings: Settings
     storage: Storage
     clock: Callable[[], float]
+    http: httpx.AsyncClient
+    providers: Mapping[str, Provider]

@@ -59,11 +59,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agents_by_account ON agents (account, seq);
     """,
+    """
+    ALTER TABLE agents ADD COLUMN max_bubbles INTEGER NOT NULL DEFAULT 3;
+    """,
 )
 
 _AGENT_COLUMNS = (
     "id, account, name, persona, location, timezone, language, active_start, active_end, "
-    "response_times, model, created_at, updated_at"
+    "response_times, model, max_bubbles, created_at, updated_at"
 )
 
 
@@ -127,6 +130,7 @@ def _agent_row(agent: Agent) -> tuple[Any, ...]:
         agent.active_hours.end,
         bands,
         agent.model,
+        agent.max_bubbles,
         agent.created_at,
         agent.updated_at,
     )
@@ -145,6 +149,7 @@ def _agent(row: sqlite3.Row) -> Agent:
         active_hours=ActiveHours(row["active_start"], row["active_end"]),
         response_times=None if bands is None else tuple(ResponseBand(up, p) for up, p in json.loads(bands)),
         model=row["model"],
+        max_bubbles=row["max_bubbles"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -288,7 +293,7 @@ class Storage:
         now = self.now()
         agent = Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
         async with self.transaction() as db:
-            await db.execute(f"INSERT INTO agents ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 13)})", _agent_row(agent))
+            await db.execute(f"INSERT INTO agents ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 14)})", _agent_row(agent))
         return agent
 
     async def get_agent(self, account: str, agent_id: str) -> Agent:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import ConfigError, Settings, load_settings
+from novaro_lite.config import ConfigError, documented_settings, load_settings
 
 
 def test_settings_defaults_bind_loopback_port_8080_and_data_dir():
@@ -56,8 +57,8 @@ def test_settings_missing_file_is_an_error(tmp_path: Path):
 
 def test_example_config_documents_every_setting_with_its_default():
     text = Path(__file__).resolve().parent.parent.joinpath("config.example.toml").read_text()
-    defaults = Settings()
-    for name, value in vars(defaults).items():
-        rendered = str(value).lower() if isinstance(value, bool) else value
-        expected = f'{name} = "{rendered}"' if isinstance(value, str | Path) else f"{name} = {rendered}"
-        assert f"# {expected}" in text, f"config.example.toml lacks '# {expected}'"
+    for key, field in documented_settings():
+        name = key.rpartition(".")[2]
+        value = field.default
+        expected = f'{name} = "{value}"' if isinstance(value, str | Path) else f"{name} = {value}"
+        assert re.search(rf"^# {re.escape(expected)}(\s|$)", text, re.M), f"config.example.toml lacks '# {expected}'"

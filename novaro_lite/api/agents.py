@@ -5,12 +5,21 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, json_response, read_body, read_query, services
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.schemas import AgentCreate, AgentOut, AgentPage, AgentPatch, PageQuery
+from novaro_lite.providers.registry import check_model
+
+
+def _check_model(request: Request, model: str | None) -> None:
+    try:
+        check_model(services(request).settings, model)
+    except ValueError as exc:
+        raise invalid(["body", "model"], str(exc)) from None
 
 
 async def create_agent(request: Request) -> Response:
     fields = (await read_body(request, AgentCreate)).to_fields()
+    _check_model(request, fields.model)
     agent = await services(request).storage.create_agent(caller(request).account, fields)
     return json_response(AgentOut.of(agent), 201)
 
@@ -29,6 +38,7 @@ async def get_agent(request: Request) -> Response:
 
 async def update_agent(request: Request) -> Response:
     changes = (await read_body(request, AgentPatch)).changes()
+    _check_model(request, changes.get("model"))
     agent = await services(request).storage.update_agent(caller(request).account, request.path_params["id"], changes)
     return json_response(AgentOut.of(agent))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -41,6 +40,11 @@ def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationErr
     return ValidationError(f"The request {where} is invalid at {place}: {first['msg']}{more}.", errors=errors)
 
 
+def invalid(loc: list[str | int], msg: str) -> ValidationError:
+    """A 422 for one bad value found after schema validation; loc starts with body, query or path."""
+    return _validation_error([{"loc": loc, "msg": msg}], str(loc[0]))
+
+
 async def _read_body(request: Request) -> bytes:
     limit = services(request).settings.max_body_bytes
     declared = request.headers.get("content-length", "")
@@ -59,14 +63,14 @@ async def read_body(request: Request, model: type[M]) -> M:
     """Parse the JSON body into `model`: 413 when too large, 400 when not a JSON object, 422 when invalid."""
     raw = await _read_body(request)
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequestError(f"The request body is not valid JSON: {exc}.") from None
-    if not isinstance(data, dict):
-        raise BadRequestError(f"The request body must be a JSON object, not {type(data).__name__}.")
-    try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw)
     except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            reason = first["msg"].removeprefix("Invalid JSON: ")
+            raise BadRequestError(f"The request body is not valid JSON: {reason}.") from None
+        if first["type"] == "model_type" and not first["loc"]:
+            raise BadRequestError("The request body must be a JSON object.") from None
         raise _validation_error(_field_errors(exc, "body"), "body") from None
 
 

@@ -15,6 +15,10 @@ from novaro_lite.api.schemas import Problem
 
 _REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
+SSE_DESCRIPTION = (
+    "Server-sent events: `delta` {text} as tokens arrive, `message` {role, content, createdAt} per finished "
+    "bubble, then `done` {id, agentId, usage}; a failure after the stream began is an `error` problem event."
+)
 
 
 Refs = dict[Any, dict[str, Any]]  # keyed by (model, mode)
@@ -48,7 +52,11 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": refs[(Problem, "serialization")]}}
-    content = {} if op.response is None else {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    content: dict[str, Any] = {}
+    if op.response is not None:
+        content["application/json"] = {"schema": refs[(op.response, "serialization")]}
+    if op.streams:
+        content["text/event-stream"] = {"schema": {"type": "string", "description": SSE_DESCRIPTION}}
     responses = {
         str(status): {"description": http.HTTPStatus(status).phrase, **({"content": content} if content else {})}
         for status in (op.status, *op.also)

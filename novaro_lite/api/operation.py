@@ -23,6 +23,7 @@ class Operation:
     response: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other statuses that answer with `response` (healthz's 503)
+    streams: bool = False  # may also answer text/event-stream
     is_public: bool = False
     in_schema: bool = True
 
@@ -38,6 +39,8 @@ class Operation:
             statuses.add(401)
         if self.body is not None:
             statuses |= {400, 413, 422}
+        if self.streams:
+            statuses |= {502, 503, 504}
         if self.query is not None:
             statuses.add(422)
         if self.path_params:

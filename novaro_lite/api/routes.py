@@ -8,11 +8,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agents, auth, docs, health
+from novaro_lite.api import agents, auth, docs, health, messages
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
 from novaro_lite.api.operation import Operation
-from novaro_lite.api.schemas import AgentCreate, AgentOut, AgentPage, AgentPatch, Health, PageQuery, TokenInfo
+from novaro_lite.api.schemas import (
+    AgentCreate,
+    AgentOut,
+    AgentPage,
+    AgentPatch,
+    Health,
+    MessagesRequest,
+    MessagesResponse,
+    PageQuery,
+    TokenInfo,
+)
 
 V1 = "/api/v1"
 
@@ -81,6 +91,18 @@ def operations() -> tuple[Operation, ...]:
             "Delete an agent",
             "agents",
             status=204,
+        ),
+        Operation(
+            "POST",
+            f"{V1}/messages",
+            "messages:create",
+            messages.create_message,
+            "Get an agent's reply now, whole or streamed",
+            "messages",
+            body=MessagesRequest,
+            response=MessagesResponse,
+            errors=(404,),
+            streams=True,
         ),
     )
 

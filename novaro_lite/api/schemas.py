@@ -14,11 +14,13 @@ from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
+from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.domain.tokens import Token
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # strict: JSON `0` is not `false` and "5" is not 5, so what the schema says is what is accepted.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
 
 
 # problems (documented here; built by novaro_lite.errors)
@@ -64,11 +66,16 @@ class Health(WireModel):
 Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
 Persona = Annotated[str, Field(max_length=rules.PERSONA_MAX)]
 Location = Annotated[str, Field(max_length=rules.LOCATION_MAX)]
-TimeZone = Annotated[str, Field(examples=["Europe/Berlin"]), AfterValidator(rules.check_timezone)]
+TimeZone = Annotated[
+    str,
+    Field(json_schema_extra={"enum": sorted(rules.available_timezones())}, examples=["Europe/Berlin"]),
+    AfterValidator(rules.check_timezone),
+]
 Language = Annotated[str, Field(pattern=rules.LANGUAGE_PATTERN, max_length=35, examples=["en", "pt-BR"])]
 ModelName = Annotated[
     str, Field(pattern=rules.MODEL_PATTERN, max_length=rules.MODEL_MAX, examples=["openai/gpt-4o-mini"])
 ]
+MaxBubbles = Annotated[int, Field(ge=1, le=rules.MAX_BUBBLES, description="Most chat bubbles in one reply.")]
 ClockTime = Annotated[str, Field(pattern=rules.CLOCK_PATTERN, examples=["08:00"])]
 
 
@@ -113,6 +120,7 @@ class AgentCreate(WireModel):
     active_hours: ActiveHoursModel = ActiveHoursModel()
     response_times: ResponseTimes | None = None
     model: ModelName | None = None
+    max_bubbles: MaxBubbles = 3
 
     def to_fields(self) -> AgentFields:
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
@@ -138,8 +146,9 @@ class AgentPatch(WireModel):
     active_hours: ActiveHoursModel | SkipJsonSchema[None] = None
     response_times: ResponseTimes | None = None
     model: ModelName | None = None
+    max_bubbles: MaxBubbles | SkipJsonSchema[None] = None
 
-    @field_validator("name", "persona", "timezone", "language", "active_hours")
+    @field_validator("name", "persona", "timezone", "language", "active_hours", "max_bubbles")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -166,6 +175,7 @@ class AgentOut(WireModel):
     active_hours: ActiveHoursModel
     response_times: list[ResponseBandModel] | None
     model: str | None
+    max_bubbles: int
     created_at: int
     updated_at: int
 
@@ -184,6 +194,7 @@ class AgentOut(WireModel):
             if bands is None
             else [ResponseBandModel(up_to_seconds=b.up_to_seconds, probability=b.probability) for b in bands],
             model=agent.model,
+            max_bubbles=agent.max_bubbles,
             created_at=agent.created_at,
             updated_at=agent.updated_at,
         )
@@ -195,7 +206,63 @@ class AgentPage(WireModel):
 
 
 class PageQuery(WireModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # query values arrive as strings
 
     limit: int = Field(50, ge=1, le=200, description="Items per page.")
     cursor: str | None = Field(None, max_length=100, description="`nextCursor` from the previous page.")
+
+
+# messages
+
+CONTENT_MAX = 20_000
+
+
+class MessageIn(WireModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(min_length=1, max_length=CONTENT_MAX)
+    created_at: int | None = Field(
+        None, ge=0, le=rules.LATEST_TIMESTAMP, description="When it was sent, unix seconds; shown to the model."
+    )
+
+    def to_domain(self) -> ChatMessage:
+        return ChatMessage(self.role, self.content, self.created_at)
+
+
+class MessagesRequest(WireModel):
+    agent_id: str = Field(min_length=1, max_length=100)
+    messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
+    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+    stream: bool = Field(False, description="Answer text/event-stream: delta, message, done (or error) events.")
+
+
+class MessageOut(WireModel):
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: int
+
+    @classmethod
+    def of(cls, message: ChatMessage) -> MessageOut:
+        return cls(role=message.role, content=message.content, created_at=message.created_at or 0)
+
+
+class UsageOut(WireModel):
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            provider=usage.provider,
+            model=usage.model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+
+
+class MessagesResponse(WireModel):
+    id: str
+    agent_id: str
+    messages: list[MessageOut]
+    usage: UsageOut

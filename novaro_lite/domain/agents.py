@@ -16,7 +16,9 @@ MODEL_MAX = 200
 MAX_BANDS = 24
 CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-MODEL_PATTERN = r"^[A-Za-z0-9_.-]+/\S+$"  # provider name from the config, a slash, the provider's model id
+MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
+MAX_BUBBLES = 10
+LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can show
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,7 @@ class AgentFields:
     active_hours: ActiveHours = ActiveHours()
     response_times: tuple[ResponseBand, ...] | None = None
     model: str | None = None
+    max_bubbles: int = 3
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ LENA = {
     "language": "de",
     "activeHours": {"start": "06:00", "end": "22:30"},
     "responseTimes": [{"upToSeconds": 60, "probability": 0.5}, {"upToSeconds": 600, "probability": 0.5}],
-    "model": "openai/gpt-4o-mini",
+    "model": "demo/demo",
 }
 
 
@@ -53,7 +53,8 @@ async def test_agent_create_applies_defaults(client: httpx.AsyncClient, auth):
             {"responseTimes": [{"upToSeconds": 60, "probability": 0.5}, {"upToSeconds": 30, "probability": 0.5}]},
             "responseTimes",
         ),
-        ({"model": "no-slash"}, "model"),
+        ({"model": "bad model"}, "model"),
+        ({"model": "openai/gpt-4o-mini"}, "model"),
         ({"colour": "blue"}, "colour"),
     ],
 )

@@ -1,0 +1,67 @@
+"""POST /api/v1/messages: the agent's reply in the response, whole or streamed as server-sent events."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
+from novaro_lite.api.schemas import MessageOut, MessagesRequest, MessagesResponse, UsageOut
+from novaro_lite.api.sse import Event, EventStream
+from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.messages import ChatMessage, Usage
+from novaro_lite.errors import AppError
+from novaro_lite.generation import Delta, generate_reply, stream_reply
+
+
+def _check_contexts(body: MessagesRequest) -> None:
+    # Contexts arrive with their own resource (issue #5); until then every id is unknown.
+    if body.context_ids:
+        raise invalid(["body", "contextIds", 0], f"there is no context with id {body.context_ids[0]!r}")
+
+
+async def create_message(request: Request) -> Response:
+    body = await read_body(request, MessagesRequest)
+    _check_contexts(body)
+    svc = services(request)
+    agent = await svc.storage.get_agent(caller(request).account, body.agent_id)
+    messages = [message.to_domain() for message in body.messages]
+    reply_id = new_id("msg", svc.clock())
+    if body.stream:
+        events = stream_reply(svc, agent, messages)
+        first = await anext(events)  # upstream failures before the first token are still plain problems
+        return EventStream(_sse(reply_id, agent.id, first, events))
+    reply = await generate_reply(svc, agent, messages)
+    return json_response(
+        MessagesResponse(
+            id=reply_id,
+            agent_id=agent.id,
+            messages=[MessageOut.of(message) for message in reply.messages],
+            usage=UsageOut.of(reply.usage),
+        )
+    )
+
+
+async def _sse(
+    reply_id: str, agent_id: str, first: Delta | ChatMessage | Usage, rest: AsyncGenerator[Delta | ChatMessage | Usage]
+) -> AsyncGenerator[Event]:
+    """Turn reply items into SSE events; an error after the first byte becomes an `error` event."""
+    async with contextlib.aclosing(rest):
+        item = first
+        try:
+            while True:
+                if isinstance(item, Delta):
+                    yield "delta", {"text": item.text}
+                elif isinstance(item, ChatMessage):
+                    yield "message", MessageOut.of(item).model_dump(by_alias=True)
+                else:
+                    usage = UsageOut.of(item).model_dump(by_alias=True)
+                    yield "done", {"id": reply_id, "agentId": agent_id, "usage": usage}
+                item = await anext(rest)
+        except StopAsyncIteration:
+            return
+        except AppError as exc:
+            yield "error", {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail}

@@ -1,0 +1,42 @@
+"""Chat messages, usage and the per-request data a provider needs: plain frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from novaro_lite.domain.agents import Agent
+
+Role = Literal["user", "assistant"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+    created_at: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Prompt:
+    """Everything a provider is given: the system prompt, the conversation, the model, and whom it speaks as."""
+
+    system: str
+    messages: tuple[ChatMessage, ...]
+    model: str
+    agent: Agent
+    now: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: Usage

@@ -1,0 +1,56 @@
+"""Reply shaping: model text becomes chat bubbles whose createdAt values are spaced like typing."""
+
+from __future__ import annotations
+
+import re
+
+from novaro_lite.domain.messages import ChatMessage
+
+TYPING_CHARS_PER_SECOND = 6  # a brisk phone typist; spaces the createdAt of consecutive bubbles
+PAUSE_SECONDS = 1  # the beat between sending one bubble and starting the next
+_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+class BubbleSplitter:
+    """Cut streamed text into bubbles at blank lines; the last bubble keeps whatever exceeds max_bubbles."""
+
+    def __init__(self, max_bubbles: int) -> None:
+        self._max = max_bubbles
+        self._pending = ""
+        self._emitted = 0
+
+    def feed(self, delta: str) -> list[str]:
+        """Add streamed text; return the bubbles that are now complete."""
+        self._pending += delta
+        done: list[str] = []
+        while self._emitted < self._max - 1 and (match := _BREAK.search(self._pending)):
+            bubble = self._pending[: match.start()].strip()
+            self._pending = self._pending[match.end() :]
+            if bubble:
+                done.append(bubble)
+                self._emitted += 1
+        return done
+
+    def finish(self) -> list[str]:
+        """Return the last bubble once the text is complete (none if only whitespace is left)."""
+        rest, self._pending = self._pending.strip(), ""
+        return [rest] if rest else []
+
+
+def split_bubbles(text: str, max_bubbles: int) -> list[str]:
+    splitter = BubbleSplitter(max_bubbles)
+    return splitter.feed(text) + splitter.finish()
+
+
+def typing_seconds(bubble: str) -> int:
+    """How long after the previous bubble this one is sent: a pause, then the time to type it."""
+    return PAUSE_SECONDS + round(len(bubble) / TYPING_CHARS_PER_SECOND)
+
+
+def typed_at(bubbles: list[str], start: int) -> list[ChatMessage]:
+    """Timestamp bubbles: the first at `start`, each next one after the time it takes to type it."""
+    messages, at = [], start
+    for index, bubble in enumerate(bubbles):
+        at += typing_seconds(bubble) if index else 0
+        messages.append(ChatMessage("assistant", bubble, at))
+    return messages

@@ -1,0 +1,87 @@
+"""Generating an agent's reply: persona prompt, then the provider, then chat bubbles.
+
+Shared by realtime messages (whole or streamed) and, later, async delivery, so every reply is made the
+same way. Imports providers and domain; no HTTP framework.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncGenerator, Sequence
+
+from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.messages import ChatMessage, Prompt, Usage
+from novaro_lite.domain.persona import build_system_prompt, timed_messages
+from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
+from novaro_lite.errors import ProviderError
+from novaro_lite.providers.base import Provider
+from novaro_lite.providers.registry import resolve
+from novaro_lite.services import Services
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    messages: list[ChatMessage]
+    usage: Usage
+
+
+@dataclasses.dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+def _prompt(
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]]
+) -> tuple[Provider, Prompt]:
+    provider, model = resolve(services.providers, services.settings, agent.model)
+    now = services.clock()
+    system = build_system_prompt(agent, now, contexts)
+    return provider, Prompt(system, timed_messages(agent, messages), model, agent, now)
+
+
+def _empty(provider: Provider) -> ProviderError:
+    return ProviderError(f"The provider {provider.name!r} returned an empty reply.")
+
+
+async def generate_reply(
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]] = ()
+) -> Reply:
+    """Return the agent's whole reply as timestamped bubbles, with usage."""
+    provider, prompt = _prompt(services, agent, messages, contexts)
+    completion = await provider.complete(prompt)
+    bubbles = split_bubbles(completion.text, agent.max_bubbles)
+    if not bubbles:
+        raise _empty(provider)
+    return Reply(typed_at(bubbles, int(prompt.now)), completion.usage)
+
+
+async def stream_reply(
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]] = ()
+) -> AsyncGenerator[Delta | ChatMessage | Usage]:
+    """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
+    provider, prompt = _prompt(services, agent, messages, contexts)
+    splitter = BubbleSplitter(agent.max_bubbles)
+    at, sent = int(prompt.now), 0
+    usage: Usage | None = None
+
+    def bubble(text: str) -> ChatMessage:
+        nonlocal at, sent
+        at += typing_seconds(text) if sent else 0
+        sent += 1
+        return ChatMessage("assistant", text, at)
+
+    async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
+        async for item in items:
+            if isinstance(item, Usage):
+                usage = item
+                continue
+            yield Delta(item)
+            for text in splitter.feed(item):
+                yield bubble(text)
+    for text in splitter.finish():
+        yield bubble(text)
+    if not sent:
+        raise _empty(provider)
+    assert usage is not None, "providers end every stream with usage"
+    yield usage

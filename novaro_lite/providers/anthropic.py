@@ -1,0 +1,88 @@
+"""Anthropic's Messages API: x-api-key, anthropic-version, a top-level system prompt, named SSE events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import httpx
+
+from novaro_lite.config import ProviderSettings
+from novaro_lite.domain.messages import Completion, Prompt, Usage
+from novaro_lite.errors import ProviderError
+from novaro_lite.providers.http import parse_json, send, sse_events, upstream_errors
+
+API_VERSION = "2023-06-01"
+
+
+class AnthropicProvider:
+    def __init__(self, name: str, config: ProviderSettings, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.default_model = config.model
+        self._config = config
+        self._client = client
+
+    def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
+        body: dict[str, Any] = {
+            "model": prompt.model,
+            "system": prompt.system,
+            "max_tokens": self._config.max_tokens,
+            "messages": [{"role": message.role, "content": message.content} for message in prompt.messages],
+        }
+        if stream:
+            body["stream"] = True
+        headers = {"anthropic-version": API_VERSION}
+        if self._config.api_key:
+            headers["x-api-key"] = str(self._config.api_key)
+        return self._client.build_request(
+            "POST",
+            f"{self._config.base_url}/v1/messages",
+            json=body,
+            headers=headers,
+            timeout=self._config.timeout_seconds,
+        )
+
+    def _malformed(self) -> ProviderError:
+        return ProviderError(f"The provider {self.name!r} answered in a shape that is not an Anthropic message.")
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
+        try:
+            with upstream_errors(self.name, self._config):
+                data = parse_json(self.name, await response.aread())
+        finally:
+            await response.aclose()
+        try:
+            text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
+            usage = data.get("usage") or {}
+            tokens = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise self._malformed() from None
+        return Completion(text, Usage(self.name, prompt.model, *tokens))
+
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
+        prompt_tokens = completion_tokens = 0
+        try:
+            with upstream_errors(self.name, self._config):
+                async for event, data in sse_events(response):
+                    payload = parse_json(self.name, data)
+                    if not isinstance(payload, dict):
+                        raise self._malformed()
+                    if event == "error":
+                        message = str((payload.get("error") or {}).get("message", "unknown error"))[:300]
+                        raise ProviderError(f"The provider {self.name!r} failed mid-stream: {message}")
+                    if event == "message_start":
+                        usage = (payload.get("message") or {}).get("usage") or {}
+                        prompt_tokens = int(usage.get("input_tokens") or 0)
+                    elif event == "content_block_delta":
+                        delta = payload.get("delta") or {}
+                        if delta.get("type") == "text_delta" and delta.get("text"):
+                            yield delta["text"]
+                    elif event == "message_delta":
+                        completion_tokens = int((payload.get("usage") or {}).get("output_tokens") or 0)
+                    elif event == "message_stop":
+                        break
+        finally:
+            await response.aclose()
+        yield Usage(self.name, prompt.model, prompt_tokens, completion_tokens)

@@ -1,0 +1,88 @@
+"""Any OpenAI-compatible chat completions API: OpenAI, Ollama, vLLM, llama.cpp server, LM Studio, OpenRouter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import httpx
+
+from novaro_lite.config import ProviderSettings
+from novaro_lite.domain.messages import Completion, Prompt, Usage
+from novaro_lite.errors import ProviderError
+from novaro_lite.providers.http import parse_json, send, sse_events, upstream_errors
+
+
+class OpenAIProvider:
+    def __init__(self, name: str, config: ProviderSettings, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.default_model = config.model
+        self._config = config
+        self._client = client
+
+    def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
+        body: dict[str, Any] = {
+            "model": prompt.model,
+            "messages": [
+                {"role": "system", "content": prompt.system},
+                *({"role": message.role, "content": message.content} for message in prompt.messages),
+            ],
+        }
+        if stream:
+            body |= {"stream": True, "stream_options": {"include_usage": True}}
+        key = self._config.api_key
+        return self._client.build_request(
+            "POST",
+            f"{self._config.base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"} if key else {},
+            timeout=self._config.timeout_seconds,
+        )
+
+    def _usage(self, prompt: Prompt, usage: Any) -> Usage:
+        usage = usage if isinstance(usage, dict) else {}
+        return Usage(
+            self.name, prompt.model, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        )
+
+    def _malformed(self) -> ProviderError:
+        return ProviderError(f"The provider {self.name!r} answered in a shape that is not a chat completion.")
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
+        try:
+            with upstream_errors(self.name, self._config):
+                data = parse_json(self.name, await response.aread())
+        finally:
+            await response.aclose()
+        try:
+            text = data["choices"][0]["message"]["content"]
+            if not isinstance(text, str):
+                raise TypeError(text)
+            return Completion(text, self._usage(prompt, data.get("usage")))
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            raise self._malformed() from None
+
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
+        usage: Any = None
+        try:
+            with upstream_errors(self.name, self._config):
+                async for _, data in sse_events(response):
+                    if data.strip() == "[DONE]":
+                        break
+                    chunk = parse_json(self.name, data)
+                    if not isinstance(chunk, dict):
+                        raise self._malformed()
+                    if "error" in chunk:
+                        raise ProviderError(
+                            f"The provider {self.name!r} failed mid-stream: {str(chunk['error'])[:300]}"
+                        )
+                    for choice in chunk.get("choices") or ():
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            yield delta
+                    usage = chunk.get("usage") or usage
+        finally:
+            await response.aclose()
+        yield self._usage(prompt, usage)
