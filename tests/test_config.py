@@ -62,3 +62,55 @@ def test_example_config_documents_every_setting_with_its_default():
         value = field.default
         expected = f'{name} = "{value}"' if isinstance(value, str | Path) else f"{name} = {value}"
         assert re.search(rf"^# {re.escape(expected)}(\s|$)", text, re.M), f"config.example.toml lacks '# {expected}'"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "novaro.toml"
+    config.write_text(text)
+    return config
+
+
+def test_providers_come_from_toml_with_keys_from_the_named_environment_variable(tmp_path: Path):
+    config = write(
+        tmp_path,
+        '[defaults]\nprovider = "local"\n[providers.local]\nbase_url = "http://127.0.0.1:11434/v1/"\nmodel = "llama"\n'
+        '[providers.claude]\nkind = "anthropic"\napi_key_env = "CLAUDE_KEY"\ntimeout_seconds = 5\n',
+    )
+    settings = load_settings(config, {"CLAUDE_KEY": "sk-secret"})
+    assert settings.defaults.provider == "local"
+    assert set(settings.providers) == {"demo", "local", "claude"}
+    assert settings.providers["local"].base_url == "http://127.0.0.1:11434/v1"
+    claude = settings.providers["claude"]
+    assert claude.base_url == "https://api.anthropic.com" and claude.timeout_seconds == 5.0
+    assert str(claude.api_key) == "sk-secret"
+    assert "sk-secret" not in repr(settings)
+
+
+def test_default_provider_can_come_from_the_environment(tmp_path: Path):
+    config = write(tmp_path, "[providers.local]\nmodel = 'x'\n")
+    assert load_settings(config, {"NOVARO_LITE_DEFAULTS_PROVIDER": "local"}).defaults.provider == "local"
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "named"),
+    [
+        ("[providers.x]\napi_key = 'sk-1'\n", {}, "providers.x.api_key"),
+        ("[providers.x]\napi_key_env = 'MISSING_KEY'\n", {}, "MISSING_KEY is not set"),
+        ("[providers.x]\nkind = 'magic'\n", {}, "providers.x.kind"),
+        ("[providers.x]\nbase_url = 'ftp://x'\n", {}, "providers.x.base_url"),
+        ("[providers.x]\ntimeout_seconds = 0\n", {}, "providers.x.timeout_seconds"),
+        ("[providers.x]\ntimeout_seconds = 'slow'\n", {}, "providers.x.timeout_seconds"),
+        ("[providers.x]\nmax_retries = 11\n", {}, "providers.x.max_retries"),
+        ("[providers.x]\nmax_tokens = 0\n", {}, "providers.x.max_tokens"),
+        ("providers = 3\n", {}, "providers"),
+        ("[providers]\nx = 3\n", {}, "providers.x"),
+        ("defaults = 3\n", {}, "defaults"),
+        ("[defaults]\nprovider = 'nowhere'\n", {}, "defaults.provider"),
+        ("", {"NOVARO_LITE_DEFAULTS_COLOUR": "red"}, "defaults.colour"),
+        ("host = ''\n", {}, "host"),
+        ("max_body_bytes = 10\n", {}, "max_body_bytes"),
+    ],
+)
+def test_bad_provider_settings_name_the_key(tmp_path: Path, toml, env, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load_settings(write(tmp_path, toml), env)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
 from novaro_lite.api.schemas import MessageOut, MessagesRequest, MessagesResponse, UsageOut
-from novaro_lite.api.sse import Event, EventStream
+from novaro_lite.api.sse import Event, event_stream
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.errors import AppError
@@ -33,7 +33,7 @@ async def create_message(request: Request) -> Response:
     if body.stream:
         events = stream_reply(svc, agent, messages)
         first = await anext(events)  # upstream failures before the first token are still plain problems
-        return EventStream(_sse(reply_id, agent.id, first, events))
+        return event_stream(_sse(reply_id, agent.id, first, events))
     reply = await generate_reply(svc, agent, messages)
     return json_response(
         MessagesResponse(

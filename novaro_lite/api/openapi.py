@@ -15,10 +15,16 @@ from novaro_lite.api.schemas import Problem
 
 _REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
-SSE_DESCRIPTION = (
-    "Server-sent events: `delta` {text} as tokens arrive, `message` {role, content, createdAt} per finished "
-    "bubble, then `done` {id, agentId, usage}; a failure after the stream began is an `error` problem event."
-)
+SSE_EVENT = {  # the schema of one event, as OpenAPI 3.2 describes sequential media types
+    "type": "object",
+    "description": "Server-sent events: `delta` {text} as tokens arrive, `message` {role, content, createdAt} per "
+    "finished bubble, then `done` {id, agentId, usage}; a failure after the stream began is an `error` problem.",
+    "properties": {
+        "event": {"enum": ["delta", "message", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
 
 
 Refs = dict[Any, dict[str, Any]]  # keyed by (model, mode)
@@ -56,7 +62,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.response is not None:
         content["application/json"] = {"schema": refs[(op.response, "serialization")]}
     if op.streams:
-        content["text/event-stream"] = {"schema": {"type": "string", "description": SSE_DESCRIPTION}}
+        content["text/event-stream"] = {"schema": SSE_EVENT}
     responses = {
         str(status): {"description": http.HTTPStatus(status).phrase, **({"content": content} if content else {})}
         for status in (op.status, *op.also)

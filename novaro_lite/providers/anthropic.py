@@ -10,7 +10,7 @@ import httpx
 from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import parse_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import close, parse_json, send, sse_events, upstream_errors
 
 API_VERSION = "2023-06-01"
 
@@ -51,7 +51,7 @@ class AnthropicProvider:
             with upstream_errors(self.name, self._config):
                 data = parse_json(self.name, await response.aread())
         finally:
-            await response.aclose()
+            await close(response)
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
             usage = data.get("usage") or {}
@@ -84,5 +84,5 @@ class AnthropicProvider:
                     elif event == "message_stop":
                         break
         finally:
-            await response.aclose()
+            await close(response)
         yield Usage(self.name, prompt.model, prompt_tokens, completion_tokens)

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio
 import httpx
 
 from novaro_lite.config import ProviderSettings
@@ -90,6 +91,12 @@ async def send(
         wait = asked if asked is not None else BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         await asyncio.sleep(min(wait, MAX_WAIT_SECONDS))
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+async def close(response: httpx.Response) -> None:
+    """Close an upstream response even while our task is being cancelled, so the connection is released."""
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
 
 
 def parse_json(name: str, raw: str | bytes) -> Any:

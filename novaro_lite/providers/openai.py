@@ -10,7 +10,7 @@ import httpx
 from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import parse_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import close, parse_json, send, sse_events, upstream_errors
 
 
 class OpenAIProvider:
@@ -54,7 +54,7 @@ class OpenAIProvider:
             with upstream_errors(self.name, self._config):
                 data = parse_json(self.name, await response.aread())
         finally:
-            await response.aclose()
+            await close(response)
         try:
             text = data["choices"][0]["message"]["content"]
             if not isinstance(text, str):
@@ -84,5 +84,5 @@ class OpenAIProvider:
                             yield delta
                     usage = chunk.get("usage") or usage
         finally:
-            await response.aclose()
+            await close(response)
         yield self._usage(prompt, usage)

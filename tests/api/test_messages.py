@@ -1,0 +1,261 @@
+"""POST /api/v1/messages against real fake OpenAI-compatible and Anthropic servers on loopback ports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.datastructures import Secret
+
+from novaro_lite.config import ProviderSettings, Settings
+from tests.fakes.llm import API_KEY, Recorder, anthropic_app, openai_app
+from tests.fakes.serve import serve_in_thread
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()  # a Wednesday; 09:00 in Berlin
+
+
+@pytest.fixture(scope="module")
+def fake_servers() -> Iterator[dict[str, tuple[str, Recorder]]]:
+    """Both fakes, started once for the module; each test gets their recorders fresh."""
+    openai_recorder, anthropic_recorder = Recorder(), Recorder()
+    with (
+        serve_in_thread(openai_app(openai_recorder)) as openai_url,
+        serve_in_thread(anthropic_app(anthropic_recorder)) as anthropic_url,
+    ):
+        yield {"openai": (openai_url, openai_recorder), "anthropic": (anthropic_url, anthropic_recorder)}
+
+
+def _fresh(fake: tuple[str, Recorder]) -> tuple[str, Recorder]:
+    url, recorder = fake
+    recorder.reset()
+    return url, recorder
+
+
+@pytest.fixture
+def openai_fake(fake_servers) -> tuple[str, Recorder]:
+    return _fresh(fake_servers["openai"])
+
+
+@pytest.fixture
+def anthropic_fake(fake_servers) -> tuple[str, Recorder]:
+    return _fresh(fake_servers["anthropic"])
+
+
+@pytest.fixture
+def settings(tmp_path: Path, openai_fake, anthropic_fake) -> Settings:
+    key = Secret(API_KEY)
+    return Settings(
+        data_dir=tmp_path / "data",
+        providers={
+            "fake": ProviderSettings(base_url=openai_fake[0] + "/v1", api_key=key, model="echo", timeout_seconds=1),
+            "claude": ProviderSettings(kind="anthropic", base_url=anthropic_fake[0], api_key=key, model="echo"),
+            "nokey": ProviderSettings(base_url=openai_fake[0] + "/v1", model="echo"),
+            "down": ProviderSettings(base_url="http://127.0.0.1:9/v1", model="echo", max_retries=0),
+        },
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):
+    from novaro_lite.app import create_app
+
+    return create_app(settings, clock=lambda: NOW)
+
+
+@pytest.fixture
+async def started(app):
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(started) -> Any:
+    transport = httpx.ASGITransport(app=started, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def services(started):
+    return started.state.services
+
+
+async def new_agent(client: httpx.AsyncClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {"name": "Lena", "persona": "A baker in Kreuzberg.", "timezone": "Europe/Berlin"} | fields
+    response = await client.post("/api/v1/agents", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def ask(client, auth, agent_id: str, text: str = "Hi there", **extra: Any):
+    body = {"agentId": agent_id, "messages": [{"role": "user", "content": text}]} | extra
+    return await client.post("/api/v1/messages", json=body, headers=auth)
+
+
+def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+async def test_openai_reply_comes_back_as_timed_bubbles_with_usage(client, auth, openai_fake):
+    agent = await new_agent(client, auth, model="fake/echo")
+    history = [
+        {"role": "user", "content": "Morning!", "createdAt": int(NOW) - 120},
+        {"role": "assistant", "content": "Hey you"},
+        {"role": "user", "content": "Got bread?"},
+    ]
+    response = await client.post("/api/v1/messages", json={"agentId": agent["id"], "messages": history}, headers=auth)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"].startswith("msg_") and body["agentId"] == agent["id"]
+    assert [m["content"] for m in body["messages"]] == ["Echo: Got bread?", "Second bubble.", "Third bubble."]
+    times = [m["createdAt"] for m in body["messages"]]
+    assert times[0] == int(NOW) and times[0] < times[1] < times[2]
+    assert body["usage"] == {"provider": "fake", "model": "echo", "promptTokens": 11, "completionTokens": 7}
+    sent = openai_fake[1].requests[-1]
+    assert sent["model"] == "echo"
+    assert sent["messages"][0]["role"] == "system"
+    assert "You are Lena." in sent["messages"][0]["content"]
+    assert "Wednesday, 25 November 2026, 09:00 where you are (Europe/Berlin)" in sent["messages"][0]["content"]
+    assert sent["messages"][1] == {"role": "user", "content": "[sent Wed 25 Nov 08:58] Morning!"}
+    assert sent["messages"][2:] == [
+        {"role": "assistant", "content": "Hey you"},
+        {"role": "user", "content": "Got bread?"},
+    ]
+    assert openai_fake[1].headers[-1]["authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_anthropic_reply_uses_messages_api_shape(client, auth, anthropic_fake):
+    agent = await new_agent(client, auth, model="claude/echo", maxBubbles=2)
+    response = await ask(client, auth, agent["id"], "Hallo")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [m["content"] for m in body["messages"]] == ["Echo: Hallo", "Second bubble.\n\nThird bubble."]
+    assert body["usage"] == {"provider": "claude", "model": "echo", "promptTokens": 13, "completionTokens": 9}
+    sent, headers = anthropic_fake[1].requests[-1], anthropic_fake[1].headers[-1]
+    assert "You are Lena." in sent["system"] and sent["max_tokens"] == 1024
+    assert sent["messages"] == [{"role": "user", "content": "Hallo"}]
+    assert headers["x-api-key"] == API_KEY and headers["anthropic-version"] == "2023-06-01"
+
+
+@pytest.mark.parametrize("model", ["fake/echo", "claude/echo"])
+async def test_streaming_sends_deltas_then_bubbles_then_done(client, auth, model):
+    agent = await new_agent(client, auth, model=model)
+    whole = (await ask(client, auth, agent["id"])).json()
+    response = await ask(client, auth, agent["id"], stream=True)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["x-accel-buffering"] == "no"
+    events = sse_events(response)
+    names = [name for name, _ in events]
+    assert names[0] == "delta" and names[-1] == "done" and names.count("message") == 3
+    text = "".join(data["text"] for name, data in events if name == "delta")
+    assert text == "Echo: Hi there\n\nSecond bubble.\n\nThird bubble."
+    assert [data for name, data in events if name == "message"] == whole["messages"]
+    assert events[-1][1]["usage"] == whole["usage"] and events[-1][1]["agentId"] == agent["id"]
+
+
+@pytest.mark.parametrize("model", ["fake/stream-error", "claude/stream-error"])
+async def test_failure_mid_stream_is_an_error_event(client, auth, model):
+    agent = await new_agent(client, auth, model=model)
+    events = sse_events(await ask(client, auth, agent["id"], stream=True))
+    assert events[0][0] == "delta"
+    name, problem = events[-1]
+    assert name == "error" and problem["status"] == 502 and "failed mid-stream" in problem["detail"]
+
+
+async def test_failure_before_the_stream_starts_is_a_plain_problem(client, auth):
+    agent = await new_agent(client, auth, model="fake/fail-401")
+    assert_problem(await ask(client, auth, agent["id"], stream=True), 502, "rejected its credentials")
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "detail"),
+    [
+        ("fake/slow", 504, "'fake' did not answer within 1 s"),
+        ("fake/fail-500", 502, "failed with HTTP 500 after 3 attempt(s)"),
+        ("fake/fail-401", 502, "'fake' rejected its credentials"),
+        ("nokey/echo", 502, "'nokey' rejected its credentials"),
+        ("fake/rate-limit", 503, "rate limiting"),
+        ("fake/malformed", 502, "not a chat completion"),
+        ("fake/garbage", 502, "not JSON"),
+        ("fake/empty", 502, "empty reply"),
+        ("claude/malformed", 502, "not an Anthropic message"),
+        ("claude/fail-401", 502, "'claude' rejected its credentials"),
+        ("down/echo", 502, "'down' could not be reached"),
+    ],
+)
+async def test_upstream_failures_map_to_clear_problems(client, auth, model, status, detail):
+    agent = await new_agent(client, auth, model=model)
+    body = assert_problem(await ask(client, auth, agent["id"]), status, detail)
+    assert API_KEY not in json.dumps(body)
+
+
+async def test_upstream_429_after_retries_is_503_with_retry_after(client, auth, openai_fake):
+    agent = await new_agent(client, auth, model="fake/rate-limit")
+    response = await ask(client, auth, agent["id"])
+    assert_problem(response, 503, "after 3 attempt(s)")
+    assert int(response.headers["retry-after"]) >= 1
+    assert openai_fake[1].attempts["rate-limit"] == 3
+
+
+async def test_upstream_5xx_is_retried_until_it_answers(client, auth, openai_fake):
+    agent = await new_agent(client, auth, model="fake/flaky")
+    assert (await ask(client, auth, agent["id"])).status_code == 200
+    assert openai_fake[1].attempts["flaky"] == 2
+
+
+async def test_demo_provider_answers_in_character_offline_and_deterministically(client, auth):
+    agent = await new_agent(client, auth, location="Berlin")
+    first = await ask(client, auth, agent["id"], "Do you like rye bread?")
+    assert first.status_code == 200
+    body = first.json()
+    text = "\n\n".join(m["content"] for m in body["messages"])
+    assert "Lena here" in text and "09:00 on Wednesday in Berlin" in text and "Do you like rye bread?" in text
+    assert "demo model" in text
+    assert body["usage"]["provider"] == "demo"
+    assert (await ask(client, auth, agent["id"], "Do you like rye bread?")).json()["messages"] == body["messages"]
+
+
+@pytest.mark.parametrize(
+    ("messages", "where"),
+    [
+        ([], "messages"),
+        ([{"role": "system", "content": "x"}], "messages.0.role"),
+        ([{"role": "user", "content": ""}], "messages.0.content"),
+        ([{"role": "user", "content": "x" * 20_001}], "messages.0.content"),
+        ([{"role": "user", "content": "x"}] * 201, "messages"),
+        ([{"role": "user", "content": "x", "createdAt": "yesterday"}], "messages.0.createdAt"),
+    ],
+)
+async def test_bad_message_requests_are_422_naming_the_field(client, auth, messages, where):
+    agent = await new_agent(client, auth)
+    body = {"agentId": agent["id"], "messages": messages}
+    assert_problem(await client.post("/api/v1/messages", json=body, headers=auth), 422, where)
+
+
+async def test_unknown_agent_is_404_and_unknown_context_is_422(client, auth):
+    assert_problem(await ask(client, auth, "agt_missing"), 404, "agt_missing")
+    agent = await new_agent(client, auth)
+    body = assert_problem(await ask(client, auth, agent["id"], contextIds=["ctx_nope"]), 422, "ctx_nope")
+    assert body["errors"][0]["loc"] == ["body", "contextIds", 0]
+
+
+async def test_realtime_content_is_never_written_to_disk_or_logs(client, auth, settings, caplog):
+    agent = await new_agent(client, auth, model="fake/echo")
+    secret_text = "my-very-private-realtime-sentence"
+    assert (await ask(client, auth, agent["id"], secret_text)).status_code == 200
+    for path in settings.data_dir.iterdir():
+        assert secret_text.encode() not in path.read_bytes(), path.name
+    assert secret_text not in caplog.text

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
+
+
+def test_split_bubbles_cuts_at_blank_lines_and_trims():
+    assert split_bubbles("  Hi!\n\nHow are you?\n \n\nBye  ", 3) == ["Hi!", "How are you?", "Bye"]
+    assert split_bubbles("one line\nnext line", 3) == ["one line\nnext line"]
+
+
+def test_split_bubbles_keeps_the_overflow_in_the_last_bubble():
+    assert split_bubbles("a\n\nb\n\nc\n\nd", 2) == ["a", "b\n\nc\n\nd"]
+    assert split_bubbles("a\n\nb", 1) == ["a\n\nb"]
+
+
+def test_split_bubbles_of_blank_text_is_empty():
+    assert split_bubbles(" \n\n \n", 3) == []
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\t."), max_size=60),
+    cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=8),
+    max_bubbles=st.integers(min_value=1, max_value=4),
+)
+def test_streamed_splitting_matches_whole_text_splitting(text, cuts, max_bubbles):
+    splitter, bubbles, start = BubbleSplitter(max_bubbles), [], 0
+    for cut in sorted(cuts) + [len(text)]:
+        bubbles += splitter.feed(text[start:cut])
+        start = max(start, cut)
+    bubbles += splitter.finish()
+    assert bubbles == split_bubbles(text, max_bubbles)
+    assert len(bubbles) <= max_bubbles
+
+
+def test_typed_at_spaces_bubbles_by_typing_time():
+    messages = typed_at(["Hi!", "That is a longer message to type."], 1000)
+    assert [m.created_at for m in messages] == [1000, 1000 + typing_seconds("That is a longer message to type.")]
+    assert messages[1].created_at is not None and messages[0].created_at is not None
+    assert messages[1].created_at - messages[0].created_at >= 6  # 33 characters at 6/s, plus a pause
+    assert all(m.role == "assistant" for m in messages)

@@ -1,0 +1,156 @@
+"""Fake OpenAI-compatible and Anthropic servers, scripted by the requested model name.
+
+Models: `echo` answers three bubbles quoting the last user message; `slow` waits 5 s; `fail-500` always
+fails; `flaky` fails once then answers; `fail-401` rejects credentials; `rate-limit` always says 429;
+`malformed` answers 200 with a body that is not a completion; `garbage` answers 200 with text that is not
+JSON; `empty` answers an empty text; `stream-error` (streaming) fails after the first token; `slow-stream`
+(streaming) sends one token, then nothing for 30 s, and records when its client went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+API_KEY = "test-key"
+
+
+@dataclasses.dataclass
+class Recorder:
+    """What the fake saw: request bodies and headers, attempts per model, when a slow stream was dropped."""
+
+    requests: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    headers: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    attempts: dict[str, int] = dataclasses.field(default_factory=dict)
+    stream_closed_at: float | None = None
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+def reply_text(body: dict[str, Any]) -> str:
+    last = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+    return f"Echo: {last}\n\nSecond bubble.\n\nThird bubble."
+
+
+def _tokens(text: str) -> list[str]:
+    return [text[i : i + 7] for i in range(0, len(text), 7)]
+
+
+async def _scripted_failure(model: str, recorder: Recorder, error: Any) -> Response | None:
+    """Answer the failure a model name asks for, or None to go on and answer normally."""
+    recorder.attempts[model] = recorder.attempts.get(model, 0) + 1
+    if model == "slow":
+        await asyncio.sleep(5)
+    if model == "fail-500" or (model == "flaky" and recorder.attempts[model] == 1):
+        return JSONResponse(error("server exploded"), status_code=500, headers={"Retry-After": "0"})
+    if model == "fail-401":
+        return JSONResponse(error("invalid api key"), status_code=401)
+    if model == "rate-limit":
+        return JSONResponse(error("slow down"), status_code=429, headers={"Retry-After": "0"})
+    if model == "garbage":
+        return PlainTextResponse("<html>oops</html>")
+    if model == "malformed":
+        return JSONResponse({"unexpected": True})
+    return None
+
+
+def openai_app(recorder: Recorder) -> Starlette:
+    def error(message: str) -> dict[str, Any]:
+        return {"error": {"message": message, "type": "fake"}}
+
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        recorder.requests.append(body)
+        recorder.headers.append(dict(request.headers))
+        if request.headers.get("authorization") != f"Bearer {API_KEY}":
+            return JSONResponse(error("missing key"), status_code=401)
+        model = body["model"]
+        if (failure := await _scripted_failure(model, recorder, error)) is not None:
+            return failure
+        text = "" if model == "empty" else reply_text(body)
+        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            return JSONResponse({"id": "c1", "object": "chat.completion", "choices": [choice], "usage": usage})
+
+        def chunk(delta: dict[str, Any], **extra: Any) -> str:
+            return "data: " + json.dumps({"id": "c1", "choices": [{"index": 0, "delta": delta}], **extra}) + "\n\n"
+
+        async def events() -> AsyncIterator[str]:
+            yield chunk({"role": "assistant"})
+            if model == "slow-stream":  # one token, then silence until the client goes away
+                yield chunk({"content": "la "})
+                try:
+                    await asyncio.sleep(30)
+                finally:  # Starlette cancels this generator when the client disconnects
+                    recorder.stream_closed_at = time.monotonic()
+                return
+            for index, token in enumerate(_tokens(text)):
+                if model == "stream-error" and index == 1:
+                    yield "data: " + json.dumps(error("the model crashed")) + "\n\n"
+                    return
+                yield chunk({"content": token})
+            yield "data: " + json.dumps({"id": "c1", "choices": [], "usage": usage}) + "\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+
+
+def anthropic_app(recorder: Recorder) -> Starlette:
+    def error(message: str) -> dict[str, Any]:
+        return {"type": "error", "error": {"type": "api_error", "message": message}}
+
+    async def messages(request: Request) -> Response:
+        body = await request.json()
+        recorder.requests.append(body)
+        recorder.headers.append(dict(request.headers))
+        if request.headers.get("x-api-key") != API_KEY or not request.headers.get("anthropic-version"):
+            return JSONResponse(error("invalid x-api-key"), status_code=401)
+        if any(m["role"] == "system" for m in body["messages"]) or "max_tokens" not in body:
+            return JSONResponse(error("bad request shape"), status_code=400)
+        model = body["model"]
+        if (failure := await _scripted_failure(model, recorder, error)) is not None:
+            return failure
+        text = "" if model == "empty" else reply_text(body)
+        if not body.get("stream"):
+            return JSONResponse(
+                {
+                    "id": "m1",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": text}],
+                    "usage": {"input_tokens": 13, "output_tokens": 9},
+                }
+            )
+
+        def event(name: str, data: dict[str, Any]) -> str:
+            return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
+
+        async def events() -> AsyncIterator[str]:
+            yield event("message_start", {"message": {"id": "m1", "usage": {"input_tokens": 13, "output_tokens": 1}}})
+            yield event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+            yield event("ping", {})
+            for index, token in enumerate(_tokens(text)):
+                if model == "stream-error" and index == 1:
+                    yield "event: error\ndata: " + json.dumps(error("Overloaded")) + "\n\n"
+                    return
+                yield event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": token}})
+            yield event("content_block_stop", {"index": 0})
+            yield event("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}})
+            yield event("message_stop", {})
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])])
