@@ -10,10 +10,10 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from novaro_lite import __version__
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
+from novaro_lite.http_client import build_http_client
 from novaro_lite.providers.registry import build_providers
 from novaro_lite.services import Services
 from novaro_lite.storage import Storage
@@ -31,13 +31,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
             Storage.open(settings.database_path, clock) as storage,
-            httpx.AsyncClient(
-                transport=transport,
-                timeout=httpx.Timeout(60.0, connect=10.0),
-                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
-                follow_redirects=False,
-                headers={"User-Agent": f"novaro-lite/{__version__}"},
-            ) as http,
+            build_http_client(transport) as http,
         ):
             app.state.services = Services(
                 settings=settings,

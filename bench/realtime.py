@@ -1,0 +1,141 @@
+"""Benchmark: POST /api/v1/messages through novaro-lite to a zero-latency fake provider, beside the same load
+sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run.
+
+Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info]
+Prints one table per concurrency with medians over the rounds. Everything runs on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from httpload import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+CONCURRENCY = (1, 16, 64)
+REQUESTS = {1: 1500, 16: 6000, 64: 9600}
+WARMUP = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def novaro(*args: str) -> list[str]:
+    return [sys.executable, "-m", "novaro_lite", *args]
+
+
+def summarize(results: list[LoadResult]) -> tuple[float, float, float]:
+    return (
+        statistics.median(r.p50 for r in results),
+        statistics.median(r.percentile(99) for r in results),
+        statistics.median(r.throughput for r in results),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--log-level", default="info", help="novaro-lite's log level (info writes an access log)")
+    options = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="novaro-bench-"))
+    fake_port, server_port = free_port(), free_port()
+    fake_url, server_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{server_port}"
+    config = work / "novaro.toml"
+    config.write_text(
+        f'log_level = "{options.log_level}"\n[defaults]\nprovider = "fake"\n'
+        f'[providers.fake]\nkind = "openai"\nbase_url = "{fake_url}/v1"\nmodel = "bench"\n'
+    )
+    data = ["--config", str(config), "--data-dir", str(work / "data")]
+    token = subprocess.run(
+        novaro("token", "create", "--name", "bench", *data), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        process([sys.executable, str(ROOT / "bench" / "fake_llm.py"), str(fake_port)]),
+        process(novaro("serve", "--port", str(server_port), *data)),
+    ):
+        wait_until_up(fake_url)
+        wait_until_up(f"{server_url}/healthz")
+        agent = httpx.post(
+            f"{server_url}/api/v1/agents",
+            headers=headers,
+            json={"name": "Bench", "persona": "Benchmarks things.", "timezone": "Europe/Berlin"},
+        ).json()
+        message_body = json.dumps({"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
+        direct_body = json.dumps(
+            {
+                "model": "bench",
+                "messages": [
+                    {"role": "system", "content": "You are Bench. " * 40},
+                    {"role": "user", "content": "Dinner at 8?"},
+                ],
+            }
+        )
+        targets = {
+            "novaro-lite": (f"{server_url}/api/v1/messages", message_body.encode(), headers),
+            "provider only": (f"{fake_url}/v1/chat/completions", direct_body.encode(), {}),
+        }
+        for url, body, extra in targets.values():
+            asyncio.run(run_load(url, body, extra, concurrency=4, requests=WARMUP))
+        print(f"realtime benchmark: {options.rounds} rounds, medians; novaro-lite log_level={options.log_level}")
+        print(f"{'concurrency':>11} {'target':>14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+        for concurrency in CONCURRENCY:
+            results: dict[str, list[LoadResult]] = {name: [] for name in targets}
+            for _ in range(options.rounds):
+                for name, (url, body, extra) in targets.items():
+                    result = asyncio.run(
+                        run_load(url, body, extra, concurrency=concurrency, requests=REQUESTS[concurrency])
+                    )
+                    assert result.statuses == {200}, f"{name} answered {result.statuses}"
+                    results[name].append(result)
+            summaries = {name: summarize(rs) for name, rs in results.items()}
+            for name, (p50, p99, rate) in summaries.items():
+                print(f"{concurrency:>11} {name:>14} {p50:>8.2f} {p99:>8.2f} {rate:>8.0f}")
+            overhead = summaries["novaro-lite"][0] - summaries["provider only"][0]
+            print(f"{concurrency:>11} {'overhead p50':>14} {overhead:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

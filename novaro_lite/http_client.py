@@ -1,0 +1,111 @@
+"""The app's single outbound httpx.AsyncClient, with aiohttp doing the network I/O underneath.
+
+Providers (and webhook delivery) speak httpx: its request/response API, its exception hierarchy and its
+MockTransport test seam. The wire is aiohttp's, through AiohttpTransport: on this 2-core machine httpcore's
+connection pool capped 64 concurrent calls to a zero-latency upstream near 830 requests/s (its pool rescans
+and polls every connection per request: encode/httpcore#1035), while aiohttp made 11,750 requests/s; the
+realtime benchmark in docs/benchmarks.md has the end-to-end figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx
+
+from novaro_lite import __version__
+
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+MAX_CONNECTIONS = 512
+# aiohttp sets these from the body and URL itself; passing httpx's copies would duplicate them.
+_SKIPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+
+
+def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """Translate an aiohttp failure into the httpx exception a provider expects."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "connect timed out", request=request)
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's SocketTimeoutError is one too
+        return httpx.ReadTimeout(str(exc) or "read timed out", request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc), request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(str(exc), request=request)
+    return httpx.ReadError(str(exc), request=request)
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _httpx_error(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        # A body read to the end lets the connection go back to the pool; anything else drops it, which is
+        # also how an abandoned stream tells the upstream to stop.
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends requests with one aiohttp session (created in the running loop)."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0)
+        # httpx decodes Content-Encoding itself, so aiohttp must hand over the body as it came.
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        timeout: dict[str, Any] = request.extensions.get("timeout", {})
+        headers = [
+            (name, value) for name, value in request.headers.multi_items() if name.lower() not in _SKIPPED_HEADERS
+        ]
+        try:
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=await request.aread() or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(sock_connect=timeout.get("connect"), sock_read=timeout.get("read")),
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _httpx_error(exc, request) from exc
+        return httpx.Response(
+            response.status,
+            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
+            stream=_ResponseStream(response, request),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def build_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """Return the client every provider (and, later, webhook delivery) shares; `transport` is the test seam."""
+    return httpx.AsyncClient(
+        transport=transport or AiohttpTransport(),
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        headers={"User-Agent": f"novaro-lite/{__version__}"},
+    )
