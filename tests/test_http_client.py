@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import httpx
@@ -29,7 +29,7 @@ async def echo(request: Request) -> Response:
 
 
 async def stalls(request: Request) -> StreamingResponse:
-    async def body():
+    async def body() -> AsyncIterator[bytes]:
         yield b"first"
         await asyncio.sleep(5)
         yield b"never"

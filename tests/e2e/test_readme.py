@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import documented_settings
+from novaro_lite.config import documented_settings, load_settings
 from tests.e2e.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,25 +31,36 @@ def test_readme_quick_start_is_the_two_commands():
 
 
 def test_readme_quick_start_serves_and_its_curl_examples_work(tmp_path: Path):
-    """Run `make serve` as written (on a free port and a scratch data dir), then every curl example."""
+    """Run `make serve` as written (on a free port and a scratch data dir), then the API examples in order."""
     command = ["bash", "-c", shell_blocks(section("Quick start"))[0]]
     env = {"NOVARO_LITE_PORT": "0", "NOVARO_LITE_DATA_DIR": str(tmp_path / "data")}
     with running_server([], cwd=ROOT, command=command, env=env) as server:
         assert server.first_token is not None, "".join(server.output)
         examples = shell_blocks(section("Using the API"))
-        assert len(examples) >= 3
-        for example in examples:
-            script = example.replace("http://127.0.0.1:8080", server.url)
-            result = subprocess.run(
-                ["bash", "-c", script],
-                env={"TOKEN": server.first_token, "PATH": "/usr/bin:/bin"},
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-            assert result.returncode == 0, f"{example}\n{result.stdout}{result.stderr}"
-            assert result.stdout.startswith("{"), result.stdout
+        assert len(examples) >= 5
+        script = "set -euo pipefail\n" + "\n".join(examples).replace("http://127.0.0.1:8080", server.url)
+        result = subprocess.run(
+            ["bash", "-c", script],
+            env={"TOKEN": server.first_token, "PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, f"{script}\n{result.stdout}{result.stderr}"
+    out = result.stdout
+    assert '"account":"default"' in out and '"nextCursor":null' in out
+    assert '"usage":{"provider":"demo"' in out and "Lena here" in out
+    assert "event: delta" in out and "event: message" in out and "event: done" in out
     assert (tmp_path / "data" / "novaro.db").exists()
+
+
+def test_readme_model_config_example_loads(tmp_path: Path):
+    toml = re.search(r"```toml\n(.*?)```", section("Models"), re.S)
+    assert toml is not None
+    config = tmp_path / "novaro.toml"
+    config.write_text(toml.group(1))
+    settings = load_settings(config, {"OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "sk-y"})
+    assert settings.defaults.provider == "ollama" and set(settings.providers) >= {"ollama", "openai", "anthropic"}
 
 
 @pytest.mark.parametrize("name", [key for key, _ in documented_settings()])
