@@ -10,6 +10,7 @@ the web, storage or scheduler layers.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.datastructures import Secret
 
 ENV_PREFIX = "NOVARO_LITE_"
+PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "Path", "tuple[int, ...]", "tuple[str, ...]"})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 PROVIDER_KINDS = ("openai", "anthropic", "demo")
 DEFAULT_BASE_URLS = MappingProxyType(
@@ -71,6 +73,59 @@ class DefaultsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class WebhookSettings:
+    allow_private_networks: bool = _setting(
+        False, "Allow webhook URLs that resolve to private, loopback or link-local addresses."
+    )
+    allowed_cidrs: tuple[str, ...] = _setting((), 'Address ranges allowed even when private, e.g. ["10.0.0.0/8"].')
+    https_only: bool = _setting(False, "Refuse webhook URLs that are not https.")
+    timeout_seconds: float = _setting(15.0, "Seconds a receiver has to answer one delivery.")
+
+    def __post_init__(self) -> None:
+        for cidr in self.allowed_cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ConfigError(f"webhooks.allowed_cidrs: {cidr!r} is not an address range") from None
+        if self.timeout_seconds <= 0:
+            raise ConfigError("webhooks.timeout_seconds: must be greater than 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliverySettings:
+    time_scale: float = _setting(1.0, "Divide every reply delay by this (60 turns 5 minutes into 5 s); for demos.")
+    allow_delay_override: bool = _setting(True, "Let a request ask for delay 'immediate' or {seconds: N}.")
+    retry_schedule: tuple[int, ...] = _setting(
+        (5, 300, 1800, 7200, 18000, 36000, 36000), "Seconds before each retry of a failed delivery; then failed."
+    )
+    retry_jitter: float = _setting(0.2, "Random spread of each retry wait, as a fraction (0.2 = plus or minus 20%).")
+    max_in_flight: int = _setting(64, "Most deliveries (generation included) in progress at once.")
+    max_in_flight_per_webhook: int = _setting(8, "Most deliveries in progress to one webhook at once.")
+    lease_seconds: int = _setting(300, "A claimed request returns to the queue if not finished within this.")
+    retention_days: int = _setting(7, "Days the metadata of a finished request is kept (its content is not).")
+    shutdown_grace_seconds: float = _setting(10.0, "On shutdown, how long in-flight deliveries may finish.")
+    sweep_seconds: float = _setting(30.0, "Interval of the safety sweep for due requests and expired leases.")
+
+    def __post_init__(self) -> None:
+        if self.time_scale <= 0:
+            raise ConfigError("delivery.time_scale: must be greater than 0")
+        if not self.retry_schedule or any(wait <= 0 for wait in self.retry_schedule):
+            raise ConfigError("delivery.retry_schedule: give one or more positive numbers of seconds")
+        if not 0 <= self.retry_jitter < 1:
+            raise ConfigError("delivery.retry_jitter: must be at least 0 and below 1")
+        for name in ("max_in_flight", "max_in_flight_per_webhook", "lease_seconds", "retention_days"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"delivery.{name}: must be at least 1")
+        if self.shutdown_grace_seconds < 0 or self.sweep_seconds <= 0:
+            raise ConfigError("delivery.shutdown_grace_seconds and delivery.sweep_seconds: must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulerSettings:
+    enabled: bool = _setting(True, "Run the scheduler that delivers async replies; in-process tests turn it off.")
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     host: str = _setting("127.0.0.1", "Address the HTTP server binds to.")
     port: int = _setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
@@ -78,6 +133,9 @@ class Settings:
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
     defaults: DefaultsSettings = _setting(DefaultsSettings(), "[defaults] section.")
+    webhooks: WebhookSettings = _setting(WebhookSettings(), "[webhooks] section.")
+    delivery: DeliverySettings = _setting(DeliverySettings(), "[delivery] section.")
+    scheduler: SchedulerSettings = _setting(SchedulerSettings(), "[scheduler] section.")
     providers: Mapping[str, ProviderSettings] = dataclasses.field(
         default_factory=lambda: MappingProxyType({}),
         metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
@@ -111,11 +169,29 @@ def setting_fields(cls: type = Settings) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(
         field
         for field in dataclasses.fields(cls)
-        if str(field.type) in ("str", "int", "float", "Path") and not field.metadata.get("internal")
+        if str(field.type) in PLAIN_TYPES and not field.metadata.get("internal")
     )
 
 
-SECTIONS = MappingProxyType({"defaults": DefaultsSettings})
+SECTIONS = MappingProxyType(
+    {
+        "defaults": DefaultsSettings,
+        "webhooks": WebhookSettings,
+        "delivery": DeliverySettings,
+        "scheduler": SchedulerSettings,
+    }
+)
+
+
+def toml_literal(value: Any) -> str:
+    """Write a default the way a config file would spell it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | Path):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
+    return str(value)
 
 
 def documented_settings() -> list[tuple[str, dataclasses.Field[Any]]]:
@@ -129,6 +205,20 @@ def documented_settings() -> list[tuple[str, dataclasses.Field[Any]]]:
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     """Coerce one raw value to the field's type, naming the key and where it came from on failure."""
     problem = f"{name} (from {source}): {value!r} is not a valid"
+    if kind.startswith("tuple["):
+        items = value.split(",") if isinstance(value, str) else value  # the environment gives "a,b,c"
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{problem} list")
+        item_kind = kind.removeprefix("tuple[").split(",")[0]
+        return tuple(
+            _convert(name, item_kind, item.strip() if isinstance(item, str) else item, source) for item in items
+        )
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{problem} boolean (true or false)")
     if kind in ("int", "float"):
         if isinstance(value, bool):
             raise ConfigError(f"{problem} {kind}")

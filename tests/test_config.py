@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import ConfigError, documented_settings, load_settings
+from novaro_lite.config import ConfigError, documented_settings, load_settings, toml_literal
 
 
 def test_settings_defaults_bind_loopback_port_8080_and_data_dir():
@@ -58,9 +58,7 @@ def test_settings_missing_file_is_an_error(tmp_path: Path):
 def test_example_config_documents_every_setting_with_its_default():
     text = Path(__file__).resolve().parent.parent.joinpath("config.example.toml").read_text()
     for key, field in documented_settings():
-        name = key.rpartition(".")[2]
-        value = field.default
-        expected = f'{name} = "{value}"' if isinstance(value, str | Path) else f"{name} = {value}"
+        expected = f"{key.rpartition('.')[2]} = {toml_literal(field.default)}"
         assert re.search(rf"^# {re.escape(expected)}(\s|$)", text, re.M), f"config.example.toml lacks '# {expected}'"
 
 
