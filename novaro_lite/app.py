@@ -16,7 +16,7 @@ from novaro_lite.errors import AppError, problem_response, server_error_response
 from novaro_lite.http_client import build_http_client
 from novaro_lite.providers.registry import build_providers
 from novaro_lite.services import Services
-from novaro_lite.storage import Storage
+from novaro_lite.storage.store import Storage
 
 
 def create_app(

@@ -25,7 +25,7 @@ from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.tokens import parse_duration
 from novaro_lite.errors import NotFoundError
 from novaro_lite.providers.registry import check_model
-from novaro_lite.storage import Storage
+from novaro_lite.storage.store import Storage
 
 T = TypeVar("T")
 DEFAULT_ACCOUNT = "default"
@@ -102,9 +102,9 @@ def serve(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
 
     async def first_token(storage: Storage) -> str | None:
-        if await storage.count_tokens():
+        if storage.tokens.count():
             return None
-        return (await storage.create_token("first-start", DEFAULT_ACCOUNT, None))[1]
+        return (await storage.tokens.create("first-start", DEFAULT_ACCOUNT, None))[1]
 
     secret = _run_with_storage(settings, first_token)
     if secret is not None:
@@ -135,7 +135,7 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
         lifetime = None if expires_in is None else parse_duration(expires_in)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--expires-in") from None
-    created, secret = _run_with_storage(settings, lambda storage: storage.create_token(name, account, lifetime))
+    created, secret = _run_with_storage(settings, lambda storage: storage.tokens.create(name, account, lifetime))
     click.echo(secret)
     click.echo(f"Created token {created.id} for account {account!r}; it is shown only this once.", err=True)
 
@@ -144,7 +144,7 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
 @settings_options
 def token_list(settings: Settings) -> None:
     """List tokens: id, name, account, prefix, created, last used, expires, revoked."""
-    tokens = _run_with_storage(settings, lambda storage: storage.list_tokens())
+    tokens = _run_with_storage(settings, lambda storage: storage.tokens.list())
     _echo_table(
         ("ID", "NAME", "ACCOUNT", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "REVOKED"),
         [
@@ -168,7 +168,7 @@ def token_list(settings: Settings) -> None:
 @click.argument("token_id")
 def token_revoke(settings: Settings, token_id: str) -> None:
     """Revoke a token by id; requests that use it get 401 at once."""
-    revoked = _run_with_storage(settings, lambda storage: storage.revoke_token(token_id))
+    revoked = _run_with_storage(settings, lambda storage: storage.tokens.revoke(token_id))
     click.echo(f"Revoked token {revoked.id} ({revoked.name}).")
 
 
@@ -209,7 +209,7 @@ def agent_create(settings: Settings, account: str, active_hours: str, **fields: 
         check_model(settings, request.model)
     except ValueError as exc:
         raise click.ClickException(f"Invalid agent: model: {exc}") from None
-    created = _run_with_storage(settings, lambda storage: storage.create_agent(account, request.to_fields()))
+    created = _run_with_storage(settings, lambda storage: storage.agents.create(account, request.to_fields()))
     _print_agent_json(AgentOut.of(created))
 
 
@@ -220,10 +220,10 @@ def agent_list(settings: Settings, account: str) -> None:
     """List an account's agents: id, name, time zone, active hours, model."""
 
     async def every_agent(storage: Storage) -> list[Agent]:
-        page = await storage.list_agents(account, limit=200)
+        page = await storage.agents.list(account, limit=200)
         found = page.items
         while page.next_cursor:
-            page = await storage.list_agents(account, limit=200, cursor=page.next_cursor)
+            page = await storage.agents.list(account, limit=200, cursor=page.next_cursor)
             found += page.items
         return found
 
@@ -240,8 +240,10 @@ def agent_list(settings: Settings, account: str) -> None:
 @click.argument("agent_id")
 def agent_show(settings: Settings, account: str, agent_id: str) -> None:
     """Print one agent as JSON."""
-    found = _run_with_storage(settings, lambda storage: storage.get_agent(account, agent_id))
-    _print_agent_json(AgentOut.of(found))
+    async def show(storage: Storage) -> Agent:
+        return storage.agents.get(account, agent_id)
+
+    _print_agent_json(AgentOut.of(_run_with_storage(settings, show)))
 
 
 @agent.command("delete")
@@ -250,5 +252,5 @@ def agent_show(settings: Settings, account: str, agent_id: str) -> None:
 @click.argument("agent_id")
 def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
     """Delete an agent."""
-    _run_with_storage(settings, lambda storage: storage.delete_agent(account, agent_id))
+    _run_with_storage(settings, lambda storage: storage.agents.delete(account, agent_id))
     click.echo(f"Deleted agent {agent_id}.")

@@ -9,7 +9,7 @@ import httpx
 
 from novaro_lite.config import Settings
 from novaro_lite.providers.base import Provider
-from novaro_lite.storage import Storage
+from novaro_lite.storage.store import Storage
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,7 +46,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def token(services: Services) -> str:
-    return (await services.storage.create_token("tests", "acme", None))[1]
+    return (await services.storage.tokens.create("tests", "acme", None))[1]
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.tokens import hash_token
-from novaro_lite.storage import MIGRATIONS, Storage
+from novaro_lite.storage.schema import MIGRATIONS
+from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
 
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.anyio
 async def test_storage_creates_private_file_in_wal_mode_at_the_latest_schema(tmp_path: Path):
     path = tmp_path / "new" / "novaro.db"
     async with Storage.open(path, time.time) as storage:
-        assert await storage.schema_version() == len(MIGRATIONS)
-        await storage.create_token("t", "acme", None)
+        assert await storage.database.schema_version() == len(MIGRATIONS)
+        await storage.tokens.create("t", "acme", None)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(path) as db:
@@ -28,17 +29,17 @@ async def test_storage_creates_private_file_in_wal_mode_at_the_latest_schema(tmp
 async def test_storage_reopens_without_migrating_again(tmp_path: Path):
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time) as storage:
-        agent = await storage.create_agent("acme", AgentFields(name="Kept"))
+        agent = await storage.agents.create("acme", AgentFields(name="Kept"))
     async with Storage.open(path, time.time) as storage:
-        assert (await storage.get_agent("acme", agent.id)).name == "Kept"
+        assert (storage.agents.get("acme", agent.id)).name == "Kept"
 
 
 async def test_storage_keeps_only_the_hash_of_a_token(tmp_path: Path):
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time) as storage:
-        created, secret = await storage.create_token("t", "acme", None)
+        created, secret = await storage.tokens.create("t", "acme", None)
         assert secret.startswith("nl_") and len(secret) >= 3 + 43
-        assert (await storage.find_token(hash_token(secret))) == created
+        assert (storage.tokens.find(hash_token(secret))) == created
         files = [path, path.with_name("novaro.db-wal")]
         assert not any(secret.encode() in file.read_bytes() for file in files)
         assert any(hash_token(secret).encode() in file.read_bytes() for file in files)
@@ -47,8 +48,8 @@ async def test_storage_keeps_only_the_hash_of_a_token(tmp_path: Path):
 async def test_two_connections_share_the_file_while_one_writes(tmp_path: Path):
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time) as server, Storage.open(path, time.time) as cli:
-        created, secret = await cli.create_token("from-cli", "acme", None)
-        assert await server.find_token(hash_token(secret)) == created
-        await cli.revoke_token(created.id)
-        found = await server.find_token(hash_token(secret))
+        created, secret = await cli.tokens.create("from-cli", "acme", None)
+        assert server.tokens.find(hash_token(secret)) == created
+        await cli.tokens.revoke(created.id)
+        found = server.tokens.find(hash_token(secret))
         assert found is not None and found.revoked_at is not None

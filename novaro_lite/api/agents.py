@@ -20,29 +20,29 @@ def _check_model(request: Request, model: str | None) -> None:
 async def create_agent(request: Request) -> Response:
     fields = (await read_body(request, AgentCreate)).to_fields()
     _check_model(request, fields.model)
-    agent = await services(request).storage.create_agent(caller(request).account, fields)
+    agent = await services(request).storage.agents.create(caller(request).account, fields)
     return json_response(AgentOut.of(agent), 201)
 
 
 async def list_agents(request: Request) -> Response:
     page = read_query(request, PageQuery)
     account = caller(request).account
-    found = await services(request).storage.list_agents(account, limit=page.limit, cursor=page.cursor)
+    found = await services(request).storage.agents.list(account, limit=page.limit, cursor=page.cursor)
     return json_response(AgentPage(data=[AgentOut.of(agent) for agent in found.items], next_cursor=found.next_cursor))
 
 
 async def get_agent(request: Request) -> Response:
-    agent = await services(request).storage.get_agent(caller(request).account, request.path_params["id"])
+    agent = services(request).storage.agents.get(caller(request).account, request.path_params["id"])
     return json_response(AgentOut.of(agent))
 
 
 async def update_agent(request: Request) -> Response:
     changes = (await read_body(request, AgentPatch)).changes()
     _check_model(request, changes.get("model"))
-    agent = await services(request).storage.update_agent(caller(request).account, request.path_params["id"], changes)
+    agent = await services(request).storage.agents.update(caller(request).account, request.path_params["id"], changes)
     return json_response(AgentOut.of(agent))
 
 
 async def delete_agent(request: Request) -> Response:
-    await services(request).storage.delete_agent(caller(request).account, request.path_params["id"])
+    await services(request).storage.agents.delete(caller(request).account, request.path_params["id"])
     return Response(status_code=204)

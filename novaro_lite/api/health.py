@@ -13,7 +13,7 @@ from novaro_lite.errors import UnavailableError
 
 async def healthz(request: Request) -> Response:
     try:
-        await services(request).storage.ping()
+        await services(request).storage.database.ping()
     except UnavailableError:
         return json_response(Health(status="unavailable", version=__version__, database="unavailable"), 503)
     return json_response(Health(status="ok", version=__version__, database="ok"))

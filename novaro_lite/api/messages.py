@@ -27,7 +27,7 @@ async def create_message(request: Request) -> Response:
     body = await read_body(request, MessagesRequest)
     _check_contexts(body)
     svc = services(request)
-    agent = await svc.storage.get_agent(caller(request).account, body.agent_id)
+    agent = svc.storage.agents.get(caller(request).account, body.agent_id)
     messages = [message.to_domain() for message in body.messages]
     reply_id = new_id("msg", svc.clock())
     if body.stream:

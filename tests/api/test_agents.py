@@ -109,7 +109,7 @@ async def test_agent_list_rejects_bad_limit(client: httpx.AsyncClient, auth, lim
 
 async def test_agents_of_another_account_are_invisible(client: httpx.AsyncClient, auth, services: Services):
     agent = (await client.post("/api/v1/agents", json=LENA, headers=auth)).json()
-    _, other = await services.storage.create_token("other", "globex", None)
+    _, other = await services.storage.tokens.create("other", "globex", None)
     theirs = {"Authorization": f"Bearer {other}"}
     assert (await client.get("/api/v1/agents", headers=theirs)).json()["data"] == []
     for method in ("GET", "DELETE"):

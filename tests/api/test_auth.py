@@ -13,7 +13,7 @@ PUBLIC_PATHS = {"/healthz", "/openapi.json", "/scalar", "/static/scalar/standalo
 
 
 async def test_verify_returns_token_identity(client: httpx.AsyncClient, services: Services):
-    created, secret = await services.storage.create_token("my-app", "acme", 3600)
+    created, secret = await services.storage.tokens.create("my-app", "acme", 3600)
     response = await client.get("/api/v1/auth/verify", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200
     assert response.json() == {"id": created.id, "name": "my-app", "account": "acme", "expiresAt": created.expires_at}
@@ -38,8 +38,8 @@ async def test_verify_refuses_bad_credentials_with_a_precise_reason(client: http
 
 
 async def test_verify_refuses_revoked_token(client: httpx.AsyncClient, services: Services):
-    created, secret = await services.storage.create_token("gone", "acme", None)
-    await services.storage.revoke_token(created.id)
+    created, secret = await services.storage.tokens.create("gone", "acme", None)
+    await services.storage.tokens.revoke(created.id)
     response = await client.get("/api/v1/auth/verify", headers={"Authorization": f"Bearer {secret}"})
     assert_problem(response, 401, "revoked")
 
@@ -50,7 +50,7 @@ async def test_verify_refuses_expired_token(settings, tmp_path):
     now = [1_800_000_000.0]
     app = create_app(settings, clock=lambda: now[0])
     async with app.router.lifespan_context(app):
-        _, secret = await app.state.services.storage.create_token("short", "acme", 60)
+        _, secret = await app.state.services.storage.tokens.create("short", "acme", 60)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             headers = {"Authorization": f"Bearer {secret}"}
@@ -60,10 +60,10 @@ async def test_verify_refuses_expired_token(settings, tmp_path):
 
 
 async def test_token_last_used_is_recorded(client: httpx.AsyncClient, services: Services):
-    created, secret = await services.storage.create_token("used", "acme", None)
+    created, secret = await services.storage.tokens.create("used", "acme", None)
     assert created.last_used_at is None
     await client.get("/api/v1/auth/verify", headers={"Authorization": f"Bearer {secret}"})
-    (stored,) = [t for t in await services.storage.list_tokens() if t.id == created.id]
+    (stored,) = [t for t in await services.storage.tokens.list() if t.id == created.id]
     assert stored.last_used_at is not None
 
 

@@ -69,7 +69,7 @@ async def test_unexpected_exception_is_a_generic_500_with_the_traceback_logged(
 
 async def test_healthz_reports_ok_then_503_when_the_database_is_gone(client: httpx.AsyncClient, services: Services):
     assert (await client.get("/healthz")).json() == {"status": "ok", "version": __version__, "database": "ok"}
-    await services.storage.close()
+    await services.storage.database.close()
     response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unavailable"

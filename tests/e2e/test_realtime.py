@@ -34,7 +34,7 @@ def test_client_disconnect_cancels_the_upstream_stream(tmp_path: Path, openai_fa
     async def token() -> str:
         async with app.router.lifespan_context(app):
             services: Services = app.state.services
-            return (await services.storage.create_token("t", "acme", None))[1]
+            return (await services.storage.tokens.create("t", "acme", None))[1]
 
     secret = asyncio.run(token())
     with serve_in_thread(app, lifespan="on") as base, httpx.Client(base_url=base, timeout=10) as client:

@@ -1,0 +1,1 @@
+"""Storage: the only package that imports aiosqlite or sqlite3, or holds SQL. See database.py."""

@@ -1,0 +1,113 @@
+"""Agent storage: personas by account, listed in creation order."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from typing import Any
+
+from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand, field_values
+from novaro_lite.domain.ids import new_id
+from novaro_lite.errors import NotFoundError
+from novaro_lite.storage.database import Database, Page, decode_cursor, page
+
+COLUMNS = (
+    "id",
+    "account",
+    "name",
+    "persona",
+    "location",
+    "timezone",
+    "language",
+    "active_start",
+    "active_end",
+    "response_times",
+    "model",
+    "max_bubbles",
+    "created_at",
+    "updated_at",
+)
+_SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM agents"
+
+
+def _row(agent: Agent) -> tuple[Any, ...]:
+    bands = agent.response_times
+    return (
+        agent.id,
+        agent.account,
+        agent.name,
+        agent.persona,
+        agent.location,
+        agent.timezone,
+        agent.language,
+        agent.active_hours.start,
+        agent.active_hours.end,
+        None if bands is None else json.dumps([[band.up_to_seconds, band.probability] for band in bands]),
+        agent.model,
+        agent.max_bubbles,
+        agent.created_at,
+        agent.updated_at,
+    )
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    bands = row["response_times"]
+    return Agent(
+        id=row["id"],
+        account=row["account"],
+        name=row["name"],
+        persona=row["persona"],
+        location=row["location"],
+        timezone=row["timezone"],
+        language=row["language"],
+        active_hours=ActiveHours(row["active_start"], row["active_end"]),
+        response_times=None if bands is None else tuple(ResponseBand(up, p) for up, p in json.loads(bands)),
+        model=row["model"],
+        max_bubbles=row["max_bubbles"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class AgentStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, account: str, fields: AgentFields) -> Agent:
+        now = self._db.now()
+        agent = Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
+        async with self._db.transaction() as db:
+            await db.execute(
+                f"INSERT INTO agents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(agent)
+            )
+        return agent
+
+    def get(self, account: str, agent_id: str) -> Agent:
+        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, agent_id))
+        if row is None:
+            raise NotFoundError(f"There is no agent with id {agent_id!r}.")
+        return _agent(row)
+
+    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
+        """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
+        rows = await self._db.all(
+            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
+        )
+        return page(rows, limit, _agent)
+
+    async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
+        """Apply `changes` (AgentFields names to new values) to an agent and return the result."""
+        async with self._db.transaction() as db:
+            agent = dataclasses.replace(self.get(account, agent_id), **changes, updated_at=self._db.now())
+            await db.execute(
+                f"UPDATE agents SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
+                (*_row(agent), agent.id),
+            )
+        return agent
+
+    async def delete(self, account: str, agent_id: str) -> None:
+        async with self._db.transaction() as db:
+            cursor = await db.execute("DELETE FROM agents WHERE account = ? AND id = ?", (account, agent_id))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"There is no agent with id {agent_id!r}.")

@@ -1,0 +1,27 @@
+"""Storage: one object holding the database and a store per resource, opened once per process."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.tokens import TokenStore
+
+
+class Storage:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.tokens = TokenStore(database)
+        self.agents = AgentStore(database)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, path: Path, clock: Callable[[], float]) -> AsyncIterator[Storage]:
+        async with Database.open(path, clock) as database:
+            yield cls(database)
+
+    def now(self) -> int:
+        return self.database.now()

@@ -1,0 +1,73 @@
+"""Token storage: metadata and the SHA-256 of each token, never the token itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Token, hash_token, mint_token
+from novaro_lite.errors import NotFoundError
+from novaro_lite.storage.database import Database
+
+TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
+
+
+def _token(row: sqlite3.Row) -> Token:
+    return Token(**{field.name: row[field.name] for field in dataclasses.fields(Token)})
+
+
+class TokenStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, name: str, account: str, expires_in: int | None) -> tuple[Token, str]:
+        """Mint a token and store its hash; return the metadata and the secret, which is not kept."""
+        secret = mint_token()
+        now = self._db.now()
+        token = Token(
+            id=new_id("tok", now),
+            name=name,
+            account=account,
+            prefix=secret[:DISPLAY_PREFIX_CHARS],
+            created_at=now,
+            last_used_at=None,
+            expires_at=None if expires_in is None else now + expires_in,
+            revoked_at=None,
+        )
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at),
+            )
+        return token, secret
+
+    def count(self) -> int:
+        row = self._db.one("SELECT count(*) FROM tokens", ())
+        return int(row[0]) if row else 0
+
+    async def list(self) -> list[Token]:
+        return [_token(row) for row in await self._db.all("SELECT * FROM tokens ORDER BY id", ())]
+
+    def find(self, token_hash: str) -> Token | None:
+        row = self._db.one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
+        return None if row is None else _token(row)
+
+    async def revoke(self, token_id: str) -> Token:
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (self._db.now(), token_id)
+            )
+        row = self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
+        if row is None:
+            raise NotFoundError(f"There is no token with id {token_id!r}.")
+        return _token(row)
+
+    async def touch(self, token: Token) -> None:
+        """Record that the token was used, at most once per TOUCH_INTERVAL."""
+        now = self._db.now()
+        if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+            return
+        async with self._db.transaction() as db:
+            await db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token.id))
