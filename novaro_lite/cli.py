@@ -240,6 +240,7 @@ def agent_list(settings: Settings, account: str) -> None:
 @click.argument("agent_id")
 def agent_show(settings: Settings, account: str, agent_id: str) -> None:
     """Print one agent as JSON."""
+
     async def show(storage: Storage) -> Agent:
         return storage.agents.get(account, agent_id)
 

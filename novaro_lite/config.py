@@ -158,6 +158,9 @@ class Settings:
                 f"defaults.provider: {self.defaults.provider!r} is not a configured provider;"
                 f" configured: {', '.join(checked)}"
             )
+        default = self.defaults.provider
+        if checked[default].kind != DEMO and not checked[default].model:
+            raise ConfigError(f"providers.{default}.model: the default provider needs one, for agents that name none")
 
     @property
     def database_path(self) -> Path:

@@ -104,6 +104,7 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
         ("[providers]\nx = 3\n", {}, "providers.x"),
         ("defaults = 3\n", {}, "defaults"),
         ("[defaults]\nprovider = 'nowhere'\n", {}, "defaults.provider"),
+        ("[defaults]\nprovider = 'x'\n[providers.x]\nkind = 'openai'\n", {}, "providers.x.model"),
         ("", {"NOVARO_LITE_DEFAULTS_COLOUR": "red"}, "defaults.colour"),
         ("host = ''\n", {}, "host"),
         ("max_body_bytes = 10\n", {}, "max_body_bytes"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncGenerator
 
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.errors import AppError
 from novaro_lite.generation import Delta, generate_reply, stream_reply
+
+logger = logging.getLogger(__name__)
 
 
 def _check_contexts(body: MessagesRequest) -> None:
@@ -65,3 +68,14 @@ async def _sse(
             return
         except AppError as exc:
             yield "error", {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail}
+        except Exception:  # the status line is sent: the stream itself must say that it failed
+            logger.exception("streamed reply %s failed", reply_id)
+            yield (
+                "error",
+                {
+                    "type": "about:blank",
+                    "title": "Internal Server Error",
+                    "status": 500,
+                    "detail": "The server hit an unexpected error; it has been logged.",
+                },
+            )

@@ -18,7 +18,7 @@ CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
 MAX_BUBBLES = 10
-LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can show
+LATEST_TIMESTAMP = 253_402_128_000  # 9999-12-30T00:00Z: still a valid date in every time zone (UTC+14 too)
 
 
 @dataclasses.dataclass(frozen=True)

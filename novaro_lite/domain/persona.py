@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -51,6 +52,14 @@ def build_system_prompt(agent: Agent, now: float, contexts: Sequence[tuple[str, 
         language=agent.language,
         contexts="".join(CONTEXT_BLOCK.format(name=name, content=content.strip()) for name, content in contexts),
     )
+
+
+SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")
+
+
+def untimed(content: str) -> str:
+    """Remove the [sent …] tag that timed_messages put in front of a message."""
+    return SENT_TAG.sub("", content, count=1)
 
 
 def timed_messages(agent: Agent, messages: Sequence[ChatMessage]) -> tuple[ChatMessage, ...]:

@@ -8,7 +8,7 @@ from novaro_lite.domain.messages import ChatMessage
 
 TYPING_CHARS_PER_SECOND = 6  # a brisk phone typist; spaces the createdAt of consecutive bubbles
 PAUSE_SECONDS = 1  # the beat between sending one bubble and starting the next
-_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_BREAK = re.compile(r"\r?\n[ \t\r]*\n\s*")
 
 
 class BubbleSplitter:

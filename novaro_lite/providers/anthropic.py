@@ -10,7 +10,7 @@ import httpx
 from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import close, parse_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import SHAPE_ERRORS, close, parse_json, read_json, send, sse_events, upstream_errors
 
 API_VERSION = "2023-06-01"
 
@@ -47,42 +47,42 @@ class AnthropicProvider:
 
     async def complete(self, prompt: Prompt) -> Completion:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
-        try:
-            with upstream_errors(self.name, self._config):
-                data = parse_json(self.name, await response.aread())
-        finally:
-            await close(response)
+        data = await read_json(self.name, self._config, response)
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
             usage = data.get("usage") or {}
             tokens = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
-        except (KeyError, TypeError, AttributeError, ValueError):
+        except SHAPE_ERRORS:
             raise self._malformed() from None
         return Completion(text, Usage(self.name, prompt.model, *tokens))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
         prompt_tokens = completion_tokens = 0
+        finished = False
         try:
             with upstream_errors(self.name, self._config):
-                async for event, data in sse_events(response):
+                async for event, data in sse_events(response):  # read to the end, so the connection can be reused
                     payload = parse_json(self.name, data)
-                    if not isinstance(payload, dict):
-                        raise self._malformed()
-                    if event == "error":
-                        message = str((payload.get("error") or {}).get("message", "unknown error"))[:300]
-                        raise ProviderError(f"The provider {self.name!r} failed mid-stream: {message}")
-                    if event == "message_start":
-                        usage = (payload.get("message") or {}).get("usage") or {}
-                        prompt_tokens = int(usage.get("input_tokens") or 0)
-                    elif event == "content_block_delta":
-                        delta = payload.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            yield delta["text"]
-                    elif event == "message_delta":
-                        completion_tokens = int((payload.get("usage") or {}).get("output_tokens") or 0)
-                    elif event == "message_stop":
-                        break
+                    try:
+                        if event == "error":
+                            message = str(payload["error"]["message"])[:300]
+                            raise ProviderError(f"The provider {self.name!r} failed mid-stream: {message}")
+                        if event == "message_start":
+                            prompt_tokens = int(payload["message"]["usage"].get("input_tokens") or 0)
+                        elif event == "content_block_delta" and payload["delta"].get("type") == "text_delta":
+                            text = payload["delta"]["text"]
+                            if not isinstance(text, str):
+                                raise TypeError(text)
+                            yield text
+                        elif event == "message_delta":
+                            completion_tokens = int((payload.get("usage") or {}).get("output_tokens") or 0)
+                        elif event == "message_stop":
+                            finished = True
+                    except SHAPE_ERRORS:
+                        raise self._malformed() from None
         finally:
             await close(response)
+        if not finished:
+            raise ProviderError(f"The provider {self.name!r} ended its stream early.")
         yield Usage(self.name, prompt.model, prompt_tokens, completion_tokens)

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import AsyncGenerator
 
 from novaro_lite.domain.messages import Completion, Prompt, Usage
-from novaro_lite.domain.persona import local_time
+from novaro_lite.domain.persona import local_time, untimed
 
 DEMO_MODEL = "demo"
 LABEL = "(novaro-lite demo model: configure a provider for real replies.)"
@@ -34,7 +34,7 @@ def demo_reply(prompt: Prompt) -> str:
     """Compose the reply from the agent's name, its local time and the user's last message."""
     agent = prompt.agent
     here = local_time(agent, prompt.now)
-    last = next((m.content for m in reversed(prompt.messages) if m.role == "user"), "")
+    last = next((untimed(m.content) for m in reversed(prompt.messages) if m.role == "user"), "")
     quoted = last if len(last) <= 80 else last[:77].rstrip() + "..."
     pick = int(hashlib.sha256(f"{agent.id}\n{last}".encode()).hexdigest(), 16) % len(REACTIONS)
     place = agent.location or agent.timezone

@@ -27,7 +27,7 @@ def retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     with contextlib.suppress(TypeError, ValueError):
         return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
@@ -83,13 +83,16 @@ async def send(
             response = await client.send(request, stream=True)
             if response.is_success:
                 return response
-            await response.aread()
-            await response.aclose()
-        if response.status_code not in RETRYABLE or attempt == attempts:
-            raise status_error(name, response, attempt)
+            try:
+                await response.aread()
+            finally:
+                await close(response)
         asked = retry_after(response)
+        # Waiting longer than MAX_WAIT_SECONDS inside one call helps no one: say so now, with the upstream's wait.
+        if response.status_code not in RETRYABLE or attempt == attempts or (asked or 0) > MAX_WAIT_SECONDS:
+            raise status_error(name, response, attempt)
         wait = asked if asked is not None else BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
-        await asyncio.sleep(min(wait, MAX_WAIT_SECONDS))
+        await asyncio.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
@@ -97,6 +100,19 @@ async def close(response: httpx.Response) -> None:
     """Close an upstream response even while our task is being cancelled, so the connection is released."""
     with anyio.CancelScope(shield=True):
         await response.aclose()
+
+
+# What reading a field of an unexpected shape raises; providers turn these into "malformed" errors.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+async def read_json(name: str, config: ProviderSettings, response: httpx.Response) -> Any:
+    """Read a whole upstream body as JSON and close the response, whatever happens."""
+    try:
+        with upstream_errors(name, config):
+            return parse_json(name, await response.aread())
+    finally:
+        await close(response)
 
 
 def parse_json(name: str, raw: str | bytes) -> Any:

@@ -10,7 +10,7 @@ import httpx
 from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import close, parse_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import SHAPE_ERRORS, close, parse_json, read_json, send, sse_events, upstream_errors
 
 
 class OpenAIProvider:
@@ -50,39 +50,45 @@ class OpenAIProvider:
 
     async def complete(self, prompt: Prompt) -> Completion:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
-        try:
-            with upstream_errors(self.name, self._config):
-                data = parse_json(self.name, await response.aread())
-        finally:
-            await close(response)
+        data = await read_json(self.name, self._config, response)
         try:
             text = data["choices"][0]["message"]["content"]
             if not isinstance(text, str):
                 raise TypeError(text)
             return Completion(text, self._usage(prompt, data.get("usage")))
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+        except SHAPE_ERRORS:
             raise self._malformed() from None
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
         usage: Any = None
+        finished = False
         try:
             with upstream_errors(self.name, self._config):
-                async for _, data in sse_events(response):
-                    if data.strip() == "[DONE]":
-                        break
+                async for _, data in sse_events(response):  # read to the end, so the connection can be reused
+                    if finished or data.strip() == "[DONE]":
+                        finished = True
+                        continue
                     chunk = parse_json(self.name, data)
-                    if not isinstance(chunk, dict):
-                        raise self._malformed()
-                    if "error" in chunk:
+                    if isinstance(chunk, dict) and "error" in chunk:
                         raise ProviderError(
                             f"The provider {self.name!r} failed mid-stream: {str(chunk['error'])[:300]}"
                         )
-                    for choice in chunk.get("choices") or ():
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            yield delta
-                    usage = chunk.get("usage") or usage
+                    try:
+                        for choice in chunk.get("choices") or ():
+                            delta = (choice.get("delta") or {}).get("content")
+                            if not isinstance(delta, str | None):
+                                raise TypeError(delta)
+                            if delta:
+                                yield delta
+                        usage = chunk.get("usage") or usage
+                    except SHAPE_ERRORS:
+                        raise self._malformed() from None
         finally:
             await close(response)
-        yield self._usage(prompt, usage)
+        if not finished:
+            raise ProviderError(f"The provider {self.name!r} ended its stream early.")
+        try:
+            yield self._usage(prompt, usage)
+        except SHAPE_ERRORS:
+            raise self._malformed() from None

@@ -36,4 +36,61 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE agents ADD COLUMN max_bubbles INTEGER NOT NULL DEFAULT 3;
     """,
+    """
+    CREATE TABLE webhooks (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        url TEXT NOT NULL,
+        description TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        disabled_reason TEXT,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_secret_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX webhooks_by_account ON webhooks (account, seq);
+    CREATE TABLE message_requests (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due_ms INTEGER NOT NULL,
+        scheduled_for INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        last_error TEXT,
+        last_status_code INTEGER,
+        delivered_at INTEGER,
+        idempotency_key TEXT,
+        request_hash TEXT,
+        messages TEXT,
+        context_ids TEXT,
+        reply TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX message_requests_pending ON message_requests (due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_by_account ON message_requests (account, seq);
+    CREATE UNIQUE INDEX message_requests_idempotency ON message_requests (account, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX message_requests_finished ON message_requests (updated_at)
+        WHERE status IN ('delivered', 'failed', 'canceled');
+    CREATE TABLE delivery_attempts (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        attempted_at INTEGER NOT NULL,
+        status_code INTEGER,
+        duration_ms INTEGER NOT NULL,
+        error TEXT,
+        response_body TEXT
+    );
+    CREATE INDEX delivery_attempts_by_request ON delivery_attempts (request_id, seq);
+    """,
 )

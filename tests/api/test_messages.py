@@ -166,13 +166,24 @@ async def test_streaming_sends_deltas_then_bubbles_then_done(client, auth, model
     assert events[-1][1]["usage"] == whole["usage"] and events[-1][1]["agentId"] == agent["id"]
 
 
-@pytest.mark.parametrize("model", ["fake/stream-error", "claude/stream-error"])
-async def test_failure_mid_stream_is_an_error_event(client, auth, model):
+@pytest.mark.parametrize(
+    ("model", "detail"),
+    [
+        ("fake/stream-error", "failed mid-stream"),
+        ("claude/stream-error", "failed mid-stream"),
+        ("fake/stream-truncated", "ended its stream early"),
+        ("claude/stream-truncated", "ended its stream early"),
+        ("fake/stream-malformed", "not a chat completion"),
+        ("claude/stream-malformed", "not an Anthropic message"),
+    ],
+)
+async def test_failure_mid_stream_is_an_error_event(client, auth, model, detail):
     agent = await new_agent(client, auth, model=model)
     events = sse_events(await ask(client, auth, agent["id"], stream=True))
     assert events[0][0] == "delta"
+    assert "done" not in [name for name, _ in events]
     name, problem = events[-1]
-    assert name == "error" and problem["status"] == 502 and "failed mid-stream" in problem["detail"]
+    assert name == "error" and problem["status"] == 502 and detail in problem["detail"]
 
 
 async def test_failure_before_the_stream_starts_is_a_plain_problem(client, auth):
@@ -210,6 +221,14 @@ async def test_upstream_429_after_retries_is_503_with_retry_after(client, auth, 
     assert openai_fake[1].attempts["rate-limit"] == 3
 
 
+async def test_upstream_asking_to_wait_longer_than_a_call_can_is_503_at_once(client, auth, openai_fake):
+    agent = await new_agent(client, auth, model="fake/rate-limit-long")
+    response = await ask(client, auth, agent["id"])
+    assert_problem(response, 503, "after 1 attempt(s)")
+    assert response.headers["retry-after"] == "120"
+    assert openai_fake[1].attempts["rate-limit-long"] == 1
+
+
 async def test_upstream_5xx_is_retried_until_it_answers(client, auth, openai_fake):
     agent = await new_agent(client, auth, model="fake/flaky")
     assert (await ask(client, auth, agent["id"])).status_code == 200
@@ -226,6 +245,13 @@ async def test_demo_provider_answers_in_character_offline_and_deterministically(
     assert "demo model" in text
     assert body["usage"]["provider"] == "demo"
     assert (await ask(client, auth, agent["id"], "Do you like rye bread?")).json()["messages"] == body["messages"]
+
+
+async def test_demo_provider_quotes_the_message_not_its_sent_tag(client, auth):
+    agent = await new_agent(client, auth)
+    body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "Ping", "createdAt": int(NOW) - 60}]}
+    reply = (await client.post("/api/v1/messages", json=body, headers=auth)).json()
+    assert 'You said: "Ping"' in reply["messages"][1]["content"]
 
 
 @pytest.mark.parametrize(

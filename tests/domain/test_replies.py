@@ -8,6 +8,7 @@ from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, 
 def test_split_bubbles_cuts_at_blank_lines_and_trims():
     assert split_bubbles("  Hi!\n\nHow are you?\n \n\nBye  ", 3) == ["Hi!", "How are you?", "Bye"]
     assert split_bubbles("one line\nnext line", 3) == ["one line\nnext line"]
+    assert split_bubbles("Windows\r\n\r\nline ends", 3) == ["Windows", "line ends"]
 
 
 def test_split_bubbles_keeps_the_overflow_in_the_last_bubble():

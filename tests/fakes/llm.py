@@ -1,10 +1,13 @@
 """Fake OpenAI-compatible and Anthropic servers, scripted by the requested model name.
 
-Models: `echo` answers three bubbles quoting the last user message; `slow` waits 5 s; `fail-500` always
-fails; `flaky` fails once then answers; `fail-401` rejects credentials; `rate-limit` always says 429;
-`malformed` answers 200 with a body that is not a completion; `garbage` answers 200 with text that is not
-JSON; `empty` answers an empty text; `stream-error` (streaming) fails after the first token; `slow-stream`
-(streaming) sends one token, then nothing for 30 s, and records when its client went away.
+Models:
+- `echo` answers three bubbles quoting the last user message; `empty` answers an empty text.
+- `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key.
+- `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
+- `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON.
+- Streaming: `stream-error` fails after the first token, `stream-truncated` stops there without its
+  terminator, `stream-malformed` sends a chunk of the wrong shape, `slow-stream` sends one token and then
+  nothing for 30 s, recording when its client went away.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ async def _scripted_failure(model: str, recorder: Recorder, error: Any) -> Respo
         return JSONResponse(error("invalid api key"), status_code=401)
     if model == "rate-limit":
         return JSONResponse(error("slow down"), status_code=429, headers={"Retry-After": "0"})
+    if model == "rate-limit-long":
+        return JSONResponse(error("come back in two minutes"), status_code=429, headers={"Retry-After": "120"})
     if model == "garbage":
         return PlainTextResponse("<html>oops</html>")
     if model == "malformed":
@@ -99,6 +104,10 @@ def openai_app(recorder: Recorder) -> Starlette:
                 if model == "stream-error" and index == 1:
                     yield "data: " + json.dumps(error("the model crashed")) + "\n\n"
                     return
+                if model == "stream-truncated" and index == 1:
+                    return
+                if model == "stream-malformed" and index == 1:
+                    yield "data: " + json.dumps({"choices": {"not": "a list"}}) + "\n\n"
                 yield chunk({"content": token})
             yield "data: " + json.dumps({"id": "c1", "choices": [], "usage": usage}) + "\n\n"
             yield "data: [DONE]\n\n"
@@ -146,6 +155,10 @@ def anthropic_app(recorder: Recorder) -> Starlette:
                 if model == "stream-error" and index == 1:
                     yield "event: error\ndata: " + json.dumps(error("Overloaded")) + "\n\n"
                     return
+                if model == "stream-truncated" and index == 1:
+                    return
+                if model == "stream-malformed" and index == 1:
+                    yield event("content_block_delta", {"index": 0, "delta": "not an object"})
                 yield event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": token}})
             yield event("content_block_stop", {"index": 0})
             yield event("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}})

@@ -1,0 +1,68 @@
+"""Check a webhook URL against the target policy. Does I/O: it resolves the URL's host through DNS.
+
+The address rules live in domain/webhooks.py; this module parses the URL, resolves the host with the
+event loop's getaddrinfo and turns a refusal into a sentence the user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from novaro_lite.domain.webhooks import IPAddress, TargetPolicy, refused_address_reason
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class TargetRefusedError(Exception):
+    """A webhook URL that deliveries may not go to; the message says why and what to change."""
+
+
+async def check_target(url: str, policy: TargetPolicy) -> None:
+    """Raise TargetRefusedError unless `url` is http(s), has a host, and every address it resolves to is allowed."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise TargetRefusedError(f"The webhook URL {url} must start with http:// or https://.")
+    if scheme == "http" and policy.https_only:
+        raise TargetRefusedError(
+            f"The webhook URL {url} uses http, but deliveries must use https; "
+            "use an https URL, or the operator can set [webhooks] https_only = false."
+        )
+    host = parts.hostname
+    if not host:
+        raise TargetRefusedError(f"The webhook URL {url} has no host; use a URL such as https://example.com/hook.")
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise TargetRefusedError(f"The webhook URL {url} has an invalid port.") from None
+    for address in await _resolve(url, host, port):
+        reason = refused_address_reason(address, policy)
+        if reason is None:
+            continue
+        if refused_address_reason(address, dataclasses.replace(policy, allow_private_networks=True)) is None:
+            remedy = "sets [webhooks] allow_private_networks = true or lists the range in [webhooks] allowed_cidrs"
+        else:
+            remedy = "lists the range in [webhooks] allowed_cidrs"
+        raise TargetRefusedError(
+            f"The webhook URL {url} resolves to {address}, {reason}; "
+            f"deliveries to it are refused unless the operator {remedy}."
+        )
+
+
+async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):  # socket.gaierror is an OSError; IDNA encoding fails with UnicodeError
+        infos = []
+    addresses = [
+        ipaddress.ip_address(sockaddr[0])
+        for family, _, _, _, sockaddr in infos
+        if family in (socket.AF_INET, socket.AF_INET6)
+    ]
+    if not addresses:
+        raise TargetRefusedError(f"The webhook URL {url} names the host {host}, which does not resolve to an address.")
+    return addresses
