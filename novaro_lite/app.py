@@ -15,6 +15,7 @@ from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
 from novaro_lite.http_client import build_http_client
 from novaro_lite.providers.registry import build_providers
+from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
 
@@ -29,18 +30,33 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler: Scheduler | None = None
+
+        def wake(when: float) -> None:
+            if scheduler is not None:
+                scheduler.wake(when)
+
         async with (
             Storage.open(settings.database_path, clock) as storage,
             build_http_client(transport) as http,
         ):
-            app.state.services = Services(
+            services = Services(
                 settings=settings,
                 storage=storage,
                 clock=clock,
                 http=http,
                 providers=build_providers(settings, http),
+                wake=wake,
             )
-            yield
+            app.state.services = services
+            if settings.scheduler.enabled:
+                scheduler = Scheduler(services)
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    await scheduler.stop()
 
     return Starlette(
         routes=build_routes(operations()),

@@ -19,3 +19,4 @@ class Services:
     clock: Callable[[], float]
     http: httpx.AsyncClient
     providers: Mapping[str, Provider]
+    wake: Callable[[float], None]  # "a request is due at this unix time": moves the scheduler's next dispatch

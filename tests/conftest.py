@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from novaro_lite.app import create_app
-from novaro_lite.config import Settings
+from novaro_lite.config import SchedulerSettings, Settings
 from novaro_lite.services import Services
 
 
@@ -21,7 +21,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", scheduler=SchedulerSettings(enabled=False))
 
 
 @pytest.fixture

@@ -31,8 +31,9 @@ MINUTES_PER_DAY = 24 * 60
 _MAX_MOVES = 8  # a window shorter than WAKE_DRAW_SECONDS can make a moved reply land in sleep again
 # A window reaches at most a day plus JITTER_MINUTES past its own midnight, so days D-2..D+1 cover D.
 _WINDOW_DAYS = (-2, -1, 0, 1)
-# A sleep is shorter than a day plus twice the jitter; a window lost in a DST gap costs one more day.
-_START_DAYS = (-2, -1, 0, 1, 2, 3)
+# Day D-1's start can slip past midnight; a sleep lasts under a day plus twice the jitter, and a window
+# lost in a DST gap costs one more day, so the next start is on D-1..D+3.
+_START_DAYS = (-1, 0, 1, 2, 3)
 
 
 def draw_delay(bands: Sequence[ResponseBand], rng: random.Random) -> float:

@@ -125,3 +125,29 @@ def refused_address_reason(address: IPAddress, policy: TargetPolicy) -> str | No
     if reason is None or (policy.allow_private_networks and reason not in _HARD_REASONS):
         return None
     return reason
+
+
+ROTATION_OVERLAP_SECONDS = 24 * 3600  # after a rotation the old secret keeps signing this long
+
+
+@dataclasses.dataclass(frozen=True)
+class Webhook:
+    """Where an account's async replies are POSTed, and the secrets that sign them."""
+
+    id: str
+    account: str
+    url: str
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    secret: str
+    previous_secret: str | None
+    previous_secret_until: int | None
+    created_at: int
+    updated_at: int
+
+    def signing_secrets(self, now: int) -> tuple[str, ...]:
+        """The current secret, then the previous one while a rotation's overlap lasts."""
+        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)

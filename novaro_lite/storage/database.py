@@ -89,6 +89,8 @@ class Database:
             await writer.execute("PRAGMA journal_mode = WAL")
             await writer.execute("PRAGMA synchronous = NORMAL")
             await writer.execute("PRAGMA foreign_keys = ON")
+            # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
+            await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             database = cls(writer, reader, clock)
             await database._migrate()
@@ -124,6 +126,11 @@ class Database:
                 for statement in filter(str.strip, script.split(";")):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it, so purged content leaves no old copies behind."""
+        async with self._write_lock:
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def schema_version(self) -> int:
         return int((await self.all("PRAGMA user_version", ()))[0][0])

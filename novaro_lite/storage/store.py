@@ -8,7 +8,9 @@ from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.database import Database
+from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.tokens import TokenStore
+from novaro_lite.storage.webhooks import WebhookStore
 
 
 class Storage:
@@ -16,6 +18,8 @@ class Storage:
         self.database = database
         self.tokens = TokenStore(database)
         self.agents = AgentStore(database)
+        self.webhooks = WebhookStore(database)
+        self.requests = RequestStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -1,0 +1,195 @@
+"""Delivery: claim due requests, generate the reply once, sign it, POST it, record the attempt.
+
+The Dispatcher holds only this process's in-flight work; the queue itself is the message_requests table.
+It uses storage, providers (through generation) and the shared HTTP client, and never imports apscheduler:
+scheduler.py decides when run_due() is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+
+from novaro_lite import __version__
+from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT, Attempt, MessageRequest, retry_wait, webhook_body
+from novaro_lite.domain.webhooks import TargetPolicy, secret_digest, signature_header
+from novaro_lite.errors import NotFoundError, ProviderError
+from novaro_lite.generation import generate_reply
+from novaro_lite.providers.http import retry_after
+from novaro_lite.services import Services
+from novaro_lite.storage.requests import Outcome
+from novaro_lite.webhook_targets import TargetRefusedError, check_target
+
+logger = logging.getLogger(__name__)
+CLAIM_BATCH = 500
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (the agent or webhook is gone, or the target is refused)."""
+
+
+class Dispatcher:
+    def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
+        self._services = services
+        self._rng = rng or random.Random()
+        self.owner = new_id("own")  # this process's name on the leases it takes
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._per_webhook: collections.Counter[str] = collections.Counter()
+        self._stopping = False
+        self._claiming = asyncio.Lock()  # one claim loop at a time, so the in-flight limits hold
+        self.on_capacity: Callable[[], None] = lambda: None  # set by the scheduler: "run me again soon"
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def run_due(self) -> int:
+        """Claim what is due, within the in-flight limits, and start delivering it; return how many started."""
+        async with self._claiming:
+            return await self._claim_and_start()
+
+    async def _claim_and_start(self) -> int:
+        settings, started = self._services.settings.delivery, 0
+        while not self._stopping:
+            free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
+            if free <= 0:
+                break
+            busy = [webhook for webhook, n in self._per_webhook.items() if n >= settings.max_in_flight_per_webhook]
+            claimed = await self._services.storage.requests.claim(
+                now=self._services.clock(),
+                lease_seconds=settings.lease_seconds,
+                limit=free,
+                per_webhook=settings.max_in_flight_per_webhook,
+                busy=busy,
+                owner=self.owner,
+            )
+            for request in claimed:
+                self._start(request)
+            started += len(claimed)
+            if len(claimed) < free:
+                break
+        return started
+
+    def _start(self, request: MessageRequest) -> None:
+        self._per_webhook[request.webhook_id] += 1
+        task = asyncio.create_task(self._deliver(request), name=f"deliver {request.id}")
+        self._tasks[request.id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(request.id, None)
+            self._per_webhook[request.webhook_id] -= 1
+            if not self._stopping:
+                self.on_capacity()
+
+        task.add_done_callback(done)
+
+    async def wait_idle(self) -> None:
+        """Wait until nothing is in flight (for tests and benchmarks)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))
+
+    async def stop(self) -> None:
+        """Stop claiming, give in-flight deliveries the grace period, then hand the rest back to the queue."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(
+                list(self._tasks.values()), timeout=self._services.settings.delivery.shutdown_grace_seconds
+            )
+        leftover = dict(self._tasks)
+        for task in leftover.values():
+            task.cancel()
+        await asyncio.gather(*leftover.values(), return_exceptions=True)
+        await self._services.storage.requests.release(list(leftover), self.owner, self._services.clock())
+
+    async def _deliver(self, request: MessageRequest) -> None:
+        services, began = self._services, time.monotonic()
+        attempted_at = int(services.clock())
+        status_code: int | None = None
+        response_body: str | None = None
+        wait: float | None = None
+        try:
+            reply = request.reply or await self._generate(request)
+            if reply is None:
+                return  # the request was canceled or its lease lost while generating
+            response = await self._post(request, reply)
+            status_code, response_body = response.status_code, response.text[:RESPONSE_BODY_LIMIT]
+            if response.is_success:
+                outcome: Outcome = "delivered"
+                error = None
+            elif status_code == 410:
+                await services.storage.webhooks.disable(request.webhook_id, "the receiver answered 410 Gone")
+                outcome, error = "failed", "The receiver answered 410 Gone; the webhook is now disabled."
+            else:
+                outcome, error = "retry", f"The receiver answered HTTP {status_code}."
+                if status_code in (429, 503):
+                    wait = retry_after(response)
+        except PermanentFailure as exc:
+            outcome, error = "failed", str(exc)
+        except ProviderError as exc:
+            outcome, error = "retry", f"Generating the reply failed: {exc.detail}"
+        except httpx.TimeoutException:
+            outcome, error = "retry", "The receiver did not answer in time."
+        except httpx.HTTPError as exc:
+            outcome, error = "retry", f"The receiver could not be reached ({type(exc).__name__})."
+        retry_at = None
+        if outcome == "retry":
+            retry_at = self._retry_at(request.attempts + 1, wait)
+            if retry_at is None:
+                outcome, error = "failed", f"{error} No retries left."
+        attempt = Attempt(attempted_at, status_code, int((time.monotonic() - began) * 1000), error, response_body)
+        await services.storage.requests.finish_attempt(request.id, self.owner, attempt, outcome, retry_at)
+
+    def _retry_at(self, attempts_made: int, asked: float | None) -> float | None:
+        settings = self._services.settings.delivery
+        wait = retry_wait(attempts_made, settings.retry_schedule, settings.retry_jitter, self._rng)
+        if wait is None:
+            return None
+        if asked is not None:  # the receiver's Retry-After wins over the schedule
+            wait = min(asked, MAX_RETRY_AFTER_SECONDS)
+        return self._services.clock() + wait / settings.time_scale
+
+    async def _generate(self, request: MessageRequest) -> tuple[ChatMessage, ...] | None:
+        services = self._services
+        try:
+            agent = services.storage.agents.get(request.account, request.agent_id)
+        except NotFoundError:
+            raise PermanentFailure("The agent was deleted before its reply was due.") from None
+        reply = await generate_reply(services, agent, request.messages or ())
+        lease_until = services.clock() + services.settings.delivery.lease_seconds
+        if not await services.storage.requests.store_reply(request.id, self.owner, reply.messages, lease_until):
+            return None
+        return tuple(reply.messages)
+
+    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> httpx.Response:
+        services = self._services
+        try:
+            webhook = services.storage.webhooks.get(request.account, request.webhook_id)
+        except NotFoundError:
+            raise PermanentFailure("The webhook was deleted before the reply was delivered.") from None
+        if not webhook.enabled:
+            raise PermanentFailure(f"The webhook is disabled ({webhook.disabled_reason or 'by its owner'}).")
+        settings = services.settings.webhooks
+        policy = TargetPolicy(settings.allow_private_networks, settings.allowed_cidrs, settings.https_only)
+        try:
+            await check_target(webhook.url, policy)
+        except TargetRefusedError as exc:
+            raise PermanentFailure(str(exc)) from None
+        body = webhook_body(request, reply, secret_digest(webhook.secret))
+        timestamp = int(services.clock())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"novaro-lite/{__version__}",
+            "webhook-id": request.id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature_header(webhook.signing_secrets(timestamp), request.id, timestamp, body),
+        }
+        return await services.http.post(webhook.url, content=body, headers=headers, timeout=settings.timeout_seconds)

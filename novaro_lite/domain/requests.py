@@ -1,0 +1,72 @@
+"""Async message requests: their states, the retry schedule and the webhook body. Pure; no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from collections.abc import Sequence
+from typing import Literal
+
+from novaro_lite.domain.messages import ChatMessage
+
+Status = Literal["scheduled", "generating", "delivering", "delivered", "failed", "canceled"]
+PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")
+ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled")
+STATUSES: tuple[Status, ...] = PENDING + ENDED
+RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageRequest:
+    """One accepted async request. `messages` and `reply` are None once it has ended (purged)."""
+
+    id: str
+    account: str
+    agent_id: str
+    webhook_id: str
+    reference: str
+    status: Status
+    scheduled_for: int
+    attempts: int
+    last_error: str | None
+    last_status_code: int | None
+    delivered_at: int | None
+    created_at: int
+    updated_at: int
+    messages: tuple[ChatMessage, ...] | None
+    context_ids: tuple[str, ...]
+    reply: tuple[ChatMessage, ...] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    attempted_at: int
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+    response_body: str | None
+
+
+def retry_wait(attempts_made: int, schedule: Sequence[float], jitter: float, rng: random.Random) -> float | None:
+    """Seconds to wait before the next attempt, or None when the schedule is used up."""
+    if attempts_made > len(schedule):
+        return None
+    return schedule[attempts_made - 1] * rng.uniform(1 - jitter, 1 + jitter)
+
+
+def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:
+    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids."""
+    return json.dumps(
+        {
+            "messages": [
+                {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
+            ],
+            "reference": request.reference,
+            "secret": secret_digest,
+            "id": request.id,
+            "agentId": request.agent_id,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()

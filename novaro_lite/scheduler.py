@@ -1,0 +1,84 @@
+"""Scheduler: the only module that imports apscheduler. APScheduler is the clock, not the database.
+
+One `dispatch` job is (re)set for the earliest pending due time and moved earlier when a sooner request
+arrives; a periodic `sweep` runs it anyway as a safety net, and `housekeeping` deletes expired metadata
+and empties the WAL of purged content. Every job has misfire_grace_time=None: a run that comes due while
+the process was busy or down still runs (APScheduler's default grace would silently drop it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from novaro_lite.delivery import Dispatcher
+from novaro_lite.services import Services
+
+logger = logging.getLogger(__name__)
+DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
+HOUSEKEEPING_SECONDS = 300.0
+
+
+async def dispatch(scheduler: Scheduler) -> None:
+    """Start what is due, then set the next dispatch for the earliest pending due time."""
+    await scheduler.dispatcher.run_due()
+    next_due = scheduler.services.storage.requests.next_due()
+    if next_due is not None and scheduler.dispatcher.in_flight < scheduler.services.settings.delivery.max_in_flight:
+        scheduler.wake(next_due)
+
+
+async def housekeeping(services: Services) -> None:
+    """Delete the metadata of requests that ended before the retention period; empty the WAL."""
+    retention = services.settings.delivery.retention_days * 86400
+    deleted = await services.storage.requests.purge_ended(before=int(services.clock()) - retention)
+    if deleted:
+        logger.info("deleted %d finished message requests past retention", deleted)
+    await services.storage.database.checkpoint()
+
+
+class Scheduler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.dispatcher = Dispatcher(services)
+        self.dispatcher.on_capacity = lambda: self.wake(services.clock())
+        self._aps = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        """Start the jobs; the first dispatch runs at once, picking up whatever came due while we were down."""
+        sweep_seconds = self.services.settings.delivery.sweep_seconds
+        common = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        self._aps.add_job(dispatch, "interval", seconds=sweep_seconds, args=[self], id=SWEEP, **common)
+        self._aps.add_job(
+            housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, args=[self.services], id=HOUSEKEEPING, **common
+        )
+        self._aps.start()
+        self.wake(self.services.clock())
+
+    def wake(self, when: float) -> None:
+        """Make sure a dispatch runs at `when` or earlier."""
+        if not self._aps.running:
+            return
+        run_at = datetime.fromtimestamp(when, UTC)
+        job = self._aps.get_job(DISPATCH)
+        if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+            return
+        # A wake while a dispatch is running adds a new run of the same job id; let it start and queue on
+        # the dispatcher's lock rather than be skipped as "maximum number of running instances reached".
+        self._aps.add_job(
+            dispatch,
+            "date",
+            run_date=run_at,
+            args=[self],
+            id=DISPATCH,
+            replace_existing=True,
+            misfire_grace_time=None,
+            max_instances=1000,
+        )
+
+    async def stop(self) -> None:
+        """Stop the clock first, then let the dispatcher finish or hand back its work."""
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        await self.dispatcher.stop()
