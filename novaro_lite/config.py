@@ -19,6 +19,8 @@ from typing import Any
 
 from starlette.datastructures import Secret
 
+from novaro_lite.domain.webhooks import TargetPolicy
+
 ENV_PREFIX = "NOVARO_LITE_"
 PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "Path", "tuple[int, ...]", "tuple[str, ...]"})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -89,6 +91,10 @@ class WebhookSettings:
                 raise ConfigError(f"webhooks.allowed_cidrs: {cidr!r} is not an address range") from None
         if self.timeout_seconds <= 0:
             raise ConfigError("webhooks.timeout_seconds: must be greater than 0")
+
+    @property
+    def policy(self) -> TargetPolicy:
+        return TargetPolicy(self.allow_private_networks, self.allowed_cidrs, self.https_only)
 
 
 @dataclasses.dataclass(frozen=True)

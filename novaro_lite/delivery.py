@@ -20,7 +20,7 @@ from novaro_lite import __version__
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT, Attempt, MessageRequest, retry_wait, webhook_body
-from novaro_lite.domain.webhooks import TargetPolicy, secret_digest, signature_header
+from novaro_lite.domain.webhooks import Webhook, secret_digest, signature_header
 from novaro_lite.errors import NotFoundError, ProviderError
 from novaro_lite.generation import generate_reply
 from novaro_lite.providers.http import retry_after
@@ -177,19 +177,24 @@ class Dispatcher:
             raise PermanentFailure("The webhook was deleted before the reply was delivered.") from None
         if not webhook.enabled:
             raise PermanentFailure(f"The webhook is disabled ({webhook.disabled_reason or 'by its owner'}).")
-        settings = services.settings.webhooks
-        policy = TargetPolicy(settings.allow_private_networks, settings.allowed_cidrs, settings.https_only)
         try:
-            await check_target(webhook.url, policy)
+            return await post_signed(
+                services, webhook, request.id, webhook_body(request, reply, secret_digest(webhook.secret))
+            )
         except TargetRefusedError as exc:
             raise PermanentFailure(str(exc)) from None
-        body = webhook_body(request, reply, secret_digest(webhook.secret))
-        timestamp = int(services.clock())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": f"novaro-lite/{__version__}",
-            "webhook-id": request.id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature_header(webhook.signing_secrets(timestamp), request.id, timestamp, body),
-        }
-        return await services.http.post(webhook.url, content=body, headers=headers, timeout=settings.timeout_seconds)
+
+
+async def post_signed(services: Services, webhook: Webhook, message_id: str, body: bytes) -> httpx.Response:
+    """Check the target again (DNS may have changed), then POST `body` with Standard Webhooks headers."""
+    await check_target(webhook.url, services.settings.webhooks.policy)
+    timestamp = int(services.clock())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"novaro-lite/{__version__}",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(webhook.signing_secrets(timestamp), message_id, timestamp, body),
+    }
+    timeout = services.settings.webhooks.timeout_seconds
+    return await services.http.post(webhook.url, content=body, headers=headers, timeout=timeout)

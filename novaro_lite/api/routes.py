@@ -8,10 +8,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agents, auth, docs, health, messages
+from novaro_lite.api import agents, auth, docs, health, messages, requests, webhooks
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
 from novaro_lite.api.operation import Operation
+from novaro_lite.api.request_schemas import (
+    AttemptList,
+    MessageRequestCreate,
+    MessageRequestOut,
+    MessageRequestPage,
+    MessageRequestQuery,
+)
 from novaro_lite.api.schemas import (
     AgentCreate,
     AgentOut,
@@ -22,6 +29,14 @@ from novaro_lite.api.schemas import (
     MessagesResponse,
     PageQuery,
     TokenInfo,
+)
+from novaro_lite.api.webhook_schemas import (
+    WebhookCreate,
+    WebhookOut,
+    WebhookPage,
+    WebhookPatch,
+    WebhookTestResult,
+    WebhookWithSecret,
 )
 
 V1 = "/api/v1"
@@ -104,7 +119,49 @@ def operations() -> tuple[Operation, ...]:
             errors=(404,),
             streams=True,
         ),
+        *_webhook_operations(),
+        *_request_operations(),
     )
+
+
+def _webhook_operations() -> tuple[Operation, ...]:
+    path, item = f"{V1}/webhooks", f"{V1}/webhooks/{{id}}"
+    return (
+        Operation("POST", path, "webhooks:create", webhooks.create_webhook,
+                  "Create a webhook (its secret is shown once)", "webhooks", status=201, body=WebhookCreate,
+                  response=WebhookWithSecret),
+        Operation("GET", path, "webhooks:list", webhooks.list_webhooks, "List webhooks, oldest first", "webhooks",
+                  query=PageQuery, response=WebhookPage),
+        Operation("GET", item, "webhooks:get", webhooks.get_webhook, "Show a webhook", "webhooks", response=WebhookOut),
+        Operation("PATCH", item, "webhooks:update", webhooks.update_webhook, "Change a webhook's url, description or "
+                  "enabled", "webhooks", body=WebhookPatch, response=WebhookOut),
+        Operation("DELETE", item, "webhooks:delete", webhooks.delete_webhook, "Delete a webhook", "webhooks",
+                  status=204),
+        Operation("POST", f"{item}/rotate-secret", "webhooks:rotate", webhooks.rotate_secret,
+                  "Replace the secret; the old one keeps signing for 24 h", "webhooks", response=WebhookWithSecret),
+        Operation("POST", f"{item}/test", "webhooks:test", webhooks.test_webhook,
+                  "Send a signed ping and show what the receiver answered", "webhooks", response=WebhookTestResult),
+    )  # fmt: skip
+
+
+def _request_operations() -> tuple[Operation, ...]:
+    path, item = f"{V1}/message-requests", f"{V1}/message-requests/{{id}}"
+    return (
+        Operation("POST", path, "requests:create", requests.create_request,
+                  "Ask for a reply at a webhook, timed like a person (202 once stored)", "message-requests",
+                  status=202, body=MessageRequestCreate, response=MessageRequestOut, errors=(404, 409)),
+        Operation("GET", path, "requests:list", requests.list_requests, "List message requests, oldest first",
+                  "message-requests", query=MessageRequestQuery, response=MessageRequestPage),
+        Operation("GET", item, "requests:get", requests.get_request, "Show a message request's status",
+                  "message-requests", response=MessageRequestOut),
+        Operation("DELETE", item, "requests:cancel", requests.cancel_request, "Cancel a request before delivery",
+                  "message-requests", response=MessageRequestOut, errors=(409,)),
+        Operation("POST", f"{item}/redeliver", "requests:redeliver", requests.redeliver_request,
+                  "Send a scheduled request now", "message-requests", status=202, response=MessageRequestOut,
+                  errors=(409,)),
+        Operation("GET", f"{item}/attempts", "requests:attempts", requests.list_attempts,
+                  "List a request's delivery attempts", "message-requests", response=AttemptList),
+    )  # fmt: skip
 
 
 def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:

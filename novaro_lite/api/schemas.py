@@ -126,16 +126,20 @@ class AgentCreate(WireModel):
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
 
 
-def _no_defaults(schema: dict[str, Any]) -> None:
-    """A PATCH field that is absent stays as it is, so no property has a default."""
+def _drop_defaults(schema: dict[str, Any]) -> None:
     for prop in schema.get("properties", {}).values():
         prop.pop("default", None)
+
+
+def no_defaults() -> ConfigDict:
+    """Config for PATCH models: a field that is absent stays as it is, so no property shows a default."""
+    return ConfigDict(json_schema_extra=_drop_defaults)
 
 
 class AgentPatch(WireModel):
     """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
 
-    model_config = ConfigDict(json_schema_extra=_no_defaults)
+    model_config = no_defaults()
 
     # SkipJsonSchema: null is refused for these, so the schema does not offer it.
     name: Name | SkipJsonSchema[None] = None

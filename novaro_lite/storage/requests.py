@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from novaro_lite.domain.ids import new_id
@@ -80,15 +80,20 @@ class RequestStore:
         due: float,
         idempotency_key: str | None = None,
         body_hash: str | None = None,
-    ) -> tuple[MessageRequest, bool]:
-        """Store a request; committed when this returns. Returns it and whether it is an idempotent replay."""
+        accepted: Callable[[MessageRequest], str] = lambda request: "",
+    ) -> str:
+        """Store a request and return the response that accepts it (`accepted` renders it), committed.
+
+        With an idempotency key seen in the last 24 hours for the same body, store nothing and return the
+        response given the first time; for a different body, raise ConflictError.
+        """
         now = self._db.now()
         request_id = new_id("req", now)
         async with self._db.transaction() as db:
             if idempotency_key is not None:
                 rows = list(
                     await db.execute_fetchall(
-                        f"SELECT seq, request_hash, {_COLUMNS} FROM message_requests"
+                        "SELECT seq, request_hash, accepted, created_at FROM message_requests"
                         " WHERE account = ? AND idempotency_key = ?",
                         (account, idempotency_key),
                     )
@@ -99,21 +104,28 @@ class RequestStore:
                             f"The Idempotency-Key {idempotency_key!r} was used in the last 24 hours with a different"
                             " request body; use a new key for a new request."
                         )
-                    return _request(rows[0]), True
+                    return str(rows[0]["accepted"])
                 if rows:
                     await db.execute(
                         "UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],)
                     )
+            request = MessageRequest(
+                id=request_id, account=account, agent_id=agent_id, webhook_id=webhook_id, reference=reference,
+                status="scheduled", scheduled_for=int(due), attempts=0, last_error=None, last_status_code=None,
+                delivered_at=None, created_at=now, updated_at=now, messages=tuple(messages),
+                context_ids=tuple(context_ids), reply=None,
+            )  # fmt: skip
+            response = accepted(request)
             await db.execute(
                 "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
-                " scheduled_for, idempotency_key, request_hash, messages, context_ids, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)",
+                " scheduled_for, idempotency_key, request_hash, accepted, messages, context_ids, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request_id, account, agent_id, webhook_id, reference, int(due * 1000), int(due),
-                    idempotency_key, body_hash, _dump(messages), json.dumps(list(context_ids)), now, now,
+                    idempotency_key, body_hash, response, _dump(messages), json.dumps(list(context_ids)), now, now,
                 ),
             )  # fmt: skip
-        return self.get(account, request_id), False
+        return response
 
     def get(self, account: str, request_id: str) -> MessageRequest:
         row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))

@@ -69,6 +69,7 @@ MIGRATIONS: tuple[str, ...] = (
         delivered_at INTEGER,
         idempotency_key TEXT,
         request_hash TEXT,
+        accepted TEXT,
         messages TEXT,
         context_ids TEXT,
         reply TEXT,

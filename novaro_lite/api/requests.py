@@ -1,0 +1,105 @@
+"""Message requests endpoints: accept an async request (202, committed first), list, show, cancel, resend."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.request_schemas import (
+    AttemptList,
+    AttemptOut,
+    MessageRequestCreate,
+    MessageRequestOut,
+    MessageRequestPage,
+    MessageRequestQuery,
+)
+from novaro_lite.domain.timing import schedule_reply
+from novaro_lite.errors import ConflictError
+from novaro_lite.services import Services
+
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def _due(svc: Services, body: MessageRequestCreate, agent_account: str) -> float:
+    now, settings = svc.clock(), svc.settings.delivery
+    if body.delay is None:
+        agent = svc.storage.agents.get(agent_account, body.agent_id)
+        return schedule_reply(agent, now, random.Random(), time_scale=settings.time_scale)
+    if not settings.allow_delay_override:
+        raise invalid(
+            ["body", "delay"],
+            "this server does not allow overriding the reply delay ([delivery] allow_delay_override = false)",
+        )
+    seconds = 0 if body.delay == "immediate" else body.delay.seconds
+    return now + seconds / settings.time_scale
+
+
+async def create_request(request: Request) -> Response:
+    body = await read_body(request, MessageRequestCreate)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
+        raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    if body.context_ids:  # contexts arrive with their own resource (issue #5); until then every id is unknown
+        raise invalid(["body", "contextIds", 0], f"there is no context with id {body.context_ids[0]!r}")
+    svc, account = services(request), caller(request).account
+    svc.storage.agents.get(account, body.agent_id)
+    webhook = svc.storage.webhooks.get(account, body.webhook_id)
+    if not webhook.enabled:
+        raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
+    due = _due(svc, body, account)
+    accepted = await svc.storage.requests.create(
+        account,
+        agent_id=body.agent_id,
+        webhook_id=body.webhook_id,
+        reference=body.reference,
+        messages=[message.to_domain() for message in body.messages],
+        context_ids=body.context_ids,
+        due=due,
+        idempotency_key=key,
+        body_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None,
+        accepted=lambda stored: MessageRequestOut.of(stored).model_dump_json(by_alias=True),
+    )
+    svc.wake(due)
+    return Response(accepted, status_code=202, media_type="application/json")
+
+
+async def list_requests(request: Request) -> Response:
+    query = read_query(request, MessageRequestQuery)
+    found = await services(request).storage.requests.list(
+        caller(request).account,
+        limit=query.limit,
+        cursor=query.cursor,
+        status=query.status,
+        agent_id=query.agent_id,
+        reference=query.reference,
+    )
+    return json_response(
+        MessageRequestPage(data=[MessageRequestOut.of(r) for r in found.items], next_cursor=found.next_cursor)
+    )
+
+
+async def get_request(request: Request) -> Response:
+    found = services(request).storage.requests.get(caller(request).account, request.path_params["id"])
+    return json_response(MessageRequestOut.of(found))
+
+
+async def cancel_request(request: Request) -> Response:
+    canceled = await services(request).storage.requests.cancel(caller(request).account, request.path_params["id"])
+    return json_response(MessageRequestOut.of(canceled))
+
+
+async def redeliver_request(request: Request) -> Response:
+    svc = services(request)
+    now = svc.clock()
+    found = await svc.storage.requests.redeliver(caller(request).account, request.path_params["id"], now)
+    svc.wake(now)
+    return json_response(MessageRequestOut.of(found), 202)
+
+
+async def list_attempts(request: Request) -> Response:
+    attempts = await services(request).storage.requests.attempts(caller(request).account, request.path_params["id"])
+    return json_response(AttemptList(data=[AttemptOut.of(attempt) for attempt in attempts]))

@@ -1,0 +1,77 @@
+"""Wire models of /api/v1/webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from novaro_lite.api.schemas import WireModel, no_defaults
+from novaro_lite.domain.webhooks import Webhook
+
+Url = Annotated[
+    str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$", examples=["https://example.com/hook"])
+]
+Description = Annotated[str, Field(max_length=500)]
+
+
+class WebhookCreate(WireModel):
+    url: Url
+    description: Description = ""
+    enabled: bool = True
+
+
+class WebhookPatch(WireModel):
+    """Only the fields present change."""
+
+    model_config = no_defaults()
+
+    url: Url | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    enabled: bool | SkipJsonSchema[None] = None
+
+
+class WebhookOut(WireModel):
+    id: str
+    url: str
+    description: str
+    enabled: bool
+    disabled_reason: str | None = Field(description="Why the server disabled it (e.g. the receiver answered 410).")
+    previous_secret_valid_until: int | None = Field(description="After a rotation, the old secret signs until then.")
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookOut:
+        return cls(
+            id=webhook.id,
+            url=webhook.url,
+            description=webhook.description,
+            enabled=webhook.enabled,
+            disabled_reason=webhook.disabled_reason,
+            previous_secret_valid_until=webhook.previous_secret_until,
+            created_at=webhook.created_at,
+            updated_at=webhook.updated_at,
+        )
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="whsec_… signing secret. Shown only now: store it.")
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookWithSecret:
+        return cls(**WebhookOut.of(webhook).model_dump(), secret=webhook.secret)
+
+
+class WebhookPage(WireModel):
+    data: list[WebhookOut]
+    next_cursor: str | None
+
+
+class WebhookTestResult(WireModel):
+    delivered: bool = Field(description="True when the receiver answered 2xx.")
+    status_code: int | None
+    duration_ms: int
+    response_body: str | None = Field(description="The first 1 KiB of the receiver's answer.")
+    error: str | None

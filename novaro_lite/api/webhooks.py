@@ -1,0 +1,107 @@
+"""Webhooks endpoints: where an account's async replies go, their secrets, and a signed test ping."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.schemas import PageQuery
+from novaro_lite.api.webhook_schemas import (
+    WebhookCreate,
+    WebhookOut,
+    WebhookPage,
+    WebhookPatch,
+    WebhookTestResult,
+    WebhookWithSecret,
+)
+from novaro_lite.delivery import post_signed
+from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
+from novaro_lite.domain.webhooks import secret_digest
+from novaro_lite.webhook_targets import TargetRefusedError, check_target
+
+
+async def _check_url(request: Request, url: str) -> None:
+    try:
+        await check_target(url, services(request).settings.webhooks.policy)
+    except TargetRefusedError as exc:
+        raise invalid(["body", "url"], str(exc)) from None
+
+
+async def create_webhook(request: Request) -> Response:
+    body = await read_body(request, WebhookCreate)
+    await _check_url(request, body.url)
+    webhook = await services(request).storage.webhooks.create(
+        caller(request).account, body.url, body.description, body.enabled
+    )
+    return json_response(WebhookWithSecret.of(webhook), 201)
+
+
+async def list_webhooks(request: Request) -> Response:
+    query = read_query(request, PageQuery)
+    found = await services(request).storage.webhooks.list(
+        caller(request).account, limit=query.limit, cursor=query.cursor
+    )
+    return json_response(WebhookPage(data=[WebhookOut.of(w) for w in found.items], next_cursor=found.next_cursor))
+
+
+async def get_webhook(request: Request) -> Response:
+    webhook = services(request).storage.webhooks.get(caller(request).account, request.path_params["id"])
+    return json_response(WebhookOut.of(webhook))
+
+
+async def update_webhook(request: Request) -> Response:
+    patch = await read_body(request, WebhookPatch)
+    changes = patch.model_dump(include=patch.model_fields_set)
+    if "url" in changes:
+        await _check_url(request, changes["url"])
+    store = services(request).storage.webhooks
+    webhook = await store.update(caller(request).account, request.path_params["id"], changes)
+    return json_response(WebhookOut.of(webhook))
+
+
+async def delete_webhook(request: Request) -> Response:
+    await services(request).storage.webhooks.delete(caller(request).account, request.path_params["id"])
+    return Response(status_code=204)
+
+
+async def rotate_secret(request: Request) -> Response:
+    store = services(request).storage.webhooks
+    webhook = await store.rotate_secret(caller(request).account, request.path_params["id"])
+    return json_response(WebhookWithSecret.of(webhook))
+
+
+async def test_webhook(request: Request) -> Response:
+    """Send a signed ping shaped like a delivery (no messages) and report what the receiver answered."""
+    svc = services(request)
+    webhook = svc.storage.webhooks.get(caller(request).account, request.path_params["id"])
+    ping_id = new_id("ping", svc.clock())
+    body = json.dumps(
+        {"messages": [], "reference": "novaro-lite:ping", "secret": secret_digest(webhook.secret), "id": ping_id,
+         "agentId": None},
+        separators=(",", ":"),
+    ).encode()  # fmt: skip
+    began = time.monotonic()
+    status_code, response_body, error = None, None, None
+    try:
+        answer = await post_signed(svc, webhook, ping_id, body)
+        status_code, response_body = answer.status_code, answer.text[:RESPONSE_BODY_LIMIT]
+    except TargetRefusedError as exc:
+        error = str(exc)
+    except httpx.TimeoutException:
+        error = "The receiver did not answer in time."
+    except httpx.HTTPError as exc:
+        error = f"The receiver could not be reached ({type(exc).__name__})."
+    result = WebhookTestResult(
+        delivered=status_code is not None and 200 <= status_code < 300,
+        status_code=status_code,
+        duration_ms=int((time.monotonic() - began) * 1000),
+        response_body=response_body,
+        error=error,
+    )
+    return json_response(result)

@@ -1,0 +1,101 @@
+"""`novaro-lite agent`: create, list, show and delete agents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+import pydantic
+
+from novaro_lite.api.schemas import AgentCreate, AgentOut
+from novaro_lite.commands.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.config import Settings
+from novaro_lite.domain.agents import Agent
+from novaro_lite.providers.registry import check_model
+from novaro_lite.storage.store import Storage
+
+
+@click.group()
+def agent() -> None:
+    """Create, list, show and delete agents."""
+
+
+def _print_agent_json(agent: AgentOut) -> None:
+    click.echo(json.dumps(agent.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+
+
+@agent.command("create")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
+@click.option("--name", required=True, help="The agent's name.")
+@click.option("--persona", default="", help="Who the agent is, in free text.")
+@click.option("--location", help="Where the agent lives, e.g. 'Lisbon, Portugal'.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Lisbon.")
+@click.option("--language", default="en", show_default=True, help="Language tag the agent writes in.")
+@click.option("--active-hours", default="08:00-23:00", show_default=True, help="Waking hours, local: HH:MM-HH:MM.")
+@click.option("--model", help="provider/model-id (default: the server's default provider).")
+def agent_create(settings: Settings, account: str, active_hours: str, **fields: Any) -> None:
+    """Create an agent, validated exactly as POST /api/v1/agents does, and print it as JSON.
+
+    \b
+    Example:
+        novaro-lite agent create --name Lena --timezone Europe/Berlin --persona "A baker in Kreuzberg"
+    """
+    start, _, end = active_hours.partition("-")
+    try:
+        request = AgentCreate.model_validate({**fields, "activeHours": {"start": start, "end": end}})
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise click.ClickException(f"Invalid agent: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    try:
+        check_model(settings, request.model)
+    except ValueError as exc:
+        raise click.ClickException(f"Invalid agent: model: {exc}") from None
+    created = run_with_storage(settings, lambda storage: storage.agents.create(account, request.to_fields()))
+    _print_agent_json(AgentOut.of(created))
+
+
+@agent.command("list")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Whose agents to list.")
+def agent_list(settings: Settings, account: str) -> None:
+    """List an account's agents: id, name, time zone, active hours, model."""
+
+    async def every_agent(storage: Storage) -> list[Agent]:
+        page = await storage.agents.list(account, limit=200)
+        found = page.items
+        while page.next_cursor:
+            page = await storage.agents.list(account, limit=200, cursor=page.next_cursor)
+            found += page.items
+        return found
+
+    agents = run_with_storage(settings, every_agent)
+    echo_table(
+        ("ID", "NAME", "TIMEZONE", "ACTIVE", "MODEL"),
+        [(a.id, a.name, a.timezone, f"{a.active_hours.start}-{a.active_hours.end}", a.model or "-") for a in agents],
+    )
+
+
+@agent.command("show")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
+@click.argument("agent_id")
+def agent_show(settings: Settings, account: str, agent_id: str) -> None:
+    """Print one agent as JSON."""
+
+    async def show(storage: Storage) -> Agent:
+        return storage.agents.get(account, agent_id)
+
+    _print_agent_json(AgentOut.of(run_with_storage(settings, show)))
+
+
+@agent.command("delete")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
+@click.argument("agent_id")
+def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
+    """Delete an agent."""
+    run_with_storage(settings, lambda storage: storage.agents.delete(account, agent_id))
+    click.echo(f"Deleted agent {agent_id}.")
