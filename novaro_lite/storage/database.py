@@ -111,11 +111,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run one use case's writes atomically; writers in this process queue on a lock."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # A cancelled await does not stop aiosqlite's thread: the statement still runs. Its queue is
+                # FIFO, so a ROLLBACK queued now runs after it and leaves the connection clean for the next use.
+                with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing to undo
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
             await self._writer.execute("COMMIT")
 

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.domain.webhooks import secret_digest
+from tests.fakes.hooks import Receiver
+from tests.fakes.serve import serve_in_thread
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Receiver]]:
+    receiver = Receiver()
+    with serve_in_thread(receiver.app()) as url:
+        yield f"{url}/hook", receiver
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+    )
+
+
+async def test_webhook_secret_is_shown_at_creation_and_never_again(client, auth, receiver):
+    created = await client.post("/api/v1/webhooks", json={"url": receiver[0], "description": "app"}, headers=auth)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["secret"].startswith("whsec_") and body["enabled"] is True and body["id"].startswith("whk_")
+    shown = (await client.get(f"/api/v1/webhooks/{body['id']}", headers=auth)).json()
+    assert "secret" not in shown and shown["url"] == receiver[0]
+    listed = (await client.get("/api/v1/webhooks", headers=auth)).json()
+    assert [w["id"] for w in listed["data"]] == [body["id"]] and "secret" not in listed["data"][0]
+
+
+async def test_webhook_patch_delete_and_account_isolation(client, auth, services, receiver):
+    hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+    changed = await client.patch(f"/api/v1/webhooks/{hook['id']}", json={"enabled": False}, headers=auth)
+    assert changed.json()["enabled"] is False and changed.json()["description"] == ""
+    _, other = await services.storage.tokens.create("other", "globex", None)
+    theirs = {"Authorization": f"Bearer {other}"}
+    assert_problem(await client.get(f"/api/v1/webhooks/{hook['id']}", headers=theirs), 404)
+    assert_problem(await client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret", headers=theirs), 404)
+    assert (await client.delete(f"/api/v1/webhooks/{hook['id']}", headers=auth)).status_code == 204
+    assert_problem(await client.get(f"/api/v1/webhooks/{hook['id']}", headers=auth), 404)
+
+
+async def test_webhook_test_ping_is_signed_and_reports_the_answer(client, auth, receiver):
+    url, hooks = receiver
+    hook = (await client.post("/api/v1/webhooks", json={"url": url}, headers=auth)).json()
+    hooks.script.append(418)
+    result = (await client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=auth)).json()
+    assert result["delivered"] is False and result["statusCode"] == 418 and result["responseBody"] == "answer 418"
+    ping = hooks.deliveries[-1]
+    Verifier(hook["secret"]).verify(ping.body, ping.headers)
+    assert ping.json["messages"] == [] and ping.json["secret"] == secret_digest(hook["secret"])
+    assert (await client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=auth)).json()["delivered"] is True
+
+
+async def test_webhook_rotation_signs_with_both_secrets_for_a_day(client, auth, receiver):
+    url, hooks = receiver
+    hook = (await client.post("/api/v1/webhooks", json={"url": url}, headers=auth)).json()
+    rotated = (await client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret", headers=auth)).json()
+    assert rotated["secret"] != hook["secret"] and rotated["previousSecretValidUntil"] > rotated["updatedAt"]
+    await client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=auth)
+    ping = hooks.deliveries[-1]
+    assert len(ping.headers["webhook-signature"].split(" ")) == 2
+    for secret in (hook["secret"], rotated["secret"]):
+        Verifier(secret).verify(ping.body, ping.headers)
+
+
+async def test_webhook_to_a_private_address_is_refused_by_default(tmp_path, auth_for):
+    async with auth_for(Settings(data_dir=tmp_path / "d", scheduler=SchedulerSettings(enabled=False))) as (c, h):
+        response = await c.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=h)
+    body = assert_problem(response, 422, "allow_private_networks")
+    assert body["errors"][0]["loc"] == ["body", "url"]
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", ""])
+async def test_webhook_url_must_be_http(client, auth, url):
+    assert_problem(await client.post("/api/v1/webhooks", json={"url": url}, headers=auth), 422, "url")
+
+
+@pytest.fixture
+def auth_for():
+    import contextlib
+
+    from novaro_lite.app import create_app
+
+    @contextlib.asynccontextmanager
+    async def start(settings: Settings):
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            _, token = await app.state.services.storage.tokens.create("t", "acme", None)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                yield client, {"Authorization": f"Bearer {token}"}
+
+    return start

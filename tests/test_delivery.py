@@ -1,0 +1,306 @@
+"""Async requests in-process: the API, then the Dispatcher driven step by step with an injected clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from novaro_lite.app import create_app
+from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.delivery import Dispatcher
+from novaro_lite.services import Services
+from tests.fakes.hooks import Receiver
+from tests.fakes.serve import serve_in_thread
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+SECRET_TEXT = "please-keep-this-sentence-private"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Receiver]]:
+    receiver = Receiver()
+    with serve_in_thread(receiver.app()) as url:
+        yield f"{url}/hook", receiver
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        delivery=DeliverySettings(retry_schedule=(5, 300), retry_jitter=0),
+    )
+
+
+@pytest.fixture
+async def setup(settings, clock, receiver) -> AsyncIterator[dict[str, Any]]:
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        _, token = await services.storage.tokens.create("t", "acme", None)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
+            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+            yield {"client": client, "auth": auth, "agent": agent, "hook": hook, "services": services,
+                   "receiver": receiver[1], "dispatcher": Dispatcher(services)}  # fmt: skip
+
+
+def request_body(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "agentId": setup["agent"]["id"],
+        "webhookId": setup["hook"]["id"],
+        "reference": "order-42",
+        "messages": [{"role": "user", "content": SECRET_TEXT}],
+    } | extra
+
+
+async def accept(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    response = await setup["client"].post(
+        "/api/v1/message-requests", json=request_body(setup, **extra), headers=setup["auth"]
+    )
+    assert response.status_code == 202, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def run(setup: dict[str, Any]) -> None:
+    await setup["dispatcher"].run_due()
+    await setup["dispatcher"].wait_idle()
+
+
+async def fetch(setup: dict[str, Any], request_id: str, suffix: str = "") -> Any:
+    return (await setup["client"].get(f"/api/v1/message-requests/{request_id}{suffix}", headers=setup["auth"])).json()
+
+
+async def test_request_is_accepted_committed_and_timed_like_a_person(setup, clock):
+    accepted = await accept(setup)
+    assert accepted["status"] == "scheduled" and accepted["reference"] == "order-42"
+    assert clock.now <= accepted["scheduledFor"] <= clock.now + 86400
+    assert (await fetch(setup, accepted["id"]))["status"] == "scheduled"
+    await run(setup)
+    assert setup["receiver"].deliveries == []  # not due yet
+
+
+async def test_immediate_request_is_delivered_signed_and_then_purged(setup, settings, clock):
+    accepted = await accept(setup, delay="immediate")
+    await run(setup)
+    (delivery,) = setup["receiver"].deliveries
+    Verifier(setup["hook"]["secret"]).verify(delivery.body, delivery.headers)
+    assert delivery.headers["webhook-id"] == accepted["id"] == delivery.json["id"]
+    assert delivery.json["reference"] == "order-42" and delivery.json["agentId"] == setup["agent"]["id"]
+    assert [m["role"] for m in delivery.json["messages"]] == ["assistant"] * len(delivery.json["messages"])
+    assert delivery.headers["user-agent"].startswith("novaro-lite/")
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "delivered" and shown["attempts"] == 1 and shown["deliveredAt"] is not None
+    stored = setup["services"].storage.requests.get("acme", accepted["id"])
+    assert stored.messages is None and stored.reply is None
+    await setup["services"].storage.database.checkpoint()
+    for path in settings.data_dir.iterdir():
+        data = path.read_bytes()
+        assert SECRET_TEXT.encode() not in data, path.name
+        assert delivery.json["messages"][0]["content"].encode() not in data, path.name
+
+
+async def test_failed_deliveries_retry_on_schedule_with_the_same_body(setup, clock):
+    setup["receiver"].script += [500, (503, {"Retry-After": "42"})]
+    accepted = await accept(setup, delay="immediate")
+    await run(setup)
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "scheduled" and shown["attempts"] == 1 and shown["lastStatusCode"] == 500
+    assert shown["scheduledFor"] == int(clock.now + 5)
+    clock.now += 5
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["scheduledFor"] == int(clock.now + 42)  # Retry-After wins
+    clock.now += 42
+    await run(setup)
+    first, second, third = setup["receiver"].deliveries
+    assert first.body == second.body == third.body
+    assert first.headers["webhook-id"] == third.headers["webhook-id"]
+    attempts = (await fetch(setup, accepted["id"], "/attempts"))["data"]
+    assert [a["statusCode"] for a in attempts] == [500, 503, 200]
+    assert attempts[0]["responseBody"] == "answer 500"
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+
+
+async def test_request_fails_after_the_last_retry(setup, clock):
+    setup["receiver"].script += [500, 500, 500]
+    accepted = await accept(setup, delay="immediate")
+    for wait in (0, 5, 300):
+        clock.now += wait
+        await run(setup)
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "failed" and shown["attempts"] == 3
+    assert "HTTP 500" in shown["lastError"] and "No retries left" in shown["lastError"]
+    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+
+
+async def test_410_disables_the_webhook_and_fails_the_request(setup):
+    setup["receiver"].script.append(410)
+    accepted = await accept(setup, delay="immediate")
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["status"] == "failed"
+    hook = (await setup["client"].get(f"/api/v1/webhooks/{setup['hook']['id']}", headers=setup["auth"])).json()
+    assert hook["enabled"] is False and "410" in hook["disabledReason"]
+    refused = await setup["client"].post("/api/v1/message-requests", json=request_body(setup), headers=setup["auth"])
+    assert_problem(refused, 409, "disabled")
+
+
+async def test_deleted_agent_fails_the_request_without_retries(setup):
+    accepted = await accept(setup, delay="immediate")
+    await setup["client"].delete(f"/api/v1/agents/{setup['agent']['id']}", headers=setup["auth"])
+    await run(setup)
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "failed" and "agent was deleted" in shown["lastError"]
+
+
+async def test_cancel_before_delivery_then_409(setup):
+    accepted = await accept(setup, delay={"seconds": 60})
+    canceled = await setup["client"].delete(f"/api/v1/message-requests/{accepted['id']}", headers=setup["auth"])
+    assert canceled.json()["status"] == "canceled"
+    assert_problem(
+        await setup["client"].delete(f"/api/v1/message-requests/{accepted['id']}", headers=setup["auth"]), 409
+    )
+    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+
+
+async def test_redeliver_sends_a_waiting_request_now(setup, clock):
+    accepted = await accept(setup, delay={"seconds": 600})
+    redelivered = await setup["client"].post(
+        f"/api/v1/message-requests/{accepted['id']}/redeliver", headers=setup["auth"]
+    )
+    assert redelivered.status_code == 202 and redelivered.json()["scheduledFor"] == int(clock.now)
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+    again = await setup["client"].post(f"/api/v1/message-requests/{accepted['id']}/redeliver", headers=setup["auth"])
+    assert_problem(again, 409, "purged")
+
+
+async def test_idempotency_key_replays_the_first_response_or_conflicts(setup):
+    headers = setup["auth"] | {"Idempotency-Key": "k-1"}
+    first = await setup["client"].post("/api/v1/message-requests", json=request_body(setup), headers=headers)
+    second = await setup["client"].post("/api/v1/message-requests", json=request_body(setup), headers=headers)
+    assert first.status_code == second.status_code == 202 and first.json() == second.json()
+    listed = (await setup["client"].get("/api/v1/message-requests", headers=setup["auth"])).json()
+    assert len(listed["data"]) == 1
+    other = await setup["client"].post(
+        "/api/v1/message-requests", json=request_body(setup, reference="other"), headers=headers
+    )
+    assert_problem(other, 409, "k-1")
+
+
+async def test_list_filters_by_status_agent_and_reference(setup):
+    a = await accept(setup, delay={"seconds": 60})
+    b = await accept(setup, reference="other", delay="immediate")
+    await run(setup)
+    client, auth = setup["client"], setup["auth"]
+
+    async def ids(**params: str) -> list[str]:
+        return [
+            r["id"] for r in (await client.get("/api/v1/message-requests", params=params, headers=auth)).json()["data"]
+        ]
+
+    assert await ids() == [a["id"], b["id"]]
+    assert await ids(status="delivered") == [b["id"]]
+    assert await ids(reference="order-42") == [a["id"]]
+    assert await ids(agentId=setup["agent"]["id"], status="scheduled") == [a["id"]]
+    assert_problem(await client.get("/api/v1/message-requests?status=lost", headers=auth), 422, "status")
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "detail"),
+    [
+        ({"agentId": "agt_nope"}, 404, "agt_nope"),
+        ({"webhookId": "whk_nope"}, 404, "whk_nope"),
+        ({"delay": {"seconds": -1}}, 422, "delay"),
+        ({"delay": "tomorrow"}, 422, "delay"),
+        ({"reference": ""}, 422, "reference"),
+        ({"contextIds": ["ctx_1"]}, 422, "ctx_1"),
+    ],
+)
+async def test_bad_requests_are_refused_clearly(setup, change, status, detail):
+    response = await setup["client"].post(
+        "/api/v1/message-requests", json=request_body(setup, **change), headers=setup["auth"]
+    )
+    assert_problem(response, status, detail)
+
+
+async def test_other_accounts_cannot_see_requests(setup):
+    accepted = await accept(setup)
+    _, other = await setup["services"].storage.tokens.create("o", "globex", None)
+    theirs = {"Authorization": f"Bearer {other}"}
+    for method, suffix in (("GET", ""), ("DELETE", ""), ("GET", "/attempts"), ("POST", "/redeliver")):
+        response = await setup["client"].request(
+            method, f"/api/v1/message-requests/{accepted['id']}{suffix}", headers=theirs
+        )
+        assert_problem(response, 404)
+    assert (await setup["client"].get("/api/v1/message-requests", headers=theirs)).json()["data"] == []
+
+
+async def test_expired_lease_returns_a_request_to_the_queue(setup, settings, clock):
+    accepted = await accept(setup, delay="immediate")
+    storage = setup["services"].storage
+    (claimed,) = await storage.requests.claim(now=clock.now, lease_seconds=300, limit=10, per_webhook=8, busy=(),
+                                              owner="own_crashed")  # fmt: skip
+    assert claimed.id == accepted["id"] and (await fetch(setup, accepted["id"]))["status"] == "generating"
+    await run(setup)  # the lease still holds: nobody else may take it
+    assert setup["receiver"].deliveries == []
+    clock.now += 301
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+
+
+async def test_stop_hands_unfinished_deliveries_back(setup, clock, settings):
+    import dataclasses
+
+    slow = dataclasses.replace(settings.delivery, shutdown_grace_seconds=0)
+    services = dataclasses.replace(setup["services"], settings=dataclasses.replace(settings, delivery=slow))
+    dispatcher = Dispatcher(services)
+    accepted = await accept(setup, delay="immediate")
+    await dispatcher.run_due()
+    await dispatcher.stop()
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "scheduled" and shown["attempts"] == 0
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+
+
+async def test_delay_override_can_be_forbidden(tmp_path, receiver):
+    settings = Settings(
+        data_dir=tmp_path / "d",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        delivery=DeliverySettings(allow_delay_override=False),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        _, token = await app.state.services.storage.tokens.create("t", "acme", None)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            agent = (await client.post("/api/v1/agents", json={"name": "A"}, headers=auth)).json()
+            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+            body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": "r", "delay": "immediate",
+                    "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+            response = await client.post("/api/v1/message-requests", json=body, headers=auth)
+    assert_problem(response, 422, "allow_delay_override")
