@@ -29,6 +29,11 @@ _SELECT = f"SELECT seq, {_COLUMNS} FROM message_requests"
 _PENDING = "('scheduled', 'generating', 'delivering')"
 _PURGE = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
 Outcome = Literal["delivered", "retry", "failed"]
+_INSERT = (
+    "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
+    " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _dump(messages: Sequence[ChatMessage]) -> str:
@@ -88,43 +93,38 @@ class RequestStore:
         response given the first time; for a different body, raise ConflictError.
         """
         now = self._db.now()
-        request_id = new_id("req", now)
+        request = MessageRequest(
+            id=new_id("req", now), account=account, agent_id=agent_id, webhook_id=webhook_id, reference=reference,
+            status="scheduled", scheduled_for=int(due), attempts=0, last_error=None, last_status_code=None,
+            delivered_at=None, created_at=now, updated_at=now, messages=tuple(messages),
+            context_ids=tuple(context_ids), reply=None,
+        )  # fmt: skip
+        response = accepted(request)
+        row = (
+            request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
+            body_hash, response, _dump(messages), json.dumps(list(context_ids)), now, now,
+        )  # fmt: skip
+        if idempotency_key is None:
+            await self._db.insert(_INSERT, row)
+            return response
         async with self._db.transaction() as db:
-            if idempotency_key is not None:
-                rows = list(
-                    await db.execute_fetchall(
-                        "SELECT seq, request_hash, accepted, created_at FROM message_requests"
-                        " WHERE account = ? AND idempotency_key = ?",
-                        (account, idempotency_key),
-                    )
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT seq, request_hash, accepted, created_at FROM message_requests"
+                    " WHERE account = ? AND idempotency_key = ?",
+                    (account, idempotency_key),
                 )
-                if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
-                    if rows[0]["request_hash"] != body_hash:
-                        raise ConflictError(
-                            f"The Idempotency-Key {idempotency_key!r} was used in the last 24 hours with a different"
-                            " request body; use a new key for a new request."
-                        )
-                    return str(rows[0]["accepted"])
-                if rows:
-                    await db.execute(
-                        "UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],)
+            )
+            if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
+                if rows[0]["request_hash"] != body_hash:
+                    raise ConflictError(
+                        f"The Idempotency-Key {idempotency_key!r} was used in the last 24 hours with a different"
+                        " request body; use a new key for a new request."
                     )
-            request = MessageRequest(
-                id=request_id, account=account, agent_id=agent_id, webhook_id=webhook_id, reference=reference,
-                status="scheduled", scheduled_for=int(due), attempts=0, last_error=None, last_status_code=None,
-                delivered_at=None, created_at=now, updated_at=now, messages=tuple(messages),
-                context_ids=tuple(context_ids), reply=None,
-            )  # fmt: skip
-            response = accepted(request)
-            await db.execute(
-                "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
-                " scheduled_for, idempotency_key, request_hash, accepted, messages, context_ids, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    request_id, account, agent_id, webhook_id, reference, int(due * 1000), int(due),
-                    idempotency_key, body_hash, response, _dump(messages), json.dumps(list(context_ids)), now, now,
-                ),
-            )  # fmt: skip
+                return str(rows[0]["accepted"])
+            if rows:
+                await db.execute("UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],))
+            await db.execute(_INSERT, row)
         return response
 
     def get(self, account: str, request_id: str) -> MessageRequest:
