@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -95,3 +96,42 @@ def test_cli_reports_bad_configuration_naming_the_key(tmp_path: Path):
     config = tmp_path / "novaro.toml"
     config.write_text("port = 'high'\n")
     assert "port" in fails("token", "list", "--config", str(config))
+
+
+def test_cli_webhook_create_list_rotate_delete(tmp_path: Path, data):
+    config = tmp_path / "novaro.toml"
+    config.write_text("[webhooks]\nallow_private_networks = true\n")
+    created = invoke("webhook", "create", "--url", "http://127.0.0.1:9/hook", "--config", str(config), *data).split()
+    webhook_id, secret = created
+    assert webhook_id.startswith("whk_") and secret.startswith("whsec_")
+    listed = invoke("webhook", "list", *data)
+    assert webhook_id in listed and secret not in listed
+    rotated = invoke("webhook", "rotate", webhook_id, *data).strip()
+    assert rotated.startswith("whsec_") and rotated != secret
+    assert "Deleted" in invoke("webhook", "delete", webhook_id, *data)
+    assert "no webhook" in fails("webhook", "delete", webhook_id, *data)
+
+
+def test_cli_webhook_create_refuses_private_targets_by_default(data):
+    assert "allow_private_networks" in fails("webhook", "create", "--url", "http://127.0.0.1:9/hook", *data)
+
+
+def test_cli_requests_list_shows_status_and_filters(tmp_path: Path, data):
+    async def seed() -> None:
+        from novaro_lite.domain.agents import AgentFields
+        from novaro_lite.domain.messages import ChatMessage
+        from novaro_lite.storage.store import Storage
+
+        async with Storage.open(tmp_path / "data" / "novaro.db", time.time) as storage:
+            agent = await storage.agents.create("default", AgentFields(name="A"))
+            hook = await storage.webhooks.create("default", "http://127.0.0.1:9/hook", "", True)
+            for reference in ("first", "second"):
+                await storage.requests.create(
+                    "default", agent_id=agent.id, webhook_id=hook.id, reference=reference,
+                    messages=[ChatMessage("user", "hi")], context_ids=(), due=time.time(),
+                )  # fmt: skip
+
+    asyncio.run(seed())
+    listed = invoke("requests", "list", *data)
+    assert "first" in listed and "second" in listed and "scheduled" in listed
+    assert invoke("requests", "list", "--status", "failed", *data).count("\n") == 1  # the header only
