@@ -24,11 +24,12 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import run_load  # noqa: E402
-from realtime import free_port, novaro, process, wait_until_up  # noqa: E402
+from httpload import run_load
+from realtime import free_port, novaro, process, wait_until_up
 
-from novaro_lite.domain.messages import ChatMessage  # noqa: E402
-from novaro_lite.storage.store import Storage  # noqa: E402
+from novaro_lite.domain.agents import ActiveHours, AgentFields
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.storage.store import Storage
 
 ACCOUNT = "default"
 MESSAGES = [ChatMessage("user", "Are we still on for Friday?")]
@@ -44,9 +45,8 @@ class Receiver:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
-                )
+                lines = head.lower().split(b"\r\n")
+                length = next(int(line.split(b":", 1)[1]) for line in lines if line.startswith(b"content-length"))
                 body = await reader.readexactly(length)
                 self.arrivals.setdefault(json.loads(body)["id"], time.time())
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -82,16 +82,20 @@ async def seed(data: Path, receiver_url: str, pending: int, due: float) -> tuple
     """Create a token, an agent and a webhook, and `pending` requests due at `due`, straight into storage."""
     async with Storage.open(data / "novaro.db", time.time) as storage:
         _, token = await storage.tokens.create("bench", ACCOUNT, None)
-        from novaro_lite.domain.agents import ActiveHours, AgentFields
-
-        agent = await storage.agents.create(ACCOUNT, AgentFields(name="Bench", active_hours=ActiveHours("00:00", "00:00")))
+        awake = AgentFields(name="Bench", active_hours=ActiveHours("00:00", "00:00"))  # never asleep
+        agent = await storage.agents.create(ACCOUNT, awake)
         webhook = await storage.webhooks.create(ACCOUNT, receiver_url, "bench", True)
         for start in range(0, pending, 2000):
             await asyncio.gather(
                 *(
                     storage.requests.create(
-                        ACCOUNT, agent_id=agent.id, webhook_id=webhook.id, reference=f"r{i}", messages=MESSAGES,
-                        context_ids=(), due=due,
+                        ACCOUNT,
+                        agent_id=agent.id,
+                        webhook_id=webhook.id,
+                        reference=f"r{i}",
+                        messages=MESSAGES,
+                        context_ids=(),
+                        due=due,
                     )  # fmt: skip
                     for i in range(start, min(start + 2000, pending))
                 )
@@ -105,12 +109,15 @@ def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
-    columns = "id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for, messages, created_at, updated_at"
+    columns = (
+        "id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for, messages, created_at, updated_at"
+    )
     began = time.perf_counter()
     for i in range(rows):
         db.execute("BEGIN IMMEDIATE")
         db.execute(
-            f"INSERT INTO message_requests ({columns}) VALUES (?, 'default', 'agt', 'whk', ?, 'scheduled', ?, ?, ?, ?, ?)",
+            f"INSERT INTO message_requests ({columns})"
+            " VALUES (?, 'default', 'agt', 'whk', ?, 'scheduled', ?, ?, ?, ?, ?)",
             (f"raw{run}-{i}", f"r{i}", 10**13, 10**10, '[["user","Are we still on for Friday?",null]]', 0, 0),
         )
         db.execute("COMMIT")
@@ -169,8 +176,10 @@ async def bench_delivery_rate(work: Path, receiver: Receiver, receiver_url: str,
         await receiver.wait_for(count, timeout=300)
     times = sorted(receiver.arrivals.values())
     assert len(times) == count, f"only {len(times)} of {count} delivered"
-    print(f"{count:,} due at start: all delivered {times[-1] - started:.1f} s after launch;"
-          f" {count / (times[-1] - times[0]):,.0f} deliveries/s from first to last")
+    print(
+        f"{count:,} due at start: all delivered {times[-1] - started:.1f} s after launch;"
+        f" {count / (times[-1] - times[0]):,.0f} deliveries/s from first to last"
+    )
 
 
 async def bench_lateness(work: Path, receiver: Receiver, receiver_url: str, per_second: int, seconds: int) -> None:
@@ -194,8 +203,13 @@ async def bench_lateness(work: Path, receiver: Receiver, receiver_url: str, per_
                 due = first_due + i / per_second
                 async with semaphore:
                     delay_ms = round((due - time.time()) * 1000)
-                    body = {"agentId": agent_id, "webhookId": webhook_id, "reference": f"l{i}",
-                            "delay": {"seconds": delay_ms}, "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+                    body = {
+                        "agentId": agent_id,
+                        "webhookId": webhook_id,
+                        "reference": f"l{i}",
+                        "delay": {"seconds": delay_ms},
+                        "messages": [{"role": "user", "content": "hi"}],
+                    }
                     response = await client.post("/api/v1/message-requests", json=body)
                     targets[response.json()["id"]] = due
 
