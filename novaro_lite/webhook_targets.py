@@ -54,6 +54,10 @@ async def check_target(url: str, policy: TargetPolicy) -> None:
 
 
 async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
+    try:  # an address literal needs no lookup (and no trip to the resolver's thread pool)
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):  # socket.gaierror is an OSError; IDNA encoding fails with UnicodeError
