@@ -69,13 +69,24 @@ def _create_private_file(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
+@dataclasses.dataclass
+class _Write:
+    """One writer's part of a group commit."""
+
+    inserts: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    statements: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    done: asyncio.Future[list[int]] = dataclasses.field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class Database:
     def __init__(self, writer: aiosqlite.Connection, reader: sqlite3.Connection, clock: Callable[[], float]) -> None:
         self._writer = writer
         self._reader = reader
         self.clock = clock
         self._write_lock = asyncio.Lock()
-        self._inserts: list[tuple[str, tuple[Any, ...], asyncio.Future[None]]] = []
+        self._queue: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -125,33 +136,39 @@ class Database:
             await self._writer.execute("COMMIT")
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Insert one row, committed when this returns, sharing one transaction with concurrent inserts.
+        """Insert one row, committed when this returns, in a transaction shared with concurrent writers."""
+        await self._group_commit(_Write(inserts=((sql, params),)))
 
-        Group commit: rows that arrive while a batch is being written go into the next batch, written with
-        one executemany per statement, so a burst of requests costs a few trips to SQLite, not three each.
-        """
-        future = asyncio.get_running_loop().create_future()
-        self._inserts.append((sql, params, future))
+    async def write(self, *statements: tuple[str, tuple[Any, ...]]) -> list[int]:
+        """Run statements in order, in a transaction shared with concurrent writers; return their rowcounts."""
+        return await self._group_commit(_Write(statements=statements))
+
+    async def _group_commit(self, write: _Write) -> list[int]:
+        # Group commit: writes that arrive while a batch is being written go into the next batch. Inserts of
+        # one statement go in one executemany; so a burst costs a few trips to SQLite, not three per write.
+        self._queue.append(write)
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_inserts())
-        await asyncio.shield(future)  # a caller that gives up does not take the batch down with it
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(write.done)  # a caller that gives up does not take the batch down with it
 
-    async def _flush_inserts(self) -> None:
-        while self._inserts:
-            batch, self._inserts = self._inserts, []
-            by_statement: dict[str, list[tuple[Any, ...]]] = {}
-            for sql, params, _ in batch:
-                by_statement.setdefault(sql, []).append(params)
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            inserts: dict[str, list[tuple[Any, ...]]] = {}
+            for write in batch:
+                for sql, params in write.inserts:
+                    inserts.setdefault(sql, []).append(params)
             try:
                 async with self.transaction() as db:
-                    for sql, rows in by_statement.items():
+                    for sql, rows in inserts.items():
                         await db.executemany(sql, rows)
-            except Exception as exc:  # every row of the batch failed together; each caller hears why
-                for _, _, future in batch:
-                    future.set_exception(exc)
+                    counts = [[(await db.execute(sql, params)).rowcount for sql, params in w.statements] for w in batch]
+            except Exception as exc:  # the batch failed together; each writer hears why
+                for write in batch:
+                    write.done.set_exception(exc)
             else:
-                for _, _, future in batch:
-                    future.set_result(None)
+                for write, rowcounts in zip(batch, counts, strict=True):
+                    write.done.set_result(rowcounts)
 
     async def _migrate(self) -> None:
         async with self.transaction() as db:

@@ -220,40 +220,48 @@ class RequestStore:
 
     async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:
         """Keep the generated reply so every attempt sends the same body; False if the lease was lost."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
+        (updated,) = await self._db.write(
+            (
                 "UPDATE message_requests SET reply = ?, status = 'delivering', due_ms = ?, updated_at = ?"
                 " WHERE id = ? AND lease_owner = ? AND status = 'generating'",
                 (_dump(reply), int(lease_until * 1000), self._db.now(), request_id, owner),
             )
-        return cursor.rowcount == 1
+        )
+        return updated == 1
 
     async def finish_attempt(
         self, request_id: str, owner: str, attempt: Attempt, outcome: Outcome, retry_at: float | None = None
     ) -> None:
         """Log an attempt and move the request on: delivered or failed (content purged), or scheduled again."""
-        async with self._db.transaction() as db:
-            await db.execute(
+        common = "attempts = attempts + 1, last_error = ?, last_status_code = ?, updated_at = ?"
+        params: tuple[Any, ...] = (attempt.error, attempt.status_code, attempt.attempted_at)
+        if outcome == "retry":
+            assert retry_at is not None
+            change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
+            params = (int(retry_at * 1000), int(retry_at), *params)
+        elif outcome == "delivered":
+            change = f"status = 'delivered', delivered_at = ?, {_PURGE}, {common}"
+            params = (attempt.attempted_at, *params)
+        else:
+            change = f"status = 'failed', {_PURGE}, {common}"
+        await self._db.write(
+            (
                 "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
                 " response_body) VALUES (?, ?, ?, ?, ?, ?)",
-                (request_id, attempt.attempted_at, attempt.status_code, attempt.duration_ms, attempt.error,
-                 attempt.response_body),
-            )  # fmt: skip
-            common = "attempts = attempts + 1, last_error = ?, last_status_code = ?, updated_at = ?"
-            params: tuple[Any, ...] = (attempt.error, attempt.status_code, attempt.attempted_at)
-            if outcome == "retry":
-                assert retry_at is not None
-                sql = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
-                params = (int(retry_at * 1000), int(retry_at), *params)
-            elif outcome == "delivered":
-                sql = f"status = 'delivered', delivered_at = ?, {_PURGE}, {common}"
-                params = (attempt.attempted_at, *params)
-            else:
-                sql = f"status = 'failed', {_PURGE}, {common}"
-            await db.execute(
-                f"UPDATE message_requests SET {sql} WHERE id = ? AND lease_owner = ? AND status IN {_PENDING}",
+                (
+                    request_id,
+                    attempt.attempted_at,
+                    attempt.status_code,
+                    attempt.duration_ms,
+                    attempt.error,
+                    attempt.response_body,
+                ),
+            ),  # fmt: skip
+            (
+                f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {_PENDING}",
                 (*params, request_id, owner),
-            )
+            ),
+        )
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown)."""
