@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -304,3 +305,22 @@ async def test_delay_override_can_be_forbidden(tmp_path, receiver):
                     "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
             response = await client.post("/api/v1/message-requests", json=body, headers=auth)
     assert_problem(response, 422, "allow_delay_override")
+
+
+async def test_running_scheduler_delivers_on_its_own(tmp_path, receiver):
+    settings = Settings(data_dir=tmp_path / "d", webhooks=WebhookSettings(allow_private_networks=True))
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        storage = app.state.services.storage
+        _, token = await storage.tokens.create("t", "acme", None)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            agent = (await client.post("/api/v1/agents", json={"name": "A"}, headers=auth)).json()
+            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+            body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": "r", "delay": {"seconds": 1},
+                    "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+            accepted = (await client.post("/api/v1/message-requests", json=body, headers=auth)).json()
+            deadline = time.monotonic() + 5
+            while not receiver[1].deliveries and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+    assert [d.headers["webhook-id"] for d in receiver[1].deliveries] == [accepted["id"]]

@@ -53,3 +53,35 @@ async def test_two_connections_share_the_file_while_one_writes(tmp_path: Path):
         await cli.tokens.revoke(created.id)
         found = server.tokens.find(hash_token(secret))
         assert found is not None and found.revoked_at is not None
+
+
+async def test_group_commit_writes_concurrent_rows_and_reports_rowcounts(tmp_path: Path):
+    import asyncio
+
+    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER)", ()))
+        await asyncio.gather(*(database.insert("INSERT INTO t (n) VALUES (?)", (n,)) for n in range(100)))
+        counts = await asyncio.gather(
+            *(database.write(("UPDATE t SET n = n + 1000 WHERE n = ?", (n,))) for n in (1, 2, -1))
+        )
+        assert counts == [[1], [1], [0]]
+        rows = await database.all("SELECT count(*), min(n) FROM t", ())
+        assert tuple(rows[0]) == (100, 0)
+
+
+async def test_group_commit_failure_reaches_every_writer_of_the_batch(tmp_path: Path):
+    import asyncio
+    import sqlite3
+
+    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER UNIQUE)", ()))
+        results = await asyncio.gather(
+            database.insert("INSERT INTO t (n) VALUES (?)", (1,)),
+            database.insert("INSERT INTO t (n) VALUES (?)", (1,)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(result, sqlite3.IntegrityError) for result in results)
+        assert tuple((await database.all("SELECT count(*) FROM t", ()))[0]) == (0,)
+        await database.insert("INSERT INTO t (n) VALUES (?)", (2,))  # the connection is usable again
