@@ -99,7 +99,9 @@ class WebhookSettings:
 
 @dataclasses.dataclass(frozen=True)
 class DeliverySettings:
-    time_scale: float = _setting(1.0, "Divide every reply delay by this (60 turns 5 minutes into 5 s); for demos.")
+    time_scale: float = _setting(
+        1.0, "Divide every reply delay and retry wait by this (60 turns 5 minutes into 5 s); for demos and tests."
+    )
     allow_delay_override: bool = _setting(True, "Let a request ask for delay 'immediate' or {seconds: N}.")
     retry_schedule: tuple[int, ...] = _setting(
         (5, 300, 1800, 7200, 18000, 36000, 36000), "Seconds before each retry of a failed delivery; then failed."
@@ -159,6 +161,11 @@ class Settings:
         providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
         checked = MappingProxyType({name: provider.check(name) for name, provider in providers.items()})
         object.__setattr__(self, "providers", checked)
+        if self.delivery.lease_seconds <= self.webhooks.timeout_seconds:
+            raise ConfigError(
+                "delivery.lease_seconds: must be longer than webhooks.timeout_seconds, or a slow delivery's"
+                " lease runs out while it is still being sent"
+            )
         if self.defaults.provider not in checked:
             raise ConfigError(
                 f"defaults.provider: {self.defaults.provider!r} is not a configured provider;"

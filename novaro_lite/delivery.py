@@ -63,13 +63,13 @@ class Dispatcher:
             free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
             if free <= 0:
                 break
-            busy = [webhook for webhook, n in self._per_webhook.items() if n >= settings.max_in_flight_per_webhook]
             claimed = await self._services.storage.requests.claim(
                 now=self._services.clock(),
                 lease_seconds=settings.lease_seconds,
                 limit=free,
                 per_webhook=settings.max_in_flight_per_webhook,
-                busy=busy,
+                in_flight={webhook: n for webhook, n in self._per_webhook.items() if n},
+                working=self._tasks.keys(),
                 owner=self.owner,
             )
             for request in claimed:

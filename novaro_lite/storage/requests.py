@@ -11,12 +11,12 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Literal
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import ENDED, Attempt, MessageRequest, Status
+from novaro_lite.domain.requests import ENDED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Page, decode_cursor, page
 
@@ -152,16 +152,22 @@ class RequestStore:
         return page(rows, limit, _request)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
-        found = self.get(account, request_id)
-        if found.status in ENDED:
-            raise ConflictError(f"The message request {request_id!r} is already {found.status}; it cannot be canceled.")
-        async with self._db.transaction() as db:
-            await db.execute(
+        """Cancel a request that is waiting; one being generated or delivered right now cannot be stopped."""
+        self.get(account, request_id)
+        (canceled,) = await self._db.write(
+            (
                 f"UPDATE message_requests SET status = 'canceled', {_PURGE}, updated_at = ?"
-                f" WHERE id = ? AND status IN {_PENDING}",
+                " WHERE id = ? AND status = 'scheduled'",
                 (self._db.now(), request_id),
             )
-        return self.get(account, request_id)
+        )
+        found = self.get(account, request_id)
+        if not canceled:
+            raise ConflictError(
+                f"The message request {request_id!r} is {found.status}"
+                + ("; its reply is being sent right now." if found.status in PENDING else "; it cannot be canceled.")
+            )
+        return found
 
     async def redeliver(self, account: str, request_id: str, now: float) -> MessageRequest:
         """Make a request waiting for its next attempt due now."""
@@ -191,11 +197,21 @@ class RequestStore:
     # the dispatcher's side
 
     async def claim(
-        self, *, now: float, lease_seconds: float, limit: int, per_webhook: int, busy: Iterable[str], owner: str
+        self,
+        *,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        per_webhook: int,
+        in_flight: Mapping[str, int],
+        working: Collection[str],
+        owner: str,
     ) -> builtins.list[MessageRequest]:
-        """Lease up to `limit` due requests (at most `per_webhook` per webhook, none for `busy` ones)."""
-        busy = tuple(busy)
-        skip = f"AND webhook_id NOT IN ({', '.join('?' * len(busy))})" if busy else ""
+        """Lease up to `limit` due requests, leaving each webhook at most `per_webhook` in flight.
+
+        `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
+        still delivering: if one's lease ran out while it worked, it is not taken a second time.
+        """
         async with self._db.transaction() as db:
             rows = await db.execute_fetchall(
                 f"""
@@ -206,14 +222,18 @@ class RequestStore:
                     SELECT seq FROM (
                         SELECT seq, webhook_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_ms) AS nth
                         FROM (SELECT seq, webhook_id, due_ms FROM message_requests
-                              WHERE status IN {_PENDING} AND due_ms <= ? {skip} ORDER BY due_ms LIMIT ?)
-                    ) WHERE nth <= ? LIMIT ?
+                              WHERE status IN {_PENDING} AND due_ms <= ?
+                                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
+                              ORDER BY due_ms LIMIT ?)
+                    ) AS due
+                    WHERE nth <= ? - coalesce((SELECT value FROM json_each(?) WHERE key = due.webhook_id), 0)
+                    LIMIT ?
                 )
                 RETURNING seq, {_COLUMNS}
                 """,
                 (
-                    int((now + lease_seconds) * 1000), owner, int(now), int(now * 1000), *busy,
-                    limit * 4, per_webhook, limit,
+                    int((now + lease_seconds) * 1000), owner, int(now), int(now * 1000), owner,
+                    json.dumps(list(working)), limit * 4, per_webhook, json.dumps(dict(in_flight)), limit,
                 ),
             )  # fmt: skip
         return [_request(row) for row in rows]
