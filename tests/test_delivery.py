@@ -325,3 +325,55 @@ async def test_running_scheduler_delivers_on_its_own(tmp_path, receiver):
             while not receiver[1].deliveries and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
     assert [d.headers["webhook-id"] for d in receiver[1].deliveries] == [accepted["id"]]
+
+
+async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_path, receiver, clock):
+    from novaro_lite.config import ProviderSettings
+
+    down = ProviderSettings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)
+    settings = Settings(
+        data_dir=tmp_path / "d",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        delivery=DeliverySettings(retry_schedule=(5,), retry_jitter=0),
+        providers={"down": down},
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        from novaro_lite.domain.agents import AgentFields
+        from novaro_lite.domain.messages import ChatMessage
+
+        agent = await services.storage.agents.create("acme", AgentFields(name="A", model="down"))
+        hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
+        await services.storage.requests.create(
+            "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
+            context_ids=(), due=clock.now,
+        )  # fmt: skip
+        dispatcher = Dispatcher(services)
+        await dispatcher.run_due()
+        await dispatcher.wait_idle()
+        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        assert request.status == "scheduled" and request.attempts == 1
+        assert request.last_error is not None and "Generating the reply failed" in request.last_error
+        assert "'down' could not be reached" in request.last_error
+        clock.now += 5
+        await dispatcher.run_due()
+        await dispatcher.wait_idle()
+        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        assert request.status == "failed" and request.attempts == 2 and receiver[1].deliveries == []
+
+
+async def test_housekeeping_deletes_metadata_after_the_retention_period(setup, clock, settings):
+    from novaro_lite.scheduler import housekeeping
+
+    accepted = await accept(setup, delay="immediate")
+    await run(setup)
+    await housekeeping(setup["services"])
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"  # still within retention
+    clock.now += settings.delivery.retention_days * 86400 + 1
+    await housekeeping(setup["services"])
+    response = await setup["client"].get(f"/api/v1/message-requests/{accepted['id']}", headers=setup["auth"])
+    assert_problem(response, 404)
+    rows = await setup["services"].storage.database.all("SELECT count(*) FROM delivery_attempts", ())
+    assert rows[0][0] == 0
