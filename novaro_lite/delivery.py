@@ -163,7 +163,7 @@ class Dispatcher:
             agent = services.storage.agents.get(request.account, request.agent_id)
         except NotFoundError:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
-        reply = await generate_reply(services, agent, request.messages or ())
+        reply = await generate_reply(services, agent, request.messages or (), request.context_ids)
         lease_until = services.clock() + services.settings.delivery.lease_seconds
         if not await services.storage.requests.store_reply(request.id, self.owner, reply.messages, lease_until):
             return None

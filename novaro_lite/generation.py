@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import AsyncGenerator, Sequence
 
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.contexts import merged_ids
 from novaro_lite.domain.messages import ChatMessage, Prompt, Usage
 from novaro_lite.domain.persona import build_system_prompt, timed_messages
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
@@ -32,11 +33,13 @@ class Delta:
 
 
 def _prompt(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]]
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str]
 ) -> tuple[Provider, Prompt]:
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
-    system = build_system_prompt(agent, now, contexts)
+    # The agent's contexts, then the request's; one deleted since the request was accepted is left out.
+    contexts = services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
+    system = build_system_prompt(agent, now, [(context.name, context.content) for context in contexts])
     return provider, Prompt(system, timed_messages(agent, messages), model, agent, now)
 
 
@@ -45,10 +48,10 @@ def _empty(provider: Provider) -> ProviderError:
 
 
 async def generate_reply(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]] = ()
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str] = ()
 ) -> Reply:
     """Return the agent's whole reply as timestamped bubbles, with usage."""
-    provider, prompt = _prompt(services, agent, messages, contexts)
+    provider, prompt = _prompt(services, agent, messages, context_ids)
     completion = await provider.complete(prompt)
     bubbles = split_bubbles(completion.text, agent.max_bubbles)
     if not bubbles:
@@ -57,10 +60,10 @@ async def generate_reply(
 
 
 async def stream_reply(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], contexts: Sequence[tuple[str, str]] = ()
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str] = ()
 ) -> AsyncGenerator[Delta | ChatMessage | Usage]:
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
-    provider, prompt = _prompt(services, agent, messages, contexts)
+    provider, prompt = _prompt(services, agent, messages, context_ids)
     splitter = BubbleSplitter(agent.max_bubbles)
     at, sent = int(prompt.now), 0
     usage: Usage | None = None

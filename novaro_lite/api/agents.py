@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.schemas import AgentCreate, AgentOut, AgentPage, AgentPatch, PageQuery
 from novaro_lite.providers.registry import check_model
@@ -20,6 +21,7 @@ def _check_model(request: Request, model: str | None) -> None:
 async def create_agent(request: Request) -> Response:
     fields = (await read_body(request, AgentCreate)).to_fields()
     _check_model(request, fields.model)
+    require_contexts(request, fields.context_ids)
     agent = await services(request).storage.agents.create(caller(request).account, fields)
     return json_response(AgentOut.of(agent), 201)
 
@@ -39,6 +41,7 @@ async def get_agent(request: Request) -> Response:
 async def update_agent(request: Request) -> Response:
     changes = (await read_body(request, AgentPatch)).changes()
     _check_model(request, changes.get("model"))
+    require_contexts(request, changes.get("context_ids", ()))
     agent = await services(request).storage.agents.update(caller(request).account, request.path_params["id"], changes)
     return json_response(AgentOut.of(agent))
 

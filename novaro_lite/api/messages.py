@@ -9,7 +9,8 @@ from collections.abc import AsyncGenerator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
+from novaro_lite.api.contexts import require_contexts
+from novaro_lite.api.deps import caller, json_response, read_body, services
 from novaro_lite.api.schemas import MessageOut, MessagesRequest, MessagesResponse, UsageOut
 from novaro_lite.api.sse import Event, event_stream
 from novaro_lite.domain.ids import new_id
@@ -20,24 +21,18 @@ from novaro_lite.generation import Delta, generate_reply, stream_reply
 logger = logging.getLogger(__name__)
 
 
-def _check_contexts(body: MessagesRequest) -> None:
-    # Contexts arrive with their own resource (issue #5); until then every id is unknown.
-    if body.context_ids:
-        raise invalid(["body", "contextIds", 0], f"there is no context with id {body.context_ids[0]!r}")
-
-
 async def create_message(request: Request) -> Response:
     body = await read_body(request, MessagesRequest)
-    _check_contexts(body)
+    require_contexts(request, body.context_ids)
     svc = services(request)
     agent = svc.storage.agents.get(caller(request).account, body.agent_id)
     messages = [message.to_domain() for message in body.messages]
     reply_id = new_id("msg", svc.clock())
     if body.stream:
-        events = stream_reply(svc, agent, messages)
+        events = stream_reply(svc, agent, messages, body.context_ids)
         first = await anext(events)  # upstream failures before the first token are still plain problems
         return event_stream(_sse(reply_id, agent.id, first, events))
-    reply = await generate_reply(svc, agent, messages)
+    reply = await generate_reply(svc, agent, messages, body.context_ids)
     return json_response(
         MessagesResponse(
             id=reply_id,

@@ -8,6 +8,7 @@ import random
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.request_schemas import (
     AttemptList,
@@ -43,8 +44,7 @@ async def create_request(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    if body.context_ids:  # contexts arrive with their own resource (issue #5); until then every id is unknown
-        raise invalid(["body", "contextIds", 0], f"there is no context with id {body.context_ids[0]!r}")
+    require_contexts(request, body.context_ids)
     svc, account = services(request), caller(request).account
     svc.storage.agents.get(account, body.agent_id)
     webhook = svc.storage.webhooks.get(account, body.webhook_id)

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agents, auth, docs, health, messages, requests, webhooks
+from novaro_lite.api import agents, auth, contexts, docs, health, messages, requests, webhooks
+from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
 from novaro_lite.api.operation import Operation
@@ -119,9 +120,26 @@ def operations() -> tuple[Operation, ...]:
             errors=(404,),
             streams=True,
         ),
+        *_context_operations(),
         *_webhook_operations(),
         *_request_operations(),
     )
+
+
+def _context_operations() -> tuple[Operation, ...]:
+    path, item = f"{V1}/contexts", f"{V1}/contexts/{{id}}"
+    return (
+        Operation("POST", path, "contexts:create", contexts.create_context, "Create a context", "contexts",
+                  status=201, body=ContextCreate, response=ContextOut),
+        Operation("GET", path, "contexts:list", contexts.list_contexts, "List contexts, oldest first", "contexts",
+                  query=PageQuery, response=ContextPage),
+        Operation("GET", item, "contexts:get", contexts.get_context, "Show a context", "contexts", response=ContextOut),
+        Operation("PATCH", item, "contexts:update", contexts.update_context, "Change a context's name or content",
+                  "contexts", body=ContextPatch, response=ContextOut),
+        Operation("DELETE", item, "contexts:delete", contexts.delete_context,
+                  "Delete a context (409 while agents have it, unless force=true)", "contexts", status=204,
+                  query=DeleteQuery, errors=(409,)),
+    )  # fmt: skip
 
 
 def _webhook_operations() -> tuple[Operation, ...]:

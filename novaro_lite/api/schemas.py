@@ -75,6 +75,10 @@ Language = Annotated[str, Field(pattern=rules.LANGUAGE_PATTERN, max_length=35, e
 ModelName = Annotated[
     str, Field(pattern=rules.MODEL_PATTERN, max_length=rules.MODEL_MAX, examples=["openai/gpt-4o-mini"])
 ]
+ContextIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100)]],
+    Field(max_length=20, description="Contexts (by id) the agent knows in every conversation, in this order."),
+]
 MaxBubbles = Annotated[int, Field(ge=1, le=rules.MAX_BUBBLES, description="Most chat bubbles in one reply.")]
 ClockTime = Annotated[str, Field(pattern=rules.CLOCK_PATTERN, examples=["08:00"])]
 
@@ -108,6 +112,8 @@ def _domain_value(name: str, value: Any) -> Any:
         return ActiveHours(value.start, value.end)
     if name == "response_times" and value is not None:
         return tuple(ResponseBand(band.up_to_seconds, band.probability) for band in value)
+    if name == "context_ids":
+        return tuple(dict.fromkeys(value))  # each context once, in the order given
     return value
 
 
@@ -121,6 +127,7 @@ class AgentCreate(WireModel):
     response_times: ResponseTimes | None = None
     model: ModelName | None = None
     max_bubbles: MaxBubbles = 3
+    context_ids: ContextIds = []
 
     def to_fields(self) -> AgentFields:
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
@@ -151,8 +158,9 @@ class AgentPatch(WireModel):
     response_times: ResponseTimes | None = None
     model: ModelName | None = None
     max_bubbles: MaxBubbles | SkipJsonSchema[None] = None
+    context_ids: ContextIds | SkipJsonSchema[None] = None
 
-    @field_validator("name", "persona", "timezone", "language", "active_hours", "max_bubbles")
+    @field_validator("name", "persona", "timezone", "language", "active_hours", "max_bubbles", "context_ids")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -180,6 +188,7 @@ class AgentOut(WireModel):
     response_times: list[ResponseBandModel] | None
     model: str | None
     max_bubbles: int
+    context_ids: list[str]
     created_at: int
     updated_at: int
 
@@ -199,6 +208,7 @@ class AgentOut(WireModel):
             else [ResponseBandModel(up_to_seconds=b.up_to_seconds, probability=b.probability) for b in bands],
             model=agent.model,
             max_bubbles=agent.max_bubbles,
+            context_ids=list(agent.context_ids),
             created_at=agent.created_at,
             updated_at=agent.updated_at,
         )

@@ -50,6 +50,7 @@ class AgentFields:
     response_times: tuple[ResponseBand, ...] | None = None
     model: str | None = None
     max_bubbles: int = 3
+    context_ids: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,8 @@ import json
 import sqlite3
 from typing import Any
 
+import aiosqlite
+
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand, field_values
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
@@ -51,7 +53,7 @@ def _row(agent: Agent) -> tuple[Any, ...]:
     )
 
 
-def _agent(row: sqlite3.Row) -> Agent:
+def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
     bands = row["response_times"]
     return Agent(
         id=row["id"],
@@ -65,36 +67,68 @@ def _agent(row: sqlite3.Row) -> Agent:
         response_times=None if bands is None else tuple(ResponseBand(up, p) for up, p in json.loads(bands)),
         model=row["model"],
         max_bubbles=row["max_bubbles"],
+        context_ids=context_ids,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+_LINKS = "SELECT agent_id, context_id FROM agent_contexts WHERE agent_id IN ({}) ORDER BY agent_id, position"
 
 
 class AgentStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    def _context_ids(self, agent_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        links: dict[str, list[str]] = {}
+        for agent_id, context_id in self._db.read(_LINKS.format(", ".join("?" * len(agent_ids))), tuple(agent_ids)):
+            links.setdefault(agent_id, []).append(context_id)
+        return {agent_id: tuple(ids) for agent_id, ids in links.items()}
+
+    def _agents(self, rows: list[sqlite3.Row]) -> list[Agent]:
+        links = self._context_ids([row["id"] for row in rows]) if rows else {}
+        return [_agent(row, links.get(row["id"], ())) for row in rows]
+
+    @staticmethod
+    async def _link(db: aiosqlite.Connection, agent: Agent) -> None:
+        await db.execute("DELETE FROM agent_contexts WHERE agent_id = ?", (agent.id,))
+        await db.executemany(
+            "INSERT INTO agent_contexts (agent_id, context_id, position) VALUES (?, ?, ?)",
+            [(agent.id, context_id, position) for position, context_id in enumerate(agent.context_ids)],
+        )
+
     async def create(self, account: str, fields: AgentFields) -> Agent:
+        return (await self.create_many(account, [fields]))[0]
+
+    async def create_many(self, account: str, batch: list[AgentFields]) -> list[Agent]:
+        """Create all the agents in one transaction: all of them or none."""
         now = self._db.now()
-        agent = Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
+        agents = [
+            Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
+            for fields in batch
+        ]
         async with self._db.transaction() as db:
-            await db.execute(
-                f"INSERT INTO agents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(agent)
-            )
-        return agent
+            for agent in agents:
+                await db.execute(
+                    f"INSERT INTO agents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(agent)
+                )
+                await self._link(db, agent)
+        return agents
 
     def get(self, account: str, agent_id: str) -> Agent:
         row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, agent_id))
         if row is None:
             raise NotFoundError(f"There is no agent with id {agent_id!r}.")
-        return _agent(row)
+        return self._agents([row])[0]
 
     async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
         """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
         rows = await self._db.all(
             f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
         )
-        return page(rows, limit, _agent)
+        found = page(rows, limit, lambda row: row)
+        return Page(self._agents(found.items), found.next_cursor)
 
     async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Apply `changes` (AgentFields names to new values) to an agent and return the result."""
@@ -104,6 +138,8 @@ class AgentStore:
                 f"UPDATE agents SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
                 (*_row(agent), agent.id),
             )
+            if "context_ids" in changes:
+                await self._link(db, agent)
         return agent
 
     async def delete(self, account: str, agent_id: str) -> None:

@@ -193,6 +193,10 @@ class Database:
         except (sqlite3.Error, ValueError) as exc:
             raise UnavailableError(f"the database is unusable: {exc}") from exc
 
+    def read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """A small indexed read on the loop-thread reader (a few rows by key)."""
+        return self._reader.execute(sql, params).fetchall()
+
     def one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
         """A point lookup on the loop-thread reader: only for indexed queries that return one row."""
         row: sqlite3.Row | None = self._reader.execute(sql, params).fetchone()

@@ -94,4 +94,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX delivery_attempts_by_request ON delivery_attempts (request_id, seq);
     """,
+    """
+    CREATE TABLE contexts (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX contexts_by_account ON contexts (account, seq);
+    CREATE TABLE agent_contexts (
+        agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        context_id TEXT NOT NULL REFERENCES contexts (id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, context_id)
+    );
+    CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
+    """,
 )

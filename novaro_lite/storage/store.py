@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.database import Database
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.tokens import TokenStore
@@ -18,6 +19,7 @@ class Storage:
         self.database = database
         self.tokens = TokenStore(database)
         self.agents = AgentStore(database)
+        self.contexts = ContextStore(database)
         self.webhooks = WebhookStore(database)
         self.requests = RequestStore(database)
 

@@ -1,0 +1,54 @@
+"""Contexts endpoints: reusable named background text, attached to agents or added per request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.schemas import PageQuery
+
+
+def require_contexts(request: Request, context_ids: Sequence[str], field: str = "contextIds") -> None:
+    """422 naming the first id that is not one of the caller's contexts."""
+    unknown = services(request).storage.contexts.unknown(caller(request).account, context_ids)
+    if unknown:
+        position = list(context_ids).index(unknown[0])
+        raise invalid(["body", field, position], f"there is no context with id {unknown[0]!r}")
+
+
+async def create_context(request: Request) -> Response:
+    body = await read_body(request, ContextCreate)
+    context = await services(request).storage.contexts.create(caller(request).account, body.name, body.content)
+    return json_response(ContextOut.of(context), 201)
+
+
+async def list_contexts(request: Request) -> Response:
+    query = read_query(request, PageQuery)
+    found = await services(request).storage.contexts.list(
+        caller(request).account, limit=query.limit, cursor=query.cursor
+    )
+    return json_response(ContextPage(data=[ContextOut.of(c) for c in found.items], next_cursor=found.next_cursor))
+
+
+async def get_context(request: Request) -> Response:
+    context = services(request).storage.contexts.get(caller(request).account, request.path_params["id"])
+    return json_response(ContextOut.of(context))
+
+
+async def update_context(request: Request) -> Response:
+    patch = await read_body(request, ContextPatch)
+    changes = patch.model_dump(include=patch.model_fields_set)
+    context = await services(request).storage.contexts.update(
+        caller(request).account, request.path_params["id"], changes
+    )
+    return json_response(ContextOut.of(context))
+
+
+async def delete_context(request: Request) -> Response:
+    force = read_query(request, DeleteQuery).force
+    await services(request).storage.contexts.delete(caller(request).account, request.path_params["id"], force=force)
+    return Response(status_code=204)

@@ -1,0 +1,91 @@
+"""Context storage: named background texts by account, and which agents they are attached to."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from novaro_lite.domain.contexts import Context
+from novaro_lite.domain.ids import new_id
+from novaro_lite.errors import ConflictError, NotFoundError
+from novaro_lite.storage.database import Database, Page, decode_cursor, page
+
+COLUMNS = tuple(field.name for field in dataclasses.fields(Context))
+_SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM contexts"
+
+
+def _context(row: sqlite3.Row) -> Context:
+    return Context(**{name: row[name] for name in COLUMNS})
+
+
+def _not_found(context_id: str) -> NotFoundError:
+    return NotFoundError(f"There is no context with id {context_id!r}.")
+
+
+class ContextStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, account: str, name: str, content: str) -> Context:
+        now = self._db.now()
+        context = Context(new_id("ctx", now), account, name, content, now, now)
+        async with self._db.transaction() as db:
+            await db.execute(
+                f"INSERT INTO contexts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                dataclasses.astuple(context),
+            )
+        return context
+
+    def get(self, account: str, context_id: str) -> Context:
+        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, context_id))
+        if row is None:
+            raise _not_found(context_id)
+        return _context(row)
+
+    def get_many(self, account: str, context_ids: Sequence[str]) -> list[Context]:
+        """The account's contexts among `context_ids`, in that order; unknown ids are left out."""
+        rows = self._db.read(
+            f"{_SELECT} WHERE account = ? AND id IN ({', '.join('?' * len(context_ids))})", (account, *context_ids)
+        )
+        found = {row["id"]: _context(row) for row in rows}
+        return [found[context_id] for context_id in context_ids if context_id in found]
+
+    def unknown(self, account: str, context_ids: Sequence[str]) -> list[str]:
+        """The ids among `context_ids` that name no context of this account."""
+        known = {context.id for context in self.get_many(account, context_ids)}
+        return [context_id for context_id in context_ids if context_id not in known]
+
+    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Context]:
+        rows = await self._db.all(
+            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
+        )
+        return page(rows, limit, _context)
+
+    async def update(self, account: str, context_id: str, changes: dict[str, Any]) -> Context:
+        changed = dataclasses.replace(self.get(account, context_id), **changes, updated_at=self._db.now())
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE contexts SET name = ?, content = ?, updated_at = ? WHERE id = ?",
+                (changed.name, changed.content, changed.updated_at, changed.id),
+            )
+        return changed
+
+    async def delete(self, account: str, context_id: str, *, force: bool = False) -> None:
+        """Delete a context; if agents still have it attached, refuse (409) unless `force` detaches it."""
+        self.get(account, context_id)
+        async with self._db.transaction() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT agent_id FROM agent_contexts WHERE context_id = ? ORDER BY agent_id", (context_id,)
+                )
+            )
+            if rows and not force:
+                agents = ", ".join(row[0] for row in rows)
+                raise ConflictError(
+                    f"The context {context_id!r} is attached to agents {agents}; detach it from them first, "
+                    "or delete with ?force=true to detach it from every agent."
+                )
+            await db.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
+            await db.execute("DELETE FROM contexts WHERE id = ?", (context_id,))
