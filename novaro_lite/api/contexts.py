@@ -12,12 +12,14 @@ from novaro_lite.api.deps import caller, invalid, json_response, read_body, read
 from novaro_lite.api.schemas import PageQuery
 
 
-def require_contexts(request: Request, context_ids: Sequence[str], field: str = "contextIds") -> None:
+def require_contexts(
+    request: Request, context_ids: Sequence[str], where: Sequence[str | int] = ("body", "contextIds")
+) -> None:
     """422 naming the first id that is not one of the caller's contexts."""
     unknown = services(request).storage.contexts.unknown(caller(request).account, context_ids)
     if unknown:
         position = list(context_ids).index(unknown[0])
-        raise invalid(["body", field, position], f"there is no context with id {unknown[0]!r}")
+        raise invalid([*where, position], f"there is no context with id {unknown[0]!r}")
 
 
 async def create_context(request: Request) -> Response:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agents, auth, contexts, docs, health, messages, requests, webhooks
+from novaro_lite.api import agent_batches, agents, auth, contexts, docs, health, messages, requests, webhooks
 from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
@@ -25,6 +25,8 @@ from novaro_lite.api.schemas import (
     AgentOut,
     AgentPage,
     AgentPatch,
+    GenerateAgents,
+    GeneratedAgents,
     Health,
     MessagesRequest,
     MessagesResponse,
@@ -107,6 +109,18 @@ def operations() -> tuple[Operation, ...]:
             "Delete an agent",
             "agents",
             status=204,
+        ),
+        Operation(
+            "POST",
+            f"{V1}/agents/generate",
+            "agents:generate",
+            agent_batches.generate,
+            "Create a batch of agents written by the model from your description and data",
+            "agents",
+            status=201,
+            body=GenerateAgents,
+            response=GeneratedAgents,
+            errors=(502, 503, 504),
         ),
         Operation(
             "POST",
@@ -197,8 +211,11 @@ def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
     by_path: dict[str, dict[str, Endpoint]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = op.endpoint if op.is_public else auth.require_token(op.endpoint)
+    # Literal paths first, so /agents/generate is never taken for /agents/{id} (whose 405 would list the
+    # wrong methods).
+    ordered = sorted(by_path.items(), key=lambda item: item[0].count("{"))
     routes: list[BaseRoute] = [
-        Route(path, _dispatch(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
+        Route(path, _dispatch(endpoints), methods=list(endpoints)) for path, endpoints in ordered
     ]
     routes += [
         Route("/openapi.json", docs.openapi_endpoint(build_openapi(ops)), methods=["GET"], name="docs:openapi"),

@@ -280,3 +280,32 @@ class MessagesResponse(WireModel):
     agent_id: str
     messages: list[MessageOut]
     usage: UsageOut
+
+
+# batch generation
+
+
+class AgentDefaults(WireModel):
+    """Fields decided for every generated agent (they override what the model writes)."""
+
+    persona: Persona | None = None
+    location: Location | None = None
+    timezone: TimeZone | None = None
+    language: Language | None = None
+    active_hours: ActiveHoursModel | None = None
+    response_times: ResponseTimes | None = None
+    model: ModelName | None = None
+    max_bubbles: MaxBubbles | None = None
+    context_ids: ContextIds | None = None
+
+
+class GenerateAgents(WireModel):
+    count: int = Field(ge=1, le=50, description="How many agents to create (all or none).")
+    description: str = Field(min_length=1, max_length=4000, description="What kind of people to create.")
+    data: Any = Field(None, description="Your own material the personas should reflect: text or JSON.")
+    defaults: AgentDefaults = AgentDefaults()
+    model: ModelName | None = Field(None, description="The model that writes them (default: the server's).")
+
+
+class GeneratedAgents(WireModel):
+    agents: list[AgentOut]

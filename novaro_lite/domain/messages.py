@@ -27,13 +27,18 @@ class Usage:
 
 @dataclasses.dataclass(frozen=True)
 class Prompt:
-    """Everything a provider is given: the system prompt, the conversation, the model, and whom it speaks as."""
+    """Everything a provider is given: the system prompt, the conversation, the model, and whom it speaks as.
+
+    `purpose` is "reply" (an agent answers a chat; `agent` is set) or "agents" (write new personas as JSON;
+    the last user message is the JSON request of domain/agent_batches.py).
+    """
 
     system: str
     messages: tuple[ChatMessage, ...]
     model: str
-    agent: Agent
+    agent: Agent | None
     now: float
+    purpose: Literal["reply", "agents"] = "reply"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncGenerator
 
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.domain.persona import local_time, untimed
+from novaro_lite.providers.demo_people import demo_agents
 
 DEMO_MODEL = "demo"
 LABEL = "(novaro-lite demo model: configure a provider for real replies.)"
@@ -33,6 +35,7 @@ def _part_of_day(hour: int) -> str:
 def demo_reply(prompt: Prompt) -> str:
     """Compose the reply from the agent's name, its local time and the user's last message."""
     agent = prompt.agent
+    assert agent is not None, "a reply is always in an agent's voice"
     here = local_time(agent, prompt.now)
     last = next((untimed(m.content) for m in reversed(prompt.messages) if m.role == "user"), "")
     quoted = last if len(last) <= 80 else last[:77].rstrip() + "..."
@@ -56,7 +59,10 @@ class DemoProvider:
         return Usage(self.name, prompt.model, words, len(text.split()))
 
     async def complete(self, prompt: Prompt) -> Completion:
-        text = demo_reply(prompt)
+        if prompt.purpose == "agents":
+            text = demo_agents(json.loads(prompt.messages[-1].content))
+        else:
+            text = demo_reply(prompt)
         return Completion(text, self._usage(prompt, text))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:

@@ -5,6 +5,9 @@ Models:
 - `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
 - `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON.
+- `agents-good` answers a batch request with valid personas as JSON, `agents-fenced` wraps them in prose and
+  a code fence, `agents-badtz` gives one an invalid time zone unless re-asked, `agents-few` always gives one
+  too few, `agents-garbage` answers prose.
 - Streaming: `stream-error` fails after the first token, `stream-truncated` stops there without its
   terminator, `stream-malformed` sends a chunk of the wrong shape, `slow-stream` sends one token and then
   nothing for 30 s, recording when its client went away.
@@ -45,6 +48,27 @@ def reply_text(body: dict[str, Any]) -> str:
     return f"Echo: {last}\n\nSecond bubble.\n\nThird bubble."
 
 
+def personas(model: str, body: dict[str, Any]) -> str:
+    """Answer a batch request (the JSON last user message) the way model `agents-…` is scripted to."""
+    request = json.loads(body["messages"][-1]["content"])
+    taken = set(request["avoidNames"])
+    names = [name for name in (f"Person {n}" for n in range(100)) if name not in taken][: request["count"]]
+    people = [
+        {"name": name, "persona": "You are a test persona.", "location": "Berlin, Germany",
+         "timezone": "Europe/Berlin", "language": "de", "activeHours": {"start": "07:00", "end": "22:00"}}
+        for name in names
+    ]  # fmt: skip
+    if model == "agents-badtz" and not request["problems"]:
+        people[0]["timezone"] = "Mars/Olympus"
+    if model == "agents-few":
+        people = people[:-1]
+    if model == "agents-garbage":
+        return "I would rather not write any personas today."
+    if model == "agents-fenced":
+        return f"Sure! Here they are:\n```json\n{json.dumps(people)}\n```\nEnjoy."
+    return json.dumps(people)
+
+
 def _tokens(text: str) -> list[str]:
     return [text[i : i + 7] for i in range(0, len(text), 7)]
 
@@ -82,7 +106,7 @@ def openai_app(recorder: Recorder) -> Starlette:
         model = body["model"]
         if (failure := await _scripted_failure(model, recorder, error)) is not None:
             return failure
-        text = "" if model == "empty" else reply_text(body)
+        text = "" if model == "empty" else personas(model, body) if model.startswith("agents-") else reply_text(body)
         usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if not body.get("stream"):
             choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
