@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from starlette.datastructures import Secret
 
@@ -25,7 +27,7 @@ def fake() -> Iterator[tuple[str, Recorder]]:
 
 
 @pytest.fixture
-def recorder(fake) -> Recorder:
+def recorder(fake: tuple[str, Recorder]) -> Recorder:
     fake[1].reset()
     return fake[1]
 
@@ -38,12 +40,13 @@ def settings(tmp_path: Path, fake) -> Settings:
     )
 
 
-async def generate(client, auth, **body):
+async def generate(client: httpx.AsyncClient, auth: dict[str, str], **body: Any) -> httpx.Response:
     return await client.post("/api/v1/agents/generate", json={"description": "bakers"} | body, headers=auth)
 
 
-async def listed(client, auth) -> list[dict]:
-    return (await client.get("/api/v1/agents", headers=auth)).json()["data"]
+async def listed(client: httpx.AsyncClient, auth: dict[str, str]) -> list[Any]:
+    data: list[Any] = (await client.get("/api/v1/agents", headers=auth)).json()["data"]
+    return data
 
 
 @pytest.mark.parametrize("model", ["fake/agents-good", "fake/agents-fenced"])
