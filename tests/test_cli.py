@@ -135,3 +135,36 @@ def test_cli_requests_list_shows_status_and_filters(tmp_path: Path, data):
     listed = invoke("requests", "list", *data)
     assert "first" in listed and "second" in listed and "scheduled" in listed
     assert invoke("requests", "list", "--status", "failed", *data).count("\n") == 1  # the header only
+
+
+def test_cli_context_create_from_file_and_stdin_list_show_delete(tmp_path: Path, data):
+    menu = tmp_path / "menu.md"
+    menu.write_text("Rye bread\nCinnamon rolls\n")
+    from_file = json.loads(invoke("context", "create", "--name", "Menu", "--file", str(menu), *data))
+    assert from_file["content"] == "Rye bread\nCinnamon rolls\n"
+    result = CliRunner().invoke(main, ["context", "create", "--name", "Hours", *data], input="7 to 19\n",
+                                env={"NOVARO_LITE_CONFIG": ""})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    hours = json.loads(result.stdout)
+    listed = invoke("context", "list", *data)
+    assert from_file["id"] in listed and hours["id"] in listed
+    assert json.loads(invoke("context", "show", hours["id"], *data))["content"] == "7 to 19\n"
+    agent = json.loads(invoke("agent", "create", "--name", "Lena", "--context", hours["id"], *data))
+    assert agent["contextIds"] == [hours["id"]]
+    assert "ctx_nope" in fails("agent", "create", "--name", "X", "--context", "ctx_nope", *data)
+    assert "attached to agents" in fails("context", "delete", hours["id"], *data)
+    invoke("agent", "delete", agent["id"], *data)
+    assert "Deleted" in invoke("context", "delete", hours["id"], *data)
+    assert "no context" in fails("context", "show", hours["id"], *data)
+
+
+def test_cli_agent_generate_creates_the_batch_with_the_demo_model(tmp_path: Path, data):
+    customers = tmp_path / "customers.csv"
+    customers.write_text("Lisbon, regular since 2019\nTokyo, orders online\n")
+    table = invoke(
+        "agent", "generate", "--count", "2", "--description", "bakery regulars", "--data", str(customers), *data
+    )
+    assert len(table.strip().splitlines()) == 3 and "Europe/Lisbon" in table and "Asia/Tokyo" in table
+    created = json.loads(invoke("agent", "generate", "--count", "1", "--description", "bakers", "--json", *data))
+    assert created[0]["id"] in invoke("agent", "list", *data)
+    assert "count" in fails("agent", "generate", "--count", "0", "--description", "x", *data)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import click
 import pydantic
 
-from novaro_lite.api.schemas import AgentCreate, AgentOut
+from novaro_lite.api.agent_batches import generate_agents
+from novaro_lite.api.schemas import AgentCreate, AgentOut, GenerateAgents
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
 from novaro_lite.config import Settings
 from novaro_lite.domain.agents import Agent
-from novaro_lite.providers.registry import check_model
+from novaro_lite.http_client import build_http_client
+from novaro_lite.providers.registry import build_providers, check_model
+from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
 
 
@@ -35,7 +40,10 @@ def _print_agent_json(agent: AgentOut) -> None:
 @click.option("--language", default="en", show_default=True, help="Language tag the agent writes in.")
 @click.option("--active-hours", default="08:00-23:00", show_default=True, help="Waking hours, local: HH:MM-HH:MM.")
 @click.option("--model", help="provider/model-id (default: the server's default provider).")
-def agent_create(settings: Settings, account: str, active_hours: str, **fields: Any) -> None:
+@click.option("--context", "context_ids", multiple=True, help="A context id the agent always knows (repeatable).")
+def agent_create(
+    settings: Settings, account: str, active_hours: str, context_ids: tuple[str, ...], **fields: Any
+) -> None:
     """Create an agent, validated exactly as POST /api/v1/agents does, and print it as JSON.
 
     \b
@@ -44,7 +52,9 @@ def agent_create(settings: Settings, account: str, active_hours: str, **fields: 
     """
     start, _, end = active_hours.partition("-")
     try:
-        request = AgentCreate.model_validate({**fields, "activeHours": {"start": start, "end": end}})
+        request = AgentCreate.model_validate(
+            {**fields, "activeHours": {"start": start, "end": end}, "contextIds": list(context_ids)}
+        )
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -53,8 +63,14 @@ def agent_create(settings: Settings, account: str, active_hours: str, **fields: 
         check_model(settings, request.model)
     except ValueError as exc:
         raise click.ClickException(f"Invalid agent: model: {exc}") from None
-    created = run_with_storage(settings, lambda storage: storage.agents.create(account, request.to_fields()))
-    _print_agent_json(AgentOut.of(created))
+
+    async def create(storage: Storage) -> Agent:
+        unknown = storage.contexts.unknown(account, request.context_ids)
+        if unknown:
+            raise click.ClickException(f"Invalid agent: there is no context with id {unknown[0]!r}.")
+        return await storage.agents.create(account, request.to_fields())
+
+    _print_agent_json(AgentOut.of(run_with_storage(settings, create)))
 
 
 @agent.command("list")
@@ -99,3 +115,61 @@ def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
     """Delete an agent."""
     run_with_storage(settings, lambda storage: storage.agents.delete(account, agent_id))
     click.echo(f"Deleted agent {agent_id}.")
+
+
+@agent.command("generate")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agents.")
+@click.option("--count", type=click.IntRange(1, 50), required=True, help="How many agents (all or none).")
+@click.option("--description", required=True, help="What kind of people to create.")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of your own material (text, CSV or JSON) the personas should reflect.")  # fmt: skip
+@click.option("--model", help="provider/model-id that writes them (default: the server's default provider).")
+@click.option("--json", "as_json", is_flag=True, help="Print the created agents as JSON.")
+def agent_generate(
+    settings: Settings,
+    account: str,
+    count: int,
+    description: str,
+    data_path: Path | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Have the model write a batch of agents, validated like `agent create`, and create them all at once.
+
+    \b
+    Example:
+        novaro-lite agent generate --count 5 --description "regulars of a Lisbon bakery" --data customers.csv
+    """
+    data: Any = None
+    if data_path is not None:
+        text = data_path.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = text
+    try:
+        request = GenerateAgents.model_validate(
+            {"count": count, "description": description, "data": data, "model": model}
+        )
+        check_model(settings, request.model)
+    except (pydantic.ValidationError, ValueError) as exc:
+        raise click.ClickException(f"Invalid request: {exc}") from None
+
+    async def create(storage: Storage) -> list[Agent]:
+        async with build_http_client() as http:
+            services = Services(settings, storage, time.time, http, build_providers(settings, http), lambda _: None)
+            return await storage.agents.create_many(account, await generate_agents(services, request))
+
+    created = run_with_storage(settings, create)
+    if as_json:
+        click.echo(json.dumps([AgentOut.of(a).model_dump(mode="json", by_alias=True) for a in created], indent=2,
+                              ensure_ascii=False))  # fmt: skip
+        return
+    echo_table(
+        ("ID", "NAME", "LOCATION", "TIMEZONE", "ACTIVE"),
+        [
+            (a.id, a.name, a.location or "-", a.timezone, f"{a.active_hours.start}-{a.active_hours.end}")
+            for a in created
+        ],
+    )

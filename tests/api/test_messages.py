@@ -278,6 +278,24 @@ async def test_unknown_agent_is_404_and_unknown_context_is_422(client, auth):
     assert body["errors"][0]["loc"] == ["body", "contextIds", 0]
 
 
+async def test_contexts_reach_the_prompt_by_name_agents_first_then_the_requests(client, auth, openai_fake):
+    async def context(name: str, content: str) -> str:
+        created = await client.post("/api/v1/contexts", json={"name": name, "content": content}, headers=auth)
+        return str(created.json()["id"])
+
+    menu, hours, offer = (
+        await context("Menu", "Rye bread."),
+        await context("Hours", "7-19."),
+        await context("Offer", "2 for 1"),
+    )
+    agent = await new_agent(client, auth, model="fake/echo", contextIds=[menu, hours])
+    assert (await ask(client, auth, agent["id"], contextIds=[offer, menu])).status_code == 200
+    system = openai_fake[1].requests[-1]["messages"][0]["content"]
+    positions = [system.index(f"Background you know ({name}):") for name in ("Menu", "Hours", "Offer")]
+    assert positions == sorted(positions) and system.count("(Menu)") == 1
+    assert "Rye bread." in system and "2 for 1" in system
+
+
 async def test_realtime_content_is_never_written_to_disk_or_logs(client, auth, settings, caplog):
     agent = await new_agent(client, auth, model="fake/echo")
     secret_text = "my-very-private-realtime-sentence"
