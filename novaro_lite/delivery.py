@@ -14,19 +14,16 @@ import random
 import time
 from collections.abc import Callable
 
-import httpx
-
-from novaro_lite import __version__
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT, Attempt, MessageRequest, retry_wait, webhook_body
-from novaro_lite.domain.webhooks import Webhook, secret_digest, signature_header
+from novaro_lite.domain.requests import Attempt, MessageRequest, retry_wait, webhook_body
+from novaro_lite.domain.webhooks import secret_digest
 from novaro_lite.errors import NotFoundError, ProviderError
 from novaro_lite.generation import generate_reply
-from novaro_lite.providers.http import retry_after
 from novaro_lite.services import Services
-from novaro_lite.storage.requests import Outcome
-from novaro_lite.webhook_targets import TargetRefusedError, check_target
+from novaro_lite.storage.queue import Outcome
+from novaro_lite.webhook_client import Answer, post_signed
+from novaro_lite.webhook_targets import TargetRefusedError
 
 logger = logging.getLogger(__name__)
 CLAIM_BATCH = 500
@@ -63,7 +60,7 @@ class Dispatcher:
             free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
             if free <= 0:
                 break
-            claimed = await self._services.storage.requests.claim(
+            claimed = await self._services.storage.queue.claim(
                 now=self._services.clock(),
                 lease_seconds=settings.lease_seconds,
                 limit=free,
@@ -84,7 +81,9 @@ class Dispatcher:
         task = asyncio.create_task(self._deliver(request), name=f"deliver {request.id}")
         self._tasks[request.id] = task
 
-        def done(_: asyncio.Task[None]) -> None:
+        def done(finished: asyncio.Task[None]) -> None:
+            if not finished.cancelled() and finished.exception() is not None:
+                logger.error("recording the delivery of %s failed", request.id, exc_info=finished.exception())
             self._tasks.pop(request.id, None)
             self._per_webhook[request.webhook_id] -= 1
             if not self._stopping:
@@ -108,7 +107,7 @@ class Dispatcher:
         for task in leftover.values():
             task.cancel()
         await asyncio.gather(*leftover.values(), return_exceptions=True)
-        await self._services.storage.requests.release(list(leftover), self.owner, self._services.clock())
+        await self._services.storage.queue.release(list(leftover), self.owner, self._services.clock())
 
     async def _deliver(self, request: MessageRequest) -> None:
         services, began = self._services, time.monotonic()
@@ -120,33 +119,32 @@ class Dispatcher:
             reply = request.reply or await self._generate(request)
             if reply is None:
                 return  # the request was canceled or its lease lost while generating
-            response = await self._post(request, reply)
-            status_code, response_body = response.status_code, response.text[:RESPONSE_BODY_LIMIT]
-            if response.is_success:
+            answer = await self._post(request, reply)
+            status_code, response_body = answer.status_code, answer.body
+            if answer.is_success:
                 outcome: Outcome = "delivered"
                 error = None
             elif status_code == 410:
                 await services.storage.webhooks.disable(request.webhook_id, "the receiver answered 410 Gone")
                 outcome, error = "failed", "The receiver answered 410 Gone; the webhook is now disabled."
             else:
-                outcome, error = "retry", f"The receiver answered HTTP {status_code}."
+                outcome, error = "retry", answer.error or f"The receiver answered HTTP {status_code}."
                 if status_code in (429, 503):
-                    wait = retry_after(response)
+                    wait = answer.retry_after
         except PermanentFailure as exc:
             outcome, error = "failed", str(exc)
         except ProviderError as exc:
             outcome, error = "retry", f"Generating the reply failed: {exc.detail}"
-        except httpx.TimeoutException:
-            outcome, error = "retry", "The receiver did not answer in time."
-        except httpx.HTTPError as exc:
-            outcome, error = "retry", f"The receiver could not be reached ({type(exc).__name__})."
+        except Exception:  # a bug or a broken database: log it, and let the retry schedule end it
+            logger.exception("delivering message request %s failed unexpectedly", request.id)
+            outcome, error = "retry", "The server hit an unexpected error while delivering; it has been logged."
         retry_at = None
         if outcome == "retry":
             retry_at = self._retry_at(request.attempts + 1, wait)
             if retry_at is None:
                 outcome, error = "failed", f"{error} No retries left."
         attempt = Attempt(attempted_at, status_code, int((time.monotonic() - began) * 1000), error, response_body)
-        await services.storage.requests.finish_attempt(request.id, self.owner, attempt, outcome, retry_at)
+        await services.storage.queue.finish_attempt(request.id, self.owner, attempt, outcome, retry_at)
 
     def _retry_at(self, attempts_made: int, asked: float | None) -> float | None:
         settings = self._services.settings.delivery
@@ -165,11 +163,11 @@ class Dispatcher:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
         reply = await generate_reply(services, agent, request.messages or (), request.context_ids)
         lease_until = services.clock() + services.settings.delivery.lease_seconds
-        if not await services.storage.requests.store_reply(request.id, self.owner, reply.messages, lease_until):
+        if not await services.storage.queue.store_reply(request.id, self.owner, reply.messages, lease_until):
             return None
         return tuple(reply.messages)
 
-    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> httpx.Response:
+    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> Answer:
         services = self._services
         try:
             webhook = services.storage.webhooks.get(request.account, request.webhook_id)
@@ -183,18 +181,3 @@ class Dispatcher:
             )
         except TargetRefusedError as exc:
             raise PermanentFailure(str(exc)) from None
-
-
-async def post_signed(services: Services, webhook: Webhook, message_id: str, body: bytes) -> httpx.Response:
-    """Check the target again (DNS may have changed), then POST `body` with Standard Webhooks headers."""
-    await check_target(webhook.url, services.settings.webhooks.policy)
-    timestamp = int(services.clock())
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": f"novaro-lite/{__version__}",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(webhook.signing_secrets(timestamp), message_id, timestamp, body),
-    }
-    timeout = services.settings.webhooks.timeout_seconds
-    return await services.http.post(webhook.url, content=body, headers=headers, timeout=timeout)

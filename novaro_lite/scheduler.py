@@ -19,20 +19,24 @@ from novaro_lite.services import Services
 logger = logging.getLogger(__name__)
 DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
 HOUSEKEEPING_SECONDS = 300.0
+IDLE_RETRY_SECONDS = 1.0
 
 
 async def dispatch(scheduler: Scheduler) -> None:
     """Start what is due, then set the next dispatch for the earliest pending due time."""
-    await scheduler.dispatcher.run_due()
-    next_due = scheduler.services.storage.requests.next_due()
-    if next_due is not None and scheduler.dispatcher.in_flight < scheduler.services.settings.delivery.max_in_flight:
-        scheduler.wake(next_due)
+    started = await scheduler.dispatcher.run_due()
+    next_due = scheduler.services.storage.queue.next_due()
+    if next_due is None or scheduler.dispatcher.in_flight >= scheduler.services.settings.delivery.max_in_flight:
+        return  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
+    if not started:  # what is due is held back (a busy webhook, our own late lease): do not spin on it
+        next_due = max(next_due, scheduler.services.clock() + IDLE_RETRY_SECONDS)
+    scheduler.wake(next_due)
 
 
 async def housekeeping(services: Services) -> None:
     """Delete the metadata of requests that ended before the retention period; empty the WAL."""
     retention = services.settings.delivery.retention_days * 86400
-    deleted = await services.storage.requests.purge_ended(before=int(services.clock()) - retention)
+    deleted = await services.storage.queue.purge_ended(before=int(services.clock()) - retention)
     if deleted:
         logger.info("deleted %d finished message requests past retention", deleted)
     await services.storage.database.checkpoint()

@@ -23,7 +23,10 @@ class TargetRefusedError(Exception):
 
 async def check_target(url: str, policy: TargetPolicy) -> None:
     """Raise TargetRefusedError unless `url` is http(s), has a host, and every address it resolves to is allowed."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise TargetRefusedError(f"The webhook URL {url} is not a valid URL.") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise TargetRefusedError(f"The webhook URL {url} must start with http:// or https://.")

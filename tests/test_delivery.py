@@ -262,7 +262,7 @@ async def test_other_accounts_cannot_see_requests(setup):
 async def test_expired_lease_returns_a_request_to_the_queue(setup, settings, clock):
     accepted = await accept(setup, delay="immediate")
     storage = setup["services"].storage
-    (claimed,) = await storage.requests.claim(
+    (claimed,) = await storage.queue.claim(
         now=clock.now, lease_seconds=300, limit=10, per_webhook=8, in_flight={}, working=(), owner="own_crashed"
     )
     assert claimed.id == accepted["id"] and (await fetch(setup, accepted["id"]))["status"] == "generating"

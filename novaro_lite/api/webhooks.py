@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,10 +17,10 @@ from novaro_lite.api.webhook_schemas import (
     WebhookTestResult,
     WebhookWithSecret,
 )
-from novaro_lite.delivery import post_signed
 from novaro_lite.domain.ids import new_id
-from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
+from novaro_lite.domain.requests import MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import secret_digest
+from novaro_lite.webhook_client import Answer, post_signed
 from novaro_lite.webhook_targets import TargetRefusedError, check_target
 
 
@@ -81,27 +79,21 @@ async def test_webhook(request: Request) -> Response:
     svc = services(request)
     webhook = svc.storage.webhooks.get(caller(request).account, request.path_params["id"])
     ping_id = new_id("ping", svc.clock())
-    body = json.dumps(
-        {"messages": [], "reference": "novaro-lite:ping", "secret": secret_digest(webhook.secret), "id": ping_id,
-         "agentId": None},
-        separators=(",", ":"),
-    ).encode()  # fmt: skip
+    ping = MessageRequest(
+        id=ping_id, account=webhook.account, agent_id="", webhook_id=webhook.id, reference="novaro-lite:ping",
+        status="delivering", scheduled_for=0, attempts=0, last_error=None, last_status_code=None, delivered_at=None,
+        created_at=0, updated_at=0, messages=None, context_ids=(), reply=None,
+    )  # fmt: skip
     began = time.monotonic()
-    status_code, response_body, error = None, None, None
     try:
-        answer = await post_signed(svc, webhook, ping_id, body)
-        status_code, response_body = answer.status_code, answer.text[:RESPONSE_BODY_LIMIT]
+        answer = await post_signed(svc, webhook, ping_id, webhook_body(ping, (), secret_digest(webhook.secret)))
     except TargetRefusedError as exc:
-        error = str(exc)
-    except httpx.TimeoutException:
-        error = "The receiver did not answer in time."
-    except httpx.HTTPError as exc:
-        error = f"The receiver could not be reached ({type(exc).__name__})."
+        answer = Answer(None, None, None, str(exc))
     result = WebhookTestResult(
-        delivered=status_code is not None and 200 <= status_code < 300,
-        status_code=status_code,
+        delivered=answer.is_success,
+        status_code=answer.status_code,
         duration_ms=int((time.monotonic() - began) * 1000),
-        response_body=response_body,
-        error=error,
+        response_body=answer.body,
+        error=answer.error,
     )
     return json_response(result)

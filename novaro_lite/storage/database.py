@@ -127,13 +127,13 @@ class Database:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
+                await self._writer.execute("COMMIT")
             except BaseException:
                 # A cancelled await does not stop aiosqlite's thread: the statement still runs. Its queue is
                 # FIFO, so a ROLLBACK queued now runs after it and leaves the connection clean for the next use.
                 with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing to undo
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
                 raise
-            await self._writer.execute("COMMIT")
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         """Insert one row, committed when this returns, in a transaction shared with concurrent writers."""

@@ -1,9 +1,6 @@
-"""Message request storage: the durable queue of async replies and their attempt log.
+"""Message request storage, the API's side: accept (with idempotency), show, list, cancel, resend.
 
-A pending row's `due_ms` is when it next needs the dispatcher: its due time while scheduled, its lease
-expiry while claimed. So one partial index answers both "what is due" and "which leases ran out", and a
-crashed process's claims come back by themselves. Claims are one UPDATE … RETURNING, so two processes
-can never take the same row.
+The dispatcher's side of the same table (claims, leases, attempts) is queue.py.
 """
 
 from __future__ import annotations
@@ -11,24 +8,22 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import ENDED, PENDING, Attempt, MessageRequest, Status
+from novaro_lite.domain.requests import PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Page, decode_cursor, page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
-_COLUMNS = (
+COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply"
 )
-_SELECT = f"SELECT seq, {_COLUMNS} FROM message_requests"
-_PENDING = "('scheduled', 'generating', 'delivering')"
-_PURGE = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
-Outcome = Literal["delivered", "retry", "failed"]
+_SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
+PENDING_SQL = "('scheduled', 'generating', 'delivering')"
+PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at)"
@@ -36,15 +31,15 @@ _INSERT = (
 )
 
 
-def _dump(messages: Sequence[ChatMessage]) -> str:
+def dump_messages(messages: Sequence[ChatMessage]) -> str:
     return json.dumps([[m.role, m.content, m.created_at] for m in messages], ensure_ascii=False)
 
 
-def _load(raw: str | None) -> tuple[ChatMessage, ...] | None:
+def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
     return None if raw is None else tuple(ChatMessage(role, content, at) for role, content, at in json.loads(raw))
 
 
-def _request(row: sqlite3.Row) -> MessageRequest:
+def row_to_request(row: sqlite3.Row) -> MessageRequest:
     return MessageRequest(
         id=row["id"],
         account=row["account"],
@@ -59,9 +54,9 @@ def _request(row: sqlite3.Row) -> MessageRequest:
         delivered_at=row["delivered_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        messages=_load(row["messages"]),
+        messages=load_messages(row["messages"]),
         context_ids=tuple(json.loads(row["context_ids"] or "[]")),
-        reply=_load(row["reply"]),
+        reply=load_messages(row["reply"]),
     )
 
 
@@ -102,7 +97,7 @@ class RequestStore:
         response = accepted(request)
         row = (
             request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
-            body_hash, response, _dump(messages), json.dumps(list(context_ids)), now, now,
+            body_hash, response, dump_messages(messages), json.dumps(list(context_ids)), now, now,
         )  # fmt: skip
         if idempotency_key is None:
             await self._db.insert(_INSERT, row)
@@ -131,7 +126,7 @@ class RequestStore:
         row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))
         if row is None:
             raise _not_found(request_id)
-        return _request(row)
+        return row_to_request(row)
 
     async def list(
         self,
@@ -149,14 +144,14 @@ class RequestStore:
                 where.append(f"{column} = ?")
                 params.append(value)
         rows = await self._db.all(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit + 1))
-        return page(rows, limit, _request)
+        return page(rows, limit, row_to_request)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
         """Cancel a request that is waiting; one being generated or delivered right now cannot be stopped."""
         self.get(account, request_id)
         (canceled,) = await self._db.write(
             (
-                f"UPDATE message_requests SET status = 'canceled', {_PURGE}, updated_at = ?"
+                f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
                 " WHERE id = ? AND status = 'scheduled'",
                 (self._db.now(), request_id),
             )
@@ -193,125 +188,3 @@ class RequestStore:
             (request_id,),
         )
         return [Attempt(*row) for row in rows]
-
-    # the dispatcher's side
-
-    async def claim(
-        self,
-        *,
-        now: float,
-        lease_seconds: float,
-        limit: int,
-        per_webhook: int,
-        in_flight: Mapping[str, int],
-        working: Collection[str],
-        owner: str,
-    ) -> builtins.list[MessageRequest]:
-        """Lease up to `limit` due requests, leaving each webhook at most `per_webhook` in flight.
-
-        `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
-        still delivering: if one's lease ran out while it worked, it is not taken a second time.
-        """
-        async with self._db.transaction() as db:
-            rows = await db.execute_fetchall(
-                f"""
-                UPDATE message_requests
-                SET status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,
-                    due_ms = ?, lease_owner = ?, updated_at = ?
-                WHERE seq IN (
-                    SELECT seq FROM (
-                        SELECT seq, webhook_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_ms) AS nth
-                        FROM (SELECT seq, webhook_id, due_ms FROM message_requests
-                              WHERE status IN {_PENDING} AND due_ms <= ?
-                                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-                              ORDER BY due_ms LIMIT ?)
-                    ) AS due
-                    WHERE nth <= ? - coalesce((SELECT value FROM json_each(?) WHERE key = due.webhook_id), 0)
-                    LIMIT ?
-                )
-                RETURNING seq, {_COLUMNS}
-                """,
-                (
-                    int((now + lease_seconds) * 1000), owner, int(now), int(now * 1000), owner,
-                    json.dumps(list(working)), limit * 4, per_webhook, json.dumps(dict(in_flight)), limit,
-                ),
-            )  # fmt: skip
-        return [_request(row) for row in rows]
-
-    async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:
-        """Keep the generated reply so every attempt sends the same body; False if the lease was lost."""
-        (updated,) = await self._db.write(
-            (
-                "UPDATE message_requests SET reply = ?, status = 'delivering', due_ms = ?, updated_at = ?"
-                " WHERE id = ? AND lease_owner = ? AND status = 'generating'",
-                (_dump(reply), int(lease_until * 1000), self._db.now(), request_id, owner),
-            )
-        )
-        return updated == 1
-
-    async def finish_attempt(
-        self, request_id: str, owner: str, attempt: Attempt, outcome: Outcome, retry_at: float | None = None
-    ) -> None:
-        """Log an attempt and move the request on: delivered or failed (content purged), or scheduled again."""
-        common = "attempts = attempts + 1, last_error = ?, last_status_code = ?, updated_at = ?"
-        params: tuple[Any, ...] = (attempt.error, attempt.status_code, attempt.attempted_at)
-        if outcome == "retry":
-            assert retry_at is not None
-            change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
-            params = (int(retry_at * 1000), int(retry_at), *params)
-        elif outcome == "delivered":
-            change = f"status = 'delivered', delivered_at = ?, {_PURGE}, {common}"
-            params = (attempt.attempted_at, *params)
-        else:
-            change = f"status = 'failed', {_PURGE}, {common}"
-        await self._db.write(
-            (
-                "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
-                " response_body) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    request_id,
-                    attempt.attempted_at,
-                    attempt.status_code,
-                    attempt.duration_ms,
-                    attempt.error,
-                    attempt.response_body,
-                ),
-            ),  # fmt: skip
-            (
-                f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {_PENDING}",
-                (*params, request_id, owner),
-            ),
-        )
-
-    async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
-        """Give claimed requests back to the queue, due now (on shutdown)."""
-        if not request_ids:
-            return
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE message_requests SET status = 'scheduled', due_ms = ?, lease_owner = NULL"
-                f" WHERE lease_owner = ? AND status IN {_PENDING} AND id IN ({', '.join('?' * len(request_ids))})",
-                (int(now * 1000), owner, *request_ids),
-            )
-
-    def next_due(self) -> float | None:
-        """When the dispatcher is next needed: the earliest due time or lease expiry of a pending request."""
-        row = self._db.one(f"SELECT min(due_ms) FROM message_requests WHERE status IN {_PENDING}", ())
-        return None if row is None or row[0] is None else row[0] / 1000
-
-    async def purge_ended(self, before: int) -> int:
-        """Delete the metadata (and attempt log) of requests that ended before `before`."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "DELETE FROM delivery_attempts WHERE request_id IN (SELECT id FROM message_requests"
-                f" WHERE status IN {tuple(ENDED)} AND updated_at < ?)",
-                (before,),
-            )
-            cursor = await db.execute(
-                f"DELETE FROM message_requests WHERE status IN {tuple(ENDED)} AND updated_at < ?", (before,)
-            )
-        return cursor.rowcount
-
-    def count_pending(self) -> int:
-        row = self._db.one(f"SELECT count(*) FROM message_requests WHERE status IN {_PENDING}", ())
-        return int(row[0]) if row else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.database import Database
+from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.tokens import TokenStore
 from novaro_lite.storage.webhooks import WebhookStore
@@ -22,6 +23,7 @@ class Storage:
         self.contexts = ContextStore(database)
         self.webhooks = WebhookStore(database)
         self.requests = RequestStore(database)
+        self.queue = DeliveryQueue(database)
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -63,13 +63,14 @@ class WebhookStore:
         return page(rows, limit, _webhook)
 
     async def _save(self, webhook: Webhook, **changes: Any) -> Webhook:
-        changed = dataclasses.replace(webhook, **changes, updated_at=self._db.now())
+        """Write only the changed columns, so concurrent changes to other columns are not undone."""
+        changes["updated_at"] = self._db.now()
         async with self._db.transaction() as db:
             await db.execute(
-                f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
-                (*dataclasses.astuple(changed), changed.id),
+                f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
+                (*changes.values(), webhook.id),
             )
-        return changed
+        return dataclasses.replace(webhook, **changes)
 
     async def update(self, account: str, webhook_id: str, changes: dict[str, Any]) -> Webhook:
         """Change url, description or enabled; enabling clears the reason it was disabled."""
@@ -93,7 +94,15 @@ class WebhookStore:
             )
 
     async def delete(self, account: str, webhook_id: str) -> None:
+        """Delete a webhook; its pending requests fail at once, and their content is erased with it."""
         async with self._db.transaction() as db:
             cursor = await db.execute("DELETE FROM webhooks WHERE account = ? AND id = ?", (account, webhook_id))
+            if cursor.rowcount:
+                await db.execute(
+                    "UPDATE message_requests SET status = 'failed', messages = NULL, reply = NULL, context_ids = NULL,"
+                    " last_error = 'The webhook was deleted before the reply was delivered.', updated_at = ?"
+                    " WHERE webhook_id = ? AND status = 'scheduled'",
+                    (self._db.now(), webhook_id),
+                )
         if cursor.rowcount == 0:
             raise _not_found(webhook_id)
