@@ -377,3 +377,57 @@ async def test_housekeeping_deletes_metadata_after_the_retention_period(setup, c
     assert_problem(response, 404)
     rows = await setup["services"].storage.database.all("SELECT count(*) FROM delivery_attempts", ())
     assert rows[0][0] == 0
+
+
+async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, receiver, clock):
+    receiver[1].delay = 2.0
+    settings = Settings(
+        data_dir=tmp_path / "d",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True, timeout_seconds=0.3),
+        delivery=DeliverySettings(retry_schedule=(5,), retry_jitter=0),
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        from novaro_lite.domain.agents import AgentFields
+        from novaro_lite.domain.messages import ChatMessage
+
+        agent = await services.storage.agents.create("acme", AgentFields(name="A"))
+        hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
+        await services.storage.requests.create(
+            "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
+            context_ids=(), due=clock.now,
+        )  # fmt: skip
+        dispatcher = Dispatcher(services)
+        began = time.monotonic()
+        await dispatcher.run_due()
+        await dispatcher.wait_idle()
+        assert time.monotonic() - began < 1.5
+        (request,) = (await services.storage.requests.list("acme", limit=1)).items
+        assert request.status == "scheduled" and request.last_error == "The receiver did not answer in time."
+
+
+async def test_deleting_a_webhook_fails_its_waiting_requests_and_erases_them(setup):
+    accepted = await accept(setup, delay={"seconds": 600})
+    assert (
+        await setup["client"].delete(f"/api/v1/webhooks/{setup['hook']['id']}", headers=setup["auth"])
+    ).status_code == 204
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "failed" and "webhook was deleted" in shown["lastError"]
+    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+
+
+async def test_a_busy_webhook_does_not_starve_the_others(setup, clock):
+    storage = setup["services"].storage
+    other = await storage.webhooks.create("acme", setup["hook"]["url"], "", True)
+    for _ in range(30):
+        await accept(setup, delay="immediate")
+    lonely = await accept(setup, webhookId=other.id, delay="immediate")
+    first = await storage.queue.claim(now=clock.now, lease_seconds=300, limit=2, per_webhook=8, in_flight={},
+                                      working=(), owner="own_a")  # fmt: skip
+    assert {r.webhook_id for r in first} == {setup["hook"]["id"]}
+    busy = {setup["hook"]["id"]: 8}
+    second = await storage.queue.claim(now=clock.now, lease_seconds=300, limit=2, per_webhook=8, in_flight=busy,
+                                       working=(), owner="own_a")  # fmt: skip
+    assert [r.id for r in second] == [lonely["id"]]

@@ -81,6 +81,16 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     ]
     if op.query is not None:
         parameters += _query_parameters(op.query)
+    parameters += [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "description": text,
+            "schema": {"type": "string", "maxLength": 200},
+        }
+        for name, text in op.headers
+    ]
     if parameters:
         document["parameters"] = parameters
     if op.body is not None:

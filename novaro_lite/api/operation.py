@@ -23,6 +23,7 @@ class Operation:
     response: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other statuses that answer with `response` (healthz's 503)
+    headers: tuple[tuple[str, str], ...] = ()  # optional request headers: (name, description)
     streams: bool = False  # may also answer text/event-stream
     is_public: bool = False
     in_schema: bool = True

@@ -181,7 +181,9 @@ def _request_operations() -> tuple[Operation, ...]:
     return (
         Operation("POST", path, "requests:create", requests.create_request,
                   "Ask for a reply at a webhook, timed like a person (202 once stored)", "message-requests",
-                  status=202, body=MessageRequestCreate, response=MessageRequestOut, errors=(404, 409)),
+                  status=202, body=MessageRequestCreate, response=MessageRequestOut, errors=(404, 409),
+                  headers=(("Idempotency-Key", "Retrying with the same key and body within 24 h returns the first"
+                            " response; with a different body, 409."),)),
         Operation("GET", path, "requests:list", requests.list_requests, "List message requests, oldest first",
                   "message-requests", query=MessageRequestQuery, response=MessageRequestPage),
         Operation("GET", item, "requests:get", requests.get_request, "Show a message request's status",

@@ -86,7 +86,7 @@ async def test_webhook_to_a_private_address_is_refused_by_default(tmp_path, auth
     assert body["errors"][0]["loc"] == ["body", "url"]
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", ""])
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", "", "http://[::1/hook"])
 async def test_webhook_url_must_be_http(client, auth, url):
     assert_problem(await client.post("/api/v1/webhooks", json={"url": url}, headers=auth), 422, "url")
 

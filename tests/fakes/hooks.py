@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from typing import Any
@@ -28,10 +29,12 @@ class Receiver:
 
     script: list[int | tuple[int, dict[str, str]]] = dataclasses.field(default_factory=list)
     deliveries: list[Delivery] = dataclasses.field(default_factory=list)
+    delay: float = 0.0  # seconds to wait before answering
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             self.deliveries.append(Delivery(dict(request.headers), await request.body()))
+            await asyncio.sleep(self.delay)
             answer = self.script.pop(0) if self.script else 200
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             return Response(f"answer {status}", status_code=status, headers=headers)
