@@ -108,7 +108,7 @@ def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:
     """The physical limit: one INSERT + COMMIT per row with plain sqlite3, same table, same settings."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA synchronous = FULL")  # as the server: every COMMIT reaches the disk
     columns = (
         "id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for, messages, created_at, updated_at"
     )
