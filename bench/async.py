@@ -32,6 +32,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.store import Storage
 
 ACCOUNT = "default"
+SYNCHRONOUS = os.environ.get("BENCH_SQLITE_SYNCHRONOUS", "NORMAL").upper()  # NORMAL (the default) or FULL
 MESSAGES = [ChatMessage("user", "Are we still on for Friday?")]
 
 
@@ -61,7 +62,8 @@ class Receiver:
 
 def config(work: Path, **delivery: Any) -> Path:
     path = work / "novaro.toml"
-    lines = ['log_level = "warning"', "[webhooks]", "allow_private_networks = true", "[delivery]"]
+    lines = ['log_level = "warning"', f'sqlite_synchronous = "{SYNCHRONOUS.lower()}"']
+    lines += ["[webhooks]", "allow_private_networks = true", "[delivery]"]
     lines += [f"{key} = {value}" for key, value in delivery.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -80,7 +82,7 @@ def database_mb(data: Path) -> float:
 
 async def seed(data: Path, receiver_url: str, pending: int, due: float) -> tuple[str, str, str]:
     """Create a token, an agent and a webhook, and `pending` requests due at `due`, straight into storage."""
-    async with Storage.open(data / "novaro.db", time.time) as storage:
+    async with Storage.open(data / "novaro.db", time.time, synchronous=SYNCHRONOUS.lower()) as storage:
         _, token = await storage.tokens.create("bench", ACCOUNT, None)
         awake = AgentFields(name="Bench", active_hours=ActiveHours("00:00", "00:00"))  # never asleep
         agent = await storage.agents.create(ACCOUNT, awake)
@@ -108,7 +110,7 @@ def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:
     """The physical limit: one INSERT + COMMIT per row with plain sqlite3, same table, same settings."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = FULL")  # as the server: every COMMIT reaches the disk
+    db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")  # as the server
     columns = (
         "id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for, messages, created_at, updated_at"
     )
@@ -233,7 +235,7 @@ async def main() -> None:
     server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
     receiver_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
     work = Path(tempfile.mkdtemp(prefix="novaro-async-bench-"))
-    print(f"async delivery benchmark ({os.cpu_count()} cores, scale 1/{scale}); data in {work}")
+    print(f"async delivery benchmark ({os.cpu_count()} cores, scale 1/{scale}, sqlite synchronous {SYNCHRONOUS})")
     if options.only in (None, "enqueue"):
         await bench_enqueue(work, receiver_url, 10_000 // scale)
     if options.only in (None, "million"):

@@ -37,7 +37,7 @@ def create_app(
                 scheduler.wake(when)
 
         async with (
-            Storage.open(settings.database_path, clock) as storage,
+            Storage.open(settings.database_path, clock, synchronous=settings.sqlite_synchronous) as storage,
             build_http_client(transport) as http,
         ):
             services = Services(

@@ -140,6 +140,9 @@ class Settings:
     data_dir: Path = _setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
+    sqlite_synchronous: str = _setting(
+        "normal", "SQLite sync: normal survives a process crash; full also a power cut, at some speed."
+    )
     defaults: DefaultsSettings = _setting(DefaultsSettings(), "[defaults] section.")
     webhooks: WebhookSettings = _setting(WebhookSettings(), "[webhooks] section.")
     delivery: DeliverySettings = _setting(DeliverySettings(), "[delivery] section.")
@@ -158,6 +161,8 @@ class Settings:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         if not self.host:
             raise ConfigError("host: must not be empty")
+        if self.sqlite_synchronous not in ("normal", "full"):
+            raise ConfigError(f"sqlite_synchronous: {self.sqlite_synchronous!r} is not normal or full")
         providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
         checked = MappingProxyType({name: provider.check(name) for name, provider in providers.items()})
         object.__setattr__(self, "providers", checked)

@@ -107,6 +107,7 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
         ("[defaults]\nprovider = 'x'\n[providers.x]\nkind = 'openai'\n", {}, "providers.x.model"),
         ("", {"NOVARO_LITE_DEFAULTS_COLOUR": "red"}, "defaults.colour"),
         ("host = ''\n", {}, "host"),
+        ("sqlite_synchronous = 'off'\n", {}, "sqlite_synchronous"),
         ("[delivery]\nlease_seconds = 10\n", {}, "delivery.lease_seconds"),
         ("[delivery]\nretry_schedule = []\n", {}, "delivery.retry_schedule"),
         ("[delivery]\ntime_scale = 0\n", {}, "delivery.time_scale"),

@@ -85,3 +85,9 @@ async def test_group_commit_failure_reaches_every_writer_of_the_batch(tmp_path: 
         assert all(isinstance(result, sqlite3.IntegrityError) for result in results)
         assert tuple((await database.all("SELECT count(*) FROM t", ()))[0]) == (0,)
         await database.insert("INSERT INTO t (n) VALUES (?)", (2,))  # the connection is usable again
+
+
+@pytest.mark.parametrize(("synchronous", "level"), [("normal", 1), ("full", 2)])
+async def test_storage_sync_level_follows_the_setting(tmp_path: Path, synchronous: str, level: int):
+    async with Storage.open(tmp_path / "novaro.db", time.time, synchronous=synchronous) as storage:
+        assert (await storage.database.all("PRAGMA synchronous", ()))[0][0] == level

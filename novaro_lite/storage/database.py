@@ -91,8 +91,14 @@ class Database:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, path: Path, clock: Callable[[], float]) -> AsyncIterator[Database]:
-        """Open (creating and migrating if needed) the database at `path`."""
+    async def open(
+        cls, path: Path, clock: Callable[[], float], *, synchronous: str = "normal"
+    ) -> AsyncIterator[Database]:
+        """Open (creating and migrating if needed) the database at `path`.
+
+        In WAL mode, synchronous "normal" keeps every committed transaction through a process crash
+        (kill -9 included); "full" also through a power cut, with an fsync per commit (docs/benchmarks.md).
+        """
         _create_private_file(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader = sqlite3.connect(path, isolation_level=None)
@@ -100,9 +106,7 @@ class Database:
             writer.row_factory = reader.row_factory = sqlite3.Row
             await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await writer.execute("PRAGMA journal_mode = WAL")
-            # FULL: a COMMIT is on disk before the 202 goes out, so a power cut cannot lose an accepted request
-            # either; group commit keeps the cost (measured: about -10% enqueue rate, see docs/benchmarks.md).
-            await writer.execute("PRAGMA synchronous = FULL")
+            await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
             await writer.execute("PRAGMA foreign_keys = ON")
             # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")

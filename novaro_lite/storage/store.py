@@ -27,8 +27,10 @@ class Storage:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, path: Path, clock: Callable[[], float]) -> AsyncIterator[Storage]:
-        async with Database.open(path, clock) as database:
+    async def open(
+        cls, path: Path, clock: Callable[[], float], *, synchronous: str = "normal"
+    ) -> AsyncIterator[Storage]:
+        async with Database.open(path, clock, synchronous=synchronous) as database:
             yield cls(database)
 
     def now(self) -> int:
