@@ -19,7 +19,8 @@ from novaro_lite.services import Services
 logger = logging.getLogger(__name__)
 DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
 HOUSEKEEPING_SECONDS = 300.0
-IDLE_RETRY_SECONDS = 1.0
+IDLE_RETRY_SECONDS = 0.25
+HELD_BACK_GRACE_SECONDS = 0.05
 
 
 async def dispatch(scheduler: Scheduler) -> None:
@@ -28,8 +29,12 @@ async def dispatch(scheduler: Scheduler) -> None:
     next_due = scheduler.services.storage.queue.next_due()
     if next_due is None or scheduler.dispatcher.in_flight >= scheduler.services.settings.delivery.max_in_flight:
         return  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
-    if not started:  # what is due is held back (a busy webhook, our own late lease): do not spin on it
-        next_due = max(next_due, scheduler.services.clock() + IDLE_RETRY_SECONDS)
+    # Nothing started although something is due: it is held back (a busy webhook waits for a slot, which
+    # wakes us; our own late lease), so do not spin on it. The grace keeps a run that fired a hair before
+    # its due time (timers are not exact) from mistaking the row for a held-back one.
+    now = scheduler.services.clock()
+    if not started and next_due <= now - HELD_BACK_GRACE_SECONDS:
+        next_due = now + IDLE_RETRY_SECONDS
     scheduler.wake(next_due)
 
 
