@@ -23,19 +23,26 @@ IDLE_RETRY_SECONDS = 0.25
 HELD_BACK_GRACE_SECONDS = 0.05
 
 
-async def dispatch(scheduler: Scheduler) -> None:
-    """Start what is due, then set the next dispatch for the earliest pending due time."""
-    started = await scheduler.dispatcher.run_due()
-    next_due = scheduler.services.storage.queue.next_due()
-    if next_due is None or scheduler.dispatcher.in_flight >= scheduler.services.settings.delivery.max_in_flight:
-        return  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
+def next_dispatch(started: int, next_due: float | None, now: float, *, at_capacity: bool) -> float | None:
+    """When to dispatch again after a run that started `started` deliveries; None: when a slot frees up."""
+    if next_due is None or at_capacity:
+        return None  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
     # Nothing started although something is due: it is held back (a busy webhook waits for a slot, which
     # wakes us; our own late lease), so do not spin on it. The grace keeps a run that fired a hair before
     # its due time (timers are not exact) from mistaking the row for a held-back one.
-    now = scheduler.services.clock()
     if not started and next_due <= now - HELD_BACK_GRACE_SECONDS:
-        next_due = now + IDLE_RETRY_SECONDS
-    scheduler.wake(next_due)
+        return now + IDLE_RETRY_SECONDS
+    return next_due
+
+
+async def dispatch(scheduler: Scheduler) -> None:
+    """Start what is due, then set the next dispatch for the earliest pending due time."""
+    started = await scheduler.dispatcher.run_due()
+    services = scheduler.services
+    at_capacity = scheduler.dispatcher.in_flight >= services.settings.delivery.max_in_flight
+    when = next_dispatch(started, services.storage.queue.next_due(), services.clock(), at_capacity=at_capacity)
+    if when is not None:
+        scheduler.wake(when)
 
 
 async def housekeeping(services: Services) -> None:
