@@ -46,6 +46,8 @@ class ContextStore:
 
     def get_many(self, account: str, context_ids: Sequence[str]) -> list[Context]:
         """The account's contexts among `context_ids`, in that order; unknown ids are left out."""
+        if not context_ids:
+            return []
         rows = self._db.read(
             f"{_SELECT} WHERE account = ? AND id IN ({', '.join('?' * len(context_ids))})", (account, *context_ids)
         )
