@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,6 +12,8 @@ from starlette.applications import Starlette
 from novaro_lite.app import create_app
 from novaro_lite.config import SchedulerSettings, Settings
 from novaro_lite.services import Services
+from tests.fakes.hooks import Receiver
+from tests.fakes.serve import serve_in_thread
 
 
 @pytest.fixture
@@ -52,3 +54,11 @@ async def token(services: Services) -> str:
 @pytest.fixture
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Receiver]]:
+    """A real webhook receiver on a loopback port: its URL and what it recorded."""
+    receiver = Receiver()
+    with serve_in_thread(receiver.app()) as url:
+        yield f"{url}/hook", receiver

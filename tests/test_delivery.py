@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,6 @@ from novaro_lite.app import create_app
 from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.services import Services
-from tests.fakes.hooks import Receiver
-from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -30,13 +28,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, Receiver]]:
-    receiver = Receiver()
-    with serve_in_thread(receiver.app()) as url:
-        yield f"{url}/hook", receiver
 
 
 @pytest.fixture

@@ -7,20 +7,24 @@ from typing import Any
 
 import httpx
 
-from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import SHAPE_ERRORS, close, parse_json, read_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import (
+    SHAPE_ERRORS,
+    HTTPProvider,
+    close,
+    parse_json,
+    read_json,
+    send,
+    sse_events,
+    upstream_errors,
+)
 
 API_VERSION = "2023-06-01"
 
 
-class AnthropicProvider:
-    def __init__(self, name: str, config: ProviderSettings, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.default_model = config.model
-        self._config = config
-        self._client = client
+class AnthropicProvider(HTTPProvider):
+    shape = "an Anthropic message"
 
     def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
         body: dict[str, Any] = {
@@ -41,9 +45,6 @@ class AnthropicProvider:
             headers=headers,
             timeout=self._config.timeout_seconds,
         )
-
-    def _malformed(self) -> ProviderError:
-        return ProviderError(f"The provider {self.name!r} answered in a shape that is not an Anthropic message.")
 
     async def complete(self, prompt: Prompt) -> Completion:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))

@@ -9,7 +9,7 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import httpx
@@ -20,6 +20,21 @@ from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeout
 RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic's "overloaded"
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
+
+
+class HTTPProvider:
+    """What every HTTP provider holds: its configured name and settings, and the app's shared client."""
+
+    shape: ClassVar[str]  # what a well-formed answer is, for the "malformed" message
+
+    def __init__(self, name: str, config: ProviderSettings, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.default_model = config.model
+        self._config = config
+        self._client = client
+
+    def _malformed(self) -> ProviderError:
+        return ProviderError(f"The provider {self.name!r} answered in a shape that is not {self.shape}.")
 
 
 def retry_after(response: httpx.Response) -> float | None:

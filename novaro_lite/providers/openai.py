@@ -7,18 +7,22 @@ from typing import Any
 
 import httpx
 
-from novaro_lite.config import ProviderSettings
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
-from novaro_lite.providers.http import SHAPE_ERRORS, close, parse_json, read_json, send, sse_events, upstream_errors
+from novaro_lite.providers.http import (
+    SHAPE_ERRORS,
+    HTTPProvider,
+    close,
+    parse_json,
+    read_json,
+    send,
+    sse_events,
+    upstream_errors,
+)
 
 
-class OpenAIProvider:
-    def __init__(self, name: str, config: ProviderSettings, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.default_model = config.model
-        self._config = config
-        self._client = client
+class OpenAIProvider(HTTPProvider):
+    shape = "a chat completion"
 
     def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
         body: dict[str, Any] = {
@@ -44,9 +48,6 @@ class OpenAIProvider:
         return Usage(
             self.name, prompt.model, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
         )
-
-    def _malformed(self) -> ProviderError:
-        return ProviderError(f"The provider {self.name!r} answered in a shape that is not a chat completion.")
 
     async def complete(self, prompt: Prompt) -> Completion:
         response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -9,18 +8,9 @@ from standardwebhooks.webhooks import Webhook as Verifier
 
 from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.domain.webhooks import secret_digest
-from tests.fakes.hooks import Receiver
-from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, Receiver]]:
-    receiver = Receiver()
-    with serve_in_thread(receiver.app()) as url:
-        yield f"{url}/hook", receiver
 
 
 @pytest.fixture
