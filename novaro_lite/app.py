@@ -39,6 +39,7 @@ def create_app(
         async with (
             Storage.open(settings.database_path, clock, synchronous=settings.sqlite_synchronous) as storage,
             build_http_client(transport) as http,
+            build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
         ):
             services = Services(
                 settings=settings,
@@ -46,6 +47,7 @@ def create_app(
                 clock=clock,
                 http=http,
                 providers=build_providers(settings, http),
+                webhook_http=webhook_http,
                 wake=wake,
             )
             app.state.services = services

@@ -10,13 +10,17 @@ realtime benchmark in docs/benchmarks.md has the end-to-end figures.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from novaro_lite import __version__
+from novaro_lite.domain.webhooks import TargetPolicy, refused_address_reason
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_CONNECTIONS = 512
@@ -58,14 +62,43 @@ class _ResponseStream(httpx.AsyncByteStream):
             self._response.close()
 
 
+class PolicyResolver(AbstractResolver):
+    """Resolve names like aiohttp does, but never to an address the webhook target policy refuses.
+
+    The policy is also checked before each webhook call (with a sentence saying which setting to change);
+    this closes the gap between that check and the connection, where a host could re-resolve elsewhere
+    (DNS rebinding).
+    """
+
+    def __init__(self, policy: TargetPolicy) -> None:
+        self._policy = policy
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        allowed = [
+            result
+            for result in await self._resolver.resolve(host, port, family)
+            if refused_address_reason(ipaddress.ip_address(result["host"]), self._policy) is None
+        ]
+        if not allowed:
+            raise OSError(f"{host} resolves only to addresses the webhook target policy refuses")
+        return allowed
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends requests with one aiohttp session (created in the running loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolver: AbstractResolver | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._resolver = resolver
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0)
+        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, resolver=self._resolver)
         # httpx decodes Content-Encoding itself, so aiohttp must hand over the body as it came.
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
@@ -103,10 +136,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await self._session.close()
 
 
-def build_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """Return the client every provider (and, later, webhook delivery) shares; `transport` is the test seam."""
+def build_http_client(
+    transport: httpx.AsyncBaseTransport | None = None, *, policy: TargetPolicy | None = None
+) -> httpx.AsyncClient:
+    """Return an outbound client; with `policy`, one that connects only to addresses the policy allows.
+
+    `transport` is the test seam.
+    """
     return httpx.AsyncClient(
-        transport=transport or AiohttpTransport(),
+        transport=transport or AiohttpTransport(None if policy is None else PolicyResolver(policy)),
         timeout=TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": f"novaro-lite/{__version__}"},

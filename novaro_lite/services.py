@@ -17,6 +17,7 @@ class Services:
     settings: Settings
     storage: Storage
     clock: Callable[[], float]
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient  # providers' client
     providers: Mapping[str, Provider]
+    webhook_http: httpx.AsyncClient  # webhooks' client: connects only where the target policy allows
     wake: Callable[[float], None]  # "a request is due at this unix time": moves the scheduler's next dispatch

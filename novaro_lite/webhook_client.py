@@ -50,7 +50,7 @@ async def post_signed(services: Services, webhook: Webhook, message_id: str, bod
                 "webhook-timestamp": str(timestamp),
                 "webhook-signature": signature_header(webhook.signing_secrets(timestamp), message_id, timestamp, body),
             }
-            async with services.http.stream("POST", webhook.url, content=body, headers=headers) as response:
+            async with services.webhook_http.stream("POST", webhook.url, content=body, headers=headers) as response:
                 head = b""
                 async for chunk in response.aiter_bytes():
                     head += chunk

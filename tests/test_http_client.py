@@ -94,3 +94,14 @@ def test_aiohttp_failures_become_the_matching_httpx_errors(error, expected):
     request = httpx.Request("GET", "http://upstream/")
     mapped = _httpx_error(error, request)
     assert type(mapped) is expected and mapped.request is request
+
+
+async def test_policy_resolver_never_connects_to_a_refused_address(upstream):
+    from novaro_lite.domain.webhooks import TargetPolicy
+
+    port = upstream.rsplit(":", 1)[1]
+    async with build_http_client(policy=TargetPolicy()) as strict:
+        with pytest.raises(httpx.ConnectError):  # "localhost" resolves to loopback, which the policy refuses
+            await strict.post(f"http://localhost:{port}/echo", content=b"x")
+    async with build_http_client(policy=TargetPolicy(allow_private_networks=True)) as lenient:
+        assert (await lenient.post(f"http://localhost:{port}/echo", content=b"x")).status_code == 200

@@ -158,7 +158,15 @@ def agent_generate(
 
     async def create(storage: Storage) -> list[Agent]:
         async with build_http_client() as http:
-            services = Services(settings, storage, time.time, http, build_providers(settings, http), lambda _: None)
+            services = Services(
+                settings=settings,
+                storage=storage,
+                clock=time.time,
+                http=http,
+                providers=build_providers(settings, http),
+                webhook_http=http,  # no webhook is called from here
+                wake=lambda _: None,
+            )
             return await storage.agents.create_many(account, await generate_agents(services, request))
 
     created = run_with_storage(settings, create)
