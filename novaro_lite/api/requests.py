@@ -18,6 +18,7 @@ from novaro_lite.api.request_schemas import (
     MessageRequestPage,
     MessageRequestQuery,
 )
+from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.timing import schedule_reply
 from novaro_lite.errors import ConflictError
 from novaro_lite.services import Services
@@ -25,10 +26,9 @@ from novaro_lite.services import Services
 IDEMPOTENCY_KEY_MAX = 200
 
 
-def _due(svc: Services, body: MessageRequestCreate, agent_account: str) -> float:
+def _due(svc: Services, body: MessageRequestCreate, agent: Agent) -> float:
     now, settings = svc.clock(), svc.settings.delivery
     if body.delay is None:
-        agent = svc.storage.agents.get(agent_account, body.agent_id)
         return schedule_reply(agent, now, random.Random(), time_scale=settings.time_scale)
     if not settings.allow_delay_override:
         raise invalid(
@@ -46,11 +46,11 @@ async def create_request(request: Request) -> Response:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
     require_contexts(request, body.context_ids)
     svc, account = services(request), caller(request).account
-    svc.storage.agents.get(account, body.agent_id)
+    agent = svc.storage.agents.get(account, body.agent_id)
     webhook = svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    due = _due(svc, body, account)
+    due = _due(svc, body, agent)
     accepted = await svc.storage.requests.create(
         account,
         agent_id=body.agent_id,

@@ -189,9 +189,6 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def schema_version(self) -> int:
-        return int((await self.all("PRAGMA user_version", ()))[0][0])
-
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""
         try:
