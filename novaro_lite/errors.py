@@ -21,6 +21,7 @@ from __future__ import annotations
 import http
 import logging
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from starlette.exceptions import HTTPException
@@ -29,14 +30,17 @@ from starlette.responses import JSONResponse, Response
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_TYPE_BASE = "https://novaro-lite.dev/problems/"
+PROBLEM_TYPE_PREFIX = "/problems/"  # each type is a page the server serves (RFC 9457 §3.1.1)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class AppError(Exception):
+    """Base of the errors the API answers as problems; `slug` names its type, served at /problems/<slug>."""
+
     status: ClassVar[int] = 500
-    type: ClassVar[str] = "about:blank"
+    slug: ClassVar[str] = "internal"
     title: ClassVar[str] = "Internal Server Error"
+    about: ClassVar[str] = "The server hit an unexpected error. It logged the details; the request did nothing."
 
     def __init__(
         self,
@@ -50,75 +54,105 @@ class AppError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
+    @property
+    def type(self) -> str:
+        return problem_type(self.slug)
+
 
 class BadRequestError(AppError):
-    status = 400
-    type = PROBLEM_TYPE_BASE + "bad-request"
-    title = "Bad request"
+    status, slug, title = 400, "bad-request", "Bad request"
+    about = "The request body could not be read: it is not valid JSON, or not a JSON object."
 
 
 class AuthError(AppError):
-    status = 401
-    type = PROBLEM_TYPE_BASE + "unauthorized"
-    title = "Unauthorized"
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+    about = (
+        "The request needs `Authorization: Bearer nl_…` with a token that exists, is not revoked and has not"
+        " expired; `detail` says which of these failed. Create tokens with `novaro-lite token create`."
+    )
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="novaro-lite"'})
 
 
 class NotFoundError(AppError):
-    status = 404
-    type = PROBLEM_TYPE_BASE + "not-found"
-    title = "Not found"
+    status, slug, title = 404, "not-found", "Not found"
+    about = "There is no such route, or no resource with that id in the account of the token used."
 
 
 class ConflictError(AppError):
-    status = 409
-    type = PROBLEM_TYPE_BASE + "conflict"
-    title = "Conflict"
+    status, slug, title = 409, "conflict", "Conflict"
+    about = "The resource's current state does not allow the change; `detail` says what stands in the way."
 
 
 class PayloadTooLargeError(AppError):
-    status = 413
-    type = PROBLEM_TYPE_BASE + "payload-too-large"
-    title = "Payload too large"
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+    about = "The request body is larger than the server accepts (the operator's `max_body_bytes`)."
 
 
 class ValidationError(AppError):
-    status = 422
-    type = PROBLEM_TYPE_BASE + "validation"
-    title = "Validation failed"
+    status, slug, title = 422, "validation", "Validation failed"
+    about = (
+        "A value in the body, query, path or a header does not match the API's schema or rules. `errors` lists"
+        " each one: `loc` is where (`body`, `query`, `path` or `header`, then the field path), `msg` what is wrong."
+    )
 
 
 class ProviderError(AppError):
-    status = 502
-    type = PROBLEM_TYPE_BASE + "provider"
-    title = "Upstream provider failed"
+    status, slug, title = 502, "provider", "Upstream provider failed"
+    about = "The model provider that writes the agent's reply failed or answered something unusable."
 
 
 class ProviderTimeoutError(ProviderError):
-    status = 504
-    type = PROBLEM_TYPE_BASE + "provider-timeout"
-    title = "Upstream provider timed out"
+    status, slug, title = 504, "provider-timeout", "Upstream provider timed out"
+    about = "The model provider did not answer in time."
 
 
 class ProviderBusyError(ProviderError):
-    status = 503
-    type = PROBLEM_TYPE_BASE + "provider-busy"
-    title = "Upstream provider is rate limiting"
+    status, slug, title = 503, "provider-busy", "Upstream provider is rate limiting"
+    about = "The model provider kept answering 429 (too many requests); try again later."
 
 
 class UnavailableError(AppError):
-    status = 503
-    type = PROBLEM_TYPE_BASE + "unavailable"
-    title = "Service unavailable"
+    status, slug, title = 503, "unavailable", "Service unavailable"
+    about = "A dependency of the server, such as its database, is unusable right now."
+
+
+# Problems that Starlette's router raises, besides the AppError types.
+ROUTER_PROBLEMS: Mapping[int, tuple[str, str]] = MappingProxyType(
+    {
+        404: ("not-found", NotFoundError.about),
+        405: (
+            "method-not-allowed",
+            "The path exists, but not with this method; the `Allow` header lists those it has.",
+        ),
+    }
+)
+
+
+def problem_type(slug: str) -> str:
+    """The problem `type` URI of a slug: a page this server serves, relative to the API's own address."""
+    return PROBLEM_TYPE_PREFIX + slug
+
+
+def problem_pages() -> dict[str, tuple[str, str]]:
+    """Every problem type the server answers, by slug: its title and what it means."""
+    pages: dict[str, tuple[str, str]] = {}
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        pages[cls.slug] = (cls.title, cls.about)
+        pending.extend(cls.__subclasses__())
+    for status, (slug, about) in ROUTER_PROBLEMS.items():
+        pages.setdefault(slug, (http.HTTPStatus(status).phrase, about))
+    return pages
 
 
 def problem(
     status: int,
     detail: str,
     *,
-    type: str = "about:blank",
+    type: str = PROBLEM_TYPE_PREFIX + AppError.slug,
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -149,7 +183,13 @@ async def problem_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, AppError):
         return problem(exc.status, exc.detail, type=exc.type, title=exc.title, errors=exc.errors, headers=exc.headers)
     assert isinstance(exc, HTTPException)
-    return problem(exc.status_code, _http_detail(request, exc), headers=exc.headers)
+    slug = ROUTER_PROBLEMS[exc.status_code][0] if exc.status_code in ROUTER_PROBLEMS else None
+    return problem(
+        exc.status_code,
+        _http_detail(request, exc),
+        type=problem_type(slug) if slug else "about:blank",
+        headers=exc.headers,
+    )
 
 
 async def server_error_response(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from novaro_lite.api.schemas import WireModel, no_defaults
+from novaro_lite.api.schemas import PatchModel, WireModel
 from novaro_lite.domain import contexts as rules
 from novaro_lite.domain.contexts import Context
 
@@ -20,10 +20,8 @@ class ContextCreate(WireModel):
     content: Content
 
 
-class ContextPatch(WireModel):
-    """Only the fields present change."""
-
-    model_config = no_defaults()
+class ContextPatch(PatchModel):
+    """Only the fields present change; neither may be null."""
 
     name: Name | SkipJsonSchema[None] = None
     content: Content | SkipJsonSchema[None] = None

@@ -42,8 +42,7 @@ async def get_context(request: Request) -> Response:
 
 
 async def update_context(request: Request) -> Response:
-    patch = await read_body(request, ContextPatch)
-    changes = patch.model_dump(include=patch.model_fields_set)
+    changes = (await read_body(request, ContextPatch)).changes()
     context = await services(request).storage.contexts.update(
         caller(request).account, request.path_params["id"], changes
     )

@@ -37,7 +37,8 @@ def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationErr
     first = errors[0]
     place = ".".join(str(part) for part in first["loc"][1:]) or where
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ValidationError(f"The request {where} is invalid at {place}: {first['msg']}{more}.", errors=errors)
+    message = str(first["msg"]).rstrip(".")
+    return ValidationError(f"The request {where} is invalid at {place}: {message}{more}.", errors=errors)
 
 
 def invalid(loc: list[str | int], msg: str) -> ValidationError:
@@ -61,7 +62,9 @@ async def _read_body(request: Request) -> bytes:
 
 async def read_body(request: Request, model: type[M]) -> M:
     """Parse the JSON body into `model`: 413 when too large, 400 when not a JSON object, 422 when invalid."""
-    raw = await _read_body(request)
+    # A UTF-8 byte order mark is allowed before JSON text (RFC 8259 §8.1 lets parsers ignore it); some
+    # Windows tools write one.
+    raw = (await _read_body(request)).removeprefix(b"\xef\xbb\xbf")
     try:
         return model.model_validate_json(raw)
     except pydantic.ValidationError as exc:

@@ -1,8 +1,10 @@
-"""Public API documentation: /openapi.json, the Scalar page at /scalar and its vendored bundle."""
+"""Public API documentation: /openapi.json, the Scalar page at /scalar and its vendored bundle, and a page
+for each problem type at /problems/<slug> (the `type` of every error the API answers)."""
 
 from __future__ import annotations
 
 import gzip
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from novaro_lite.api.deps import Endpoint
+from novaro_lite.errors import NotFoundError, problem_pages
 
 SCALAR_BUNDLE = Path(__file__).resolve().parent.parent / "static" / "scalar" / "standalone.js.gz"
 BUNDLE_CACHE = "public, max-age=604800"
@@ -65,3 +68,33 @@ async def scalar_bundle(request: Request) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(compressed, media_type="text/javascript", headers=headers)
     return Response(gzip.decompress(compressed), media_type="text/javascript", headers=headers)
+
+
+PROBLEM_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title} · novaro-lite problem type</title></head>
+<body>
+<h1>{title}</h1>
+<p>{about}</p>
+<p>Responses of this type are <code>application/problem+json</code> (RFC 9457) with <code>type</code>,
+<code>title</code>, <code>status</code> and a <code>detail</code> that says what went wrong in this request.
+See the <a href="/scalar">API reference</a>.</p>
+</body>
+</html>
+"""
+
+
+def problem_page_endpoint() -> Endpoint:
+    """Return the endpoint of /problems/{slug}: what each problem type means, rendered once."""
+    pages = {
+        slug: PROBLEM_PAGE.format(title=html.escape(title), about=html.escape(about))
+        for slug, (title, about) in problem_pages().items()
+    }
+
+    async def problem_page(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        if slug not in pages:
+            raise NotFoundError(f"There is no problem type {slug!r}.")
+        return HTMLResponse(pages[slug], headers={"Cache-Control": "public, max-age=86400"})
+
+    return problem_page

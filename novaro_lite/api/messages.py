@@ -15,7 +15,7 @@ from novaro_lite.api.schemas import MessageOut, MessagesRequest, MessagesRespons
 from novaro_lite.api.sse import Event, event_stream
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
-from novaro_lite.errors import AppError
+from novaro_lite.errors import AppError, problem_type
 from novaro_lite.generation import Delta, generate_reply, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,8 @@ async def _sse(
             yield (
                 "error",
                 {
-                    "type": "about:blank",
-                    "title": "Internal Server Error",
+                    "type": problem_type(AppError.slug),
+                    "title": AppError.title,
                     "status": 500,
                     "detail": "The server hit an unexpected error; it has been logged.",
                 },

@@ -6,9 +6,9 @@ from novaro_lite.domain; these models only translate between JSON and domain dat
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -91,7 +91,9 @@ class ActiveHoursModel(WireModel):
 
 
 class ResponseBandModel(WireModel):
-    up_to_seconds: int = Field(gt=0, description="Upper edge of the band; bands ascend.")
+    up_to_seconds: int = Field(
+        gt=0, le=rules.MAX_BAND_SECONDS, description="Upper edge of the band in seconds (at most 7 days); bands ascend."
+    )
     probability: float = Field(gt=0, le=1)
 
 
@@ -138,17 +140,34 @@ def _drop_defaults(schema: dict[str, Any]) -> None:
         prop.pop("default", None)
 
 
-def no_defaults() -> ConfigDict:
-    """Config for PATCH models: a field that is absent stays as it is, so no property shows a default."""
-    return ConfigDict(json_schema_extra=_drop_defaults)
+class PatchModel(WireModel):
+    """A PATCH body, the same rule on every resource: only the fields present change; `null` clears a field
+    named in CLEARABLE and is a 422 for any other; `{}` changes nothing and answers the resource as it is.
+
+    Fields that may not be null are typed `X | SkipJsonSchema[None]`, so the schema does not offer null.
+    """
+
+    # A field that is absent stays as it is, so no property shows a default.
+    model_config = ConfigDict(json_schema_extra=_drop_defaults)
+    CLEARABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _null_only_clears(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.CLEARABLE:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields present in the body, by name, as the domain stores them."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class AgentPatch(WireModel):
+class AgentPatch(PatchModel):
     """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
 
-    model_config = no_defaults()
+    CLEARABLE = frozenset({"location", "response_times", "model"})
 
-    # SkipJsonSchema: null is refused for these, so the schema does not offer it.
     name: Name | SkipJsonSchema[None] = None
     persona: Persona | SkipJsonSchema[None] = None
     location: Location | None = None
@@ -160,21 +179,8 @@ class AgentPatch(WireModel):
     max_bubbles: MaxBubbles | SkipJsonSchema[None] = None
     context_ids: ContextIds | SkipJsonSchema[None] = None
 
-    @field_validator("name", "persona", "timezone", "language", "active_hours", "max_bubbles", "context_ids")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> AgentPatch:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
     def changes(self) -> dict[str, Any]:
-        return {name: _domain_value(name, getattr(self, name)) for name in self.model_fields_set}
+        return {name: _domain_value(name, value) for name, value in super().changes().items()}
 
 
 class AgentOut(WireModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
-from novaro_lite.api.schemas import WireModel, no_defaults
+from novaro_lite.api.schemas import PatchModel, WireModel
 from novaro_lite.domain.webhooks import Webhook
 
 Url = Annotated[
@@ -22,10 +22,8 @@ class WebhookCreate(WireModel):
     enabled: bool = True
 
 
-class WebhookPatch(WireModel):
-    """Only the fields present change."""
-
-    model_config = no_defaults()
+class WebhookPatch(PatchModel):
+    """Only the fields present change; none may be null."""
 
     url: Url | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None

@@ -54,8 +54,7 @@ async def get_webhook(request: Request) -> Response:
 
 
 async def update_webhook(request: Request) -> Response:
-    patch = await read_body(request, WebhookPatch)
-    changes = patch.model_dump(include=patch.model_fields_set)
+    changes = (await read_body(request, WebhookPatch)).changes()
     if "url" in changes:
         await _check_url(request, changes["url"])
     store = services(request).storage.webhooks

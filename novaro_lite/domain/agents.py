@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import zoneinfo
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 NAME_MAX = 100
 PERSONA_MAX = 20_000
 LOCATION_MAX = 200
 MODEL_MAX = 200
-MAX_BANDS = 24
+MAX_BANDS = 12
+MAX_BAND_SECONDS = 7 * 86400  # the published table ends at 24 h; a week is as slow as a reply may be drawn
 CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
@@ -68,7 +69,12 @@ def field_values(fields: AgentFields) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def available_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """The IANA zone names of the tzdata package: the same list on every machine, whatever the host has.
+
+    "Factory" is a placeholder zone, not a place; host-only names such as "localtime" are not in the list.
+    """
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
 
 
 def check_timezone(name: str) -> str:
@@ -86,6 +92,8 @@ def check_response_times(bands: Sequence[ResponseBand]) -> tuple[ResponseBand, .
     for band in bands:
         if band.up_to_seconds <= previous:
             raise ValueError("upToSeconds must be positive and strictly ascending")
+        if band.up_to_seconds > MAX_BAND_SECONDS:
+            raise ValueError(f"upToSeconds may be at most {MAX_BAND_SECONDS} (7 days)")
         if not 0 < band.probability <= 1:
             raise ValueError("each probability must be greater than 0 and at most 1")
         previous = band.up_to_seconds

@@ -131,7 +131,9 @@ class AgentStore:
         return Page(self._agents(found.items), found.next_cursor)
 
     async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
-        """Apply `changes` (AgentFields names to new values) to an agent and return the result."""
+        """Apply `changes` (AgentFields names to new values) to an agent and return the result; none writes nothing."""
+        if not changes:
+            return self.get(account, agent_id)
         async with self._db.transaction() as db:
             agent = dataclasses.replace(self.get(account, agent_id), **changes, updated_at=self._db.now())
             await db.execute(

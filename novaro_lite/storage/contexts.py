@@ -66,6 +66,9 @@ class ContextStore:
         return page(rows, limit, _context)
 
     async def update(self, account: str, context_id: str, changes: dict[str, Any]) -> Context:
+        """Apply `changes` (name, content); no changes writes nothing."""
+        if not changes:
+            return self.get(account, context_id)
         changed = dataclasses.replace(self.get(account, context_id), **changes, updated_at=self._db.now())
         async with self._db.transaction() as db:
             await db.execute(

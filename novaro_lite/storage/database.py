@@ -27,6 +27,7 @@ from novaro_lite.errors import UnavailableError, ValidationError
 from novaro_lite.storage.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
+MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER
 T = TypeVar("T")
 
 
@@ -41,15 +42,23 @@ def _encode_cursor(seq: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int:
-    """Turn a cursor from a previous page back into its position; 0 (the start) when there is none."""
+    """Turn a cursor from a previous page back into its position; 0 (the start) when there is none.
+
+    Only the exact text this server hands out is accepted: a position past SQLite's integer range, leading
+    zeros, other padding or any other text is a 422, never a query that fails.
+    """
     if not cursor:
         return 0
-    try:
-        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind == "seq" and seq.isdigit():
+    with contextlib.suppress(ValueError, UnicodeError):
+        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii").partition(":")
+        if (
+            kind == "seq"
+            and seq.isascii()
+            and seq.isdigit()
+            and int(seq) <= MAX_SEQ
+            and _encode_cursor(int(seq)) == cursor
+        ):
             return int(seq)
-    except (ValueError, UnicodeDecodeError):
-        pass
     raise ValidationError(
         "The cursor is not one this server handed out; pass nextCursor from the previous page.",
         errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from a previous page"}],

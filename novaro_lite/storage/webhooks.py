@@ -73,7 +73,9 @@ class WebhookStore:
         return dataclasses.replace(webhook, **changes)
 
     async def update(self, account: str, webhook_id: str, changes: dict[str, Any]) -> Webhook:
-        """Change url, description or enabled; enabling clears the reason it was disabled."""
+        """Change url, description or enabled; enabling clears the reason it was disabled; none writes nothing."""
+        if not changes:
+            return self.get(account, webhook_id)
         if changes.get("enabled"):
             changes = changes | {"disabled_reason": None}
         return await self._save(self.get(account, webhook_id), **changes)

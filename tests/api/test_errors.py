@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -31,6 +32,30 @@ async def test_body_that_is_not_a_json_object_is_a_400_problem(client: httpx.Asy
     assert_problem(await client.post("/api/v1/agents", content=content, headers=headers), 400, detail)
 
 
+async def test_json_body_after_a_utf8_byte_order_mark_is_accepted(client: httpx.AsyncClient, auth):
+    headers = auth | {"Content-Type": "application/json"}
+    response = await client.post("/api/v1/agents", content=b"\xef\xbb\xbf" + b'{"name": "Bom"}', headers=headers)
+    assert response.status_code == 201, response.text
+
+
+async def test_every_problem_type_is_a_page_the_server_serves(client: httpx.AsyncClient, auth):
+    answers = [
+        await client.get("/api/v1/nothing-here"),
+        await client.put("/api/v1/agents"),
+        await client.get("/api/v1/agents"),
+        await client.get("/api/v1/agents/agt_nope", headers=auth),
+        await client.post("/api/v1/agents", json={"name": ""}, headers=auth),
+        await client.post("/api/v1/agents", content=b"{", headers=auth),
+    ]
+    types = {answer.json()["type"] for answer in answers}
+    assert len(types) == 5  # the two 404s share a type
+    for problem_type in types:
+        assert problem_type.startswith("/problems/")
+        page = await client.get(problem_type)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert_problem(await client.get("/problems/nope"), 404, "nope")
+
+
 async def test_body_over_the_limit_is_a_413_problem(client: httpx.AsyncClient, auth):
     huge = {"name": "x", "persona": "y" * 1_100_000}
     assert_problem(await client.post("/api/v1/agents", json=huge, headers=auth), 413, "1048576 bytes")
@@ -51,9 +76,28 @@ async def test_validation_problem_lists_every_field_error(client: httpx.AsyncCli
     assert all(error["msg"] for error in body["errors"])
 
 
-async def test_bad_cursor_is_a_422_problem(client: httpx.AsyncClient, auth):
-    body = assert_problem(await client.get("/api/v1/agents?cursor=bogus", headers=auth), 422, "cursor")
-    assert body["errors"] == [{"loc": ["query", "cursor"], "msg": "not a cursor from a previous page"}]
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "bogus",
+        _cursor(f"seq:{2**63}"),  # past SQLite's integer range: once a 500 on every list
+        _cursor("seq:" + "9" * 400),
+        _cursor("seq:007"),  # not the form the server writes
+        _cursor("seq:-1"),
+        _cursor("seq:\u0662"),  # a non-ASCII digit
+        _cursor("seq:1") + "==",
+        "\u00e9t\u00e9",
+    ],
+)
+@pytest.mark.parametrize("resource", ["agents", "contexts", "webhooks", "message-requests"])
+async def test_a_cursor_the_server_did_not_issue_is_a_422_problem(client: httpx.AsyncClient, auth, resource, cursor):
+    response = await client.get(f"/api/v1/{resource}", params={"cursor": cursor}, headers=auth)
+    body = assert_problem(response, 422, "cursor")
+    assert [error["loc"] for error in body["errors"]] == [["query", "cursor"]]
 
 
 async def test_unexpected_exception_is_a_generic_500_with_the_traceback_logged(
