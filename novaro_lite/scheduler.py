@@ -9,6 +9,7 @@ the process was busy or down still runs (APScheduler's default grace would silen
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
 HOUSEKEEPING_SECONDS = 300.0
 IDLE_RETRY_SECONDS = 0.25
+MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due time is re-timed from there
 HELD_BACK_GRACE_SECONDS = 0.05
 
 
@@ -73,25 +75,34 @@ class Scheduler:
         self.wake(self.services.clock())
 
     def wake(self, when: float) -> None:
-        """Make sure a dispatch runs at `when` or earlier."""
+        """Make sure a dispatch runs at `when` or earlier. Never raises: callers have already committed.
+
+        Any time is taken, however far, past or malformed (a due time stored by an older version, say): the
+        timer is set no later than MAX_TIMER_SECONDS from now, and the next dispatch sets it again from there.
+        """
         if not self._aps.running:
             return
-        run_at = datetime.fromtimestamp(when, UTC)
-        job = self._aps.get_job(DISPATCH)
-        if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
-            return
-        # A wake while a dispatch is running adds a new run of the same job id; let it start and queue on
-        # the dispatcher's lock rather than be skipped as "maximum number of running instances reached".
-        self._aps.add_job(
-            dispatch,
-            "date",
-            run_date=run_at,
-            args=[self],
-            id=DISPATCH,
-            replace_existing=True,
-            misfire_grace_time=None,
-            max_instances=1000,
-        )
+        now = self.services.clock()
+        when = min(when, now + MAX_TIMER_SECONDS) if math.isfinite(when) else now
+        try:
+            run_at = datetime.fromtimestamp(max(when, now - MAX_TIMER_SECONDS), UTC)
+            job = self._aps.get_job(DISPATCH)
+            if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+                return
+            # A wake while a dispatch is running adds a new run of the same job id; let it start and queue on
+            # the dispatcher's lock rather than be skipped as "maximum number of running instances reached".
+            self._aps.add_job(
+                dispatch,
+                "date",
+                run_date=run_at,
+                args=[self],
+                id=DISPATCH,
+                replace_existing=True,
+                misfire_grace_time=None,
+                max_instances=1000,
+            )
+        except Exception:  # the sweep still runs every sweep_seconds: nothing is lost, only later
+            logger.exception("setting the dispatch timer for %r failed; the sweep will pick the work up", when)
 
     async def stop(self) -> None:
         """Stop the clock first, then let the dispatcher finish or hand back its work."""

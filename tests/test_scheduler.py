@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from novaro_lite.scheduler import HELD_BACK_GRACE_SECONDS, IDLE_RETRY_SECONDS, next_dispatch
+from novaro_lite.scheduler import (
+    DISPATCH,
+    HELD_BACK_GRACE_SECONDS,
+    IDLE_RETRY_SECONDS,
+    MAX_TIMER_SECONDS,
+    Scheduler,
+    dispatch,
+    next_dispatch,
+)
 
 NOW = 1_000_000.0
 
@@ -20,3 +28,29 @@ NOW = 1_000_000.0
 )
 def test_next_dispatch(started, next_due, at_capacity, expected):
     assert next_dispatch(started, next_due, NOW, at_capacity=at_capacity) == expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("poison", [1e20, 10**14, float("inf"), float("nan"), -1e20, float("-inf")])
+async def test_no_due_time_can_poison_the_scheduler(services, poison, caplog):
+    scheduler = Scheduler(services)
+    scheduler.start()
+    try:
+        now = services.clock()
+        # A row as an older version could store it (10**14 s is the year 3.17 million), then a wake for it.
+        await services.storage.database.write(
+            (
+                "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
+                " scheduled_for, created_at, updated_at) VALUES ('req_x', 'a', 'agt', 'whk', 'r', 'scheduled', ?, 0,"
+                " 0, 0)",
+                (2**62,),
+            ),
+        )
+        scheduler.wake(poison)
+        await dispatch(scheduler)  # reads the stored due time and sets the next timer from it
+        job = scheduler._aps.get_job(DISPATCH)
+        assert job is not None
+        assert job.next_run_time.timestamp() <= now + MAX_TIMER_SECONDS + 1
+        assert "Traceback" not in caplog.text
+    finally:
+        await scheduler.stop()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import gc
 import sqlite3
 import stat
 import time
@@ -56,8 +58,6 @@ async def test_two_connections_share_the_file_while_one_writes(tmp_path: Path):
 
 
 async def test_group_commit_writes_concurrent_rows_and_reports_rowcounts(tmp_path: Path):
-    import asyncio
-
     async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
         database = storage.database
         await database.write(("CREATE TABLE t (n INTEGER)", ()))
@@ -70,21 +70,42 @@ async def test_group_commit_writes_concurrent_rows_and_reports_rowcounts(tmp_pat
         assert tuple(rows[0]) == (100, 0)
 
 
-async def test_group_commit_failure_reaches_every_writer_of_the_batch(tmp_path: Path):
-    import asyncio
-    import sqlite3
-
+async def test_group_commit_failure_fails_only_the_writer_whose_row_is_refused(tmp_path: Path):
     async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
         database = storage.database
         await database.write(("CREATE TABLE t (n INTEGER UNIQUE)", ()))
         results = await asyncio.gather(
-            database.insert("INSERT INTO t (n) VALUES (?)", (1,)),
-            database.insert("INSERT INTO t (n) VALUES (?)", (1,)),
+            *(database.insert("INSERT INTO t (n) VALUES (?)", (n,)) for n in range(50)),
+            database.insert("INSERT INTO t (n) VALUES (?)", (10**20,)),  # too large for SQLite: OverflowError
+            database.insert("INSERT INTO t (n) VALUES (?)", (7,)),  # a duplicate of a row in the same batch
+            database.write(("UPDATE t SET n = n + 1000 WHERE n = ?", (3,))),
             return_exceptions=True,
         )
-        assert all(isinstance(result, sqlite3.IntegrityError) for result in results)
-        assert tuple((await database.all("SELECT count(*) FROM t", ()))[0]) == (0,)
-        await database.insert("INSERT INTO t (n) VALUES (?)", (2,))  # the connection is usable again
+        assert results[:50] == [None] * 50
+        assert isinstance(results[50], OverflowError) and isinstance(results[51], sqlite3.IntegrityError)
+        assert results[52] == [1]
+        rows = await database.all("SELECT count(*), max(n) FROM t", ())
+        assert tuple(rows[0]) == (50, 1003)
+
+
+async def test_a_cancelled_writer_whose_row_fails_leaves_no_unretrieved_exception(tmp_path: Path):
+    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER)", ()))
+        loop = asyncio.get_running_loop()
+        unhandled: list[dict[str, object]] = []
+        loop.set_exception_handler(lambda _, context: unhandled.append(context))
+        try:
+            caller = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (10**20,)))
+            await asyncio.sleep(0)
+            caller.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+            await database.insert("INSERT INTO t (n) VALUES (?)", (1,))  # the batch after it
+            gc.collect()
+        finally:
+            loop.set_exception_handler(None)
+        assert unhandled == []
 
 
 @pytest.mark.parametrize(("synchronous", "level"), [("normal", 1), ("full", 2)])

@@ -89,6 +89,12 @@ class _Write:
     )
 
 
+def _consume(done: asyncio.Future[list[int]]) -> None:
+    """Mark a write's outcome as read, so a failure nobody waits for is not logged as never retrieved."""
+    if not done.cancelled():
+        done.exception()
+
+
 class Database:
     def __init__(self, writer: aiosqlite.Connection, reader: sqlite3.Connection, clock: Callable[[], float]) -> None:
         self._writer = writer
@@ -164,26 +170,48 @@ class Database:
         self._queue.append(write)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await asyncio.shield(write.done)  # a caller that gives up does not take the batch down with it
+        try:
+            return await asyncio.shield(write.done)  # a caller that gives up does not take the batch down with it
+        except asyncio.CancelledError:
+            write.done.add_done_callback(_consume)  # nobody else reads this write's outcome
+            raise
 
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
-            inserts: dict[str, list[tuple[Any, ...]]] = {}
-            for write in batch:
-                for sql, params in write.inserts:
-                    inserts.setdefault(sql, []).append(params)
             try:
-                async with self.transaction() as db:
-                    for sql, rows in inserts.items():
-                        await db.executemany(sql, rows)
-                    counts = [[(await db.execute(sql, params)).rowcount for sql, params in w.statements] for w in batch]
-            except Exception as exc:  # the batch failed together; each writer hears why
-                for write in batch:
-                    write.done.set_exception(exc)
+                counts = await self._commit(batch)
+            except Exception:
+                # One write the database refuses must fail only its own caller (a bad row from one account
+                # must not cost another account its requests): commit each write of the batch on its own.
+                await self._commit_each(batch)
+            except BaseException:  # cancelled (the loop is closing): no write of ours will ever be answered
+                for write in (*batch, *self._queue):
+                    write.done.cancel()
+                raise
             else:
                 for write, rowcounts in zip(batch, counts, strict=True):
                     write.done.set_result(rowcounts)
+
+    async def _commit(self, batch: list[_Write]) -> list[list[int]]:
+        """Write the batch in one transaction; return each write's statement rowcounts."""
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        for write in batch:
+            for sql, params in write.inserts:
+                inserts.setdefault(sql, []).append(params)
+        async with self.transaction() as db:
+            for sql, rows in inserts.items():
+                await db.executemany(sql, rows)
+            return [[(await db.execute(sql, params)).rowcount for sql, params in w.statements] for w in batch]
+
+    async def _commit_each(self, batch: list[_Write]) -> None:
+        for write in batch:
+            try:
+                (rowcounts,) = await self._commit([write])
+            except Exception as exc:  # this write's own failure: its caller hears why
+                write.done.set_exception(exc)
+            else:
+                write.done.set_result(rowcounts)
 
     async def _migrate(self) -> None:
         async with self.transaction() as db:
