@@ -27,7 +27,8 @@ async def _account(client, services, name: str) -> tuple[dict[str, str], dict[st
     auth = {"Authorization": f"Bearer {token}"}
     agent = (await client.post("/api/v1/agents", json={"name": name}, headers=auth)).json()
     hook = (await client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=auth)).json()
-    body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": name, "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+    messages = [{"role": "user", "content": "hi"}]
+    body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": name, "messages": messages}
     return auth, body
 
 
