@@ -37,7 +37,12 @@ def create_app(
                 scheduler.wake(when)
 
         async with (
-            Storage.open(settings.database_path, clock, synchronous=settings.sqlite_synchronous) as storage,
+            Storage.open(
+                settings.database_path,
+                clock,
+                synchronous=settings.sqlite_synchronous,
+                erase_seconds=settings.erase_seconds,
+            ) as storage,
             build_http_client(transport) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
         ):

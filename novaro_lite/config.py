@@ -143,6 +143,9 @@ class Settings:
     sqlite_synchronous: str = _setting(
         "normal", "SQLite sync: normal survives a process crash; full also a power cut, at some speed."
     )
+    erase_seconds: float = _setting(
+        3.0, "Seconds (at most 5) after a request ends before its purged content is erased from the WAL file too."
+    )
     defaults: DefaultsSettings = _setting(DefaultsSettings(), "[defaults] section.")
     webhooks: WebhookSettings = _setting(WebhookSettings(), "[webhooks] section.")
     delivery: DeliverySettings = _setting(DeliverySettings(), "[delivery] section.")
@@ -163,6 +166,8 @@ class Settings:
             raise ConfigError("host: must not be empty")
         if self.sqlite_synchronous not in ("normal", "full"):
             raise ConfigError(f"sqlite_synchronous: {self.sqlite_synchronous!r} is not normal or full")
+        if not 0 < self.erase_seconds <= 5:
+            raise ConfigError("erase_seconds: must be greater than 0 and at most 5 (content leaves every file in 10 s)")
         providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
         checked = MappingProxyType({name: provider.check(name) for name, provider in providers.items()})
         object.__setattr__(self, "providers", checked)

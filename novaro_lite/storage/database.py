@@ -15,8 +15,10 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -26,7 +28,9 @@ import aiosqlite
 from novaro_lite.errors import UnavailableError, ValidationError
 from novaro_lite.storage.schema import MIGRATIONS
 
+logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
+ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER
 T = TypeVar("T")
 
@@ -96,18 +100,32 @@ def _consume(done: asyncio.Future[list[int]]) -> None:
 
 
 class Database:
-    def __init__(self, writer: aiosqlite.Connection, reader: sqlite3.Connection, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: sqlite3.Connection,
+        clock: Callable[[], float],
+        erase_seconds: float = ERASE_SECONDS,
+    ) -> None:
         self._writer = writer
         self._reader = reader
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._erase_seconds = erase_seconds
+        self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
+        self._eraser: asyncio.Task[None] | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
     async def open(
-        cls, path: Path, clock: Callable[[], float], *, synchronous: str = "normal"
+        cls,
+        path: Path,
+        clock: Callable[[], float],
+        *,
+        synchronous: str = "normal",
+        erase_seconds: float = ERASE_SECONDS,
     ) -> AsyncIterator[Database]:
         """Open (creating and migrating if needed) the database at `path`.
 
@@ -126,15 +144,26 @@ class Database:
             # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            database = cls(writer, reader, clock)
+            database = cls(writer, reader, clock, erase_seconds)
             await database._migrate()
-            yield database
+            # After a crash the WAL may still hold content purged before it: erase it before serving.
+            await database.checkpoint()
+            try:
+                yield database
+            finally:
+                if database._eraser is not None:
+                    database._eraser.cancel()
+                if database._unerased_since is not None:  # e.g. a CLI command while a server holds the file
+                    with contextlib.suppress(sqlite3.Error, ValueError):  # already closed: nothing to erase
+                        await database.checkpoint()
         finally:
             reader.close()
             await writer.close()
 
     async def close(self) -> None:
         """Close the connections now; open() also closes them on exit, and closing twice is harmless."""
+        if self._eraser is not None:
+            self._eraser.cancel()
         self._reader.close()
         await self._writer.close()
 
@@ -221,10 +250,37 @@ class Database:
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
 
-    async def checkpoint(self) -> None:
-        """Copy the WAL into the database file and empty it, so purged content leaves no old copies behind."""
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and empty it, so purged content leaves no old copies behind.
+
+        Return False if a reader (another process) kept it from completing; it can be tried again.
+        """
         async with self._write_lock:
-            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)", ())
+        return not list(rows)[0][0]
+
+    def content_purged(self) -> None:
+        """Note that a committed write purged content: a checkpoint follows within `erase_seconds`.
+
+        secure_delete zeroes the content in the database pages, but the WAL still holds the page images
+        written before; one TRUNCATE checkpoint per burst of purges empties it (DESIGN.md §3).
+        """
+        if self._unerased_since is None:
+            self._unerased_since = time.monotonic()
+        if self._eraser is None or self._eraser.done():
+            self._eraser = asyncio.create_task(self._erase(), name="erase purged content")
+
+    async def _erase(self) -> None:
+        while self._unerased_since is not None:
+            await asyncio.sleep(max(0.0, self._unerased_since + self._erase_seconds - time.monotonic()))
+            self._unerased_since = None  # purges from now on wait for the next checkpoint
+            try:
+                erased = await self.checkpoint()
+            except (sqlite3.Error, ValueError):  # closed or broken: the open/close checkpoint takes over
+                logger.warning("erasing purged content from the WAL failed; it is retried", exc_info=True)
+                erased = False
+            if not erased and self._unerased_since is None:
+                self._unerased_since = time.monotonic()
 
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""

@@ -120,6 +120,8 @@ class DeliveryQueue:
                 (*params, request_id, owner),
             ),
         )
+        if outcome != "retry":
+            self._db.content_purged()
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).

@@ -157,7 +157,9 @@ class RequestStore:
             )
         )
         found = self.get(account, request_id)
-        if not canceled:
+        if canceled:
+            self._db.content_purged()
+        else:
             raise ConflictError(
                 f"The message request {request_id!r} is {found.status}"
                 + ("; its reply is being sent right now." if found.status in PENDING else "; it cannot be canceled.")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import ERASE_SECONDS, Database
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.tokens import TokenStore
@@ -28,9 +28,14 @@ class Storage:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(
-        cls, path: Path, clock: Callable[[], float], *, synchronous: str = "normal"
+        cls,
+        path: Path,
+        clock: Callable[[], float],
+        *,
+        synchronous: str = "normal",
+        erase_seconds: float = ERASE_SECONDS,
     ) -> AsyncIterator[Storage]:
-        async with Database.open(path, clock, synchronous=synchronous) as database:
+        async with Database.open(path, clock, synchronous=synchronous, erase_seconds=erase_seconds) as database:
             yield cls(database)
 
     def now(self) -> int:

@@ -108,3 +108,4 @@ class WebhookStore:
                 )
         if cursor.rowcount == 0:
             raise _not_found(webhook_id)
+        self._db.content_purged()
