@@ -12,6 +12,7 @@ from novaro_lite.app import create_app
 from novaro_lite.commands import agents, contexts, requests, tokens, webhooks
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.config import Settings
+from novaro_lite.http_server import BoundedHttpToolsProtocol
 from novaro_lite.storage.store import Storage
 
 
@@ -47,7 +48,13 @@ def serve(settings: Settings) -> None:
         click.echo(f"Created the first API token (shown only this once): {secret}")
         port = settings.port or "<port>"
         click.echo(f"Use it: curl -H 'Authorization: Bearer {secret}' http://{settings.host}:{port}/api/v1/auth/verify")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        http=BoundedHttpToolsProtocol,
+    )
 
 
 for group in (tokens.token, agents.agent, contexts.context, webhooks.webhook, requests.requests):

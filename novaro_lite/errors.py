@@ -7,6 +7,7 @@
     ├── ConflictError             409  the resource's state forbids the change
     ├── PayloadTooLargeError      413  the body is larger than max_body_bytes
     ├── ValidationError           422  the body or query does not match the schema; carries `errors`
+    ├── HeadersTooLargeError      431  the request head is too large (raised by http_server, not the app)
     ├── ProviderError             502  an upstream model provider failed or answered nonsense
     │   ├── ProviderTimeoutError  504  an upstream model provider timed out
     │   └── ProviderBusyError     503  an upstream model provider still said 429 after retries
@@ -88,6 +89,11 @@ class ConflictError(AppError):
 class PayloadTooLargeError(AppError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
     about = "The request body is larger than the server accepts (the operator's `max_body_bytes`)."
+
+
+class HeadersTooLargeError(AppError):
+    status, slug, title = 431, "headers-too-large", "Request header fields too large"
+    about = "The request line, one header, or all headers together are larger than the server reads (16/64 KiB)."
 
 
 class ValidationError(AppError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -58,8 +59,20 @@ def test_cli_token_list_shows_prefix_never_the_token_and_revoke_marks_it(data):
     assert invoke("token", "list", *data).splitlines()[1].split()[-1] != "-"
 
 
+def test_cli_token_list_survives_any_stored_time(tmp_path: Path, data):
+    invoke("token", "create", "--name", "old", *data)
+    with sqlite3.connect(tmp_path / "data" / "novaro.db") as db:  # as an older version could have stored it
+        db.execute("UPDATE tokens SET expires_at = ?, last_used_at = ?", (10**14, -(10**14)))
+    listing = invoke("token", "list", *data)
+    assert f"@{10**14}" in listing and f"@{-(10**14)}" in listing
+
+
 def test_cli_token_create_rejects_a_bad_duration_and_revoke_an_unknown_id(data):
     assert "not a duration" in fails("token", "create", "--name", "x", "--expires-in", "soon", *data)
+    for absurd in ("99999999999999999999d", "3000000d", "3651d", "522w"):
+        result = CliRunner().invoke(main, ["token", "create", "--name", "x", "--expires-in", absurd, *data])
+        assert result.exit_code == 2 and "ten years" in result.output and "Traceback" not in result.output
+    assert invoke("token", "create", "--name", "x", "--expires-in", "3650d", *data).startswith("nl_")
     assert "no token with id" in fails("token", "revoke", "tok_missing", *data)
 
 

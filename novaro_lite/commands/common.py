@@ -59,9 +59,13 @@ def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]])
 
 
 def when(timestamp: int | None) -> str:
+    """A unix time as UTC date and time; one no calendar can show (stored by an older version) as its number."""
     if timestamp is None:
         return "-"
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"@{timestamp}"
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

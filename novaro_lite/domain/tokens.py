@@ -10,7 +10,8 @@ import secrets
 TOKEN_PREFIX = "nl_"
 TOKEN_BYTES = 32
 DISPLAY_PREFIX_CHARS = 10  # "nl_" + 7 characters: enough to tell tokens apart in `token list`
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
+MAX_LIFETIME_SECONDS = 3650 * 86400  # ten years; a token that should live longer should not expire at all
+_DURATION = re.compile(r"^(\d{1,20})([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -38,8 +39,14 @@ def hash_token(token: str) -> str:
 
 
 def parse_duration(text: str) -> int:
-    """Parse `30d`, `12h`, `90m`, `45s` or `2w` into seconds; raise ValueError otherwise."""
+    """Parse `30d`, `12h`, `90m`, `45s` or `2w` into seconds, at most ten years; raise ValueError otherwise."""
     match = _DURATION.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a duration such as 30d, 12h, 90m or 2w")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_LIFETIME_SECONDS:
+        raise ValueError(
+            f"{text!r} is longer than {MAX_LIFETIME_SECONDS // 86400}d (ten years); leave the lifetime out for a"
+            " token that never expires"
+        )
+    return seconds
