@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint format docs clean
+.PHONY: serve test fuzz lint format docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "novaro-lite needs Python 3.11 or newer; set PYTHON=python3.12 or similar")'
@@ -29,6 +29,12 @@ test: lint
 	$(BIN)/mypy
 	$(BIN)/cog --check README.md
 	$(BIN)/pytest
+
+# Long fuzzing, not part of `make test`: schemathesis with many more examples against a live server (every
+# phase, stateful included) and the hypothesis bound checks with more examples.
+fuzz: $(VENV)/.installed-test
+	NOVARO_FUZZ_EXAMPLES=$${NOVARO_FUZZ_EXAMPLES:-500} $(BIN)/pytest --no-cov -p no:cacheprovider \
+		--hypothesis-profile=fuzz tests/e2e/test_schemathesis.py tests/api/test_bounds.py tests/e2e/test_probes.py
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

@@ -35,7 +35,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = True  # between a message's start and its last header: head bytes still arriving
+        self._in_head = False  # between a message's first byte and its last header: head bytes arriving
         self._head_size = 0  # head bytes counted so far: whole chunks that did not complete the head
         self._refused = False
 
@@ -78,7 +78,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if not self._refused:
             super().on_message_complete()
-        self._in_head, self._head_size = True, 0
 
     def _refuse(self, detail: str) -> None:
         if self._refused or self.transport.is_closing():

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
 from starlette.applications import Starlette
 
@@ -62,3 +63,7 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
     receiver = Receiver()
     with serve_in_thread(receiver.app()) as url:
         yield f"{url}/hook", receiver
+
+
+# `make fuzz` runs the property tests with this profile: many more examples, no deadline.
+hypothesis.settings.register_profile("fuzz", max_examples=5000, deadline=None)

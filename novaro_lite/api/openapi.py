@@ -103,6 +103,20 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     return document
 
 
+def _links(creator: Operation, operations: Sequence[Operation]) -> dict[str, Any]:
+    """OpenAPI links from a create operation to every operation on the item it created (`{path}/{id}…`)."""
+    item = f"{creator.path}/{{id}}"
+    return {
+        op.name.replace(":", "_"): {
+            "operationId": op.name.replace(":", "_"),
+            "parameters": {"id": "$response.body#/id"},
+            "description": f"{op.summary}: the one just created.",
+        }
+        for op in operations
+        if op.path == item or op.path.startswith(item + "/")
+    }
+
+
 def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
     """Return the OpenAPI 3.1 document for the operations that are in the schema."""
     documented = [op for op in operations if op.in_schema]
@@ -110,6 +124,9 @@ def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in documented:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+        links = _links(op, documented) if op.method == "POST" and op.status in (201, 202) else {}
+        if links:
+            paths[op.path]["post"]["responses"][str(op.status)]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {

@@ -68,3 +68,15 @@ def test_a_64_mb_header_is_cut_off_early_and_memory_stays_flat(server):
     assert time.monotonic() - began < 5
     assert rss_kib(server) - before < 10 * 1024  # KiB: not the 187 MB a whole 64 MB header once cost
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_a_large_body_is_not_mistaken_for_a_large_head(server):
+    # The body's bytes arrive after the head is complete: 900 KB of them (under max_body_bytes) are fine.
+    body = {"name": "big", "content": "z" * 900_000}
+    headers = {"Authorization": f"Bearer {server.first_token}"}
+    for _ in range(3):  # on one keep-alive connection, so a later request's head counts from zero
+        with httpx.Client() as client:
+            response = client.post(f"{server.url}/api/v1/contexts", json=body, headers=headers)
+            # The app read the whole body and judged it: too long a content, a 422 that names it.
+            assert response.status_code == 422 and "content" in response.json()["detail"], response.text
+            assert client.get(f"{server.url}/healthz").status_code == 200

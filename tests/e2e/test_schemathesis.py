@@ -1,17 +1,50 @@
-"""Schemathesis generates requests from /openapi.json against the live server: no 5xx, no off-spec response."""
+"""Schemathesis generates requests from /openapi.json against the live server: no 5xx, no off-spec response.
+
+Every phase runs, the stateful one included (links inferred from the spec and from Location headers), with
+webhooks creatable for a loopback receiver, so message requests reach the delivery path. `make fuzz` runs
+the same with many more examples (NOVARO_FUZZ_EXAMPLES).
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from tests.e2e.server import running_server
+from tests.fakes.receiver import Receiver
+from tests.fakes.serve import serve_in_thread
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_live_server_conforms_to_its_own_openapi_spec(tmp_path: Path):
-    with running_server([], cwd=tmp_path) as server:
+    config = tmp_path / "novaro.toml"
+    config.write_text("[webhooks]\nallow_private_networks = true\n[delivery]\ntime_scale = 1000\n")
+    examples = os.environ.get("NOVARO_FUZZ_EXAMPLES", "25")
+    receiver = Receiver()
+    with (
+        serve_in_thread(receiver.app()) as receiver_url,
+        running_server(["--config", str(config)], cwd=tmp_path) as server,
+    ):
         assert server.first_token is not None
+        auth = {"Authorization": f"Bearer {server.first_token}"}
+        agent = httpx.post(
+            f"{server.url}/api/v1/agents",
+            json={"name": "Fuzzed", "activeHours": {"start": "00:00", "end": "00:00"}},
+            headers=auth,
+        ).json()
+        hook = httpx.post(f"{server.url}/api/v1/webhooks", json={"url": f"{receiver_url}/hook"}, headers=auth).json()
+        env = os.environ | {
+            "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_hooks",
+            "NOVARO_FUZZ_RECEIVER": f"{receiver_url}/hook",
+            "NOVARO_FUZZ_AGENT": agent["id"],
+            "NOVARO_FUZZ_WEBHOOK": hook["id"],
+            "PYTHONPATH": str(ROOT),
+        }
         result = subprocess.run(
             [
                 str(Path(sys.executable).with_name("schemathesis")),
@@ -26,7 +59,7 @@ def test_live_server_conforms_to_its_own_openapi_spec(tmp_path: Path):
                 "--exclude-checks",
                 "positive_data_acceptance",
                 "--max-examples",
-                "25",
+                examples,
                 "--seed",
                 "7",
                 "--generation-database",
@@ -34,7 +67,14 @@ def test_live_server_conforms_to_its_own_openapi_spec(tmp_path: Path):
             ],
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=1800,
             cwd=tmp_path,
+            env=env,
         )
+        log = "".join(server.output)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Stateful" in result.stdout, result.stdout[-3000:]
+    assert "Traceback" not in log, log[-6000:]
+    references = [receipt.json.get("reference") for receipt in receiver.receipts]
+    assert "novaro-lite:ping" in references, "no webhook was created and pinged"
+    assert set(references) - {"novaro-lite:ping"}, "no generated message request reached the receiver"
