@@ -3,16 +3,20 @@ message requests name an agent and a webhook that exist, so generated requests r
 instead of stopping at a refused URL or an unknown id.
 
 Loaded by `SCHEMATHESIS_HOOKS=tests.e2e.fuzz_hooks`; the test passes the receiver's URL and the ids in
-NOVARO_FUZZ_RECEIVER, NOVARO_FUZZ_AGENT and NOVARO_FUZZ_WEBHOOK. Values of the wrong type are left alone,
-so the negative cases still probe them.
+NOVARO_FUZZ_RECEIVER, NOVARO_FUZZ_AGENT and NOVARO_FUZZ_WEBHOOK. Only values the schema allows are
+replaced: a value generated to break the schema is left alone, so the negative cases still probe it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import schemathesis
+
+URL = re.compile(r"https?://\S+")  # the webhook URL pattern of the spec
+ANY = re.compile(r".+", re.DOTALL)
 
 
 @schemathesis.hook
@@ -20,10 +24,14 @@ def map_body(context: Any, body: Any) -> Any:
     operation = context.operation
     if operation is None or operation.method.upper() != "POST" or not isinstance(body, dict):
         return body
-    if operation.path == "/api/v1/webhooks" and isinstance(body.get("url"), str):
+    if operation.path == "/api/v1/webhooks" and _valid(body.get("url"), URL, 2000):
         body["url"] = os.environ["NOVARO_FUZZ_RECEIVER"]
     if operation.path == "/api/v1/message-requests":
         for field, variable in (("agentId", "NOVARO_FUZZ_AGENT"), ("webhookId", "NOVARO_FUZZ_WEBHOOK")):
-            if isinstance(body.get(field), str):
+            if _valid(body.get(field), ANY, 100):
                 body[field] = os.environ[variable]
     return body
+
+
+def _valid(value: Any, pattern: re.Pattern[str], longest: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest and pattern.fullmatch(value) is not None
