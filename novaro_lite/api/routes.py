@@ -8,7 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agent_batches, agents, auth, contexts, docs, health, messages, requests, webhooks
+from novaro_lite.api import (
+    agent_batches,
+    agents,
+    auth,
+    contexts,
+    docs,
+    health,
+    messages,
+    requests,
+    tokens,
+    webhooks,
+)
 from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
@@ -33,6 +44,7 @@ from novaro_lite.api.schemas import (
     PageQuery,
     TokenInfo,
 )
+from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenWithSecret
 from novaro_lite.api.webhook_schemas import (
     WebhookCreate,
     WebhookOut,
@@ -137,6 +149,7 @@ def operations() -> tuple[Operation, ...]:
         *_context_operations(),
         *_webhook_operations(),
         *_request_operations(),
+        *_token_operations(),
     )
 
 
@@ -195,6 +208,19 @@ def _request_operations() -> tuple[Operation, ...]:
                   errors=(409,)),
         Operation("GET", f"{item}/attempts", "requests:attempts", requests.list_attempts,
                   "List a request's delivery attempts", "message-requests", response=AttemptList),
+    )  # fmt: skip
+
+
+def _token_operations() -> tuple[Operation, ...]:
+    path = f"{V1}/tokens"
+    return (
+        Operation("GET", path, "tokens:list", tokens.list_tokens, "List your account's tokens (never their secrets)",
+                  "tokens", response=TokenList),
+        Operation("POST", path, "tokens:create", tokens.create_token,
+                  "Create a token for your account (its value is shown once)", "tokens", status=201,
+                  body=TokenCreate, response=TokenWithSecret),
+        Operation("DELETE", f"{path}/{{id}}", "tokens:revoke", tokens.revoke_token,
+                  "Revoke a token; requests that use it get 401 at once", "tokens", status=204),
     )  # fmt: skip
 
 
