@@ -13,6 +13,7 @@ from novaro_lite.api import (
     agents,
     auth,
     contexts,
+    dashboard,
     docs,
     health,
     messages,
@@ -235,7 +236,7 @@ def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
 
 
 def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
-    """Return the app's routes: the operations (token-guarded unless public), the spec and the docs."""
+    """Return the app's routes: the operations (token-guarded unless public), the spec, the docs, the dashboard."""
     by_path: dict[str, dict[str, Endpoint]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = op.endpoint if op.is_public else auth.require_token(op.endpoint)
@@ -249,5 +250,6 @@ def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
         Route("/openapi.json", docs.openapi_endpoint(build_openapi(ops)), methods=["GET"], name="docs:openapi"),
         Route("/scalar", docs.scalar_page, methods=["GET"], name="docs:scalar"),
         Route("/static/scalar/standalone.js", docs.scalar_bundle, methods=["GET"], name="docs:scalar-bundle"),
+        *dashboard.routes(),
     ]
     return routes
