@@ -67,7 +67,8 @@ function shell(path) {
   const current = NAV.filter(([href]) => href === '/' ? path === '/' : path.startsWith(href)).pop();
   const main = h('main', { id: 'main', tabindex: -1 });
   replace(app,
-    h('a', { href: '#main', class: 'skip' }, 'Skip to content'),
+    h('a', { href: '#main', class: 'skip', onclick: (event) => { event.preventDefault(); main.focus(); } },
+      'Skip to content'),
     h('header', { class: 'top' },
       h('a', { href: '/', class: 'brand', dataset: { nav: '' } }, 'novaro-lite'),
       h('nav', { 'aria-label': 'Dashboard' }, h('ul', {}, NAV.map(([href, text]) => {
