@@ -18,7 +18,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Error,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from novaro_lite.app import create_app
 from novaro_lite.commands.common import run_with_storage
@@ -124,13 +135,20 @@ def context(browser: Browser, dashboard: Dashboard, watch: Watch) -> Iterator[Br
 @pytest.fixture
 def page(context: BrowserContext, watch: Watch) -> Iterator[Page]:
     page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
-    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
 
-    def dismiss(dialog) -> None:  # type: ignore[no-untyped-def]
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watch.console_errors.append(message.text)
+
+    def page_error(error: Error) -> None:
+        watch.page_errors.append(str(error))
+
+    def dismiss(dialog: Dialog) -> None:
         watch.dialogs.append(dialog.message)
         dialog.dismiss()
 
+    page.on("console", console)
+    page.on("pageerror", page_error)
     page.on("dialog", dismiss)
     yield page
     assert watch.page_errors == [], watch.page_errors
