@@ -248,7 +248,7 @@ def test_dashboard_playground_streams_the_demo_model_reply_as_bubbles(page: Page
     expect(page.get_by_text(re.compile(r"^demo/"))).to_be_visible()  # the usage line comes after the last bubble
     assert bubbles.count() >= 1
     expect(bubbles.first.locator("time")).to_contain_text("Lena:")  # the viewer's time and the agent's
-    page.screenshot(path=tmp_path / "playground.png", full_page=True)
+    page.locator("body").screenshot(path=tmp_path / "playground.png")
 
 
 def test_dashboard_webhook_secret_is_shown_once_and_its_ping_reports_the_answer(page: Page, dashboard):
@@ -284,7 +284,7 @@ def test_dashboard_follows_an_async_request_to_its_delivered_timeline(page: Page
     expect(timeline).to_contain_text("Attempt 1")
     expect(timeline).to_contain_text("200 in")
     expect(timeline).to_contain_text("Delivered")
-    page.screenshot(path=tmp_path / "timeline.png", full_page=True)
+    page.locator("body").screenshot(path=tmp_path / "timeline.png")
     request_id = page.url.rsplit("/", 1)[1]
     assert any(receipt.webhook_id == request_id for receipt in dashboard.receiver.receipts)
     page.get_by_role("link", name="← Requests").click()
