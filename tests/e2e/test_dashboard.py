@@ -67,6 +67,13 @@ def test_dashboard_creates_an_agent_through_the_form_and_navigates_back(page: Pa
     stored = dashboard.api("GET", f"/api/v1/agents/{agent_id}").json()
     assert stored["timezone"] == "Europe/Lisbon" and stored["activeHours"] == {"start": "07:30", "end": "23:15"}
     expect(page.get_by_text(re.compile(r"^(Awake|Asleep) now"))).to_be_visible()
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_label("Awake from").fill("06:00")
+    page.get_by_label("Use my own table").check()
+    page.get_by_role("button", name="Save agent").click()
+    expect(page.get_by_text("06:00–23:15 local")).to_be_visible()
+    edited = dashboard.api("GET", f"/api/v1/agents/{agent_id}").json()
+    assert edited["activeHours"]["start"] == "06:00" and len(edited["responseTimes"]) == 6
     page.reload()
     expect(page.get_by_role("heading", name="Marta")).to_be_visible()
     page.go_back()

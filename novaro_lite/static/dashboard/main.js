@@ -24,8 +24,10 @@ const app = document.getElementById('app');
 let leave = null; // the current page's cleanup (timers, streams)
 let who = null; // GET /api/v1/auth/verify of the token in use
 
-export function navigate(path) {
-  history.pushState(null, '', path);
+/** Show `path`; the same path again re-renders it without a new history entry (after saving a form). */
+function navigate(path) {
+  if (path === location.pathname) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
   render();
 }
 
@@ -97,8 +99,13 @@ async function render() {
   if (!route) { main.append(h('h1', {}, 'Not found'), notice('error', `The dashboard has no page ${path}.`)); return; }
   const [pattern, page] = route;
   const params = pattern.exec(path).slice(1).map(decodeURIComponent);
-  const context = { who, navigate, cleanups: [] };
-  leave = () => context.cleanups.forEach((cleanup) => cleanup());
+  const cleanups = [];
+  const context = {
+    who, navigate, left: false,
+    /** Run `cleanup` when the person leaves this page (at once if they already have). */
+    onLeave(cleanup) { if (context.left) cleanup(); else cleanups.push(cleanup); },
+  };
+  leave = () => { context.left = true; cleanups.forEach((cleanup) => cleanup()); };
   try {
     await page(main, context, ...params);
   } catch (error) {
@@ -115,7 +122,7 @@ document.addEventListener('click', (event) => {
     return;
   }
   event.preventDefault();
-  if (anchor.getAttribute('href') !== location.pathname) navigate(anchor.getAttribute('href'));
+  navigate(anchor.getAttribute('href'));
 });
 window.addEventListener('popstate', render);
 render();

@@ -20,7 +20,7 @@ export function playground(agent, webhooks, context) {
   const status = h('div', {});
   const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
   let controller = null;
-  context.cleanups.push(() => controller && controller.abort());
+  context.onLeave(() => controller && controller.abort());
 
   asAsync.addEventListener('change', () => { asyncOptions.hidden = !asAsync.checked; });
 
@@ -89,7 +89,7 @@ export function playground(agent, webhooks, context) {
         line.textContent = error.message;
       }
     }, 1000);
-    context.cleanups.push(() => clearInterval(timer));
+    context.onLeave(() => clearInterval(timer));
   }
 
   const form = h('form', { class: 'composer', onsubmit: async (event) => {

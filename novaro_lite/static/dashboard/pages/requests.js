@@ -51,7 +51,7 @@ export async function requestsPage(main, context) {
     updated, list);
   await refresh();
   const timer = setInterval(refresh, REFRESH_MS);
-  context.cleanups.push(() => clearInterval(timer));
+  context.onLeave(() => clearInterval(timer));
 }
 
 function step(label, seconds, agent, detail, kind = '') {
@@ -76,6 +76,7 @@ export async function requestPage(main, context, id) {
       clearInterval(timer);
       return;
     }
+    if (context.left) return;
     const agent = agents.get(request.agentId);
     const webhook = webhooks.get(request.webhookId);
     const timeline = h('ol', { class: 'timeline' },
@@ -110,6 +111,6 @@ export async function requestPage(main, context, id) {
     else if (!timer) timer = setInterval(refresh, 1000);
   }
 
-  context.cleanups.push(() => clearInterval(timer));
   await refresh();
+  context.onLeave(() => clearInterval(timer));
 }
