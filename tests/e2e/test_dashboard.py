@@ -84,6 +84,15 @@ def test_dashboard_creates_an_agent_through_the_form_and_navigates_back(page: Pa
     expect(page.get_by_text("No agent matches the search.")).to_be_visible()
 
 
+def test_dashboard_generates_agents_with_the_demo_model(page: Page, dashboard):
+    sign_in(page, dashboard, "/agents")
+    page.get_by_role("button", name="Generate agents").click()
+    page.get_by_label("How many").fill("2")
+    page.get_by_label("Description").fill("regulars of a Lisbon bakery")
+    page.get_by_role("button", name="Generate agents").last.click()
+    expect(page.get_by_text(re.compile(r"^Created 2 agents: "))).to_be_visible()
+
+
 def test_dashboard_playground_streams_the_demo_model_reply_as_bubbles(page: Page, dashboard, tmp_path: Path):
     agent = dashboard.api("POST", "/api/v1/agents", {"name": "Lena", "timezone": "Europe/Berlin"}).json()
     sign_in(page, dashboard, f"/agents/{agent['id']}")
