@@ -20,6 +20,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Route,
+    expect,
     sync_playwright,
 )
 
@@ -45,6 +46,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
             " otherwise run `sudo apt-get install chromium`.",
             pytrace=False,
         )
+    expect.set_options(timeout=15_000)  # generous: other test runs share this machine's two cores
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
     browser.close()
@@ -84,7 +86,7 @@ def context(browser: Browser, dashboard: Dashboard, watch: Watch) -> Iterator[Br
             route.abort()
 
     context.route("**/*", only_our_origin)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     yield context
     context.close()
 

@@ -40,7 +40,7 @@ def test_dashboard_sign_in_works_by_keyboard(page: Page, dashboard):
     expect(page.get_by_label("API token")).to_be_focused()
     page.keyboard.type(dashboard.token)
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Next scheduled deliveries")).to_be_visible()  # loaded
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
