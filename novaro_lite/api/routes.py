@@ -8,7 +8,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api import agent_batches, agents, auth, contexts, docs, health, messages, requests, webhooks
+from novaro_lite.api import (
+    agent_batches,
+    agents,
+    auth,
+    contexts,
+    dashboard,
+    docs,
+    health,
+    messages,
+    requests,
+    tokens,
+    webhooks,
+)
 from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
@@ -33,6 +45,7 @@ from novaro_lite.api.schemas import (
     PageQuery,
     TokenInfo,
 )
+from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenWithSecret
 from novaro_lite.api.webhook_schemas import (
     WebhookCreate,
     WebhookOut,
@@ -137,6 +150,7 @@ def operations() -> tuple[Operation, ...]:
         *_context_operations(),
         *_webhook_operations(),
         *_request_operations(),
+        *_token_operations(),
     )
 
 
@@ -198,6 +212,19 @@ def _request_operations() -> tuple[Operation, ...]:
     )  # fmt: skip
 
 
+def _token_operations() -> tuple[Operation, ...]:
+    path = f"{V1}/tokens"
+    return (
+        Operation("GET", path, "tokens:list", tokens.list_tokens, "List your account's tokens (never their secrets)",
+                  "tokens", response=TokenList),
+        Operation("POST", path, "tokens:create", tokens.create_token,
+                  "Create a token for your account (its value is shown once)", "tokens", status=201,
+                  body=TokenCreate, response=TokenWithSecret),
+        Operation("DELETE", f"{path}/{{id}}", "tokens:revoke", tokens.revoke_token,
+                  "Revoke a token; requests that use it get 401 at once", "tokens", status=204),
+    )  # fmt: skip
+
+
 def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
     """One endpoint per path that picks the handler by method, so a 405 lists every allowed method."""
 
@@ -209,7 +236,7 @@ def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
 
 
 def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
-    """Return the app's routes: the operations (token-guarded unless public), the spec and the docs."""
+    """Return the app's routes: the operations (token-guarded unless public), the spec, the docs, the dashboard."""
     by_path: dict[str, dict[str, Endpoint]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = op.endpoint if op.is_public else auth.require_token(op.endpoint)
@@ -224,5 +251,6 @@ def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
         Route("/scalar", docs.scalar_page, methods=["GET"], name="docs:scalar"),
         Route("/static/scalar/standalone.js", docs.scalar_bundle, methods=["GET"], name="docs:scalar-bundle"),
         Route("/problems/{slug}", docs.problem_page_endpoint(), methods=["GET"], name="docs:problem"),
+        *dashboard.routes(),
     ]
     return routes

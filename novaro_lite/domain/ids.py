@@ -17,3 +17,14 @@ def new_id(prefix: str, now: float | None = None) -> str:
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def id_time(resource_id: str) -> float | None:
+    """Return when an id from new_id() was made, in unix seconds; None if it is not one."""
+    _, _, body = resource_id.rpartition("_")
+    if len(body) != 26 or any(char not in _ALPHABET for char in body):
+        return None
+    value = 0
+    for char in body:
+        value = value * 32 + _ALPHABET.index(char)
+    return (value >> 80) / 1000

@@ -65,6 +65,23 @@ def signature_header(secrets: Sequence[str], message_id: str, timestamp: int, bo
     return " ".join(sign(secret, message_id, timestamp, body) for secret in secrets)
 
 
+SIGNATURE_TOLERANCE_SECONDS = 300  # a receiver refuses timestamps further than this from its clock
+
+
+def verify_signature(secret: str, message_id: str, timestamp: str, signatures: str, body: bytes, now: float) -> None:
+    """Check a delivery the way a Standard Webhooks receiver does; raise ValueError saying what is wrong."""
+    if not (message_id and timestamp and signatures):
+        raise ValueError("the webhook-id, webhook-timestamp or webhook-signature header is missing")
+    if not timestamp.isdigit():
+        raise ValueError(f"webhook-timestamp {timestamp!r} is not unix seconds")
+    if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise ValueError(f"webhook-timestamp is {int(now) - int(timestamp)} s off this machine's clock")
+    expected = sign(secret, message_id, int(timestamp), body).encode()
+    # Any of the space-separated signatures may match (during a rotation two keys sign).
+    if not any(hmac.compare_digest(expected, candidate.encode()) for candidate in signatures.split()):
+        raise ValueError("no signature matches this secret")
+
+
 @dataclasses.dataclass(frozen=True)
 class TargetPolicy:
     """Which addresses webhook deliveries may reach; mirrors the [webhooks] settings."""

@@ -50,6 +50,13 @@ class TokenStore:
     async def list(self) -> list[Token]:
         return [_token(row) for row in await self._db.all("SELECT * FROM tokens ORDER BY id", ())]
 
+    async def list_active(self, account: str) -> tuple[Token, ...]:
+        """The account's tokens that are not revoked (expired ones included, so they can be cleaned up)."""
+        rows = await self._db.all(
+            "SELECT * FROM tokens WHERE account = ? AND revoked_at IS NULL ORDER BY id", (account,)
+        )
+        return tuple(_token(row) for row in rows)
+
     def find(self, token_hash: str) -> Token | None:
         row = self._db.one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
         return None if row is None else _token(row)
@@ -63,6 +70,15 @@ class TokenStore:
         if row is None:
             raise NotFoundError(f"There is no token with id {token_id!r}.")
         return _token(row)
+
+    async def revoke_own(self, account: str, token_id: str) -> None:
+        """Revoke one of the account's live tokens; another account's, or one already revoked, is a 404."""
+        row = self._db.one(
+            "SELECT * FROM tokens WHERE id = ? AND account = ? AND revoked_at IS NULL", (token_id, account)
+        )
+        if row is None:
+            raise NotFoundError(f"There is no token with id {token_id!r}.")
+        await self.revoke(token_id)
 
     async def touch(self, token: Token) -> None:
         """Record that the token was used, at most once per TOUCH_INTERVAL."""

@@ -4,12 +4,21 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from novaro_lite.api.dashboard import PAGES
 from novaro_lite.services import Services
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 
-PUBLIC_PATHS = {"/healthz", "/openapi.json", "/scalar", "/static/scalar/standalone.js", "/problems/{slug}"}
+PUBLIC_PATHS = {
+    "/healthz",
+    "/openapi.json",
+    "/scalar",
+    "/static/scalar/standalone.js",
+    *(page.replace("{id}", "x") for page in PAGES),
+    "/dashboard/main.js",
+    "/problems/{slug}",
+}
 
 
 async def test_verify_returns_token_identity(client: httpx.AsyncClient, services: Services):
@@ -71,7 +80,7 @@ async def test_every_non_public_route_requires_a_token(app, client: httpx.AsyncC
     checked = 0
     for route in app.routes:
         assert isinstance(route, Route)
-        if route.path in PUBLIC_PATHS:
+        if route.path in PUBLIC_PATHS or route.name.startswith("dashboard:"):  # public: the shell and files
             continue
         path = route.path.replace("{id}", "agt_x")
         for method in sorted(route.methods or ()):

@@ -137,3 +137,22 @@ def test_refused_address_reason_allowed_cidrs_need_not_be_strict():
     policy = TargetPolicy(allowed_cidrs=("192.168.1.7/24",))
     assert refused_address_reason(ipaddress.ip_address("192.168.1.1"), policy) is None
     assert refused_address_reason(ipaddress.ip_address("192.168.2.1"), policy) == "a private address"
+
+
+def test_verify_signature_accepts_any_of_several_signatures_and_refuses_others():
+    from novaro_lite.domain.webhooks import new_secret, signature_header, verify_signature
+
+    old, new, body = new_secret(), new_secret(), b'{"x":1}'
+    header = signature_header([new, old], "req_1", 1_800_000_000, body)
+    verify_signature(old, "req_1", "1800000000", header, body, 1_800_000_100)
+    verify_signature(new, "req_1", "1800000000", header, body, 1_800_000_000)
+    for args, reason in [
+        ((new_secret(), "req_1", "1800000000", header, body, 1_800_000_000), "no signature matches"),
+        ((new, "req_2", "1800000000", header, body, 1_800_000_000), "no signature matches"),
+        ((new, "req_1", "1800000000", header, b"{}", 1_800_000_000), "no signature matches"),
+        ((new, "req_1", "soon", header, body, 1_800_000_000), "not unix seconds"),
+        ((new, "req_1", "1800000000", header, body, 1_800_001_000), "off this machine's clock"),
+        ((new, "", "1800000000", header, body, 1_800_000_000), "missing"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            verify_signature(*args)

@@ -3,7 +3,8 @@ message requests name an agent and a webhook that exist, so generated requests r
 instead of stopping at a refused URL or an unknown id.
 
 Loaded by `SCHEMATHESIS_HOOKS=tests.e2e.fuzz_hooks`; the test passes the receiver's URL and the ids in
-NOVARO_FUZZ_RECEIVER, NOVARO_FUZZ_AGENT and NOVARO_FUZZ_WEBHOOK. Only values the schema allows are
+NOVARO_FUZZ_RECEIVER, NOVARO_FUZZ_AGENT and NOVARO_FUZZ_WEBHOOK, and its own token's id in
+NOVARO_FUZZ_TOKEN_ID. Only values the schema allows are
 replaced: a value generated to break the schema is left alone, so the negative cases still probe it.
 """
 
@@ -31,6 +32,15 @@ def map_body(context: Any, body: Any) -> Any:
             if _valid(body.get(field), ANY, 100):
                 body[field] = os.environ[variable]
     return body
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: Any) -> None:
+    """Never revoke the token the run itself uses (every phase learns its id from /auth/verify): all the rest
+    of the run would be 401s. Revoking any other id is still sent."""
+    is_revoke = case.operation.method.upper() == "DELETE" and case.operation.path == "/api/v1/tokens/{id}"
+    if is_revoke and (case.path_parameters or {}).get("id") == os.environ["NOVARO_FUZZ_TOKEN_ID"]:
+        case.path_parameters["id"] = "tok_of_nobody"
 
 
 def _valid(value: Any, pattern: re.Pattern[str], longest: int) -> bool:

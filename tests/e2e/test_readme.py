@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from novaro_lite.commands.common import run_with_storage
 from novaro_lite.config import documented_settings, load_settings
 from tests.e2e.server import running_server
 
@@ -52,6 +54,43 @@ def test_readme_quick_start_serves_and_its_curl_examples_work(tmp_path: Path):
     assert '"usage":{"provider":"demo"' in out and "Lena here" in out
     assert "event: delta" in out and "event: message" in out and "event: done" in out
     assert (tmp_path / "data" / "novaro.db").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_readme_async_walkthrough_runs_against_listen(tmp_path: Path):
+    """The async walkthrough as pasted: a loopback webhook, `novaro-lite listen`, an immediate request."""
+    env = {
+        "NOVARO_LITE_DATA_DIR": str(tmp_path / "data"),
+        "NOVARO_LITE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+    }
+    with running_server([], cwd=ROOT, env=env) as server:
+        blocks = shell_blocks(section("Using the API"))[1:2] + shell_blocks(
+            section("Replies at your webhook, timed like a person")
+        )
+        assert any("novaro-lite listen" in block for block in blocks)
+        assert any("/api/v1/message-requests" in block and "curl" in block for block in blocks)
+        script = "set -euo pipefail\n" + "\n".join(blocks)
+        script = script.replace("http://127.0.0.1:8080", server.url).replace("9000", str(free_port()))
+        token = run_with_storage(load_settings(None, env), lambda storage: storage.tokens.create("t", "default", None))
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=ROOT,
+            env={"TOKEN": token[1], "PATH": env["PATH"], "PYTHONUNBUFFERED": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, f"{script}\n{result.stdout}{result.stderr}"
+    out = result.stdout
+    assert "signature verified" in out and "reference 'chat-1234'" in out and "assistant:" in out, out
+    assert '"status":"delivered"' in out, out
 
 
 def test_readme_model_config_example_loads(tmp_path: Path):

@@ -43,6 +43,7 @@ def test_live_server_conforms_to_its_own_openapi_spec(tmp_path: Path):
             "NOVARO_FUZZ_RECEIVER": f"{receiver_url}/hook",
             "NOVARO_FUZZ_AGENT": agent["id"],
             "NOVARO_FUZZ_WEBHOOK": hook["id"],
+            "NOVARO_FUZZ_TOKEN_ID": httpx.get(f"{server.url}/api/v1/auth/verify", headers=auth).json()["id"],
             "PYTHONPATH": str(ROOT),
         }
         result = subprocess.run(

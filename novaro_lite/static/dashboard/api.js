@@ -1,0 +1,105 @@
+// The dashboard's only way to the server: the public API with the token from sessionStorage as a bearer
+// header. The token never goes into a URL, a cookie or the console.
+
+const KEY = 'novaro-lite.token';
+const listeners = new Set();
+
+export function token() {
+  return sessionStorage.getItem(KEY);
+}
+
+export function signIn(value) {
+  sessionStorage.setItem(KEY, value);
+}
+
+/** Forget the token and tell the app (which shows the sign-in form, with `reason` when given). */
+export function signOut(reason) {
+  sessionStorage.removeItem(KEY);
+  for (const listener of listeners) listener(reason);
+}
+
+export function onSignOut(listener) {
+  listeners.add(listener);
+}
+
+/** A failed call: `problem` is the RFC 9457 body; its `detail` is what the person reads. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The server answered ${status}.`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function send(method, path, body, { signal, bearer } = {}) {
+  const headers = { Accept: 'application/json, text/event-stream', Authorization: `Bearer ${bearer || token()}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+    });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, { detail: 'The server cannot be reached. Is novaro-lite still running?' });
+  }
+  if (response.ok) return response;
+  let problem;
+  try {
+    problem = await response.json();
+  } catch {
+    problem = { detail: `The server answered ${response.status} ${response.statusText}.` };
+  }
+  if (response.status === 401 && !bearer) signOut(problem.detail);
+  throw new ApiError(response.status, problem);
+}
+
+/** Call the API and return its JSON (null for 204). */
+export async function api(method, path, body, options) {
+  const response = await send(method, path, body, options);
+  return response.status === 204 ? null : response.json();
+}
+
+/** Check a token before keeping it: the answer of GET /api/v1/auth/verify. */
+export function verify(candidate) {
+  return api('GET', '/api/v1/auth/verify', undefined, { bearer: candidate });
+}
+
+/** Every item of a cursor-paginated list, at most `max` of them; `truncated` says whether more exist. */
+export async function listAll(path, params = {}, max = 1000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const query = new URLSearchParams({ ...params, limit: '200' });
+    if (cursor) query.set('cursor', cursor);
+    const page = await api('GET', `${path}?${query}`);
+    items.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor && items.length < max);
+  return { items, truncated: Boolean(cursor) };
+}
+
+/** POST with `stream: true` and call onEvent(name, data) for each server-sent event as it arrives. */
+export async function stream(path, body, onEvent, signal) {
+  const response = await send('POST', path, body, { signal });
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value.replaceAll('\r\n', '\n');
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) name = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join('\n')));
+    }
+  }
+}

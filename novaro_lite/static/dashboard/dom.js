@@ -1,0 +1,84 @@
+// Building DOM nodes. API data only ever becomes text nodes or attribute values: never HTML.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function fill(node, attrs, children) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key in node && !(node instanceof SVGElement) && key !== 'list' && key !== 'for') node[key] = value;
+    else node.setAttribute(key === 'for' ? 'for' : key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** h('p', {class: 'x'}, 'text', otherNode): an HTML element whose strings are text. */
+export function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  if (attrs && attrs.class) { node.className = attrs.class; attrs = { ...attrs, class: undefined }; }
+  return fill(node, attrs, children);
+}
+
+export function svg(tag, attrs, ...children) {
+  return fill(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+export function replace(node, ...children) {
+  node.replaceChildren();
+  return fill(node, {}, children);
+}
+
+let fieldIds = 0;
+
+/** A labelled control: returns the wrapper; the control is wrapper.control. */
+export function field(label, control, hint) {
+  control.id = control.id || `f${++fieldIds}`;
+  const wrapper = h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
+  if (hint) {
+    const hintNode = h('small', { id: `${control.id}-hint` }, hint);
+    control.setAttribute('aria-describedby', hintNode.id);
+    wrapper.append(hintNode);
+  }
+  wrapper.control = control;
+  return wrapper;
+}
+
+export function select(options, value) {
+  const node = h('select', {});
+  for (const option of options) {
+    const [optValue, text] = Array.isArray(option) ? option : [option, option];
+    node.append(h('option', { value: optValue, selected: optValue === value }, text));
+  }
+  return node;
+}
+
+/** A button that asks "Are you sure?" in place (no browser dialog), then runs `action`. */
+export function confirmButton(label, question, action) {
+  const holder = h('span', { class: 'confirm' });
+  const ask = h('button', { type: 'button', class: 'danger', onclick: () => {
+    const yes = h('button', { type: 'button', class: 'danger', onclick: () => action() }, `Yes, ${label.toLowerCase()}`);
+    const no = h('button', { type: 'button', onclick: () => { replace(holder, ask); ask.focus(); } }, 'Cancel');
+    replace(holder, h('span', { role: 'alert' }, question, ' '), yes, ' ', no);
+    no.focus();
+  } }, label);
+  holder.append(ask);
+  return holder;
+}
+
+/** A table in a scrollable region (phones), with a header row and one row per item. */
+export function table(caption, headers, rows) {
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
+    h('table', {},
+      h('caption', { class: 'visually-hidden' }, caption),
+      h('thead', {}, h('tr', {}, headers.map((head) => h('th', { scope: 'col' }, head)))),
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell)))))));
+}
+
+export function notice(kind, ...text) {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...text);
+}

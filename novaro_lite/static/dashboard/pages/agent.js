@@ -1,0 +1,65 @@
+// One agent: its details, its day beside the viewer's, its response times, the edit form and the playground.
+
+import { api, listAll } from '../api.js';
+import { barChart, dayStrip, isAwake } from '../charts.js';
+import { confirmButton, h, notice, replace } from '../dom.js';
+import { clock, duration, viewerTimeZone, when } from '../format.js';
+import { agentForm, DEFAULT_RESPONSE_TIMES } from './agent_form.js';
+import { navLink } from './common.js';
+import { playground } from './playground.js';
+
+function bands(agent) {
+  const table = agent.responseTimes || DEFAULT_RESPONSE_TIMES;
+  let from = 0;
+  return table.map((band) => {
+    const bar = { label: `${duration(from)}–${duration(band.upToSeconds)}`, value: band.probability,
+      text: `${Math.round(band.probability * 1000) / 10}%` };
+    from = band.upToSeconds;
+    return bar;
+  });
+}
+
+export async function agentPage(main, context, id) {
+  const agent = await api('GET', `/api/v1/agents/${encodeURIComponent(id)}`);
+  const [webhooks, contexts] = await Promise.all([listAll('/api/v1/webhooks'), listAll('/api/v1/contexts')]);
+  const names = new Map(contexts.items.map((item) => [item.id, item.name]));
+  const awake = isAwake(agent);
+  const edit = h('div', {});
+  const status = h('div', {});
+  const now = Date.now() / 1000;
+  main.append(
+    h('p', {}, navLink('/agents', '← Agents')),
+    h('h1', {}, agent.name),
+    h('p', { class: `badge ${awake ? 'ok' : 'off'}` }, awake ? 'Awake now' : 'Asleep now',
+      ` · ${clock(now, agent.timezone)} in ${agent.timezone}, ${clock(now)} for you (${viewerTimeZone()})`),
+    h('section', { class: 'card' },
+      h('dl', { class: 'facts' },
+        fact('Id', agent.id), fact('Location', agent.location || '—'), fact('Language', agent.language),
+        fact('Active hours', `${agent.activeHours.start}–${agent.activeHours.end} local (±15 min a day)`),
+        fact('Model', agent.model || 'server default'), fact('Most bubbles', String(agent.maxBubbles)),
+        fact('Contexts', agent.contextIds.map((cid) => names.get(cid) || cid).join(', ') || '—'),
+        fact('Created', when(agent.createdAt))),
+      agent.persona ? h('p', { class: 'persona' }, agent.persona) : null,
+      h('div', { class: 'row' },
+        h('button', { type: 'button', onclick: async () => {
+          replace(edit, await agentForm(agent, () => context.navigate(`/agents/${agent.id}`)));
+          edit.querySelector('input').focus();
+        } }, 'Edit'),
+        confirmButton('Delete', `Delete ${agent.name}? Its pending requests fail.`, async () => {
+          try {
+            await api('DELETE', `/api/v1/agents/${encodeURIComponent(agent.id)}`);
+            context.navigate('/agents');
+          } catch (error) { replace(status, notice('error', error.message)); }
+        })),
+      status),
+    edit,
+    h('section', { class: 'card' }, h('h2', {}, 'Waking hours today'), dayStrip(agent)),
+    h('section', { class: 'card' }, h('h2', {}, 'Response times'),
+      barChart(`How long ${agent.name} takes to answer${agent.responseTimes ? '' : ' (the server\'s default table)'}`,
+        bands(agent))),
+    playground(agent, webhooks.items, context));
+}
+
+function fact(term, value) {
+  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
+}
