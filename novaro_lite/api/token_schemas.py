@@ -5,9 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from novaro_lite.api.schemas import WireModel
-from novaro_lite.domain.tokens import Token
-
-MAX_LIFETIME_SECONDS = 10 * 365 * 86400
+from novaro_lite.domain.tokens import MAX_LIFETIME_SECONDS, Token
 
 
 class TokenCreate(WireModel):
