@@ -45,6 +45,7 @@ DIST_VENV := .venv-dist
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' novaro_lite/__init__.py)
 EXECUTABLE := dist/novaro-lite-$(VERSION)-linux-$(shell uname -m)
 WHEEL := dist/novaro_lite-$(VERSION)-py3-none-any.whl
+SDIST := dist/novaro_lite-$(VERSION).tar.gz
 PACKAGE_FILES := $(shell find novaro_lite -type f -not -path '*/__pycache__/*')
 
 $(DIST_VENV)/.installed: pyproject.toml
@@ -58,7 +59,7 @@ $(DIST_VENV)/.installed: pyproject.toml
 # takes every non-Python file of the installed package (the whole static/ tree, whatever it holds);
 # uvicorn picks its event loop and HTTP parser at run time, so its submodules (and with them uvloop and
 # httptools) are named here, or the executable would quietly fall back to the slower pure-Python ones.
-$(EXECUTABLE): $(DIST_VENV)/.installed pyproject.toml README.md scripts/pyinstaller_entry.py $(PACKAGE_FILES)
+$(EXECUTABLE) $(WHEEL) $(SDIST) &: $(DIST_VENV)/.installed pyproject.toml README.md scripts/pyinstaller_entry.py $(PACKAGE_FILES)
 	rm -f dist/novaro_lite-* dist/novaro-lite-*
 	$(DIST_VENV)/bin/python -m build --outdir dist .
 	$(DIST_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall $(WHEEL)
@@ -68,10 +69,10 @@ $(EXECUTABLE): $(DIST_VENV)/.installed pyproject.toml README.md scripts/pyinstal
 		--collect-submodules uvicorn --hidden-import uvloop --hidden-import httptools \
 		scripts/pyinstaller_entry.py
 
-dist: $(EXECUTABLE)
+dist: $(EXECUTABLE) $(WHEEL) $(SDIST)
 
 # The dist tests are not part of `make test` (they need the build) and run without coverage.
-dist-test: $(EXECUTABLE) $(VENV)/.installed-test
+dist-test: dist $(VENV)/.installed-test
 	$(BIN)/pytest -p no:cacheprovider -o addopts='-rxXs --strict-config --strict-markers' tests/dist
 
 clean:
