@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from novaro_lite.api.character_schemas import CharacterCreate, CharacterOut, CharacterPatch
+from novaro_lite.api.wire import WireModel as WireModel, no_defaults as no_defaults  # re-exported
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.domain.tokens import Token
-
-
-class WireModel(BaseModel):
-    # strict: JSON `0` is not `false` and "5" is not 5, so what the schema says is what is accepted.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
-
 
 # problems (documented here; built by novaro_lite.errors)
 
@@ -114,10 +109,12 @@ def _domain_value(name: str, value: Any) -> Any:
         return tuple(ResponseBand(band.up_to_seconds, band.probability) for band in value)
     if name == "context_ids":
         return tuple(dict.fromkeys(value))  # each context once, in the order given
+    if isinstance(value, list):
+        return tuple(value)  # domain dataclasses are frozen: lists become tuples
     return value
 
 
-class AgentCreate(WireModel):
+class AgentCreate(CharacterCreate):
     name: Name
     persona: Persona = ""
     location: Location | None = None
@@ -133,17 +130,7 @@ class AgentCreate(WireModel):
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
 
 
-def _drop_defaults(schema: dict[str, Any]) -> None:
-    for prop in schema.get("properties", {}).values():
-        prop.pop("default", None)
-
-
-def no_defaults() -> ConfigDict:
-    """Config for PATCH models: a field that is absent stays as it is, so no property shows a default."""
-    return ConfigDict(json_schema_extra=_drop_defaults)
-
-
-class AgentPatch(WireModel):
+class AgentPatch(CharacterPatch):
     """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
 
     model_config = no_defaults()
@@ -177,7 +164,7 @@ class AgentPatch(WireModel):
         return {name: _domain_value(name, getattr(self, name)) for name in self.model_fields_set}
 
 
-class AgentOut(WireModel):
+class AgentOut(CharacterOut):
     id: str
     name: str
     persona: str
@@ -211,6 +198,7 @@ class AgentOut(WireModel):
             context_ids=list(agent.context_ids),
             created_at=agent.created_at,
             updated_at=agent.updated_at,
+            **CharacterOut.fields_of(agent),
         )
 
 
