@@ -25,32 +25,35 @@ def _persona(agent: Agent, kept: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _entry(context: Context, rest: Mapping[str, Any], position: int) -> dict[str, Any]:
-    """A lorebook entry from a context; `rest` is what an imported entry had beyond the context's fields."""
+    """A lorebook entry from a context; `rest` is what an imported entry had beyond its content."""
     words = context.keywords
-    entry: dict[str, Any] = {
-        "keys": [],
-        "extensions": {},
-        "enabled": True,
-        "insertion_order": position,
-        "name": context.name,
-        **rest,
-        "content": context.content,
-    }
+    if not rest:
+        return {
+            "keys": list(words.keys),
+            "content": context.content,
+            "extensions": {},
+            "enabled": True,
+            "insertion_order": position,
+            "constant": not words.keys,
+            "name": context.name,
+            "case_sensitive": words.case_sensitive,
+            "selective": words.selective,
+            "secondary_keys": list(words.secondary_keys),
+        }
+    entry = {**rest, "content": context.content}
     if words.keys:
         entry["keys"] = list(words.keys)
         if "constant" in entry:
             entry["constant"] = False
-    elif entry.get("constant") is not True:  # new, or an entry whose keys were taken away: always on now
+        for key, value, default in (
+            ("case_sensitive", words.case_sensitive, False),
+            ("secondary_keys", list(words.secondary_keys), []),
+            ("selective", words.selective, False),
+        ):
+            if key in rest or value != default:
+                entry[key] = value
+    elif entry.get("constant") is not True:  # an entry whose keys were taken away is always on now
         entry |= {"keys": [], "constant": True}
-    for key, value, default in (
-        ("case_sensitive", words.case_sensitive, False),
-        ("secondary_keys", list(words.secondary_keys), []),
-        ("selective", words.selective, False),
-    ):
-        if key in rest or value != default:
-            entry[key] = value
-    if not rest:
-        entry["use_regex"] = False
     return entry
 
 

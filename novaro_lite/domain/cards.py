@@ -132,7 +132,7 @@ def build_persona(parts: Mapping[str, str]) -> str:
 
 
 def _keys(value: Any, loc: list[str | int]) -> tuple[str, ...]:
-    keys = tuple(key.strip() for key in _strings(value if value is not None else [], loc) if key.strip())
+    keys = tuple(_strings(value if value is not None else [], loc))
     if len(keys) > context_rules.MAX_KEYS:
         raise CardError(loc, f"has {len(keys)} keys; at most {context_rules.MAX_KEYS} are supported")
     for key in keys:

@@ -46,6 +46,7 @@ def merged_ids(*groups: Iterable[str]) -> tuple[str, ...]:
 
 
 def _occurs(keys: Sequence[str], texts: Sequence[str], case_sensitive: bool) -> bool:
+    keys = [key for key in keys if key.strip()]  # an empty key (a card may carry one) matches nothing
     if case_sensitive:
         return any(key in text for key in keys for text in texts)
     folded = [text.casefold() for text in texts]
@@ -58,7 +59,7 @@ def is_triggered(keywords: Keywords, recent: Sequence[str]) -> bool:
     A context without keys always applies. Keys match as plain substrings (casefolded unless
     case_sensitive), as the Character Card lorebook specs describe.
     """
-    if not keywords.keys:
+    if not any(key.strip() for key in keywords.keys):
         return True
     window = list(recent[-keywords.scan_depth :])
     if not _occurs(keywords.keys, window, keywords.case_sensitive):
