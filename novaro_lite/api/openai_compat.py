@@ -34,7 +34,9 @@ MAX_CONTEXTS = 20
 
 
 def _refuse(param: str, message: str) -> BadRequestError:
-    return BadRequestError(message, errors=[{"loc": ["body", *param.split(".")], "msg": message}])
+    """A 400 for `param` (dotted, e.g. messages.2.content), which the error names in OpenAI's way."""
+    loc = [int(part) if part.isdigit() else part for part in param.split(".")]
+    return BadRequestError(message, errors=[{"loc": ["body", *loc], "msg": message}])
 
 
 def _check_supported(body: ChatCompletionRequest) -> None:

@@ -42,6 +42,8 @@ def _param(errors: list[dict[str, Any]] | None) -> str | None:
         return None
     param = ""
     for part in errors[0]["loc"][1:]:
+        if isinstance(part, str) and ("[" in part or "-" in part):
+            continue  # pydantic's name for a member of a union (list[constrained-str]), not a field
         param += f"[{part}]" if isinstance(part, int) else f".{part}" if param else str(part)
     return param or None
 
