@@ -162,7 +162,7 @@ async def test_edits_after_import_show_in_the_export(client, auth):
          ["body", "data", "description"], "at most 20000"),
         ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"keys": ["k"]}]}}},
          ["body", "data", "character_book", "entries", 0, "content"], "must be a string"),
-        ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"content": "", "keys": "k"}]}}},
+        ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"content": "", "keys": 1}]}}},
          ["body", "data", "character_book", "entries", 0, "keys"], "list of strings"),
     ],
 )  # fmt: skip
