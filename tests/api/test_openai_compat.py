@@ -18,7 +18,7 @@ from starlette.routing import Route
 from novaro_lite.api.openai_errors import scoped
 from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.errors import server_error_response
-from tests.fakes.llm import API_KEY, Recorder, openai_app
+from tests.fakes.llm import API_KEY, Recorder, anthropic_app, openai_app
 from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
 
@@ -32,15 +32,23 @@ def fake() -> Iterator[tuple[str, Recorder]]:
         yield url, recorder
 
 
+@pytest.fixture(scope="module")
+def claude() -> Iterator[tuple[str, Recorder]]:
+    recorder = Recorder()
+    with serve_in_thread(anthropic_app(recorder)) as url:
+        yield url, recorder
+
+
 @pytest.fixture
-def settings(tmp_path: Path, fake) -> Settings:
-    url = fake[0] + "/v1"
+def settings(tmp_path: Path, fake, claude) -> Settings:
+    url, key = fake[0] + "/v1", Secret(API_KEY)
     return Settings(
         data_dir=tmp_path / "data",
         scheduler=SchedulerSettings(enabled=False),
         providers={
-            "fake": ProviderSettings(base_url=url, api_key=Secret(API_KEY), model="echo", timeout_seconds=1),
-            "flat": ProviderSettings(base_url=url, api_key=Secret(API_KEY), model="echo", max_retries=0),
+            "fake": ProviderSettings(base_url=url, api_key=key, model="echo", timeout_seconds=1),
+            "flat": ProviderSettings(base_url=url, api_key=key, model="echo", max_retries=0),
+            "claude": ProviderSettings(kind="anthropic", base_url=claude[0], api_key=key, model="echo"),
         },
     )
 
@@ -203,3 +211,11 @@ async def test_unexpected_errors_under_v1_are_logged_500s_in_openais_shape(caplo
         assert "secret" not in message
         assert_problem(await client.get("/other"), 500)
     assert "secret detail" in caplog.text
+
+
+async def test_sampling_fields_reach_anthropic_in_its_own_terms(client, auth, claude):
+    agent = (await client.post("/api/v1/agents", json={"name": "C", "model": "claude"}, headers=auth)).json()
+    response = await chat(client, auth, agent["id"], temperature=1.5, top_p=0.5, max_tokens=64, stop=["END"])
+    assert response.status_code == 200, response.text
+    sent = claude[1].requests[-1]
+    assert (sent["temperature"], sent["top_p"], sent["max_tokens"], sent["stop_sequences"]) == (1.0, 0.5, 64, ["END"])
