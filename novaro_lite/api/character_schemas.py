@@ -18,9 +18,8 @@ Text = Annotated[str, Field(max_length=rules.TEXT_MAX)]
 Short = Annotated[str, Field(max_length=rules.SHORT_MAX)]
 Nickname = Annotated[str, Field(min_length=1, max_length=rules.SHORT_MAX)]
 Greetings = Annotated[list[Text], Field(max_length=rules.MAX_GREETINGS)]
-Tags = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=rules.SHORT_MAX)]], Field(max_length=rules.MAX_TAGS)
-]
+Tags = Annotated[list[Short], Field(max_length=rules.MAX_TAGS)]
+Notes = Annotated[str, Field(max_length=rules.NOTES_MAX)]
 
 CHARACTER_FIELDS = (
     "greeting",
@@ -47,7 +46,7 @@ class CharacterCreate(WireModel):
     nickname: Nickname | None = Field(None, description="What people call the agent; replaces {{char}} in texts.")
     tags: Tags = []
     creator: Short = ""
-    creator_notes: Text = Field("", description="Notes for people, never shown to the model.")
+    creator_notes: Notes = Field("", description="Notes for people, never shown to the model.")
     character_version: Short = ""
 
 
@@ -62,7 +61,7 @@ class CharacterPatch(WireModel):
     nickname: Nickname | None = None
     tags: Tags | SkipJsonSchema[None] = None
     creator: Short | SkipJsonSchema[None] = None
-    creator_notes: Text | SkipJsonSchema[None] = None
+    creator_notes: Notes | SkipJsonSchema[None] = None
     character_version: Short | SkipJsonSchema[None] = None
 
     @field_validator(*(name for name in CHARACTER_FIELDS if name != "nickname"))

@@ -21,6 +21,7 @@ MAX_BUBBLES = 10
 # Character fields (the ones Character Cards carry; see domain/cards.py). Every one is bounded.
 TEXT_MAX = 20_000  # greeting, example messages, system prompt, post-history instructions, creator notes
 SHORT_MAX = 200  # creator, character version, nickname, one tag
+NOTES_MAX = 200_000  # creator notes: for people, never in the prompt; cards often carry long ones
 MAX_GREETINGS = 50
 MAX_TAGS = 100
 LATEST_TIMESTAMP = 253_402_128_000  # 9999-12-30T00:00Z: still a valid date in every time zone (UTC+14 too)
