@@ -85,13 +85,13 @@ async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_dec
 
 def export_card(storage: Storage, account: str, agent_id: str, *, spec: str = "v3") -> tuple[Agent, dict[str, Any]]:
     """The agent as a card object (V3 unless spec is "v2"), with its contexts as the lorebook."""
-    agent = storage.agents.get(account, agent_id)
+    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
     contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
     return agent, (card_v2 if spec == "v2" else card_v3)(agent, contexts)
 
 
 def export_png(storage: Storage, account: str, agent_id: str) -> tuple[Agent, bytes]:
-    agent = storage.agents.get(account, agent_id)
+    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
     contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
     return agent, card_png(agent, contexts)
 

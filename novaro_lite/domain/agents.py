@@ -69,7 +69,8 @@ class AgentFields:
     creator_notes: str = ""
     character_version: str = ""
     # What an imported card held beyond these fields (unknown fields, extensions, inert lorebook entries),
-    # so that exporting it loses nothing. JSON-compatible; set only by a card import.
+    # so that exporting it loses nothing. JSON-compatible; set only by a card import, and read from storage
+    # only for an export (AgentStore.with_card_extras): None on an agent read to answer a chat.
     card_extras: dict[str, Any] | None = None
 
 

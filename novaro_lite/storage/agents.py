@@ -45,8 +45,10 @@ COLUMNS = (
     "updated_at",
     *CHARACTER_TEXT,
     *CHARACTER_LISTS,
-    "card_extras",
 )
+# An imported card's extras can be large (lorebook entries, extensions): they are written with the agent but
+# read only for an export, never on the hot path of a reply, and an update leaves them as they are.
+INSERT_COLUMNS = (*COLUMNS, "card_extras")
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM agents"
 
 
@@ -69,7 +71,6 @@ def _row(agent: Agent) -> tuple[Any, ...]:
         agent.updated_at,
         *(getattr(agent, name) for name in CHARACTER_TEXT),
         *(json.dumps(getattr(agent, name), ensure_ascii=False) for name in CHARACTER_LISTS),
-        None if agent.card_extras is None else json.dumps(agent.card_extras, ensure_ascii=False),
     )
 
 
@@ -93,7 +94,6 @@ def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
         **{name: row[name] for name in CHARACTER_TEXT},
         alternate_greetings=tuple(json.loads(row["alternate_greetings"])),
         tags=tuple(json.loads(row["tags"])),
-        card_extras=None if row["card_extras"] is None else json.loads(row["card_extras"]),
     )
 
 
@@ -138,7 +138,8 @@ class AgentStore:
             await db.executemany(INSERT_CONTEXT, [context_row(context) for context in contexts])
             for agent in agents:
                 await db.execute(
-                    f"INSERT INTO agents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(agent)
+                    f"INSERT INTO agents ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})",
+                    (*_row(agent), None if agent.card_extras is None else json.dumps(agent.card_extras)),
                 )
                 await self._link(db, agent)
         return agents
@@ -168,6 +169,12 @@ class AgentStore:
             if "context_ids" in changes:
                 await self._link(db, agent)
         return agent
+
+    def with_card_extras(self, agent: Agent) -> Agent:
+        """The agent with the extras its imported card had (agents read for replies leave them out)."""
+        row = self._db.one("SELECT card_extras FROM agents WHERE id = ?", (agent.id,))
+        extras = None if row is None or row["card_extras"] is None else json.loads(row["card_extras"])
+        return dataclasses.replace(agent, card_extras=extras)
 
     def named(self, account: str, name: str) -> Sequence[Agent]:
         """The account's agents called exactly `name` (at most two: enough to tell unique from ambiguous)."""
