@@ -219,3 +219,12 @@ async def test_sampling_fields_reach_anthropic_in_its_own_terms(client, auth, cl
     assert response.status_code == 200, response.text
     sent = claude[1].requests[-1]
     assert (sent["temperature"], sent["top_p"], sent["max_tokens"], sent["stop_sequences"]) == (1.0, 0.5, 64, ["END"])
+
+
+async def test_v1_content_is_never_written_to_disk_or_logs(client, auth, lena, settings, caplog):
+    secret_text = "my-very-private-openai-sentence"
+    assert (await chat(client, auth, lena["id"], secret_text)).status_code == 200
+    assert (await chat(client, auth, lena["id"], secret_text, stream=True)).status_code == 200
+    for path in settings.data_dir.iterdir():
+        assert secret_text.encode() not in path.read_bytes(), path.name
+    assert secret_text not in caplog.text
