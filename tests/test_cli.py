@@ -199,3 +199,15 @@ def test_cli_agent_import_reports_bad_cards(tmp_path: Path, data):
     with huge.open("wb") as file:
         file.truncate(5 * 1024 * 1024 + 1)
     assert "larger than the 5,242,880 bytes" in fails("agent", "import", str(huge), *data)
+
+
+def test_cli_context_create_makes_keyword_contexts(tmp_path: Path, data):
+    prices = tmp_path / "prices.md"
+    prices.write_text("Rye loaf 4.20")
+    created = json.loads(
+        invoke("context", "create", "--name", "Prices", "--file", str(prices), "--key", "price", "--key", "how much",
+               "--secondary-key", "bread", "--selective", "--case-sensitive", "--scan-depth", "2", *data)
+    )  # fmt: skip
+    assert (created["keys"], created["secondaryKeys"], created["selective"]) == (["price", "how much"], ["bread"], True)
+    assert (created["caseSensitive"], created["scanDepth"]) == (True, 2)
+    assert "Invalid keys: keys" in fails("context", "create", "--name", "X", "--file", str(prices), "--key", "", *data)
