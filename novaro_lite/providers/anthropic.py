@@ -35,6 +35,15 @@ class AnthropicProvider(HTTPProvider):
         }
         if stream:
             body["stream"] = True
+        sampling = prompt.sampling
+        if sampling.max_tokens is not None:
+            body["max_tokens"] = sampling.max_tokens
+        if sampling.temperature is not None:
+            body["temperature"] = min(sampling.temperature, 1.0)  # Anthropic's range is 0 to 1, OpenAI's 0 to 2
+        if sampling.top_p is not None:
+            body["top_p"] = sampling.top_p
+        if sampling.stop:
+            body["stop_sequences"] = list(sampling.stop)
         headers = {"anthropic-version": API_VERSION}
         if self._config.api_key:
             headers["x-api-key"] = str(self._config.api_key)

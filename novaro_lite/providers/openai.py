@@ -34,6 +34,11 @@ class OpenAIProvider(HTTPProvider):
         }
         if stream:
             body |= {"stream": True, "stream_options": {"include_usage": True}}
+        sampling = prompt.sampling
+        options = {"max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "top_p": sampling.top_p}
+        body |= {name: value for name, value in options.items() if value is not None}
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
         key = self._config.api_key
         return self._client.build_request(
             "POST",

@@ -113,4 +113,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
     """,
+    # Character fields on agents and keyword contexts (issue 11: Character Cards, lorebooks). Lists and
+    # the card's extras are JSON text.
+    """
+    ALTER TABLE agents ADD COLUMN greeting TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN alternate_greetings TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE agents ADD COLUMN example_messages TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN post_history_instructions TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN nickname TEXT;
+    ALTER TABLE agents ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE agents ADD COLUMN creator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN creator_notes TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN character_version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN card_extras TEXT;
+    ALTER TABLE contexts ADD COLUMN keys TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contexts ADD COLUMN case_sensitive INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE contexts ADD COLUMN secondary_keys TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contexts ADD COLUMN selective INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE contexts ADD COLUMN scan_depth INTEGER NOT NULL DEFAULT 4;
+    """,
 )
