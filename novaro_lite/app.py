@@ -38,7 +38,7 @@ def create_app(
 
         async with (
             Storage.open(settings.database_path, clock, synchronous=settings.sqlite_synchronous) as storage,
-            build_http_client(transport) as http,
+            build_http_client(transport, proxies=settings.provider_proxies) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
         ):
             services = Services(

@@ -19,36 +19,30 @@ from novaro_lite.services import Services
 logger = logging.getLogger(__name__)
 DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
 HOUSEKEEPING_SECONDS = 300.0
-IDLE_RETRY_SECONDS = 0.25
-HELD_BACK_GRACE_SECONDS = 0.05
-
-
-def next_dispatch(started: int, next_due: float | None, now: float, *, at_capacity: bool) -> float | None:
-    """When to dispatch again after a run that started `started` deliveries; None: when a slot frees up."""
-    if next_due is None or at_capacity:
-        return None  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
-    # Nothing started although something is due: it is held back (a busy webhook waits for a slot, which
-    # wakes us; our own late lease), so do not spin on it. The grace keeps a run that fired a hair before
-    # its due time (timers are not exact) from mistaking the row for a held-back one.
-    if not started and next_due <= now - HELD_BACK_GRACE_SECONDS:
-        return now + IDLE_RETRY_SECONDS
-    return next_due
 
 
 async def dispatch(scheduler: Scheduler) -> None:
-    """Start what is due, then set the next dispatch for the earliest pending due time."""
-    started = await scheduler.dispatcher.run_due()
+    """Start what is due, then set the next dispatch for the earliest due time after this run.
+
+    Due rows this run did not take are held back (their webhook is at its limit, or this process is still
+    delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
+    nothing polls for them. With every slot taken, the same holds for everything already due.
+    """
     services = scheduler.services
-    at_capacity = scheduler.dispatcher.in_flight >= services.settings.delivery.max_in_flight
-    when = next_dispatch(started, services.storage.queue.next_due(), services.clock(), at_capacity=at_capacity)
+    now = services.clock()
+    await scheduler.dispatcher.run_due(now)
+    when = services.storage.queue.next_due(after=now)
     if when is not None:
         scheduler.wake(when)
 
 
 async def housekeeping(services: Services) -> None:
-    """Delete the metadata of requests that ended before the retention period; empty the WAL."""
-    retention = services.settings.delivery.retention_days * 86400
-    deleted = await services.storage.queue.purge_ended(before=int(services.clock()) - retention)
+    """Delete the metadata of requests that ended before the retention period, fail those paused too long;
+    empty the WAL."""
+    settings, now = services.settings.delivery, int(services.clock())
+    deleted = await services.storage.queue.purge_ended(
+        before=now - settings.retention_days * 86400, paused_before=now - settings.paused_max_days * 86400
+    )
     if deleted:
         logger.info("deleted %d finished message requests past retention", deleted)
     await services.storage.database.checkpoint()

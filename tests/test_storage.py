@@ -90,4 +90,5 @@ async def test_group_commit_failure_reaches_every_writer_of_the_batch(tmp_path: 
 @pytest.mark.parametrize(("synchronous", "level"), [("normal", 1), ("full", 2)])
 async def test_storage_sync_level_follows_the_setting(tmp_path: Path, synchronous: str, level: int):
     async with Storage.open(tmp_path / "novaro.db", time.time, synchronous=synchronous) as storage:
-        assert (await storage.database.all("PRAGMA synchronous", ()))[0][0] == level
+        async with storage.database.transaction() as db:  # the setting is the writer connection's
+            assert list(await db.execute_fetchall("PRAGMA synchronous", ()))[0][0] == level

@@ -1,7 +1,9 @@
 """Database: the connections, transactions, migrations and paging helpers every store shares.
 
-One aiosqlite connection per process for writes and list queries, WAL, foreign keys on, a busy timeout so
-the CLI and a running server share the file, and writes serialised through `transaction()`.
+One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
+running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
+second aiosqlite connection, so they see committed data only: the writer's connection would also show the
+rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
 
 Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
 on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
@@ -81,9 +83,16 @@ class _Write:
 
 
 class Database:
-    def __init__(self, writer: aiosqlite.Connection, reader: sqlite3.Connection, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: sqlite3.Connection,
+        clock: Callable[[], float],
+        lister: aiosqlite.Connection | None = None,
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self._lister = lister or writer
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
@@ -102,6 +111,7 @@ class Database:
         _create_private_file(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader = sqlite3.connect(path, isolation_level=None)
+        lister: aiosqlite.Connection | None = None
         try:
             writer.row_factory = reader.row_factory = sqlite3.Row
             await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -111,16 +121,23 @@ class Database:
             # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            database = cls(writer, reader, clock)
+            lister = await aiosqlite.connect(path, isolation_level=None)
+            lister.row_factory = sqlite3.Row
+            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await lister.execute("PRAGMA query_only = ON")
+            database = cls(writer, reader, clock, lister)
             await database._migrate()
             yield database
         finally:
             reader.close()
+            if lister is not None:
+                await lister.close()
             await writer.close()
 
     async def close(self) -> None:
         """Close the connections now; open() also closes them on exit, and closing twice is harmless."""
         self._reader.close()
+        await self._lister.close()
         await self._writer.close()
 
     def now(self) -> int:
@@ -206,5 +223,6 @@ class Database:
         return row
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """A list query on the lister connection: committed data only, off the event loop's thread."""
         # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
-        return list(await self._writer.execute_fetchall(sql, params))
+        return list(await self._lister.execute_fetchall(sql, params))

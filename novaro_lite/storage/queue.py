@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import ENDED, Attempt, MessageRequest
+from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
 from novaro_lite.storage.database import Database
 from novaro_lite.storage.requests import (
     COLUMNS,
@@ -25,7 +25,11 @@ from novaro_lite.storage.requests import (
     row_to_request,
 )
 
-Outcome = Literal["delivered", "retry", "failed"]
+# delivered / failed end the request (content purged); retry schedules it again; paused parks it with its
+# content until its webhook is enabled again (storage/webhooks.py moves it back).
+Outcome = Literal["delivered", "retry", "failed", "paused"]
+# Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
+Counter = Literal["attempts", "generation_failures"]
 
 
 class DeliveryQueue:
@@ -43,11 +47,16 @@ class DeliveryQueue:
         working: Collection[str],
         owner: str,
     ) -> builtins.list[MessageRequest]:
-        """Lease up to `limit` due requests, leaving each webhook at most `per_webhook` in flight.
+        """Lease up to `limit` due requests, oldest due first, leaving each webhook at most `per_webhook` in flight.
 
         `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
         still delivering: if one's lease ran out while it worked, it is not taken a second time.
+
+        The candidates are found per webhook (the first `per_webhook` due rows of each, by the
+        (webhook_id, due_ms) index), so a busy webhook's backlog is never scanned: the cost grows with the
+        number of webhooks, not with the number of pending rows.
         """
+        busy = json.dumps(dict(in_flight))
         async with self._db.transaction() as db:
             rows = await db.execute_fetchall(
                 f"""
@@ -56,25 +65,31 @@ class DeliveryQueue:
                     due_ms = ?, lease_owner = ?, updated_at = ?
                 WHERE seq IN (
                     SELECT seq FROM (
-                        SELECT seq, webhook_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_ms) AS nth
-                        FROM (SELECT seq, webhook_id, due_ms FROM message_requests
-                              WHERE status IN {PENDING_SQL} AND due_ms <= ?
-                                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-                                AND webhook_id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
-                              ORDER BY due_ms LIMIT ?)
-                    ) AS due
-                    WHERE nth <= ? - coalesce((SELECT value FROM json_each(?) WHERE key = due.webhook_id), 0)
+                        SELECT r.seq, r.due_ms,
+                               row_number() OVER (PARTITION BY r.webhook_id ORDER BY r.due_ms, r.seq) AS nth,
+                               coalesce((SELECT value FROM json_each(?) WHERE key = r.webhook_id), 0) AS busy
+                        FROM webhooks AS w JOIN message_requests AS r ON r.seq IN (
+                            SELECT seq FROM message_requests
+                            WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
+                              AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
+                            ORDER BY due_ms LIMIT ?
+                        )
+                        WHERE w.id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
+                    )
+                    WHERE nth <= ? - busy
+                    ORDER BY due_ms, seq
                     LIMIT ?
                 )
                 RETURNING seq, {COLUMNS}
                 """,
                 (
-                    int((now + lease_seconds) * 1000), owner, int(now), int(now * 1000), owner,
-                    json.dumps(list(working)), json.dumps(dict(in_flight)), per_webhook,  # busy webhooks are skipped
-                    limit * 4, per_webhook, json.dumps(dict(in_flight)), limit,
+                    int((now + lease_seconds) * 1000), owner, int(now),
+                    busy, int(now * 1000), owner, json.dumps(list(working)), per_webhook,
+                    busy, per_webhook,  # webhooks at their limit are skipped
+                    per_webhook, limit,
                 ),
             )  # fmt: skip
-        return [row_to_request(row) for row in rows]
+        return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
 
     async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:
         """Keep the generated reply so every attempt sends the same body; False if the lease was lost."""
@@ -88,38 +103,63 @@ class DeliveryQueue:
         return updated == 1
 
     async def finish_attempt(
-        self, request_id: str, owner: str, attempt: Attempt, outcome: Outcome, retry_at: float | None = None
+        self,
+        request_id: str,
+        owner: str,
+        attempt: Attempt | None,
+        outcome: Outcome,
+        retry_at: float | None = None,
+        counter: Counter | None = "attempts",
     ) -> None:
-        """Log an attempt and move the request on: delivered or failed (content purged), or scheduled again."""
-        common = "attempts = attempts + 1, last_error = ?, last_status_code = ?, updated_at = ?"
-        params: tuple[Any, ...] = (attempt.error, attempt.status_code, attempt.attempted_at)
+        """Log an attempt (if one was made) and move the request on.
+
+        Delivered or failed end it (content purged); retry schedules it again at `retry_at`; paused keeps
+        it, content and all, until its webhook is enabled again. `counter` is the budget the attempt used.
+        """
+        params: tuple[Any, ...]
+        if attempt is None:  # nothing was tried (a pause): the last attempt's error and status stay
+            now = self._db.now()
+            common, params = "updated_at = ?", (now,)
+        else:
+            now = attempt.attempted_at
+            common = "last_error = ?, last_status_code = ?, updated_at = ?"
+            params = (attempt.error, attempt.status_code, now)
+        if counter is not None:
+            common = f"{counter} = {counter} + 1, {common}"
         if outcome == "retry":
             assert retry_at is not None
             change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
             params = (int(retry_at * 1000), int(retry_at), *params)
+        elif outcome == "paused":  # back to its due time, so it goes out in turn once the webhook is enabled
+            change = f"status = '{PAUSED}', due_ms = scheduled_for * 1000, lease_owner = NULL, {common}"
         elif outcome == "delivered":
             change = f"status = 'delivered', delivered_at = ?, {PURGE_SQL}, {common}"
-            params = (attempt.attempted_at, *params)
+            params = (now, *params)
         else:
             change = f"status = 'failed', {PURGE_SQL}, {common}"
-        await self._db.write(
-            (
-                "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
-                " response_body) VALUES (?, ?, ?, ?, ?, ?)",
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        if attempt is not None:
+            statements.append(
                 (
-                    request_id,
-                    attempt.attempted_at,
-                    attempt.status_code,
-                    attempt.duration_ms,
-                    attempt.error,
-                    attempt.response_body,
-                ),
-            ),  # fmt: skip
+                    "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
+                    " response_body) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        request_id,
+                        attempt.attempted_at,
+                        attempt.status_code,
+                        attempt.duration_ms,
+                        attempt.error,
+                        attempt.response_body,
+                    ),
+                )  # fmt: skip
+            )
+        statements.append(
             (
                 f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {PENDING_SQL}",
                 (*params, request_id, owner),
-            ),
+            )
         )
+        await self._db.write(*statements)
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).
@@ -136,17 +176,32 @@ class DeliveryQueue:
             )
         )
 
-    def next_due(self) -> float | None:
-        """When the dispatcher is next needed: the earliest due time or lease expiry of a pending request."""
-        row = self._db.one(f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL}", ())
+    def next_due(self, after: float) -> float | None:
+        """When the dispatcher is next needed: the earliest due time or lease expiry later than `after`.
+
+        Rows due by `after` that a claim at `after` did not take are held back (their webhook is at its
+        limit, or this process is still delivering them); a finishing delivery wakes the dispatcher for those.
+        """
+        row = self._db.one(
+            f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL} AND due_ms > ?",
+            (int(after * 1000),),
+        )
         return None if row is None or row[0] is None else row[0] / 1000
 
-    async def purge_ended(self, before: int) -> int:
+    async def purge_ended(self, before: int, paused_before: int | None = None) -> int:
         """Delete the metadata (and attempt log) of requests that ended before `before`.
 
-        Also forget idempotency keys and body hashes once their 24-hour window has passed.
+        Also forget idempotency keys and body hashes once their 24-hour window has passed, and fail (and
+        purge the content of) requests paused since before `paused_before`.
         """
         async with self._db.transaction() as db:
+            if paused_before is not None:
+                await db.execute(
+                    f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
+                    " last_error = 'Its webhook stayed disabled longer than [delivery] paused_max_days allows.'"
+                    f" WHERE status = '{PAUSED}' AND updated_at < ?",
+                    (self._db.now(), paused_before),
+                )
             await db.execute(
                 "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
                 " WHERE request_hash IS NOT NULL AND created_at < ?",

@@ -113,4 +113,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
     """,
+    """
+    ALTER TABLE message_requests ADD COLUMN generation_failures INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX message_requests_due_by_webhook ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_paused ON message_requests (webhook_id, updated_at) WHERE status = 'paused';
+    CREATE INDEX message_requests_idempotency_expiry ON message_requests (created_at)
+        WHERE request_hash IS NOT NULL;
+    """,
 )
