@@ -28,6 +28,11 @@ from novaro_lite.storage.requests import (
 # delivered / failed end the request (content purged); retry schedules it again; paused parks it with its
 # content until its webhook is enabled again (storage/webhooks.py moves it back).
 Outcome = Literal["delivered", "retry", "failed", "paused"]
+# Runs every housekeeping under the write lock: indexed (message_requests_idempotency_expiry), not a scan.
+FORGET_KEYS_SQL = (
+    "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
+    " WHERE request_hash IS NOT NULL AND created_at < ?"
+)
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
 Counter = Literal["attempts", "generation_failures"]
 
@@ -202,11 +207,7 @@ class DeliveryQueue:
                     f" WHERE status = '{PAUSED}' AND updated_at < ?",
                     (self._db.now(), paused_before),
                 )
-            await db.execute(
-                "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
-                " WHERE request_hash IS NOT NULL AND created_at < ?",
-                (self._db.now() - IDEMPOTENCY_WINDOW,),
-            )
+            await db.execute(FORGET_KEYS_SQL, (self._db.now() - IDEMPOTENCY_WINDOW,))
             await db.execute(
                 "DELETE FROM delivery_attempts WHERE request_id IN (SELECT id FROM message_requests"
                 f" WHERE status IN {tuple(ENDED)} AND updated_at < ?)",
