@@ -61,7 +61,6 @@ class DeliveryQueue:
         (webhook_id, due_ms) index), so a busy webhook's backlog is never scanned: the cost grows with the
         number of webhooks, not with the number of pending rows.
         """
-        busy = json.dumps(dict(in_flight))
         async with self._db.transaction() as db:
             rows = await db.execute_fetchall(
                 f"""
@@ -70,18 +69,19 @@ class DeliveryQueue:
                     due_ms = ?, lease_owner = ?, updated_at = ?
                 WHERE seq IN (
                     SELECT seq FROM (
-                        SELECT r.seq, r.due_ms,
-                               row_number() OVER (PARTITION BY r.webhook_id ORDER BY r.due_ms, r.seq) AS nth,
-                               coalesce((SELECT value FROM json_each(?) WHERE key = r.webhook_id), 0) AS busy
-                        FROM webhooks AS w JOIN message_requests AS r ON r.seq IN (
+                        SELECT r.seq, r.due_ms, coalesce(busy.value, 0) AS in_flight,
+                               row_number() OVER (PARTITION BY r.webhook_id ORDER BY r.due_ms, r.seq) AS nth
+                        FROM webhooks AS w
+                        LEFT JOIN json_each(?) AS busy ON busy.key = w.id
+                        JOIN message_requests AS r ON r.seq IN (
                             SELECT seq FROM message_requests
                             WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
                               AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
                             ORDER BY due_ms LIMIT ?
                         )
-                        WHERE w.id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
+                        WHERE coalesce(busy.value, 0) < ?  -- webhooks at their limit are skipped
                     )
-                    WHERE nth <= ? - busy
+                    WHERE nth <= ? - in_flight
                     ORDER BY due_ms, seq
                     LIMIT ?
                 )
@@ -89,9 +89,8 @@ class DeliveryQueue:
                 """,
                 (
                     int((now + lease_seconds) * 1000), owner, int(now),
-                    busy, int(now * 1000), owner, json.dumps(list(working)), per_webhook,
-                    busy, per_webhook,  # webhooks at their limit are skipped
-                    per_webhook, limit,
+                    json.dumps(dict(in_flight)), int(now * 1000), owner, json.dumps(list(working)), per_webhook,
+                    per_webhook, per_webhook, limit,
                 ),
             )  # fmt: skip
         return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
