@@ -9,6 +9,7 @@ can never take the same row.
 from __future__ import annotations
 
 import builtins
+import heapq
 import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
@@ -57,40 +58,47 @@ class DeliveryQueue:
         `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
         still delivering: if one's lease ran out while it worked, it is not taken a second time.
 
-        The candidates are found per webhook (the first `per_webhook` due rows of each, by the
-        (webhook_id, due_ms) index), so a busy webhook's backlog is never scanned: the cost grows with the
-        number of webhooks, not with the number of pending rows.
+        The candidates are the first due rows of each webhook that has room, read from the
+        (webhook_id, due_ms) index alone, so a busy webhook's backlog is never scanned and no table row is
+        read until the chosen ones are updated: the cost grows with the number of webhooks, not with the
+        number of pending rows. Both steps run in one write transaction, so nothing changes in between.
         """
+        due_ms = int(now * 1000)
         async with self._db.transaction() as db:
+            heads = await db.execute_fetchall(
+                f"""
+                SELECT w.id, (
+                    SELECT group_concat(due_ms || ':' || seq) FROM (
+                        SELECT seq, due_ms FROM message_requests
+                        WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
+                        ORDER BY due_ms LIMIT ?
+                    )
+                )
+                FROM webhooks AS w
+                WHERE w.id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)  -- at their limit: skipped
+                """,
+                (due_ms, min(per_webhook, limit), json.dumps(dict(in_flight)), per_webhook),
+            )
+            candidates: builtins.list[tuple[int, ...]] = []
+            for webhook_id, head in heads:
+                if head:
+                    due = sorted(tuple(map(int, pair.split(":"))) for pair in head.split(","))
+                    candidates += due[: per_webhook - in_flight.get(webhook_id, 0)]
+            chosen = [seq for _, seq in heapq.nsmallest(limit, candidates)]
+            if not chosen:
+                return []
             rows = await db.execute_fetchall(
                 f"""
                 UPDATE message_requests
                 SET status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,
                     due_ms = ?, lease_owner = ?, updated_at = ?
-                WHERE seq IN (
-                    SELECT seq FROM (
-                        SELECT r.seq, r.due_ms, coalesce(busy.value, 0) AS in_flight,
-                               row_number() OVER (PARTITION BY r.webhook_id ORDER BY r.due_ms, r.seq) AS nth
-                        FROM webhooks AS w
-                        LEFT JOIN json_each(?) AS busy ON busy.key = w.id
-                        JOIN message_requests AS r ON r.seq IN (
-                            SELECT seq FROM message_requests
-                            WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
-                              AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-                            ORDER BY due_ms LIMIT ?
-                        )
-                        WHERE coalesce(busy.value, 0) < ?  -- webhooks at their limit are skipped
-                    )
-                    WHERE nth <= ? - in_flight
-                    ORDER BY due_ms, seq
-                    LIMIT ?
-                )
+                WHERE seq IN (SELECT value FROM json_each(?)) AND status IN {PENDING_SQL} AND due_ms <= ?
+                  AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
                 RETURNING seq, {COLUMNS}
                 """,
                 (
-                    int((now + lease_seconds) * 1000), owner, int(now),
-                    json.dumps(dict(in_flight)), int(now * 1000), owner, json.dumps(list(working)), per_webhook,
-                    per_webhook, per_webhook, limit,
+                    int((now + lease_seconds) * 1000), owner, int(now), json.dumps(chosen), due_ms,
+                    owner, json.dumps(list(working)),
                 ),
             )  # fmt: skip
         return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
