@@ -9,7 +9,6 @@ can never take the same row.
 from __future__ import annotations
 
 import builtins
-import heapq
 import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
@@ -59,46 +58,41 @@ class DeliveryQueue:
         still delivering: if one's lease ran out while it worked, it is not taken a second time.
 
         The candidates are the first due rows of each webhook that has room, read from the
-        (webhook_id, due_ms) index alone, so a busy webhook's backlog is never scanned and no table row is
-        read until the chosen ones are updated: the cost grows with the number of webhooks, not with the
-        number of pending rows. Both steps run in one write transaction, so nothing changes in between.
+        (webhook_id, due_ms) index alone (as one JSON array per webhook, in due order), so a busy webhook's
+        backlog is never scanned and no table row is read until the chosen ones are updated: the cost grows
+        with the number of webhooks, not with the number of pending rows (bench/claim.py).
+        A request this process still works on (`working`) is left out after the choice, so it may cost its
+        webhook a slot in this one claim.
         """
-        due_ms = int(now * 1000)
         async with self._db.transaction() as db:
-            heads = await db.execute_fetchall(
-                f"""
-                SELECT w.id, (
-                    SELECT group_concat(due_ms || ':' || seq) FROM (
-                        SELECT seq, due_ms FROM message_requests
-                        WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
-                        ORDER BY due_ms LIMIT ?
-                    )
-                )
-                FROM webhooks AS w
-                WHERE w.id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)  -- at their limit: skipped
-                """,
-                (due_ms, min(per_webhook, limit), json.dumps(dict(in_flight)), per_webhook),
-            )
-            candidates: builtins.list[tuple[int, ...]] = []
-            for webhook_id, head in heads:
-                if head:
-                    due = sorted(tuple(map(int, pair.split(":"))) for pair in head.split(","))
-                    candidates += due[: per_webhook - in_flight.get(webhook_id, 0)]
-            chosen = [seq for _, seq in heapq.nsmallest(limit, candidates)]
-            if not chosen:
-                return []
             rows = await db.execute_fetchall(
                 f"""
                 UPDATE message_requests
                 SET status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,
                     due_ms = ?, lease_owner = ?, updated_at = ?
-                WHERE seq IN (SELECT value FROM json_each(?)) AND status IN {PENDING_SQL} AND due_ms <= ?
-                  AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
+                WHERE seq IN (
+                    SELECT json_extract(head.value, '$[1]') AS seq FROM (
+                        SELECT ? - coalesce(busy.value, 0) AS room, (
+                            SELECT json_group_array(json_array(due_ms, seq)) FROM (
+                                SELECT seq, due_ms FROM message_requests
+                                WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
+                                ORDER BY due_ms LIMIT ?
+                            )
+                        ) AS heads
+                        FROM webhooks AS w LEFT JOIN json_each(?) AS busy ON busy.key = w.id
+                        WHERE coalesce(busy.value, 0) < ?  -- webhooks at their limit are skipped
+                    ) AS due, json_each(due.heads) AS head
+                    WHERE head.key < due.room  -- each webhook's first rows, as many as it has room for
+                    ORDER BY json_extract(head.value, '$[0]'), seq
+                    LIMIT ?
+                )
+                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
                 RETURNING seq, {COLUMNS}
                 """,
                 (
-                    int((now + lease_seconds) * 1000), owner, int(now), json.dumps(chosen), due_ms,
-                    owner, json.dumps(list(working)),
+                    int((now + lease_seconds) * 1000), owner, int(now),
+                    per_webhook, int(now * 1000), min(per_webhook, limit), json.dumps(dict(in_flight)), per_webhook,
+                    limit, owner, json.dumps(list(working)),
                 ),
             )  # fmt: skip
         return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)

@@ -105,3 +105,28 @@ def test_retry_after_is_bounded(value, expected):
 def test_a_huge_retry_after_on_429_still_makes_a_problem():
     error = status_error("up", response(429, {"Retry-After": "9" * 400}), 1)
     assert isinstance(error, ProviderBusyError) and error.headers == {"Retry-After": str(int(MAX_RETRY_AFTER_SECONDS))}
+
+
+@pytest.mark.anyio
+async def test_an_upstream_answer_over_the_cap_is_refused_not_read_whole():
+    from novaro_lite.config import ProviderSettings
+    from novaro_lite.domain.agents import Agent, AgentFields
+    from novaro_lite.domain.messages import Prompt
+    from novaro_lite.providers.http import MAX_ANSWER_BYTES
+    from novaro_lite.providers.openai import OpenAIProvider
+
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        while sent <= 4 * MAX_ANSWER_BYTES:
+            sent += 65536
+            yield b" " * 65536
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=endless()))
+    async with httpx.AsyncClient(transport=transport) as client:
+        provider = OpenAIProvider("up", ProviderSettings(base_url="http://up/v1", model="m").check("up"), client)
+        agent = Agent(id="agt_1", account="acme", created_at=0, updated_at=0, **vars(AgentFields(name="A")))
+        with pytest.raises(ProviderError, match="more than 8 MiB"):
+            await provider.complete(Prompt("system", (), "m", agent, 0))
+    assert sent <= MAX_ANSWER_BYTES + 2 * 65536
