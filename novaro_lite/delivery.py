@@ -48,16 +48,21 @@ class Dispatcher:
         self._stopping = False
         self._claiming = asyncio.Lock()  # one claim loop at a time, so the in-flight limits hold
         self._handing_back: set[asyncio.Task[None]] = set()
+        self.claimed_at = 0.0
         self.on_capacity: Callable[[], None] = lambda: None  # set by the scheduler: "run me again soon"
 
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    async def run_due(self, now: float | None = None) -> int:
-        """Claim what is due at `now`, within the in-flight limits, and start delivering it; return how many started."""
-        async with self._claiming:
-            return await self._claim_and_start(self._services.clock() if now is None else now)
+    async def run_due(self) -> int:
+        """Claim what is due now, within the in-flight limits, and start delivering it; return how many started.
+
+        `claimed_at` is then the time the claim used: what was due by then and not taken is held back.
+        """
+        async with self._claiming:  # "now" is read inside the lock: a run that waited for it must not claim stale
+            self.claimed_at = self._services.clock()
+            return await self._claim_and_start(self.claimed_at)
 
     async def _claim_and_start(self, now: float) -> int:
         settings, started = self._services.settings.delivery, 0

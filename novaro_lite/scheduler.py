@@ -28,10 +28,8 @@ async def dispatch(scheduler: Scheduler) -> None:
     delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
     nothing polls for them. With every slot taken, the same holds for everything already due.
     """
-    services = scheduler.services
-    now = services.clock()
-    await scheduler.dispatcher.run_due(now)
-    when = services.storage.queue.next_due(after=now)
+    await scheduler.dispatcher.run_due()
+    when = scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
     if when is not None:
         scheduler.wake(when)
 

@@ -326,7 +326,7 @@ async def test_a_finished_delivery_forgets_only_its_own_task(tmp_path):
             await next(waiting).wait()
 
         dispatcher = env.dispatcher
-        dispatcher._deliver = deliver  # type: ignore[method-assign]
+        dispatcher._deliver = deliver  # type: ignore[method-assign,assignment]
         dispatcher._start(request)
         dispatcher._start(request)  # the same request again (its lease ran out and it was taken over)
         gates[0].set()
