@@ -1,8 +1,9 @@
 """Scheduler: the only module that imports apscheduler. APScheduler is the clock, not the database.
 
 One `dispatch` job is (re)set for the earliest pending due time and moved earlier when a sooner request
-arrives; a periodic `sweep` runs it anyway as a safety net, and `housekeeping` deletes expired metadata
-and empties the WAL of purged content. Every job has misfire_grace_time=None: a run that comes due while
+arrives or a delivery frees a slot (nothing polls); a periodic `sweep` runs it anyway as a safety net, and
+`housekeeping` deletes expired metadata, fails requests paused too long and empties the WAL of purged
+content. Every job has misfire_grace_time=None: a run that comes due while
 the process was busy or down still runs (APScheduler's default grace would silently drop it).
 """
 

@@ -3,7 +3,9 @@
 A pending row's `due_ms` is when it next needs the dispatcher: its due time while scheduled, its lease
 expiry while claimed. So one partial index answers both "what is due" and "which leases ran out", and a
 crashed process's claims come back by themselves. Claims are one UPDATE … RETURNING, so two processes
-can never take the same row.
+can never take the same row; they read a second partial index, (webhook_id, due_ms), so that their cost
+does not grow with a busy webhook's backlog. A `paused` row (its webhook is disabled) is in neither index:
+storage/webhooks.py parks and resumes those.
 """
 
 from __future__ import annotations
