@@ -111,7 +111,11 @@ class DeliverySettings:
     retry_jitter: float = _setting(0.2, "Random spread of each retry wait, as a fraction (0.2 = plus or minus 20%).")
     max_in_flight: int = _setting(64, "Most deliveries (generation included) in progress at once.")
     max_in_flight_per_webhook: int = _setting(8, "Most deliveries in progress to one webhook at once.")
-    lease_seconds: int = _setting(300, "A claimed request returns to the queue if not finished within this.")
+    lease_seconds: int = _setting(
+        300,
+        "A claimed request returns to the queue if not finished within this; must exceed every provider's"
+        " timeout_seconds and webhooks.timeout_seconds.",
+    )
     retention_days: int = _setting(7, "Days the metadata of a finished request is kept (its content is not).")
     paused_max_days: int = _setting(
         30, "Days a disabled webhook's requests wait, paused with their content, before they fail and are erased."

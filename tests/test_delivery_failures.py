@@ -228,7 +228,10 @@ async def test_the_webhook_is_checked_before_generating(tmp_path):
 async def test_requests_paused_longer_than_paused_max_days_fail_and_are_erased(tmp_path):
     async with environment(tmp_path) as env:
         request_id = await env.accept()
+        canceled = await env.accept()
         await env.patch_hook(enabled=False)
+        response = await env.client.delete(f"/api/v1/message-requests/{canceled}", headers=env.auth)
+        assert response.status_code == 200 and response.json()["status"] == "canceled"  # a paused one may be
         env.clock.now += env.services.settings.delivery.paused_max_days * 86400 - 60
         await housekeeping(env.services)
         assert env.get(request_id).status == "paused"
