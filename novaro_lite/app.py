@@ -44,7 +44,7 @@ def create_app(
                 synchronous=settings.sqlite_synchronous,
                 erase_seconds=settings.erase_seconds,
             ) as storage,
-            build_http_client(transport) as http,
+            build_http_client(transport, proxies=settings.provider_proxies) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
         ):
             services = Services(

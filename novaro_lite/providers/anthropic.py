@@ -13,6 +13,7 @@ from novaro_lite.providers.http import (
     SHAPE_ERRORS,
     HTTPProvider,
     close,
+    deadline,
     parse_json,
     read_json,
     send,
@@ -56,8 +57,9 @@ class AnthropicProvider(HTTPProvider):
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
-        data = await read_json(self.name, self._config, response)
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False), until)
+        data = await read_json(self.name, self._config, response, until)
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
             usage = data.get("usage") or {}
@@ -67,12 +69,14 @@ class AnthropicProvider(HTTPProvider):
         return Completion(text, Usage(self.name, prompt.model, *tokens))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True), until)
         prompt_tokens = completion_tokens = 0
         finished = False
         try:
+            # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
-                async for event, data in sse_events(response):  # read to the end, so the connection can be reused
+                async for event, data in sse_events(self.name, response, until):
                     payload = parse_json(self.name, data)
                     try:
                         if event == "error":

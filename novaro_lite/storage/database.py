@@ -1,7 +1,9 @@
 """Database: the connections, transactions, migrations and paging helpers every store shares.
 
-One aiosqlite connection per process for writes and list queries, WAL, foreign keys on, a busy timeout so
-the CLI and a running server share the file, and writes serialised through `transaction()`.
+One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
+running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
+second aiosqlite connection, so they see committed data only: the writer's connection would also show the
+rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
 
 Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
 on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
@@ -105,10 +107,12 @@ class Database:
         writer: aiosqlite.Connection,
         reader: sqlite3.Connection,
         clock: Callable[[], float],
+        lister: aiosqlite.Connection | None = None,
         erase_seconds: float = ERASE_SECONDS,
     ) -> None:
         self._writer = writer
         self._reader = reader
+        self._lister = lister or writer
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
@@ -135,6 +139,7 @@ class Database:
         _create_private_file(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader = sqlite3.connect(path, isolation_level=None)
+        lister: aiosqlite.Connection | None = None
         try:
             writer.row_factory = reader.row_factory = sqlite3.Row
             await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -144,7 +149,11 @@ class Database:
             # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            database = cls(writer, reader, clock, erase_seconds)
+            lister = await aiosqlite.connect(path, isolation_level=None)
+            lister.row_factory = sqlite3.Row
+            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await lister.execute("PRAGMA query_only = ON")
+            database = cls(writer, reader, clock, lister, erase_seconds)
             await database._migrate()
             # After a crash the WAL may still hold content purged before it: erase it before serving.
             await database.checkpoint()
@@ -158,6 +167,8 @@ class Database:
                         await database.checkpoint()
         finally:
             reader.close()
+            if lister is not None:
+                await lister.close()
             await writer.close()
 
     async def close(self) -> None:
@@ -165,6 +176,7 @@ class Database:
         if self._eraser is not None:
             self._eraser.cancel()
         self._reader.close()
+        await self._lister.close()
         await self._writer.close()
 
     def now(self) -> int:
@@ -299,5 +311,6 @@ class Database:
         return row
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """A list query on the lister connection: committed data only, off the event loop's thread."""
         # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
-        return list(await self._writer.execute_fetchall(sql, params))
+        return list(await self._lister.execute_fetchall(sql, params))

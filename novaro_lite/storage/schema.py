@@ -133,4 +133,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE contexts ADD COLUMN selective INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE contexts ADD COLUMN scan_depth INTEGER NOT NULL DEFAULT 4;
     """,
+    # The delivery engine under failure (issue 9): the model's own retry budget, claims per webhook in due
+    # order from an index, paused requests by webhook, and the idempotency window's expiry.
+    """
+    ALTER TABLE message_requests ADD COLUMN generation_failures INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX message_requests_due_by_webhook ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_paused ON message_requests (webhook_id, updated_at) WHERE status = 'paused';
+    CREATE INDEX message_requests_idempotency_expiry ON message_requests (created_at)
+        WHERE request_hash IS NOT NULL;
+    """,
 )

@@ -97,3 +97,13 @@ def auth_for():
                 yield client, {"Authorization": f"Bearer {token}"}
 
     return start
+
+
+async def test_webhook_urls_with_credentials_are_refused_without_echoing_them(client, auth, receiver):
+    with_credentials = receiver[0].replace("http://", "http://user:hunter2@")
+    created = await client.post("/api/v1/webhooks", json={"url": with_credentials}, headers=auth)
+    assert_problem(created, 422, "user name or password")
+    assert "hunter2" not in created.text
+    hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+    patched = await client.patch(f"/api/v1/webhooks/{hook['id']}", json={"url": with_credentials}, headers=auth)
+    assert_problem(patched, 422, "user name or password")
