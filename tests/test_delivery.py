@@ -16,18 +16,11 @@ from novaro_lite.app import create_app
 from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.services import Services
+from tests.fakes.clock import Clock
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 SECRET_TEXT = "please-keep-this-sentence-private"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

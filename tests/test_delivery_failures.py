@@ -27,6 +27,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.webhooks import secret_digest
 from novaro_lite.scheduler import housekeeping
 from novaro_lite.services import Services
+from tests.fakes.clock import Clock
 from tests.fakes.hostile import hostile_app
 from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
@@ -34,14 +35,6 @@ from tests.problems import assert_problem
 pytestmark = pytest.mark.anyio
 HOOK_URL = "http://127.0.0.1:9/hook"
 COMPLETION = {"choices": [{"message": {"content": "Hello there"}}], "usage": {"prompt_tokens": 1}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclasses.dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -16,16 +15,9 @@ from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.scheduler import DISPATCH, MAX_TIMER_SECONDS, Scheduler, dispatch
 from novaro_lite.services import Services
+from tests.fakes.clock import Clock
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Recorder:

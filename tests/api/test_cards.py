@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,11 @@ from starlette.datastructures import Secret
 from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.domain.png import text_chunks
 from tests.fakes.cards import card_png, chunk, v2_card, v3_card
-from tests.fakes.llm import API_KEY, Recorder, openai_app
-from tests.fakes.serve import serve_in_thread
+from tests.fakes.llm import API_KEY
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 PNG = {"Content-Type": "image/png"}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[str, Recorder]]:
-    recorder = Recorder()
-    with serve_in_thread(openai_app(recorder)) as url:
-        yield url, recorder
 
 
 @pytest.fixture

@@ -18,18 +18,11 @@ from starlette.routing import Route
 from novaro_lite.api.openai_errors import scoped
 from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.errors import server_error_response
-from tests.fakes.llm import API_KEY, Recorder, anthropic_app, openai_app
+from tests.fakes.llm import API_KEY, Recorder, anthropic_app
 from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[str, Recorder]]:
-    recorder = Recorder()
-    with serve_in_thread(openai_app(recorder)) as url:
-        yield url, recorder
 
 
 @pytest.fixture(scope="module")

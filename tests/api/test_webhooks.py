@@ -6,8 +6,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config import SchedulerSettings, Settings
 from novaro_lite.domain.webhooks import secret_digest
+from tests.conftest import loopback_settings
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -15,11 +16,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-    )
+    return loopback_settings(tmp_path)
 
 
 async def test_webhook_secret_is_shown_at_creation_and_never_again(client, auth, receiver):
