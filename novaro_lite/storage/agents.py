@@ -15,7 +15,8 @@ from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
 CHARACTER_TEXT = (
     "greeting",

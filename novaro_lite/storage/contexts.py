@@ -11,7 +11,8 @@ from typing import Any
 from novaro_lite.domain.contexts import Context, Keywords
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
 BASE = ("id", "account", "name", "content", "created_at", "updated_at")
 COLUMNS = (*BASE, "keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")

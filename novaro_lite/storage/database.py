@@ -1,4 +1,4 @@
-"""Database: the connections, transactions, migrations and paging helpers every store shares.
+"""Database: the connections, transactions, migrations, group commit and erasure every store shares.
 
 One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
 running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
@@ -14,7 +14,6 @@ takes microseconds, while a trip to aiosqlite's thread waits for the GIL behind 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import logging
@@ -23,59 +22,16 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import aiosqlite
 
-from novaro_lite.errors import UnavailableError, ValidationError
+from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
-MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER
-T = TypeVar("T")
-
-
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """Turn a cursor from a previous page back into its position; 0 (the start) when there is none.
-
-    Only the exact text this server hands out is accepted: a position past SQLite's integer range, leading
-    zeros, other padding or any other text is a 422, never a query that fails.
-    """
-    if not cursor:
-        return 0
-    with contextlib.suppress(ValueError, UnicodeError):
-        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii").partition(":")
-        if (
-            kind == "seq"
-            and seq.isascii()
-            and seq.isdigit()
-            and int(seq) <= MAX_SEQ
-            and _encode_cursor(int(seq)) == cursor
-        ):
-            return int(seq)
-    raise ValidationError(
-        "The cursor is not one this server handed out; pass nextCursor from the previous page.",
-        errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from a previous page"}],
-    )
-
-
-def page(rows: list[sqlite3.Row], limit: int, build: Callable[[sqlite3.Row], T]) -> Page[T]:
-    """Make a page from up to limit + 1 rows selected with their `seq`: the extra row says there is more."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page([build(row) for row in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
 
 
 def _create_private_file(path: Path) -> None:

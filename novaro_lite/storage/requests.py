@@ -14,7 +14,8 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (

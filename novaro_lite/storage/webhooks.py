@@ -13,7 +13,8 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import PAUSED
 from novaro_lite.domain.webhooks import ROTATION_OVERLAP_SECONDS, Webhook, new_secret
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 from novaro_lite.storage.requests import PURGE_SQL
 
 COLUMNS = tuple(field.name for field in dataclasses.fields(Webhook))
