@@ -1,10 +1,11 @@
 """The inbound HTTP protocol: uvicorn's httptools protocol with a cap on the size of a request's head.
 
-httptools keeps a header in memory until it is complete, so a client could send one endless header line
-and grow the process without limit (seen: a 64 MB Authorization header read whole, RSS 61 → 248 MB).
-This protocol answers 431 and closes the connection as soon as the request line or one header passes
-HEADER_LINE_MAX, or the whole head passes HEAD_MAX, before the app sees the request. Everything else,
-and the parser's speed, stays uvicorn's. Imports uvicorn and errors only.
+httptools keeps a header (or a chunked body's trailer) in memory until its line is complete, so a client
+could send one endless line and grow the process without limit (seen: a 64 MB Authorization header read
+whole, RSS 61 → 248 MB). This protocol counts the bytes the parser takes without producing anything (no
+new message, no complete head, no body): past HEAD_MAX it answers 431 and closes the connection. A parsed
+head is checked once: the request line and each header at most HEADER_LINE_MAX, all of it at most
+HEAD_MAX. Everything else, and the parser's speed, stays uvicorn's. Imports uvicorn and errors only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from novaro_lite.errors import PROBLEM_MEDIA_TYPE, HeadersTooLargeError
 
 HEADER_LINE_MAX = 16 * 1024  # the request line, or one header's name and value
-HEAD_MAX = 64 * 1024  # the request line and every header together
+HEAD_MAX = 64 * 1024  # the request line and every header together; also any run of bytes that parses to nothing
 
 
 def _refusal(detail: str) -> bytes:
@@ -31,31 +32,44 @@ def _refusal(detail: str) -> bytes:
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol that refuses a request head larger than HEAD_MAX with a 431."""
+    """uvicorn's httptools protocol that refuses a request head (or trailer) larger than HEAD_MAX with a 431."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = False  # between a message's first byte and its last header: head bytes arriving
-        self._head_size = 0  # head bytes counted so far: whole chunks that did not complete the head
+        self._idle_bytes = 0  # bytes fed since the parser last produced something
+        self._progress = False
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._progress = False
         super().data_received(data)
-        if self._in_head and not self._refused:
-            self._head_size += len(data)
-            if self._head_size > HEAD_MAX:
-                self._refuse(f"The request head is larger than {HEAD_MAX} bytes.")
+        if self._refused:
+            return
+        self._idle_bytes = 0 if self._progress else self._idle_bytes + len(data)
+        if self._idle_bytes > HEAD_MAX:
+            self._refuse(f"The request head is larger than {HEAD_MAX} bytes.")
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_head, self._head_size = True, 0
+        self._progress = True
+        if not self._refused:
+            super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        if not self._refused:
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._refused:
+            super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         # The limits are checked once the head is parsed, so an ordinary request costs one pass over its
         # headers and no extra call per header; a head still arriving is bounded by data_received.
-        self._in_head = False
+        self._progress = True
+        if self._refused:
+            return
         if len(self.url) > HEADER_LINE_MAX:
             self._refuse(f"The request URL is longer than {HEADER_LINE_MAX} bytes.")
             return
@@ -71,10 +85,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
+        self._progress = True
         if not self._refused:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._progress = True
         if not self._refused:
             super().on_message_complete()
 
@@ -83,5 +99,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._refused = True
         self.logger.warning("Refused a request from %s: %s", self.client, detail)
-        self.transport.write(_refusal(detail))
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(_refusal(detail))
+        # else an earlier pipelined request is still being answered: a 431 now would read as its answer,
+        # so the connection just closes.
         self.transport.close()

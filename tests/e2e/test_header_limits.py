@@ -80,3 +80,67 @@ def test_a_large_body_is_not_mistaken_for_a_large_head(server):
             # The app read the whole body and judged it: too long a content, a 422 that names it.
             assert response.status_code == 422 and "content" in response.json()["detail"], response.text
             assert client.get(f"{server.url}/healthz").status_code == 200
+
+
+def _send_until_closed(server: RunningServer, head: bytes, filler: bytes, most: int) -> tuple[int, bytes]:
+    """Send `head`, then `filler` until the server closes or `most` bytes went; return (sent, its answer)."""
+    sent = 0
+    with _raw(server) as sock:
+        sock.sendall(head)
+        try:
+            while sent < most:
+                sock.sendall(filler)
+                sent += len(filler)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        sock.settimeout(5)
+        try:
+            answer = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            answer = b""
+    return sent, answer
+
+
+def test_an_endless_trailer_of_a_chunked_body_is_cut_off(server):
+    head = (
+        b"POST /api/v1/agents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/json\r\n\r\n1\r\n{\r\n0\r\nX-Trailer: "
+    )
+    before = rss_kib(server)
+    sent, _ = _send_until_closed(server, head, b"a" * 65536, 64 * 1024 * 1024)
+    assert sent < 8 * 1024 * 1024, "the server kept reading a trailer far past the head limit"
+    assert rss_kib(server) - before < 10 * 1024
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_pipelined_requests_after_a_large_body_are_answered(server):
+    body = b'{"name": "p", "content": "' + b"z" * 120_000 + b'"}'
+    auth = f"Authorization: Bearer {server.first_token}\r\n".encode()
+    first = b"POST /api/v1/contexts HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Type: application/json\r\n"
+    first += f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    second = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with _raw(server) as sock:
+        sock.sendall(first + second)  # the body and the next request's head arrive together
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 2:
+            chunk = sock.recv(65536)
+            assert chunk, answers
+            answers += chunk
+    assert answers.startswith(b"HTTP/1.1 422") and b"HTTP/1.1 200" in answers and b" 431 " not in answers
+
+
+def test_a_request_pipelined_after_a_refused_head_is_not_run(server):
+    headers = {"Authorization": f"Bearer {server.first_token}"}
+    before = httpx.get(f"{server.url}/api/v1/contexts", params={"limit": 200}, headers=headers).json()["data"]
+    refused = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"x" * (HEADER_LINE_MAX + 1) + b"\r\n\r\n"
+    payload = b'{"name": "must-not-exist", "content": "x"}'
+    sneaked = (
+        b"POST /api/v1/contexts HTTP/1.1\r\nHost: x\r\n" + f"Authorization: Bearer {server.first_token}\r\n".encode()
+        + b"Content-Type: application/json\r\n" + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+    )  # fmt: skip
+    with _raw(server) as sock:
+        sock.sendall(refused + sneaked)
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 431")
+    after = httpx.get(f"{server.url}/api/v1/contexts", params={"limit": 200}, headers=headers).json()["data"]
+    assert [c["name"] for c in after] == [c["name"] for c in before]
