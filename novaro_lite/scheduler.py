@@ -75,9 +75,9 @@ class Scheduler:
         """
         if not self._aps.running:
             return
-        now = self.services.clock()
-        when = min(when, now + MAX_TIMER_SECONDS) if math.isfinite(when) else now
         try:
+            now = self.services.clock()
+            when = min(when, now + MAX_TIMER_SECONDS) if math.isfinite(when) else now
             run_at = datetime.fromtimestamp(max(when, now - MAX_TIMER_SECONDS), UTC)
             job = self._aps.get_job(DISPATCH)
             if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -82,6 +83,7 @@ async def test_canceled_content_leaves_every_file_within_the_erase_window(api, s
 
 async def test_a_burst_of_ended_requests_shares_one_checkpoint(api, settings, monkeypatch):
     database = api["services"].storage.database
+    monkeypatch.setattr(database, "_erase_seconds", 3.0)  # 20 cancels fit in the window on a loaded machine
     checkpoints = 0
     real = database.checkpoint
 
@@ -103,15 +105,13 @@ CRASH = """
 import asyncio, os, sys, time
 from pathlib import Path
 from novaro_lite.storage.store import Storage
-from tests.conftest import loopback_settings
 
 async def main():
     async with Storage.open(Path(sys.argv[1]), time.time, erase_seconds=5) as storage:
         db = storage.database
         await db.write(("CREATE TABLE notes (text TEXT)", ()))
         await db.insert("INSERT INTO notes (text) VALUES (?)", (sys.argv[2],))
-        await db.write(("UPDATE notes SET text = NULL", ()))
-        db.content_purged()
+        await db.write(("UPDATE notes SET text = NULL", ()), purges=True)
         os._exit(0)  # a crash: no checkpoint, no close; the WAL keeps the purged text
 
 asyncio.run(main())
@@ -124,3 +124,21 @@ async def test_content_purged_before_a_crash_is_erased_when_the_database_opens(t
     assert holding(path.parent, MARKER) == ["novaro.db-wal"]
     async with Storage.open(path, time.time):
         assert holding(path.parent, MARKER) == []
+
+
+async def test_a_reader_in_another_process_delays_the_erasure_but_never_the_writes(api, settings):
+    request_id = await accept(api, delay={"seconds": 3600})
+    with sqlite3.connect(settings.database_path) as other:  # e.g. a shell or a backup holding a snapshot
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM message_requests").fetchone()
+        began = time.monotonic()
+        await api["client"].delete(f"/api/v1/message-requests/{request_id}", headers=api["auth"])
+        await asyncio.sleep(ERASE_SECONDS * 3)  # the eraser tried (and failed) meanwhile
+        assert holding(settings.data_dir, MARKER) == ["novaro.db-wal"]
+        writing = time.monotonic()
+        other_text = [{"role": "user", "content": "a different, still pending message"}]
+        await accept(api, delay={"seconds": 3600}, messages=other_text)  # not held behind the checkpoint
+        assert time.monotonic() - writing < 2
+        other.rollback()
+    await wait_until_erased(settings.data_dir, MARKER, within=5)
+    assert time.monotonic() - began < 10

@@ -113,3 +113,23 @@ async def test_storage_sync_level_follows_the_setting(tmp_path: Path, synchronou
     async with Storage.open(tmp_path / "novaro.db", time.time, synchronous=synchronous) as storage:
         async with storage.database.transaction() as db:  # the setting is the writer connection's
             assert list(await db.execute_fetchall("PRAGMA synchronous", ()))[0][0] == level
+
+
+async def test_writes_queued_when_the_flusher_is_cancelled_are_dropped_not_committed_later(tmp_path: Path):
+    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER)", ()))
+        async with database._write_lock:  # the flusher waits for the lock with a, b queued behind it
+            first = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (1,)))
+            await asyncio.sleep(0)
+            second = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (2,)))
+            await asyncio.sleep(0)
+            assert database._flusher is not None
+            database._flusher.cancel()
+            await asyncio.sleep(0)
+        for told in (first, second):
+            with pytest.raises(asyncio.CancelledError):
+                await told
+        await database.insert("INSERT INTO t (n) VALUES (?)", (3,))  # a later write is answered
+        rows = await database.all("SELECT n FROM t ORDER BY n", ())
+        assert [row[0] for row in rows] == [3]  # nothing its caller was told was cancelled got in

@@ -45,9 +45,8 @@ async def get_context(request: Request) -> Response:
 
 async def update_context(request: Request) -> Response:
     patch = await read_body(request, ContextPatch)
-    store, account = services(request).storage.contexts, caller(request).account
-    current = store.get(account, request.path_params["id"])
-    context = await store.update(account, current.id, patch.changes_to(current))
+    contexts = services(request).storage.contexts
+    context = await contexts.update(caller(request).account, request.path_params["id"], patch.changes_to)
     return json_response(ContextOut.of(context))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from novaro_lite.domain.contexts import Context, Keywords
@@ -85,12 +85,15 @@ class ContextStore:
         )
         return page(rows, limit, _context)
 
-    async def update(self, account: str, context_id: str, changes: dict[str, Any]) -> Context:
-        """Apply `changes` (name, content); no changes writes nothing."""
-        if not changes:
-            return self.get(account, context_id)
-        changed = dataclasses.replace(self.get(account, context_id), **changes, updated_at=self._db.now())
+    async def update(self, account: str, context_id: str, change: Callable[[Context], dict[str, Any]]) -> Context:
+        """Apply the changes `change` makes of the context as it is now (read under the write lock, so two
+        concurrent updates of different fields both hold); no changes write nothing."""
         async with self._db.transaction() as db:
+            current = self.get(account, context_id)
+            changes = change(current)
+            if not changes:
+                return current
+            changed = dataclasses.replace(current, **changes, updated_at=self._db.now())
             await db.execute(
                 f"UPDATE contexts SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
                 (*context_row(changed), changed.id),

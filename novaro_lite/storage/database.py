@@ -31,6 +31,7 @@ from novaro_lite.storage.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_BUSY_MS = 50
 ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
 
 
@@ -46,6 +47,7 @@ class _Write:
 
     inserts: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     statements: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    purges: bool = False  # it erases content: once committed, a checkpoint must follow (content_purged)
     done: asyncio.Future[list[int]] = dataclasses.field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -75,6 +77,7 @@ class Database:
         self._flusher: asyncio.Task[None] | None = None
         self._erase_seconds = erase_seconds
         self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
+        self._purges = 0  # purges noted so far
         self._eraser: asyncio.Task[None] | None = None
 
     @classmethod
@@ -157,9 +160,13 @@ class Database:
         """Insert one row, committed when this returns, in a transaction shared with concurrent writers."""
         await self._group_commit(_Write(inserts=((sql, params),)))
 
-    async def write(self, *statements: tuple[str, tuple[Any, ...]]) -> list[int]:
-        """Run statements in order, in a transaction shared with concurrent writers; return their rowcounts."""
-        return await self._group_commit(_Write(statements=statements))
+    async def write(self, *statements: tuple[str, tuple[Any, ...]], purges: bool = False) -> list[int]:
+        """Run statements in order, in a transaction shared with concurrent writers; return their rowcounts.
+
+        Within a batch, every write's inserts run before any write's statements. With `purges`, the erase
+        checkpoint is scheduled as soon as the batch commits, even if this caller has given up by then.
+        """
+        return await self._group_commit(_Write(statements=statements, purges=purges))
 
     async def _group_commit(self, write: _Write) -> list[int]:
         # Group commit: writes that arrive while a batch is being written go into the next batch. Inserts of
@@ -177,18 +184,28 @@ class Database:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                counts = await self._commit(batch)
-            except Exception:
-                # One write the database refuses must fail only its own caller (a bad row from one account
-                # must not cost another account its requests): commit each write of the batch on its own.
-                await self._commit_each(batch)
-            except BaseException:  # cancelled (the loop is closing): no write of ours will ever be answered
+                try:
+                    results: list[list[int] | BaseException] = list(await self._commit(batch))
+                except sqlite3.OperationalError as exc:  # locked, busy, full, I/O: the same for every write
+                    results = [exc] * len(batch)
+                except Exception as exc:
+                    # One write the database refuses must fail only its own caller (a bad row from one account
+                    # must not cost another account its requests): commit each write of the batch on its own.
+                    results = [exc] if len(batch) == 1 else [await self._commit_one(write) for write in batch]
+            except BaseException:  # cancelled (the loop is closing): nothing more of ours will be answered
                 for write in (*batch, *self._queue):
                     write.done.cancel()
+                self._queue = []
                 raise
-            else:
-                for write, rowcounts in zip(batch, counts, strict=True):
-                    write.done.set_result(rowcounts)
+            for write, result in zip(batch, results, strict=True):
+                if write.purges and not isinstance(result, BaseException):
+                    self.content_purged()
+                if write.done.done():
+                    continue
+                if isinstance(result, BaseException):
+                    write.done.set_exception(result)
+                else:
+                    write.done.set_result(result)
 
     async def _commit(self, batch: list[_Write]) -> list[list[int]]:
         """Write the batch in one transaction; return each write's statement rowcounts."""
@@ -201,14 +218,12 @@ class Database:
                 await db.executemany(sql, rows)
             return [[(await db.execute(sql, params)).rowcount for sql, params in w.statements] for w in batch]
 
-    async def _commit_each(self, batch: list[_Write]) -> None:
-        for write in batch:
-            try:
-                (rowcounts,) = await self._commit([write])
-            except Exception as exc:  # this write's own failure: its caller hears why
-                write.done.set_exception(exc)
-            else:
-                write.done.set_result(rowcounts)
+    async def _commit_one(self, write: _Write) -> list[int] | Exception:
+        try:
+            (rowcounts,) = await self._commit([write])
+        except Exception as exc:  # this write's own failure: its caller hears why
+            return exc
+        return rowcounts
 
     async def _migrate(self) -> None:
         async with self.transaction() as db:
@@ -224,7 +239,13 @@ class Database:
         Return False if a reader (another process) kept it from completing; it can be tried again.
         """
         async with self._write_lock:
-            rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)", ())
+            # A reader in another process (a shell, a backup) can hold the WAL: give up at once rather than
+            # hold every write for the busy timeout; the eraser tries again later.
+            await self._writer.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            try:
+                rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)", ())
+            finally:
+                await self._writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return not list(rows)[0][0]
 
     def content_purged(self) -> None:
@@ -233,6 +254,7 @@ class Database:
         secure_delete zeroes the content in the database pages, but the WAL still holds the page images
         written before; one TRUNCATE checkpoint per burst of purges empties it (DESIGN.md §3).
         """
+        self._purges += 1
         if self._unerased_since is None:
             self._unerased_since = time.monotonic()
         if self._eraser is None or self._eraser.done():
@@ -241,13 +263,15 @@ class Database:
     async def _erase(self) -> None:
         while self._unerased_since is not None:
             await asyncio.sleep(max(0.0, self._unerased_since + self._erase_seconds - time.monotonic()))
-            self._unerased_since = None  # purges from now on wait for the next checkpoint
+            covered = self._purges  # every purge noted so far was committed before this checkpoint starts
             try:
                 erased = await self.checkpoint()
             except (sqlite3.Error, ValueError):  # closed or broken: the open/close checkpoint takes over
                 logger.warning("erasing purged content from the WAL failed; it is retried", exc_info=True)
                 erased = False
-            if not erased and self._unerased_since is None:
+            if erased and self._purges == covered:
+                self._unerased_since = None
+            else:  # a reader held the WAL, or purges were noted meanwhile: another checkpoint, a window later
                 self._unerased_since = time.monotonic()
 
     async def ping(self) -> None:

@@ -167,9 +167,7 @@ class DeliveryQueue:
                 (*params, request_id, owner),
             )
         )
-        await self._db.write(*statements)
-        if outcome in ("delivered", "failed"):
-            self._db.content_purged()
+        await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).

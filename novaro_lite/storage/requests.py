@@ -177,12 +177,11 @@ class RequestStore:
                 f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
                 f" WHERE id = ? AND status IN ('scheduled', '{PAUSED}')",
                 (self._db.now(), request_id),
-            )
+            ),
+            purges=True,
         )
         found = self.get(account, request_id)
-        if canceled:
-            self._db.content_purged()
-        else:
+        if not canceled:
             raise ConflictError(
                 f"The message request {request_id!r} is {found.status}"
                 + ("; its reply is being sent right now." if found.status in PENDING else "; it cannot be canceled.")

@@ -86,14 +86,14 @@ class WebhookStore:
         disabled and puts its paused requests back in the queue at their own due times, so the oldest go first.
         No changes write nothing.
         """
-        webhook = self.get(account, webhook_id)
         if not changes:
-            return webhook
+            return self.get(account, webhook_id)
         changes = dict(changes)
         if changes.get("enabled"):
             changes["disabled_reason"] = None
         changes["updated_at"] = now = self._db.now()
         async with self._db.transaction() as db:
+            webhook = self.get(account, webhook_id)  # under the write lock: as it is now, and still there
             await db.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
                 (*changes.values(), webhook.id),

@@ -29,7 +29,7 @@ async def _account(client, services, name: str) -> tuple[dict[str, str], dict[st
     return auth, body
 
 
-async def test_a_row_the_database_refuses_fails_only_its_own_caller(client, services, settings, caplog):
+async def test_a_row_the_database_refuses_fails_only_its_own_caller(client, services, settings, monkeypatch):
     good_auth, good = await _account(client, services, "good")
     bad_auth, bad = await _account(client, services, "bad")
     with sqlite3.connect(settings.database_path) as db:  # the database refuses every row of one account
@@ -37,6 +37,14 @@ async def test_a_row_the_database_refuses_fails_only_its_own_caller(client, serv
             "CREATE TRIGGER refuse BEFORE INSERT ON message_requests WHEN NEW.account = 'bad'"
             " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
         )
+    database, alone = services.storage.database, []
+    commit_one = database._commit_one
+
+    async def counted(write):  # so the test knows batches did fail and were split, not merely never grouped
+        alone.append(write)
+        return await commit_one(write)
+
+    monkeypatch.setattr(database, "_commit_one", counted)
     senders = [(bad, bad_auth) if n % 10 == 0 else (good, good_auth) for n in range(100)]
     answers = await asyncio.gather(
         *(client.post("/api/v1/message-requests", json=body, headers=auth) for body, auth in senders)
@@ -44,5 +52,6 @@ async def test_a_row_the_database_refuses_fails_only_its_own_caller(client, serv
     accepted = [answer.json()["id"] for answer in answers if answer.status_code == 202]
     assert [answer.status_code for answer in answers[::10]] == [500] * 10
     assert len(accepted) == 90
+    assert len(alone) > 10  # at least one batch mixed refused and valid rows
     stored = await client.get("/api/v1/message-requests", params={"limit": 200}, headers=good_auth)
     assert sorted(r["id"] for r in stored.json()["data"]) == sorted(accepted)

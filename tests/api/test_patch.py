@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ pytestmark = pytest.mark.anyio
 
 # resource path, a body that creates one, the fields that may not be null, the fields null clears
 RESOURCES = {
-    "agents": ({"name": "Lena", "location": "Berlin", "model": "demo/demo"},
-               ["name", "persona", "timezone", "language", "activeHours", "maxBubbles", "contextIds"],
-               ["location", "responseTimes", "model"]),
-    "contexts": ({"name": "menu", "content": "Bread."}, ["name", "content"], []),
+    "agents": ({"name": "Lena", "location": "Berlin", "model": "demo/demo", "nickname": "Le"},
+               ["name", "persona", "timezone", "language", "activeHours", "maxBubbles", "contextIds", "greeting",
+                "tags", "systemPrompt"],
+               ["location", "responseTimes", "model", "nickname"]),
+    "contexts": ({"name": "menu", "content": "Bread."}, ["name", "content", "keys", "scanDepth", "selective"], []),
     "webhooks": ({"url": "http://127.0.0.1:9/hook"}, ["url", "description", "enabled"], []),
 }  # fmt: skip
 
@@ -56,9 +58,27 @@ async def test_patch_null_clears_an_optional_field(client, auth, resource):
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-async def test_empty_patch_changes_nothing_on_every_resource(client, auth, resource):
+async def test_empty_patch_changes_nothing_on_every_resource(client, auth, resource, services):
     item = await _create(client, auth, resource)
+    clock = services.storage.database.clock
+    services.storage.database.clock = lambda: clock() + 3600  # a write now would show in updatedAt
     response = await client.patch(f"/api/v1/{resource}/{item['id']}", json={}, headers=auth)
     assert response.status_code == 200, response.text
     assert response.json() == item  # updatedAt included: nothing was written
     assert_problem(await client.patch(f"/api/v1/{resource}/nope", json={}, headers=auth), 404)
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_concurrent_patches_of_different_fields_both_hold(client, auth, resource):
+    first, second = {
+        "agents": ({"persona": "A florist."}, {"location": "Porto"}),
+        "contexts": ({"name": "renamed"}, {"content": "Only cake."}),
+        "webhooks": ({"description": "app"}, {"enabled": False}),
+    }[resource]
+    for _ in range(10):
+        item = await _create(client, auth, resource)
+        path = f"/api/v1/{resource}/{item['id']}"
+        answers = await asyncio.gather(*(client.patch(path, json=body, headers=auth) for body in (first, second)))
+        assert [answer.status_code for answer in answers] == [200, 200]
+        now = (await client.get(path, headers=auth)).json()
+        assert now | first | second == now, now
