@@ -19,6 +19,8 @@ CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
 MAX_BUBBLES = 10
+MIN_TYPING_WPM, MAX_TYPING_WPM = 5, 300
+MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 0.1, 24 * 60
 LATEST_TIMESTAMP = 253_402_128_000  # 9999-12-30T00:00Z: still a valid date in every time zone (UTC+14 too)
 
 
@@ -39,6 +41,14 @@ class ResponseBand:
 
 
 @dataclasses.dataclass(frozen=True)
+class Presence:
+    """After a delivered reply the agent stays online in that conversation for an exponential session."""
+
+    enabled: bool = True
+    mean_session_minutes: float = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
 class AgentFields:
     """What a client may set on an agent."""
 
@@ -52,6 +62,9 @@ class AgentFields:
     model: str | None = None
     max_bubbles: int = 3
     context_ids: tuple[str, ...] = ()
+    presence: Presence = Presence()
+    online_response_times: tuple[ResponseBand, ...] | None = None  # None: conversations.ONLINE_RESPONSE_TIMES
+    typing_speed_wpm: int | None = 40  # None: a reply is delivered at its due time, not typed
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
