@@ -10,9 +10,9 @@ from typing import Literal
 
 from novaro_lite.domain.messages import ChatMessage
 
-Status = Literal["scheduled", "generating", "delivering", "delivered", "failed", "canceled"]
+Status = Literal["scheduled", "generating", "delivering", "delivered", "failed", "canceled", "superseded"]
 PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")
-ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled")
+ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled", "superseded")
 STATUSES: tuple[Status, ...] = PENDING + ENDED
 RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
 
@@ -37,6 +37,9 @@ class MessageRequest:
     messages: tuple[ChatMessage, ...] | None
     context_ids: tuple[str, ...]
     reply: tuple[ChatMessage, ...] | None
+    conversation_id: str | None = None
+    superseded_by: str | None = None  # the newer request of the conversation that answers this one too
+    is_humanlike: bool = False  # its delay was drawn by the timing model (not `delay`): the reply is typed
 
 
 @dataclasses.dataclass(frozen=True)

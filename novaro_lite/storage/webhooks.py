@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from typing import Any
 
@@ -17,7 +18,11 @@ _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM webhooks"
 
 def _webhook(row: sqlite3.Row) -> Webhook:
     values = {name: row[name] for name in COLUMNS}
-    return Webhook(**values | {"enabled": bool(values["enabled"])})
+    return Webhook(**values | {"enabled": bool(values["enabled"]), "events": tuple(json.loads(values["events"]))})
+
+
+def _column(name: str, value: Any) -> Any:
+    return json.dumps(list(value)) if name == "events" else value
 
 
 def _not_found(webhook_id: str) -> NotFoundError:
@@ -28,7 +33,9 @@ class WebhookStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, account: str, url: str, description: str, enabled: bool) -> Webhook:
+    async def create(
+        self, account: str, url: str, description: str, enabled: bool, events: tuple[str, ...] = ("reply",)
+    ) -> Webhook:
         now = self._db.now()
         webhook = Webhook(
             id=new_id("whk", now),
@@ -42,11 +49,12 @@ class WebhookStore:
             previous_secret_until=None,
             created_at=now,
             updated_at=now,
+            events=events,
         )
         async with self._db.transaction() as db:
             await db.execute(
                 f"INSERT INTO webhooks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                dataclasses.astuple(webhook),
+                tuple(_column(name, getattr(webhook, name)) for name in COLUMNS),
             )
         return webhook
 
@@ -68,7 +76,7 @@ class WebhookStore:
         async with self._db.transaction() as db:
             await db.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
-                (*changes.values(), webhook.id),
+                (*(_column(name, value) for name, value in changes.items()), webhook.id),
             )
         return dataclasses.replace(webhook, **changes)
 
