@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 
+from novaro_lite.api.openapi import build_openapi
+from novaro_lite.api.routes import operations
+from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.conversations import CHARS_PER_WORD, ONLINE_RESPONSE_TIMES, TYPING_SPREAD
 from novaro_lite.domain.webhooks import verify_signature
+from novaro_lite.storage.store import Storage
 from tests import test_delivery
 from tests.problems import assert_problem
 from tests.test_delivery import accept, fetch, request_body, run
@@ -212,3 +216,49 @@ async def accept_raw(setup: dict[str, Any], **extra: Any) -> Any:
     return await setup["client"].post(
         "/api/v1/message-requests", json=request_body(setup, **extra), headers=setup["auth"]
     )
+
+
+async def test_an_event_the_receiver_refuses_does_not_hold_up_the_reply(setup, clock, receiver):
+    client, auth = setup["client"], setup["auth"]
+    hook = (
+        await client.post("/api/v1/webhooks", json={"url": receiver[0], "events": ["reply", "read"]}, headers=auth)
+    ).json()
+    setup["receiver"].script += [500]  # the read event
+    accepted = await accept(setup, webhookId=hook["id"], conversationId="c-1")
+    shown = await until_delivered(setup, clock, accepted["id"])
+    assert shown["attempts"] == 1 and len(replies(setup)) == 1 and len(events(setup)) == 1
+
+
+async def test_a_reply_typed_for_a_deleted_agent_is_still_delivered_without_presence(setup, clock):
+    first = await say(setup, "one")
+    clock.now = first["scheduledFor"] + 1
+    await run(setup)  # being typed
+    deleted = await setup["client"].delete(f"/api/v1/agents/{setup['agent']['id']}", headers=setup["auth"])
+    assert deleted.status_code == 204
+    await until_delivered(setup, clock, first["id"])
+    assert setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1") is None
+
+
+async def test_presence_survives_a_restart_and_goes_with_its_agent(tmp_path):
+    path, now = tmp_path / "novaro.db", 1_790_000_000.0
+    async with Storage.open(path, lambda: now) as storage:
+        agent = await storage.agents.create("acme", AgentFields(name="Ada"))
+        await storage.conversations.set_online(agent.id, "room", now + 600, now)
+        await storage.conversations.set_online(agent.id, "old-room", now - 1, now - 700)
+        await storage.conversations.set_online(agent.id, "room-2", now + 60, now)  # forgets old-room
+    async with Storage.open(path, lambda: now) as storage:
+        assert storage.conversations.online_until(agent.id, "room") == now + 600
+        assert storage.conversations.online_until(agent.id, "old-room") is None
+        await storage.agents.delete("acme", agent.id)
+        assert storage.conversations.online_until(agent.id, "room") is None
+
+
+def test_the_openapi_document_describes_both_events():
+    spec = build_openapi(operations())
+    read = spec["webhooks"]["messageRead"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    typing = spec["webhooks"]["agentTyping"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(read["properties"]) == {"type", "id", "agentId", "reference", "conversationId", "readAt"}
+    assert set(typing["properties"]) == {"type", "id", "agentId", "reference", "conversationId", "until"}
+    assert read["properties"]["type"]["const"] == "message.read"
+    request = spec["components"]["schemas"]["MessageRequestCreate"]["properties"]
+    assert request["conversationId"]["anyOf"][0]["maxLength"] == 200 and request["supersede"]["default"] is True
