@@ -47,7 +47,9 @@ async def until_delivered(setup: dict[str, Any], clock, request_id: str) -> dict
 
 async def test_three_requests_in_thirty_seconds_get_one_reply(setup, clock, settings):
     start = clock.now
-    first = await say(setup, "first-secret-line")
+    # The first is read a minute from now (fixed, so the test never meets the 5% of draws under 30 s, when
+    # the agent would already have opened the chat); the next two are timed by the model and supersede it.
+    first = await say(setup, "first-secret-line", delay={"seconds": 60})
     clock.now = start + 10
     second = await say(setup, "second-secret-line")
     clock.now = start + 30
@@ -100,6 +102,11 @@ async def test_a_request_being_typed_is_not_superseded_and_the_new_one_comes_aft
 
 
 async def test_after_a_reply_the_agent_answers_from_the_online_table(setup, clock):
+    long_sessions = {"presence": {"enabled": True, "meanSessionMinutes": 1440}}  # so none ends within the test
+    patched = await setup["client"].patch(
+        f"/api/v1/agents/{setup['agent']['id']}", json=long_sessions, headers=setup["auth"]
+    )
+    assert patched.status_code == 200, patched.text
     first = await say(setup, "hi")
     await until_delivered(setup, clock, first["id"])
     online_until = setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1")
