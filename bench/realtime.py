@@ -1,5 +1,6 @@
 """Benchmark: POST /api/v1/messages through novaro-lite to a zero-latency fake provider, beside the same load
-sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run.
+sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run; and the
+same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
 Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info]
 Prints one table per concurrency with medians over the rounds. Everything runs on 127.0.0.1.
@@ -113,8 +114,10 @@ def main() -> None:
                 ],
             }
         )
+        openai_body = json.dumps({"model": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
         targets = {
             "novaro-lite": (f"{server_url}/api/v1/messages", message_body.encode(), headers),
+            "/v1 (openai)": (f"{server_url}/v1/chat/completions", openai_body.encode(), headers),
             "provider only": (f"{fake_url}/v1/chat/completions", direct_body.encode(), {}),
         }
         for url, body, extra in targets.values():
@@ -135,6 +138,11 @@ def main() -> None:
                 print(f"{concurrency:>11} {name:>14} {p50:>8.2f} {p99:>8.2f} {rate:>8.0f}")
             overhead = summaries["novaro-lite"][0] - summaries["provider only"][0]
             print(f"{concurrency:>11} {'overhead p50':>14} {overhead:>8.2f}")
+            native, compat = summaries["novaro-lite"], summaries["/v1 (openai)"]
+            print(
+                f"{concurrency:>11} {'/v1 ÷ /api/v1':>14} {compat[0] / native[0]:>8.3f} {compat[1] / native[1]:>8.3f}"
+                f" {compat[2] / native[2]:>8.3f}"
+            )
 
 
 if __name__ == "__main__":

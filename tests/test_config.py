@@ -124,3 +124,17 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
 def test_bad_provider_settings_name_the_key(tmp_path: Path, toml, env, named):
     with pytest.raises(ConfigError, match=re.escape(named)):
         load_settings(write(tmp_path, toml), env)
+
+
+def test_providers_take_their_proxies_from_the_environment():
+    environ = {"HTTPS_PROXY": "http://proxy:3128", "no_proxy": "localhost", "NO_PROXY": "ignored", "HTTP_PROXY": ""}
+    assert dict(load_settings(None, environ).provider_proxies) == {"https": "http://proxy:3128", "no": "localhost"}
+    assert dict(load_settings(None, {}).provider_proxies) == {}
+
+
+def test_the_lease_must_outlast_the_slowest_provider_call(tmp_path):
+    config = tmp_path / "novaro.toml"
+    config.write_text('[providers.slow]\nkind = "openai"\nmodel = "m"\ntimeout_seconds = 400\n')
+    with pytest.raises(ConfigError, match=r"lease_seconds: must be longer than .*timeout_seconds \(400\)"):
+        load_settings(config, {})
+    assert load_settings(config, {"NOVARO_LITE_DELIVERY_LEASE_SECONDS": "401"}).delivery.lease_seconds == 401

@@ -51,11 +51,15 @@ class WebhookOut(WireModel):
     events: list[Event]
     disabled_reason: str | None = Field(description="Why the server disabled it (e.g. the receiver answered 410).")
     previous_secret_valid_until: int | None = Field(description="After a rotation, the old secret signs until then.")
+    paused_count: int = Field(
+        description="Requests waiting, with their content, for this disabled webhook to be enabled again; then"
+        " they are delivered oldest first (after [delivery] paused_max_days they fail)."
+    )
     created_at: int
     updated_at: int
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookOut:
+    def of(cls, webhook: Webhook, paused_count: int = 0) -> WebhookOut:
         return cls(
             id=webhook.id,
             url=webhook.url,
@@ -64,6 +68,7 @@ class WebhookOut(WireModel):
             events=[event for event in EVENTS if event in webhook.events],
             disabled_reason=webhook.disabled_reason,
             previous_secret_valid_until=webhook.previous_secret_until,
+            paused_count=paused_count,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
         )
@@ -73,8 +78,8 @@ class WebhookWithSecret(WebhookOut):
     secret: str = Field(description="whsec_… signing secret. Shown only now: store it.")
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookWithSecret:
-        return cls(**WebhookOut.of(webhook).model_dump(), secret=webhook.secret)
+    def of(cls, webhook: Webhook, paused_count: int = 0) -> WebhookWithSecret:
+        return cls(**WebhookOut.of(webhook, paused_count).model_dump(), secret=webhook.secret)
 
 
 class WebhookPage(WireModel):
