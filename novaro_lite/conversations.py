@@ -42,7 +42,7 @@ async def send_event(services: Services, request: MessageRequest, event: Event, 
 
 async def announce_read(services: Services, request: MessageRequest) -> None:
     """The agent opens the chat: `message.read`, once per request (not again when generating is retried)."""
-    if request.attempts == 0:
+    if request.attempts == 0 and request.generation_failures == 0:
         await send_event(services, request, "read", read_body(request, int(services.clock())))
 
 
@@ -68,8 +68,10 @@ async def hold_while_typing(
     )
     if typed.until <= now:
         return typed.messages
-    await send_event(services, request, "typing", typing_body(request, int(typed.until)))
+    # Stored first (the lease ends with the generating phase); the row stays ours, so this process does not
+    # deliver the reply before the typing event is out, however short the typing.
     if await services.storage.conversations.store_typed_reply(request.id, owner, typed.messages, typed.until):
+        await send_event(services, request, "typing", typing_body(request, int(typed.until)))
         services.wake(typed.until)
     return None
 

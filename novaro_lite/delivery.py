@@ -217,8 +217,15 @@ class Dispatcher:
             agent = services.storage.agents.get(request.account, request.agent_id)
         except NotFoundError:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
-        await conversations.announce_read(services, request)
-        generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
+        # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
+        read = asyncio.create_task(conversations.announce_read(services, request))
+        try:
+            generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
+        except BaseException:
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
+            raise
+        await read
         reply = await conversations.hold_while_typing(
             services, self.owner, request, agent, generated.messages, self._rng
         )

@@ -42,13 +42,14 @@ class ConversationStore:
         """Keep a generated reply and wait while it is typed: the request is due again at `deliver_at`.
 
         It goes back to `scheduled` with its reply kept, so the next claim delivers it (and a newer message
-        in the conversation, finding a reply already written, waits for it instead of superseding it).
+        in the conversation, finding a reply already written, waits for it instead of superseding it). It
+        keeps `owner`, so this process takes it again only once the task that typed it has finished.
         False if the lease was lost (the request was canceled or taken over meanwhile).
         """
         (updated,) = await self._db.write(
             (
                 "UPDATE message_requests SET reply = ?, status = 'scheduled', due_ms = ?, scheduled_for = ?,"
-                " lease_owner = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'generating'",
+                " updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'generating'",
                 (
                     dump_messages(reply),
                     int(deliver_at * 1000),
