@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 
+from novaro_lite import conversations
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, retry_wait, webhook_body
@@ -156,7 +157,7 @@ class Dispatcher:
                 counter = "generation_failures"  # the model's failures have a budget of their own
                 reply = await self._generate(request)
                 if reply is None:
-                    return  # the request was canceled or its lease lost while generating
+                    return  # canceled or its lease lost while generating, or now waiting while the reply is typed
                 counter = "attempts"
             answer = await self._post(request, reply)
             status_code, response_body = answer.status_code, answer.body
@@ -193,6 +194,8 @@ class Dispatcher:
                 outcome, error = "failed", f"{error} No retries left."
         attempt = Attempt(attempted_at, status_code, int((time.monotonic() - began) * 1000), error, response_body)
         await services.storage.queue.finish_attempt(request.id, self.owner, attempt, outcome, retry_at, counter)
+        if outcome == "delivered":
+            await conversations.start_session(services, request, self._rng)
 
     def _retry_at(self, attempts_made: int, asked: float | None) -> float | None:
         settings = self._services.settings.delivery
@@ -214,11 +217,24 @@ class Dispatcher:
             agent = services.storage.agents.get(request.account, request.agent_id)
         except NotFoundError:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
-        reply = await generate_reply(services, agent, request.messages or (), request.context_ids)
+        # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
+        read = asyncio.create_task(conversations.announce_read(services, request))
+        try:
+            generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
+        except BaseException:
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
+            raise
+        await read
+        reply = await conversations.hold_while_typing(
+            services, self.owner, request, agent, generated.messages, self._rng
+        )
+        if reply is None:
+            return None  # it is being typed: the request is due again when the last bubble is
         lease_until = services.clock() + services.settings.delivery.lease_seconds
-        if not await services.storage.queue.store_reply(request.id, self.owner, reply.messages, lease_until):
+        if not await services.storage.queue.store_reply(request.id, self.owner, reply, lease_until):
             return None
-        return tuple(reply.messages)
+        return reply
 
     async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> Answer:
         webhook = self._webhook(request)  # again: it may have been disabled, deleted or rotated meanwhile

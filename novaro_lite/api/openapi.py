@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from novaro_lite import __version__
+from novaro_lite.api.event_schemas import event_webhooks
 from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas import Problem
 
@@ -141,6 +142,7 @@ def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": paths,
+        "webhooks": event_webhooks(),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An nl_ token."}},

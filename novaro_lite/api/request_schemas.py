@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from novaro_lite.api.schemas import MessageIn, PageQuery, WireModel
+from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
 from novaro_lite.domain.requests import Attempt, MessageRequest, Status
 
 MAX_DELAY_SECONDS = 7 * 86400
@@ -25,6 +26,16 @@ class MessageRequestCreate(WireModel):
     delay: Literal["immediate"] | FixedDelay | None = Field(
         None, description="For integration tests: skip the human-like timing (the operator may forbid it)."
     )
+    conversation_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX,
+        description="Yours: the chat this message belongs to. The agent answers a conversation like one person: "
+        "a newer request supersedes an unread one, and after a reply it stays online there for a while.",
+    )
+    supersede: bool = Field(
+        True, description="false: never supersede an earlier unread request of the same conversation."
+    )
 
 
 class MessageRequestOut(WireModel):
@@ -40,6 +51,10 @@ class MessageRequestOut(WireModel):
     delivered_at: int | None
     created_at: int
     updated_at: int
+    conversation_id: str | None
+    superseded_by: str | None = Field(
+        description="When `superseded`: the newer request of the conversation whose reply answers this one too."
+    )
 
     @classmethod
     def of(cls, request: MessageRequest) -> MessageRequestOut:
@@ -56,6 +71,8 @@ class MessageRequestOut(WireModel):
             delivered_at=request.delivered_at,
             created_at=request.created_at,
             updated_at=request.updated_at,
+            conversation_id=request.conversation_id,
+            superseded_by=request.superseded_by,
         )
 
 
@@ -68,6 +85,7 @@ class MessageRequestQuery(PageQuery):
     status: Status | None = None
     agent_id: str | None = Field(None, max_length=100)
     reference: str | None = Field(None, max_length=500)
+    conversation_id: str | None = Field(None, max_length=CONVERSATION_ID_MAX)
 
 
 class AttemptOut(WireModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,24 +20,48 @@ from novaro_lite.api.request_schemas import (
     MessageRequestQuery,
 )
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.timing import schedule_reply
+from novaro_lite.domain.conversations import due_after_busy, schedule_message, superseding_due
+from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.errors import ConflictError
 from novaro_lite.services import Services
+from novaro_lite.storage.requests import Plan
 
 IDEMPOTENCY_KEY_MAX = 200
 
 
-def _due(svc: Services, body: MessageRequestCreate, agent: Agent) -> float:
-    now, settings = svc.clock(), svc.settings.delivery
+def _due(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> float | None:
+    """The reply's due time by the timing model, or None when `delay` overrides it (checked, not applied)."""
     if body.delay is None:
-        return schedule_reply(agent, now, random.Random(), time_scale=settings.time_scale)
-    if not settings.allow_delay_override:
+        online_until = None
+        if body.conversation_id is not None:
+            online_until = svc.storage.conversations.online_until(agent.id, body.conversation_id)
+        return schedule_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
+    if not svc.settings.delivery.allow_delay_override:
         raise invalid(
             ["body", "delay"],
             "this server does not allow overriding the reply delay ([delivery] allow_delay_override = false)",
         )
-    seconds = 0 if body.delay == "immediate" else body.delay.seconds
-    return now + seconds / settings.time_scale
+    return None
+
+
+def _fixed_due(svc: Services, body: MessageRequestCreate) -> float:
+    seconds = 0 if body.delay is None or body.delay == "immediate" else body.delay.seconds
+    return svc.clock() + seconds / svc.settings.delivery.time_scale
+
+
+def _plan(svc: Services, agent: Agent, own_due: float, is_humanlike: bool, rng: random.Random) -> Plan:
+    """How a request's due time follows the others of its conversation (DESIGN.md section 11)."""
+
+    def plan(unread: Sequence[float], busy_until: float | None) -> float:
+        due = own_due
+        if busy_until is not None:  # the agent is answering this conversation: read this after that reply
+            scale = svc.settings.delivery.time_scale
+            due = (
+                due_after_busy(agent, due, busy_until, rng, time_scale=scale) if is_humanlike else max(due, busy_until)
+            )
+        return superseding_due(due, unread)
+
+    return plan
 
 
 async def create_request(request: Request) -> Response:
@@ -44,7 +69,7 @@ async def create_request(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    svc, account = services(request), caller(request).account
+    svc, account, rng = services(request), caller(request).account, random.Random()
     body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None
     if key is not None and body_hash is not None:
         # A retry gets the first answer whatever happened since (agent deleted, webhook disabled).
@@ -56,8 +81,15 @@ async def create_request(request: Request) -> Response:
     webhook = svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    due = _due(svc, body, agent)
-    accepted = await svc.storage.requests.create(
+    drawn = _due(svc, body, agent, rng)
+    due = _fixed_due(svc, body) if drawn is None else drawn
+    stored: list[MessageRequest] = []
+
+    def accepted(new: MessageRequest) -> str:
+        stored.append(new)
+        return MessageRequestOut.of(new).model_dump_json(by_alias=True)
+
+    response = await svc.storage.requests.create(
         account,
         agent_id=body.agent_id,
         webhook_id=body.webhook_id,
@@ -67,10 +99,15 @@ async def create_request(request: Request) -> Response:
         due=due,
         idempotency_key=key,
         body_hash=body_hash,
-        accepted=lambda stored: MessageRequestOut.of(stored).model_dump_json(by_alias=True),
+        accepted=accepted,
+        conversation_id=body.conversation_id,
+        supersede=body.supersede,
+        is_humanlike=drawn is not None,
+        plan=_plan(svc, agent, due, drawn is not None, rng),
     )
-    svc.wake(due)
-    return Response(accepted, status_code=202, media_type="application/json")
+    if stored:  # not an idempotent replay
+        svc.wake(stored[-1].scheduled_for)
+    return Response(response, status_code=202, media_type="application/json")
 
 
 async def list_requests(request: Request) -> Response:
@@ -82,6 +119,7 @@ async def list_requests(request: Request) -> Response:
         status=query.status,
         agent_id=query.agent_id,
         reference=query.reference,
+        conversation_id=query.conversation_id,
     )
     return json_response(
         MessageRequestPage(data=[MessageRequestOut.of(r) for r in found.items], next_cursor=found.next_cursor)

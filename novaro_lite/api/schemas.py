@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from novaro_lite.api.character_schemas import CharacterCreate, CharacterOut, CharacterPatch
 from novaro_lite.api.wire import PatchModel as PatchModel, WireModel as WireModel  # re-exported
 from novaro_lite.domain import agents as rules
-from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
+from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.domain.tokens import Token
 
@@ -104,10 +104,40 @@ ResponseTimes = Annotated[
 ]
 
 
+class PresenceModel(WireModel):
+    """After a reply in a conversation the agent stays online there for an exponential session with this mean;
+    a message meanwhile gets `onlineResponseTimes`. Disabled: every message gets the response-time table."""
+
+    enabled: bool = True
+    mean_session_minutes: float = Field(10.0, ge=rules.MIN_SESSION_MINUTES, le=rules.MAX_SESSION_MINUTES)
+
+
+TypingSpeed = Annotated[
+    int,
+    Field(
+        ge=rules.MIN_TYPING_WPM,
+        le=rules.MAX_TYPING_WPM,
+        description="Words a minute (±20% per reply) at which async replies are typed before delivery; "
+        "null: delivered at the due time.",
+    ),
+]
+OnlineResponseTimes = Annotated[
+    list[ResponseBandModel],
+    Field(
+        min_length=1,
+        max_length=rules.MAX_BANDS,
+        description="Delays inside a conversation session; null: 60% under 30 s, 30% under 2 min, 10% under 5 min.",
+    ),
+    AfterValidator(_check_bands),
+]
+
+
 def _domain_value(name: str, value: Any) -> Any:
     if isinstance(value, ActiveHoursModel):
         return ActiveHours(value.start, value.end)
-    if name == "response_times" and value is not None:
+    if isinstance(value, PresenceModel):
+        return Presence(value.enabled, value.mean_session_minutes)
+    if name in ("response_times", "online_response_times") and value is not None:
         return tuple(ResponseBand(band.up_to_seconds, band.probability) for band in value)
     if name == "context_ids":
         return tuple(dict.fromkeys(value))  # each context once, in the order given
@@ -127,15 +157,21 @@ class AgentCreate(CharacterCreate):
     model: ModelName | None = None
     max_bubbles: MaxBubbles = 3
     context_ids: ContextIds = []
+    presence: PresenceModel = PresenceModel()
+    online_response_times: OnlineResponseTimes | None = None
+    typing_speed_wpm: TypingSpeed | None = 40
 
     def to_fields(self) -> AgentFields:
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
 
 
 class AgentPatch(CharacterPatch):
-    """Only the fields present change; `null` clears `location`, `responseTimes`, `model` and `nickname`."""
+    """Only the fields present change; `null` clears `location`, `responseTimes`, `model`, `nickname`,
+    `onlineResponseTimes` (the default online table) and `typingSpeedWpm` (no typing time)."""
 
-    CLEARABLE = frozenset({"location", "response_times", "model", "nickname"})
+    CLEARABLE = frozenset(
+        {"location", "response_times", "model", "nickname", "online_response_times", "typing_speed_wpm"}
+    )
 
     name: Name | SkipJsonSchema[None] = None
     persona: Persona | SkipJsonSchema[None] = None
@@ -147,6 +183,9 @@ class AgentPatch(CharacterPatch):
     model: ModelName | None = None
     max_bubbles: MaxBubbles | SkipJsonSchema[None] = None
     context_ids: ContextIds | SkipJsonSchema[None] = None
+    presence: PresenceModel | SkipJsonSchema[None] = None
+    online_response_times: OnlineResponseTimes | None = None
+    typing_speed_wpm: TypingSpeed | None = None
 
     def changes(self) -> dict[str, Any]:
         return {name: _domain_value(name, value) for name, value in super().changes().items()}
@@ -164,6 +203,9 @@ class AgentOut(CharacterOut):
     model: str | None
     max_bubbles: int
     context_ids: list[str]
+    presence: PresenceModel
+    online_response_times: list[ResponseBandModel] | None
+    typing_speed_wpm: int | None
     created_at: int
     updated_at: int
 
@@ -178,16 +220,25 @@ class AgentOut(CharacterOut):
             timezone=agent.timezone,
             language=agent.language,
             active_hours=ActiveHoursModel(start=agent.active_hours.start, end=agent.active_hours.end),
-            response_times=None
-            if bands is None
-            else [ResponseBandModel(up_to_seconds=b.up_to_seconds, probability=b.probability) for b in bands],
+            response_times=_bands_out(bands),
             model=agent.model,
             max_bubbles=agent.max_bubbles,
             context_ids=list(agent.context_ids),
+            presence=PresenceModel(
+                enabled=agent.presence.enabled, mean_session_minutes=agent.presence.mean_session_minutes
+            ),
+            online_response_times=_bands_out(agent.online_response_times),
+            typing_speed_wpm=agent.typing_speed_wpm,
             created_at=agent.created_at,
             updated_at=agent.updated_at,
             **CharacterOut.fields_of(agent),
         )
+
+
+def _bands_out(bands: tuple[ResponseBand, ...] | None) -> list[ResponseBandModel] | None:
+    if bands is None:
+        return None
+    return [ResponseBandModel(up_to_seconds=band.up_to_seconds, probability=band.probability) for band in bands]
 
 
 class AgentPage(WireModel):
@@ -273,6 +324,9 @@ class AgentDefaults(WireModel):
     model: ModelName | None = None
     max_bubbles: MaxBubbles | None = None
     context_ids: ContextIds | None = None
+    presence: PresenceModel | None = None
+    online_response_times: OnlineResponseTimes | None = None
+    typing_speed_wpm: TypingSpeed | None = None
 
 
 class GenerateAgents(WireModel):

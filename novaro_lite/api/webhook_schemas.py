@@ -4,22 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.api.schemas import PatchModel, WireModel
+from novaro_lite.domain.events import EVENTS, Event, check_events
 from novaro_lite.domain.webhooks import Webhook
 
 Url = Annotated[
     str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$", examples=["https://example.com/hook"])
 ]
 Description = Annotated[str, Field(max_length=500)]
+Events = Annotated[
+    list[Event],
+    Field(
+        min_length=1,
+        max_length=len(EVENTS),
+        description='What this webhook receives: "reply" (always), "read" (signed `message.read` when the agent '
+        'opens the chat) and "typing" (signed `agent.typing` when it starts to type). See the `webhooks` section.',
+    ),
+    AfterValidator(check_events),
+]
 
 
 class WebhookCreate(WireModel):
     url: Url
     description: Description = ""
     enabled: bool = True
+    events: Events = ["reply"]
 
 
 class WebhookPatch(PatchModel):
@@ -28,6 +40,7 @@ class WebhookPatch(PatchModel):
     url: Url | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
     enabled: bool | SkipJsonSchema[None] = None
+    events: Events | SkipJsonSchema[None] = None
 
 
 class WebhookOut(WireModel):
@@ -35,6 +48,7 @@ class WebhookOut(WireModel):
     url: str
     description: str
     enabled: bool
+    events: list[Event]
     disabled_reason: str | None = Field(description="Why the server disabled it (e.g. the receiver answered 410).")
     previous_secret_valid_until: int | None = Field(description="After a rotation, the old secret signs until then.")
     paused_count: int = Field(
@@ -51,6 +65,7 @@ class WebhookOut(WireModel):
             url=webhook.url,
             description=webhook.description,
             enabled=webhook.enabled,
+            events=[event for event in EVENTS if event in webhook.events],
             disabled_reason=webhook.disabled_reason,
             previous_secret_valid_until=webhook.previous_secret_until,
             paused_count=paused_count,

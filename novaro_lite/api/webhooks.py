@@ -35,7 +35,7 @@ async def create_webhook(request: Request) -> Response:
     body = await read_body(request, WebhookCreate)
     await _check_url(request, body.url)
     webhook = await services(request).storage.webhooks.create(
-        caller(request).account, body.url, body.description, body.enabled
+        caller(request).account, body.url, body.description, body.enabled, tuple(body.events)
     )
     return json_response(WebhookWithSecret.of(webhook), 201)
 

@@ -25,6 +25,8 @@ SHORT_MAX = 200  # creator, character version, nickname, one tag
 NOTES_MAX = 200_000  # creator notes: for people, never in the prompt; cards often carry long ones
 MAX_GREETINGS = 50
 MAX_TAGS = 100
+MIN_TYPING_WPM, MAX_TYPING_WPM = 5, 300
+MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 0.1, 24 * 60
 LATEST_TIMESTAMP = 253_402_128_000  # 9999-12-30T00:00Z: still a valid date in every time zone (UTC+14 too)
 
 
@@ -42,6 +44,14 @@ class ResponseBand:
 
     up_to_seconds: int
     probability: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Presence:
+    """After a delivered reply the agent stays online in that conversation for an exponential session."""
+
+    enabled: bool = True
+    mean_session_minutes: float = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +83,9 @@ class AgentFields:
     # so that exporting it loses nothing. JSON-compatible; set only by a card import, and read from storage
     # only for an export (AgentStore.with_card_extras): None on an agent read to answer a chat.
     card_extras: dict[str, Any] | None = None
+    presence: Presence = Presence()
+    online_response_times: tuple[ResponseBand, ...] | None = None  # None: conversations.ONLINE_RESPONSE_TIMES
+    typing_speed_wpm: int | None = 40  # None: a reply is delivered at its due time, not typed
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -10,11 +10,11 @@ from typing import Literal
 
 from novaro_lite.domain.messages import ChatMessage
 
-Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled"]
+Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled", "superseded"]
 PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")  # the dispatcher's to take
 # Waiting for its webhook to be enabled again, content kept; neither pending nor ended.
 PAUSED: Status = "paused"
-ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled")
+ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled", "superseded")
 STATUSES: tuple[Status, ...] = (*PENDING, PAUSED, *ENDED)
 RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
 
@@ -40,6 +40,9 @@ class MessageRequest:
     context_ids: tuple[str, ...]
     reply: tuple[ChatMessage, ...] | None
     generation_failures: int = 0  # failed tries of the model; a budget of their own, apart from `attempts`
+    conversation_id: str | None = None
+    superseded_by: str | None = None  # the newer request of the conversation that answers this one too
+    is_humanlike: bool = False  # its delay was drawn by the timing model (not `delay`): the reply is typed
 
 
 @dataclasses.dataclass(frozen=True)

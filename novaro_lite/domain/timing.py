@@ -103,12 +103,23 @@ def next_wake(agent: Agent, at: float) -> float:
     return earliest
 
 
-def schedule_reply(agent: Agent, received_at: float, rng: random.Random, *, time_scale: float = 1.0) -> float:
-    """Return the unix time the reply to a message received at `received_at` is due."""
+def schedule_reply(
+    agent: Agent,
+    received_at: float,
+    rng: random.Random,
+    *,
+    time_scale: float = 1.0,
+    bands: Sequence[ResponseBand] | None = None,
+) -> float:
+    """Return the unix time the reply to a message received at `received_at` is due.
+
+    The delay comes from `bands` when given (conversations.py passes the online table), else from the
+    agent's own table or the published one.
+    """
     if time_scale <= 0:
         raise ValueError("time_scale must be positive")
     read_at = next_wake(agent, received_at)  # a message that arrives during sleep is read at wake-up
-    due = read_at + draw_delay(agent.response_times or DEFAULT_RESPONSE_TIMES, rng)
+    due = read_at + draw_delay(bands or agent.response_times or DEFAULT_RESPONSE_TIMES, rng)
     for _ in range(_MAX_MOVES):
         if is_awake(agent, due):
             break

@@ -162,6 +162,7 @@ class Webhook:
     previous_secret_until: int | None
     created_at: int
     updated_at: int
+    events: tuple[str, ...] = ("reply",)  # events.EVENTS it subscribes to; the reply is always among them
 
     def signing_secrets(self, now: int) -> tuple[str, ...]:
         """The current secret, then the previous one while a rotation's overlap lasts."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand, field_values
+from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand, field_values
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
@@ -42,6 +42,10 @@ COLUMNS = (
     "response_times",
     "model",
     "max_bubbles",
+    "presence_enabled",
+    "mean_session_minutes",
+    "online_response_times",
+    "typing_speed_wpm",
     "created_at",
     "updated_at",
     *CHARACTER_TEXT,
@@ -53,8 +57,15 @@ INSERT_COLUMNS = (*COLUMNS, "card_extras")
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM agents"
 
 
+def _bands_json(bands: tuple[ResponseBand, ...] | None) -> str | None:
+    return None if bands is None else json.dumps([[band.up_to_seconds, band.probability] for band in bands])
+
+
+def _bands(raw: str | None) -> tuple[ResponseBand, ...] | None:
+    return None if raw is None else tuple(ResponseBand(up, p) for up, p in json.loads(raw))
+
+
 def _row(agent: Agent) -> tuple[Any, ...]:
-    bands = agent.response_times
     return (
         agent.id,
         agent.account,
@@ -65,9 +76,13 @@ def _row(agent: Agent) -> tuple[Any, ...]:
         agent.language,
         agent.active_hours.start,
         agent.active_hours.end,
-        None if bands is None else json.dumps([[band.up_to_seconds, band.probability] for band in bands]),
+        _bands_json(agent.response_times),
         agent.model,
         agent.max_bubbles,
+        int(agent.presence.enabled),
+        agent.presence.mean_session_minutes,
+        _bands_json(agent.online_response_times),
+        agent.typing_speed_wpm,
         agent.created_at,
         agent.updated_at,
         *(getattr(agent, name) for name in CHARACTER_TEXT),
@@ -76,7 +91,6 @@ def _row(agent: Agent) -> tuple[Any, ...]:
 
 
 def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
-    bands = row["response_times"]
     return Agent(
         id=row["id"],
         account=row["account"],
@@ -86,9 +100,12 @@ def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
         timezone=row["timezone"],
         language=row["language"],
         active_hours=ActiveHours(row["active_start"], row["active_end"]),
-        response_times=None if bands is None else tuple(ResponseBand(up, p) for up, p in json.loads(bands)),
+        response_times=_bands(row["response_times"]),
         model=row["model"],
         max_bubbles=row["max_bubbles"],
+        presence=Presence(bool(row["presence_enabled"]), row["mean_session_minutes"]),
+        online_response_times=_bands(row["online_response_times"]),
+        typing_speed_wpm=row["typing_speed_wpm"],
         context_ids=context_ids,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -187,5 +204,7 @@ class AgentStore:
     async def delete(self, account: str, agent_id: str) -> None:
         async with self._db.transaction() as db:
             cursor = await db.execute("DELETE FROM agents WHERE account = ? AND id = ?", (account, agent_id))
+            if cursor.rowcount:  # presence is the agent's metadata: it goes with it
+                await db.execute("DELETE FROM presence WHERE agent_id = ?", (agent_id,))
         if cursor.rowcount == 0:
             raise NotFoundError(f"There is no agent with id {agent_id!r}.")

@@ -6,9 +6,11 @@ The dispatcher's side of the same table (claims, leases, attempts) is queue.py.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
@@ -20,16 +22,23 @@ from novaro_lite.storage.paging import Page, decode_cursor, page
 IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
-    "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures"
+    "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
+    " conversation_id, superseded_by, humanlike"
 )
 _SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
-    " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
+    " humanlike) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The other pending requests of a conversation; an unread one (scheduled, no reply yet) can be superseded.
+_CONVERSATION = (
+    "SELECT id, status, reply IS NULL AS unread, scheduled_for, due_ms FROM message_requests"
+    f" WHERE agent_id = ? AND conversation_id = ? AND status IN {PENDING_SQL}"
+)
+Plan = Callable[[Sequence[float], float | None], float]  # (unread due times, busy until) -> the new due time
 
 
 def dump_messages(messages: Sequence[ChatMessage]) -> str:
@@ -59,6 +68,9 @@ def row_to_request(row: sqlite3.Row) -> MessageRequest:
         context_ids=tuple(json.loads(row["context_ids"] or "[]")),
         reply=load_messages(row["reply"]),
         generation_failures=row["generation_failures"],
+        conversation_id=row["conversation_id"],
+        superseded_by=row["superseded_by"],
+        is_humanlike=bool(row["humanlike"]),
     )
 
 
@@ -90,44 +102,74 @@ class RequestStore:
         idempotency_key: str | None = None,
         body_hash: str | None = None,
         accepted: Callable[[MessageRequest], str] = lambda request: "",
+        conversation_id: str | None = None,
+        supersede: bool = True,
+        is_humanlike: bool = False,
+        plan: Plan | None = None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
 
         With an idempotency key seen in the last 24 hours for the same body, store nothing and return the
         response given the first time; for a different body, raise ConflictError.
+        In a conversation, `plan` turns the due times of the unread requests it supersedes (none when
+        `supersede` is false) and the time the agent is busy replying there until into the new due time;
+        the superseded requests end in the same transaction, their content purged.
         """
         now = self._db.now()
         request = MessageRequest(
             id=new_id("req", now), account=account, agent_id=agent_id, webhook_id=webhook_id, reference=reference,
             status="scheduled", scheduled_for=int(due), attempts=0, last_error=None, last_status_code=None,
             delivered_at=None, created_at=now, updated_at=now, messages=tuple(messages),
-            context_ids=tuple(context_ids), reply=None,
+            context_ids=tuple(context_ids), reply=None, conversation_id=conversation_id, is_humanlike=is_humanlike,
         )  # fmt: skip
-        response = accepted(request)
-        row = (
-            request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
-            body_hash, response, dump_messages(messages), json.dumps(list(context_ids)), now, now,
-        )  # fmt: skip
-        if idempotency_key is None:
-            await self._db.insert(_INSERT, row)
-            return response
+
+        def row(request: MessageRequest, due: float) -> tuple[Any, ...]:
+            return (
+                request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
+                body_hash, accepted(request), dump_messages(messages), json.dumps(list(context_ids)), now, now,
+                conversation_id, int(is_humanlike),
+            )  # fmt: skip
+
+        if idempotency_key is None and conversation_id is None:
+            await self._db.insert(_INSERT, inserted := row(request, due))
+            return str(inserted[9])
+        superseded = 0
         # Checked again inside the transaction: a concurrent request with the same key may have won.
         async with self._db.transaction() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT seq, request_hash, accepted, created_at FROM message_requests"
-                    " WHERE account = ? AND idempotency_key = ?",
-                    (account, idempotency_key),
+            if idempotency_key is not None:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT seq, request_hash, accepted, created_at FROM message_requests"
+                        " WHERE account = ? AND idempotency_key = ?",
+                        (account, idempotency_key),
+                    )
                 )
-            )
-            if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
-                if rows[0]["request_hash"] != body_hash:
-                    raise _key_conflict(idempotency_key)
-                return str(rows[0]["accepted"])
-            if rows:
-                await db.execute("UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],))
-            await db.execute(_INSERT, row)
-        return response
+                if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
+                    if rows[0]["request_hash"] != body_hash:
+                        raise _key_conflict(idempotency_key)
+                    return str(rows[0]["accepted"])
+                if rows:
+                    await db.execute(
+                        "UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],)
+                    )
+            if conversation_id is not None and plan is not None:
+                earlier = list(await db.execute_fetchall(_CONVERSATION, (agent_id, conversation_id)))
+                unread = [r for r in earlier if supersede and r["status"] == "scheduled" and r["unread"]]
+                busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
+                due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)
+                request = dataclasses.replace(request, scheduled_for=int(due))
+                for found in unread:
+                    cursor = await db.execute(
+                        f"UPDATE message_requests SET status = 'superseded', superseded_by = ?, {PURGE_SQL},"
+                        " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
+                        (request.id, now, found["id"]),
+                    )
+                    superseded += cursor.rowcount
+            inserted = row(request, due)
+            await db.execute(_INSERT, inserted)
+        if superseded:
+            self._db.content_purged()
+        return str(inserted[9])
 
     def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
         """The response first given for this key in the last 24 hours, if any; ConflictError for another body.
@@ -160,9 +202,13 @@ class RequestStore:
         status: Status | None = None,
         agent_id: str | None = None,
         reference: str | None = None,
+        conversation_id: str | None = None,
     ) -> Page[MessageRequest]:
         where, params = ["account = ?", "seq > ?"], [account, decode_cursor(cursor)]
-        for column, value in (("status", status), ("agent_id", agent_id), ("reference", reference)):
+        filters = (
+            ("status", status), ("agent_id", agent_id), ("reference", reference), ("conversation_id", conversation_id)
+        )  # fmt: skip
+        for column, value in filters:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)

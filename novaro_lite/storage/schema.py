@@ -143,4 +143,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX message_requests_idempotency_expiry ON message_requests (created_at)
         WHERE request_hash IS NOT NULL;
     """,
+    # Conversations (issue 12): per-agent presence and typing, a request's conversation and what superseded it,
+    # webhook event subscriptions, and presence itself (metadata only: who is online where, until when).
+    """
+    ALTER TABLE agents ADD COLUMN presence_enabled INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE agents ADD COLUMN mean_session_minutes REAL NOT NULL DEFAULT 10;
+    ALTER TABLE agents ADD COLUMN online_response_times TEXT;
+    ALTER TABLE agents ADD COLUMN typing_speed_wpm INTEGER DEFAULT 40;
+    ALTER TABLE message_requests ADD COLUMN conversation_id TEXT;
+    ALTER TABLE message_requests ADD COLUMN superseded_by TEXT;
+    ALTER TABLE message_requests ADD COLUMN humanlike INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX message_requests_conversation ON message_requests (agent_id, conversation_id)
+        WHERE conversation_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
+    DROP INDEX message_requests_finished;
+    CREATE INDEX message_requests_finished ON message_requests (updated_at)
+        WHERE status IN ('delivered', 'failed', 'canceled', 'superseded');
+    ALTER TABLE webhooks ADD COLUMN events TEXT NOT NULL DEFAULT '["reply"]';
+    CREATE TABLE presence (
+        agent_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        online_until_ms INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, conversation_id)
+    );
+    """,
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
+from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import ERASE_SECONDS, Database
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
@@ -24,6 +25,7 @@ class Storage:
         self.webhooks = WebhookStore(database)
         self.requests = RequestStore(database)
         self.queue = DeliveryQueue(database)
+        self.conversations = ConversationStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +24,11 @@ _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM webhooks"
 
 def _webhook(row: sqlite3.Row) -> Webhook:
     values = {name: row[name] for name in COLUMNS}
-    return Webhook(**values | {"enabled": bool(values["enabled"])})
+    return Webhook(**values | {"enabled": bool(values["enabled"]), "events": tuple(json.loads(values["events"]))})
+
+
+def _column(name: str, value: Any) -> Any:
+    return json.dumps(list(value)) if name == "events" else value
 
 
 def _not_found(webhook_id: str) -> NotFoundError:
@@ -34,7 +39,9 @@ class WebhookStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, account: str, url: str, description: str, enabled: bool) -> Webhook:
+    async def create(
+        self, account: str, url: str, description: str, enabled: bool, events: tuple[str, ...] = ("reply",)
+    ) -> Webhook:
         now = self._db.now()
         webhook = Webhook(
             id=new_id("whk", now),
@@ -48,11 +55,12 @@ class WebhookStore:
             previous_secret_until=None,
             created_at=now,
             updated_at=now,
+            events=events,
         )
         async with self._db.transaction() as db:
             await db.execute(
                 f"INSERT INTO webhooks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                dataclasses.astuple(webhook),
+                tuple(_column(name, getattr(webhook, name)) for name in COLUMNS),
             )
         return webhook
 
@@ -96,7 +104,7 @@ class WebhookStore:
             webhook = self.get(account, webhook_id)  # under the write lock: as it is now, and still there
             await db.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
-                (*changes.values(), webhook.id),
+                (*(_column(name, value) for name, value in changes.items()), webhook.id),
             )
             if changes.get("enabled") is True:
                 await db.execute(

@@ -3,7 +3,7 @@
 import { h, svg } from './dom.js';
 import { clock, hourMinute, minutesIn, viewerTimeZone } from './format.js';
 
-export const STATUSES = ['scheduled', 'generating', 'delivering', 'delivered', 'failed', 'canceled'];
+export const STATUSES = ['scheduled', 'generating', 'delivering', 'delivered', 'failed', 'canceled', 'superseded'];
 
 /** Horizontal bars: [{label, value (0..1), text}]. */
 export function barChart(title, bars) {

@@ -6,7 +6,7 @@ import { field, h, notice, replace, select } from '../dom.js';
 import { whenFor } from '../format.js';
 import { navLink } from './common.js';
 
-const FINAL = new Set(['delivered', 'failed', 'canceled']);
+const FINAL = new Set(['delivered', 'failed', 'canceled', 'superseded']);
 
 export function playground(agent, webhooks, context) {
   const conversation = []; // {role, content, createdAt}

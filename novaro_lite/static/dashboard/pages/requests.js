@@ -7,7 +7,7 @@ import { ago, whenFor } from '../format.js';
 import { agentsById, attempt, empty, errorBox, navLink, webhooksById } from './common.js';
 
 const REFRESH_MS = 3000;
-const FINAL = new Set(['delivered', 'failed', 'canceled']);
+const FINAL = new Set(['delivered', 'failed', 'canceled', 'superseded']);
 
 export async function requestsPage(main, context) {
   const agents = await agentsById();
@@ -89,7 +89,9 @@ export async function requestPage(main, context, id) {
         attempt.statusCode >= 200 && attempt.statusCode < 300 ? 'ok' : 'bad')),
       request.status === 'delivered' ? step('Delivered', request.deliveredAt, agent, '', 'ok') : null,
       request.status === 'failed' ? step('Failed', request.updatedAt, agent, request.lastError, 'bad') : null,
-      request.status === 'canceled' ? step('Canceled', request.updatedAt, agent, '', 'bad') : null);
+      request.status === 'canceled' ? step('Canceled', request.updatedAt, agent, '', 'bad') : null,
+      request.status === 'superseded' ? step('Superseded', request.updatedAt, agent,
+        `answered together with ${request.supersededBy}`, '') : null);
     const actions = h('div', { class: 'row' });
     if (request.status === 'scheduled') {
       actions.append(
