@@ -43,6 +43,7 @@ from novaro_lite.api.schemas import (
     MessagesRequest,
     MessagesResponse,
     PageQuery,
+    Readiness,
     TokenInfo,
 )
 from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenWithSecret
@@ -68,6 +69,17 @@ def operations() -> tuple[Operation, ...]:
             "Report liveness and database health",
             "meta",
             response=Health,
+            also=(503,),
+            is_public=True,
+        ),
+        Operation(
+            "GET",
+            "/readyz",
+            "ready",
+            health.readyz,
+            "Report readiness: the database takes writes and the scheduler runs",
+            "meta",
+            response=Readiness,
             also=(503,),
             is_public=True,
         ),
