@@ -113,4 +113,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
     """,
+    # issue 14: a token's own rate limit (requests a minute); NULL uses [limits] rate_limit_per_minute
+    """
+    ALTER TABLE tokens ADD COLUMN rate_limit INTEGER;
+    """,
 )
