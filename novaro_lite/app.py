@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from novaro_lite.api import metrics as metrics_api
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
@@ -83,9 +84,12 @@ def create_app(
                 if scheduler is not None:
                     await scheduler.stop()
 
+    routes = build_routes(operations())
+    if settings.metrics.enabled:
+        routes += metrics_api.routes()
     return App(
         metrics=metrics,
-        routes=build_routes(operations()),
+        routes=routes,
         exception_handlers={
             AppError: problem_response,
             HTTPException: problem_response,

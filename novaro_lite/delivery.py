@@ -143,8 +143,11 @@ class Dispatcher:
             retry_at = self._retry_at(request.attempts + 1, wait)
             if retry_at is None:
                 outcome, error = "failed", f"{error} No retries left."
-        attempt = Attempt(attempted_at, status_code, int((time.monotonic() - began) * 1000), error, response_body)
+        seconds = time.monotonic() - began
+        attempt = Attempt(attempted_at, status_code, int(seconds * 1000), error, response_body)
         await services.storage.queue.finish_attempt(request.id, self.owner, attempt, outcome, retry_at)
+        late = services.clock() - request.scheduled_for if outcome == "delivered" else None
+        services.metrics.delivery(outcome, seconds=seconds, lateness=late)
 
     def _retry_at(self, attempts_made: int, asked: float | None) -> float | None:
         settings = self._services.settings.delivery

@@ -64,6 +64,7 @@ async def create_request(request: Request) -> Response:
         accepted=lambda stored: MessageRequestOut.of(stored).model_dump_json(by_alias=True),
     )
     svc.wake(due)
+    svc.metrics.accepted()
     return Response(accepted, status_code=202, media_type="application/json")
 
 
@@ -88,7 +89,9 @@ async def get_request(request: Request) -> Response:
 
 
 async def cancel_request(request: Request) -> Response:
-    canceled = await services(request).storage.requests.cancel(caller(request).account, request.path_params["id"])
+    svc = services(request)
+    canceled = await svc.storage.requests.cancel(caller(request).account, request.path_params["id"])
+    svc.metrics.delivery("canceled")
     return json_response(MessageRequestOut.of(canceled))
 
 

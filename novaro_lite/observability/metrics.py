@@ -48,7 +48,9 @@ class Metrics:
             registry=registry,
         )
         self._accepted = Counter(
-            "novaro_message_requests_accepted", "Async message requests accepted (202).", registry=registry
+            "novaro_message_requests_accepted",
+            "Async message requests answered 202 (an idempotent replay answers, and counts, again).",
+            registry=registry,
         )
         self._deliveries = Counter(
             "novaro_deliveries", "Delivery attempts and request endings by outcome.", ("outcome",), registry=registry

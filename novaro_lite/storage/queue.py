@@ -143,6 +143,17 @@ class DeliveryQueue:
         row = self._db.one(f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL}", ())
         return None if row is None or row[0] is None else row[0] / 1000
 
+    def pending_stats(self, now: float) -> tuple[dict[str, int], float]:
+        """Pending requests by status, and how long the oldest one already due has waited (0 if none)."""
+        rows = self._db.read(
+            f"SELECT status, count(*), min(scheduled_for) FROM message_requests WHERE status IN {PENDING_SQL}"
+            " GROUP BY status",
+            (),
+        )
+        counts = {row[0]: int(row[1]) for row in rows}
+        oldest = min((float(row[2]) for row in rows), default=now)
+        return counts, max(0.0, now - oldest)
+
     async def purge_ended(self, before: int) -> int:
         """Delete the metadata (and attempt log) of requests that ended before `before`.
 
