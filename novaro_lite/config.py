@@ -84,6 +84,9 @@ class WebhookSettings:
     allowed_cidrs: tuple[str, ...] = _setting((), 'Address ranges allowed even when private, e.g. ["10.0.0.0/8"].')
     https_only: bool = _setting(False, "Refuse webhook URLs that are not https.")
     timeout_seconds: float = _setting(15.0, "Seconds a receiver has to answer one delivery.")
+    disable_after_hours: int = _setting(
+        120, "Disable a webhook whose deliveries have only failed for this many hours, with the reason; 0: never."
+    )
 
     def __post_init__(self) -> None:
         for cidr in self.allowed_cidrs:
@@ -93,6 +96,8 @@ class WebhookSettings:
                 raise ConfigError(f"webhooks.allowed_cidrs: {cidr!r} is not an address range") from None
         if self.timeout_seconds <= 0:
             raise ConfigError("webhooks.timeout_seconds: must be greater than 0")
+        if not 0 <= self.disable_after_hours <= 24 * 365:
+            raise ConfigError("webhooks.disable_after_hours: must be between 0 (never) and 8760 (a year)")
 
     @property
     def policy(self) -> TargetPolicy:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, retry_wait, webhook_body
-from novaro_lite.domain.webhooks import secret_digest
+from novaro_lite.domain.webhooks import Webhook, secret_digest
 from novaro_lite.errors import NotFoundError, ProviderError
 from novaro_lite.generation import generate_reply
 from novaro_lite.services import Services
@@ -179,8 +179,25 @@ class Dispatcher:
         if not webhook.enabled:
             raise PermanentFailure(f"The webhook is disabled ({webhook.disabled_reason or 'by its owner'}).")
         try:
-            return await post_signed(
+            answer = await post_signed(
                 services, webhook, request.id, webhook_body(request, reply, secret_digest(webhook.secret))
             )
         except TargetRefusedError as exc:
             raise PermanentFailure(str(exc)) from None
+        await self._record_health(webhook, answer)
+        return answer
+
+    async def _record_health(self, webhook: Webhook, answer: Answer) -> None:
+        """Track the webhook's health; one that has only failed for disable_after_hours is disabled."""
+        services, now = self._services, int(self._services.clock())
+        if answer.is_success:
+            await services.storage.webhooks.record_success(webhook, now)
+            return
+        hours = services.settings.webhooks.disable_after_hours
+        last = answer.error or f"HTTP {answer.status_code}"
+        reason = (
+            f"every delivery failed for {hours} h (the last: {last.rstrip('.')}); enable it again once the receiver"
+            " answers 2xx"
+        )
+        if await services.storage.webhooks.record_failure(webhook.id, now, hours * 3600 or None, reason):
+            logger.warning("webhook %s disabled: its deliveries have only failed for %d h", webhook.id, hours)

@@ -162,6 +162,10 @@ class Webhook:
     previous_secret_until: int | None
     created_at: int
     updated_at: int
+    # health (issue 14): deliveries that reached for the receiver, not test pings
+    last_success_at: int | None = None
+    failing_since: int | None = None  # the first failure after the last success; None while healthy
+    consecutive_failures: int = 0
 
     def signing_secrets(self, now: int) -> tuple[str, ...]:
         """The current secret, then the previous one while a rotation's overlap lasts."""

@@ -117,4 +117,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tokens ADD COLUMN rate_limit INTEGER;
     """,
+    # issue 14: webhook health; a webhook failing for [webhooks] disable_after_hours is disabled
+    """
+    ALTER TABLE webhooks ADD COLUMN last_success_at INTEGER;
+    ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
+    ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -12,6 +12,7 @@ from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.database import Database, Page, decode_cursor, page
 
 COLUMNS = tuple(field.name for field in dataclasses.fields(Webhook))
+HEALTH_WRITE_INTERVAL = 60  # seconds; a healthy webhook's last success is refreshed at most this often
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM webhooks"
 
 
@@ -76,9 +77,12 @@ class WebhookStore:
         """Change url, description or enabled; enabling clears the reason it was disabled; none writes nothing."""
         if not changes:
             return self.get(account, webhook_id)
+        webhook = self.get(account, webhook_id)
         if changes.get("enabled"):
             changes = changes | {"disabled_reason": None}
-        return await self._save(self.get(account, webhook_id), **changes)
+            if not webhook.enabled:  # a fresh start: failures before it was disabled no longer count
+                changes |= {"failing_since": None, "consecutive_failures": 0}
+        return await self._save(webhook, **changes)
 
     async def rotate_secret(self, account: str, webhook_id: str) -> Webhook:
         """Give the webhook a new secret; the old one keeps signing for ROTATION_OVERLAP_SECONDS."""
@@ -94,6 +98,42 @@ class WebhookStore:
                 "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
                 (reason, self._db.now(), webhook_id),
             )
+
+    async def record_success(self, webhook: Webhook, now: int) -> None:
+        """Note a 2xx answer: the webhook is healthy again (written at most once a minute while healthy)."""
+        if (
+            webhook.consecutive_failures == 0
+            and webhook.last_success_at is not None
+            and now - webhook.last_success_at < HEALTH_WRITE_INTERVAL
+        ):
+            return
+        await self._db.write(
+            (
+                "UPDATE webhooks SET last_success_at = ?, failing_since = NULL, consecutive_failures = 0 WHERE id = ?",
+                (now, webhook.id),
+            )
+        )
+
+    async def record_failure(self, webhook_id: str, now: int, disable_after: int | None, reason: str) -> bool:
+        """Note a failed attempt; disable the webhook with `reason` once it has only failed for `disable_after`
+        seconds. Return whether this call disabled it."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
+                " failing_since = coalesce(failing_since, ?) WHERE id = ?",
+                (now, webhook_id),
+            )
+        ]
+        if disable_after:
+            statements.append(
+                (
+                    "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ?"
+                    " WHERE id = ? AND enabled = 1 AND failing_since <= ?",
+                    (reason, now, webhook_id, now - disable_after),
+                )
+            )
+        counts = await self._db.write(*statements)
+        return len(counts) > 1 and counts[1] == 1
 
     async def delete(self, account: str, webhook_id: str) -> None:
         """Delete a webhook; its pending requests fail at once, and their content is erased with it."""
