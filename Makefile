@@ -1,9 +1,10 @@
-# The two commands of the README: `make serve` and `make test`. Everything else here serves them.
+# The two commands of the README: `make serve` and `make test`. Everything else here serves them, and
+# `make dist` builds what a self-hoster downloads (checked by `make dist-test`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test fuzz lint format docs clean browser
+.PHONY: serve test fuzz lint format docs dist dist-test clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "novaro-lite needs Python 3.11 or newer; set PYTHON=python3.12 or similar")'
@@ -57,5 +58,42 @@ format: $(VENV)/.installed-test
 docs: $(VENV)/.installed-test
 	$(BIN)/cog -r README.md
 
+# Distribution. The executable is frozen by PyInstaller (one file; why PyInstaller: docs/benchmarks.md) in
+# a venv of its own that holds only the runtime dependencies and the build tools, from the very wheel
+# that `make dist` ships, so nothing of the development venv or the source tree can slip into it.
+DIST_VENV := .venv-dist
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' novaro_lite/__init__.py)
+EXECUTABLE := dist/novaro-lite-$(VERSION)-linux-$(shell uname -m)
+WHEEL := dist/novaro_lite-$(VERSION)-py3-none-any.whl
+SDIST := dist/novaro_lite-$(VERSION).tar.gz
+PACKAGE_FILES := $(shell find novaro_lite -type f -not -path '*/__pycache__/*')
+
+$(DIST_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "novaro-lite needs Python 3.11 or newer; set PYTHON=python3.12 or similar")'
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DIST_VENV)/bin/python -m pip install --quiet '.[dist]'
+	@touch $@
+
+# One rule makes all three, so they always come from the same sources. `--collect-data novaro_lite`
+# takes every non-Python file of the installed package (the whole static/ tree, whatever it holds);
+# uvicorn picks its event loop and HTTP parser at run time, so its submodules (and with them uvloop and
+# httptools) are named here, or the executable would quietly fall back to the slower pure-Python ones.
+$(EXECUTABLE) $(WHEEL) $(SDIST) &: $(DIST_VENV)/.installed pyproject.toml README.md scripts/pyinstaller_entry.py $(PACKAGE_FILES)
+	rm -f dist/novaro_lite-* dist/novaro-lite-*
+	$(DIST_VENV)/bin/python -m build --outdir dist .
+	$(DIST_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall $(WHEEL)
+	$(DIST_VENV)/bin/pyinstaller --noconfirm --log-level WARN --onefile --strip --name $(notdir $(EXECUTABLE)) \
+		--distpath dist --workpath build/pyinstaller --specpath build/pyinstaller \
+		--collect-data novaro_lite --collect-data tzdata \
+		--collect-submodules uvicorn --hidden-import uvloop --hidden-import httptools \
+		scripts/pyinstaller_entry.py
+
+dist: $(EXECUTABLE) $(WHEEL) $(SDIST)
+
+# The dist tests are not part of `make test` (they need the build) and run without coverage.
+dist-test: dist $(VENV)/.installed-test
+	$(BIN)/pytest -p no:cacheprovider -o addopts='-rxXs --strict-config --strict-markers' tests/dist
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(DIST_VENV) dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

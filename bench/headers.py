@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/headers.py [--rounds 5]
 Two servers of the same app on 127.0.0.1, one with http="httptools", one with BoundedHttpToolsProtocol
-(novaro_lite/http_server.py), each in its own process; rounds alternate between them. The load is
+(novaro_lite/http_server.py), each in its own process; each round runs both, in alternating order. The load is
 `GET /api/v1/auth/verify` with a bearer token (the auth path every call takes) at concurrency 64.
 """
 
@@ -55,8 +55,9 @@ def main() -> None:
             asyncio.run(
                 run_load(f"http://127.0.0.1:{port}/api/v1/auth/verify", None, headers, concurrency=8, requests=2000)
             )
-        for _ in range(options.rounds):
-            for kind, port in ports.items():
+        for round_number in range(options.rounds):
+            order = list(ports.items())
+            for kind, port in order if round_number % 2 == 0 else reversed(order):  # neither always goes first
                 url = f"http://127.0.0.1:{port}/api/v1/auth/verify"
                 result = asyncio.run(run_load(url, None, headers, concurrency=64, requests=REQUESTS))
                 assert result.statuses == {200}, result.statuses

@@ -1,5 +1,6 @@
 """Benchmark: POST /api/v1/messages through novaro-lite to a zero-latency fake provider, beside the same load
-sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run.
+sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run; and the
+same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
 Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info] [--metrics] [--baseline DIR]
 Prints one table per concurrency with medians over the rounds. Everything runs on 127.0.0.1.
@@ -140,6 +141,11 @@ def main() -> None:
             ).json()
             body = json.dumps({"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
             targets[name] = (f"{url}/api/v1/messages", body.encode(), auth)
+            if name == "novaro-lite":
+                openai_body = json.dumps(
+                    {"model": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]}
+                )
+                targets["/v1 (openai)"] = (f"{url}/v1/chat/completions", openai_body.encode(), auth)
         direct_body = json.dumps(
             {
                 "model": "bench",
@@ -171,6 +177,11 @@ def main() -> None:
                 print(f"{concurrency:>11} {name:>14} {p50:>8.2f} {p99:>8.2f} {rate:>8.0f}")
             overhead = summaries["novaro-lite"][0] - summaries["provider only"][0]
             print(f"{concurrency:>11} {'overhead p50':>14} {overhead:>8.2f}")
+            native, compat = summaries["novaro-lite"], summaries["/v1 (openai)"]
+            print(
+                f"{concurrency:>11} {'/v1 ÷ /api/v1':>14} {compat[0] / native[0]:>8.3f} {compat[1] / native[1]:>8.3f}"
+                f" {compat[2] / native[2]:>8.3f}"
+            )
             if options.baseline:
                 ratio = summaries["novaro-lite"][2] / summaries["baseline"][2]
                 print(f"{concurrency:>11} {'req/s vs base':>14} {ratio:>8.3f}")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
+from novaro_lite.api.openai_errors import scoped
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
@@ -60,7 +61,7 @@ def create_app(
                 synchronous=settings.sqlite_synchronous,
                 erase_seconds=settings.erase_seconds,
             ) as storage,
-            build_http_client(transport) as http,
+            build_http_client(transport, proxies=settings.provider_proxies) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
         ):
             services = Services(
@@ -90,10 +91,10 @@ def create_app(
     return App(
         metrics=metrics,
         routes=routes,
-        exception_handlers={
-            AppError: problem_response,
-            HTTPException: problem_response,
-            Exception: server_error_response,
+        exception_handlers={  # OpenAI's error shape under /v1, problem+json everywhere else
+            AppError: scoped(problem_response),
+            HTTPException: scoped(problem_response),
+            Exception: scoped(server_error_response),
         },
         lifespan=lifespan,
     )

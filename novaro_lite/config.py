@@ -49,7 +49,9 @@ class ProviderSettings:
     base_url: str = _setting("", "API root, e.g. http://127.0.0.1:11434/v1 for Ollama; empty: the kind's public API.")
     api_key_env: str = _setting("", "Name of the environment variable that holds the API key (never the key).")
     model: str = _setting("", "Model id for agents that name only this provider, or none.")
-    timeout_seconds: float = _setting(60.0, "Seconds to wait for the upstream before a 504.")
+    timeout_seconds: float = _setting(
+        60.0, "Most seconds one call to the upstream may take, retries and reading included; then a 504."
+    )
     max_retries: int = _setting(2, "Retries of an upstream 429 or 5xx, with backoff that honours Retry-After.")
     max_tokens: int = _setting(1024, "Most tokens in one reply; sent to Anthropic, which requires a limit.")
     api_key: Secret | None = dataclasses.field(default=None, metadata={"internal": True})
@@ -116,8 +118,15 @@ class DeliverySettings:
     retry_jitter: float = _setting(0.2, "Random spread of each retry wait, as a fraction (0.2 = plus or minus 20%).")
     max_in_flight: int = _setting(64, "Most deliveries (generation included) in progress at once.")
     max_in_flight_per_webhook: int = _setting(8, "Most deliveries in progress to one webhook at once.")
-    lease_seconds: int = _setting(300, "A claimed request returns to the queue if not finished within this.")
+    lease_seconds: int = _setting(
+        300,
+        "A claimed request returns to the queue if not finished within this; must exceed every provider's"
+        " timeout_seconds and webhooks.timeout_seconds.",
+    )
     retention_days: int = _setting(7, "Days the metadata of a finished request is kept (its content is not).")
+    paused_max_days: int = _setting(
+        30, "Days a disabled webhook's requests wait, paused with their content, before they fail and are erased."
+    )
     shutdown_grace_seconds: float = _setting(10.0, "On shutdown, how long in-flight deliveries may finish.")
     sweep_seconds: float = _setting(30.0, "Interval of the safety sweep for due requests and expired leases.")
 
@@ -128,7 +137,13 @@ class DeliverySettings:
             raise ConfigError("delivery.retry_schedule: give one or more positive numbers of seconds")
         if not 0 <= self.retry_jitter < 1:
             raise ConfigError("delivery.retry_jitter: must be at least 0 and below 1")
-        for name in ("max_in_flight", "max_in_flight_per_webhook", "lease_seconds", "retention_days"):
+        for name in (
+            "max_in_flight",
+            "max_in_flight_per_webhook",
+            "lease_seconds",
+            "retention_days",
+            "paused_max_days",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"delivery.{name}: must be at least 1")
         if self.shutdown_grace_seconds < 0 or self.sweep_seconds <= 0:
@@ -164,6 +179,11 @@ class Settings:
         default_factory=lambda: MappingProxyType({}),
         metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
     )
+    # From HTTP_PROXY / HTTPS_PROXY / NO_PROXY (load_settings): "http", "https" and "no". Providers' calls
+    # only; webhooks never go through a proxy.
+    provider_proxies: Mapping[str, str] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({}), metadata={"internal": True}
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -183,10 +203,15 @@ class Settings:
         providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
         checked = MappingProxyType({name: provider.check(name) for name, provider in providers.items()})
         object.__setattr__(self, "providers", checked)
-        if self.delivery.lease_seconds <= self.webhooks.timeout_seconds:
+        # A lease covers generating (one provider call, its deadline bounding every retry) and then, renewed
+        # once the reply is stored, one webhook POST; it must outlast the longer of the two, or a second
+        # process could take a request that is still being worked on.
+        slowest = max((p.timeout_seconds for p in checked.values() if p.kind != DEMO), default=0.0)
+        if self.delivery.lease_seconds <= max(slowest, self.webhooks.timeout_seconds):
             raise ConfigError(
-                "delivery.lease_seconds: must be longer than webhooks.timeout_seconds, or a slow delivery's"
-                " lease runs out while it is still being sent"
+                f"delivery.lease_seconds: must be longer than the slowest providers.NAME.timeout_seconds ({slowest:g})"
+                f" and webhooks.timeout_seconds ({self.webhooks.timeout_seconds:g}), or a request's lease could"
+                " run out while it is still being generated or sent"
             )
         if self.defaults.provider not in checked:
             raise ConfigError(
@@ -302,6 +327,16 @@ def _provider(name: str, raw: Any, source: str, environ: Mapping[str, str]) -> P
     return provider
 
 
+def _proxies(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """HTTP_PROXY, HTTPS_PROXY and NO_PROXY (the lower-case names win, as curl reads them)."""
+    found = {}
+    for scheme in ("http", "https", "no"):
+        value = environ.get(f"{scheme}_proxy") or environ.get(f"{scheme.upper()}_PROXY")
+        if value:
+            found[scheme] = value
+    return MappingProxyType(found)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -357,4 +392,5 @@ def load_settings(path: Path | None, environ: Mapping[str, str], **overrides: An
         providers=MappingProxyType(
             {name: _provider(name, table, source, environ) for name, table in providers.items()}
         ),
+        provider_proxies=_proxies(environ),
     )

@@ -12,9 +12,9 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.contexts import merged_ids
-from novaro_lite.domain.messages import ChatMessage, Prompt, Usage
-from novaro_lite.domain.persona import build_system_prompt, timed_messages
+from novaro_lite.domain.contexts import applicable, merged_ids
+from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
+from novaro_lite.domain.persona import build_system_prompt, fill_macros, timed_messages
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.providers.base import Provider
@@ -33,15 +33,31 @@ class Delta:
     text: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Extras:
+    """What a caller may add to a reply beyond the conversation: its own system text and sampling settings."""
+
+    system: str = ""
+    sampling: Sampling = Sampling()
+
+
 def _prompt(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str]
+    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str], extras: Extras
 ) -> tuple[Provider, Prompt]:
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
-    # The agent's contexts, then the request's; one deleted since the request was accepted is left out.
-    contexts = services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
-    system = build_system_prompt(agent, now, [(context.name, context.content) for context in contexts])
-    return provider, Prompt(system, timed_messages(agent, messages), model, agent, now)
+    # The agent's contexts, then the request's; one deleted since the request was accepted is left out, and a
+    # keyword context only when one of its keys occurs in the recent messages.
+    found = services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
+    contexts = applicable(found, [message.content for message in messages])
+    system = build_system_prompt(
+        agent,
+        now,
+        [(context.name, fill_macros(agent, context.content)) for context in contexts],
+        is_new_chat=not any(message.role == "assistant" for message in messages),
+        caller_system=extras.system,
+    )
+    return provider, Prompt(system, timed_messages(agent, messages), model, agent, now, sampling=extras.sampling)
 
 
 def provider_outcome(exc: BaseException | None) -> str:
@@ -60,10 +76,14 @@ def _empty(provider: Provider) -> ProviderError:
 
 
 async def generate_reply(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str] = ()
+    services: Services,
+    agent: Agent,
+    messages: Sequence[ChatMessage],
+    context_ids: Sequence[str] = (),
+    extras: Extras = Extras(),
 ) -> Reply:
     """Return the agent's whole reply as timestamped bubbles, with usage."""
-    provider, prompt = _prompt(services, agent, messages, context_ids)
+    provider, prompt = _prompt(services, agent, messages, context_ids, extras)
     began = time.perf_counter()
     try:
         completion = await provider.complete(prompt)
@@ -79,10 +99,14 @@ async def generate_reply(
 
 
 async def stream_reply(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str] = ()
+    services: Services,
+    agent: Agent,
+    messages: Sequence[ChatMessage],
+    context_ids: Sequence[str] = (),
+    extras: Extras = Extras(),
 ) -> AsyncGenerator[Delta | ChatMessage | Usage]:
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
-    provider, prompt = _prompt(services, agent, messages, context_ids)
+    provider, prompt = _prompt(services, agent, messages, context_ids, extras)
     splitter = BubbleSplitter(agent.max_bubbles)
     at, sent = int(prompt.now), 0
     usage: Usage | None = None

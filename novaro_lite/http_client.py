@@ -5,6 +5,11 @@ MockTransport test seam. The wire is aiohttp's, through AiohttpTransport: on thi
 connection pool capped 64 concurrent calls to a zero-latency upstream near 830 requests/s (its pool rescans
 and polls every connection per request: encode/httpcore#1035), while aiohttp made 11,750 requests/s; the
 realtime benchmark in docs/benchmarks.md has the end-to-end figures.
+
+Answers are inflated here, never by httpx: gzip and deflate are inflated INFLATE_STEP bytes at a time, so
+a reader that stops at its limit never holds more than that, whatever the other side compresses (a 400 KiB
+gzip answer can inflate to 400 MiB). Proxies are used only when the caller passes them (providers' client,
+from HTTP_PROXY / HTTPS_PROXY / NO_PROXY); the webhook client never has any.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -26,6 +32,8 @@ TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_CONNECTIONS = 512
 # aiohttp sets these from the body and URL itself; passing httpx's copies would duplicate them.
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+INFLATE_STEP = 64 * 1024  # most bytes inflated from one compressed chunk before the reader takes them
+_INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
@@ -41,17 +49,48 @@ def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportE
     return httpx.ReadError(str(exc), request=request)
 
 
+class _Inflater:
+    """Inflate gzip or deflate in steps of at most INFLATE_STEP bytes, so the reader sets the pace."""
+
+    def __init__(self, encoding: str) -> None:
+        self._is_deflate = encoding == "deflate"
+        self._started = False
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS if self._is_deflate else zlib.MAX_WBITS | 16)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._zlib.decompress(data, INFLATE_STEP)
+            except zlib.error:
+                if not (self._is_deflate and not self._started):
+                    raise
+                # "deflate" answers are zlib-wrapped by the RFC, but some servers send the raw stream.
+                self._zlib, self._is_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+                continue
+            self._started = True
+            data = self._zlib.unconsumed_tail
+            if out:
+                yield out
+
+
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request, inflater: _Inflater | None) -> None:
         self._response = response
         self._request = request
+        self._inflater = inflater
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._response.content.iter_any():
-                yield chunk
+                if self._inflater is None:
+                    yield chunk
+                    continue
+                for part in self._inflater.feed(chunk):
+                    yield part
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _httpx_error(exc, self._request) from exc
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"the compressed answer is corrupt: {exc}", request=self._request) from exc
 
     async def aclose(self) -> None:
         # A body read to the end lets the connection go back to the pool; anything else drops it, which is
@@ -90,12 +129,33 @@ class PolicyResolver(AbstractResolver):
         await self._resolver.close()
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends requests with one aiohttp session (created in the running loop)."""
+def _bypasses(host: str, no_proxy: str) -> bool:
+    """True when NO_PROXY (comma-separated names or domain suffixes, `*` for all) names `host`."""
+    host = host.lower().rstrip(".")
+    for entry in (entry.strip().lower() for entry in no_proxy.split(",")):
+        entry = entry.rpartition(":")[0] if entry.count(":") == 1 else entry  # "example.com:8080"
+        entry = entry.strip("[]").lstrip(".")
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return True
+    return False
 
-    def __init__(self, resolver: AbstractResolver | None = None) -> None:
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends requests with one aiohttp session (created in the running loop).
+
+    `proxies` maps "http" / "https" to a proxy URL and "no" to a NO_PROXY list, as in the environment.
+    """
+
+    def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._resolver = resolver
+        self._proxies = dict(proxies or {})
+
+    def _proxy(self, url: httpx.URL) -> str | None:
+        proxy = self._proxies.get(url.scheme)
+        if proxy is None or _bypasses(url.host, self._proxies.get("no", "")):
+            return None
+        return proxy
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, resolver=self._resolver)
@@ -118,16 +178,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=await request.aread() or None,
                 allow_redirects=False,
+                proxy=self._proxy(request.url),
                 timeout=aiohttp.ClientTimeout(
                     connect=timeout.get("pool"), sock_connect=timeout.get("connect"), sock_read=timeout.get("read")
                 ),
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _httpx_error(exc, request) from exc
+        except ValueError as exc:  # a URL or header aiohttp will not send
+            raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers]
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        inflater = None
+        if encoding in _INFLATED:  # inflated here with a cap; httpx must not inflate it again
+            inflater = _Inflater("deflate" if encoding == "deflate" else "gzip")
+            headers = [(n, v) for n, v in headers if n.lower() not in ("content-encoding", "content-length")]
         return httpx.Response(
             response.status,
-            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers],
-            stream=_ResponseStream(response, request),
+            headers=headers,
+            stream=_ResponseStream(response, request, inflater),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
@@ -137,14 +206,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 def build_http_client(
-    transport: httpx.AsyncBaseTransport | None = None, *, policy: TargetPolicy | None = None
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    policy: TargetPolicy | None = None,
+    proxies: Mapping[str, str] | None = None,
 ) -> httpx.AsyncClient:
     """Return an outbound client; with `policy`, one that connects only to addresses the policy allows.
 
-    `transport` is the test seam.
+    `proxies` ("http", "https", "no") routes its calls through a proxy. `transport` is the test seam.
     """
     return httpx.AsyncClient(
-        transport=transport or AiohttpTransport(None if policy is None else PolicyResolver(policy)),
+        transport=transport or AiohttpTransport(None if policy is None else PolicyResolver(policy), proxies),
         timeout=TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": f"novaro-lite/{__version__}"},

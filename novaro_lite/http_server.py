@@ -52,24 +52,23 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head, self._head_size = True, 0
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
+    def on_headers_complete(self) -> None:
+        # The limits are checked once the head is parsed, so an ordinary request costs one pass over its
+        # headers and no extra call per header; a head still arriving is bounded by data_received.
+        self._in_head = False
         if len(self.url) > HEADER_LINE_MAX:
             self._refuse(f"The request URL is longer than {HEADER_LINE_MAX} bytes.")
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) + len(value) > HEADER_LINE_MAX:
-            self._refuse(f"The header {name[:100].decode('latin-1')!r} is longer than {HEADER_LINE_MAX} bytes.")
             return
-        super().on_header(name, value)
-
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        size = len(self.url)
+        for name, value in self.headers:
+            if len(name) + len(value) > HEADER_LINE_MAX:
+                self._refuse(f"The header {name[:100].decode('latin-1')!r} is longer than {HEADER_LINE_MAX} bytes.")
+                return
+            size += len(name) + len(value) + 4
         if size > HEAD_MAX:
             self._refuse(f"The request head is larger than {HEAD_MAX} bytes.")
-        if not self._refused:
-            super().on_headers_complete()
+            return
+        super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -1,8 +1,9 @@
 """Scheduler: the only module that imports apscheduler. APScheduler is the clock, not the database.
 
 One `dispatch` job is (re)set for the earliest pending due time and moved earlier when a sooner request
-arrives; a periodic `sweep` runs it anyway as a safety net, and `housekeeping` deletes expired metadata
-and empties the WAL of purged content. Every job has misfire_grace_time=None: a run that comes due while
+arrives or a delivery frees a slot (nothing polls); a periodic `sweep` runs it anyway as a safety net, and
+`housekeeping` deletes expired metadata, fails requests paused too long and empties the WAL of purged
+content. Every job has misfire_grace_time=None: a run that comes due while
 the process was busy or down still runs (APScheduler's default grace would silently drop it).
 """
 
@@ -20,37 +21,29 @@ from novaro_lite.services import Services
 logger = logging.getLogger(__name__)
 DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
 HOUSEKEEPING_SECONDS = 300.0
-IDLE_RETRY_SECONDS = 0.25
 MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due time is re-timed from there
-HELD_BACK_GRACE_SECONDS = 0.05
-
-
-def next_dispatch(started: int, next_due: float | None, now: float, *, at_capacity: bool) -> float | None:
-    """When to dispatch again after a run that started `started` deliveries; None: when a slot frees up."""
-    if next_due is None or at_capacity:
-        return None  # a finishing delivery wakes the dispatcher again (Dispatcher.on_capacity)
-    # Nothing started although something is due: it is held back (a busy webhook waits for a slot, which
-    # wakes us; our own late lease), so do not spin on it. The grace keeps a run that fired a hair before
-    # its due time (timers are not exact) from mistaking the row for a held-back one.
-    if not started and next_due <= now - HELD_BACK_GRACE_SECONDS:
-        return now + IDLE_RETRY_SECONDS
-    return next_due
 
 
 async def dispatch(scheduler: Scheduler) -> None:
-    """Start what is due, then set the next dispatch for the earliest pending due time."""
-    started = await scheduler.dispatcher.run_due()
-    services = scheduler.services
-    at_capacity = scheduler.dispatcher.in_flight >= services.settings.delivery.max_in_flight
-    when = next_dispatch(started, services.storage.queue.next_due(), services.clock(), at_capacity=at_capacity)
+    """Start what is due, then set the next dispatch for the earliest due time after this run.
+
+    Due rows this run did not take are held back (their webhook is at its limit, or this process is still
+    delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
+    nothing polls for them. With every slot taken, the same holds for everything already due.
+    """
+    await scheduler.dispatcher.run_due()
+    when = scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
     if when is not None:
         scheduler.wake(when)
 
 
 async def housekeeping(services: Services) -> None:
-    """Delete the metadata of requests that ended before the retention period; empty the WAL."""
-    retention = services.settings.delivery.retention_days * 86400
-    deleted = await services.storage.queue.purge_ended(before=int(services.clock()) - retention)
+    """Delete the metadata of requests that ended before the retention period, fail those paused too long;
+    empty the WAL."""
+    settings, now = services.settings.delivery, int(services.clock())
+    deleted = await services.storage.queue.purge_ended(
+        before=now - settings.retention_days * 86400, paused_before=now - settings.paused_max_days * 86400
+    )
     if deleted:
         logger.info("deleted %d finished message requests past retention", deleted)
     await services.storage.database.checkpoint()

@@ -16,7 +16,7 @@ from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
 from novaro_lite.domain.webhooks import Webhook, signature_header
 from novaro_lite.providers.http import retry_after
 from novaro_lite.services import Services
-from novaro_lite.webhook_targets import check_target
+from novaro_lite.webhook_targets import TargetRefusedError, check_target
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +46,9 @@ async def post_signed(services: Services, webhook: Webhook, message_id: str, bod
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": f"novaro-lite/{__version__}",
+                # Only the first RESPONSE_BODY_LIMIT bytes are kept; a compressed answer gains nothing and
+                # costs memory (the transport inflates one that comes anyway in small steps).
+                "Accept-Encoding": "identity",
                 "webhook-id": message_id,
                 "webhook-timestamp": str(timestamp),
                 "webhook-signature": signature_header(webhook.signing_secrets(timestamp), message_id, timestamp, body),
@@ -53,12 +56,15 @@ async def post_signed(services: Services, webhook: Webhook, message_id: str, bod
             async with services.webhook_http.stream("POST", webhook.url, content=body, headers=headers) as response:
                 head = b""
                 async for chunk in response.aiter_bytes():
-                    head += chunk
+                    head += chunk[: RESPONSE_BODY_LIMIT - len(head)]
                     if len(head) >= RESPONSE_BODY_LIMIT:
                         break
-            text = head[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
+            text = head.decode("utf-8", errors="replace")
             return Answer(response.status_code, text, retry_after(response), None)
     except (TimeoutError, httpx.TimeoutException):
         return Answer(None, None, None, "The receiver did not answer in time.")
-    except httpx.HTTPError as exc:
+    except TargetRefusedError:
+        raise
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError, OSError) as exc:
+        # Whatever the client could not do is this delivery's failure, recorded like any other.
         return Answer(None, None, None, f"The receiver could not be reached ({type(exc).__name__}).")

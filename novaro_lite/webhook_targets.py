@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from novaro_lite.domain.webhooks import IPAddress, TargetPolicy, refused_address_reason
 
@@ -35,6 +35,13 @@ async def check_target(url: str, policy: TargetPolicy) -> None:
             f"The webhook URL {url} uses http, but deliveries must use https; "
             "use an https URL, or the operator can set [webhooks] https_only = false."
         )
+    if parts.username is not None or parts.password is not None:
+        # Credentials in the URL would be sent to the receiver on every delivery and show in every log
+        # and listing; the signature already proves who is calling.
+        raise TargetRefusedError(
+            f"The webhook URL must not carry a user name or password (user:pass@); {_without_userinfo(parts)}"
+            " is the same URL without them. Receivers check the webhook-signature header instead."
+        )
     host = parts.hostname
     if not host:
         raise TargetRefusedError(f"The webhook URL {url} has no host; use a URL such as https://example.com/hook.")
@@ -54,6 +61,10 @@ async def check_target(url: str, policy: TargetPolicy) -> None:
             f"The webhook URL {url} resolves to {address}, {reason}; "
             f"deliveries to it are refused unless the operator {remedy}."
         )
+
+
+def _without_userinfo(parts: SplitResult) -> str:
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import hypothesis
@@ -11,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from novaro_lite.app import create_app
-from novaro_lite.config import SchedulerSettings, Settings
+from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.services import Services
 from tests.fakes.hooks import Receiver
 from tests.fakes.serve import serve_in_thread
@@ -25,6 +26,16 @@ def anyio_backend() -> str:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", scheduler=SchedulerSettings(enabled=False))
+
+
+def loopback_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings of in-process tests whose webhooks are loopback receivers: no scheduler, private targets allowed."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        **overrides,
+    )
 
 
 @pytest.fixture

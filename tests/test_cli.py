@@ -181,3 +181,46 @@ def test_cli_agent_generate_creates_the_batch_with_the_demo_model(tmp_path: Path
     created = json.loads(invoke("agent", "generate", "--count", "1", "--description", "bakers", "--json", *data))
     assert created[0]["id"] in invoke("agent", "list", *data)
     assert "count" in fails("agent", "generate", "--count", "0", "--description", "x", *data)
+
+
+def test_cli_agent_import_and_export_cards_json_and_png(tmp_path: Path, data):
+    from tests.fakes.cards import card_png, chunk, v2_card, v3_card
+
+    card_file = tmp_path / "mira.json"
+    card_file.write_text(json.dumps(v3_card()))
+    agent = json.loads(invoke("agent", "import", str(card_file), *data))
+    assert agent["name"] == "Mira" and agent["nickname"] == "Mimi" and len(agent["contextIds"]) == 3
+    assert json.loads(invoke("agent", "export", agent["id"], *data)) == v3_card()
+    out = tmp_path / "out.png"
+    result = CliRunner().invoke(main, ["agent", "export", agent["id"], "--png", "-o", str(out), *data])
+    assert result.exit_code == 0 and "Wrote" in result.output
+    again = json.loads(invoke("agent", "import", str(out), *data))
+    assert again["name"] == "Mira" and again["id"] != agent["id"]
+    png_file = tmp_path / "v2.png"
+    png_file.write_bytes(card_png([("chara", chunk(v2_card()))]))
+    v2 = json.loads(invoke("agent", "import", str(png_file), *data))
+    assert json.loads(invoke("agent", "export", v2["id"], "--v2", *data)) == v2_card()
+    assert CliRunner().invoke(main, ["agent", "export", v2["id"], "--png", *data]).stdout_bytes.startswith(b"\x89PNG")
+
+
+def test_cli_agent_import_reports_bad_cards(tmp_path: Path, data):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"spec": "chara_card_v2", "data": {"description": "no name"}}')
+    assert "invalid at data.name: Field required" in fails("agent", "import", str(bad), *data)
+    assert "There is no agent" in fails("agent", "export", "agt_nope", *data)
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as file:
+        file.truncate(5 * 1024 * 1024 + 1)
+    assert "larger than the 5,242,880 bytes" in fails("agent", "import", str(huge), *data)
+
+
+def test_cli_context_create_makes_keyword_contexts(tmp_path: Path, data):
+    prices = tmp_path / "prices.md"
+    prices.write_text("Rye loaf 4.20")
+    created = json.loads(
+        invoke("context", "create", "--name", "Prices", "--file", str(prices), "--key", "price", "--key", "how much",
+               "--secondary-key", "bread", "--selective", "--case-sensitive", "--scan-depth", "2", *data)
+    )  # fmt: skip
+    assert (created["keys"], created["secondaryKeys"], created["selective"]) == (["price", "how much"], ["bread"], True)
+    assert (created["caseSensitive"], created["scanDepth"]) == (True, 2)
+    assert "Invalid keys: keys" in fails("context", "create", "--name", "X", "--file", str(prices), "--key", "", *data)

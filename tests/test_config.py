@@ -136,3 +136,17 @@ def test_metrics_token_is_read_from_the_named_variable_and_kept_secret(tmp_path:
     settings = load_settings(config, {"SCRAPE_TOKEN": "s3cret-scrape-token-value"})
     assert settings.metrics.token is not None and str(settings.metrics.token) == "s3cret-scrape-token-value"
     assert "s3cret" not in repr(settings)
+
+
+def test_providers_take_their_proxies_from_the_environment():
+    environ = {"HTTPS_PROXY": "http://proxy:3128", "no_proxy": "localhost", "NO_PROXY": "ignored", "HTTP_PROXY": ""}
+    assert dict(load_settings(None, environ).provider_proxies) == {"https": "http://proxy:3128", "no": "localhost"}
+    assert dict(load_settings(None, {}).provider_proxies) == {}
+
+
+def test_the_lease_must_outlast_the_slowest_provider_call(tmp_path):
+    config = tmp_path / "novaro.toml"
+    config.write_text('[providers.slow]\nkind = "openai"\nmodel = "m"\ntimeout_seconds = 400\n')
+    with pytest.raises(ConfigError, match=r"lease_seconds: must be longer than .*timeout_seconds \(400\)"):
+        load_settings(config, {})
+    assert load_settings(config, {"NOVARO_LITE_DELIVERY_LEASE_SECONDS": "401"}).delivery.lease_seconds == 401

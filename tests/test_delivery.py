@@ -16,18 +16,11 @@ from novaro_lite.app import create_app
 from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.services import Services
+from tests.fakes.clock import Clock
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 SECRET_TEXT = "please-keep-this-sentence-private"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -116,23 +109,23 @@ async def test_immediate_request_is_delivered_signed_and_then_purged(setup, sett
 
 
 async def test_failed_deliveries_retry_on_schedule_with_the_same_body(setup, clock):
-    setup["receiver"].script += [500, (503, {"Retry-After": "42"})]
+    setup["receiver"].script += [(503, {"Retry-After": "42"}), 500]
     accepted = await accept(setup, delay="immediate")
     await run(setup)
     shown = await fetch(setup, accepted["id"])
-    assert shown["status"] == "scheduled" and shown["attempts"] == 1 and shown["lastStatusCode"] == 500
-    assert shown["scheduledFor"] == int(clock.now + 5)
-    clock.now += 5
-    await run(setup)
-    assert (await fetch(setup, accepted["id"]))["scheduledFor"] == int(clock.now + 42)  # Retry-After wins
+    assert shown["status"] == "scheduled" and shown["attempts"] == 1 and shown["lastStatusCode"] == 503
+    assert shown["scheduledFor"] == int(clock.now + 42)  # Retry-After asks for longer than the schedule's 5 s
     clock.now += 42
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["scheduledFor"] == int(clock.now + 300)
+    clock.now += 300
     await run(setup)
     first, second, third = setup["receiver"].deliveries
     assert first.body == second.body == third.body
     assert first.headers["webhook-id"] == third.headers["webhook-id"]
     attempts = (await fetch(setup, accepted["id"], "/attempts"))["data"]
-    assert [a["statusCode"] for a in attempts] == [500, 503, 200]
-    assert attempts[0]["responseBody"] == "answer 500"
+    assert [a["statusCode"] for a in attempts] == [503, 500, 200]
+    assert attempts[1]["responseBody"] == "answer 500"
     assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
 
 
@@ -148,13 +141,14 @@ async def test_request_fails_after_the_last_retry(setup, clock):
     assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
 
 
-async def test_410_disables_the_webhook_and_fails_the_request(setup):
+async def test_410_disables_the_webhook_and_pauses_the_request(setup):
     setup["receiver"].script.append(410)
     accepted = await accept(setup, delay="immediate")
     await run(setup)
-    assert (await fetch(setup, accepted["id"]))["status"] == "failed"
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "paused" and shown["attempts"] == 1 and shown["lastStatusCode"] == 410
     hook = (await setup["client"].get(f"/api/v1/webhooks/{setup['hook']['id']}", headers=setup["auth"])).json()
-    assert hook["enabled"] is False and "410" in hook["disabledReason"]
+    assert hook["enabled"] is False and "410" in hook["disabledReason"] and hook["pausedCount"] == 1
     refused = await setup["client"].post("/api/v1/message-requests", json=request_body(setup), headers=setup["auth"])
     assert_problem(refused, 409, "disabled")
 
@@ -345,14 +339,15 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         await dispatcher.run_due()
         await dispatcher.wait_idle()
         (request,) = (await services.storage.requests.list("acme", limit=10)).items
-        assert request.status == "scheduled" and request.attempts == 1
+        # The model's failures have their own budget: the webhook's attempts are untouched.
+        assert request.status == "scheduled" and request.attempts == 0 and request.generation_failures == 1
         assert request.last_error is not None and "Generating the reply failed" in request.last_error
         assert "'down' could not be reached" in request.last_error
         clock.now += 5
         await dispatcher.run_due()
         await dispatcher.wait_idle()
         (request,) = (await services.storage.requests.list("acme", limit=10)).items
-        assert request.status == "failed" and request.attempts == 2 and receiver[1].deliveries == []
+        assert request.status == "failed" and request.generation_failures == 2 and receiver[1].deliveries == []
 
 
 async def test_housekeeping_deletes_metadata_after_the_retention_period(setup, clock, settings):

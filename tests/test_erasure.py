@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from novaro_lite.app import create_app
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config import Settings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.storage.store import Storage
+from tests.conftest import loopback_settings
 
 pytestmark = pytest.mark.anyio
 MARKER = "a-sentence-that-must-not-outlive-its-request"
@@ -25,12 +26,7 @@ ERASE_SECONDS = 0.3
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-        erase_seconds=ERASE_SECONDS,
-    )
+    return loopback_settings(tmp_path, erase_seconds=ERASE_SECONDS)
 
 
 @pytest.fixture
@@ -107,6 +103,7 @@ CRASH = """
 import asyncio, os, sys, time
 from pathlib import Path
 from novaro_lite.storage.store import Storage
+from tests.conftest import loopback_settings
 
 async def main():
     async with Storage.open(Path(sys.argv[1]), time.time, erase_seconds=5) as storage:

@@ -111,4 +111,5 @@ async def test_a_cancelled_writer_whose_row_fails_leaves_no_unretrieved_exceptio
 @pytest.mark.parametrize(("synchronous", "level"), [("normal", 1), ("full", 2)])
 async def test_storage_sync_level_follows_the_setting(tmp_path: Path, synchronous: str, level: int):
     async with Storage.open(tmp_path / "novaro.db", time.time, synchronous=synchronous) as storage:
-        assert (await storage.database.all("PRAGMA synchronous", ()))[0][0] == level
+        async with storage.database.transaction() as db:  # the setting is the writer connection's
+            assert list(await db.execute_fetchall("PRAGMA synchronous", ()))[0][0] == level

@@ -94,8 +94,8 @@ async def test_failures_count_until_a_success_clears_them(setup):
     assert healthy["lastSuccessAt"] == int(setup["clock"].now)
 
 
-async def test_only_failures_for_disable_after_hours_disable_it_with_the_reason(setup):
-    await accept(setup)
+async def test_only_failures_for_disable_after_hours_disable_it_with_the_reason_and_pause_its_requests(setup):
+    first = (await accept(setup)).json()
     await deliver(setup, 500)
     setup["clock"].now += 1800
     await deliver(setup, 500)
@@ -105,6 +105,9 @@ async def test_only_failures_for_disable_after_hours_disable_it_with_the_reason(
     disabled = await webhook(setup)
     assert not disabled["enabled"] and disabled["consecutiveFailures"] == 3
     assert "every delivery failed for 1 h" in disabled["disabledReason"] and "HTTP 500" in disabled["disabledReason"]
+    assert disabled["pausedCount"] == 1  # the request is kept, with its content, not failed
+    paused = await setup["client"].get(f"/api/v1/message-requests/{first['id']}", headers=setup["auth"])
+    assert paused.json()["status"] == "paused"
     assert_problem(await accept(setup), 409, "every delivery failed for 1 h")
     enabled = await setup["client"].patch(
         f"/api/v1/webhooks/{setup['hook']['id']}", json={"enabled": True}, headers=setup["auth"]
@@ -112,6 +115,9 @@ async def test_only_failures_for_disable_after_hours_disable_it_with_the_reason(
     body = enabled.json()
     assert body["enabled"] and body["disabledReason"] is None
     assert (body["failingSince"], body["consecutiveFailures"]) == (None, 0)  # a fresh start
+    await deliver(setup, 200)
+    delivered = await setup["client"].get(f"/api/v1/message-requests/{first['id']}", headers=setup["auth"])
+    assert delivered.json()["status"] == "delivered" and (await webhook(setup))["pausedCount"] == 0
 
 
 @pytest.mark.parametrize("setup", [0], indirect=True)

@@ -24,7 +24,9 @@ def require_contexts(
 
 async def create_context(request: Request) -> Response:
     body = await read_body(request, ContextCreate)
-    context = await services(request).storage.contexts.create(caller(request).account, body.name, body.content)
+    context = await services(request).storage.contexts.create(
+        caller(request).account, body.name, body.content, body.keywords()
+    )
     return json_response(ContextOut.of(context), 201)
 
 
@@ -42,10 +44,10 @@ async def get_context(request: Request) -> Response:
 
 
 async def update_context(request: Request) -> Response:
-    changes = (await read_body(request, ContextPatch)).changes()
-    context = await services(request).storage.contexts.update(
-        caller(request).account, request.path_params["id"], changes
-    )
+    patch = await read_body(request, ContextPatch)
+    store, account = services(request).storage.contexts, caller(request).account
+    current = store.get(account, request.path_params["id"])
+    context = await store.update(account, current.id, patch.changes_to(current))
     return json_response(ContextOut.of(context))
 
 

@@ -46,8 +46,9 @@ def invalid(loc: list[str | int], msg: str) -> ValidationError:
     return _validation_error([{"loc": loc, "msg": msg}], str(loc[0]))
 
 
-async def _read_body(request: Request) -> bytes:
-    limit = services(request).settings.max_body_bytes
+async def read_bytes(request: Request, limit: int | None = None) -> bytes:
+    """Read the raw body, 413 past `limit` bytes (default: the max_body_bytes setting)."""
+    limit = limit or services(request).settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"The request body is {declared} bytes; the limit is {limit} bytes.")
@@ -64,7 +65,7 @@ async def read_body(request: Request, model: type[M]) -> M:
     """Parse the JSON body into `model`: 413 when too large, 400 when not a JSON object, 422 when invalid."""
     # A UTF-8 byte order mark is allowed before JSON text (RFC 8259 §8.1 lets parsers ignore it); some
     # Windows tools write one.
-    raw = (await _read_body(request)).removeprefix(b"\xef\xbb\xbf")
+    raw = (await read_bytes(request)).removeprefix(b"\xef\xbb\xbf")
     try:
         return model.model_validate_json(raw)
     except pydantic.ValidationError as exc:

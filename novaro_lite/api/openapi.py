@@ -64,6 +64,9 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         content["application/json"] = {"schema": refs[(op.response, "serialization")]}
     if op.streams:
         content["text/event-stream"] = {"schema": SSE_EVENT}
+    binary = {op.binary: {"schema": {"type": "string", "contentMediaType": op.binary}}} if op.binary else {}
+    if op.response is not None:
+        content |= binary
     responses = {
         str(status): {"description": http.HTTPStatus(status).phrase, **({"content": content} if content else {})}
         for status in (op.status, *op.also)
@@ -97,7 +100,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.body is not None:
         document["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}, **binary},
         }
     if op.is_public:
         document["security"] = []

@@ -25,6 +25,7 @@ class Operation:
     also: tuple[int, ...] = ()  # other statuses that answer with `response` (healthz's 503)
     headers: tuple[tuple[str, str], ...] = ()  # optional request headers: (name, description)
     streams: bool = False  # may also answer text/event-stream
+    binary: str | None = None  # a media type (image/png) the body may be instead of JSON, and the answer too
     is_public: bool = False
     in_schema: bool = True
 

@@ -44,8 +44,14 @@ async def create_request(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    require_contexts(request, body.context_ids)
     svc, account = services(request), caller(request).account
+    body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None
+    if key is not None and body_hash is not None:
+        # A retry gets the first answer whatever happened since (agent deleted, webhook disabled).
+        replayed = svc.storage.requests.replay(account, key, body_hash)
+        if replayed is not None:
+            return Response(replayed, status_code=202, media_type="application/json")
+    require_contexts(request, body.context_ids)
     agent = svc.storage.agents.get(account, body.agent_id)
     webhook = svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
@@ -60,7 +66,7 @@ async def create_request(request: Request) -> Response:
         context_ids=body.context_ids,
         due=due,
         idempotency_key=key,
-        body_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None,
+        body_hash=body_hash,
         accepted=lambda stored: MessageRequestOut.of(stored).model_dump_json(by_alias=True),
     )
     svc.wake(due)

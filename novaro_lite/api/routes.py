@@ -12,15 +12,18 @@ from novaro_lite.api import (
     agent_batches,
     agents,
     auth,
+    cards,
     contexts,
     dashboard,
     docs,
     health,
     messages,
+    openai_compat,
     requests,
     tokens,
     webhooks,
 )
+from novaro_lite.api.card_schemas import Card, CardQuery
 from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.openapi import build_openapi
@@ -159,11 +162,24 @@ def operations() -> tuple[Operation, ...]:
             errors=(404,),
             streams=True,
         ),
+        *_card_operations(),
         *_context_operations(),
         *_webhook_operations(),
         *_request_operations(),
         *_token_operations(),
+        *openai_compat.operations(),
     )
+
+
+def _card_operations() -> tuple[Operation, ...]:
+    return (
+        Operation("POST", f"{V1}/agents/import", "agents:import", cards.import_card,
+                  "Create an agent from a Character Card V2/V3 (JSON, or a PNG carrying it; up to 5 MB)", "agents",
+                  status=201, body=Card, response=AgentOut, binary="image/png"),
+        Operation("GET", f"{V1}/agents/{{id}}/card", "agents:card", cards.get_card,
+                  "Export an agent as a Character Card V3 (JSON, or a PNG with V2 and V3 chunks)", "agents",
+                  query=CardQuery, response=Card, binary="image/png"),
+    )  # fmt: skip
 
 
 def _context_operations() -> tuple[Operation, ...]:

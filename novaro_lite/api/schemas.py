@@ -6,22 +6,17 @@ from novaro_lite.domain; these models only translate between JSON and domain dat
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from novaro_lite.api.character_schemas import CharacterCreate, CharacterOut, CharacterPatch
+from novaro_lite.api.wire import PatchModel as PatchModel, WireModel as WireModel  # re-exported
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.domain.tokens import Token
-
-
-class WireModel(BaseModel):
-    # strict: JSON `0` is not `false` and "5" is not 5, so what the schema says is what is accepted.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
-
 
 # problems (documented here; built by novaro_lite.errors)
 
@@ -124,10 +119,12 @@ def _domain_value(name: str, value: Any) -> Any:
         return tuple(ResponseBand(band.up_to_seconds, band.probability) for band in value)
     if name == "context_ids":
         return tuple(dict.fromkeys(value))  # each context once, in the order given
+    if isinstance(value, list):
+        return tuple(value)  # domain dataclasses are frozen: lists become tuples
     return value
 
 
-class AgentCreate(WireModel):
+class AgentCreate(CharacterCreate):
     name: Name
     persona: Persona = ""
     location: Location | None = None
@@ -143,38 +140,10 @@ class AgentCreate(WireModel):
         return AgentFields(**{name: _domain_value(name, getattr(self, name)) for name in type(self).model_fields})
 
 
-def _drop_defaults(schema: dict[str, Any]) -> None:
-    for prop in schema.get("properties", {}).values():
-        prop.pop("default", None)
+class AgentPatch(CharacterPatch):
+    """Only the fields present change; `null` clears `location`, `responseTimes`, `model` and `nickname`."""
 
-
-class PatchModel(WireModel):
-    """A PATCH body, the same rule on every resource: only the fields present change; `null` clears a field
-    named in CLEARABLE and is a 422 for any other; `{}` changes nothing and answers the resource as it is.
-
-    Fields that may not be null are typed `X | SkipJsonSchema[None]`, so the schema does not offer null.
-    """
-
-    # A field that is absent stays as it is, so no property shows a default.
-    model_config = ConfigDict(json_schema_extra=_drop_defaults)
-    CLEARABLE: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*")
-    @classmethod
-    def _null_only_clears(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.CLEARABLE:
-            raise ValueError("may not be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        """The fields present in the body, by name, as the domain stores them."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
-
-class AgentPatch(PatchModel):
-    """Only the fields present change; `null` clears `location`, `responseTimes` and `model`."""
-
-    CLEARABLE = frozenset({"location", "response_times", "model"})
+    CLEARABLE = frozenset({"location", "response_times", "model", "nickname"})
 
     name: Name | SkipJsonSchema[None] = None
     persona: Persona | SkipJsonSchema[None] = None
@@ -191,7 +160,7 @@ class AgentPatch(PatchModel):
         return {name: _domain_value(name, value) for name, value in super().changes().items()}
 
 
-class AgentOut(WireModel):
+class AgentOut(CharacterOut):
     id: str
     name: str
     persona: str
@@ -225,6 +194,7 @@ class AgentOut(WireModel):
             context_ids=list(agent.context_ids),
             created_at=agent.created_at,
             updated_at=agent.updated_at,
+            **CharacterOut.fields_of(agent),
         )
 
 

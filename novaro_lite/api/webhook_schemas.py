@@ -37,6 +37,10 @@ class WebhookOut(WireModel):
     enabled: bool
     disabled_reason: str | None = Field(description="Why the server disabled it (e.g. the receiver answered 410).")
     previous_secret_valid_until: int | None = Field(description="After a rotation, the old secret signs until then.")
+    paused_count: int = Field(
+        description="Requests waiting, with their content, for this disabled webhook to be enabled again; then"
+        " they are delivered oldest first (after [delivery] paused_max_days they fail)."
+    )
     created_at: int
     updated_at: int
     last_success_at: int | None = Field(description="When a delivery last got a 2xx answer; null if never.")
@@ -47,7 +51,7 @@ class WebhookOut(WireModel):
     consecutive_failures: int = Field(description="Failed delivery attempts since the last success.")
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookOut:
+    def of(cls, webhook: Webhook, paused_count: int = 0) -> WebhookOut:
         return cls(
             id=webhook.id,
             url=webhook.url,
@@ -55,6 +59,7 @@ class WebhookOut(WireModel):
             enabled=webhook.enabled,
             disabled_reason=webhook.disabled_reason,
             previous_secret_valid_until=webhook.previous_secret_until,
+            paused_count=paused_count,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
             last_success_at=webhook.last_success_at,
@@ -67,8 +72,8 @@ class WebhookWithSecret(WebhookOut):
     secret: str = Field(description="whsec_… signing secret. Shown only now: store it.")
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookWithSecret:
-        return cls(**WebhookOut.of(webhook).model_dump(), secret=webhook.secret)
+    def of(cls, webhook: Webhook, paused_count: int = 0) -> WebhookWithSecret:
+        return cls(**WebhookOut.of(webhook, paused_count).model_dump(), secret=webhook.secret)
 
 
 class WebhookPage(WireModel):

@@ -45,21 +45,30 @@ async def list_webhooks(request: Request) -> Response:
     found = await services(request).storage.webhooks.list(
         caller(request).account, limit=query.limit, cursor=query.cursor
     )
-    return json_response(WebhookPage(data=[WebhookOut.of(w) for w in found.items], next_cursor=found.next_cursor))
+    paused = services(request).storage.webhooks.paused_counts([w.id for w in found.items])
+    return json_response(
+        WebhookPage(data=[WebhookOut.of(w, paused.get(w.id, 0)) for w in found.items], next_cursor=found.next_cursor)
+    )
+
+
+def _paused(request: Request, webhook_id: str) -> int:
+    return services(request).storage.webhooks.paused_counts([webhook_id]).get(webhook_id, 0)
 
 
 async def get_webhook(request: Request) -> Response:
     webhook = services(request).storage.webhooks.get(caller(request).account, request.path_params["id"])
-    return json_response(WebhookOut.of(webhook))
+    return json_response(WebhookOut.of(webhook, _paused(request, webhook.id)))
 
 
 async def update_webhook(request: Request) -> Response:
     changes = (await read_body(request, WebhookPatch)).changes()
     if "url" in changes:
         await _check_url(request, changes["url"])
-    store = services(request).storage.webhooks
-    webhook = await store.update(caller(request).account, request.path_params["id"], changes)
-    return json_response(WebhookOut.of(webhook))
+    svc = services(request)
+    webhook = await svc.storage.webhooks.update(caller(request).account, request.path_params["id"], changes)
+    if changes.get("enabled"):
+        svc.wake(svc.clock())  # its paused requests are due again
+    return json_response(WebhookOut.of(webhook, _paused(request, webhook.id)))
 
 
 async def delete_webhook(request: Request) -> Response:
@@ -70,7 +79,7 @@ async def delete_webhook(request: Request) -> Response:
 async def rotate_secret(request: Request) -> Response:
     store = services(request).storage.webhooks
     webhook = await store.rotate_secret(caller(request).account, request.path_params["id"])
-    return json_response(WebhookWithSecret.of(webhook))
+    return json_response(WebhookWithSecret.of(webhook, _paused(request, webhook.id)))
 
 
 async def test_webhook(request: Request) -> Response:

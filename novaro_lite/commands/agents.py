@@ -11,10 +11,12 @@ import click
 import pydantic
 
 from novaro_lite.api.agent_batches import generate_agents
+from novaro_lite.api.cards import create_from_card, export_card, export_png
 from novaro_lite.api.schemas import AgentCreate, AgentOut, GenerateAgents
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
 from novaro_lite.config import Settings
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.cards import MAX_CARD_BYTES
 from novaro_lite.http_client import build_http_client
 from novaro_lite.providers.registry import build_providers, check_model
 from novaro_lite.services import Services
@@ -115,6 +117,56 @@ def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
     """Delete an agent."""
     run_with_storage(settings, lambda storage: storage.agents.delete(account, agent_id))
     click.echo(f"Deleted agent {agent_id}.")
+
+
+@agent.command("import")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def agent_import(settings: Settings, account: str, file: Path) -> None:
+    """Create an agent from a Character Card V2/V3 (JSON, or a PNG carrying one) and print it as JSON.
+
+    Lorebook entries become contexts, as with POST /api/v1/agents/import.
+
+    \b
+    Example:
+        novaro-lite agent import mira.png
+    """
+    if file.stat().st_size > MAX_CARD_BYTES:
+        raise click.ClickException(f"{file} is larger than the {MAX_CARD_BYTES:,} bytes a card may have.")
+    raw = file.read_bytes()
+    _print_agent_json(AgentOut.of(run_with_storage(settings, lambda storage: create_from_card(storage, account, raw))))
+
+
+@agent.command("export")
+@settings_options
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
+@click.option("--png", "as_png", is_flag=True, help="A PNG carrying the card (V2 and V3 chunks) instead of JSON.")
+@click.option("--v2", "as_v2", is_flag=True, help="A Character Card V2 instead of V3 (JSON only).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+@click.argument("agent_id")
+def agent_export(
+    settings: Settings, account: str, as_png: bool, as_v2: bool, output: Path | None, agent_id: str
+) -> None:
+    """Export an agent as a Character Card V3 (JSON), with its contexts as the lorebook.
+
+    \b
+    Example:
+        novaro-lite agent export agt_01hx... --png -o lena.png
+    """
+
+    async def export(storage: Storage) -> bytes:
+        if as_png:
+            return export_png(storage, account, agent_id)[1]
+        card = export_card(storage, account, agent_id, spec="v2" if as_v2 else "v3")[1]
+        return (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    data = run_with_storage(settings, export)
+    if output is None:
+        click.echo(data, nl=False)  # click writes bytes to the binary stream
+        return
+    output.write_bytes(data)
+    click.echo(f"Wrote {output} ({len(data):,} bytes).", err=True)
 
 
 @agent.command("generate")

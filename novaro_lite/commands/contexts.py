@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+import pydantic
 
-from novaro_lite.api.context_schemas import ContextOut
+from novaro_lite.api.context_schemas import ContextOut, KeywordFields
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
 from novaro_lite.config import Settings
-from novaro_lite.domain.contexts import CONTENT_MAX, NAME_MAX, Context
+from novaro_lite.domain.contexts import CONTENT_MAX, DEFAULT_SCAN_DEPTH, NAME_MAX, SCAN_DEPTH_MAX, Context
 from novaro_lite.storage.store import Storage
 
 
@@ -28,14 +29,44 @@ def _echo_json(found: Context) -> None:
 @settings_options
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the context.")
 @click.option("--name", required=True, help="What the context is, e.g. 'Menu' or 'Opening hours'.")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the content from this file (default: standard input).")  # fmt: skip
-def context_create(settings: Settings, account: str, name: str, path: Path | None) -> None:
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the content from this file (default: standard input).",
+)
+@click.option(
+    "--key", "keys", multiple=True, help="Only in the prompt when this occurs in the recent messages (repeatable)."
+)
+@click.option(
+    "--secondary-key",
+    "secondary_keys",
+    multiple=True,
+    help="With --selective, one of these must occur as well (repeatable).",
+)
+@click.option("--case-sensitive", is_flag=True, help="Match keys with case.")
+@click.option("--selective", is_flag=True, help="Also require a secondary key.")
+@click.option("--scan-depth", type=click.IntRange(1, SCAN_DEPTH_MAX), default=DEFAULT_SCAN_DEPTH, show_default=True,
+              help="How many of the last messages are searched for keys.")  # fmt: skip
+def context_create(
+    settings: Settings,
+    account: str,
+    name: str,
+    path: Path | None,
+    keys: tuple[str, ...],
+    secondary_keys: tuple[str, ...],
+    case_sensitive: bool,
+    selective: bool,
+    scan_depth: int,
+) -> None:
     """Create a context from a file or standard input and print it as JSON.
+
+    With --key it is a keyword context: in the prompt only when a key occurs in the recent messages.
 
     \b
     Example:
         novaro-lite context create --name Menu --file menu.md
+        novaro-lite context create --name Prices --file prices.md --key price --key "how much"
     """
     content = path.read_text(encoding="utf-8") if path else sys.stdin.read()
     if not 1 <= len(name) <= NAME_MAX:
@@ -44,7 +75,18 @@ def context_create(settings: Settings, account: str, name: str, path: Path | Non
         raise click.ClickException(
             f"The content has {len(content):,} characters; a context holds at most {CONTENT_MAX:,}."
         )
-    _echo_json(run_with_storage(settings, lambda storage: storage.contexts.create(account, name, content)))
+    try:
+        keywords = KeywordFields(
+            keys=list(keys),
+            case_sensitive=case_sensitive,
+            secondary_keys=list(secondary_keys),
+            selective=selective,
+            scan_depth=scan_depth,
+        ).keywords()
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise click.ClickException(f"Invalid keys: {first['loc'][0]}: {first['msg']}") from None
+    _echo_json(run_with_storage(settings, lambda storage: storage.contexts.create(account, name, content, keywords)))
 
 
 @context.command("list")

@@ -19,6 +19,12 @@ CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
 MAX_BUBBLES = 10
+# Character fields (the ones Character Cards carry; see domain/cards.py). Every one is bounded.
+TEXT_MAX = 20_000  # greeting, example messages, system prompt, post-history instructions, creator notes
+SHORT_MAX = 200  # creator, character version, nickname, one tag
+NOTES_MAX = 200_000  # creator notes: for people, never in the prompt; cards often carry long ones
+MAX_GREETINGS = 50
+MAX_TAGS = 100
 LATEST_TIMESTAMP = 253_402_128_000  # 9999-12-30T00:00Z: still a valid date in every time zone (UTC+14 too)
 
 
@@ -52,6 +58,21 @@ class AgentFields:
     model: str | None = None
     max_bubbles: int = 3
     context_ids: tuple[str, ...] = ()
+    # Character fields: what the persona prompt adds (domain/persona.py) and what a card keeps.
+    greeting: str = ""
+    alternate_greetings: tuple[str, ...] = ()
+    example_messages: str = ""
+    system_prompt: str = ""
+    post_history_instructions: str = ""
+    nickname: str | None = None
+    tags: tuple[str, ...] = ()
+    creator: str = ""
+    creator_notes: str = ""
+    character_version: str = ""
+    # What an imported card held beyond these fields (unknown fields, extensions, inert lorebook entries),
+    # so that exporting it loses nothing. JSON-compatible; set only by a card import, and read from storage
+    # only for an export (AgentStore.with_card_extras): None on an agent read to answer a chat.
+    card_extras: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,16 @@ class Usage:
 
 
 @dataclasses.dataclass(frozen=True)
+class Sampling:
+    """Generation settings a caller may ask for (the OpenAI-compatible endpoint passes its own on)."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Prompt:
     """Everything a provider is given: the system prompt, the conversation, the model, and whom it speaks as.
 
@@ -39,6 +49,7 @@ class Prompt:
     agent: Agent | None
     now: float
     purpose: Literal["reply", "agents"] = "reply"
+    sampling: Sampling = Sampling()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,32 +26,88 @@ How to write:
 - If you would send several messages in a row, separate them with a blank line.
 - Some messages start with [sent …]: that is when they were sent, in your local time. Use it to know how
   the conversation unfolded, but do not write such tags yourself.
-{contexts}"""
+{character}{contexts}"""
 
 CONTEXT_BLOCK = """
 Background you know ({name}):
 {content}
 """
 
+# Character fields (from a Character Card, or set directly), each a block when it is not empty.
+NICKNAME_LINE = "People call you {nickname}.\n"
+GREETING_BLOCK = """
+How you open a new chat (match its tone; do not repeat it word for word):
+{greeting}
+"""
+EXAMPLES_BLOCK = """
+Examples of how you write ("<START>" separates example chats):
+{examples}
+"""
+POST_HISTORY_BLOCK = """
+Before you answer, keep this in mind:
+{instructions}
+"""
+ORIGINAL = "{{original}}"  # Character Card V2: where a card's system prompt puts the app's own prompt
+USER_NAME = "User"
+_MACROS = re.compile(r"\{\{(char|user)\}\}|<(bot|char|user)>", re.IGNORECASE)
+
 
 def local_time(agent: Agent, now: float) -> datetime:
     return datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(agent.timezone))
 
 
-def build_system_prompt(agent: Agent, now: float, contexts: Sequence[tuple[str, str]] = ()) -> str:
-    """Return the system prompt for `agent` at unix time `now`, with named context texts in the given order."""
+def fill_macros(agent: Agent, text: str) -> str:
+    """Replace the card macros {{char}}/<BOT> (the nickname, else the name) and {{user}}/<USER>."""
+    char = agent.nickname or agent.name
+    return _MACROS.sub(lambda match: USER_NAME if "user" in match.group(0).lower() else char, text)
+
+
+def _character(agent: Agent, is_new_chat: bool) -> str:
+    parts = []
+    if is_new_chat and agent.greeting.strip():
+        parts.append(GREETING_BLOCK.format(greeting=agent.greeting.strip()))
+    if agent.example_messages.strip():
+        parts.append(EXAMPLES_BLOCK.format(examples=agent.example_messages.strip()))
+    return fill_macros(agent, "".join(parts))
+
+
+def build_system_prompt(
+    agent: Agent,
+    now: float,
+    contexts: Sequence[tuple[str, str]] = (),
+    *,
+    is_new_chat: bool = False,
+    caller_system: str = "",
+) -> str:
+    """Return the system prompt for `agent` at unix time `now`, with named context texts in the given order.
+
+    `is_new_chat` (no reply from the agent yet) adds the agent's greeting; `caller_system` (a client's own
+    system message) comes after the persona prompt. An agent's `system_prompt` comes first, or wraps the
+    built-in prompt where it says {{original}}; its `post_history_instructions` come last.
+    """
     here = local_time(agent, now)
-    return SYSTEM_PROMPT.format(
+    prompt = SYSTEM_PROMPT.format(
         name=agent.name,
-        persona=agent.persona.strip() or f"You are {agent.name}.",
-        location_line=f"You live in {agent.location}.\n" if agent.location else "",
+        persona=fill_macros(agent, agent.persona.strip()) or f"You are {agent.name}.",
+        location_line=(f"You live in {agent.location}.\n" if agent.location else "")
+        + (NICKNAME_LINE.format(nickname=agent.nickname) if agent.nickname else ""),
         weekday=here.strftime("%A"),
         date=here.strftime("%d %B %Y").lstrip("0"),
         time=here.strftime("%H:%M"),
         timezone=agent.timezone,
         language=agent.language,
+        character=_character(agent, is_new_chat),
         contexts="".join(CONTEXT_BLOCK.format(name=name, content=content.strip()) for name, content in contexts),
     )
+    own = fill_macros(agent, agent.system_prompt.strip())
+    if own:
+        prompt = own.replace(ORIGINAL, prompt) if ORIGINAL in own else f"{own}\n\n{prompt}"
+    if caller_system.strip():
+        prompt = f"{prompt.rstrip()}\n\n{caller_system.strip()}\n"
+    if agent.post_history_instructions.strip():
+        instructions = fill_macros(agent, agent.post_history_instructions.strip())
+        prompt = prompt.rstrip() + "\n" + POST_HISTORY_BLOCK.format(instructions=instructions)
+    return prompt
 
 
 SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")

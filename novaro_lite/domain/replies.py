@@ -54,3 +54,38 @@ def typed_at(bubbles: list[str], start: int) -> list[ChatMessage]:
         at += typing_seconds(bubble) if index else 0
         messages.append(ChatMessage("assistant", bubble, at))
     return messages
+
+
+class JoinedStream:
+    """Turn streamed model text into the text of its bubbles joined by blank lines, as it arrives.
+
+    What it emits, concatenated, equals "\\n\\n".join(split_bubbles(text, max_bubbles)) for the whole text:
+    leading and trailing whitespace dropped, each of the first max_bubbles - 1 breaks made one blank line.
+    """
+
+    def __init__(self, max_bubbles: int) -> None:
+        self._max = max_bubbles
+        self._breaks = 0
+        self._held = ""  # trailing whitespace: a break, inner spacing or the end; known only once text follows
+        self._started = False
+
+    def feed(self, delta: str) -> str:
+        text = self._held + delta
+        body = text.rstrip()
+        self._held = text[len(body) :]
+        out: list[str] = []
+        for index, piece in enumerate(_SPACES.split(body)):
+            if index % 2 == 0:  # text
+                out.append(piece)
+                self._started = self._started or bool(piece)
+            elif not self._started:
+                continue
+            elif self._breaks < self._max - 1 and _BREAK.search(piece):
+                out.append("\n\n")
+                self._breaks += 1
+            else:
+                out.append(piece)
+        return "".join(out)
+
+
+_SPACES = re.compile(r"(\s+)")

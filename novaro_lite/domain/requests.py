@@ -10,10 +10,12 @@ from typing import Literal
 
 from novaro_lite.domain.messages import ChatMessage
 
-Status = Literal["scheduled", "generating", "delivering", "delivered", "failed", "canceled"]
-PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")
+Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled"]
+PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")  # the dispatcher's to take
+# Waiting for its webhook to be enabled again, content kept; neither pending nor ended.
+PAUSED: Status = "paused"
 ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled")
-STATUSES: tuple[Status, ...] = PENDING + ENDED
+STATUSES: tuple[Status, ...] = (*PENDING, PAUSED, *ENDED)
 RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
 
 
@@ -37,6 +39,7 @@ class MessageRequest:
     messages: tuple[ChatMessage, ...] | None
     context_ids: tuple[str, ...]
     reply: tuple[ChatMessage, ...] | None
+    generation_failures: int = 0  # failed tries of the model; a budget of their own, apart from `attempts`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,11 +51,24 @@ class Attempt:
     response_body: str | None
 
 
-def retry_wait(attempts_made: int, schedule: Sequence[float], jitter: float, rng: random.Random) -> float | None:
-    """Seconds to wait before the next attempt, or None when the schedule is used up."""
+def retry_wait(
+    attempts_made: int,
+    schedule: Sequence[float],
+    jitter: float,
+    rng: random.Random,
+    asked: float | None = None,
+) -> float | None:
+    """Seconds to wait before the next attempt, or None when the schedule is used up.
+
+    `asked` is the other side's Retry-After. It may lengthen a wait, never shorten it (a `0` or a past
+    date must not burn the whole schedule in seconds), and never beyond the schedule's longest wait.
+    """
     if attempts_made > len(schedule):
         return None
-    return schedule[attempts_made - 1] * rng.uniform(1 - jitter, 1 + jitter)
+    wait = schedule[attempts_made - 1] * rng.uniform(1 - jitter, 1 + jitter)
+    if asked is not None:
+        wait = max(wait, min(asked, max(schedule)))
+    return wait
 
 
 def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:

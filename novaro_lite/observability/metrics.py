@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from novaro_lite.domain.messages import Usage
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded")
-QUEUE_STATUSES = ("scheduled", "generating", "delivering")
+DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
+QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

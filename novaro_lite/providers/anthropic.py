@@ -13,6 +13,7 @@ from novaro_lite.providers.http import (
     SHAPE_ERRORS,
     HTTPProvider,
     close,
+    deadline,
     parse_json,
     read_json,
     send,
@@ -35,6 +36,15 @@ class AnthropicProvider(HTTPProvider):
         }
         if stream:
             body["stream"] = True
+        sampling = prompt.sampling
+        if sampling.max_tokens is not None:
+            body["max_tokens"] = sampling.max_tokens
+        if sampling.temperature is not None:
+            body["temperature"] = min(sampling.temperature, 1.0)  # Anthropic's range is 0 to 1, OpenAI's 0 to 2
+        if sampling.top_p is not None:
+            body["top_p"] = sampling.top_p
+        if sampling.stop:
+            body["stop_sequences"] = list(sampling.stop)
         headers = {"anthropic-version": API_VERSION}
         if self._config.api_key:
             headers["x-api-key"] = str(self._config.api_key)
@@ -47,8 +57,9 @@ class AnthropicProvider(HTTPProvider):
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
-        data = await read_json(self.name, self._config, response)
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False), until)
+        data = await read_json(self.name, self._config, response, until)
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
             usage = data.get("usage") or {}
@@ -58,12 +69,14 @@ class AnthropicProvider(HTTPProvider):
         return Completion(text, Usage(self.name, prompt.model, *tokens))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True), until)
         prompt_tokens = completion_tokens = 0
         finished = False
         try:
+            # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
-                async for event, data in sse_events(response):  # read to the end, so the connection can be reused
+                async for event, data in sse_events(self.name, response, until):
                     payload = parse_json(self.name, data)
                     try:
                         if event == "error":

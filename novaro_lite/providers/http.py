@@ -1,12 +1,20 @@
-"""What every HTTP provider shares: sending with retries, mapping upstream failures, reading SSE."""
+"""What every HTTP provider shares: sending with retries, mapping upstream failures, reading SSE.
+
+Every call has one deadline, `timeout_seconds` after it starts: it bounds all attempts, the waits between
+them and the reading of the answer, so an upstream that sends a byte now and then cannot hold a call
+(or an async delivery's lease) for longer. Answers are read up to MAX_ANSWER_BYTES (a stream's lines up
+to MAX_LINE_BYTES each).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import email.utils
 import json
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
@@ -20,6 +28,13 @@ from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeout
 RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic's "overloaded"
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 7 * 86400.0  # a longer Retry-After is read as this
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024
+_DELTA_SECONDS = re.compile(r"\d{1,16}")
+# SSE lines end at CR, LF or CRLF only (https://html.spec.whatwg.org/multipage/server-sent-events.html);
+# str.splitlines would also split at U+2028, U+2029 and U+0085, which JSON strings may carry raw.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class HTTPProvider:
@@ -38,15 +53,28 @@ class HTTPProvider:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds the upstream asked us to wait (delta-seconds or an HTTP date), if it said."""
+    """Seconds the other side asked us to wait (delta-seconds or an HTTP date), if it said.
+
+    Between 0 and MAX_RETRY_AFTER_SECONDS whatever it sent: a past date is 0, 300 digits are the maximum.
+    """
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
     if value.isascii() and value.isdigit():
-        return float(value)
-    with contextlib.suppress(TypeError, ValueError):
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        return (
+            float(value)
+            if _DELTA_SECONDS.fullmatch(value) and int(value) < MAX_RETRY_AFTER_SECONDS
+            else (MAX_RETRY_AFTER_SECONDS)
+        )
+    with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
+        wait = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        return min(max(0.0, wait), MAX_RETRY_AFTER_SECONDS)
     return None
+
+
+def deadline(config: ProviderSettings) -> float:
+    """The event-loop time by which one call to this provider must be done, retries and reading included."""
+    return asyncio.get_running_loop().time() + config.timeout_seconds
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -77,10 +105,10 @@ def status_error(name: str, response: httpx.Response, attempts: int) -> Provider
 
 @contextlib.contextmanager
 def upstream_errors(name: str, config: ProviderSettings) -> Iterator[None]:
-    """Turn httpx failures into ProviderError subclasses that name the provider."""
+    """Turn httpx failures (and the call's deadline passing) into ProviderError subclasses naming the provider."""
     try:
         yield
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         raise ProviderTimeoutError(
             f"The provider {name!r} did not answer within {config.timeout_seconds:g} s."
         ) from None
@@ -89,24 +117,30 @@ def upstream_errors(name: str, config: ProviderSettings) -> Iterator[None]:
 
 
 async def send(
-    client: httpx.AsyncClient, name: str, config: ProviderSettings, request: httpx.Request
+    client: httpx.AsyncClient, name: str, config: ProviderSettings, request: httpx.Request, until: float
 ) -> httpx.Response:
-    """Send `request`, retrying 429 and 5xx with backoff; return a 2xx response open for streaming."""
+    """Send `request`, retrying 429 and 5xx with backoff, all by the loop time `until`.
+
+    Return a 2xx response open for streaming.
+    """
     attempts = config.max_retries + 1
     for attempt in range(1, attempts + 1):
         with upstream_errors(name, config):
-            response = await client.send(request, stream=True)
-            if response.is_success:
-                return response
-            try:
-                await response.aread()
-            finally:
-                await close(response)
+            async with asyncio.timeout_at(until):
+                response = await client.send(request, stream=True)
+                if response.is_success:
+                    return response
+                try:
+                    await _read_capped(response, MAX_ANSWER_BYTES)
+                finally:
+                    await close(response)
         asked = retry_after(response)
-        # Waiting longer than MAX_WAIT_SECONDS inside one call helps no one: say so now, with the upstream's wait.
-        if response.status_code not in RETRYABLE or attempt == attempts or (asked or 0) > MAX_WAIT_SECONDS:
-            raise status_error(name, response, attempt)
         wait = asked if asked is not None else BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+        # A wait past the deadline (or longer than MAX_WAIT_SECONDS) helps no one: say so now, with the
+        # upstream's wait, so the caller (or the async retry schedule) can come back later.
+        too_long = wait > MAX_WAIT_SECONDS or asyncio.get_running_loop().time() + wait >= until
+        if response.status_code not in RETRYABLE or attempt == attempts or too_long:
+            raise status_error(name, response, attempt)
         await asyncio.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
@@ -121,11 +155,30 @@ async def close(response: httpx.Response) -> None:
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 
 
-async def read_json(name: str, config: ProviderSettings, response: httpx.Response) -> Any:
-    """Read a whole upstream body as JSON and close the response, whatever happens."""
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """Read a body of at most `limit` bytes; None of a longer one is kept."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLongError
+    return bytes(body)
+
+
+class _TooLongError(Exception):
+    pass
+
+
+async def read_json(name: str, config: ProviderSettings, response: httpx.Response, until: float) -> Any:
+    """Read a whole upstream body (by the loop time `until`) as JSON and close the response, whatever happens."""
     try:
         with upstream_errors(name, config):
-            return parse_json(name, await response.aread())
+            async with asyncio.timeout_at(until):
+                return parse_json(name, await _read_capped(response, MAX_ANSWER_BYTES))
+    except _TooLongError:
+        raise ProviderError(
+            f"The provider {name!r} answered with more than {MAX_ANSWER_BYTES // 1024 // 1024} MiB."
+        ) from None
     finally:
         await close(response)
 
@@ -137,10 +190,34 @@ def parse_json(name: str, raw: str | bytes) -> Any:
         raise ProviderError(f"The provider {name!r} answered with a body that is not JSON.") from None
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """Yield (event, data) pairs from a text/event-stream body."""
+async def _lines(name: str, response: httpx.Response, until: float) -> AsyncIterator[str]:
+    """Yield the lines of a UTF-8 body split at CR, LF and CRLF only, each read by the loop time `until`."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    chunks = response.aiter_bytes().__aiter__()
+    pending = ""
+    while True:
+        async with asyncio.timeout_at(until):
+            chunk = await anext(chunks, None)
+        text = pending + decoder.decode(chunk or b"", final=chunk is None)
+        carry = ""
+        if chunk is not None and text.endswith("\r"):  # maybe the first half of a CRLF: wait for the next byte
+            text, carry = text[:-1], "\r"
+        *lines, pending = _LINE_END.split(text)
+        pending += carry
+        for line in lines:
+            yield line
+        if chunk is None:
+            if pending:
+                yield pending
+            return
+        if len(pending) > MAX_LINE_BYTES:
+            raise ProviderError(f"The provider {name!r} sent a stream line longer than {MAX_LINE_BYTES // 1024} KiB.")
+
+
+async def sse_events(name: str, response: httpx.Response, until: float) -> AsyncIterator[tuple[str, str]]:
+    """Yield (event, data) pairs from a text/event-stream body, all read by the loop time `until`."""
     event, data = "message", list[str]()
-    async for line in response.aiter_lines():
+    async for line in _lines(name, response, until):
         if not line:
             if data:
                 yield event, "\n".join(data)

@@ -13,6 +13,7 @@ from novaro_lite.providers.http import (
     SHAPE_ERRORS,
     HTTPProvider,
     close,
+    deadline,
     parse_json,
     read_json,
     send,
@@ -34,6 +35,11 @@ class OpenAIProvider(HTTPProvider):
         }
         if stream:
             body |= {"stream": True, "stream_options": {"include_usage": True}}
+        sampling = prompt.sampling
+        options = {"max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "top_p": sampling.top_p}
+        body |= {name: value for name, value in options.items() if value is not None}
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
         key = self._config.api_key
         return self._client.build_request(
             "POST",
@@ -50,8 +56,9 @@ class OpenAIProvider(HTTPProvider):
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False))
-        data = await read_json(self.name, self._config, response)
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False), until)
+        data = await read_json(self.name, self._config, response, until)
         try:
             text = data["choices"][0]["message"]["content"]
             if not isinstance(text, str):
@@ -61,12 +68,14 @@ class OpenAIProvider(HTTPProvider):
             raise self._malformed() from None
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True))
+        until = deadline(self._config)
+        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True), until)
         usage: Any = None
         finished = False
         try:
+            # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
-                async for _, data in sse_events(response):  # read to the end, so the connection can be reused
+                async for _, data in sse_events(self.name, response, until):
                     if finished or data.strip() == "[DONE]":
                         finished = True
                         continue

@@ -5,15 +5,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, ResponseBand, field_values
+from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
+CHARACTER_TEXT = (
+    "greeting",
+    "example_messages",
+    "system_prompt",
+    "post_history_instructions",
+    "nickname",
+    "creator",
+    "creator_notes",
+    "character_version",
+)
+CHARACTER_LISTS = ("alternate_greetings", "tags")  # stored as JSON arrays
 COLUMNS = (
     "id",
     "account",
@@ -29,7 +44,12 @@ COLUMNS = (
     "max_bubbles",
     "created_at",
     "updated_at",
+    *CHARACTER_TEXT,
+    *CHARACTER_LISTS,
 )
+# An imported card's extras can be large (lorebook entries, extensions): they are written with the agent but
+# read only for an export, never on the hot path of a reply, and an update leaves them as they are.
+INSERT_COLUMNS = (*COLUMNS, "card_extras")
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM agents"
 
 
@@ -50,6 +70,8 @@ def _row(agent: Agent) -> tuple[Any, ...]:
         agent.max_bubbles,
         agent.created_at,
         agent.updated_at,
+        *(getattr(agent, name) for name in CHARACTER_TEXT),
+        *(json.dumps(getattr(agent, name), ensure_ascii=False) for name in CHARACTER_LISTS),
     )
 
 
@@ -70,6 +92,9 @@ def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
         context_ids=context_ids,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        **{name: row[name] for name in CHARACTER_TEXT},
+        alternate_greetings=tuple(json.loads(row["alternate_greetings"])),
+        tags=tuple(json.loads(row["tags"])),
     )
 
 
@@ -101,17 +126,21 @@ class AgentStore:
     async def create(self, account: str, fields: AgentFields) -> Agent:
         return (await self.create_many(account, [fields]))[0]
 
-    async def create_many(self, account: str, batch: list[AgentFields]) -> list[Agent]:
-        """Create all the agents in one transaction: all of them or none."""
+    async def create_many(
+        self, account: str, batch: list[AgentFields], contexts: Sequence[Context] = ()
+    ) -> list[Agent]:
+        """Create all the agents (and new `contexts` they may use) in one transaction: all of them or none."""
         now = self._db.now()
         agents = [
             Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
             for fields in batch
         ]
         async with self._db.transaction() as db:
+            await db.executemany(INSERT_CONTEXT, [context_row(context) for context in contexts])
             for agent in agents:
                 await db.execute(
-                    f"INSERT INTO agents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(agent)
+                    f"INSERT INTO agents ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})",
+                    (*_row(agent), None if agent.card_extras is None else json.dumps(agent.card_extras)),
                 )
                 await self._link(db, agent)
         return agents
@@ -143,6 +172,17 @@ class AgentStore:
             if "context_ids" in changes:
                 await self._link(db, agent)
         return agent
+
+    def with_card_extras(self, agent: Agent) -> Agent:
+        """The agent with the extras its imported card had (agents read for replies leave them out)."""
+        row = self._db.one("SELECT card_extras FROM agents WHERE id = ?", (agent.id,))
+        extras = None if row is None or row["card_extras"] is None else json.loads(row["card_extras"])
+        return dataclasses.replace(agent, card_extras=extras)
+
+    def named(self, account: str, name: str) -> Sequence[Agent]:
+        """The account's agents called exactly `name` (at most two: enough to tell unique from ambiguous)."""
+        rows = self._db.read(f"{_SELECT} WHERE account = ? AND name = ? ORDER BY seq LIMIT 2", (account, name))
+        return self._agents(list(rows))
 
     async def delete(self, account: str, agent_id: str) -> None:
         async with self._db.transaction() as db:

@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from novaro_lite.domain.contexts import Context
+from novaro_lite.domain.contexts import Context, Keywords
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
-COLUMNS = tuple(field.name for field in dataclasses.fields(Context))
+BASE = ("id", "account", "name", "content", "created_at", "updated_at")
+COLUMNS = (*BASE, "keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM contexts"
+INSERT = f"INSERT INTO contexts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def context_row(context: Context) -> tuple[Any, ...]:
+    words = context.keywords
+    return (
+        *(getattr(context, name) for name in BASE),
+        json.dumps(words.keys, ensure_ascii=False),
+        int(words.case_sensitive),
+        json.dumps(words.secondary_keys, ensure_ascii=False),
+        int(words.selective),
+        words.scan_depth,
+    )
 
 
 def _context(row: sqlite3.Row) -> Context:
-    return Context(**{name: row[name] for name in COLUMNS})
+    keywords = Keywords(
+        tuple(json.loads(row["keys"])),
+        bool(row["case_sensitive"]),
+        tuple(json.loads(row["secondary_keys"])),
+        bool(row["selective"]),
+        row["scan_depth"],
+    )
+    return Context(**{name: row[name] for name in BASE}, keywords=keywords)
 
 
 def _not_found(context_id: str) -> NotFoundError:
@@ -28,14 +51,11 @@ class ContextStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, account: str, name: str, content: str) -> Context:
+    async def create(self, account: str, name: str, content: str, keywords: Keywords | None = None) -> Context:
         now = self._db.now()
-        context = Context(new_id("ctx", now), account, name, content, now, now)
+        context = Context(new_id("ctx", now), account, name, content, now, now, keywords or Keywords())
         async with self._db.transaction() as db:
-            await db.execute(
-                f"INSERT INTO contexts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                dataclasses.astuple(context),
-            )
+            await db.execute(INSERT, context_row(context))
         return context
 
     def get(self, account: str, context_id: str) -> Context:
@@ -72,8 +92,8 @@ class ContextStore:
         changed = dataclasses.replace(self.get(account, context_id), **changes, updated_at=self._db.now())
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE contexts SET name = ?, content = ?, updated_at = ? WHERE id = ?",
-                (changed.name, changed.content, changed.updated_at, changed.id),
+                f"UPDATE contexts SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
+                (*context_row(changed), changed.id),
             )
         return changed
 

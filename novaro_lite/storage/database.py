@@ -1,7 +1,9 @@
-"""Database: the connections, transactions, migrations and paging helpers every store shares.
+"""Database: the connections, transactions, migrations, group commit and erasure every store shares.
 
-One aiosqlite connection per process for writes and list queries, WAL, foreign keys on, a busy timeout so
-the CLI and a running server share the file, and writes serialised through `transaction()`.
+One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
+running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
+second aiosqlite connection, so they see committed data only: the writer's connection would also show the
+rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
 
 Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
 on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
@@ -12,7 +14,6 @@ takes microseconds, while a trip to aiosqlite's thread waits for the GIL behind 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import logging
@@ -21,59 +22,16 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import aiosqlite
 
-from novaro_lite.errors import UnavailableError, ValidationError
+from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
-MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER
-T = TypeVar("T")
-
-
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """Turn a cursor from a previous page back into its position; 0 (the start) when there is none.
-
-    Only the exact text this server hands out is accepted: a position past SQLite's integer range, leading
-    zeros, other padding or any other text is a 422, never a query that fails.
-    """
-    if not cursor:
-        return 0
-    with contextlib.suppress(ValueError, UnicodeError):
-        kind, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii").partition(":")
-        if (
-            kind == "seq"
-            and seq.isascii()
-            and seq.isdigit()
-            and int(seq) <= MAX_SEQ
-            and _encode_cursor(int(seq)) == cursor
-        ):
-            return int(seq)
-    raise ValidationError(
-        "The cursor is not one this server handed out; pass nextCursor from the previous page.",
-        errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from a previous page"}],
-    )
-
-
-def page(rows: list[sqlite3.Row], limit: int, build: Callable[[sqlite3.Row], T]) -> Page[T]:
-    """Make a page from up to limit + 1 rows selected with their `seq`: the extra row says there is more."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page([build(row) for row in rows], _encode_cursor(rows[-1]["seq"]) if more else None)
 
 
 def _create_private_file(path: Path) -> None:
@@ -105,10 +63,12 @@ class Database:
         writer: aiosqlite.Connection,
         reader: sqlite3.Connection,
         clock: Callable[[], float],
+        lister: aiosqlite.Connection | None = None,
         erase_seconds: float = ERASE_SECONDS,
     ) -> None:
         self._writer = writer
         self._reader = reader
+        self._lister = lister or writer
         self.clock = clock
         self._write_lock = asyncio.Lock()
         self._queue: list[_Write] = []
@@ -135,6 +95,7 @@ class Database:
         _create_private_file(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader = sqlite3.connect(path, isolation_level=None)
+        lister: aiosqlite.Connection | None = None
         try:
             writer.row_factory = reader.row_factory = sqlite3.Row
             await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -144,7 +105,11 @@ class Database:
             # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            database = cls(writer, reader, clock, erase_seconds)
+            lister = await aiosqlite.connect(path, isolation_level=None)
+            lister.row_factory = sqlite3.Row
+            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await lister.execute("PRAGMA query_only = ON")
+            database = cls(writer, reader, clock, lister, erase_seconds)
             await database._migrate()
             # After a crash the WAL may still hold content purged before it: erase it before serving.
             await database.checkpoint()
@@ -158,6 +123,8 @@ class Database:
                         await database.checkpoint()
         finally:
             reader.close()
+            if lister is not None:
+                await lister.close()
             await writer.close()
 
     async def close(self) -> None:
@@ -165,6 +132,7 @@ class Database:
         if self._eraser is not None:
             self._eraser.cancel()
         self._reader.close()
+        await self._lister.close()
         await self._writer.close()
 
     def now(self) -> int:
@@ -306,5 +274,6 @@ class Database:
         return row
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """A list query on the lister connection: committed data only, off the event loop's thread."""
         # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
-        return list(await self._writer.execute_fetchall(sql, params))
+        return list(await self._lister.execute_fetchall(sql, params))

@@ -3,7 +3,9 @@
 A pending row's `due_ms` is when it next needs the dispatcher: its due time while scheduled, its lease
 expiry while claimed. So one partial index answers both "what is due" and "which leases ran out", and a
 crashed process's claims come back by themselves. Claims are one UPDATE … RETURNING, so two processes
-can never take the same row.
+can never take the same row; they read a second partial index, (webhook_id, due_ms), so that their cost
+does not grow with a busy webhook's backlog. A `paused` row (its webhook is disabled) is in neither index:
+storage/webhooks.py parks and resumes those.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import ENDED, Attempt, MessageRequest
+from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
 from novaro_lite.storage.database import Database
 from novaro_lite.storage.requests import (
     COLUMNS,
@@ -25,7 +27,16 @@ from novaro_lite.storage.requests import (
     row_to_request,
 )
 
-Outcome = Literal["delivered", "retry", "failed"]
+# delivered / failed end the request (content purged); retry schedules it again; paused parks it with its
+# content until its webhook is enabled again (storage/webhooks.py moves it back).
+Outcome = Literal["delivered", "retry", "failed", "paused"]
+# Runs every housekeeping under the write lock: indexed (message_requests_idempotency_expiry), not a scan.
+FORGET_KEYS_SQL = (
+    "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
+    " WHERE request_hash IS NOT NULL AND created_at < ?"
+)
+# Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
+Counter = Literal["attempts", "generation_failures"]
 
 
 class DeliveryQueue:
@@ -43,10 +54,17 @@ class DeliveryQueue:
         working: Collection[str],
         owner: str,
     ) -> builtins.list[MessageRequest]:
-        """Lease up to `limit` due requests, leaving each webhook at most `per_webhook` in flight.
+        """Lease up to `limit` due requests, oldest due first, leaving each webhook at most `per_webhook` in flight.
 
         `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
         still delivering: if one's lease ran out while it worked, it is not taken a second time.
+
+        The candidates are the first due rows of each webhook that has room, read from the
+        (webhook_id, due_ms) index alone (as one JSON array per webhook, in due order), so a busy webhook's
+        backlog is never scanned and no table row is read until the chosen ones are updated: the cost grows
+        with the number of webhooks, not with the number of pending rows (bench/claim.py).
+        A request this process still works on (`working`) is left out after the choice, so it may cost its
+        webhook a slot in this one claim.
         """
         async with self._db.transaction() as db:
             rows = await db.execute_fetchall(
@@ -55,26 +73,31 @@ class DeliveryQueue:
                 SET status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,
                     due_ms = ?, lease_owner = ?, updated_at = ?
                 WHERE seq IN (
-                    SELECT seq FROM (
-                        SELECT seq, webhook_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_ms) AS nth
-                        FROM (SELECT seq, webhook_id, due_ms FROM message_requests
-                              WHERE status IN {PENDING_SQL} AND due_ms <= ?
-                                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-                                AND webhook_id NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
-                              ORDER BY due_ms LIMIT ?)
-                    ) AS due
-                    WHERE nth <= ? - coalesce((SELECT value FROM json_each(?) WHERE key = due.webhook_id), 0)
+                    SELECT json_extract(head.value, '$[1]') AS seq FROM (
+                        SELECT ? - coalesce(busy.value, 0) AS room, (
+                            SELECT json_group_array(json_array(due_ms, seq)) FROM (
+                                SELECT seq, due_ms FROM message_requests
+                                WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
+                                ORDER BY due_ms LIMIT ?
+                            )
+                        ) AS heads
+                        FROM webhooks AS w LEFT JOIN json_each(?) AS busy ON busy.key = w.id
+                        WHERE coalesce(busy.value, 0) < ?  -- webhooks at their limit are skipped
+                    ) AS due, json_each(due.heads) AS head
+                    WHERE head.key < due.room  -- each webhook's first rows, as many as it has room for
+                    ORDER BY json_extract(head.value, '$[0]'), seq
                     LIMIT ?
                 )
+                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
                 RETURNING seq, {COLUMNS}
                 """,
                 (
-                    int((now + lease_seconds) * 1000), owner, int(now), int(now * 1000), owner,
-                    json.dumps(list(working)), json.dumps(dict(in_flight)), per_webhook,  # busy webhooks are skipped
-                    limit * 4, per_webhook, json.dumps(dict(in_flight)), limit,
+                    int((now + lease_seconds) * 1000), owner, int(now),
+                    per_webhook, int(now * 1000), min(per_webhook, limit), json.dumps(dict(in_flight)), per_webhook,
+                    limit, owner, json.dumps(list(working)),
                 ),
             )  # fmt: skip
-        return [row_to_request(row) for row in rows]
+        return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
 
     async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:
         """Keep the generated reply so every attempt sends the same body; False if the lease was lost."""
@@ -88,39 +111,64 @@ class DeliveryQueue:
         return updated == 1
 
     async def finish_attempt(
-        self, request_id: str, owner: str, attempt: Attempt, outcome: Outcome, retry_at: float | None = None
+        self,
+        request_id: str,
+        owner: str,
+        attempt: Attempt | None,
+        outcome: Outcome,
+        retry_at: float | None = None,
+        counter: Counter | None = "attempts",
     ) -> None:
-        """Log an attempt and move the request on: delivered or failed (content purged), or scheduled again."""
-        common = "attempts = attempts + 1, last_error = ?, last_status_code = ?, updated_at = ?"
-        params: tuple[Any, ...] = (attempt.error, attempt.status_code, attempt.attempted_at)
+        """Log an attempt (if one was made) and move the request on.
+
+        Delivered or failed end it (content purged); retry schedules it again at `retry_at`; paused keeps
+        it, content and all, until its webhook is enabled again. `counter` is the budget the attempt used.
+        """
+        params: tuple[Any, ...]
+        if attempt is None:  # nothing was tried (a pause): the last attempt's error and status stay
+            now = self._db.now()
+            common, params = "updated_at = ?", (now,)
+        else:
+            now = attempt.attempted_at
+            common = "last_error = ?, last_status_code = ?, updated_at = ?"
+            params = (attempt.error, attempt.status_code, now)
+        if counter is not None:
+            common = f"{counter} = {counter} + 1, {common}"
         if outcome == "retry":
             assert retry_at is not None
             change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
             params = (int(retry_at * 1000), int(retry_at), *params)
+        elif outcome == "paused":  # back to its due time, so it goes out in turn once the webhook is enabled
+            change = f"status = '{PAUSED}', due_ms = scheduled_for * 1000, lease_owner = NULL, {common}"
         elif outcome == "delivered":
             change = f"status = 'delivered', delivered_at = ?, {PURGE_SQL}, {common}"
-            params = (attempt.attempted_at, *params)
+            params = (now, *params)
         else:
             change = f"status = 'failed', {PURGE_SQL}, {common}"
-        await self._db.write(
-            (
-                "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
-                " response_body) VALUES (?, ?, ?, ?, ?, ?)",
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        if attempt is not None:
+            statements.append(
                 (
-                    request_id,
-                    attempt.attempted_at,
-                    attempt.status_code,
-                    attempt.duration_ms,
-                    attempt.error,
-                    attempt.response_body,
-                ),
-            ),  # fmt: skip
+                    "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
+                    " response_body) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        request_id,
+                        attempt.attempted_at,
+                        attempt.status_code,
+                        attempt.duration_ms,
+                        attempt.error,
+                        attempt.response_body,
+                    ),
+                )  # fmt: skip
+            )
+        statements.append(
             (
                 f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {PENDING_SQL}",
                 (*params, request_id, owner),
-            ),
+            )
         )
-        if outcome != "retry":
+        await self._db.write(*statements)
+        if outcome in ("delivered", "failed"):
             self._db.content_purged()
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
@@ -138,33 +186,45 @@ class DeliveryQueue:
             )
         )
 
-    def next_due(self) -> float | None:
-        """When the dispatcher is next needed: the earliest due time or lease expiry of a pending request."""
-        row = self._db.one(f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL}", ())
+    def next_due(self, after: float) -> float | None:
+        """When the dispatcher is next needed: the earliest due time or lease expiry later than `after`.
+
+        Rows due by `after` that a claim at `after` did not take are held back (their webhook is at its
+        limit, or this process is still delivering them); a finishing delivery wakes the dispatcher for those.
+        """
+        row = self._db.one(
+            f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL} AND due_ms > ?",
+            (int(after * 1000),),
+        )
         return None if row is None or row[0] is None else row[0] / 1000
 
     def pending_stats(self, now: float) -> tuple[dict[str, int], float]:
-        """Pending requests by status, and how long the oldest one already due has waited (0 if none)."""
+        """Requests waiting by status (paused included), and how long the oldest one already due has waited
+        (0 if none; paused ones wait for their webhook, not for us, so they do not count)."""
         rows = self._db.read(
             f"SELECT status, count(*), min(scheduled_for) FROM message_requests WHERE status IN {PENDING_SQL}"
-            " GROUP BY status",
+            f" OR status = '{PAUSED}' GROUP BY status",
             (),
         )
         counts = {row[0]: int(row[1]) for row in rows}
-        oldest = min((float(row[2]) for row in rows), default=now)
+        oldest = min((float(row[2]) for row in rows if row[0] != PAUSED), default=now)
         return counts, max(0.0, now - oldest)
 
-    async def purge_ended(self, before: int) -> int:
+    async def purge_ended(self, before: int, paused_before: int | None = None) -> int:
         """Delete the metadata (and attempt log) of requests that ended before `before`.
 
-        Also forget idempotency keys and body hashes once their 24-hour window has passed.
+        Also forget idempotency keys and body hashes once their 24-hour window has passed, and fail (and
+        purge the content of) requests paused since before `paused_before`.
         """
         async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
-                " WHERE request_hash IS NOT NULL AND created_at < ?",
-                (self._db.now() - IDEMPOTENCY_WINDOW,),
-            )
+            if paused_before is not None:
+                await db.execute(
+                    f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
+                    " last_error = 'Its webhook stayed disabled longer than [delivery] paused_max_days allows.'"
+                    f" WHERE status = '{PAUSED}' AND updated_at < ?",
+                    (self._db.now(), paused_before),
+                )
+            await db.execute(FORGET_KEYS_SQL, (self._db.now() - IDEMPOTENCY_WINDOW,))
             await db.execute(
                 "DELETE FROM delivery_attempts WHERE request_id IN (SELECT id FROM message_requests"
                 f" WHERE status IN {tuple(ENDED)} AND updated_at < ?)",

@@ -12,14 +12,15 @@ from collections.abc import Callable, Sequence
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import PENDING, Attempt, MessageRequest, Status
+from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
-    "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply"
+    "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures"
 )
 _SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
@@ -57,11 +58,19 @@ def row_to_request(row: sqlite3.Row) -> MessageRequest:
         messages=load_messages(row["messages"]),
         context_ids=tuple(json.loads(row["context_ids"] or "[]")),
         reply=load_messages(row["reply"]),
+        generation_failures=row["generation_failures"],
     )
 
 
 def _not_found(request_id: str) -> NotFoundError:
     return NotFoundError(f"There is no message request with id {request_id!r}.")
+
+
+def _key_conflict(idempotency_key: str) -> ConflictError:
+    return ConflictError(
+        f"The Idempotency-Key {idempotency_key!r} was used in the last 24 hours with a different"
+        " request body; use a new key for a new request."
+    )
 
 
 class RequestStore:
@@ -102,6 +111,7 @@ class RequestStore:
         if idempotency_key is None:
             await self._db.insert(_INSERT, row)
             return response
+        # Checked again inside the transaction: a concurrent request with the same key may have won.
         async with self._db.transaction() as db:
             rows = list(
                 await db.execute_fetchall(
@@ -112,15 +122,28 @@ class RequestStore:
             )
             if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
                 if rows[0]["request_hash"] != body_hash:
-                    raise ConflictError(
-                        f"The Idempotency-Key {idempotency_key!r} was used in the last 24 hours with a different"
-                        " request body; use a new key for a new request."
-                    )
+                    raise _key_conflict(idempotency_key)
                 return str(rows[0]["accepted"])
             if rows:
                 await db.execute("UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],))
             await db.execute(_INSERT, row)
         return response
+
+    def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
+        """The response first given for this key in the last 24 hours, if any; ConflictError for another body.
+
+        Checked before anything else about the request, so a retry replays its first answer even after
+        its agent was deleted or its webhook disabled.
+        """
+        row = self._db.one(
+            "SELECT request_hash, accepted, created_at FROM message_requests WHERE account = ? AND idempotency_key = ?",
+            (account, idempotency_key),
+        )
+        if row is None or row["created_at"] <= self._db.now() - IDEMPOTENCY_WINDOW:
+            return None
+        if row["request_hash"] != body_hash:
+            raise _key_conflict(idempotency_key)
+        return str(row["accepted"])
 
     def get(self, account: str, request_id: str) -> MessageRequest:
         row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))
@@ -147,12 +170,12 @@ class RequestStore:
         return page(rows, limit, row_to_request)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
-        """Cancel a request that is waiting; one being generated or delivered right now cannot be stopped."""
+        """Cancel a request that is waiting (or paused); one being generated or delivered cannot be stopped."""
         self.get(account, request_id)
         (canceled,) = await self._db.write(
             (
                 f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
-                " WHERE id = ? AND status = 'scheduled'",
+                f" WHERE id = ? AND status IN ('scheduled', '{PAUSED}')",
                 (self._db.now(), request_id),
             )
         )
@@ -169,6 +192,11 @@ class RequestStore:
     async def redeliver(self, account: str, request_id: str, now: float) -> MessageRequest:
         """Make a request waiting for its next attempt due now."""
         found = self.get(account, request_id)
+        if found.status == PAUSED:
+            raise ConflictError(
+                f"The message request {request_id!r} is paused because its webhook is disabled; enable the"
+                " webhook and its paused requests are delivered, oldest first."
+            )
         if found.status != "scheduled":
             raise ConflictError(
                 f"The message request {request_id!r} is {found.status}; only a scheduled request can be sent now"

@@ -113,6 +113,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
     """,
+    # Character fields on agents and keyword contexts (issue 11: Character Cards, lorebooks). Lists and
+    # the card's extras are JSON text.
+    """
+    ALTER TABLE agents ADD COLUMN greeting TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN alternate_greetings TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE agents ADD COLUMN example_messages TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN post_history_instructions TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN nickname TEXT;
+    ALTER TABLE agents ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE agents ADD COLUMN creator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN creator_notes TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN character_version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agents ADD COLUMN card_extras TEXT;
+    ALTER TABLE contexts ADD COLUMN keys TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contexts ADD COLUMN case_sensitive INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE contexts ADD COLUMN secondary_keys TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contexts ADD COLUMN selective INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE contexts ADD COLUMN scan_depth INTEGER NOT NULL DEFAULT 4;
+    """,
+    # The delivery engine under failure (issue 9): the model's own retry budget, claims per webhook in due
+    # order from an index, paused requests by webhook, and the idempotency window's expiry.
+    """
+    ALTER TABLE message_requests ADD COLUMN generation_failures INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX message_requests_due_by_webhook ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_paused ON message_requests (webhook_id, updated_at) WHERE status = 'paused';
+    CREATE INDEX message_requests_idempotency_expiry ON message_requests (created_at)
+        WHERE request_hash IS NOT NULL;
+    """,
     # issue 14: a token's own rate limit (requests a minute); NULL uses [limits] rate_limit_per_minute
     """
     ALTER TABLE tokens ADD COLUMN rate_limit INTEGER;

@@ -1,15 +1,21 @@
-"""Webhook storage: URLs and their signing secrets, by account."""
+"""Webhook storage: URLs and their signing secrets, by account; disabling pauses their requests."""
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
+
 from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.requests import PAUSED
 from novaro_lite.domain.webhooks import ROTATION_OVERLAP_SECONDS, Webhook, new_secret
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database, Page, decode_cursor, page
+from novaro_lite.storage.database import Database
+from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.requests import PURGE_SQL
 
 COLUMNS = tuple(field.name for field in dataclasses.fields(Webhook))
 HEALTH_WRITE_INTERVAL = 60  # seconds; a healthy webhook's last success is refreshed at most this often
@@ -63,41 +69,83 @@ class WebhookStore:
         )
         return page(rows, limit, _webhook)
 
-    async def _save(self, webhook: Webhook, **changes: Any) -> Webhook:
-        """Write only the changed columns, so concurrent changes to other columns are not undone."""
-        changes["updated_at"] = self._db.now()
+    def paused_counts(self, webhook_ids: Sequence[str]) -> dict[str, int]:
+        """How many requests wait, paused, for each of these webhooks to be enabled again."""
+        if not webhook_ids:
+            return {}
+        rows = self._db.read(
+            f"SELECT webhook_id, count(*) FROM message_requests WHERE status = '{PAUSED}'"
+            f" AND webhook_id IN ({', '.join('?' * len(webhook_ids))}) GROUP BY webhook_id",
+            tuple(webhook_ids),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def update(self, account: str, webhook_id: str, changes: dict[str, Any]) -> Webhook:
+        """Change url, description or enabled.
+
+        Disabling pauses the webhook's waiting requests (content kept); enabling clears the reason it was
+        disabled and puts its paused requests back in the queue at their own due times, so the oldest go first;
+        its health starts afresh (failures before it was disabled no longer count). No changes write nothing.
+        """
+        webhook = self.get(account, webhook_id)
+        if not changes:
+            return webhook
+        changes = dict(changes)
+        if changes.get("enabled"):
+            changes["disabled_reason"] = None
+            if not webhook.enabled:
+                changes |= {"failing_since": None, "consecutive_failures": 0}
+        changes["updated_at"] = now = self._db.now()
         async with self._db.transaction() as db:
             await db.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
                 (*changes.values(), webhook.id),
             )
+            if changes.get("enabled") is True:
+                await db.execute(
+                    f"UPDATE message_requests SET status = 'scheduled', updated_at = ?"
+                    f" WHERE webhook_id = ? AND status = '{PAUSED}'",
+                    (now, webhook.id),
+                )
+            elif changes.get("enabled") is False:
+                await _pause(db, webhook.id, now)
         return dataclasses.replace(webhook, **changes)
 
-    async def update(self, account: str, webhook_id: str, changes: dict[str, Any]) -> Webhook:
-        """Change url, description or enabled; enabling clears the reason it was disabled; none writes nothing."""
-        if not changes:
-            return self.get(account, webhook_id)
-        webhook = self.get(account, webhook_id)
-        if changes.get("enabled"):
-            changes = changes | {"disabled_reason": None}
-            if not webhook.enabled:  # a fresh start: failures before it was disabled no longer count
-                changes |= {"failing_since": None, "consecutive_failures": 0}
-        return await self._save(webhook, **changes)
-
     async def rotate_secret(self, account: str, webhook_id: str) -> Webhook:
-        """Give the webhook a new secret; the old one keeps signing for ROTATION_OVERLAP_SECONDS."""
-        webhook = self.get(account, webhook_id)
-        until = self._db.now() + ROTATION_OVERLAP_SECONDS
-        return await self._save(
-            webhook, secret=new_secret(), previous_secret=webhook.secret, previous_secret_until=until
-        )
+        """Give the webhook a new secret; the old one keeps signing for ROTATION_OVERLAP_SECONDS.
+
+        Read and written in one transaction, so of two concurrent rotations the second keeps the first's
+        new secret as its previous one, and both callers' secrets sign.
+        """
+        now = self._db.now()
+        async with self._db.transaction() as db:
+            rows = list(await db.execute_fetchall(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id)))
+            if not rows:
+                raise _not_found(webhook_id)
+            webhook = _webhook(rows[0])
+            rotated = dataclasses.replace(
+                webhook,
+                secret=new_secret(),
+                previous_secret=webhook.secret,
+                previous_secret_until=now + ROTATION_OVERLAP_SECONDS,
+                updated_at=now,
+            )
+            await db.execute(
+                "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?, updated_at = ?"
+                " WHERE id = ?",
+                (rotated.secret, rotated.previous_secret, rotated.previous_secret_until, now, webhook.id),
+            )
+        return rotated
 
     async def disable(self, webhook_id: str, reason: str) -> None:
+        """Disable a webhook on the server's own account (the receiver answered 410); its requests pause."""
+        now = self._db.now()
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
-                (reason, self._db.now(), webhook_id),
+                (reason, now, webhook_id),
             )
+            await _pause(db, webhook_id, now)
 
     async def record_success(self, webhook: Webhook, now: int) -> None:
         """Note a 2xx answer: the webhook is healthy again (written at most once a minute while healthy)."""
@@ -115,37 +163,49 @@ class WebhookStore:
         )
 
     async def record_failure(self, webhook_id: str, now: int, disable_after: int | None, reason: str) -> bool:
-        """Note a failed attempt; disable the webhook with `reason` once it has only failed for `disable_after`
-        seconds. Return whether this call disabled it."""
-        statements: list[tuple[str, tuple[Any, ...]]] = [
-            (
+        """Note a failed attempt; once the webhook has only failed for `disable_after` seconds, disable it with
+        `reason` and pause its waiting requests, like any disabled webhook's. Return whether this call did."""
+        async with self._db.transaction() as db:
+            await db.execute(
                 "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
                 " failing_since = coalesce(failing_since, ?) WHERE id = ?",
                 (now, webhook_id),
             )
-        ]
-        if disable_after:
-            statements.append(
-                (
-                    "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ?"
-                    " WHERE id = ? AND enabled = 1 AND failing_since <= ?",
-                    (reason, now, webhook_id, now - disable_after),
-                )
+            if not disable_after:
+                return False
+            cursor = await db.execute(
+                "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ?"
+                " WHERE id = ? AND enabled = 1 AND failing_since <= ?",
+                (reason, now, webhook_id, now - disable_after),
             )
-        counts = await self._db.write(*statements)
-        return len(counts) > 1 and counts[1] == 1
+            if cursor.rowcount != 1:
+                return False
+            await _pause(db, webhook_id, now)
+        return True
 
     async def delete(self, account: str, webhook_id: str) -> None:
-        """Delete a webhook; its pending requests fail at once, and their content is erased with it."""
+        """Delete a webhook; its waiting and paused requests fail at once, and their content is erased with it.
+
+        Requests being delivered right now fail too: their delivery finds the webhook gone.
+        """
         async with self._db.transaction() as db:
             cursor = await db.execute("DELETE FROM webhooks WHERE account = ? AND id = ?", (account, webhook_id))
             if cursor.rowcount:
                 await db.execute(
-                    "UPDATE message_requests SET status = 'failed', messages = NULL, reply = NULL, context_ids = NULL,"
+                    f"UPDATE message_requests SET status = 'failed', {PURGE_SQL},"
                     " last_error = 'The webhook was deleted before the reply was delivered.', updated_at = ?"
-                    " WHERE webhook_id = ? AND status = 'scheduled'",
+                    f" WHERE webhook_id = ? AND status IN ('scheduled', '{PAUSED}')",
                     (self._db.now(), webhook_id),
                 )
         if cursor.rowcount == 0:
             raise _not_found(webhook_id)
         self._db.content_purged()
+
+
+async def _pause(db: aiosqlite.Connection, webhook_id: str, now: int) -> None:
+    """Park a disabled webhook's waiting requests; those in flight pause when their delivery finds it disabled."""
+    await db.execute(
+        f"UPDATE message_requests SET status = '{PAUSED}', updated_at = ?"
+        " WHERE webhook_id = ? AND status = 'scheduled'",
+        (now, webhook_id),
+    )

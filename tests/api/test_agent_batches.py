@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,10 @@ import pytest
 from starlette.datastructures import Secret
 
 from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
-from tests.fakes.llm import API_KEY, Recorder, openai_app
-from tests.fakes.serve import serve_in_thread
+from tests.fakes.llm import API_KEY, Recorder
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[str, Recorder]]:
-    recorder = Recorder()
-    with serve_in_thread(openai_app(recorder)) as url:
-        yield url, recorder
 
 
 @pytest.fixture

@@ -124,3 +124,23 @@ async def test_agents_of_another_account_are_invisible(client: httpx.AsyncClient
         assert_problem(await client.request(method, f"/api/v1/agents/{agent['id']}", headers=theirs), 404)
     assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "x"}, headers=theirs), 404)
     assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=auth)).json() == agent
+
+
+async def test_character_fields_are_set_changed_and_bounded(client: httpx.AsyncClient, auth):
+    body = {"name": "Mira", "greeting": "Hi!", "alternateGreetings": ["Yo"], "exampleMessages": "<START>",
+            "systemPrompt": "Be kind.", "postHistoryInstructions": "Short.", "nickname": "Mimi", "tags": ["a"],
+            "creator": "me", "creatorNotes": "notes", "characterVersion": "2"}  # fmt: skip
+    agent = (await client.post("/api/v1/agents", json=body, headers=auth)).json()
+    assert {key: agent[key] for key in body} == body
+    plain = (await client.post("/api/v1/agents", json={"name": "Plain"}, headers=auth)).json()
+    assert (plain["greeting"], plain["tags"], plain["nickname"], plain["alternateGreetings"]) == ("", [], None, [])
+    patched = await client.patch(f"/api/v1/agents/{agent['id']}", json={"nickname": None, "tags": []}, headers=auth)
+    assert (patched.json()["nickname"], patched.json()["tags"], patched.json()["greeting"]) == (None, [], "Hi!")
+    for bad, where in (
+        ({"tags": None}, "tags"),
+        ({"greeting": "x" * 20_001}, "greeting"),
+        ({"alternateGreetings": ["x"] * 51}, "alternateGreetings"),
+        ({"tags": ["x" * 201]}, "tags"),
+        ({"nickname": ""}, "nickname"),
+    ):
+        assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json=bad, headers=auth), 422, where)

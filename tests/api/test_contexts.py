@@ -78,3 +78,27 @@ async def test_patching_an_agents_contexts_replaces_them_in_order(client, auth):
     deleted = await client.delete(f"/api/v1/agents/{agent['id']}", headers=auth)
     assert deleted.status_code == 204
     assert (await client.delete(f"/api/v1/contexts/{a['id']}", headers=auth)).status_code == 204  # no longer attached
+
+
+async def test_keyword_context_fields_default_change_and_are_bounded(client, auth):
+    plain = await new_context(client, auth, "Menu", "Bread.")
+    assert (plain["keys"], plain["caseSensitive"], plain["secondaryKeys"], plain["selective"], plain["scanDepth"]) == (
+        [], False, [], False, 4
+    )  # fmt: skip
+    body = {"name": "Storms", "content": "From the north-west.", "keys": ["storm", "gale"], "caseSensitive": True,
+            "secondaryKeys": ["ferry"], "selective": True, "scanDepth": 2}  # fmt: skip
+    keyed = (await client.post("/api/v1/contexts", json=body, headers=auth)).json()
+    assert {key: keyed[key] for key in body} == body
+    changed = await client.patch(f"/api/v1/contexts/{keyed['id']}", json={"scanDepth": 10}, headers=auth)
+    assert changed.json()["scanDepth"] == 10 and changed.json()["keys"] == ["storm", "gale"]
+    cleared = await client.patch(f"/api/v1/contexts/{keyed['id']}", json={"keys": []}, headers=auth)
+    assert cleared.json()["keys"] == [] and cleared.json()["content"] == "From the north-west."
+    for bad, where in (
+        ({"scanDepth": 0}, "scanDepth"),
+        ({"scanDepth": 1001}, "scanDepth"),
+        ({"keys": ["k"] * 51}, "keys"),
+        ({"keys": [""]}, "keys"),
+        ({"secondaryKeys": ["x" * 101]}, "secondaryKeys"),
+        ({"selective": None}, "selective"),
+    ):
+        assert_problem(await client.patch(f"/api/v1/contexts/{keyed['id']}", json=bad, headers=auth), 422, where)

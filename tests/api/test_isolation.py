@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config import Settings
+from tests.conftest import loopback_settings
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-    )
+    return loopback_settings(tmp_path)
 
 
 async def _account(client, services, name: str) -> tuple[dict[str, str], dict[str, str]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config import Settings
+from tests.conftest import loopback_settings
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -24,11 +25,7 @@ RESOURCES = {
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-    )
+    return loopback_settings(tmp_path)
 
 
 async def _create(client, auth, resource: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config import SchedulerSettings, Settings
 from novaro_lite.domain.webhooks import secret_digest
+from tests.conftest import loopback_settings
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -15,11 +16,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-    )
+    return loopback_settings(tmp_path)
 
 
 async def test_webhook_secret_is_shown_at_creation_and_never_again(client, auth, receiver):
@@ -97,3 +94,13 @@ def auth_for():
                 yield client, {"Authorization": f"Bearer {token}"}
 
     return start
+
+
+async def test_webhook_urls_with_credentials_are_refused_without_echoing_them(client, auth, receiver):
+    with_credentials = receiver[0].replace("http://", "http://user:hunter2@")
+    created = await client.post("/api/v1/webhooks", json={"url": with_credentials}, headers=auth)
+    assert_problem(created, 422, "user name or password")
+    assert "hunter2" not in created.text
+    hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+    patched = await client.patch(f"/api/v1/webhooks/{hook['id']}", json={"url": with_credentials}, headers=auth)
+    assert_problem(patched, 422, "user name or password")

@@ -64,3 +64,27 @@ def test_timed_messages_show_when_each_was_sent_in_local_time_across_dst():
     assert shown[0].content == "[sent Sun 29 Mar 01:59] before the jump"
     assert shown[1].content == "[sent Sun 29 Mar 03:01] after the jump"
     assert shown[2] == messages[2]
+
+
+def test_character_fields_shape_the_prompt_in_their_places():
+    lena = agent(
+        "UTC",
+        nickname="Leni",
+        persona="{{char}} bakes for <USER>.",
+        greeting="Moin {{user}}!",
+        example_messages="<START>\n{{user}}: Bread?\n{{char}}: Always.",
+        system_prompt="Stay warm.\n{{original}}\nNo emojis.",
+        post_history_instructions="Answer in one line.",
+    )
+    prompt = build_system_prompt(lena, 0, [("Menu", "{{char}}'s rye")], is_new_chat=True, caller_system="From app.")
+    assert prompt.startswith("Stay warm.\nYou are Lena.") and "People call you Leni." in prompt
+    assert "Leni bakes for User." in prompt and "Moin User!" in prompt and "Leni: Always." in prompt
+    order = [prompt.index(part) for part in ("Moin User!", "Leni: Always.", "No emojis.", "From app.", "one line.")]
+    assert order == sorted(order) and prompt.rstrip().endswith("Answer in one line.")
+    assert "Moin" not in build_system_prompt(lena, 0, is_new_chat=False)
+
+
+def test_a_system_prompt_without_original_goes_first_and_empty_fields_add_nothing():
+    plain = build_system_prompt(agent("UTC"), 0)
+    assert build_system_prompt(agent("UTC"), 0, is_new_chat=True) == plain  # no greeting, no examples
+    assert build_system_prompt(agent("UTC", system_prompt="Be brief."), 0) == f"Be brief.\n\n{plain}"

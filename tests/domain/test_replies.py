@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
+from novaro_lite.domain.replies import BubbleSplitter, JoinedStream, split_bubbles, typed_at, typing_seconds
 
 
 def test_split_bubbles_cuts_at_blank_lines_and_trims():
@@ -41,3 +41,16 @@ def test_typed_at_spaces_bubbles_by_typing_time():
     assert messages[1].created_at is not None and messages[0].created_at is not None
     assert messages[1].created_at - messages[0].created_at >= 6  # 33 characters at 6/s, plus a pause
     assert all(m.role == "assistant" for m in messages)
+
+
+@given(
+    st.lists(st.sampled_from(["a", "bc", " ", "\n", "\n\n", " \n \n", "\t", "\r\n", "x y"]), max_size=30),
+    st.integers(min_value=1, max_value=4),
+    st.data(),
+)
+def test_joined_stream_equals_bubbles_joined_by_blank_lines(pieces, max_bubbles, data):
+    text = "".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=6)))
+    parts = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    joined = JoinedStream(max_bubbles)
+    assert "".join(joined.feed(part) for part in parts) == "\n\n".join(split_bubbles(text, max_bubbles))

@@ -201,43 +201,49 @@ def test_delivery_retries_500s_with_the_same_id_and_body(tmp_path: Path, receive
 
 def test_delivery_honours_retry_after_on_429(tmp_path: Path, receiver):
     rx, hook_url = receiver
-    rx.answer(Answer(429, headers={"Retry-After": "2"}), then=Answer(200))
-    # The schedule's first retry is 30 s away, so only Retry-After can explain a retry ~2 s later.
-    with novaro(tmp_path, retry_schedule=[30]) as api:
+    rx.answer(Answer(429, headers={"Retry-After": "3"}), then=Answer(200))
+    # The schedule's first retry is 1 s away; Retry-After is a minimum wait, so the retry comes ~3 s later.
+    with novaro(tmp_path, retry_schedule=[1, 30]) as api:
         agent_id, webhook = api.setup(hook_url)
         accepted = api.accept(agent_id, webhook["id"])
-        first, second = rx.wait_for(2, timeout=8)
+        first, second = rx.wait_for(2, timeout=10)
         done = api.wait_status(accepted["id"], "delivered", timeout=5)
         attempts = api.attempts(accepted["id"])
 
-    assert 1.5 <= second.at - first.at <= 6, f"retried {second.at - first.at:.2f} s after a Retry-After of 2 s"
+    assert 2.5 <= second.at - first.at <= 7, f"retried {second.at - first.at:.2f} s after a Retry-After of 3 s"
     assert first.body == second.body and first.webhook_id == second.webhook_id == accepted["id"]
     assert done["attempts"] == 2
     assert [attempt["statusCode"] for attempt in attempts] == [429, 200]
 
 
-def test_delivery_410_fails_the_request_and_disables_the_webhook(tmp_path: Path, receiver):
+def test_delivery_410_disables_the_webhook_and_pauses_until_it_is_enabled(tmp_path: Path, receiver):
     rx, hook_url = receiver
-    rx.answer(then=Answer(410))
+    rx.answer(Answer(410), then=Answer(200))
     with novaro(tmp_path, retry_schedule=[1, 1]) as api:
         agent_id, webhook = api.setup(hook_url)
         accepted = api.accept(agent_id, webhook["id"])
         rx.wait_for(1, timeout=5)
-        failed = api.wait_status(accepted["id"], "failed", timeout=5)
-        assert "410" in failed["lastError"]
-        assert failed["lastStatusCode"] == 410 and failed["attempts"] == 1 and failed["deliveredAt"] is None
+        paused = api.wait_status(accepted["id"], "paused", timeout=5)
+        assert "410" in paused["lastError"]
+        assert paused["lastStatusCode"] == 410 and paused["attempts"] == 1 and paused["deliveredAt"] is None
         assert [attempt["statusCode"] for attempt in api.attempts(accepted["id"])] == [410]
 
         shown = api.client.get(f"/api/v1/webhooks/{webhook['id']}")
         assert shown.status_code == 200, shown.text
-        assert shown.json()["enabled"] is False
+        assert shown.json()["enabled"] is False and shown.json()["pausedCount"] == 1
         assert "410" in shown.json()["disabledReason"]
 
         refused = api.create(agent_id, webhook["id"], reference="after-410")
         assert refused.status_code == 409, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.json()["status"] == 409
-    assert len(rx.receipts) == 1, "a 410 is final: no retry"
+        assert len(rx.receipts) == 1, "a 410 is final for a disabled webhook: no retry"
+
+        enabled = api.client.patch(f"/api/v1/webhooks/{webhook['id']}", json={"enabled": True})
+        assert enabled.status_code == 200 and enabled.json()["pausedCount"] == 0, enabled.text
+        api.wait_status(accepted["id"], "delivered", timeout=5)
+    assert [receipt.webhook_id for receipt in rx.receipts] == [accepted["id"]] * 2
+    assert rx.receipts[0].body == rx.receipts[1].body
 
 
 def test_delivery_fails_after_the_retry_schedule_is_used_up(tmp_path: Path, receiver):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from novaro_lite.commands.common import run_with_storage
@@ -105,3 +108,41 @@ def test_readme_model_config_example_loads(tmp_path: Path):
 @pytest.mark.parametrize("name", [key for key, _ in documented_settings()])
 def test_readme_settings_table_documents_every_setting(name: str):
     assert f"| `{name}` |" in section("Configuration")
+
+
+def test_readme_openai_and_character_card_examples_work(tmp_path: Path):
+    """The /v1 examples (curl, then the Python client) and the card examples, against a served process."""
+    from tests.fakes.cards import card_png, chunk, v3_card
+
+    openai_section, cards_section = section("OpenAI-compatible API"), section("Character Cards")
+    python = re.search(r"```python\n(.*?)```", openai_section, re.S)
+    assert python is not None
+    (tmp_path / "mira.png").write_bytes(card_png([("ccv3", chunk(v3_card()))]))
+    with running_server([], cwd=tmp_path) as server:
+        assert server.first_token is not None
+        env = {"TOKEN": server.first_token, "PATH": os.environ["PATH"]}
+        agent = httpx.post(
+            f"{server.url}/api/v1/agents",
+            json={"name": "Lena", "timezone": "Europe/Berlin"},
+            headers={"Authorization": f"Bearer {server.first_token}"},
+        ).json()
+
+        def run(command: list[str], **extra: str) -> str:
+            result = subprocess.run(command, env=env | extra, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+            assert result.returncode == 0, f"{command}\n{result.stdout}{result.stderr}"
+            return result.stdout
+
+        def script(blocks: list[str]) -> list[str]:
+            return [
+                "bash",
+                "-c",
+                "set -euo pipefail\n" + "\n".join(blocks).replace("http://127.0.0.1:8080", server.url),
+            ]
+
+        curl = json.loads(run(script(shell_blocks(openai_section))))
+        assert curl["object"] == "chat.completion" and "Lena here" in curl["choices"][0]["message"]["content"]
+        printed = run([sys.executable, "-c", python.group(1).replace("http://127.0.0.1:8080", server.url)])
+        assert agent["id"] in printed and "Lena here" in printed and "tokens)" in printed
+        imported = json.loads(run(script(shell_blocks(cards_section)), AGENT_ID=agent["id"]).splitlines()[0])
+        assert imported["name"] == "Mira"
+    assert (tmp_path / "lena.png").read_bytes().startswith(b"\x89PNG")

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from novaro_lite.errors import ProviderBusyError, ProviderError
-from novaro_lite.providers.http import retry_after, sse_events, status_error
+from novaro_lite.providers.http import (
+    MAX_LINE_BYTES,
+    MAX_RETRY_AFTER_SECONDS,
+    retry_after,
+    sse_events,
+    status_error,
+)
 
 
 def response(status: int, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
@@ -44,8 +52,81 @@ def test_status_error_429_without_retry_after_suggests_30_seconds():
     assert isinstance(error, ProviderBusyError) and error.headers == {"Retry-After": "30"}
 
 
+async def events_of(*chunks: bytes) -> list[tuple[str, str]]:
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    until = asyncio.get_running_loop().time() + 5
+    return [event async for event in sse_events("up", httpx.Response(200, content=body()), until)]
+
+
 @pytest.mark.anyio
 async def test_sse_events_parses_named_multiline_and_unterminated_events():
     raw = b"event: one\ndata: a\ndata: b\n\n: comment\n\ndata: tail"
-    events = [event async for event in sse_events(httpx.Response(200, content=raw))]
-    assert events == [("one", "a\nb"), ("message", "tail")]
+    assert await events_of(raw) == [("one", "a\nb"), ("message", "tail")]
+
+
+@pytest.mark.anyio
+async def test_sse_lines_end_only_at_cr_lf_and_crlf():
+    # U+2028, U+2029 and U+0085 are legal raw inside JSON strings (vLLM and llama.cpp send them so).
+    token = '{"t": "a\u2028b\u2029c\u0085d"}'
+    raw = f"data: {token}\r\n\r\ndata: x\rdata: y\r\rdata: z\n\n".encode()
+    assert await events_of(raw) == [("message", token), ("message", "x\ny"), ("message", "z")]
+    # A CRLF split between chunks is one line end, and a character split between chunks is one character.
+    encoded = f"data: {token}\r\n\r\n".encode()
+    cut = encoded.index("\u2028".encode()) + 1
+    pieces = [encoded[:cut], encoded[cut:-3], encoded[-3:-2], encoded[-2:]]
+    assert await events_of(*pieces) == [("message", token)]
+
+
+@pytest.mark.anyio
+async def test_sse_refuses_an_endless_line():
+    with pytest.raises(ProviderError, match="longer than"):
+        await events_of(b"data: " + b"x" * (MAX_LINE_BYTES + 10))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", 0.0),
+        ("1" * 310, MAX_RETRY_AFTER_SECONDS),  # float() of it overflowed a round() into a 500
+        ("99999999999", MAX_RETRY_AFTER_SECONDS),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a past date
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER_SECONDS),
+        ("Mon, 01 Jan 99999 00:00:00 GMT", None),
+        ("-5", None),
+    ],
+)
+def test_retry_after_is_bounded(value, expected):
+    assert retry_after(response(503, {"Retry-After": value})) == expected
+
+
+def test_a_huge_retry_after_on_429_still_makes_a_problem():
+    error = status_error("up", response(429, {"Retry-After": "9" * 400}), 1)
+    assert isinstance(error, ProviderBusyError) and error.headers == {"Retry-After": str(int(MAX_RETRY_AFTER_SECONDS))}
+
+
+@pytest.mark.anyio
+async def test_an_upstream_answer_over_the_cap_is_refused_not_read_whole():
+    from novaro_lite.config import ProviderSettings
+    from novaro_lite.domain.agents import Agent, AgentFields
+    from novaro_lite.domain.messages import Prompt
+    from novaro_lite.providers.http import MAX_ANSWER_BYTES
+    from novaro_lite.providers.openai import OpenAIProvider
+
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        while sent <= 4 * MAX_ANSWER_BYTES:
+            sent += 65536
+            yield b" " * 65536
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=endless()))
+    async with httpx.AsyncClient(transport=transport) as client:
+        provider = OpenAIProvider("up", ProviderSettings(base_url="http://up/v1", model="m").check("up"), client)
+        agent = Agent(id="agt_1", account="acme", created_at=0, updated_at=0, **vars(AgentFields(name="A")))
+        with pytest.raises(ProviderError, match="more than 8 MiB"):
+            await provider.complete(Prompt("system", (), "m", agent, 0))
+    assert sent <= MAX_ANSWER_BYTES + 2 * 65536

@@ -1,0 +1,123 @@
+"""Character Card import and export: POST /api/v1/agents/import, GET /api/v1/agents/{id}/card.
+
+The use cases (create_from_card, export_card) are shared with the CLI (`novaro-lite agent import/export`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import pydantic
+from starlette.requests import Request
+from starlette.responses import Response
+
+from novaro_lite.api.card_schemas import CardQuery
+from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, services
+from novaro_lite.api.schemas import AgentCreate, AgentOut
+from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.card_export import card_png, card_v2, card_v3
+from novaro_lite.domain.cards import (
+    MAX_CARD_BYTES,
+    CardError,
+    bind_contexts,
+    card_from_png,
+    parse_card,
+    parse_json,
+    wire_to_card,
+)
+from novaro_lite.domain.contexts import Context
+from novaro_lite.domain.ids import new_id
+from novaro_lite.domain.png import MEDIA_TYPE as PNG, is_png
+from novaro_lite.errors import ValidationError
+from novaro_lite.storage.store import Storage
+
+
+def _invalid(loc: list[str | int], message: str) -> ValidationError:
+    where = ".".join(str(part) for part in loc[1:]) or "body"
+    return ValidationError(
+        f"The character card is invalid at {where}: {message}.", errors=[{"loc": loc, "msg": message}]
+    )
+
+
+def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int]) -> ValidationError:
+    errors: list[dict[str, Any]] = []
+    for error in exc.errors(include_url=False):
+        head, *rest = error["loc"] or ("name",)
+        path = wire_to_card(str(head)).split(".")
+        errors.append({"loc": [*prefix, *path, *rest], "msg": error["msg"].removeprefix("Value error, ")})
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"][1:])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ValidationError(f"The character card is invalid at {where}: {first['msg']}{more}.", errors=errors)
+
+
+async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_declared_png: bool = False) -> Agent:
+    """Create an agent (and contexts from its lorebook) from a card: JSON, or a PNG that carries one."""
+    prefix: list[str | int] = ["body"]
+    if is_declared_png and not is_png(raw):
+        raise _invalid(["body"], "the body is sent as image/png but does not start with the PNG signature")
+    try:
+        if is_png(raw):
+            doc, chunk = card_from_png(raw)
+            prefix.append(chunk)
+        else:
+            doc = parse_json(raw)
+        imported = parse_card(doc)
+    except CardError as exc:
+        loc = exc.loc if exc.loc and exc.loc[0] == "body" else [*prefix, *exc.loc]
+        raise _invalid(loc, exc.message) from None
+    try:
+        fields = AgentCreate.model_validate(imported.agent).to_fields()
+    except pydantic.ValidationError as exc:
+        raise _agent_errors(exc, prefix) from None
+    now = storage.now()
+    contexts = [
+        Context(new_id("ctx", now), account, entry.name, entry.content, now, now, entry.keywords)
+        for entry in imported.entries
+    ]
+    ids = tuple(context.id for context in contexts)
+    fields = dataclasses.replace(fields, context_ids=ids, card_extras=bind_contexts(imported.extras, ids))
+    return (await storage.agents.create_many(account, [fields], contexts))[0]
+
+
+def export_card(storage: Storage, account: str, agent_id: str, *, spec: str = "v3") -> tuple[Agent, dict[str, Any]]:
+    """The agent as a card object (V3 unless spec is "v2"), with its contexts as the lorebook."""
+    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
+    contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
+    return agent, (card_v2 if spec == "v2" else card_v3)(agent, contexts)
+
+
+def export_png(storage: Storage, account: str, agent_id: str) -> tuple[Agent, bytes]:
+    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
+    contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
+    return agent, card_png(agent, contexts)
+
+
+def file_name(agent: Agent, extension: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", agent.name).strip("_.") or agent.id
+    return f"{stem[:60]}.{extension}"
+
+
+async def import_card(request: Request) -> Response:
+    raw = await read_bytes(request, MAX_CARD_BYTES)
+    is_declared_png = request.headers.get("content-type", "").split(";")[0].strip().lower() == PNG
+    agent = await create_from_card(
+        services(request).storage, caller(request).account, raw, is_declared_png=is_declared_png
+    )
+    return json_response(AgentOut.of(agent), 201)
+
+
+async def get_card(request: Request) -> Response:
+    query = read_query(request, CardQuery)
+    storage, account, agent_id = services(request).storage, caller(request).account, request.path_params["id"]
+    if query.format == "png":
+        agent, image = export_png(storage, account, agent_id)
+        disposition = f'attachment; filename="{file_name(agent, "png")}"'
+        return Response(image, media_type=PNG, headers={"Content-Disposition": disposition})
+    agent, card = export_card(storage, account, agent_id, spec=query.spec)
+    body = json.dumps(card, ensure_ascii=False).encode("utf-8")
+    disposition = f'attachment; filename="{file_name(agent, "json")}"'
+    return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})

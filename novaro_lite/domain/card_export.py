@@ -1,0 +1,129 @@
+"""Character Cards out: an agent and its contexts become a V3 card (and the V2 card beside it in a PNG).
+
+Fields kept from an imported card (domain/cards.py) come back as they were; what the agent has now wins
+for every mapped field. Contexts become lorebook entries: keyword contexts keyed, the others constant.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
+from novaro_lite.domain.contexts import Context
+from novaro_lite.domain.png import tiny_png
+
+
+def _persona(agent: Agent, kept: Mapping[str, Any]) -> dict[str, Any]:
+    if kept and kept.get("text") == agent.persona:
+        return {key: kept[key] for key in PERSONA_PARTS if key in kept}
+    return {"description": agent.persona, "personality": "", "scenario": ""}
+
+
+def _entry(context: Context, rest: Mapping[str, Any], position: int) -> dict[str, Any]:
+    """A lorebook entry from a context; `rest` is what an imported entry had beyond its content."""
+    words = context.keywords
+    if not rest:
+        return {
+            "keys": list(words.keys),
+            "content": context.content,
+            "extensions": {},
+            "enabled": True,
+            "insertion_order": position,
+            "constant": not words.keys,
+            "name": context.name,
+            "case_sensitive": words.case_sensitive,
+            "selective": words.selective,
+            "secondary_keys": list(words.secondary_keys),
+        }
+    entry = {**rest, "content": context.content}
+    if words.keys:
+        entry["keys"] = list(words.keys)
+        if "constant" in entry:
+            entry["constant"] = False
+        for key, value, default in (
+            ("case_sensitive", words.case_sensitive, False),
+            ("secondary_keys", list(words.secondary_keys), []),
+            ("selective", words.selective, False),
+        ):
+            if key in rest or value != default:
+                entry[key] = value
+    elif entry.get("constant") is not True:  # an entry whose keys were taken away is always on now
+        entry |= {"keys": [], "constant": True}
+    return entry
+
+
+def _book(agent: Agent, contexts: Mapping[str, Context], kept: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    attached = [contexts[context_id] for context_id in agent.context_ids if context_id in contexts]
+    if kept is None and not attached:
+        return None
+    entries: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for item in (kept or {}).get("entries", []):
+        if "raw" in item:
+            entries.append(item["raw"])
+        elif item["context"] in contexts and item["context"] in agent.context_ids:
+            entries.append(_entry(contexts[item["context"]], item["rest"], len(entries)))
+            used.add(item["context"])
+    entries += [_entry(context, {}, len(entries)) for context in attached if context.id not in used]
+    fields = dict(kept["fields"]) if kept else {"name": agent.name}
+    fields.setdefault("extensions", {})
+    return {**fields, "entries": entries}
+
+
+def card_data(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
+    """The card's `data` object, without the defaults that only one spec version requires."""
+    extras = agent.card_extras or {}
+    data: dict[str, Any] = dict(extras.get("data", {}))
+    data |= _persona(agent, extras.get("persona", {}))
+    for card_key, _, attribute in FIELDS:
+        value = getattr(agent, attribute)
+        if value is not None:
+            data[card_key] = list(value) if isinstance(value, tuple) else value
+    data.setdefault("extensions", {})
+    book = _book(agent, contexts, extras.get("book"))
+    if book is not None:
+        data["character_book"] = book
+    return data
+
+
+def _card(agent: Agent, data: dict[str, Any], spec: str, version: str) -> dict[str, Any]:
+    extras = agent.card_extras or {}
+    root = dict(extras.get("root", {}))
+    for key in extras.get("mirrors", []):  # top-level copies older readers use, kept in step with `data`
+        root[key] = data.get(key, "")
+    if extras.get("spec") == spec and isinstance(extras.get("specVersion"), str):
+        version = extras["specVersion"]
+    return {**root, "spec": spec, "spec_version": version, "data": data}
+
+
+def card_v3(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
+    """The agent as a Character Card V3 object."""
+    data = card_data(agent, contexts)
+    data.setdefault("group_only_greetings", [])
+    if agent.card_extras is None:  # an imported card keeps its own dates (or their absence)
+        data |= {"creation_date": agent.created_at, "modification_date": agent.updated_at}
+    for entry in data.get("character_book", {}).get("entries", []):
+        if isinstance(entry, dict):
+            entry.setdefault("use_regex", False)
+    return _card(agent, data, SPEC_V3, "3.0")
+
+
+def card_v2(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
+    """The agent as a Character Card V2 object (for readers that only know V2)."""
+    return _card(agent, card_data(agent, contexts), SPEC_V2, "2.0")
+
+
+def _chunk(card: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps(card, ensure_ascii=False).encode("utf-8")).decode("ascii")
+
+
+def card_png(agent: Agent, contexts: Mapping[str, Context]) -> bytes:
+    """A plain PNG (a colour drawn from the agent's id) carrying the V2 card as `chara` and the V3 as `ccv3`."""
+    colour = hashlib.sha256(agent.id.encode()).digest()[:3]
+    texts = [("chara", _chunk(card_v2(agent, contexts))), ("ccv3", _chunk(card_v3(agent, contexts)))]
+    return tiny_png((colour[0], colour[1], colour[2]), texts)

@@ -1,0 +1,245 @@
+"""Character Cards V2 and V3 in: a card (JSON object) becomes agent fields, lorebook contexts and extras.
+
+Specs: https://github.com/malfoyslastname/character-card-spec-v2 (spec "chara_card_v2") and
+https://github.com/kwaroran/character-card-spec-v3 (spec "chara_card_v3"). What novaro-lite has no field for
+(unknown fields, `extensions`, disabled or regex lorebook entries) is kept in the agent's `card_extras`,
+so that domain/card_export.py can give the card back without loss.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from novaro_lite.domain import contexts as context_rules
+from novaro_lite.domain.contexts import Keywords
+from novaro_lite.domain.png import PNGError, text_chunks
+
+SPEC_V2 = "chara_card_v2"
+SPEC_V3 = "chara_card_v3"
+MAX_CARD_BYTES = 5 * 1024 * 1024
+MAX_BOOK_ENTRIES = 200
+
+# Card `data` field → agent field (wire name, Agent attribute). description, personality and scenario
+# become the persona.
+FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "name", "name"),
+    ("first_mes", "greeting", "greeting"),
+    ("alternate_greetings", "alternateGreetings", "alternate_greetings"),
+    ("mes_example", "exampleMessages", "example_messages"),
+    ("system_prompt", "systemPrompt", "system_prompt"),
+    ("post_history_instructions", "postHistoryInstructions", "post_history_instructions"),
+    ("nickname", "nickname", "nickname"),
+    ("tags", "tags", "tags"),
+    ("creator", "creator", "creator"),
+    ("creator_notes", "creatorNotes", "creator_notes"),
+    ("character_version", "characterVersion", "character_version"),
+)
+PERSONA_PARTS = ("description", "personality", "scenario")
+PERSONA_HEADINGS = {"personality": "Personality", "scenario": "Scenario"}
+# Root fields that older (V1) readers take from the top level; exporters mirror them there.
+V1_MIRRORS = ("name", "description", "personality", "scenario", "first_mes", "mes_example")
+# Lorebook entry fields that a context holds (the rest of an entry is kept as it was).
+ENTRY_MAPPED = ("content", "keys", "case_sensitive", "secondary_keys", "selective")
+
+
+class CardError(ValueError):
+    """A card that cannot be imported; `loc` is where in it (e.g. ["data", "character_book", "entries", 2])."""
+
+    def __init__(self, loc: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.loc = list(loc)
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class LoreEntry:
+    """A lorebook entry that becomes a context: always on (constant) or a keyword context."""
+
+    name: str
+    content: str
+    keywords: Keywords
+    order: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CardImport:
+    agent: dict[str, Any]  # agent fields by wire (camelCase) name, to be validated like POST /api/v1/agents
+    entries: tuple[LoreEntry, ...]  # in the order the agent knows them (by insertion_order)
+    extras: dict[str, Any]  # becomes Agent.card_extras; its book entries point at `entries` by index
+
+
+def wire_to_card(wire_name: str) -> str:
+    """Where an agent field comes from in a card, for error messages (persona: three fields together)."""
+    if wire_name == "persona":
+        return "data.description"
+    return "data." + next((card for card, wire, _ in FIELDS if wire == wire_name), wire_name)
+
+
+def card_from_png(data: bytes) -> tuple[Any, str]:
+    """Return the card JSON carried by a PNG and the chunk it came from (`ccv3` preferred over `chara`)."""
+    try:
+        chunks = text_chunks(data)
+    except PNGError as exc:
+        raise CardError(["body"], f"the PNG is malformed: {exc}") from None
+    keyword = next((key for key in ("ccv3", "chara") if key in chunks), None)
+    if keyword is None:
+        raise CardError(["body"], "the PNG has no 'ccv3' or 'chara' tEXt chunk, so it carries no character card")
+    try:
+        text = base64.b64decode(chunks[keyword], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise CardError([keyword], f"the PNG's {keyword!r} chunk is not base64 of UTF-8 text") from None
+    return parse_json(text.encode("utf-8"), keyword), keyword
+
+
+def parse_json(raw: bytes, where: str = "body") -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CardError([where], f"the card is not valid JSON: {exc}") from None
+
+
+def _object(value: Any, loc: Sequence[str | int]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CardError(loc, "must be a JSON object")
+    return value
+
+
+def _strings(value: Any, loc: Sequence[str | int]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise CardError(loc, "must be a list of strings")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CardError(["data", key], "must be a string")
+    return value
+
+
+def build_persona(parts: Mapping[str, str]) -> str:
+    """The persona text: the description, then personality and scenario as sections."""
+    sections = [parts["description"].strip()]
+    sections += [f"{PERSONA_HEADINGS[key]}:\n{parts[key].strip()}" for key in PERSONA_HEADINGS if parts[key].strip()]
+    return "\n\n".join(section for section in sections if section)
+
+
+def _keys(value: Any, loc: list[str | int]) -> tuple[str, ...]:
+    keys = tuple(_strings(value if value is not None else [], loc))
+    if len(keys) > context_rules.MAX_KEYS:
+        raise CardError(loc, f"has {len(keys)} keys; at most {context_rules.MAX_KEYS} are supported")
+    for key in keys:
+        if len(key) > context_rules.KEY_MAX:
+            raise CardError(loc, f"key {key[:20]!r}… is longer than {context_rules.KEY_MAX} characters")
+    return keys
+
+
+def _scan_depth(book: Mapping[str, Any]) -> int:
+    depth = book.get("scan_depth")
+    if isinstance(depth, int) and not isinstance(depth, bool) and 1 <= depth <= context_rules.SCAN_DEPTH_MAX:
+        return depth
+    return context_rules.DEFAULT_SCAN_DEPTH
+
+
+def _entry(raw: Any, index: int, card_name: str, depth: int) -> LoreEntry | None:
+    """The context a lorebook entry becomes, or None when it stays inert (disabled, or a regex entry)."""
+    loc: list[str | int] = ["data", "character_book", "entries", index]
+    entry = _object(raw, loc)
+    if entry.get("enabled", True) is False or entry.get("use_regex") is True:
+        return None
+    content = entry.get("content")
+    if not isinstance(content, str):
+        raise CardError([*loc, "content"], "must be a string")
+    if len(content) > context_rules.CONTENT_MAX:
+        raise CardError([*loc, "content"], f"is longer than {context_rules.CONTENT_MAX} characters")
+    is_constant = entry.get("constant") is True
+    keys = _keys(entry.get("keys"), [*loc, "keys"])
+    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
+    keywords = Keywords(
+        () if is_constant else keys,
+        entry.get("case_sensitive") is True,
+        () if is_constant else secondary,
+        entry.get("selective") is True,
+        depth,
+    )
+    label = next((entry[key] for key in ("name", "comment") if isinstance(entry.get(key), str) and entry[key]), "")
+    name = (label or f"{card_name}: lore {index + 1}").strip()[: context_rules.NAME_MAX]
+    order = entry.get("insertion_order")
+    return LoreEntry(name, content, keywords, order if isinstance(order, int | float) else 0)
+
+
+def _book(value: Any, card_name: str) -> tuple[list[LoreEntry], dict[str, Any]]:
+    book = _object(value, ["data", "character_book"])
+    raw_entries = book.get("entries", [])
+    if not isinstance(raw_entries, list):
+        raise CardError(["data", "character_book", "entries"], "must be a list")
+    if len(raw_entries) > MAX_BOOK_ENTRIES:
+        raise CardError(
+            ["data", "character_book", "entries"], f"has {len(raw_entries)} entries; at most {MAX_BOOK_ENTRIES}"
+        )
+    depth = _scan_depth(book)
+    entries: list[LoreEntry] = []
+    kept: list[dict[str, Any]] = []
+    for index, raw in enumerate(raw_entries):
+        entry = _entry(raw, index, card_name, depth)
+        if entry is None:
+            kept.append({"raw": raw})
+            continue
+        kept.append({"entry": len(entries), "rest": {k: v for k, v in raw.items() if k != "content"}})
+        entries.append(entry)
+    fields = {key: item for key, item in book.items() if key != "entries"}
+    return entries, {"fields": fields, "entries": kept}
+
+
+def parse_card(doc: Any) -> CardImport:
+    """Map a V2 or V3 card to agent fields, lorebook contexts and extras; raise CardError naming what is wrong."""
+    card = _object(doc, [])
+    spec = card.get("spec")
+    if spec not in (SPEC_V2, SPEC_V3):
+        raise CardError(["spec"], f"must be {SPEC_V2!r} or {SPEC_V3!r}, not {spec!r}")
+    data = _object(card.get("data"), ["data"])
+    agent: dict[str, Any] = {}
+    for card_key, wire, _ in FIELDS:
+        if card_key in data and data[card_key] is not None:
+            agent[wire] = data[card_key]  # types are checked by the agent schema; errors name the card field
+    parts = {key: _text(data, key) for key in PERSONA_PARTS}
+    agent["persona"] = build_persona(parts)
+    name = data["name"] if isinstance(data.get("name"), str) else ""
+    entries: list[LoreEntry] = []
+    extras: dict[str, Any] = {
+        "spec": spec,
+        "specVersion": card.get("spec_version"),
+        "root": {key: value for key, value in card.items() if key not in ("spec", "spec_version", "data")},
+        "mirrors": [key for key in V1_MIRRORS if key in card and card[key] == data.get(key)],
+        "data": {
+            key: value
+            for key, value in data.items()
+            if key not in {card_key for card_key, _, _ in FIELDS} | {*PERSONA_PARTS, "character_book"}
+        },
+        "persona": {**{key: data[key] for key in PERSONA_PARTS if key in data}, "text": agent["persona"]},
+    }
+    if data.get("character_book") is not None:
+        entries, extras["book"] = _book(data["character_book"], name)
+    order = sorted(range(len(entries)), key=lambda index: entries[index].order)
+    for item in extras.get("book", {}).get("entries", []):
+        if "entry" in item:
+            item["entry"] = order.index(item["entry"])
+    return CardImport(agent, tuple(entries[index] for index in order), extras)
+
+
+def bind_contexts(extras: dict[str, Any], context_ids: Sequence[str]) -> dict[str, Any]:
+    """Point the kept lorebook entries at the ids of the contexts made from them (in CardImport.entries order)."""
+    book = extras.get("book")
+    if book is None:
+        return extras
+    entries = [
+        {"context": context_ids[item.pop("entry")], **item} if "entry" in item else item for item in book["entries"]
+    ]
+    return {**extras, "book": {**book, "entries": entries}}

@@ -1,0 +1,217 @@
+"""Character Card import and export over HTTP: V2 and V3, JSON and PNG, lossless round trips, clear 422s."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.datastructures import Secret
+
+from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
+from novaro_lite.domain.png import text_chunks
+from tests.fakes.cards import card_png, chunk, v2_card, v3_card
+from tests.fakes.llm import API_KEY
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+PNG = {"Content-Type": "image/png"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake) -> Settings:
+    provider = ProviderSettings(base_url=fake[0] + "/v1", api_key=Secret(API_KEY), model="echo")
+    return Settings(
+        data_dir=tmp_path / "data", scheduler=SchedulerSettings(enabled=False), providers={"fake": provider}
+    )
+
+
+async def import_card(client: httpx.AsyncClient, auth: dict[str, str], card: Any, **kwargs: Any) -> httpx.Response:
+    if isinstance(card, bytes):
+        kind = PNG if card.startswith(b"\x89PNG") else {"Content-Type": "application/json"}
+        return await client.post("/api/v1/agents/import", content=card, headers=auth | kind, **kwargs)
+    return await client.post("/api/v1/agents/import", json=card, headers=auth, **kwargs)
+
+
+async def test_v2_card_becomes_an_agent_with_its_fields_and_lorebook_contexts(client, auth):
+    response = await import_card(client, auth, v2_card())
+    assert response.status_code == 201, response.text
+    agent = response.json()
+    assert agent["name"] == "Mira" and agent["greeting"].startswith("*waves from the pier*")
+    assert agent["persona"] == (
+        "{{char}} is a lighthouse keeper on a windy island.\n\n"
+        "Personality:\nDry humour, patient, curious about ships.\n\n"
+        "Scenario:\n{{user}} arrives on the last ferry of the season."
+    )
+    assert agent["alternateGreetings"] == ["The lamp is lit. Tea?", "Another visitor! Mind the gulls."]
+    assert agent["exampleMessages"].startswith("<START>") and agent["systemPrompt"].startswith("{{original}}")
+    assert agent["postHistoryInstructions"] == "Keep replies under three sentences."
+    assert (agent["tags"], agent["creator"], agent["characterVersion"]) == (
+        ["slice of life", "island"],
+        "someone",
+        "1.2",
+    )
+    assert agent["creatorNotes"] == "Best with a slow-paced chat." and agent["nickname"] is None
+    contexts = [(await client.get(f"/api/v1/contexts/{cid}", headers=auth)).json() for cid in agent["contextIds"]]
+    # three active entries (the disabled one stays inert), in insertion_order: island, lamp, storm
+    assert [c["name"] for c in contexts] == ["Mira: lore 2", "Lamp", "Mira: lore 3"]
+    island, lamp, storm = contexts
+    assert island["keys"] == [] and lamp["keys"] == ["lamp"] and lamp["scanDepth"] == 3
+    assert storm == storm | {"keys": ["Storm"], "caseSensitive": True, "selective": True, "secondaryKeys": ["ferry"]}
+
+
+async def test_v3_json_round_trips_without_loss(client, auth):
+    card = v3_card()
+    agent = (await import_card(client, auth, card)).json()
+    assert agent["nickname"] == "Mimi"
+    exported = await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)
+    assert exported.status_code == 200 and exported.headers["content-type"] == "application/json"
+    assert 'filename="Mira.json"' in exported.headers["content-disposition"]
+    assert exported.json() == card
+
+
+async def test_v2_json_round_trips_without_loss_as_v2(client, auth):
+    agent = (await import_card(client, auth, v2_card())).json()
+    exported = await client.get(f"/api/v1/agents/{agent['id']}/card?spec=v2", headers=auth)
+    assert exported.json() == v2_card()
+    v3 = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
+    assert v3["spec"] == "chara_card_v3" and v3["data"]["group_only_greetings"] == []
+    assert all(entry["use_regex"] is False for entry in v3["data"]["character_book"]["entries"])
+
+
+@pytest.mark.parametrize(("make", "keyword"), [(v2_card, "chara"), (v3_card, "ccv3")], ids=["v2-png", "v3-png"])
+async def test_png_cards_round_trip_with_both_chunks(client, auth, make, keyword):
+    image = card_png([("Title", "a picture"), (keyword, chunk(make()))])
+    agent = (await import_card(client, auth, image)).json()
+    exported = await client.get(f"/api/v1/agents/{agent['id']}/card?format=png", headers=auth)
+    assert exported.status_code == 200 and exported.headers["content-type"] == "image/png"
+    chunks = text_chunks(exported.content)
+    cards = {key: json.loads(base64.b64decode(chunks[key])) for key in ("chara", "ccv3")}
+    assert cards[keyword] == make()
+    assert cards["chara"]["spec"] == "chara_card_v2" and cards["ccv3"]["spec"] == "chara_card_v3"
+    again = (await import_card(client, auth, exported.content)).json()  # our own PNG imports again
+    assert again["name"] == "Mira" and len(again["contextIds"]) == len(agent["contextIds"])
+
+
+async def test_png_prefers_ccv3_over_chara(client, auth):
+    old = v2_card() | {"data": v2_card()["data"] | {"name": "Old"}}
+    agent = (await import_card(client, auth, card_png([("chara", chunk(old)), ("ccv3", chunk(v3_card()))]))).json()
+    assert agent["name"] == "Mira"
+
+
+async def test_a_plain_agent_exports_a_valid_card_with_its_contexts_as_lorebook(client, auth):
+    keyed = (await client.post("/api/v1/contexts", json={"name": "Menu", "content": "Rye.", "keys": ["bread"]},
+                               headers=auth)).json()  # fmt: skip
+    always = (await client.post("/api/v1/contexts", json={"name": "Hours", "content": "7-19"}, headers=auth)).json()
+    body = {"name": "Lena", "persona": "A baker.", "greeting": "Moin!", "contextIds": [keyed["id"], always["id"]]}
+    agent = (await client.post("/api/v1/agents", json=body, headers=auth)).json()
+    card = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
+    data = card["data"]
+    assert card["spec_version"] == "3.0" and data["name"] == "Lena" and data["description"] == "A baker."
+    assert (data["first_mes"], data["personality"], data["creation_date"]) == ("Moin!", "", agent["createdAt"])
+    entries = data["character_book"]["entries"]
+    assert [(e["name"], e["keys"], e["constant"], e["use_regex"]) for e in entries] == [
+        ("Menu", ["bread"], False, False),
+        ("Hours", [], True, False),
+    ]
+    renamed = await client.patch(f"/api/v1/agents/{agent['id']}", json={"persona": "A master baker."}, headers=auth)
+    assert renamed.status_code == 200
+    assert (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()["data"]["description"] == (
+        "A master baker."
+    )
+
+
+async def test_edits_after_import_show_in_the_export(client, auth):
+    agent = (await import_card(client, auth, v2_card())).json()
+    lamp = agent["contextIds"][1]
+    await client.patch(f"/api/v1/contexts/{lamp}", json={"keys": ["light", "lamp"]}, headers=auth)
+    await client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "Mira Storm", "persona": "New."}, headers=auth)
+    data = (await client.get(f"/api/v1/agents/{agent['id']}/card?spec=v2", headers=auth)).json()["data"]
+    assert data["name"] == "Mira Storm"
+    assert (data["description"], data["personality"], data["scenario"]) == ("New.", "", "")
+    entry = next(e for e in data["character_book"]["entries"] if e.get("name") == "Lamp")
+    assert entry["keys"] == ["light", "lamp"] and entry["priority"] == 10
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "detail"),
+    [
+        (card_png([("Title", "no card here")]), ["body"], "no 'ccv3' or 'chara' tEXt chunk"),
+        (card_png([("chara", "%%% not base64")]), ["body", "chara"], "not base64"),
+        (card_png([("ccv3", base64.b64encode(b"{nope").decode())]), ["body", "ccv3"], "not valid JSON"),
+        (b"\x89PNG\r\n\x1a\nbroken", ["body"], "PNG is malformed"),
+        (b"{not json", ["body"], "not valid JSON"),
+        ({"spec": "chara_card_v1", "data": {}}, ["body", "spec"], "must be 'chara_card_v2' or 'chara_card_v3'"),
+        ({"spec": "chara_card_v2", "data": []}, ["body", "data"], "must be a JSON object"),
+        ({"spec": "chara_card_v2", "data": {"description": "no name"}}, ["body", "data", "name"], "Field required"),
+        ({"spec": "chara_card_v2", "data": {"name": "x" * 101}}, ["body", "data", "name"], "at most 100"),
+        ({"spec": "chara_card_v2", "data": {"name": "A", "tags": "a,b"}}, ["body", "data", "tags"], "valid list"),
+        ({"spec": "chara_card_v2", "data": {"name": "A", "description": "x" * 20_001}},
+         ["body", "data", "description"], "at most 20000"),
+        ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"keys": ["k"]}]}}},
+         ["body", "data", "character_book", "entries", 0, "content"], "must be a string"),
+        ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"content": "", "keys": 1}]}}},
+         ["body", "data", "character_book", "entries", 0, "keys"], "list of strings"),
+    ],
+)  # fmt: skip
+async def test_bad_cards_are_422_naming_what_is_wrong(client, auth, body, where, detail):
+    problem = assert_problem(await import_card(client, auth, body), 422, detail)
+    assert problem["errors"][0]["loc"] == where
+
+
+async def test_png_content_type_with_other_bytes_is_422(client, auth):
+    response = await client.post("/api/v1/agents/import", content=b'{"spec": 1}', headers=auth | PNG)
+    assert_problem(response, 422, "does not start with the PNG signature")
+
+
+async def test_cards_up_to_5_mb_are_accepted_and_larger_are_413(client, auth):
+    big = v2_card()
+    big["data"]["extensions"]["blob"] = "x" * 4_000_000  # kept for the round trip, past the 1 MiB default limit
+    response = await import_card(client, auth, big)
+    assert response.status_code == 201, response.text[:300]
+    too_big = v2_card()
+    too_big["data"]["extensions"]["blob"] = "x" * 5_300_000
+    assert_problem(await import_card(client, auth, too_big), 413, "5242880 bytes")
+
+
+async def test_export_of_another_accounts_agent_is_404(client, auth, services):
+    agent = (await import_card(client, auth, v2_card())).json()
+    other = (await services.storage.tokens.create("other", "someone-else", None))[1]
+    response = await client.get(f"/api/v1/agents/{agent['id']}/card", headers={"Authorization": f"Bearer {other}"})
+    assert_problem(response, 404)
+
+
+async def test_imported_card_drives_the_prompt_and_keyword_contexts(client, auth, fake):
+    agent = (await import_card(client, auth, v3_card())).json()
+    await client.patch(f"/api/v1/agents/{agent['id']}", json={"model": "fake"}, headers=auth)
+    url, recorder = fake
+    recorder.reset()
+
+    async def system_for(*texts: str) -> str:
+        messages = [{"role": "user" if n % 2 == 0 else "assistant", "content": t} for n, t in enumerate(texts)]
+        response = await client.post(
+            "/api/v1/messages", json={"agentId": agent["id"], "messages": messages}, headers=auth
+        )
+        assert response.status_code == 200, response.text
+        return str(recorder.requests[-1]["messages"][0]["content"])
+
+    first = await system_for("Hello there")
+    assert first.startswith("You are Mira.") and "People call you Mimi." in first
+    assert "Mimi is a lighthouse keeper" in first and "User arrives on the last ferry" in first
+    assert "You made it before the storm, User!" in first  # the greeting, in a new chat
+    assert "Only on days ending in y." in first and first.rstrip().endswith("Keep replies under three sentences.")
+    assert "Never break the fourth wall." in first
+    assert "forty sheep" in first  # constant entry: always
+    assert "Fresnel" not in first and "north-west" not in first and "Regex entries" not in first
+    lamp = await system_for("Is the LAMP old?")
+    assert "Fresnel" in lamp  # case-insensitive key
+    storm = await system_for("A storm is coming", "oh no", "and the ferry is late")
+    assert "north-west" not in storm  # the key "Storm" is case-sensitive
+    assert "You made it before the storm" not in storm  # not a new chat any more
+    assert "north-west" not in await system_for("Storm!")  # selective: the secondary key "ferry" must occur too
+    assert "north-west" in await system_for("Storm!", "hm", "the ferry")
+    late = await system_for("lamp?", "a", "b", "c", "d")
+    assert "Fresnel" not in late  # the key is beyond the card's scan_depth of 3

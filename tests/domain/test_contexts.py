@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from novaro_lite.domain.contexts import Context, Keywords, applicable, is_triggered, merged_ids
+
+
+@pytest.mark.parametrize(
+    ("keywords", "recent", "expected"),
+    [
+        (Keywords(), [], True),  # no keys: always
+        (Keywords(("bread",)), ["Any BREAD left?"], True),  # case is ignored by default
+        (Keywords(("bread",), case_sensitive=True), ["Any BREAD left?"], False),
+        (Keywords(("Bread",), case_sensitive=True), ["Bread, please"], True),
+        (Keywords(("bread", "rolls")), ["cinnamon rolls"], True),  # any one key
+        (Keywords(("bread",), scan_depth=2), ["bread?", "no", "yes"], False),  # beyond the last two messages
+        (Keywords(("bread",), scan_depth=3), ["bread?", "no", "yes"], True),
+        (Keywords(("bread",), secondary_keys=("rye",), selective=True), ["bread?"], False),
+        (Keywords(("bread",), secondary_keys=("rye",), selective=True), ["rye", "bread?"], True),
+        (Keywords(("bread",), secondary_keys=("rye",), selective=False), ["bread?"], True),  # not selective
+        (Keywords(("bread",), selective=True), ["bread?"], True),  # selective without secondary keys
+        (Keywords(("",)), ["anything"], True),  # only empty keys: as if it had none
+        (Keywords(("", "bread")), ["anything"], False),  # an empty key matches nothing
+        (Keywords(("brot",)), ["Schwarzbrot"], True),  # substring, as the card specs match
+        (Keywords(("東京",)), ["私は東京にいます"], True),  # no word boundaries needed
+    ],
+)
+def test_keyword_context_applies_only_when_a_key_occurs_recently(keywords, recent, expected):
+    assert is_triggered(keywords, recent) is expected
+
+
+def test_applicable_keeps_order_and_drops_untriggered():
+    def context(name: str, keys: tuple[str, ...] = ()) -> Context:
+        return Context(name, "acme", name, "text", 0, 0, Keywords(keys))
+
+    found = applicable([context("a"), context("b", ("x",)), context("c", ("y",)), context("d")], ["y?"])
+    assert [c.id for c in found] == ["a", "c", "d"]
+    assert merged_ids(["a", "b"], ["b", "c"]) == ("a", "b", "c")

@@ -1,0 +1,102 @@
+"""The delivery queue: claims in due order across webhooks, at a cost that does not grow with the backlog."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.storage.queue import FORGET_KEYS_SQL
+from novaro_lite.storage.store import Storage
+
+pytestmark = pytest.mark.anyio
+NOW = time.time()
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    async with Storage.open(tmp_path / "novaro.db", lambda: NOW) as storage:
+        yield storage
+
+
+async def accept(storage: Storage, webhook_id: str, due: float) -> str:
+    return await storage.requests.create(
+        "acme", agent_id="agt_1", webhook_id=webhook_id, reference="r", messages=[ChatMessage("user", "hi")],
+        context_ids=(), due=due, accepted=lambda request: request.id,
+    )  # fmt: skip
+
+
+async def claim(storage: Storage, limit: int, in_flight: dict[str, int] | None = None) -> list[str]:
+    claimed = await storage.queue.claim(
+        now=NOW, lease_seconds=300, limit=limit, per_webhook=8, in_flight=in_flight or {}, working=(), owner="own"
+    )
+    return [request.id for request in claimed]
+
+
+async def test_claim_takes_the_oldest_due_first_across_webhooks(storage):
+    hooks = [await storage.webhooks.create("acme", f"https://{n}.example/hook", "", True) for n in "ab"]
+    older_hook, newer_hook = sorted(hooks, key=lambda hook: hook.id)  # ids sort by creation time
+    due_a_second_ago = await accept(storage, older_hook.id, NOW - 1)
+    due_an_hour_ago = await accept(storage, newer_hook.id, NOW - 3600)
+    assert await claim(storage, limit=1) == [due_an_hour_ago]  # one free slot: the longest waiting wins
+    assert await claim(storage, limit=1) == [due_a_second_ago]
+
+
+async def test_claim_leaves_each_webhook_within_its_limit_oldest_first(storage):
+    hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
+    ids = [await accept(storage, hook.id, NOW - 100 + n) for n in range(12)]
+    assert await claim(storage, limit=50, in_flight={hook.id: 5}) == ids[:3]
+    assert await claim(storage, limit=50, in_flight={hook.id: 8}) == []
+
+
+async def claim_cost(storage: Storage, busy_hook: str) -> int:
+    """SQLite virtual-machine steps of one claim while `busy_hook` is at its limit: a measure of work done
+    that, unlike a timer, does not depend on the machine's load."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    writer = storage.database._writer
+    await writer.set_progress_handler(count, 100)
+    try:
+        await claim(storage, limit=64, in_flight={busy_hook: 8})
+    finally:
+        await writer.set_progress_handler(None, 0)  # type: ignore[arg-type]
+    return steps
+
+
+async def add_backlog(storage: Storage, webhook_id: str, count: int) -> None:
+    async with storage.database.transaction() as db:
+        await db.executemany(
+            "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
+            " scheduled_for, created_at, updated_at) VALUES (?, 'acme', 'agt_1', ?, 'r', 'scheduled', ?, ?, ?, ?)",
+            [(f"req_backlog_{webhook_id}_{n}", webhook_id, int((NOW - 60) * 1000), int(NOW - 60), int(NOW), int(NOW))
+             for n in range(count)],
+        )  # fmt: skip
+
+
+async def test_claim_cost_stays_flat_as_a_busy_webhooks_backlog_grows(storage):
+    busy = await storage.webhooks.create("acme", "https://busy.example/hook", "", True)
+    idle = await storage.webhooks.create("acme", "https://idle.example/hook", "", True)
+    await add_backlog(storage, busy.id, 1000)
+    await accept(storage, idle.id, NOW - 1)
+    small = await claim_cost(storage, busy.id)
+    await storage.queue.release(await claim(storage, 64), "own", NOW)  # the idle webhook's row, back again
+    async with storage.database.transaction() as db:
+        await db.execute("DELETE FROM message_requests WHERE webhook_id = ?", (busy.id,))
+    await add_backlog(storage, busy.id, 30000)
+    large = await claim_cost(storage, busy.id)
+    assert large < small * 2, f"a 30x backlog made the claim cost {large / small:.1f}x"
+
+
+async def test_forgetting_idempotency_keys_uses_an_index(storage):
+    plan = await storage.database.all(f"EXPLAIN QUERY PLAN {FORGET_KEYS_SQL}", (NOW,))
+    assert any("USING INDEX message_requests_idempotency_expiry" in row["detail"] for row in plan), [
+        row["detail"] for row in plan
+    ]
