@@ -110,3 +110,13 @@ def test_cli_token_create_takes_a_rate_limit_the_app_enforces(tmp_path: Path):
     assert asyncio.run(statuses()) == [200, 200, 429]
     bad = CliRunner().invoke(main, ["token", "create", "--name", "b", "--rate-limit", "0", *data])
     assert bad.exit_code != 0 and "--rate-limit" in bad.output
+
+
+async def test_the_openai_face_counts_too_and_answers_429_in_its_own_shape(limited):
+    app, client = limited
+    secret = (await app.state.services.storage.tokens.create("t", "acme", None))[1]
+    auth = {"Authorization": f"Bearer {secret}"}
+    statuses = [(await client.get("/v1/models", headers=auth)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    refused = await client.get("/v1/models", headers=auth)
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded" and refused.headers["Retry-After"] == "50"
