@@ -2,8 +2,11 @@
 sent straight to that provider, so novaro-lite's overhead is a difference measured in the same run; and the
 same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
-Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info]
+Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info] [--metrics] [--baseline DIR]
 Prints one table per concurrency with medians over the rounds. Everything runs on 127.0.0.1.
+--baseline DIR also serves the checkout in DIR (e.g. `git worktree add /tmp/base main`) beside this one,
+with the same config, and the rounds interleave the two: a before/after in one run. --metrics turns
+[metrics] on in this checkout's server (not the baseline's, which may not have it).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -51,9 +54,11 @@ def wait_until_up(url: str) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd
     )
     try:
         yield proc
@@ -78,33 +83,69 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--log-level", default="info", help="novaro-lite's log level (info writes an access log)")
+    parser.add_argument("--metrics", action="store_true", help="turn [metrics] on in this checkout's server")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another revision to serve beside this one")
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="novaro-bench-"))
-    fake_port, server_port = free_port(), free_port()
+    fake_port, server_port, base_port = free_port(), free_port(), free_port()
     fake_url, server_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{server_port}"
-    config = work / "novaro.toml"
-    config.write_text(
+    base_url = f"http://127.0.0.1:{base_port}"
+    common = (
         f'log_level = "{options.log_level}"\n[defaults]\nprovider = "fake"\n'
         f'[providers.fake]\nkind = "openai"\nbase_url = "{fake_url}/v1"\nmodel = "bench"\n'
     )
+    config, base_config = work / "novaro.toml", work / "baseline.toml"
+    config.write_text(
+        common + ('[metrics]\nenabled = true\ntoken_env = "BENCH_METRICS_TOKEN"\n' if options.metrics else "")
+    )
+    base_config.write_text(common)
+    env = {"BENCH_METRICS_TOKEN": "bench-metrics-token-0123"}
+    base_env = {"PYTHONPATH": str(options.baseline)} if options.baseline else {}
     data = ["--config", str(config), "--data-dir", str(work / "data")]
-    token = subprocess.run(
-        novaro("token", "create", "--name", "bench", *data), capture_output=True, text=True, check=True
-    ).stdout.strip()
-    headers = {"Authorization": f"Bearer {token}"}
+    base_data = ["--config", str(base_config), "--data-dir", str(work / "base")]
+
+    def mint(args: list[str], extra_env: dict[str, str], cwd: Path | None = None) -> dict[str, str]:
+        token = subprocess.run(
+            novaro("token", "create", "--name", "bench", *args),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **extra_env},
+            cwd=cwd,
+        ).stdout.strip()
+        return {"Authorization": f"Bearer {token}"}
+
+    headers = mint(data, env)
+    # The baseline runs from its own directory: `python -m` puts the working directory first on sys.path,
+    # ahead of this checkout's editable install.
+    base_headers = mint(base_data, base_env, options.baseline) if options.baseline else {}
     with (
         process([sys.executable, str(ROOT / "bench" / "fake_llm.py"), str(fake_port)]),
-        process(novaro("serve", "--port", str(server_port), *data)),
+        process(novaro("serve", "--port", str(server_port), *data), env),
+        process(novaro("serve", "--port", str(base_port), *base_data), base_env, options.baseline)
+        if options.baseline
+        else nullcontext(),
     ):
         wait_until_up(fake_url)
-        wait_until_up(f"{server_url}/healthz")
-        agent = httpx.post(
-            f"{server_url}/api/v1/agents",
-            headers=headers,
-            json={"name": "Bench", "persona": "Benchmarks things.", "timezone": "Europe/Berlin"},
-        ).json()
-        message_body = json.dumps({"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
+        servers = {"novaro-lite": (server_url, headers)}
+        if options.baseline:
+            servers["baseline"] = (base_url, base_headers)
+        targets: dict[str, tuple[str, bytes, dict[str, str]]] = {}
+        for name, (url, auth) in servers.items():
+            wait_until_up(f"{url}/healthz")
+            agent = httpx.post(
+                f"{url}/api/v1/agents",
+                headers=auth,
+                json={"name": "Bench", "persona": "Benchmarks things.", "timezone": "Europe/Berlin"},
+            ).json()
+            body = json.dumps({"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
+            targets[name] = (f"{url}/api/v1/messages", body.encode(), auth)
+            if name == "novaro-lite":
+                openai_body = json.dumps(
+                    {"model": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]}
+                )
+                targets["/v1 (openai)"] = (f"{url}/v1/chat/completions", openai_body.encode(), auth)
         direct_body = json.dumps(
             {
                 "model": "bench",
@@ -114,15 +155,13 @@ def main() -> None:
                 ],
             }
         )
-        openai_body = json.dumps({"model": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
-        targets = {
-            "novaro-lite": (f"{server_url}/api/v1/messages", message_body.encode(), headers),
-            "/v1 (openai)": (f"{server_url}/v1/chat/completions", openai_body.encode(), headers),
-            "provider only": (f"{fake_url}/v1/chat/completions", direct_body.encode(), {}),
-        }
+        targets["provider only"] = (f"{fake_url}/v1/chat/completions", direct_body.encode(), {})
         for url, body, extra in targets.values():
             asyncio.run(run_load(url, body, extra, concurrency=4, requests=WARMUP))
-        print(f"realtime benchmark: {options.rounds} rounds, medians; novaro-lite log_level={options.log_level}")
+        print(
+            f"realtime benchmark: {options.rounds} rounds, medians; log_level={options.log_level}, "
+            f"metrics={'on' if options.metrics else 'off'}, baseline={options.baseline or 'none'}"
+        )
         print(f"{'concurrency':>11} {'target':>14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for concurrency in CONCURRENCY:
             results: dict[str, list[LoadResult]] = {name: [] for name in targets}
@@ -143,6 +182,9 @@ def main() -> None:
                 f"{concurrency:>11} {'/v1 ÷ /api/v1':>14} {compat[0] / native[0]:>8.3f} {compat[1] / native[1]:>8.3f}"
                 f" {compat[2] / native[2]:>8.3f}"
             )
+            if options.baseline:
+                ratio = summaries["novaro-lite"][2] / summaries["baseline"][2]
+                print(f"{concurrency:>11} {'req/s vs base':>14} {ratio:>8.3f}")
 
 
 if __name__ == "__main__":

@@ -5,20 +5,36 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
+from novaro_lite.api import metrics as metrics_api
 from novaro_lite.api.openai_errors import scoped
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
 from novaro_lite.http_client import build_http_client
+from novaro_lite.observability.metrics import Metrics
+from novaro_lite.observability.middleware import RequestContext
 from novaro_lite.providers.registry import build_providers
 from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
+
+
+class App(Starlette):
+    """Starlette with RequestContext outside its error middleware, so a 500 has a request id and is counted too."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        self.metrics = metrics
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContext(super().build_middleware_stack(), metrics=self.metrics)
 
 
 def create_app(
@@ -28,6 +44,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """Build the ASGI app; its lifespan opens the database and the HTTP client and puts Services on app.state."""
+    metrics = Metrics(enabled=settings.metrics.enabled)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,19 +72,25 @@ def create_app(
                 providers=build_providers(settings, http),
                 webhook_http=webhook_http,
                 wake=wake,
+                metrics=metrics,
             )
             app.state.services = services
             if settings.scheduler.enabled:
                 scheduler = Scheduler(services)
                 scheduler.start()
+            app.state.scheduler = scheduler
             try:
                 yield
             finally:
                 if scheduler is not None:
                     await scheduler.stop()
 
-    return Starlette(
-        routes=build_routes(operations()),
+    routes = build_routes(operations())
+    if settings.metrics.enabled:
+        routes += metrics_api.routes()
+    return App(
+        metrics=metrics,
+        routes=routes,
         exception_handlers={  # OpenAI's error shape under /v1, problem+json everywhere else
             AppError: scoped(problem_response),
             HTTPException: scoped(problem_response),

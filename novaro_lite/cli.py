@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 import uvicorn
 
@@ -13,6 +11,7 @@ from novaro_lite.commands import agents, contexts, listen, requests, tokens, web
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.config import Settings
 from novaro_lite.http_server import BoundedHttpToolsProtocol
+from novaro_lite.observability.logs import configure_logging
 from novaro_lite.storage.store import Storage
 
 
@@ -35,8 +34,7 @@ def serve(settings: Settings) -> None:
     Example:
         novaro-lite serve --port 8080 --data-dir ./data
     """
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
+    configure_logging(settings.log_level, settings.log_format)
 
     async def first_token(storage: Storage) -> str | None:
         if storage.tokens.count():
@@ -54,6 +52,8 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         http=BoundedHttpToolsProtocol,
+        log_config=None,  # configure_logging's handler, in the chosen format, takes uvicorn's lines too
+        access_log=False,  # observability.middleware logs one line a request, with its id and route template
     )
 
 

@@ -20,10 +20,12 @@ from typing import Any
 from starlette.datastructures import Secret
 
 from novaro_lite.domain.webhooks import TargetPolicy
+from novaro_lite.ops_settings import LimitsSettings, MetricsSettings, SettingsError
 
 ENV_PREFIX = "NOVARO_LITE_"
 PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "Path", "tuple[int, ...]", "tuple[str, ...]"})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("text", "json")
 PROVIDER_KINDS = ("openai", "anthropic", "demo")
 DEFAULT_BASE_URLS = MappingProxyType(
     {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com", "demo": ""}
@@ -84,6 +86,9 @@ class WebhookSettings:
     allowed_cidrs: tuple[str, ...] = _setting((), 'Address ranges allowed even when private, e.g. ["10.0.0.0/8"].')
     https_only: bool = _setting(False, "Refuse webhook URLs that are not https.")
     timeout_seconds: float = _setting(15.0, "Seconds a receiver has to answer one delivery.")
+    disable_after_hours: int = _setting(
+        120, "Disable a webhook whose deliveries have only failed for this many hours, with the reason; 0: never."
+    )
 
     def __post_init__(self) -> None:
         for cidr in self.allowed_cidrs:
@@ -93,6 +98,8 @@ class WebhookSettings:
                 raise ConfigError(f"webhooks.allowed_cidrs: {cidr!r} is not an address range") from None
         if self.timeout_seconds <= 0:
             raise ConfigError("webhooks.timeout_seconds: must be greater than 0")
+        if not 0 <= self.disable_after_hours <= 24 * 365:
+            raise ConfigError("webhooks.disable_after_hours: must be between 0 (never) and 8760 (a year)")
 
     @property
     def policy(self) -> TargetPolicy:
@@ -155,6 +162,7 @@ class Settings:
     data_dir: Path = _setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
     max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
+    log_format: str = _setting("text", 'Log lines as "text" or "json" (one object a line, with the request id).')
     sqlite_synchronous: str = _setting(
         "normal", "SQLite sync: normal survives a process crash; full also a power cut, at some speed."
     )
@@ -165,6 +173,8 @@ class Settings:
     webhooks: WebhookSettings = _setting(WebhookSettings(), "[webhooks] section.")
     delivery: DeliverySettings = _setting(DeliverySettings(), "[delivery] section.")
     scheduler: SchedulerSettings = _setting(SchedulerSettings(), "[scheduler] section.")
+    metrics: MetricsSettings = _setting(MetricsSettings(), "[metrics] section.")
+    limits: LimitsSettings = _setting(LimitsSettings(), "[limits] section.")
     providers: Mapping[str, ProviderSettings] = dataclasses.field(
         default_factory=lambda: MappingProxyType({}),
         metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
@@ -182,6 +192,8 @@ class Settings:
             raise ConfigError(f"max_body_bytes: {self.max_body_bytes} is too small (at least 1024)")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"log_format: {self.log_format!r} is not one of {', '.join(LOG_FORMATS)}")
         if not self.host:
             raise ConfigError("host: must not be empty")
         if self.sqlite_synchronous not in ("normal", "full"):
@@ -230,6 +242,8 @@ SECTIONS = MappingProxyType(
         "webhooks": WebhookSettings,
         "delivery": DeliverySettings,
         "scheduler": SchedulerSettings,
+        "metrics": MetricsSettings,
+        "limits": LimitsSettings,
     }
 )
 
@@ -367,7 +381,11 @@ def load_settings(path: Path | None, environ: Mapping[str, str], **overrides: An
     for name, cls in SECTIONS.items():
         section_values[name] |= _table(cls, env_sections[name], "environment", f"{name}.")
     values |= _table(Settings, {key: value for key, value in overrides.items() if value is not None}, "command line")
-    sections: dict[str, Any] = {name: SECTIONS[name](**table) for name, table in section_values.items()}
+    try:
+        sections: dict[str, Any] = {name: SECTIONS[name](**table) for name, table in section_values.items()}
+        sections["metrics"] = sections["metrics"].resolve(environ)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         **values,
         **sections,

@@ -159,8 +159,9 @@ class Dispatcher:
                 if reply is None:
                     return  # canceled or its lease lost while generating, or now waiting while the reply is typed
                 counter = "attempts"
-            answer = await self._post(request, reply)
+            webhook, answer = await self._post(request, reply)
             status_code, response_body = answer.status_code, answer.body
+            disabled_for = await self._record_health(webhook, answer)
             if answer.is_success:
                 outcome: Outcome = "delivered"
                 error = None
@@ -170,12 +171,16 @@ class Dispatcher:
                 error = (
                     "The receiver answered 410 Gone; the webhook is disabled, its requests paused until it is enabled."
                 )
+            elif disabled_for is not None:
+                outcome = "paused"
+                error = f"The webhook is now disabled ({disabled_for}); its requests are paused until it is enabled."
             else:
                 outcome, error = "retry", answer.error or f"The receiver answered HTTP {status_code}."
                 if status_code in (429, 503):
                     wait = answer.retry_after
         except WebhookPausedError:
             await services.storage.queue.finish_attempt(request.id, self.owner, None, "paused", counter=None)
+            services.metrics.delivery("paused")
             return
         except PermanentFailure as exc:
             outcome, error, counter = "failed", str(exc), "attempts"
@@ -192,8 +197,11 @@ class Dispatcher:
             retry_at = self._retry_at(made, wait)
             if retry_at is None:
                 outcome, error = "failed", f"{error} No retries left."
-        attempt = Attempt(attempted_at, status_code, int((time.monotonic() - began) * 1000), error, response_body)
+        seconds = time.monotonic() - began
+        attempt = Attempt(attempted_at, status_code, int(seconds * 1000), error, response_body)
         await services.storage.queue.finish_attempt(request.id, self.owner, attempt, outcome, retry_at, counter)
+        late = services.clock() - request.scheduled_for if outcome == "delivered" else None
+        services.metrics.delivery(outcome, seconds=seconds, lateness=late)
         if outcome == "delivered":
             await conversations.start_session(services, request, self._rng)
 
@@ -236,11 +244,29 @@ class Dispatcher:
             return None
         return reply
 
-    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> Answer:
+    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> tuple[Webhook, Answer]:
         webhook = self._webhook(request)  # again: it may have been disabled, deleted or rotated meanwhile
         # The body's `secret` is the digest of the secret current at this attempt (README: "after a rotation").
         body = webhook_body(request, reply, secret_digest(webhook.secret))
         try:
-            return await post_signed(self._services, webhook, request.id, body)
+            return webhook, await post_signed(self._services, webhook, request.id, body)
         except TargetRefusedError as exc:
             raise PermanentFailure(str(exc)) from None
+
+    async def _record_health(self, webhook: Webhook, answer: Answer) -> str | None:
+        """Track the webhook's health. Return the reason if this failure disabled it: it has only failed for
+        [webhooks] disable_after_hours (its requests are then paused, like any disabled webhook's)."""
+        services, now = self._services, int(self._services.clock())
+        if answer.is_success:
+            await services.storage.webhooks.record_success(webhook, now)
+            return None
+        hours = services.settings.webhooks.disable_after_hours
+        last = answer.error or f"HTTP {answer.status_code}"
+        reason = (
+            f"every delivery failed for {hours} h (the last: {last.rstrip('.')}); enable it again once the receiver"
+            " answers 2xx"
+        )
+        if not await services.storage.webhooks.record_failure(webhook.id, now, hours * 3600 or None, reason):
+            return None
+        logger.warning("webhook %s disabled: its deliveries have only failed for %d h", webhook.id, hours)
+        return reason

@@ -96,6 +96,11 @@ class HeadersTooLargeError(AppError):
     about = "The request line, one header, or all headers together are larger than the server reads (16/64 KiB)."
 
 
+class RateLimitedError(AppError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+    about = "The token made more requests this minute than its rate limit; `Retry-After` says when to try again."
+
+
 class ValidationError(AppError):
     status, slug, title = 422, "validation", "Validation failed"
     about = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import AsyncGenerator, Sequence
 
 from novaro_lite.domain.agents import Agent
@@ -15,7 +16,7 @@ from novaro_lite.domain.contexts import applicable, merged_ids
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import build_system_prompt, fill_macros, timed_messages
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
-from novaro_lite.errors import ProviderError
+from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.providers.base import Provider
 from novaro_lite.providers.registry import resolve
 from novaro_lite.services import Services
@@ -59,6 +60,17 @@ def _prompt(
     return provider, Prompt(system, timed_messages(agent, messages), model, agent, now, sampling=extras.sampling)
 
 
+def provider_outcome(exc: BaseException | None) -> str:
+    """The provider-call outcome label: ok, timeout, busy, error, or canceled (the caller went away)."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, ProviderTimeoutError):
+        return "timeout"
+    if isinstance(exc, ProviderBusyError):
+        return "busy"
+    return "error" if isinstance(exc, Exception) else "canceled"
+
+
 def _empty(provider: Provider) -> ProviderError:
     return ProviderError(f"The provider {provider.name!r} returned an empty reply.")
 
@@ -72,7 +84,14 @@ async def generate_reply(
 ) -> Reply:
     """Return the agent's whole reply as timestamped bubbles, with usage."""
     provider, prompt = _prompt(services, agent, messages, context_ids, extras)
-    completion = await provider.complete(prompt)
+    began = time.perf_counter()
+    try:
+        completion = await provider.complete(prompt)
+    except BaseException as exc:
+        seconds = time.perf_counter() - began
+        services.metrics.provider_call(provider.name, prompt.model, provider_outcome(exc), seconds, None)
+        raise
+    services.metrics.provider_call(provider.name, prompt.model, "ok", time.perf_counter() - began, completion.usage)
     bubbles = split_bubbles(completion.text, agent.max_bubbles)
     if not bubbles:
         raise _empty(provider)
@@ -98,14 +117,22 @@ async def stream_reply(
         sent += 1
         return ChatMessage("assistant", text, at)
 
-    async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
-        async for item in items:
-            if isinstance(item, Usage):
-                usage = item
-                continue
-            yield Delta(item)
-            for text in splitter.feed(item):
-                yield bubble(text)
+    began, failure = time.perf_counter(), None
+    try:
+        async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
+            async for item in items:
+                if isinstance(item, Usage):
+                    usage = item
+                    continue
+                yield Delta(item)
+                for text in splitter.feed(item):
+                    yield bubble(text)
+    except BaseException as exc:
+        failure = exc
+        raise
+    finally:
+        seconds = time.perf_counter() - began
+        services.metrics.provider_call(provider.name, prompt.model, provider_outcome(failure), seconds, usage)
     for text in splitter.finish():
         yield bubble(text)
     if not sent:

@@ -56,6 +56,10 @@ class Scheduler:
         self.dispatcher.on_capacity = lambda: self.wake(services.clock())
         self._aps = AsyncIOScheduler(timezone=UTC)
 
+    @property
+    def is_running(self) -> bool:
+        return bool(self._aps.running)
+
     def start(self) -> None:
         """Start the jobs; the first dispatch runs at once, picking up whatever came due while we were down."""
         sweep_seconds = self.services.settings.delivery.sweep_seconds

@@ -36,6 +36,10 @@ def test_settings_precedence_is_defaults_then_toml_then_env_then_flags(tmp_path:
         ("port = 'eighty'\n", {}, "port"),
         ("port = 70000\n", {}, "port"),
         ("log_level = 'loud'\n", {}, "log_level"),
+        ("log_format = 'xml'\n", {}, "log_format"),
+        ("[metrics]\nenabled = true\n", {}, "metrics.token_env"),
+        ("[metrics]\nenabled = true\ntoken_env = 'T'\n", {"T": "short"}, "metrics.token_env: .* T must hold"),
+        ("[limits]\nrate_limit_per_minute = -1\n", {}, "limits.rate_limit_per_minute"),
         ("data_dir = 5\n", {}, "data_dir"),
         ("host = 1\n", {}, "host"),
         ("", {"NOVARO_LITE_PORT": "x"}, "port"),
@@ -124,6 +128,14 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
 def test_bad_provider_settings_name_the_key(tmp_path: Path, toml, env, named):
     with pytest.raises(ConfigError, match=re.escape(named)):
         load_settings(write(tmp_path, toml), env)
+
+
+def test_metrics_token_is_read_from_the_named_variable_and_kept_secret(tmp_path: Path):
+    config = tmp_path / "novaro.toml"
+    config.write_text("[metrics]\nenabled = true\ntoken_env = 'SCRAPE_TOKEN'\n")
+    settings = load_settings(config, {"SCRAPE_TOKEN": "s3cret-scrape-token-value"})
+    assert settings.metrics.token is not None and str(settings.metrics.token) == "s3cret-scrape-token-value"
+    assert "s3cret" not in repr(settings)
 
 
 def test_providers_take_their_proxies_from_the_environment():

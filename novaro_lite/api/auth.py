@@ -10,7 +10,7 @@ from starlette.responses import Response
 from novaro_lite.api.deps import Endpoint, caller, json_response, services
 from novaro_lite.api.schemas import TokenInfo
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
-from novaro_lite.errors import AuthError
+from novaro_lite.errors import AuthError, RateLimitedError
 
 
 async def authenticate(request: Request) -> Token:
@@ -40,8 +40,20 @@ def require_token(endpoint: Endpoint) -> Endpoint:
 
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        request.state.token = await authenticate(request)
-        return await endpoint(request)
+        request.state.token = token = await authenticate(request)
+        svc = services(request)
+        limit = token.rate_limit or svc.settings.limits.rate_limit_per_minute
+        if not limit:
+            return await endpoint(request)
+        decision = svc.limiter.hit(token.id, limit, svc.clock())
+        if not decision.is_allowed:
+            raise RateLimitedError(
+                f"This token may make {limit} requests a minute; try again in {decision.reset_seconds} s.",
+                headers={"Retry-After": str(decision.reset_seconds), **decision.headers()},
+            )
+        response = await endpoint(request)
+        response.headers.update(decision.headers())
+        return response
 
     return guarded
 

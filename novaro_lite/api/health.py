@@ -1,14 +1,20 @@
-"""GET /healthz: is the process up and its database usable."""
+"""GET /healthz (liveness: is the process up and its database usable) and GET /readyz (readiness)."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite import __version__
 from novaro_lite.api.deps import json_response, services
-from novaro_lite.api.schemas import Health
+from novaro_lite.api.schemas import Health, Readiness
 from novaro_lite.errors import UnavailableError
+from novaro_lite.scheduler import Scheduler
+
+READY_TIMEOUT_SECONDS = 2.0  # a writer stuck behind a long transaction is not ready either
 
 
 async def healthz(request: Request) -> Response:
@@ -17,3 +23,21 @@ async def healthz(request: Request) -> Response:
     except UnavailableError:
         return json_response(Health(status="unavailable", version=__version__, database="unavailable"), 503)
     return json_response(Health(status="ok", version=__version__, database="ok"))
+
+
+async def readyz(request: Request) -> Response:
+    """200 when a write commits and the scheduler runs (or is switched off by config); 503 otherwise."""
+    svc = services(request)
+    database: Literal["ok", "unavailable"] = "ok"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await svc.storage.database.check_writable()
+    except (UnavailableError, TimeoutError):
+        database = "unavailable"
+    scheduler: Scheduler | None = getattr(request.app.state, "scheduler", None)
+    state: Literal["running", "stopped", "disabled"] = "disabled"
+    if svc.settings.scheduler.enabled:
+        state = "running" if scheduler is not None and scheduler.is_running else "stopped"
+    ready = database == "ok" and state != "stopped"
+    body = Readiness(status="ok" if ready else "unavailable", database=database, scheduler=state)
+    return json_response(body, 200 if ready else 503)

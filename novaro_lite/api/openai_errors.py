@@ -25,6 +25,7 @@ _CODES = {
     405: "method_not_allowed",
     413: "request_too_large",
     422: "invalid_value",
+    429: "rate_limit_exceeded",  # the token's own limit (issue 14); OpenAI's clients back off on this code
     500: "internal_error",
     502: "upstream_error",
     503: "upstream_unavailable",

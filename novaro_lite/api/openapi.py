@@ -13,6 +13,7 @@ from novaro_lite import __version__
 from novaro_lite.api.event_schemas import event_webhooks
 from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas import Problem
+from novaro_lite.api.webhook_docs import WebhookDelivery, api_description, webhooks_section
 
 _REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
@@ -32,7 +33,7 @@ Refs = dict[Any, dict[str, Any]]  # keyed by (model, mode)
 
 
 def _schema_refs(operations: Sequence[Operation]) -> tuple[Refs, dict[str, Any]]:
-    wanted: list[tuple[type[BaseModel], Mode]] = [(Problem, "serialization")]
+    wanted: list[tuple[type[BaseModel], Mode]] = [(Problem, "serialization"), (WebhookDelivery, "serialization")]
     for op in operations:
         if op.body is not None:
             wanted.append((op.body, "validation"))
@@ -136,13 +137,12 @@ def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
         "info": {
             "title": "novaro-lite",
             "version": __version__,
-            "description": "Self-hosted API for AI persona agents. Authenticate with `Authorization: Bearer <token>`; "
-            "create a token with `novaro-lite token create --name NAME`.",
+            "description": api_description(),
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": paths,
-        "webhooks": event_webhooks(),
+        "webhooks": {**webhooks_section(refs[(WebhookDelivery, "serialization")]), **event_webhooks()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An nl_ token."}},

@@ -38,7 +38,7 @@ class Operation:
         """Every problem status this operation can answer, derived from what it takes."""
         statuses = set(self.errors) | {500}
         if not self.is_public:
-            statuses.add(401)
+            statuses |= {401, 429}
         if self.body is not None:
             statuses |= {400, 413, 422}
         if self.streams:

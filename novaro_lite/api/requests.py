@@ -104,9 +104,11 @@ async def create_request(request: Request) -> Response:
         supersede=body.supersede,
         is_humanlike=drawn is not None,
         plan=_plan(svc, agent, due, drawn is not None, rng),
+        on_superseded=lambda count: svc.metrics.delivery("superseded", count=count),
     )
     if stored:  # not an idempotent replay
         svc.wake(stored[-1].scheduled_for)
+        svc.metrics.accepted()
     return Response(response, status_code=202, media_type="application/json")
 
 
@@ -132,7 +134,9 @@ async def get_request(request: Request) -> Response:
 
 
 async def cancel_request(request: Request) -> Response:
-    canceled = await services(request).storage.requests.cancel(caller(request).account, request.path_params["id"])
+    svc = services(request)
+    canceled = await svc.storage.requests.cancel(caller(request).account, request.path_params["id"])
+    svc.metrics.delivery("canceled")
     return json_response(MessageRequestOut.of(canceled))
 
 

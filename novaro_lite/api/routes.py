@@ -46,6 +46,7 @@ from novaro_lite.api.schemas import (
     MessagesRequest,
     MessagesResponse,
     PageQuery,
+    Readiness,
     TokenInfo,
 )
 from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenWithSecret
@@ -71,6 +72,17 @@ def operations() -> tuple[Operation, ...]:
             "Report liveness and database health",
             "meta",
             response=Health,
+            also=(503,),
+            is_public=True,
+        ),
+        Operation(
+            "GET",
+            "/readyz",
+            "ready",
+            health.readyz,
+            "Report readiness: the database takes writes and the scheduler runs",
+            "meta",
+            response=Readiness,
             also=(503,),
             is_public=True,
         ),

@@ -56,6 +56,14 @@ class Health(WireModel):
     database: Literal["ok", "unavailable"]
 
 
+class Readiness(WireModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"] = Field(description="Whether a write transaction commits.")
+    scheduler: Literal["running", "stopped", "disabled"] = Field(
+        description="The delivery scheduler; `disabled` when [scheduler] enabled = false, which is still ready."
+    )
+
+
 # agents
 
 Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]

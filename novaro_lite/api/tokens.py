@@ -16,7 +16,9 @@ async def list_tokens(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     body = await read_body(request, TokenCreate)
-    token, secret = await services(request).storage.tokens.create(body.name, caller(request).account, body.expires_in)
+    token, secret = await services(request).storage.tokens.create(
+        body.name, caller(request).account, body.expires_in, body.rate_limit
+    )
     return json_response(TokenWithSecret.of_new(token, secret), 201)
 
 

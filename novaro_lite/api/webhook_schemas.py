@@ -57,6 +57,12 @@ class WebhookOut(WireModel):
     )
     created_at: int
     updated_at: int
+    last_success_at: int | None = Field(description="When a delivery last got a 2xx answer; null if never.")
+    failing_since: int | None = Field(
+        description="The first failed delivery since the last success; null while healthy. After [webhooks] "
+        "disable_after_hours (120 by default) of only failures, the webhook is disabled with the reason."
+    )
+    consecutive_failures: int = Field(description="Failed delivery attempts since the last success.")
 
     @classmethod
     def of(cls, webhook: Webhook, paused_count: int = 0) -> WebhookOut:
@@ -71,6 +77,9 @@ class WebhookOut(WireModel):
             paused_count=paused_count,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
+            last_success_at=webhook.last_success_at,
+            failing_since=webhook.failing_since,
+            consecutive_failures=webhook.consecutive_failures,
         )
 
 

@@ -6,7 +6,7 @@ import click
 
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
 from novaro_lite.config import Settings
-from novaro_lite.domain.tokens import parse_duration
+from novaro_lite.domain.tokens import MAX_RATE_LIMIT, parse_duration
 
 
 @click.group()
@@ -19,18 +19,25 @@ def token() -> None:
 @click.option("--name", required=True, help="What the token is for, e.g. the app that uses it.")
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns what it creates.")
 @click.option("--expires-in", help="Lifetime such as 30d, 12h or 2w (default: never expires).")
-def token_create(settings: Settings, name: str, account: str, expires_in: str | None) -> None:
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(1, MAX_RATE_LIMIT),
+    help="Requests a minute this token may make (default: [limits] rate_limit_per_minute).",
+)
+def token_create(settings: Settings, name: str, account: str, expires_in: str | None, rate_limit: int | None) -> None:
     """Create an API token and print it once; only its hash is stored.
 
     \b
     Example:
-        novaro-lite token create --name my-app --expires-in 30d
+        novaro-lite token create --name my-app --expires-in 30d --rate-limit 600
     """
     try:
         lifetime = None if expires_in is None else parse_duration(expires_in)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--expires-in") from None
-    created, secret = run_with_storage(settings, lambda storage: storage.tokens.create(name, account, lifetime))
+    created, secret = run_with_storage(
+        settings, lambda storage: storage.tokens.create(name, account, lifetime, rate_limit)
+    )
     click.echo(secret)
     click.echo(f"Created token {created.id} for account {account!r}; it is shown only this once.", err=True)
 

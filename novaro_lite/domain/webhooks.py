@@ -163,6 +163,10 @@ class Webhook:
     created_at: int
     updated_at: int
     events: tuple[str, ...] = ("reply",)  # events.EVENTS it subscribes to; the reply is always among them
+    # health (issue 14): deliveries that reached for the receiver, not test pings
+    last_success_at: int | None = None
+    failing_since: int | None = None  # the first failure after the last success; None while healthy
+    consecutive_failures: int = 0
 
     def signing_secrets(self, now: int) -> tuple[str, ...]:
         """The current secret, then the previous one while a rotation's overlap lasts."""

@@ -281,6 +281,13 @@ class Database:
         except (sqlite3.Error, ValueError) as exc:
             raise UnavailableError(f"the database is unusable: {exc}") from exc
 
+    async def check_writable(self) -> None:
+        """Raise UnavailableError unless a write transaction commits (through the group commit, like any write)."""
+        try:
+            await self.write(("DELETE FROM tokens WHERE 0", ()))
+        except (sqlite3.Error, ValueError) as exc:
+            raise UnavailableError(f"the database does not take writes: {exc}") from exc
+
     def read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         """A small indexed read on the loop-thread reader (a few rows by key)."""
         return self._reader.execute(sql, params).fetchall()

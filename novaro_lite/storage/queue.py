@@ -196,6 +196,18 @@ class DeliveryQueue:
         )
         return None if row is None or row[0] is None else row[0] / 1000
 
+    def pending_stats(self, now: float) -> tuple[dict[str, int], float]:
+        """Requests waiting by status (paused included), and how long the oldest one already due has waited
+        (0 if none; paused ones wait for their webhook, not for us, so they do not count)."""
+        rows = self._db.read(
+            f"SELECT status, count(*), min(scheduled_for) FROM message_requests WHERE status IN {PENDING_SQL}"
+            f" OR status = '{PAUSED}' GROUP BY status",
+            (),
+        )
+        counts = {row[0]: int(row[1]) for row in rows}
+        oldest = min((float(row[2]) for row in rows if row[0] != PAUSED), default=now)
+        return counts, max(0.0, now - oldest)
+
     async def purge_ended(self, before: int, paused_before: int | None = None) -> int:
         """Delete the metadata (and attempt log) of requests that ended before `before`.
 

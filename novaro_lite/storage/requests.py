@@ -106,6 +106,7 @@ class RequestStore:
         supersede: bool = True,
         is_humanlike: bool = False,
         plan: Plan | None = None,
+        on_superseded: Callable[[int], None] = lambda count: None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
 
@@ -169,6 +170,7 @@ class RequestStore:
             await db.execute(_INSERT, inserted)
         if superseded:
             self._db.content_purged()
+            on_superseded(superseded)
         return str(inserted[9])
 
     def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:

@@ -166,4 +166,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (agent_id, conversation_id)
     );
     """,
+    # issue 14: a token's own rate limit (requests a minute); NULL uses [limits] rate_limit_per_minute
+    """
+    ALTER TABLE tokens ADD COLUMN rate_limit INTEGER;
+    """,
+    # issue 14: webhook health; a webhook failing for [webhooks] disable_after_hours is disabled
+    """
+    ALTER TABLE webhooks ADD COLUMN last_success_at INTEGER;
+    ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
+    ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+    """,
 )

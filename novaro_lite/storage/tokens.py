@@ -21,7 +21,9 @@ class TokenStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, name: str, account: str, expires_in: int | None) -> tuple[Token, str]:
+    async def create(
+        self, name: str, account: str, expires_in: int | None, rate_limit: int | None = None
+    ) -> tuple[Token, str]:
         """Mint a token and store its hash; return the metadata and the secret, which is not kept."""
         secret = mint_token()
         now = self._db.now()
@@ -34,12 +36,13 @@ class TokenStore:
             last_used_at=None,
             expires_at=None if expires_in is None else now + expires_in,
             revoked_at=None,
+            rate_limit=rate_limit,
         )
         async with self._db.transaction() as db:
             await db.execute(
-                "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at),
+                "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at, rate_limit),
             )
         return token, secret
 

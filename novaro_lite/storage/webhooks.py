@@ -19,6 +19,7 @@ from novaro_lite.storage.paging import Page, decode_cursor, page
 from novaro_lite.storage.requests import PURGE_SQL
 
 COLUMNS = tuple(field.name for field in dataclasses.fields(Webhook))
+HEALTH_WRITE_INTERVAL = 60  # seconds; a healthy webhook's last success is refreshed at most this often
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM webhooks"
 
 
@@ -91,17 +92,19 @@ class WebhookStore:
         """Change url, description or enabled.
 
         Disabling pauses the webhook's waiting requests (content kept); enabling clears the reason it was
-        disabled and puts its paused requests back in the queue at their own due times, so the oldest go first.
-        No changes write nothing.
+        disabled and puts its paused requests back in the queue at their own due times, so the oldest go first;
+        its health starts afresh (failures before it was disabled no longer count). No changes write nothing.
         """
         if not changes:
             return self.get(account, webhook_id)
         changes = dict(changes)
-        if changes.get("enabled"):
-            changes["disabled_reason"] = None
-        changes["updated_at"] = now = self._db.now()
         async with self._db.transaction() as db:
             webhook = self.get(account, webhook_id)  # under the write lock: as it is now, and still there
+            if changes.get("enabled"):
+                changes["disabled_reason"] = None
+                if not webhook.enabled:
+                    changes |= {"failing_since": None, "consecutive_failures": 0}
+            changes["updated_at"] = now = self._db.now()
             await db.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
                 (*(_column(name, value) for name, value in changes.items()), webhook.id),
@@ -151,6 +154,42 @@ class WebhookStore:
                 (reason, now, webhook_id),
             )
             await _pause(db, webhook_id, now)
+
+    async def record_success(self, webhook: Webhook, now: int) -> None:
+        """Note a 2xx answer: the webhook is healthy again (written at most once a minute while healthy)."""
+        if (
+            webhook.consecutive_failures == 0
+            and webhook.last_success_at is not None
+            and now - webhook.last_success_at < HEALTH_WRITE_INTERVAL
+        ):
+            return
+        await self._db.write(
+            (
+                "UPDATE webhooks SET last_success_at = ?, failing_since = NULL, consecutive_failures = 0 WHERE id = ?",
+                (now, webhook.id),
+            )
+        )
+
+    async def record_failure(self, webhook_id: str, now: int, disable_after: int | None, reason: str) -> bool:
+        """Note a failed attempt; once the webhook has only failed for `disable_after` seconds, disable it with
+        `reason` and pause its waiting requests, like any disabled webhook's. Return whether this call did."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
+                " failing_since = coalesce(failing_since, ?) WHERE id = ?",
+                (now, webhook_id),
+            )
+            if not disable_after:
+                return False
+            cursor = await db.execute(
+                "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ?"
+                " WHERE id = ? AND enabled = 1 AND failing_since <= ?",
+                (reason, now, webhook_id, now - disable_after),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await _pause(db, webhook_id, now)
+        return True
 
     async def delete(self, account: str, webhook_id: str) -> None:
         """Delete a webhook; its waiting and paused requests fail at once, and their content is erased with it.

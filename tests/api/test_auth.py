@@ -12,6 +12,7 @@ pytestmark = pytest.mark.anyio
 
 PUBLIC_PATHS = {
     "/healthz",
+    "/readyz",
     "/openapi.json",
     "/scalar",
     "/static/scalar/standalone.js",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -56,3 +58,27 @@ def test_bad_config_stops_start_up_naming_the_key(tmp_path: Path):
     )
     assert result.returncode != 0
     assert "prot" in result.stderr and "unknown setting" in result.stderr
+
+
+def test_json_logs_carry_request_ids_and_never_the_token(tmp_path: Path):
+    with running_server([], cwd=tmp_path, env={"NOVARO_LITE_LOG_FORMAT": "json"}) as server:
+        token = server.first_token
+        assert token is not None
+        headers = {"Authorization": f"Bearer {token}", "X-Request-Id": "e2e-trace-1"}
+        verified = httpx.get(f"{server.url}/api/v1/auth/verify", headers=headers)
+        assert verified.headers["x-request-id"] == "e2e-trace-1"
+        missing = httpx.get(f"{server.url}/api/v1/agents/agt_nope", headers={"Authorization": f"Bearer {token}"})
+        assert missing.status_code == 404
+        deadline = time.monotonic() + 10
+        while sum('"novaro_lite.access"' in line for line in server.output) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    entries = [json.loads(line) for line in server.output if line.startswith("{")]
+    assert any("Uvicorn running on" in entry["message"] for entry in entries)  # uvicorn's lines are JSON too
+    access = [entry for entry in entries if entry["logger"] == "novaro_lite.access"]
+    verify = next(entry for entry in access if entry["route"] == "/api/v1/auth/verify")
+    assert verify["request_id"] == "e2e-trace-1" and verify["status"] == 200 and verify["level"] == "info"
+    assert {"time", "duration_ms", "method"} <= set(verify)
+    item = next(entry for entry in access if entry["status"] == 404)
+    assert item["route"] == "/api/v1/agents/{id}" and item["request_id"] == missing.headers["x-request-id"]
+    logged = "".join(line for line in server.output if line.startswith("{"))
+    assert token not in logged and "agt_nope" not in logged

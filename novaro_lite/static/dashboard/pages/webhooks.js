@@ -50,7 +50,10 @@ export async function webhooksPage(main) {
     return h('li', { class: 'card' },
       h('h2', {}, webhook.url),
       h('p', {}, h('span', { class: `badge ${webhook.enabled ? 'ok' : 'off'}` }, webhook.enabled ? 'enabled' : 'disabled'),
+        webhook.failingSince ? [' ', h('span', { class: 'badge off' }, 'failing')] : null,
         webhook.description ? ` ${webhook.description}` : ''),
+      webhook.failingSince ? notice('error', `Deliveries have failed since ${when(webhook.failingSince)} `
+        + `(${webhook.consecutiveFailures} attempts in a row).`) : null,
       h('dl', { class: 'facts' }, h('div', {}, h('dt', {}, 'Created'), h('dd', {}, when(webhook.createdAt))),
         extraFacts(webhook)),
       h('div', { class: 'row' },

@@ -1,0 +1,45 @@
+"""Per-token rate limits: one-minute windows counted in this process, and the IETF RateLimit header values.
+
+Pure: the caller passes the time. A RateLimiter belongs to one app (on Services), never to the module.
+Several server processes each count their own share, so a token's limit holds per process; an operator
+running N processes behind a balancer sets the limit to its share (documented in the README).
+The headers follow draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "token";q=<limit>;w=60` and
+`RateLimit: "token";r=<remaining>;t=<seconds to reset>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+WINDOW_SECONDS = 60
+POLICY = "token"
+
+
+@dataclasses.dataclass(frozen=True)
+class RateDecision:
+    is_allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the current window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": f'"{POLICY}";q={self.limit};w={WINDOW_SECONDS}',
+            "RateLimit": f'"{POLICY}";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
+class RateLimiter:
+    """Count calls per key in fixed one-minute windows; every call counts, refused ones included."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}  # key -> (window number, calls in it)
+
+    def hit(self, key: str, limit: int, now: float) -> RateDecision:
+        window = int(now // WINDOW_SECONDS)
+        start, count = self._windows.get(key, (window, 0))
+        count = count + 1 if start == window else 1
+        self._windows[key] = (window, count)
+        reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+        return RateDecision(count <= limit, limit, max(0, limit - count), reset)

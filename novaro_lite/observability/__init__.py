@@ -1,0 +1,1 @@
+"""Operating the server: request ids and logs, Prometheus metrics, readiness."""

@@ -1,0 +1,59 @@
+"""Log lines: plain text or one JSON object a line, each carrying the id of the request it belongs to.
+
+The request id lives in a ContextVar set by observability.middleware, so a line logged anywhere while a
+request is handled (a 500's traceback included) names it. Nothing here logs content, tokens or secrets:
+the access line holds only the method, the route template, the status and the duration.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import json
+import logging
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("novaro_request_id", default=None)
+ACCESS_LOGGER = "novaro_lite.access"
+ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
+TEXT_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the current request id (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object: time, level, logger, message, request id, access fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for field in ACCESS_FIELDS:
+            if hasattr(record, field):
+                entry[field] = getattr(record, field)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    """Send every logger (uvicorn's included) to one stderr handler in the chosen format."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

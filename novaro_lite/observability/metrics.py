@@ -1,0 +1,125 @@
+"""Metrics: the Prometheus series novaro-lite exports at /metrics, on a registry of the app's own.
+
+One Metrics object per app (no global registry), built by create_app and shared through Services, so
+tests never see each other's counts. When [metrics] enabled is false every method returns at once.
+Labels are bounded sets: HTTP method, route template, status, outcome, provider and model names from the
+configuration, token kinds. Never content, ids, paths or tokens.
+
+One process counts its own requests; there is no `serve --workers` today, so prometheus_client's
+multiprocess mode is not needed. If workers arrive, point PROMETHEUS_MULTIPROC_DIR at a shared directory
+and build the registry with multiprocess.MultiProcessCollector (a note for that change).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from novaro_lite.domain.messages import Usage
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
+QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
+SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueStats:
+    """The queue at scrape time: pending requests by status and how long the oldest due one has waited."""
+
+    pending: Mapping[str, int]
+    oldest_due_age_seconds: float
+
+
+class Metrics:
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self._http_total = Counter(
+            "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
+        )
+        self._http_seconds = Histogram(
+            "novaro_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response (streams included).",
+            ("method", "route"),
+            registry=registry,
+        )
+        self._accepted = Counter(
+            "novaro_message_requests_accepted",
+            "Async message requests answered 202 (an idempotent replay answers, and counts, again).",
+            registry=registry,
+        )
+        self._deliveries = Counter(
+            "novaro_deliveries", "Delivery attempts and request endings by outcome.", ("outcome",), registry=registry
+        )
+        self._attempt_seconds = Histogram(
+            "novaro_delivery_attempt_duration_seconds",
+            "Time one delivery attempt took, generating the reply included.",
+            registry=registry,
+        )
+        self._lateness = Histogram(
+            "novaro_delivery_lateness_seconds",
+            "How long after its due time a reply was delivered.",
+            buckets=SLOW_BUCKETS,
+            registry=registry,
+        )
+        self._pending = Gauge("novaro_queue_pending", "Pending message requests.", ("status",), registry=registry)
+        self._oldest = Gauge(
+            "novaro_queue_oldest_due_age_seconds",
+            "How long the oldest request that is due has waited past its due time (0 when none is late).",
+            registry=registry,
+        )
+        self._provider_seconds = Histogram(
+            "novaro_provider_request_duration_seconds",
+            "Time an LLM provider took to answer (whole stream included).",
+            ("provider", "model", "outcome"),
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
+            registry=registry,
+        )
+        self._provider_tokens = Counter(
+            "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
+        )
+        for outcome in DELIVERY_OUTCOMES:
+            self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
+        for status in QUEUE_STATUSES:
+            self._pending.labels(status)
+
+    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        if not self.enabled:
+            return
+        method = method if method in METHODS else "OTHER"
+        self._http_total.labels(method, route, str(status)).inc()
+        self._http_seconds.labels(method, route).observe(seconds)
+
+    def accepted(self) -> None:
+        if self.enabled:
+            self._accepted.inc()
+
+    def delivery(
+        self, outcome: str, *, seconds: float | None = None, lateness: float | None = None, count: int = 1
+    ) -> None:
+        if not self.enabled:
+            return
+        self._deliveries.labels(outcome).inc(count)
+        if seconds is not None:
+            self._attempt_seconds.observe(seconds)
+        if lateness is not None:
+            self._lateness.observe(max(0.0, lateness))
+
+    def provider_call(self, provider: str, model: str, outcome: str, seconds: float, usage: Usage | None) -> None:
+        if not self.enabled:
+            return
+        self._provider_seconds.labels(provider, model, outcome).observe(seconds)
+        if usage is not None:
+            self._provider_tokens.labels(provider, model, "prompt").inc(usage.prompt_tokens)
+            self._provider_tokens.labels(provider, model, "completion").inc(usage.completion_tokens)
+
+    def render(self, queue: QueueStats) -> bytes:
+        """Return the text exposition, with the queue gauges set from `queue`."""
+        for status in QUEUE_STATUSES:
+            self._pending.labels(status).set(queue.pending.get(status, 0))
+        self._oldest.set(queue.oldest_due_age_seconds)
+        return generate_latest(self.registry)

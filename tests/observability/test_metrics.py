@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.datastructures import Secret
+
+from novaro_lite.app import create_app
+from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.delivery import Dispatcher
+from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
+from novaro_lite.generation import provider_outcome
+from novaro_lite.observability.metrics import Metrics, QueueStats
+from novaro_lite.ops_settings import MetricsSettings
+from novaro_lite.services import Services
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+SCRAPE_TOKEN = "scrape-token-0123456789"
+SECRET_TEXT = "never-a-label-value"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, receiver) -> AsyncIterator[dict[str, Any]]:
+    clock = Clock()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        metrics=MetricsSettings(enabled=True, token_env="T", token=Secret(SCRAPE_TOKEN)),
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        _, token = await services.storage.tokens.create("t", "acme", None)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
+            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
+            yield {"client": client, "auth": auth, "agent": agent, "hook": hook, "services": services,
+                   "clock": clock, "token": token}  # fmt: skip
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert SECRET_TEXT not in response.text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_need_their_own_token(setup):
+    client = setup["client"]
+    assert_problem(await client.get("/metrics"), 401, "token_env")
+    assert_problem(await client.get("/metrics", headers=setup["auth"]), 401)  # an API token is not it
+    assert_problem(await client.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401)
+
+
+async def test_metrics_are_off_by_default(client: httpx.AsyncClient):
+    assert_problem(await client.get("/metrics"), 404)
+
+
+async def test_scrape_shows_requests_by_route_template_deliveries_queue_and_provider(setup):
+    client, auth, clock = setup["client"], setup["auth"], setup["clock"]
+    agent_id, hook_id = setup["agent"]["id"], setup["hook"]["id"]
+    await client.get("/api/v1/agents/agt_missing", headers=auth)
+    await client.get("/no/such/path/12345")
+    message = [{"role": "user", "content": SECRET_TEXT}]
+    realtime = await client.post("/api/v1/messages", json={"agentId": agent_id, "messages": message}, headers=auth)
+    assert realtime.status_code == 200
+    body = {"agentId": agent_id, "webhookId": hook_id, "reference": "r", "messages": message}
+    now = await client.post("/api/v1/message-requests", json=body | {"delay": "immediate"}, headers=auth)
+    later = await client.post("/api/v1/message-requests", json=body | {"delay": {"seconds": 3600}}, headers=auth)
+    gone = await client.post("/api/v1/message-requests", json=body | {"delay": {"seconds": 3600}}, headers=auth)
+    assert now.status_code == later.status_code == gone.status_code == 202
+    await client.delete(f"/api/v1/message-requests/{gone.json()['id']}", headers=auth)
+    clock.now += 30
+    before = await scrape(client)
+    assert before[("novaro_queue_pending", (("status", "scheduled"),))] == 2
+    assert before[("novaro_queue_oldest_due_age_seconds", ())] == pytest.approx(30, abs=1.5)
+    dispatcher = Dispatcher(setup["services"])
+    await dispatcher.run_due()
+    await dispatcher.wait_idle()
+    samples = await scrape(client)
+    assert samples[("novaro_http_requests_total", (("method", "GET"), ("route", "/api/v1/agents/{id}"),
+                                                   ("status", "404")))] == 1  # fmt: skip
+    assert samples[("novaro_http_requests_total", (("method", "GET"), ("route", "unmatched"), ("status", "404")))] == 1
+    assert samples[("novaro_http_request_duration_seconds_count", (("method", "POST"), ("route", "/api/v1/messages")))]
+    assert samples[("novaro_message_requests_accepted_total", ())] == 3
+    assert samples[("novaro_deliveries_total", (("outcome", "delivered"),))] == 1
+    assert samples[("novaro_deliveries_total", (("outcome", "canceled"),))] == 1
+    assert samples[("novaro_deliveries_total", (("outcome", "superseded"),))] == 0
+    assert samples[("novaro_delivery_attempt_duration_seconds_count", ())] == 1
+    assert samples[("novaro_delivery_lateness_seconds_sum", ())] == pytest.approx(30, abs=1.5)
+    assert samples[("novaro_queue_pending", (("status", "scheduled"),))] == 1
+    assert samples[("novaro_queue_oldest_due_age_seconds", ())] == 0
+    demo = (("model", "demo"), ("outcome", "ok"), ("provider", "demo"))
+    assert samples[("novaro_provider_request_duration_seconds_count", demo)] == 2  # realtime + the delivery
+    assert samples[("novaro_provider_tokens_total", (("kind", "completion"), ("model", "demo"), ("provider", "demo")))]
+    labels = {value for key in samples for _, value in key[1]}
+    assert not any(value.startswith(("agt_", "whk_", "req_", "tok_", "nl_")) for value in labels)
+
+
+async def test_a_streamed_reply_is_timed_to_its_end(setup):
+    client, auth = setup["client"], setup["auth"]
+    body = {"agentId": setup["agent"]["id"], "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    async with client.stream("POST", "/api/v1/messages", json=body, headers=auth) as response:
+        assert response.status_code == 200
+        await response.aread()
+    samples = await scrape(client)
+    demo = (("model", "demo"), ("outcome", "ok"), ("provider", "demo"))
+    assert samples[("novaro_provider_request_duration_seconds_count", demo)] == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (None, "ok"),
+        (ProviderTimeoutError("slow"), "timeout"),
+        (ProviderBusyError("busy"), "busy"),
+        (ProviderError("bad"), "error"),
+        (GeneratorExit(), "canceled"),
+    ],
+)
+def test_provider_outcome_labels(error, outcome):
+    assert provider_outcome(error) == outcome
+
+
+def test_disabled_metrics_record_nothing():
+    metrics = Metrics(enabled=False)
+    metrics.http_request("GET", "/x", 200, 0.1)
+    metrics.accepted()
+    metrics.delivery("delivered", seconds=1.0, lateness=1.0)
+    metrics.provider_call("demo", "demo", "ok", 0.1, None)
+    text = metrics.render(QueueStats({}, 0.0)).decode()
+    assert "novaro_http_requests_total{" not in text and "novaro_message_requests_accepted_total 0.0" in text
