@@ -150,3 +150,13 @@ def test_disabled_metrics_record_nothing():
     metrics.provider_call("demo", "demo", "ok", 0.1, None)
     text = metrics.render(QueueStats({}, 0.0)).decode()
     assert "novaro_http_requests_total{" not in text and "novaro_message_requests_accepted_total 0.0" in text
+
+
+async def test_superseded_requests_are_counted(setup):
+    client, auth = setup["client"], setup["auth"]
+    body = {"agentId": setup["agent"]["id"], "webhookId": setup["hook"]["id"], "reference": "r",
+            "conversationId": "chat-1", "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+    for _ in range(3):  # the second supersedes the first, the third the second
+        assert (await client.post("/api/v1/message-requests", json=body, headers=auth)).status_code == 202
+    samples = await scrape(client)
+    assert samples[("novaro_deliveries_total", (("outcome", "superseded"),))] == 2
