@@ -2,9 +2,9 @@
 
 Run: .venv/bin/python bench/before_after.py --before /path/to/main --after . --rounds 3 -- \\
          bench/async.py --only delivery
-Each round runs the command once with the `before` checkout first on PYTHONPATH (its code is what the
-benchmark imports and what `python -m novaro_lite` starts), then once with `after`; the order flips every
-round. Output lines are prefixed with the round and side; take medians across rounds from them.
+Each round runs the command once in the `before` checkout, with it first on PYTHONPATH (its code is what
+the benchmark imports, and, as the working directory, what `python -m novaro_lite` starts: `-m` puts the
+working directory ahead of PYTHONPATH), then once in `after`; the order flips every round. Output lines are prefixed with the round and side; take medians across rounds from them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
         for side, checkout in sides if round_ % 2 else sides[::-1]:
             environ = {**os.environ, "PYTHONPATH": str(checkout)}
             result = subprocess.run(
-                [sys.executable, *command], env=environ, capture_output=True, text=True, check=False
+                [sys.executable, *command], env=environ, cwd=checkout, capture_output=True, text=True, check=False
             )
             for line in (result.stdout + result.stderr).splitlines():
                 print(f"[round {round_} {side}] {line}", flush=True)
