@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/before_after.py --before /path/to/main --after . --r
          bench/async.py --only delivery
 Each round runs the command once in the `before` checkout, with it first on PYTHONPATH (its code is what
 the benchmark imports, and, as the working directory, what `python -m novaro_lite` starts: `-m` puts the
-working directory ahead of PYTHONPATH), then once in `after`; the order flips every round. Output lines are prefixed with the round and side; take medians across rounds from them.
+working directory ahead of PYTHONPATH), then once in `after`; the order flips every round. Output lines
+are prefixed with the round and side; take medians across rounds from them.
 """
 
 from __future__ import annotations

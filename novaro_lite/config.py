@@ -1,4 +1,5 @@
-"""Settings: frozen dataclasses with a default and a help string per key, and load_settings().
+"""Settings: the frozen top-level dataclass (its sections are in config_sections.py), each key with a
+default and a help string, and load_settings().
 
 Precedence: defaults < TOML file < NOVARO_LITE_* environment < CLI flags. Top-level keys map to
 NOVARO_LITE_<KEY>, section keys to NOVARO_LITE_<SECTION>_<KEY> ([defaults] provider ->
@@ -10,7 +11,6 @@ the web, storage or scheduler layers.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,162 +19,45 @@ from typing import Any
 
 from starlette.datastructures import Secret
 
-from novaro_lite.domain.webhooks import TargetPolicy
-from novaro_lite.ops_settings import LimitsSettings, MetricsSettings, SettingsError
+from novaro_lite.config_sections import (
+    DEMO,
+    ConfigError as ConfigError,
+    DefaultsSettings,
+    DeliverySettings as DeliverySettings,
+    LimitsSettings,
+    MetricsSettings,
+    ProviderSettings as ProviderSettings,
+    SchedulerSettings as SchedulerSettings,
+    WebhookSettings as WebhookSettings,
+    setting,
+)
 
 ENV_PREFIX = "NOVARO_LITE_"
 PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "Path", "tuple[int, ...]", "tuple[str, ...]"})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("text", "json")
-PROVIDER_KINDS = ("openai", "anthropic", "demo")
-DEFAULT_BASE_URLS = MappingProxyType(
-    {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com", "demo": ""}
-)
-DEMO = "demo"
-
-
-class ConfigError(Exception):
-    """A configuration key is unknown or has a bad value; the message names the key."""
-
-
-def _setting(default: Any, help: str) -> Any:
-    return dataclasses.field(default=default, metadata={"help": help})
-
-
-@dataclasses.dataclass(frozen=True)
-class ProviderSettings:
-    """One `[providers.NAME]` table: an upstream LLM API."""
-
-    kind: str = _setting("openai", "openai (any OpenAI-compatible API), anthropic or demo.")
-    base_url: str = _setting("", "API root, e.g. http://127.0.0.1:11434/v1 for Ollama; empty: the kind's public API.")
-    api_key_env: str = _setting("", "Name of the environment variable that holds the API key (never the key).")
-    model: str = _setting("", "Model id for agents that name only this provider, or none.")
-    timeout_seconds: float = _setting(
-        60.0, "Most seconds one call to the upstream may take, retries and reading included; then a 504."
-    )
-    max_retries: int = _setting(2, "Retries of an upstream 429 or 5xx, with backoff that honours Retry-After.")
-    max_tokens: int = _setting(1024, "Most tokens in one reply; sent to Anthropic, which requires a limit.")
-    api_key: Secret | None = dataclasses.field(default=None, metadata={"internal": True})
-
-    def check(self, name: str) -> ProviderSettings:
-        """Validate this table as providers.NAME and return it with its base URL resolved."""
-        where = f"providers.{name}"
-        if self.kind not in PROVIDER_KINDS:
-            raise ConfigError(f"{where}.kind: {self.kind!r} is not one of {', '.join(PROVIDER_KINDS)}")
-        if self.timeout_seconds <= 0:
-            raise ConfigError(f"{where}.timeout_seconds: must be greater than 0")
-        if not 0 <= self.max_retries <= 10:
-            raise ConfigError(f"{where}.max_retries: must be between 0 and 10")
-        if self.max_tokens < 1:
-            raise ConfigError(f"{where}.max_tokens: must be at least 1")
-        base_url = (self.base_url or DEFAULT_BASE_URLS[self.kind]).rstrip("/")
-        if self.kind != DEMO and not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}.base_url: {self.base_url!r} is not an http(s) URL")
-        return dataclasses.replace(self, base_url=base_url)
-
-
-@dataclasses.dataclass(frozen=True)
-class DefaultsSettings:
-    provider: str = _setting(DEMO, "Provider for agents whose model names none; 'demo' answers offline.")
-
-
-@dataclasses.dataclass(frozen=True)
-class WebhookSettings:
-    allow_private_networks: bool = _setting(
-        False, "Allow webhook URLs that resolve to private, loopback or link-local addresses."
-    )
-    allowed_cidrs: tuple[str, ...] = _setting((), 'Address ranges allowed even when private, e.g. ["10.0.0.0/8"].')
-    https_only: bool = _setting(False, "Refuse webhook URLs that are not https.")
-    timeout_seconds: float = _setting(15.0, "Seconds a receiver has to answer one delivery.")
-    disable_after_hours: int = _setting(
-        120, "Disable a webhook whose deliveries have only failed for this many hours, with the reason; 0: never."
-    )
-
-    def __post_init__(self) -> None:
-        for cidr in self.allowed_cidrs:
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise ConfigError(f"webhooks.allowed_cidrs: {cidr!r} is not an address range") from None
-        if self.timeout_seconds <= 0:
-            raise ConfigError("webhooks.timeout_seconds: must be greater than 0")
-        if not 0 <= self.disable_after_hours <= 24 * 365:
-            raise ConfigError("webhooks.disable_after_hours: must be between 0 (never) and 8760 (a year)")
-
-    @property
-    def policy(self) -> TargetPolicy:
-        return TargetPolicy(self.allow_private_networks, self.allowed_cidrs, self.https_only)
-
-
-@dataclasses.dataclass(frozen=True)
-class DeliverySettings:
-    time_scale: float = _setting(
-        1.0, "Divide every reply delay and retry wait by this (60 turns 5 minutes into 5 s); for demos and tests."
-    )
-    allow_delay_override: bool = _setting(True, "Let a request ask for delay 'immediate' or {seconds: N}.")
-    retry_schedule: tuple[int, ...] = _setting(
-        (5, 300, 1800, 7200, 18000, 36000, 36000), "Seconds before each retry of a failed delivery; then failed."
-    )
-    retry_jitter: float = _setting(0.2, "Random spread of each retry wait, as a fraction (0.2 = plus or minus 20%).")
-    max_in_flight: int = _setting(64, "Most deliveries (generation included) in progress at once.")
-    max_in_flight_per_webhook: int = _setting(8, "Most deliveries in progress to one webhook at once.")
-    lease_seconds: int = _setting(
-        300,
-        "A claimed request returns to the queue if not finished within this; must exceed every provider's"
-        " timeout_seconds and webhooks.timeout_seconds.",
-    )
-    retention_days: int = _setting(7, "Days the metadata of a finished request is kept (its content is not).")
-    paused_max_days: int = _setting(
-        30, "Days a disabled webhook's requests wait, paused with their content, before they fail and are erased."
-    )
-    shutdown_grace_seconds: float = _setting(10.0, "On shutdown, how long in-flight deliveries may finish.")
-    sweep_seconds: float = _setting(30.0, "Interval of the safety sweep for due requests and expired leases.")
-
-    def __post_init__(self) -> None:
-        if self.time_scale <= 0:
-            raise ConfigError("delivery.time_scale: must be greater than 0")
-        if not self.retry_schedule or any(wait <= 0 for wait in self.retry_schedule):
-            raise ConfigError("delivery.retry_schedule: give one or more positive numbers of seconds")
-        if not 0 <= self.retry_jitter < 1:
-            raise ConfigError("delivery.retry_jitter: must be at least 0 and below 1")
-        for name in (
-            "max_in_flight",
-            "max_in_flight_per_webhook",
-            "lease_seconds",
-            "retention_days",
-            "paused_max_days",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"delivery.{name}: must be at least 1")
-        if self.shutdown_grace_seconds < 0 or self.sweep_seconds <= 0:
-            raise ConfigError("delivery.shutdown_grace_seconds and delivery.sweep_seconds: must be positive")
-
-
-@dataclasses.dataclass(frozen=True)
-class SchedulerSettings:
-    enabled: bool = _setting(True, "Run the scheduler that delivers async replies; in-process tests turn it off.")
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    host: str = _setting("127.0.0.1", "Address the HTTP server binds to.")
-    port: int = _setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
-    data_dir: Path = _setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
-    max_body_bytes: int = _setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
-    log_level: str = _setting("info", "Log level: critical, error, warning, info or debug.")
-    log_format: str = _setting("text", 'Log lines as "text" or "json" (one object a line, with the request id).')
-    sqlite_synchronous: str = _setting(
+    host: str = setting("127.0.0.1", "Address the HTTP server binds to.")
+    port: int = setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
+    data_dir: Path = setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
+    max_body_bytes: int = setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
+    log_level: str = setting("info", "Log level: critical, error, warning, info or debug.")
+    log_format: str = setting("text", 'Log lines as "text" or "json" (one object a line, with the request id).')
+    sqlite_synchronous: str = setting(
         "normal", "SQLite sync: normal survives a process crash; full also a power cut, at some speed."
     )
-    erase_seconds: float = _setting(
+    erase_seconds: float = setting(
         3.0, "Seconds (at most 5) after a request ends before its purged content is erased from the WAL file too."
     )
-    defaults: DefaultsSettings = _setting(DefaultsSettings(), "[defaults] section.")
-    webhooks: WebhookSettings = _setting(WebhookSettings(), "[webhooks] section.")
-    delivery: DeliverySettings = _setting(DeliverySettings(), "[delivery] section.")
-    scheduler: SchedulerSettings = _setting(SchedulerSettings(), "[scheduler] section.")
-    metrics: MetricsSettings = _setting(MetricsSettings(), "[metrics] section.")
-    limits: LimitsSettings = _setting(LimitsSettings(), "[limits] section.")
+    defaults: DefaultsSettings = setting(DefaultsSettings(), "[defaults] section.")
+    webhooks: WebhookSettings = setting(WebhookSettings(), "[webhooks] section.")
+    delivery: DeliverySettings = setting(DeliverySettings(), "[delivery] section.")
+    scheduler: SchedulerSettings = setting(SchedulerSettings(), "[scheduler] section.")
+    metrics: MetricsSettings = setting(MetricsSettings(), "[metrics] section.")
+    limits: LimitsSettings = setting(LimitsSettings(), "[limits] section.")
     providers: Mapping[str, ProviderSettings] = dataclasses.field(
         default_factory=lambda: MappingProxyType({}),
         metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
@@ -381,11 +264,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str], **overrides: An
     for name, cls in SECTIONS.items():
         section_values[name] |= _table(cls, env_sections[name], "environment", f"{name}.")
     values |= _table(Settings, {key: value for key, value in overrides.items() if value is not None}, "command line")
-    try:
-        sections: dict[str, Any] = {name: SECTIONS[name](**table) for name, table in section_values.items()}
-        sections["metrics"] = sections["metrics"].resolve(environ)
-    except SettingsError as exc:
-        raise ConfigError(str(exc)) from None
+    sections: dict[str, Any] = {name: SECTIONS[name](**table) for name, table in section_values.items()}
+    sections["metrics"] = sections["metrics"].resolve(environ)
     return Settings(
         **values,
         **sections,

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from novaro_lite.app import create_app
 from novaro_lite.cli import main
 from novaro_lite.config import Settings
-from novaro_lite.ops_settings import LimitsSettings
+from novaro_lite.config_sections import LimitsSettings
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio

@@ -12,11 +12,11 @@ from starlette.datastructures import Secret
 
 from novaro_lite.app import create_app
 from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config_sections import MetricsSettings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.generation import provider_outcome
 from novaro_lite.observability.metrics import Metrics, QueueStats
-from novaro_lite.ops_settings import MetricsSettings
 from novaro_lite.services import Services
 from tests.problems import assert_problem
 
