@@ -21,7 +21,11 @@ async def metrics_endpoint(request: Request) -> Response:
     svc = services(request)
     expected = svc.settings.metrics.token
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if expected is None or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), str(expected)):
+    if (
+        expected is None
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), str(expected).encode())
+    ):
         raise AuthError("/metrics needs 'Authorization: Bearer <token>' with the token from [metrics] token_env.")
     pending, oldest = svc.storage.queue.pending_stats(svc.clock())
     body = svc.metrics.render(QueueStats(pending, oldest))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, json_response, read_body, services
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
 from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenOut, TokenWithSecret
 
 
@@ -15,10 +15,22 @@ async def list_tokens(request: Request) -> Response:
 
 
 async def create_token(request: Request) -> Response:
+    """Create a token for the caller's account that can do no more than the caller's own: its rate limit and
+    its lifetime are at most the caller's (and, when not given, the same), so a limited or expiring token
+    handed to someone cannot mint an unlimited or everlasting one."""
     body = await read_body(request, TokenCreate)
-    token, secret = await services(request).storage.tokens.create(
-        body.name, caller(request).account, body.expires_in, body.rate_limit
-    )
+    svc, own = services(request), caller(request)
+    ceiling = own.rate_limit or svc.settings.limits.rate_limit_per_minute  # 0: no limit
+    if ceiling and body.rate_limit is not None and body.rate_limit > ceiling:
+        raise invalid(["body", "rateLimit"], f"may be at most {ceiling}, the limit of the token making the request")
+    rate_limit = own.rate_limit if body.rate_limit is None else body.rate_limit
+    expires_in = body.expires_in
+    if own.expires_at is not None:
+        remaining = max(60, own.expires_at - svc.storage.now())
+        if expires_in is not None and expires_in > remaining:
+            raise invalid(["body", "expiresIn"], f"may be at most {remaining} s, when the token making it expires")
+        expires_in = remaining if expires_in is None else expires_in
+    token, secret = await svc.storage.tokens.create(body.name, own.account, expires_in, rate_limit)
     return json_response(TokenWithSecret.of_new(token, secret), 201)
 
 

@@ -9,7 +9,6 @@ so that domain/card_export.py can give the card back without loss.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
@@ -91,15 +90,19 @@ def card_from_png(data: bytes) -> tuple[Any, str]:
         raise CardError(["body"], "the PNG has no 'ccv3' or 'chara' tEXt chunk, so it carries no character card")
     try:
         text = base64.b64decode(chunks[keyword], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error, and non-ASCII text, are ValueErrors
         raise CardError([keyword], f"the PNG's {keyword!r} chunk is not base64 of UTF-8 text") from None
     return parse_json(text.encode("utf-8"), keyword), keyword
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's json takes them, JSON does not
+
+
 def parse_json(raw: bytes, where: str = "body") -> Any:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CardError([where], f"the card is not valid JSON: {exc}") from None
 
 
@@ -149,11 +152,14 @@ def _scan_depth(book: Mapping[str, Any]) -> int:
 
 
 def _entry(raw: Any, index: int, card_name: str, depth: int) -> LoreEntry | None:
-    """The context a lorebook entry becomes, or None when it stays inert (disabled, or a regex entry)."""
+    """The context a lorebook entry becomes, or None when it stays inert (disabled, a regex entry, or one with
+    no keys that is not constant: nothing could ever bring it into a prompt)."""
     loc: list[str | int] = ["data", "character_book", "entries", index]
     entry = _object(raw, loc)
     if entry.get("enabled", True) is False or entry.get("use_regex") is True:
         return None
+    if entry.get("constant") is not True and not entry.get("keys"):
+        return None  # no key can ever match it: inert where it came from, so inert here (and exported unchanged)
     content = entry.get("content")
     if not isinstance(content, str):
         raise CardError([*loc, "content"], "must be a string")
@@ -169,7 +175,10 @@ def _entry(raw: Any, index: int, card_name: str, depth: int) -> LoreEntry | None
         entry.get("selective") is True,
         depth,
     )
-    label = next((entry[key] for key in ("name", "comment") if isinstance(entry.get(key), str) and entry[key]), "")
+    label = next(
+        (entry[key].strip() for key in ("name", "comment") if isinstance(entry.get(key), str) and entry[key].strip()),
+        "",
+    )
     name = (label or f"{card_name}: lore {index + 1}").strip()[: context_rules.NAME_MAX]
     order = entry.get("insertion_order")
     return LoreEntry(name, content, keywords, order if isinstance(order, int | float) else 0)

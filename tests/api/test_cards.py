@@ -141,6 +141,9 @@ async def test_edits_after_import_show_in_the_export(client, auth):
     [
         (card_png([("Title", "no card here")]), ["body"], "no 'ccv3' or 'chara' tEXt chunk"),
         (card_png([("chara", "%%% not base64")]), ["body", "chara"], "not base64"),
+        (card_png([("chara", "\u00e9abc")]), ["body", "chara"], "not base64"),  # non-ASCII: once a 500
+        (b"[" * 200_000, ["body"], "not valid JSON"),  # nesting past the recursion limit: once a 500
+        (b'{"spec": "chara_card_v2", "data": {"name": "A", "extensions": {"k": NaN}}}', ["body"], "not valid JSON"),
         (card_png([("ccv3", base64.b64encode(b"{nope").decode())]), ["body", "ccv3"], "not valid JSON"),
         (b"\x89PNG\r\n\x1a\nbroken", ["body"], "PNG is malformed"),
         (b"{not json", ["body"], "not valid JSON"),
@@ -215,3 +218,19 @@ async def test_imported_card_drives_the_prompt_and_keyword_contexts(client, auth
     assert "north-west" in await system_for("Storm!", "hm", "the ferry")
     late = await system_for("lamp?", "a", "b", "c", "d")
     assert "Fresnel" not in late  # the key is beyond the card's scan_depth of 3
+
+
+async def test_a_keyless_entry_stays_inert_and_round_trips_unchanged(client, auth):
+    entries = [
+        {"keys": [], "constant": False, "content": "secret lore", "enabled": True, "insertion_order": 0},
+        {"keys": ["bread"], "content": "Sourdough.", "name": "   ", "enabled": True, "insertion_order": 1},
+    ]
+    card = {"spec": "chara_card_v2", "spec_version": "2.0",
+            "data": {"name": "Ines", "character_book": {"entries": entries}}}  # fmt: skip
+    agent = (await import_card(client, auth, card)).json()
+    contexts = (await client.get("/api/v1/contexts", headers=auth)).json()["data"]
+    assert [c["content"] for c in contexts] == ["Sourdough."]  # the keyless entry never enters a prompt
+    assert contexts[0]["name"].strip() and contexts[0]["keys"] == ["bread"]
+    assert agent["contextIds"] == [contexts[0]["id"]]
+    exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", params={"spec": "v2"}, headers=auth)).json()
+    assert exported["data"]["character_book"]["entries"][0] == entries[0]

@@ -58,3 +58,14 @@ async def test_token_create_refuses_bad_bodies(client: httpx.AsyncClient, auth, 
 async def test_tokens_are_in_the_openapi(client: httpx.AsyncClient):
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert set(paths["/api/v1/tokens"]) == {"get", "post"} and set(paths["/api/v1/tokens/{id}"]) == {"delete"}
+
+
+async def test_a_token_cannot_mint_one_with_more_than_its_own_limit_or_lifetime(client: httpx.AsyncClient, services):
+    limited, secret = await services.storage.tokens.create("handed-out", "acme", 3600, 3)
+    theirs = {"Authorization": f"Bearer {secret}"}
+    higher = await client.post("/api/v1/tokens", json={"name": "x", "rateLimit": 1_000_000}, headers=theirs)
+    assert_problem(higher, 422, "rateLimit")
+    longer = await client.post("/api/v1/tokens", json={"name": "x", "expiresIn": 7200}, headers=theirs)
+    assert_problem(longer, 422, "expiresIn")
+    minted = (await client.post("/api/v1/tokens", json={"name": "x"}, headers=theirs)).json()
+    assert minted["rateLimit"] == 3 and minted["expiresAt"] <= limited.expires_at

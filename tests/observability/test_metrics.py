@@ -70,6 +70,8 @@ async def test_metrics_need_their_own_token(setup):
     assert_problem(await client.get("/metrics"), 401, "token_env")
     assert_problem(await client.get("/metrics", headers=setup["auth"]), 401)  # an API token is not it
     assert_problem(await client.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401)
+    non_ascii = {"Authorization": "Bearer \u00e9t\u00e9".encode()}  # raw UTF-8 bytes: once a 500
+    assert_problem(await client.get("/metrics", headers=non_ascii), 401)
 
 
 async def test_metrics_are_off_by_default(client: httpx.AsyncClient):
