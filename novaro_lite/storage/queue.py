@@ -167,6 +167,14 @@ class DeliveryQueue:
                 (*params, request_id, owner),
             )
         )
+        if outcome == "paused":  # its webhook may have been enabled again since this delivery found it disabled
+            statements.append(
+                (
+                    f"UPDATE message_requests SET status = 'scheduled' WHERE id = ? AND status = '{PAUSED}'"
+                    " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)",
+                    (request_id,),
+                )
+            )
         await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
@@ -212,16 +220,27 @@ class DeliveryQueue:
         """Delete the metadata (and attempt log) of requests that ended before `before`.
 
         Also forget idempotency keys and body hashes once their 24-hour window has passed, and fail (and
-        purge the content of) requests paused since before `paused_before`.
+        purge the content of) requests paused since before `paused_before`, and any that has not ended but
+        whose webhook is gone (it was deleted while one was being accepted), which no claim would ever take.
         """
+        purged = 0
         async with self._db.transaction() as db:
+            orphans = await db.execute(
+                f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
+                " last_error = 'The webhook was deleted before the reply was delivered.'"
+                f" WHERE status IN ('scheduled', 'generating', 'delivering', '{PAUSED}')"
+                " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.id = message_requests.webhook_id)",
+                (self._db.now(),),
+            )
+            purged += orphans.rowcount
             if paused_before is not None:
-                await db.execute(
+                expired = await db.execute(
                     f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
                     " last_error = 'Its webhook stayed disabled longer than [delivery] paused_max_days allows.'"
                     f" WHERE status = '{PAUSED}' AND updated_at < ?",
                     (self._db.now(), paused_before),
                 )
+                purged += expired.rowcount
             await db.execute(FORGET_KEYS_SQL, (self._db.now() - IDEMPOTENCY_WINDOW,))
             await db.execute(
                 "DELETE FROM delivery_attempts WHERE request_id IN (SELECT id FROM message_requests"
@@ -231,4 +250,6 @@ class DeliveryQueue:
             cursor = await db.execute(
                 f"DELETE FROM message_requests WHERE status IN {tuple(ENDED)} AND updated_at < ?", (before,)
             )
+        if purged:
+            self._db.content_purged()
         return cursor.rowcount

@@ -192,9 +192,10 @@ class WebhookStore:
         return True
 
     async def delete(self, account: str, webhook_id: str) -> None:
-        """Delete a webhook; its waiting and paused requests fail at once, and their content is erased with it.
+        """Delete a webhook; every request of it that has not ended fails at once, its content erased with it.
 
-        Requests being delivered right now fail too: their delivery finds the webhook gone.
+        That includes requests being generated or delivered right now: whatever their delivery then records
+        (a retry, a pause) needs a pending status, so it cannot bring them back.
         """
         async with self._db.transaction() as db:
             cursor = await db.execute("DELETE FROM webhooks WHERE account = ? AND id = ?", (account, webhook_id))
@@ -202,7 +203,7 @@ class WebhookStore:
                 await db.execute(
                     f"UPDATE message_requests SET status = 'failed', {PURGE_SQL},"
                     " last_error = 'The webhook was deleted before the reply was delivered.', updated_at = ?"
-                    f" WHERE webhook_id = ? AND status IN ('scheduled', '{PAUSED}')",
+                    f" WHERE webhook_id = ? AND status IN ('scheduled', 'generating', 'delivering', '{PAUSED}')",
                     (self._db.now(), webhook_id),
                 )
         if cursor.rowcount == 0:
