@@ -17,6 +17,7 @@ from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, We
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.services import Services
 from tests.fakes.clock import Clock
+from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -40,16 +41,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def setup(settings, clock, receiver) -> AsyncIterator[dict[str, Any]]:
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        services: Services = app.state.services
-        _, token = await services.storage.tokens.create("t", "acme", None)
-        auth = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
-            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
-            yield {"client": client, "auth": auth, "agent": agent, "hook": hook, "services": services,
-                   "receiver": receiver[1], "dispatcher": Dispatcher(services)}  # fmt: skip
+    async with account_world(settings, receiver[0], clock=clock) as world:
+        yield world | {"receiver": receiver[1], "dispatcher": Dispatcher(world["services"])}
 
 
 def request_body(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from novaro_lite.app import create_app
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.scheduler import housekeeping
 from tests.conftest import loopback_settings
 from tests.fakes.receiver import Answer, Receiver
 from tests.fakes.serve import serve_in_thread
+from tests.fakes.world import account_world
 
 pytestmark = pytest.mark.anyio
 TEXT = "content that must not outlive its request"
@@ -23,20 +22,13 @@ TEXT = "content that must not outlive its request"
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    app, receiver = create_app(loopback_settings(tmp_path)), Receiver()
+    receiver = Receiver()
     with serve_in_thread(receiver.app()) as url:
-        async with app.router.lifespan_context(app):
-            services = app.state.services
-            _, token = await services.storage.tokens.create("t", "acme", None)
-            auth = {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
-                hook = (await client.post("/api/v1/webhooks", json={"url": f"{url}/hook"}, headers=auth)).json()
-                body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": "r",
-                        "messages": [{"role": "user", "content": TEXT}], "delay": "immediate"}  # fmt: skip
-                accepted = (await client.post("/api/v1/message-requests", json=body, headers=auth)).json()
-                yield {"client": client, "auth": auth, "services": services, "hook": hook, "id": accepted["id"],
-                       "receiver": receiver}  # fmt: skip
+        async with account_world(loopback_settings(tmp_path), f"{url}/hook") as world:
+            body = {"agentId": world["agent"]["id"], "webhookId": world["hook"]["id"], "reference": "r",
+                    "messages": [{"role": "user", "content": TEXT}], "delay": "immediate"}  # fmt: skip
+            accepted = await world["client"].post("/api/v1/message-requests", json=body, headers=world["auth"])
+            yield world | {"id": accepted.json()["id"], "receiver": receiver}
 
 
 def stored(api: dict[str, Any]) -> Any:

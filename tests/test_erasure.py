@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from novaro_lite.app import create_app
 from novaro_lite.config import Settings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.storage.store import Storage
 from tests.conftest import loopback_settings
+from tests.fakes.world import account_world
 
 pytestmark = pytest.mark.anyio
 MARKER = "a-sentence-that-must-not-outlive-its-request"
@@ -32,17 +31,10 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def api(settings, receiver) -> AsyncIterator[dict[str, Any]]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        services = app.state.services
-        _, token = await services.storage.tokens.create("t", "acme", None)
-        auth = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
-            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
-            body = {"agentId": agent["id"], "webhookId": hook["id"], "reference": "r",
-                    "messages": [{"role": "user", "content": MARKER}]}  # fmt: skip
-            yield {"client": client, "auth": auth, "body": body, "services": services}
+    async with account_world(settings, receiver[0]) as world:
+        body = {"agentId": world["agent"]["id"], "webhookId": world["hook"]["id"], "reference": "r",
+                "messages": [{"role": "user", "content": MARKER}]}  # fmt: skip
+        yield world | {"body": body}
 
 
 def holding(data_dir: Path, text: str) -> list[str]:

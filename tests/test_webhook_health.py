@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from novaro_lite.app import create_app
 from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery import Dispatcher
-from novaro_lite.services import Services
+from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -40,16 +39,9 @@ def health_settings(tmp_path: Path, hours: int) -> Settings:
 @pytest.fixture
 async def setup(tmp_path: Path, receiver, request) -> AsyncIterator[dict[str, Any]]:
     clock = Clock()
-    app = create_app(health_settings(tmp_path, getattr(request, "param", 1)), clock=clock)
-    async with app.router.lifespan_context(app):
-        services: Services = app.state.services
-        _, token = await services.storage.tokens.create("t", "acme", None)
-        auth = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
-            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
-            yield {"client": client, "auth": auth, "agent": agent, "hook": hook, "clock": clock,
-                   "receiver": receiver[1], "dispatcher": Dispatcher(services)}  # fmt: skip
+    settings = health_settings(tmp_path, getattr(request, "param", 1))
+    async with account_world(settings, receiver[0], clock=clock) as world:
+        yield world | {"clock": clock, "receiver": receiver[1], "dispatcher": Dispatcher(world["services"])}
 
 
 async def accept(setup: dict[str, Any]) -> httpx.Response:

@@ -10,14 +10,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.datastructures import Secret
 
-from novaro_lite.app import create_app
 from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.config_sections import MetricsSettings
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.generation import provider_outcome
 from novaro_lite.observability.metrics import Metrics, QueueStats
-from novaro_lite.services import Services
+from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -42,16 +41,8 @@ async def setup(tmp_path: Path, receiver) -> AsyncIterator[dict[str, Any]]:
         webhooks=WebhookSettings(allow_private_networks=True),
         metrics=MetricsSettings(enabled=True, token_env="T", token=Secret(SCRAPE_TOKEN)),
     )
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        services: Services = app.state.services
-        _, token = await services.storage.tokens.create("t", "acme", None)
-        auth = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            agent = (await client.post("/api/v1/agents", json={"name": "Ada"}, headers=auth)).json()
-            hook = (await client.post("/api/v1/webhooks", json={"url": receiver[0]}, headers=auth)).json()
-            yield {"client": client, "auth": auth, "agent": agent, "hook": hook, "services": services,
-                   "clock": clock, "token": token}  # fmt: skip
+    async with account_world(settings, receiver[0], clock=clock) as world:
+        yield world | {"clock": clock}
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
