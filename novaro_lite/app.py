@@ -50,16 +50,21 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler: Scheduler | None = None
 
-        def wake(when: float) -> None:
+        def wake_here(when: float) -> None:
             if scheduler is not None:
                 scheduler.wake(when)
 
+        def wake(when: float) -> None:  # work is due at `when`: this process and every other on the database
+            wake_here(when)
+            storage.database.notify_due(when)
+
         async with (
             Storage.open(
-                settings.database_path,
+                settings.database,
                 clock,
                 synchronous=settings.sqlite_synchronous,
                 erase_seconds=settings.erase_seconds,
+                pool_size=settings.database_pool_size,
             ) as storage,
             build_http_client(transport, proxies=settings.provider_proxies) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
@@ -78,6 +83,7 @@ def create_app(
             if settings.scheduler.enabled:
                 scheduler = Scheduler(services)
                 scheduler.start()
+                storage.database.on_due(wake_here)
             app.state.scheduler = scheduler
             try:
                 yield

@@ -37,7 +37,7 @@ def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
     async def first_token(storage: Storage) -> str | None:
-        if storage.tokens.count():
+        if await storage.tokens.count():
             return None
         return (await storage.tokens.create("first-start", DEFAULT_ACCOUNT, None))[1]
 

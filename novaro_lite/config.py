@@ -43,6 +43,10 @@ class Settings:
     host: str = setting("127.0.0.1", "Address the HTTP server binds to.")
     port: int = setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
     data_dir: Path = setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
+    database_url: str = setting(
+        "", "PostgreSQL URL (postgresql://user:password@host:5432/db) to share one database; empty: SQLite in data_dir."
+    )
+    database_pool_size: int = setting(10, "PostgreSQL connections each server process keeps open at most (1-100).")
     max_body_bytes: int = setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
     log_level: str = setting("info", "Log level: critical, error, warning, info or debug.")
     log_format: str = setting("text", 'Log lines as "text" or "json" (one object a line, with the request id).')
@@ -81,6 +85,10 @@ class Settings:
             raise ConfigError("host: must not be empty")
         if self.sqlite_synchronous not in ("normal", "full"):
             raise ConfigError(f"sqlite_synchronous: {self.sqlite_synchronous!r} is not normal or full")
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("database_url: must start with postgresql:// (or be empty, for SQLite in data_dir)")
+        if not 1 <= self.database_pool_size <= 100:
+            raise ConfigError(f"database_pool_size: {self.database_pool_size} is not between 1 and 100")
         if not 0 < self.erase_seconds <= 5:
             raise ConfigError("erase_seconds: must be greater than 0 and at most 5 (content leaves every file in 10 s)")
         providers = {DEMO: ProviderSettings(kind=DEMO)} | dict(self.providers)
@@ -108,6 +116,11 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "novaro.db"
+
+    @property
+    def database(self) -> Path | str:
+        """Where the data lives: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.database_url or self.database_path
 
 
 def setting_fields(cls: type = Settings) -> tuple[dataclasses.Field[Any], ...]:

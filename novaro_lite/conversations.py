@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 async def send_event(services: Services, request: MessageRequest, event: Event, body: bytes) -> None:
     """POST one event if the request's webhook subscribes to it and is enabled."""
     try:
-        webhook = services.storage.webhooks.get(request.account, request.webhook_id)
+        webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
     except NotFoundError:
         return
     if event not in webhook.events or not webhook.enabled:
@@ -81,7 +81,7 @@ async def start_session(services: Services, request: MessageRequest, rng: random
     if request.conversation_id is None:
         return
     try:
-        agent = services.storage.agents.get(request.account, request.agent_id)
+        agent = await services.storage.agents.get(request.account, request.agent_id)
     except NotFoundError:
         return
     now = services.clock()

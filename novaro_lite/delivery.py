@@ -151,7 +151,7 @@ class Dispatcher:
         wait: float | None = None
         counter: Counter | None = "attempts"
         try:
-            self._webhook(request)  # before generating: a deleted or disabled webhook must not cost a reply
+            await self._webhook(request)  # before generating: a deleted or disabled webhook must not cost a reply
             reply = request.reply
             if reply is None:
                 counter = "generation_failures"  # the model's failures have a budget of their own
@@ -210,9 +210,9 @@ class Dispatcher:
         wait = retry_wait(attempts_made, settings.retry_schedule, settings.retry_jitter, self._rng, asked)
         return None if wait is None else self._services.clock() + wait / settings.time_scale
 
-    def _webhook(self, request: MessageRequest) -> Webhook:
+    async def _webhook(self, request: MessageRequest) -> Webhook:
         try:
-            webhook = self._services.storage.webhooks.get(request.account, request.webhook_id)
+            webhook = await self._services.storage.webhooks.get(request.account, request.webhook_id)
         except NotFoundError:
             raise PermanentFailure("The webhook was deleted before the reply was delivered.") from None
         if not webhook.enabled:
@@ -222,7 +222,7 @@ class Dispatcher:
     async def _generate(self, request: MessageRequest) -> tuple[ChatMessage, ...] | None:
         services = self._services
         try:
-            agent = services.storage.agents.get(request.account, request.agent_id)
+            agent = await services.storage.agents.get(request.account, request.agent_id)
         except NotFoundError:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
         # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
@@ -245,7 +245,7 @@ class Dispatcher:
         return reply
 
     async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> tuple[Webhook, Answer]:
-        webhook = self._webhook(request)  # again: it may have been disabled, deleted or rotated meanwhile
+        webhook = await self._webhook(request)  # again: it may have been disabled, deleted or rotated meanwhile
         # The body's `secret` is the digest of the secret current at this attempt (README: "after a rotation").
         body = webhook_body(request, reply, secret_digest(webhook.secret))
         try:

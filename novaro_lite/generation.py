@@ -41,14 +41,14 @@ class Extras:
     sampling: Sampling = Sampling()
 
 
-def _prompt(
+async def _prompt(
     services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str], extras: Extras
 ) -> tuple[Provider, Prompt]:
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
     # The agent's contexts, then the request's; one deleted since the request was accepted is left out, and a
     # keyword context only when one of its keys occurs in the recent messages.
-    found = services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
+    found = await services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
     contexts = applicable(found, [message.content for message in messages])
     system = build_system_prompt(
         agent,
@@ -83,7 +83,7 @@ async def generate_reply(
     extras: Extras = Extras(),
 ) -> Reply:
     """Return the agent's whole reply as timestamped bubbles, with usage."""
-    provider, prompt = _prompt(services, agent, messages, context_ids, extras)
+    provider, prompt = await _prompt(services, agent, messages, context_ids, extras)
     began = time.perf_counter()
     try:
         completion = await provider.complete(prompt)
@@ -106,7 +106,7 @@ async def stream_reply(
     extras: Extras = Extras(),
 ) -> AsyncGenerator[Delta | ChatMessage | Usage]:
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
-    provider, prompt = _prompt(services, agent, messages, context_ids, extras)
+    provider, prompt = await _prompt(services, agent, messages, context_ids, extras)
     splitter = BubbleSplitter(agent.max_bubbles)
     at, sent = int(prompt.now), 0
     usage: Usage | None = None

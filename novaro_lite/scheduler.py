@@ -32,7 +32,7 @@ async def dispatch(scheduler: Scheduler) -> None:
     nothing polls for them. With every slot taken, the same holds for everything already due.
     """
     await scheduler.dispatcher.run_due()
-    when = scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
+    when = await scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
     if when is not None:
         scheduler.wake(when)
 

@@ -15,12 +15,32 @@ from novaro_lite.app import create_app
 from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.services import Services
 from tests.fakes.hooks import Receiver
+from tests.fakes.postgres import TestPostgres
 from tests.fakes.serve import serve_in_thread
+
+ENGINES = ("sqlite", "postgres")
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
+    """A real PostgreSQL 16 (pgserver), one per session."""
+    server = TestPostgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Run the test on each engine: "" keeps SQLite in data_dir; otherwise an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    postgres: TestPostgres = request.getfixturevalue("postgres")
+    return postgres.empty_shared()
 
 
 @pytest.fixture

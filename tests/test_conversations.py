@@ -59,7 +59,7 @@ async def test_three_requests_in_thirty_seconds_get_one_reply(setup, clock, sett
         shown = await fetch(setup, earlier["id"])
         assert shown["status"] == "superseded" and shown["supersededBy"] == newer["id"]
         assert shown["conversationId"] == "chat-1"
-        stored = setup["services"].storage.requests.get("acme", earlier["id"])
+        stored = await setup["services"].storage.requests.get("acme", earlier["id"])
         assert stored.messages is None  # purged like a cancel
     await setup["services"].storage.database.checkpoint()
     for path in settings.data_dir.iterdir():
@@ -92,7 +92,7 @@ async def test_a_request_being_typed_is_not_superseded_and_the_new_one_comes_aft
     await run(setup)  # read and generated: now being typed
     typing = await fetch(setup, first["id"])
     assert typing["status"] == "scheduled" and typing["scheduledFor"] >= first["scheduledFor"]
-    assert setup["services"].storage.requests.get("acme", first["id"]).reply is not None
+    assert (await setup["services"].storage.requests.get("acme", first["id"])).reply is not None
     second = await say(setup, "two")
     assert (await fetch(setup, first["id"]))["status"] == "scheduled"
     assert second["scheduledFor"] >= typing["scheduledFor"]
@@ -109,13 +109,13 @@ async def test_after_a_reply_the_agent_answers_from_the_online_table(setup, cloc
     assert patched.status_code == 200, patched.text
     first = await say(setup, "hi")
     await until_delivered(setup, clock, first["id"])
-    online_until = setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1")
+    online_until = await setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1")
     assert online_until is not None and online_until > clock.now
     clock.now += 1
     quick = await say(setup, "how are you?")
     assert quick["scheduledFor"] - clock.now <= ONLINE_RESPONSE_TIMES[-1].up_to_seconds
     # Another conversation of the same agent is cold.
-    assert setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-2") is None
+    assert (await setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-2")) is None
 
 
 async def test_presence_and_typing_can_be_turned_off(setup, clock):
@@ -133,7 +133,7 @@ async def test_presence_and_typing_can_be_turned_off(setup, clock):
     await run(setup)  # no typing: delivered at the due time in one go
     shown = await fetch(setup, first["id"])
     assert shown["status"] == "delivered"
-    assert setup["services"].storage.conversations.online_until(agent_id, "chat-1") is None
+    assert (await setup["services"].storage.conversations.online_until(agent_id, "chat-1")) is None
 
 
 async def test_an_overridden_delay_is_not_typed(setup, clock):
@@ -243,7 +243,7 @@ async def test_a_reply_typed_for_a_deleted_agent_is_still_delivered_without_pres
     deleted = await setup["client"].delete(f"/api/v1/agents/{setup['agent']['id']}", headers=setup["auth"])
     assert deleted.status_code == 204
     await until_delivered(setup, clock, first["id"])
-    assert setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1") is None
+    assert (await setup["services"].storage.conversations.online_until(setup["agent"]["id"], "chat-1")) is None
 
 
 async def test_presence_survives_a_restart_and_goes_with_its_agent(tmp_path):
@@ -254,10 +254,10 @@ async def test_presence_survives_a_restart_and_goes_with_its_agent(tmp_path):
         await storage.conversations.set_online(agent.id, "old-room", now - 1, now - 700)
         await storage.conversations.set_online(agent.id, "room-2", now + 60, now)  # forgets old-room
     async with Storage.open(path, lambda: now) as storage:
-        assert storage.conversations.online_until(agent.id, "room") == now + 600
-        assert storage.conversations.online_until(agent.id, "old-room") is None
+        assert await storage.conversations.online_until(agent.id, "room") == now + 600
+        assert await storage.conversations.online_until(agent.id, "old-room") is None
         await storage.agents.delete("acme", agent.id)
-        assert storage.conversations.online_until(agent.id, "room") is None
+        assert await storage.conversations.online_until(agent.id, "room") is None
 
 
 def test_the_openapi_document_describes_both_events():

@@ -92,7 +92,7 @@ async def test_immediate_request_is_delivered_signed_and_then_purged(setup, sett
     assert delivery.headers["user-agent"].startswith("novaro-lite/")
     shown = await fetch(setup, accepted["id"])
     assert shown["status"] == "delivered" and shown["attempts"] == 1 and shown["deliveredAt"] is not None
-    stored = setup["services"].storage.requests.get("acme", accepted["id"])
+    stored = await setup["services"].storage.requests.get("acme", accepted["id"])
     assert stored.messages is None and stored.reply is None
     await setup["services"].storage.database.checkpoint()
     for path in settings.data_dir.iterdir():
@@ -131,7 +131,7 @@ async def test_request_fails_after_the_last_retry(setup, clock):
     shown = await fetch(setup, accepted["id"])
     assert shown["status"] == "failed" and shown["attempts"] == 3
     assert "HTTP 500" in shown["lastError"] and "No retries left" in shown["lastError"]
-    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+    assert (await setup["services"].storage.requests.get("acme", accepted["id"])).messages is None
 
 
 async def test_410_disables_the_webhook_and_pauses_the_request(setup):
@@ -161,7 +161,7 @@ async def test_cancel_before_delivery_then_409(setup):
     assert_problem(
         await setup["client"].delete(f"/api/v1/message-requests/{accepted['id']}", headers=setup["auth"]), 409
     )
-    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+    assert (await setup["services"].storage.requests.get("acme", accepted["id"])).messages is None
 
 
 async def test_redeliver_sends_a_waiting_request_now(setup, clock):
@@ -394,7 +394,7 @@ async def test_deleting_a_webhook_fails_its_waiting_requests_and_erases_them(set
     ).status_code == 204
     shown = await fetch(setup, accepted["id"])
     assert shown["status"] == "failed" and "webhook was deleted" in shown["lastError"]
-    assert setup["services"].storage.requests.get("acme", accepted["id"]).messages is None
+    assert (await setup["services"].storage.requests.get("acme", accepted["id"])).messages is None
 
 
 async def test_a_busy_webhook_does_not_starve_the_others(setup, clock):

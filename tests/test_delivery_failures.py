@@ -27,6 +27,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.webhooks import secret_digest
 from novaro_lite.scheduler import housekeeping
 from novaro_lite.services import Services
+from novaro_lite.storage.sqlite.database import SqliteDatabase
 from tests.fakes.clock import Clock
 from tests.fakes.hostile import hostile_app
 from tests.fakes.serve import serve_in_thread
@@ -79,8 +80,8 @@ class Env:
         }  # fmt: skip
         return await self.services.storage.requests.create("acme", **fields | changes)
 
-    def get(self, request_id: str) -> Any:
-        return self.services.storage.requests.get("acme", request_id)
+    async def get(self, request_id: str) -> Any:
+        return await self.services.storage.requests.get("acme", request_id)
 
     async def run(self) -> None:
         await self.dispatcher.run_due()
@@ -153,14 +154,14 @@ async def test_a_dripping_model_is_retried_then_failed_never_stuck(tmp_path, hos
         with anyio.fail_after(10):
             await env.run()
         assert time.monotonic() - began < 2.5
-        waiting = env.get(request_id)
+        waiting = await env.get(request_id)
         assert waiting.status == "scheduled" and waiting.last_error is not None and "within 1 s" in waiting.last_error
         # The model's failure used its own budget, not one of the webhook's attempts.
         assert waiting.generation_failures == 1 and waiting.attempts == 0
         env.clock.now += 5
         with anyio.fail_after(10):
             await env.run()
-        failed = env.get(request_id)
+        failed = await env.get(request_id)
         assert failed.status == "failed" and "No retries left" in failed.last_error and failed.messages is None
 
 
@@ -169,7 +170,7 @@ async def test_a_models_retry_after_is_honoured_in_async_delivery(tmp_path):
         env.upstreams.llm_answers.append(httpx.Response(429, headers={"Retry-After": "120"}))
         request_id = await env.accept()
         await env.run()
-        waiting = env.get(request_id)
+        waiting = await env.get(request_id)
         assert waiting.status == "scheduled" and waiting.scheduled_for == int(env.clock.now + 120)
 
 
@@ -178,7 +179,7 @@ async def test_a_receivers_retry_after_of_0_does_not_shorten_the_schedule(tmp_pa
         env.upstreams.hook_answers.append(httpx.Response(503, headers={"Retry-After": "0"}))
         request_id = await env.accept()
         await env.run()
-        assert env.get(request_id).scheduled_for == int(env.clock.now + 5)  # the schedule's first wait
+        assert (await env.get(request_id)).scheduled_for == int(env.clock.now + 5)  # the schedule's first wait
 
 
 async def test_a_disabled_webhook_pauses_its_requests_with_content_until_enabled_oldest_first(tmp_path):
@@ -190,7 +191,7 @@ async def test_a_disabled_webhook_pauses_its_requests_with_content_until_enabled
         await env.run()
         assert env.upstreams.llm_calls == 0 and env.upstreams.deliveries == []
         for request_id in (newer, older):
-            paused = env.get(request_id)
+            paused = await env.get(request_id)
             assert paused.status == "paused" and paused.messages == (ChatMessage("user", "hi"),)
         redeliver = await env.client.post(f"/api/v1/message-requests/{older}/redeliver", headers=env.auth)
         assert_problem(redeliver, 409, "enable the webhook")
@@ -198,7 +199,7 @@ async def test_a_disabled_webhook_pauses_its_requests_with_content_until_enabled
         await env.run()
         await env.run()
         assert [body["reference"] for body in env.upstreams.bodies] == ["older", "newer"]
-        assert env.get(newer).status == env.get(older).status == "delivered"
+        assert (await env.get(newer)).status == (await env.get(older)).status == "delivered"
 
 
 async def test_the_webhook_is_checked_before_generating(tmp_path):
@@ -211,11 +212,11 @@ async def test_the_webhook_is_checked_before_generating(tmp_path):
         env.clock.now += 301  # its lease runs out; this dispatcher takes it over
         await env.run()
         assert env.upstreams.llm_calls == 0  # no reply paid for a webhook that cannot take it
-        paused = env.get(claimed.id)
+        paused = await env.get(claimed.id)
         assert paused.status == "paused" and paused.attempts == 0 and paused.messages is not None
         await env.patch_hook(enabled=True)
         await env.run()
-        assert env.get(request_id).status == "delivered"
+        assert (await env.get(request_id)).status == "delivered"
 
 
 async def test_requests_paused_longer_than_paused_max_days_fail_and_are_erased(tmp_path):
@@ -227,10 +228,10 @@ async def test_requests_paused_longer_than_paused_max_days_fail_and_are_erased(t
         assert response.status_code == 200 and response.json()["status"] == "canceled"  # a paused one may be
         env.clock.now += env.services.settings.delivery.paused_max_days * 86400 - 60
         await housekeeping(env.services)
-        assert env.get(request_id).status == "paused"
+        assert (await env.get(request_id)).status == "paused"
         env.clock.now += 120
         await housekeeping(env.services)
-        failed = env.get(request_id)
+        failed = await env.get(request_id)
         assert failed.status == "failed" and failed.messages is None and "paused_max_days" in failed.last_error
 
 
@@ -258,7 +259,7 @@ async def test_a_webhook_url_with_credentials_is_a_recorded_failure_not_an_unexp
             await env.run()
             tested = await env.client.post(f"/api/v1/webhooks/{env.hook_id}/test", headers=env.auth)
         assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
-        failed = env.get(request_id)
+        failed = await env.get(request_id)
         assert failed.status == "failed" and "user name or password" in failed.last_error
         assert "pw" not in failed.last_error
         assert tested.status_code == 200 and tested.json()["delivered"] is False
@@ -274,7 +275,7 @@ async def test_after_a_rotation_the_body_carries_the_new_secrets_digest(tmp_path
         env.clock.now += 5
         await env.run()
         first, second = env.upstreams.bodies
-        assert env.get(request_id).status == "delivered"
+        assert (await env.get(request_id)).status == "delivered"
         assert first["messages"] == second["messages"] and first["id"] == second["id"]
         assert second["secret"] == secret_digest(rotated["secret"]) != first["secret"]
 
@@ -283,6 +284,7 @@ async def test_a_claim_cancelled_during_its_commit_is_handed_back(tmp_path):
     async with environment(tmp_path) as env:
         request_id = await env.accept()
         database = env.services.storage.database
+        assert isinstance(database, SqliteDatabase)
         writer = database._writer
         real_execute = writer.execute
         committing = asyncio.Event()
@@ -302,11 +304,11 @@ async def test_a_claim_cancelled_during_its_commit_is_handed_back(tmp_path):
         finally:
             writer.execute = real_execute  # type: ignore[method-assign]
         await env.dispatcher.stop()
-        returned = env.get(request_id)
+        returned = await env.get(request_id)
         assert returned.status == "scheduled"  # not leased to this process until the lease runs out
         await Dispatcher(env.services).run_due()
         await asyncio.sleep(0.1)
-        assert env.get(request_id).status == "delivered"
+        assert (await env.get(request_id)).status == "delivered"
 
 
 async def test_a_finished_delivery_forgets_only_its_own_task(tmp_path):

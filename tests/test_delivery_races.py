@@ -31,8 +31,8 @@ async def api(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
             yield world | {"id": accepted.json()["id"], "receiver": receiver}
 
 
-def stored(api: dict[str, Any]) -> Any:
-    return api["services"].storage.requests.get("acme", api["id"])
+async def stored(api: dict[str, Any]) -> Any:
+    return await api["services"].storage.requests.get("acme", api["id"])
 
 
 async def test_deleting_a_webhook_while_its_delivery_fails_ends_the_request(api):
@@ -42,7 +42,7 @@ async def test_deleting_a_webhook_while_its_delivery_fails_ends_the_request(api)
     await asyncio.sleep(0.2)
     assert (await api["client"].delete(f"/api/v1/webhooks/{api['hook']['id']}", headers=api["auth"])).status_code == 204
     await dispatcher.wait_idle()
-    request = stored(api)  # once: back to scheduled, for a webhook no claim could ever take again
+    request = await stored(api)  # once: back to scheduled, for a webhook no claim could ever take again
     assert request.status == "failed" and request.messages is None and request.reply is None
 
 
@@ -51,9 +51,9 @@ async def test_housekeeping_ends_a_request_whose_webhook_is_gone(api):
     await database.write(("PRAGMA foreign_keys = OFF", ()))
     await database.write(("DELETE FROM webhooks", ()))  # as if deleted between the accept's check and insert
     await database.write(("PRAGMA foreign_keys = ON", ()))
-    assert stored(api).status == "scheduled"
+    assert (await stored(api)).status == "scheduled"
     await housekeeping(api["services"])
-    request = stored(api)
+    request = await stored(api)
     assert request.status == "failed" and request.messages is None
 
 
@@ -64,4 +64,4 @@ async def test_a_pause_recorded_after_the_webhook_was_enabled_again_is_undone(ap
     )
     # The delivery found the webhook disabled; before it records the pause, the owner enables it again.
     await queue.finish_attempt(claimed.id, "own_x", None, "paused", counter=None)
-    assert stored(api).status == "scheduled"  # not parked under an enabled webhook until paused_max_days
+    assert (await stored(api)).status == "scheduled"  # not parked under an enabled webhook until paused_max_days

@@ -11,7 +11,8 @@ import pytest
 
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.tokens import hash_token
-from novaro_lite.storage.schema import MIGRATIONS
+from novaro_lite.storage.sqlite.database import SqliteDatabase
+from novaro_lite.storage.sqlite.schema import MIGRATIONS
 from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +34,7 @@ async def test_storage_reopens_without_migrating_again(tmp_path: Path):
     async with Storage.open(path, time.time) as storage:
         agent = await storage.agents.create("acme", AgentFields(name="Kept"))
     async with Storage.open(path, time.time) as storage:
-        assert (storage.agents.get("acme", agent.id)).name == "Kept"
+        assert (await storage.agents.get("acme", agent.id)).name == "Kept"
 
 
 async def test_storage_keeps_only_the_hash_of_a_token(tmp_path: Path):
@@ -41,7 +42,7 @@ async def test_storage_keeps_only_the_hash_of_a_token(tmp_path: Path):
     async with Storage.open(path, time.time) as storage:
         created, secret = await storage.tokens.create("t", "acme", None)
         assert secret.startswith("nl_") and len(secret) >= 3 + 43
-        assert (storage.tokens.find(hash_token(secret))) == created
+        assert (await storage.tokens.find(hash_token(secret))) == created
         files = [path, path.with_name("novaro.db-wal")]
         assert not any(secret.encode() in file.read_bytes() for file in files)
         assert any(hash_token(secret).encode() in file.read_bytes() for file in files)
@@ -51,9 +52,9 @@ async def test_two_connections_share_the_file_while_one_writes(tmp_path: Path):
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time) as server, Storage.open(path, time.time) as cli:
         created, secret = await cli.tokens.create("from-cli", "acme", None)
-        assert server.tokens.find(hash_token(secret)) == created
+        assert await server.tokens.find(hash_token(secret)) == created
         await cli.tokens.revoke(created.id)
-        found = server.tokens.find(hash_token(secret))
+        found = await server.tokens.find(hash_token(secret))
         assert found is not None and found.revoked_at is not None
 
 
@@ -67,7 +68,7 @@ async def test_group_commit_writes_concurrent_rows_and_reports_rowcounts(tmp_pat
         )
         assert counts == [[1], [1], [0]]
         rows = await database.all("SELECT count(*), min(n) FROM t", ())
-        assert tuple(rows[0]) == (100, 0)
+        assert (rows[0][0], rows[0][1]) == (100, 0)
 
 
 async def test_group_commit_failure_fails_only_the_writer_whose_row_is_refused(tmp_path: Path):
@@ -85,7 +86,7 @@ async def test_group_commit_failure_fails_only_the_writer_whose_row_is_refused(t
         assert isinstance(results[50], OverflowError) and isinstance(results[51], sqlite3.IntegrityError)
         assert results[52] == [1]
         rows = await database.all("SELECT count(*), max(n) FROM t", ())
-        assert tuple(rows[0]) == (50, 1003)
+        assert (rows[0][0], rows[0][1]) == (50, 1003)
 
 
 async def test_a_cancelled_writer_whose_row_fails_leaves_no_unretrieved_exception(tmp_path: Path):
@@ -111,21 +112,22 @@ async def test_a_cancelled_writer_whose_row_fails_leaves_no_unretrieved_exceptio
 @pytest.mark.parametrize(("synchronous", "level"), [("normal", 1), ("full", 2)])
 async def test_storage_sync_level_follows_the_setting(tmp_path: Path, synchronous: str, level: int):
     async with Storage.open(tmp_path / "novaro.db", time.time, synchronous=synchronous) as storage:
-        async with storage.database.transaction() as db:  # the setting is the writer connection's
-            assert list(await db.execute_fetchall("PRAGMA synchronous", ()))[0][0] == level
+        async with storage.database.transaction() as tx:  # the setting is the writer connection's
+            assert (await tx.fetch("PRAGMA synchronous"))[0][0] == level
 
 
 async def test_writes_queued_when_the_flusher_is_cancelled_are_dropped_not_committed_later(tmp_path: Path):
     async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
         database = storage.database
+        assert isinstance(database, SqliteDatabase)
         await database.write(("CREATE TABLE t (n INTEGER)", ()))
         async with database._write_lock:  # the flusher waits for the lock with a, b queued behind it
             first = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (1,)))
             await asyncio.sleep(0)
             second = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (2,)))
             await asyncio.sleep(0)
-            assert database._flusher is not None
-            database._flusher.cancel()
+            assert database._group._flusher is not None
+            database._group._flusher.cancel()
             await asyncio.sleep(0)
         for told in (first, second):
             with pytest.raises(asyncio.CancelledError):

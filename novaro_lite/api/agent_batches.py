@@ -98,7 +98,7 @@ async def generate(request: Request) -> Response:
             check_model(svc.settings, model)
         except ValueError as exc:
             raise invalid(loc, str(exc)) from None
-    require_contexts(request, body.defaults.context_ids or (), ["body", "defaults", "contextIds"])
+    await require_contexts(request, body.defaults.context_ids or (), ["body", "defaults", "contextIds"])
     fields = await generate_agents(svc, body)
     agents = await svc.storage.agents.create_many(caller(request).account, fields)
     return json_response(GeneratedAgents(agents=[AgentOut.of(agent) for agent in agents]), 201)

@@ -21,7 +21,7 @@ def _check_model(request: Request, model: str | None) -> None:
 async def create_agent(request: Request) -> Response:
     fields = (await read_body(request, AgentCreate)).to_fields()
     _check_model(request, fields.model)
-    require_contexts(request, fields.context_ids)
+    await require_contexts(request, fields.context_ids)
     agent = await services(request).storage.agents.create(caller(request).account, fields)
     return json_response(AgentOut.of(agent), 201)
 
@@ -34,14 +34,14 @@ async def list_agents(request: Request) -> Response:
 
 
 async def get_agent(request: Request) -> Response:
-    agent = services(request).storage.agents.get(caller(request).account, request.path_params["id"])
+    agent = await services(request).storage.agents.get(caller(request).account, request.path_params["id"])
     return json_response(AgentOut.of(agent))
 
 
 async def update_agent(request: Request) -> Response:
     changes = (await read_body(request, AgentPatch)).changes()
     _check_model(request, changes.get("model"))
-    require_contexts(request, changes.get("context_ids", ()))
+    await require_contexts(request, changes.get("context_ids", ()))
     agent = await services(request).storage.agents.update(caller(request).account, request.path_params["id"], changes)
     return json_response(AgentOut.of(agent))
 

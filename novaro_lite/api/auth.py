@@ -26,7 +26,7 @@ async def authenticate(request: Request) -> Token:
         raise AuthError(f"The token is not a novaro-lite token; they start with {TOKEN_PREFIX!r}.")
     storage = services(request).storage
     # Looked up by its SHA-256: an index probe on a hash leaks nothing useful about the secret.
-    token = storage.tokens.find(hash_token(secret))
+    token = await storage.tokens.find(hash_token(secret))
     if token is None or token.revoked_at is not None:
         raise AuthError("The token is unknown or has been revoked.")
     if token.expires_at is not None and token.expires_at <= storage.now():

@@ -83,16 +83,18 @@ async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_dec
     return (await storage.agents.create_many(account, [fields], contexts))[0]
 
 
-def export_card(storage: Storage, account: str, agent_id: str, *, spec: str = "v3") -> tuple[Agent, dict[str, Any]]:
+async def export_card(
+    storage: Storage, account: str, agent_id: str, *, spec: str = "v3"
+) -> tuple[Agent, dict[str, Any]]:
     """The agent as a card object (V3 unless spec is "v2"), with its contexts as the lorebook."""
-    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
-    contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
+    agent = await storage.agents.with_card_extras(await storage.agents.get(account, agent_id))
+    contexts = {context.id: context for context in await storage.contexts.get_many(account, agent.context_ids)}
     return agent, (card_v2 if spec == "v2" else card_v3)(agent, contexts)
 
 
-def export_png(storage: Storage, account: str, agent_id: str) -> tuple[Agent, bytes]:
-    agent = storage.agents.with_card_extras(storage.agents.get(account, agent_id))
-    contexts = {context.id: context for context in storage.contexts.get_many(account, agent.context_ids)}
+async def export_png(storage: Storage, account: str, agent_id: str) -> tuple[Agent, bytes]:
+    agent = await storage.agents.with_card_extras(await storage.agents.get(account, agent_id))
+    contexts = {context.id: context for context in await storage.contexts.get_many(account, agent.context_ids)}
     return agent, card_png(agent, contexts)
 
 
@@ -114,10 +116,10 @@ async def get_card(request: Request) -> Response:
     query = read_query(request, CardQuery)
     storage, account, agent_id = services(request).storage, caller(request).account, request.path_params["id"]
     if query.format == "png":
-        agent, image = export_png(storage, account, agent_id)
+        agent, image = await export_png(storage, account, agent_id)
         disposition = f'attachment; filename="{file_name(agent, "png")}"'
         return Response(image, media_type=PNG, headers={"Content-Disposition": disposition})
-    agent, card = export_card(storage, account, agent_id, spec=query.spec)
+    agent, card = await export_card(storage, account, agent_id, spec=query.spec)
     body = json.dumps(card, ensure_ascii=False).encode("utf-8")
     disposition = f'attachment; filename="{file_name(agent, "json")}"'
     return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})

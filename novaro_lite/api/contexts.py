@@ -12,11 +12,11 @@ from novaro_lite.api.deps import caller, invalid, json_response, read_body, read
 from novaro_lite.api.schemas import PageQuery
 
 
-def require_contexts(
+async def require_contexts(
     request: Request, context_ids: Sequence[str], where: Sequence[str | int] = ("body", "contextIds")
 ) -> None:
     """422 naming the first id that is not one of the caller's contexts."""
-    unknown = services(request).storage.contexts.unknown(caller(request).account, context_ids)
+    unknown = await services(request).storage.contexts.unknown(caller(request).account, context_ids)
     if unknown:
         position = list(context_ids).index(unknown[0])
         raise invalid([*where, position], f"there is no context with id {unknown[0]!r}")
@@ -39,7 +39,7 @@ async def list_contexts(request: Request) -> Response:
 
 
 async def get_context(request: Request) -> Response:
-    context = services(request).storage.contexts.get(caller(request).account, request.path_params["id"])
+    context = await services(request).storage.contexts.get(caller(request).account, request.path_params["id"])
     return json_response(ContextOut.of(context))
 
 

@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 async def create_message(request: Request) -> Response:
     body = await read_body(request, MessagesRequest)
-    require_contexts(request, body.context_ids)
+    await require_contexts(request, body.context_ids)
     svc = services(request)
-    agent = svc.storage.agents.get(caller(request).account, body.agent_id)
+    agent = await svc.storage.agents.get(caller(request).account, body.agent_id)
     messages = [message.to_domain() for message in body.messages]
     reply_id = new_id("msg", svc.clock())
     if body.stream:

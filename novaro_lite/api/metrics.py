@@ -27,7 +27,7 @@ async def metrics_endpoint(request: Request) -> Response:
         or not hmac.compare_digest(given.strip().encode(), str(expected).encode())
     ):
         raise AuthError("/metrics needs 'Authorization: Bearer <token>' with the token from [metrics] token_env.")
-    pending, oldest = svc.storage.queue.pending_stats(svc.clock())
+    pending, oldest = await svc.storage.queue.pending_stats(svc.clock())
     body = svc.metrics.render(QueueStats(pending, oldest))
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 

@@ -97,20 +97,20 @@ def _context_ids(body: ChatCompletionRequest) -> list[str]:
     return ids
 
 
-def find_agent(request: Request, model: str) -> Agent:
+async def find_agent(request: Request, model: str) -> Agent:
     """The caller's agent that `model` names: its id, or agent:NAME when exactly one agent has that name."""
     storage, account = services(request).storage, caller(request).account
     missing = [{"loc": ["body", "model"], "msg": "no such agent"}]
     if model.startswith(AGENT_PREFIX):
         name = model.removeprefix(AGENT_PREFIX)
-        found = storage.agents.named(account, name)
+        found = await storage.agents.named(account, name)
         if not found:
             raise NotFoundError(f"The model {model!r} does not exist: no agent is named {name!r}.", errors=missing)
         if len(found) > 1:
             raise _refuse("model", f"Several agents are named {name!r}; use the agent's id as the model instead.")
         return found[0]
     try:
-        return storage.agents.get(account, model)
+        return await storage.agents.get(account, model)
     except NotFoundError:
         raise NotFoundError(
             f"The model {model!r} does not exist: use one of your agents' ids (GET /v1/models) or agent:NAME.",
@@ -123,8 +123,8 @@ async def chat_completions(request: Request) -> Response:
     _check_supported(body)
     system, messages = _conversation(body)
     context_ids = _context_ids(body)
-    require_contexts(request, context_ids, ("body", "metadata", "contextIds"))
-    agent = find_agent(request, body.model)
+    await require_contexts(request, context_ids, ("body", "metadata", "contextIds"))
+    agent = await find_agent(request, body.model)
     svc = services(request)
     created = int(svc.clock())
     reply_id = "chatcmpl-" + new_id("msg", created).removeprefix("msg_")
@@ -197,7 +197,7 @@ async def list_models(request: Request) -> Response:
 async def get_model(request: Request) -> Response:
     model = request.path_params["id"]
     try:
-        return JSONResponse(model_entry(find_agent(request, model)))
+        return JSONResponse(model_entry(await find_agent(request, model)))
     except NotFoundError as exc:
         raise NotFoundError(exc.detail) from None
 

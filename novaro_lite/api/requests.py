@@ -29,12 +29,12 @@ from novaro_lite.storage.requests import Plan
 IDEMPOTENCY_KEY_MAX = 200
 
 
-def _due(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> float | None:
+async def _due(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> float | None:
     """The reply's due time by the timing model, or None when `delay` overrides it (checked, not applied)."""
     if body.delay is None:
         online_until = None
         if body.conversation_id is not None:
-            online_until = svc.storage.conversations.online_until(agent.id, body.conversation_id)
+            online_until = await svc.storage.conversations.online_until(agent.id, body.conversation_id)
         return schedule_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
     if not svc.settings.delivery.allow_delay_override:
         raise invalid(
@@ -73,15 +73,15 @@ async def create_request(request: Request) -> Response:
     body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None
     if key is not None and body_hash is not None:
         # A retry gets the first answer whatever happened since (agent deleted, webhook disabled).
-        replayed = svc.storage.requests.replay(account, key, body_hash)
+        replayed = await svc.storage.requests.replay(account, key, body_hash)
         if replayed is not None:
             return Response(replayed, status_code=202, media_type="application/json")
-    require_contexts(request, body.context_ids)
-    agent = svc.storage.agents.get(account, body.agent_id)
-    webhook = svc.storage.webhooks.get(account, body.webhook_id)
+    await require_contexts(request, body.context_ids)
+    agent = await svc.storage.agents.get(account, body.agent_id)
+    webhook = await svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    drawn = _due(svc, body, agent, rng)
+    drawn = await _due(svc, body, agent, rng)
     due = _fixed_due(svc, body) if drawn is None else drawn
     stored: list[MessageRequest] = []
 
@@ -129,7 +129,7 @@ async def list_requests(request: Request) -> Response:
 
 
 async def get_request(request: Request) -> Response:
-    found = services(request).storage.requests.get(caller(request).account, request.path_params["id"])
+    found = await services(request).storage.requests.get(caller(request).account, request.path_params["id"])
     return json_response(MessageRequestOut.of(found))
 
 

@@ -45,19 +45,19 @@ async def list_webhooks(request: Request) -> Response:
     found = await services(request).storage.webhooks.list(
         caller(request).account, limit=query.limit, cursor=query.cursor
     )
-    paused = services(request).storage.webhooks.paused_counts([w.id for w in found.items])
+    paused = await services(request).storage.webhooks.paused_counts([w.id for w in found.items])
     return json_response(
         WebhookPage(data=[WebhookOut.of(w, paused.get(w.id, 0)) for w in found.items], next_cursor=found.next_cursor)
     )
 
 
-def _paused(request: Request, webhook_id: str) -> int:
-    return services(request).storage.webhooks.paused_counts([webhook_id]).get(webhook_id, 0)
+async def _paused(request: Request, webhook_id: str) -> int:
+    return (await services(request).storage.webhooks.paused_counts([webhook_id])).get(webhook_id, 0)
 
 
 async def get_webhook(request: Request) -> Response:
-    webhook = services(request).storage.webhooks.get(caller(request).account, request.path_params["id"])
-    return json_response(WebhookOut.of(webhook, _paused(request, webhook.id)))
+    webhook = await services(request).storage.webhooks.get(caller(request).account, request.path_params["id"])
+    return json_response(WebhookOut.of(webhook, await _paused(request, webhook.id)))
 
 
 async def update_webhook(request: Request) -> Response:
@@ -68,7 +68,7 @@ async def update_webhook(request: Request) -> Response:
     webhook = await svc.storage.webhooks.update(caller(request).account, request.path_params["id"], changes)
     if changes.get("enabled"):
         svc.wake(svc.clock())  # its paused requests are due again
-    return json_response(WebhookOut.of(webhook, _paused(request, webhook.id)))
+    return json_response(WebhookOut.of(webhook, await _paused(request, webhook.id)))
 
 
 async def delete_webhook(request: Request) -> Response:
@@ -79,13 +79,13 @@ async def delete_webhook(request: Request) -> Response:
 async def rotate_secret(request: Request) -> Response:
     store = services(request).storage.webhooks
     webhook = await store.rotate_secret(caller(request).account, request.path_params["id"])
-    return json_response(WebhookWithSecret.of(webhook, _paused(request, webhook.id)))
+    return json_response(WebhookWithSecret.of(webhook, await _paused(request, webhook.id)))
 
 
 async def test_webhook(request: Request) -> Response:
     """Send a signed ping shaped like a delivery (no messages) and report what the receiver answered."""
     svc = services(request)
-    webhook = svc.storage.webhooks.get(caller(request).account, request.path_params["id"])
+    webhook = await svc.storage.webhooks.get(caller(request).account, request.path_params["id"])
     ping_id = new_id("ping", svc.clock())
     ping = MessageRequest(
         id=ping_id, account=webhook.account, agent_id="", webhook_id=webhook.id, reference="novaro-lite:ping",

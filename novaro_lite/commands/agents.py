@@ -67,7 +67,7 @@ def agent_create(
         raise click.ClickException(f"Invalid agent: model: {exc}") from None
 
     async def create(storage: Storage) -> Agent:
-        unknown = storage.contexts.unknown(account, request.context_ids)
+        unknown = await storage.contexts.unknown(account, request.context_ids)
         if unknown:
             raise click.ClickException(f"Invalid agent: there is no context with id {unknown[0]!r}.")
         return await storage.agents.create(account, request.to_fields())
@@ -104,7 +104,7 @@ def agent_show(settings: Settings, account: str, agent_id: str) -> None:
     """Print one agent as JSON."""
 
     async def show(storage: Storage) -> Agent:
-        return storage.agents.get(account, agent_id)
+        return await storage.agents.get(account, agent_id)
 
     _print_agent_json(AgentOut.of(run_with_storage(settings, show)))
 
@@ -157,8 +157,8 @@ def agent_export(
 
     async def export(storage: Storage) -> bytes:
         if as_png:
-            return export_png(storage, account, agent_id)[1]
-        card = export_card(storage, account, agent_id, spec="v2" if as_v2 else "v3")[1]
+            return (await export_png(storage, account, agent_id))[1]
+        card = (await export_card(storage, account, agent_id, spec="v2" if as_v2 else "v3"))[1]
         return (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
     data = run_with_storage(settings, export)

@@ -49,7 +49,7 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]]) -> T:
     async def run() -> T:
-        async with Storage.open(settings.database_path, time.time) as storage:
+        async with Storage.open(settings.database, time.time, pool_size=2) as storage:
             return await use(storage)
 
     try:

@@ -109,7 +109,7 @@ def context_show(settings: Settings, account: str, context_id: str) -> None:
     """Print one context as JSON."""
 
     async def show(storage: Storage) -> Context:
-        return storage.contexts.get(account, context_id)
+        return await storage.contexts.get(account, context_id)
 
     _echo_json(run_with_storage(settings, show))
 

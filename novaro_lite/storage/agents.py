@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-
-import aiosqlite
 
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand, field_values
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Page, decode_cursor, page
 
 CHARACTER_TEXT = (
@@ -79,7 +76,7 @@ def _row(agent: Agent) -> tuple[Any, ...]:
         _bands_json(agent.response_times),
         agent.model,
         agent.max_bubbles,
-        int(agent.presence.enabled),
+        agent.presence.enabled,
         agent.presence.mean_session_minutes,
         _bands_json(agent.online_response_times),
         agent.typing_speed_wpm,
@@ -90,7 +87,7 @@ def _row(agent: Agent) -> tuple[Any, ...]:
     )
 
 
-def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
+def _agent(row: Row, context_ids: tuple[str, ...]) -> Agent:
     return Agent(
         id=row["id"],
         account=row["account"],
@@ -115,27 +112,32 @@ def _agent(row: sqlite3.Row, context_ids: tuple[str, ...]) -> Agent:
     )
 
 
+Read = Callable[[str, tuple[Any, ...]], Awaitable[list[Row]]]
 _LINKS = "SELECT agent_id, context_id FROM agent_contexts WHERE agent_id IN ({}) ORDER BY agent_id, position"
+
+
+def _not_found(agent_id: str) -> NotFoundError:
+    return NotFoundError(f"There is no agent with id {agent_id!r}.")
 
 
 class AgentStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def _context_ids(self, agent_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    async def _agents(self, rows: list[Row], read: Read | None = None) -> list[Agent]:
+        """The agents of these rows, with their contexts' ids (read by `read`: a transaction's, or the reader)."""
+        if not rows:
+            return []
         links: dict[str, list[str]] = {}
-        for agent_id, context_id in self._db.read(_LINKS.format(", ".join("?" * len(agent_ids))), tuple(agent_ids)):
-            links.setdefault(agent_id, []).append(context_id)
-        return {agent_id: tuple(ids) for agent_id, ids in links.items()}
-
-    def _agents(self, rows: list[sqlite3.Row]) -> list[Agent]:
-        links = self._context_ids([row["id"] for row in rows]) if rows else {}
-        return [_agent(row, links.get(row["id"], ())) for row in rows]
+        agent_ids = tuple(row["id"] for row in rows)
+        for link in await (read or self._db.read)(_LINKS.format(", ".join("?" * len(agent_ids))), agent_ids):
+            links.setdefault(link[0], []).append(link[1])
+        return [_agent(row, tuple(links.get(row["id"], ()))) for row in rows]
 
     @staticmethod
-    async def _link(db: aiosqlite.Connection, agent: Agent) -> None:
-        await db.execute("DELETE FROM agent_contexts WHERE agent_id = ?", (agent.id,))
-        await db.executemany(
+    async def _link(tx: Transaction, agent: Agent) -> None:
+        await tx.execute("DELETE FROM agent_contexts WHERE agent_id = ?", (agent.id,))
+        await tx.executemany(
             "INSERT INTO agent_contexts (agent_id, context_id, position) VALUES (?, ?, ?)",
             [(agent.id, context_id, position) for position, context_id in enumerate(agent.context_ids)],
         )
@@ -152,21 +154,21 @@ class AgentStore:
             Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
             for fields in batch
         ]
-        async with self._db.transaction() as db:
-            await db.executemany(INSERT_CONTEXT, [context_row(context) for context in contexts])
+        async with self._db.transaction() as tx:
+            await tx.executemany(INSERT_CONTEXT, [context_row(context) for context in contexts])
             for agent in agents:
-                await db.execute(
+                await tx.execute(
                     f"INSERT INTO agents ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})",
                     (*_row(agent), None if agent.card_extras is None else json.dumps(agent.card_extras)),
                 )
-                await self._link(db, agent)
+                await self._link(tx, agent)
         return agents
 
-    def get(self, account: str, agent_id: str) -> Agent:
-        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, agent_id))
+    async def get(self, account: str, agent_id: str) -> Agent:
+        row = await self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, agent_id))
         if row is None:
-            raise NotFoundError(f"There is no agent with id {agent_id!r}.")
-        return self._agents([row])[0]
+            raise _not_found(agent_id)
+        return (await self._agents([row]))[0]
 
     async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
         """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
@@ -174,37 +176,43 @@ class AgentStore:
             f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
         )
         found = page(rows, limit, lambda row: row)
-        return Page(self._agents(found.items), found.next_cursor)
+        return Page(await self._agents(found.items), found.next_cursor)
 
     async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Apply `changes` (AgentFields names to new values) to an agent and return the result; none writes nothing."""
         if not changes:
-            return self.get(account, agent_id)
-        async with self._db.transaction() as db:
-            agent = dataclasses.replace(self.get(account, agent_id), **changes, updated_at=self._db.now())
-            await db.execute(
+            return await self.get(account, agent_id)
+        async with self._db.transaction() as tx:
+            await tx.lock(f"agent:{agent_id}")  # the agent as it is now: a concurrent PATCH's fields are kept
+            found = await self._agents(
+                await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, agent_id)), tx.fetch
+            )
+            if not found:
+                raise _not_found(agent_id)
+            agent = dataclasses.replace(found[0], **changes, updated_at=self._db.now())
+            await tx.execute(
                 f"UPDATE agents SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
                 (*_row(agent), agent.id),
             )
             if "context_ids" in changes:
-                await self._link(db, agent)
+                await self._link(tx, agent)
         return agent
 
-    def with_card_extras(self, agent: Agent) -> Agent:
+    async def with_card_extras(self, agent: Agent) -> Agent:
         """The agent with the extras its imported card had (agents read for replies leave them out)."""
-        row = self._db.one("SELECT card_extras FROM agents WHERE id = ?", (agent.id,))
+        row = await self._db.one("SELECT card_extras FROM agents WHERE id = ?", (agent.id,))
         extras = None if row is None or row["card_extras"] is None else json.loads(row["card_extras"])
         return dataclasses.replace(agent, card_extras=extras)
 
-    def named(self, account: str, name: str) -> Sequence[Agent]:
+    async def named(self, account: str, name: str) -> Sequence[Agent]:
         """The account's agents called exactly `name` (at most two: enough to tell unique from ambiguous)."""
-        rows = self._db.read(f"{_SELECT} WHERE account = ? AND name = ? ORDER BY seq LIMIT 2", (account, name))
-        return self._agents(list(rows))
+        rows = await self._db.read(f"{_SELECT} WHERE account = ? AND name = ? ORDER BY seq LIMIT 2", (account, name))
+        return await self._agents(rows)
 
     async def delete(self, account: str, agent_id: str) -> None:
-        async with self._db.transaction() as db:
-            cursor = await db.execute("DELETE FROM agents WHERE account = ? AND id = ?", (account, agent_id))
-            if cursor.rowcount:  # presence is the agent's metadata: it goes with it
-                await db.execute("DELETE FROM presence WHERE agent_id = ?", (agent_id,))
-        if cursor.rowcount == 0:
-            raise NotFoundError(f"There is no agent with id {agent_id!r}.")
+        async with self._db.transaction() as tx:
+            deleted = await tx.execute("DELETE FROM agents WHERE account = ? AND id = ?", (account, agent_id))
+            if deleted:  # presence is the agent's metadata: it goes with it
+                await tx.execute("DELETE FROM presence WHERE agent_id = ?", (agent_id,))
+        if not deleted:
+            raise _not_found(agent_id)

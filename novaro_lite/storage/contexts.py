@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from novaro_lite.domain.contexts import Context, Keywords
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, Row
 from novaro_lite.storage.paging import Page, decode_cursor, page
 
 BASE = ("id", "account", "name", "content", "created_at", "updated_at")
@@ -25,14 +24,14 @@ def context_row(context: Context) -> tuple[Any, ...]:
     return (
         *(getattr(context, name) for name in BASE),
         json.dumps(words.keys, ensure_ascii=False),
-        int(words.case_sensitive),
+        words.case_sensitive,
         json.dumps(words.secondary_keys, ensure_ascii=False),
-        int(words.selective),
+        words.selective,
         words.scan_depth,
     )
 
 
-def _context(row: sqlite3.Row) -> Context:
+def _context(row: Row) -> Context:
     keywords = Keywords(
         tuple(json.loads(row["keys"])),
         bool(row["case_sensitive"]),
@@ -54,29 +53,29 @@ class ContextStore:
     async def create(self, account: str, name: str, content: str, keywords: Keywords | None = None) -> Context:
         now = self._db.now()
         context = Context(new_id("ctx", now), account, name, content, now, now, keywords or Keywords())
-        async with self._db.transaction() as db:
-            await db.execute(INSERT, context_row(context))
+        async with self._db.transaction() as tx:
+            await tx.execute(INSERT, context_row(context))
         return context
 
-    def get(self, account: str, context_id: str) -> Context:
-        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, context_id))
+    async def get(self, account: str, context_id: str) -> Context:
+        row = await self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, context_id))
         if row is None:
             raise _not_found(context_id)
         return _context(row)
 
-    def get_many(self, account: str, context_ids: Sequence[str]) -> list[Context]:
+    async def get_many(self, account: str, context_ids: Sequence[str]) -> list[Context]:
         """The account's contexts among `context_ids`, in that order; unknown ids are left out."""
         if not context_ids:
             return []
-        rows = self._db.read(
+        rows = await self._db.read(
             f"{_SELECT} WHERE account = ? AND id IN ({', '.join('?' * len(context_ids))})", (account, *context_ids)
         )
         found = {row["id"]: _context(row) for row in rows}
         return [found[context_id] for context_id in context_ids if context_id in found]
 
-    def unknown(self, account: str, context_ids: Sequence[str]) -> list[str]:
+    async def unknown(self, account: str, context_ids: Sequence[str]) -> list[str]:
         """The ids among `context_ids` that name no context of this account."""
-        known = {context.id for context in self.get_many(account, context_ids)}
+        known = {context.id for context in await self.get_many(account, context_ids)}
         return [context_id for context_id in context_ids if context_id not in known]
 
     async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Context]:
@@ -88,13 +87,17 @@ class ContextStore:
     async def update(self, account: str, context_id: str, change: Callable[[Context], dict[str, Any]]) -> Context:
         """Apply the changes `change` makes of the context as it is now (read under the write lock, so two
         concurrent updates of different fields both hold); no changes write nothing."""
-        async with self._db.transaction() as db:
-            current = self.get(account, context_id)
+        async with self._db.transaction() as tx:
+            await tx.lock(f"context:{context_id}")
+            rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, context_id))
+            if not rows:
+                raise _not_found(context_id)
+            current = _context(rows[0])
             changes = change(current)
             if not changes:
                 return current
             changed = dataclasses.replace(current, **changes, updated_at=self._db.now())
-            await db.execute(
+            await tx.execute(
                 f"UPDATE contexts SET {', '.join(f'{column} = ?' for column in COLUMNS)} WHERE id = ?",
                 (*context_row(changed), changed.id),
             )
@@ -102,12 +105,10 @@ class ContextStore:
 
     async def delete(self, account: str, context_id: str, *, force: bool = False) -> None:
         """Delete a context; if agents still have it attached, refuse (409) unless `force` detaches it."""
-        self.get(account, context_id)
-        async with self._db.transaction() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT agent_id FROM agent_contexts WHERE context_id = ? ORDER BY agent_id", (context_id,)
-                )
+        await self.get(account, context_id)
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT agent_id FROM agent_contexts WHERE context_id = ? ORDER BY agent_id", (context_id,)
             )
             if rows and not force:
                 agents = ", ".join(row[0] for row in rows)
@@ -115,5 +116,5 @@ class ContextStore:
                     f"The context {context_id!r} is attached to agents {agents}; detach it from them first, "
                     "or delete with ?force=true to detach it from every agent."
                 )
-            await db.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
-            await db.execute("DELETE FROM contexts WHERE id = ?", (context_id,))
+            await tx.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
+            await tx.execute("DELETE FROM contexts WHERE id = ?", (context_id,))

@@ -17,9 +17,9 @@ class ConversationStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def online_until(self, agent_id: str, conversation_id: str) -> float | None:
+    async def online_until(self, agent_id: str, conversation_id: str) -> float | None:
         """When the agent's current session in the conversation ends (None: it has had none)."""
-        row = self._db.one(
+        row = await self._db.one(
             "SELECT online_until_ms FROM presence WHERE agent_id = ? AND conversation_id = ?",
             (agent_id, conversation_id),
         )

@@ -1,303 +1,109 @@
-"""Database: the connections, transactions, migrations, group commit and erasure every store shares.
+"""The contract between the stores and a database engine (storage/sqlite/, storage/postgres/).
 
-One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
-running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
-second aiosqlite connection, so they see committed data only: the writer's connection would also show the
-rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
-
-Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
-on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
-takes microseconds, while a trip to aiosqlite's thread waits for the GIL behind a busy event loop
-(measured: the hop capped realtime throughput near 400 requests/s; see docs/benchmarks.md).
+The stores (tokens.py, agents.py, …) hold the application's SQL once, written in the SQL both engines
+speak, with `?` placeholders; an engine runs it (PostgreSQL rewrites the placeholders) and supplies what
+genuinely differs: connections, migrations, the delivery queue's claim, and erasing purged content.
+Nothing outside storage/ knows which engine runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import logging
-import os
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol
 
-import aiosqlite
-
-from novaro_lite.errors import UnavailableError
-from novaro_lite.storage.schema import MIGRATIONS
-
-logger = logging.getLogger(__name__)
-BUSY_TIMEOUT_MS = 5000
-CHECKPOINT_BUSY_MS = 50
-ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
+Statement = tuple[str, tuple[Any, ...]]
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the database file readable by its owner only, before SQLite opens it."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+class Row(Protocol):
+    """A result row, by column name or position (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
 
-@dataclasses.dataclass
-class _Write:
-    """One writer's part of a group commit."""
+class Transaction(Protocol):
+    """One use case's writes, committed together or not at all."""
 
-    inserts: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    statements: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    purges: bool = False  # it erases content: once committed, a checkpoint must follow (content_purged)
-    done: asyncio.Future[list[int]] = dataclasses.field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run a statement; return how many rows it changed."""
 
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        """Run a query (or a statement with RETURNING) and return its rows, seeing this transaction's writes."""
 
-def _consume(done: asyncio.Future[list[int]]) -> None:
-    """Mark a write's outcome as read, so a failure nobody waits for is not logged as never retrieved."""
-    if not done.cancelled():
-        done.exception()
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for each parameter tuple."""
 
+    async def lock(self, key: str) -> None:
+        """Hold `key` until this transaction ends: writers that lock the same key go one at a time.
 
-class Database:
-    def __init__(
-        self,
-        writer: aiosqlite.Connection,
-        reader: sqlite3.Connection,
-        clock: Callable[[], float],
-        lister: aiosqlite.Connection | None = None,
-        erase_seconds: float = ERASE_SECONDS,
-    ) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._lister = lister or writer
-        self.clock = clock
-        self._write_lock = asyncio.Lock()
-        self._queue: list[_Write] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._erase_seconds = erase_seconds
-        self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
-        self._purges = 0  # purges noted so far
-        self._eraser: asyncio.Task[None] | None = None
-
-    @classmethod
-    @contextlib.asynccontextmanager
-    async def open(
-        cls,
-        path: Path,
-        clock: Callable[[], float],
-        *,
-        synchronous: str = "normal",
-        erase_seconds: float = ERASE_SECONDS,
-    ) -> AsyncIterator[Database]:
-        """Open (creating and migrating if needed) the database at `path`.
-
-        In WAL mode, synchronous "normal" keeps every committed transaction through a process crash
-        (kill -9 included); "full" also through a power cut, with an fsync per commit (docs/benchmarks.md).
+        Read-then-write use cases (an idempotency key, a conversation, a PATCH) lock what they read. On
+        SQLite every write transaction already excludes all others, so this costs nothing there.
         """
-        _create_private_file(path)
-        writer = await aiosqlite.connect(path, isolation_level=None)
-        reader = sqlite3.connect(path, isolation_level=None)
-        lister: aiosqlite.Connection | None = None
-        try:
-            writer.row_factory = reader.row_factory = sqlite3.Row
-            await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await writer.execute("PRAGMA journal_mode = WAL")
-            await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
-            await writer.execute("PRAGMA foreign_keys = ON")
-            # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
-            await writer.execute("PRAGMA secure_delete = ON")
-            reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            lister = await aiosqlite.connect(path, isolation_level=None)
-            lister.row_factory = sqlite3.Row
-            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await lister.execute("PRAGMA query_only = ON")
-            database = cls(writer, reader, clock, lister, erase_seconds)
-            await database._migrate()
-            # After a crash the WAL may still hold content purged before it: erase it before serving.
-            await database.checkpoint()
-            try:
-                yield database
-            finally:
-                if database._eraser is not None:
-                    database._eraser.cancel()
-                if database._unerased_since is not None:  # e.g. a CLI command while a server holds the file
-                    with contextlib.suppress(sqlite3.Error, ValueError):  # already closed: nothing to erase
-                        await database.checkpoint()
-        finally:
-            reader.close()
-            if lister is not None:
-                await lister.close()
-            await writer.close()
 
-    async def close(self) -> None:
-        """Close the connections now; open() also closes them on exit, and closing twice is harmless."""
-        if self._eraser is not None:
-            self._eraser.cancel()
-        self._reader.close()
-        await self._lister.close()
-        await self._writer.close()
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """What a claim asks for: up to `limit` due rows, each webhook kept within `per_webhook` in flight."""
+
+    now_ms: int
+    lease_until_ms: int
+    owner: str
+    limit: int
+    per_webhook: int
+    in_flight: Mapping[str, int]  # this process's deliveries per webhook (it may count ones the database does not)
+    working: Collection[str]  # requests this process is still delivering: never taken a second time
+
+
+class Database(Protocol):
+    clock: Any  # () -> float: unix time; tests may replace it
 
     def now(self) -> int:
-        return int(self.clock())
+        """The clock's time in whole seconds."""
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run one use case's writes atomically; writers in this process queue on a lock."""
-        async with self._write_lock:
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                yield self._writer
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                # A cancelled await does not stop aiosqlite's thread: the statement still runs. Its queue is
-                # FIFO, so a ROLLBACK queued now runs after it and leaves the connection clean for the next use.
-                with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing to undo
-                    await asyncio.shield(self._writer.execute("ROLLBACK"))
-                raise
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """Run one use case's statements atomically."""
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Insert one row, committed when this returns, in a transaction shared with concurrent writers."""
-        await self._group_commit(_Write(inserts=((sql, params),)))
+        """Insert one row, committed when this returns, group-committed with concurrent writers."""
 
-    async def write(self, *statements: tuple[str, tuple[Any, ...]], purges: bool = False) -> list[int]:
-        """Run statements in order, in a transaction shared with concurrent writers; return their rowcounts.
+    async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
+        """Run statements in order in one transaction shared with concurrent writers; return their rowcounts.
 
-        Within a batch, every write's inserts run before any write's statements. With `purges`, the erase
-        checkpoint is scheduled as soon as the batch commits, even if this caller has given up by then.
+        With `purges`, the statements erase content: the engine makes sure no old copy of it outlives the
+        erase window, even if this caller has given up by then.
         """
-        return await self._group_commit(_Write(statements=statements, purges=purges))
 
-    async def _group_commit(self, write: _Write) -> list[int]:
-        # Group commit: writes that arrive while a batch is being written go into the next batch. Inserts of
-        # one statement go in one executemany; so a burst costs a few trips to SQLite, not three per write.
-        self._queue.append(write)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        try:
-            return await asyncio.shield(write.done)  # a caller that gives up does not take the batch down with it
-        except asyncio.CancelledError:
-            write.done.add_done_callback(_consume)  # nobody else reads this write's outcome
-            raise
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        """A point lookup by key: one row or none."""
 
-    async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                try:
-                    results: list[list[int] | BaseException] = list(await self._commit(batch))
-                except sqlite3.OperationalError as exc:  # locked, busy, full, I/O: the same for every write
-                    results = [exc] * len(batch)
-                except Exception as exc:
-                    # One write the database refuses must fail only its own caller (a bad row from one account
-                    # must not cost another account its requests): commit each write of the batch on its own.
-                    results = [exc] if len(batch) == 1 else [await self._commit_one(write) for write in batch]
-            except BaseException:  # cancelled (the loop is closing): nothing more of ours will be answered
-                for write in (*batch, *self._queue):
-                    write.done.cancel()
-                self._queue = []
-                raise
-            for write, result in zip(batch, results, strict=True):
-                if write.purges and not isinstance(result, BaseException):
-                    self.content_purged()
-                if write.done.done():
-                    continue
-                if isinstance(result, BaseException):
-                    write.done.set_exception(result)
-                else:
-                    write.done.set_result(result)
+    async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """A small indexed read (a few rows by key)."""
 
-    async def _commit(self, batch: list[_Write]) -> list[list[int]]:
-        """Write the batch in one transaction; return each write's statement rowcounts."""
-        inserts: dict[str, list[tuple[Any, ...]]] = {}
-        for write in batch:
-            for sql, params in write.inserts:
-                inserts.setdefault(sql, []).append(params)
-        async with self.transaction() as db:
-            for sql, rows in inserts.items():
-                await db.executemany(sql, rows)
-            return [[(await db.execute(sql, params)).rowcount for sql, params in w.statements] for w in batch]
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """A list query: committed data only."""
 
-    async def _commit_one(self, write: _Write) -> list[int] | Exception:
-        try:
-            (rowcounts,) = await self._commit([write])
-        except Exception as exc:  # this write's own failure: its caller hears why
-            return exc
-        return rowcounts
+    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
+        """Lease due rows of message_requests as `claim` asks: apply `set_sql` (its `?`s take lease_until_ms,
+        owner, now) to them and return `columns` of each, in one atomic step no other process can share."""
 
-    async def _migrate(self) -> None:
-        async with self.transaction() as db:
-            version = list(await db.execute_fetchall("PRAGMA user_version", ()))[0][0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number}")
+    def notify_due(self, when: float) -> None:
+        """Tell the other processes on this database that work is due at `when` (a unix time), if it can."""
 
-    async def checkpoint(self) -> bool:
-        """Copy the WAL into the database file and empty it, so purged content leaves no old copies behind.
-
-        Return False if a reader (another process) kept it from completing; it can be tried again.
-        """
-        async with self._write_lock:
-            # A reader in another process (a shell, a backup) can hold the WAL: give up at once rather than
-            # hold every write for the busy timeout; the eraser tries again later.
-            await self._writer.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
-            try:
-                rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)", ())
-            finally:
-                await self._writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return not list(rows)[0][0]
+    def on_due(self, wake: Callable[[float], None]) -> None:
+        """Call `wake(when)` when another process announces work due at `when`, if the engine can hear it."""
 
     def content_purged(self) -> None:
-        """Note that a committed write purged content: a checkpoint follows within `erase_seconds`.
+        """Note that a committed write purged content, so the engine erases its old copies in time."""
 
-        secure_delete zeroes the content in the database pages, but the WAL still holds the page images
-        written before; one TRUNCATE checkpoint per burst of purges empties it (DESIGN.md §3).
-        """
-        self._purges += 1
-        if self._unerased_since is None:
-            self._unerased_since = time.monotonic()
-        if self._eraser is None or self._eraser.done():
-            self._eraser = asyncio.create_task(self._erase(), name="erase purged content")
+    async def checkpoint(self) -> bool:
+        """Do the engine's periodic upkeep for erased content; False if it could not complete (retried later)."""
 
-    async def _erase(self) -> None:
-        while self._unerased_since is not None:
-            await asyncio.sleep(max(0.0, self._unerased_since + self._erase_seconds - time.monotonic()))
-            covered = self._purges  # every purge noted so far was committed before this checkpoint starts
-            try:
-                erased = await self.checkpoint()
-            except (sqlite3.Error, ValueError):  # closed or broken: the open/close checkpoint takes over
-                logger.warning("erasing purged content from the WAL failed; it is retried", exc_info=True)
-                erased = False
-            if erased and self._purges == covered:
-                self._unerased_since = None
-            else:  # a reader held the WAL, or purges were noted meanwhile: another checkpoint, a window later
-                self._unerased_since = time.monotonic()
+    async def close(self) -> None:
+        """Close the connections now (opening's context also closes them; closing twice is harmless)."""
 
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""
-        try:
-            await self.all("SELECT count(*) FROM sqlite_master", ())
-        except (sqlite3.Error, ValueError) as exc:
-            raise UnavailableError(f"the database is unusable: {exc}") from exc
 
     async def check_writable(self) -> None:
-        """Raise UnavailableError unless a write transaction commits (through the group commit, like any write)."""
-        try:
-            await self.write(("DELETE FROM tokens WHERE 0", ()))
-        except (sqlite3.Error, ValueError) as exc:
-            raise UnavailableError(f"the database does not take writes: {exc}") from exc
-
-    def read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
-        """A small indexed read on the loop-thread reader (a few rows by key)."""
-        return self._reader.execute(sql, params).fetchall()
-
-    def one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
-        """A point lookup on the loop-thread reader: only for indexed queries that return one row."""
-        row: sqlite3.Row | None = self._reader.execute(sql, params).fetchone()
-        return row
-
-    async def all(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
-        """A list query on the lister connection: committed data only, off the event loop's thread."""
-        # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
-        return list(await self._lister.execute_fetchall(sql, params))
+        """Raise UnavailableError unless a write transaction commits."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import sqlite3
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from novaro_lite.errors import ValidationError
+from novaro_lite.storage.database import Row
 
-MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER
+MAX_SEQ = 2**63 - 1  # the largest integer both engines store (SQLite INTEGER, PostgreSQL bigint)
 T = TypeVar("T")
 
 
@@ -32,7 +32,7 @@ def _encode_cursor(seq: int) -> str:
 def decode_cursor(cursor: str | None) -> int:
     """Turn a cursor from a previous page back into its position; 0 (the start) when there is none.
 
-    Only the exact text this server hands out is accepted: a position past SQLite's integer range, leading
+    Only the exact text this server hands out is accepted: a position past the integer range, leading
     zeros, other padding or any other text is a 422, never a query that fails.
     """
     if not cursor:
@@ -53,7 +53,7 @@ def decode_cursor(cursor: str | None) -> int:
     )
 
 
-def page(rows: list[sqlite3.Row], limit: int, build: Callable[[sqlite3.Row], T]) -> Page[T]:
+def page(rows: list[Row], limit: int, build: Callable[[Row], T]) -> Page[T]:
     """Make a page from up to limit + 1 rows selected with their `seq`: the extra row says there is more."""
     more = len(rows) > limit
     rows = rows[:limit]

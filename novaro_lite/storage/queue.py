@@ -2,22 +2,20 @@
 
 A pending row's `due_ms` is when it next needs the dispatcher: its due time while scheduled, its lease
 expiry while claimed. So one partial index answers both "what is due" and "which leases ran out", and a
-crashed process's claims come back by themselves. Claims are one UPDATE … RETURNING, so two processes
-can never take the same row; they read a second partial index, (webhook_id, due_ms), so that their cost
-does not grow with a busy webhook's backlog. A `paused` row (its webhook is disabled) is in neither index:
-storage/webhooks.py parks and resumes those.
+crashed process's claims come back by themselves. Each engine claims in one atomic statement, so two
+processes never take the same row (storage/sqlite/claims.py, storage/postgres/claims.py). A `paused` row
+(its webhook is disabled) is in neither index: storage/webhooks.py parks and resumes those.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Claim, Database
 from novaro_lite.storage.requests import (
     COLUMNS,
     IDEMPOTENCY_WINDOW,
@@ -54,49 +52,29 @@ class DeliveryQueue:
         working: Collection[str],
         owner: str,
     ) -> builtins.list[MessageRequest]:
-        """Lease up to `limit` due requests, oldest due first, leaving each webhook at most `per_webhook` in flight.
+        """Lease up to `limit` due requests, oldest due first, leaving each webhook at most `per_webhook` in flight
+        across every process on the database.
 
         `in_flight` counts this process's deliveries per webhook id, and `working` names the requests it is
-        still delivering: if one's lease ran out while it worked, it is not taken a second time.
-
-        The candidates are the first due rows of each webhook that has room, read from the
-        (webhook_id, due_ms) index alone (as one JSON array per webhook, in due order), so a busy webhook's
-        backlog is never scanned and no table row is read until the chosen ones are updated: the cost grows
-        with the number of webhooks, not with the number of pending rows (bench/claim.py).
-        A request this process still works on (`working`) is left out after the choice, so it may cost its
-        webhook a slot in this one claim.
+        still delivering: if one's lease ran out while it worked, it is not taken a second time (it may cost
+        its webhook a slot in this one claim). How each engine claims: storage/sqlite/claims.py,
+        storage/postgres/claims.py.
         """
-        async with self._db.transaction() as db:
-            rows = await db.execute_fetchall(
-                f"""
-                UPDATE message_requests
-                SET status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,
-                    due_ms = ?, lease_owner = ?, updated_at = ?
-                WHERE seq IN (
-                    SELECT json_extract(head.value, '$[1]') AS seq FROM (
-                        SELECT ? - coalesce(busy.value, 0) AS room, (
-                            SELECT json_group_array(json_array(due_ms, seq)) FROM (
-                                SELECT seq, due_ms FROM message_requests
-                                WHERE webhook_id = w.id AND status IN {PENDING_SQL} AND due_ms <= ?
-                                ORDER BY due_ms LIMIT ?
-                            )
-                        ) AS heads
-                        FROM webhooks AS w LEFT JOIN json_each(?) AS busy ON busy.key = w.id
-                        WHERE coalesce(busy.value, 0) < ?  -- webhooks at their limit are skipped
-                    ) AS due, json_each(due.heads) AS head
-                    WHERE head.key < due.room  -- each webhook's first rows, as many as it has room for
-                    ORDER BY json_extract(head.value, '$[0]'), seq
-                    LIMIT ?
-                )
-                AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-                RETURNING seq, {COLUMNS}
-                """,
-                (
-                    int((now + lease_seconds) * 1000), owner, int(now),
-                    per_webhook, int(now * 1000), min(per_webhook, limit), json.dumps(dict(in_flight)), per_webhook,
-                    limit, owner, json.dumps(list(working)),
-                ),
-            )  # fmt: skip
+        claim = Claim(
+            now_ms=int(now * 1000),
+            lease_until_ms=int((now + lease_seconds) * 1000),
+            owner=owner,
+            limit=limit,
+            per_webhook=per_webhook,
+            in_flight=in_flight,
+            working=working,
+        )
+        rows = await self._db.claim(
+            claim,
+            "status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,"
+            " due_ms = ?, lease_owner = ?, updated_at = ?",
+            COLUMNS,
+        )
         return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
 
     async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:
@@ -171,7 +149,7 @@ class DeliveryQueue:
             statements.append(
                 (
                     f"UPDATE message_requests SET status = 'scheduled' WHERE id = ? AND status = '{PAUSED}'"
-                    " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)",
+                    " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = TRUE)",
                     (request_id,),
                 )
             )
@@ -192,22 +170,22 @@ class DeliveryQueue:
             )
         )
 
-    def next_due(self, after: float) -> float | None:
+    async def next_due(self, after: float) -> float | None:
         """When the dispatcher is next needed: the earliest due time or lease expiry later than `after`.
 
         Rows due by `after` that a claim at `after` did not take are held back (their webhook is at its
         limit, or this process is still delivering them); a finishing delivery wakes the dispatcher for those.
         """
-        row = self._db.one(
+        row = await self._db.one(
             f"SELECT min(due_ms) FROM message_requests WHERE status IN {PENDING_SQL} AND due_ms > ?",
             (int(after * 1000),),
         )
         return None if row is None or row[0] is None else row[0] / 1000
 
-    def pending_stats(self, now: float) -> tuple[dict[str, int], float]:
+    async def pending_stats(self, now: float) -> tuple[dict[str, int], float]:
         """Requests waiting by status (paused included), and how long the oldest one already due has waited
         (0 if none; paused ones wait for their webhook, not for us, so they do not count)."""
-        rows = self._db.read(
+        rows = await self._db.read(
             f"SELECT status, count(*), min(scheduled_for) FROM message_requests WHERE status IN {PENDING_SQL}"
             f" OR status = '{PAUSED}' GROUP BY status",
             (),
@@ -224,32 +202,30 @@ class DeliveryQueue:
         whose webhook is gone (it was deleted while one was being accepted), which no claim would ever take.
         """
         purged = 0
-        async with self._db.transaction() as db:
-            orphans = await db.execute(
+        async with self._db.transaction() as tx:
+            purged += await tx.execute(
                 f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
                 " last_error = 'The webhook was deleted before the reply was delivered.'"
                 f" WHERE status IN ('scheduled', 'generating', 'delivering', '{PAUSED}')"
                 " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.id = message_requests.webhook_id)",
                 (self._db.now(),),
             )
-            purged += orphans.rowcount
             if paused_before is not None:
-                expired = await db.execute(
+                purged += await tx.execute(
                     f"UPDATE message_requests SET status = 'failed', {PURGE_SQL}, updated_at = ?,"
                     " last_error = 'Its webhook stayed disabled longer than [delivery] paused_max_days allows.'"
                     f" WHERE status = '{PAUSED}' AND updated_at < ?",
                     (self._db.now(), paused_before),
                 )
-                purged += expired.rowcount
-            await db.execute(FORGET_KEYS_SQL, (self._db.now() - IDEMPOTENCY_WINDOW,))
-            await db.execute(
+            await tx.execute(FORGET_KEYS_SQL, (self._db.now() - IDEMPOTENCY_WINDOW,))
+            await tx.execute(
                 "DELETE FROM delivery_attempts WHERE request_id IN (SELECT id FROM message_requests"
                 f" WHERE status IN {tuple(ENDED)} AND updated_at < ?)",
                 (before,),
             )
-            cursor = await db.execute(
+            deleted = await tx.execute(
                 f"DELETE FROM message_requests WHERE status IN {tuple(ENDED)} AND updated_at < ?", (before,)
             )
         if purged:
             self._db.content_purged()
-        return cursor.rowcount
+        return deleted

@@ -8,7 +8,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, Row
 from novaro_lite.storage.paging import Page, decode_cursor, page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
@@ -27,6 +26,7 @@ COLUMNS = (
 )
 _SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
+IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's expiry
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
@@ -49,7 +49,7 @@ def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
     return None if raw is None else tuple(ChatMessage(role, content, at) for role, content, at in json.loads(raw))
 
 
-def row_to_request(row: sqlite3.Row) -> MessageRequest:
+def row_to_request(row: Row) -> MessageRequest:
     return MessageRequest(
         id=row["id"],
         account=row["account"],
@@ -128,7 +128,7 @@ class RequestStore:
             return (
                 request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
                 body_hash, accepted(request), dump_messages(messages), json.dumps(list(context_ids)), now, now,
-                conversation_id, int(is_humanlike),
+                conversation_id, is_humanlike,
             )  # fmt: skip
 
         if idempotency_key is None and conversation_id is None:
@@ -136,50 +136,49 @@ class RequestStore:
             return str(inserted[9])
         superseded = 0
         # Checked again inside the transaction: a concurrent request with the same key may have won.
-        async with self._db.transaction() as db:
+        async with self._db.transaction() as tx:
             if idempotency_key is not None:
-                rows = list(
-                    await db.execute_fetchall(
-                        "SELECT seq, request_hash, accepted, created_at FROM message_requests"
-                        " WHERE account = ? AND idempotency_key = ?",
-                        (account, idempotency_key),
-                    )
+                await tx.lock(f"idempotency:{account}:{idempotency_key}")
+                rows = await tx.fetch(
+                    "SELECT seq, request_hash, accepted, created_at FROM message_requests"
+                    " WHERE account = ? AND idempotency_key = ?",
+                    (account, idempotency_key),
                 )
                 if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
                     if rows[0]["request_hash"] != body_hash:
                         raise _key_conflict(idempotency_key)
                     return str(rows[0]["accepted"])
                 if rows:
-                    await db.execute(
+                    await tx.execute(
                         "UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],)
                     )
             if conversation_id is not None and plan is not None:
-                earlier = list(await db.execute_fetchall(_CONVERSATION, (agent_id, conversation_id)))
+                await tx.lock(f"conversation:{agent_id}:{conversation_id}")
+                earlier = await tx.fetch(_CONVERSATION, (agent_id, conversation_id))
                 unread = [r for r in earlier if supersede and r["status"] == "scheduled" and r["unread"]]
                 busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
                 due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)
                 request = dataclasses.replace(request, scheduled_for=int(due))
                 for found in unread:
-                    cursor = await db.execute(
+                    superseded += await tx.execute(
                         f"UPDATE message_requests SET status = 'superseded', superseded_by = ?, {PURGE_SQL},"
                         " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
                         (request.id, now, found["id"]),
                     )
-                    superseded += cursor.rowcount
             inserted = row(request, due)
-            await db.execute(_INSERT, inserted)
+            await tx.execute(_INSERT, inserted)
         if superseded:
             self._db.content_purged()
             on_superseded(superseded)
         return str(inserted[9])
 
-    def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
+    async def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
         """The response first given for this key in the last 24 hours, if any; ConflictError for another body.
 
         Checked before anything else about the request, so a retry replays its first answer even after
         its agent was deleted or its webhook disabled.
         """
-        row = self._db.one(
+        row = await self._db.one(
             "SELECT request_hash, accepted, created_at FROM message_requests WHERE account = ? AND idempotency_key = ?",
             (account, idempotency_key),
         )
@@ -189,8 +188,8 @@ class RequestStore:
             raise _key_conflict(idempotency_key)
         return str(row["accepted"])
 
-    def get(self, account: str, request_id: str) -> MessageRequest:
-        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))
+    async def get(self, account: str, request_id: str) -> MessageRequest:
+        row = await self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))
         if row is None:
             raise _not_found(request_id)
         return row_to_request(row)
@@ -219,7 +218,7 @@ class RequestStore:
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
         """Cancel a request that is waiting (or paused); one being generated or delivered cannot be stopped."""
-        self.get(account, request_id)
+        await self.get(account, request_id)
         (canceled,) = await self._db.write(
             (
                 f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
@@ -228,7 +227,7 @@ class RequestStore:
             ),
             purges=True,
         )
-        found = self.get(account, request_id)
+        found = await self.get(account, request_id)
         if not canceled:
             raise ConflictError(
                 f"The message request {request_id!r} is {found.status}"
@@ -238,7 +237,7 @@ class RequestStore:
 
     async def redeliver(self, account: str, request_id: str, now: float) -> MessageRequest:
         """Make a request waiting for its next attempt due now."""
-        found = self.get(account, request_id)
+        found = await self.get(account, request_id)
         if found.status == PAUSED:
             raise ConflictError(
                 f"The message request {request_id!r} is paused because its webhook is disabled; enable the"
@@ -249,19 +248,19 @@ class RequestStore:
                 f"The message request {request_id!r} is {found.status}; only a scheduled request can be sent now"
                 " (an ended request's content was purged, so there is nothing left to resend)."
             )
-        async with self._db.transaction() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE message_requests SET due_ms = ?, scheduled_for = ?, updated_at = ?"
                 " WHERE id = ? AND status = 'scheduled'",
                 (int(now * 1000), int(now), self._db.now(), request_id),
             )
-        return self.get(account, request_id)
+        return await self.get(account, request_id)
 
     async def attempts(self, account: str, request_id: str) -> builtins.list[Attempt]:
-        self.get(account, request_id)
+        await self.get(account, request_id)
         rows = await self._db.all(
             "SELECT attempted_at, status_code, duration_ms, error, response_body FROM delivery_attempts"
             " WHERE request_id = ? ORDER BY seq",
             (request_id,),
         )
-        return [Attempt(*row) for row in rows]
+        return [Attempt(row[0], row[1], row[2], row[3], row[4]) for row in rows]

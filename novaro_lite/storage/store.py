@@ -1,4 +1,8 @@
-"""Storage: one object holding the database and a store per resource, opened once per process."""
+"""Storage: one object holding the database and a store per resource, opened once per process.
+
+`Storage.open` picks the engine from where the data lives: a `postgresql://` URL opens PostgreSQL
+(storage/postgres/), a path opens the SQLite file there (storage/sqlite/).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,18 @@ from pathlib import Path
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
-from novaro_lite.storage.database import ERASE_SECONDS, Database
+from novaro_lite.storage.database import Database
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
+from novaro_lite.storage.sqlite.database import ERASE_SECONDS, SqliteDatabase
 from novaro_lite.storage.tokens import TokenStore
 from novaro_lite.storage.webhooks import WebhookStore
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(target: Path | str) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
 class Storage:
@@ -31,14 +42,23 @@ class Storage:
     @contextlib.asynccontextmanager
     async def open(
         cls,
-        path: Path,
+        target: Path | str,
         clock: Callable[[], float],
         *,
         synchronous: str = "normal",
         erase_seconds: float = ERASE_SECONDS,
+        pool_size: int = 10,
     ) -> AsyncIterator[Storage]:
-        async with Database.open(path, clock, synchronous=synchronous, erase_seconds=erase_seconds) as database:
-            yield cls(database)
+        """Open the database at `target` (a PostgreSQL URL, or the SQLite file's path), migrated to this version."""
+        database: contextlib.AbstractAsyncContextManager[Database]
+        if is_postgres(target):
+            from novaro_lite.storage.postgres.database import PostgresDatabase  # its driver loads only when used
+
+            database = PostgresDatabase.open(str(target), clock, pool_size=pool_size)
+        else:
+            database = SqliteDatabase.open(Path(target), clock, synchronous=synchronous, erase_seconds=erase_seconds)
+        async with database as opened:
+            yield cls(opened)
 
     def now(self) -> int:
         return self.database.now()

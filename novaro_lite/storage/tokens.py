@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Token, hash_token, mint_token
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, Row
 
 TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
 
 
-def _token(row: sqlite3.Row) -> Token:
+def _token(row: Row) -> Token:
     return Token(**{field.name: row[field.name] for field in dataclasses.fields(Token)})
 
 
@@ -38,16 +37,16 @@ class TokenStore:
             revoked_at=None,
             rate_limit=rate_limit,
         )
-        async with self._db.transaction() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at, rate_limit),
             )
         return token, secret
 
-    def count(self) -> int:
-        row = self._db.one("SELECT count(*) FROM tokens", ())
+    async def count(self) -> int:
+        row = await self._db.one("SELECT count(*) FROM tokens", ())
         return int(row[0]) if row else 0
 
     async def list(self) -> list[Token]:
@@ -60,23 +59,23 @@ class TokenStore:
         )
         return tuple(_token(row) for row in rows)
 
-    def find(self, token_hash: str) -> Token | None:
-        row = self._db.one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
+    async def find(self, token_hash: str) -> Token | None:
+        row = await self._db.one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
         return None if row is None else _token(row)
 
     async def revoke(self, token_id: str) -> Token:
-        async with self._db.transaction() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (self._db.now(), token_id)
             )
-        row = self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
+        row = await self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
         if row is None:
             raise NotFoundError(f"There is no token with id {token_id!r}.")
         return _token(row)
 
     async def revoke_own(self, account: str, token_id: str) -> None:
         """Revoke one of the account's live tokens; another account's, or one already revoked, is a 404."""
-        row = self._db.one(
+        row = await self._db.one(
             "SELECT * FROM tokens WHERE id = ? AND account = ? AND revoked_at IS NULL", (token_id, account)
         )
         if row is None:
@@ -88,5 +87,5 @@ class TokenStore:
         now = self._db.now()
         if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
             return
-        async with self._db.transaction() as db:
-            await db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token.id))
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token.id))

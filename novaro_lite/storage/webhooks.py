@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
-
-import aiosqlite
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import PAUSED
 from novaro_lite.domain.webhooks import ROTATION_OVERLAP_SECONDS, Webhook, new_secret
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Page, decode_cursor, page
 from novaro_lite.storage.requests import PURGE_SQL
 
@@ -23,7 +20,7 @@ HEALTH_WRITE_INTERVAL = 60  # seconds; a healthy webhook's last success is refre
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM webhooks"
 
 
-def _webhook(row: sqlite3.Row) -> Webhook:
+def _webhook(row: Row) -> Webhook:
     values = {name: row[name] for name in COLUMNS}
     return Webhook(**values | {"enabled": bool(values["enabled"]), "events": tuple(json.loads(values["events"]))})
 
@@ -58,15 +55,15 @@ class WebhookStore:
             updated_at=now,
             events=events,
         )
-        async with self._db.transaction() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 f"INSERT INTO webhooks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                 tuple(_column(name, getattr(webhook, name)) for name in COLUMNS),
             )
         return webhook
 
-    def get(self, account: str, webhook_id: str) -> Webhook:
-        row = self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
+    async def get(self, account: str, webhook_id: str) -> Webhook:
+        row = await self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
         if row is None:
             raise _not_found(webhook_id)
         return _webhook(row)
@@ -77,11 +74,11 @@ class WebhookStore:
         )
         return page(rows, limit, _webhook)
 
-    def paused_counts(self, webhook_ids: Sequence[str]) -> dict[str, int]:
+    async def paused_counts(self, webhook_ids: Sequence[str]) -> dict[str, int]:
         """How many requests wait, paused, for each of these webhooks to be enabled again."""
         if not webhook_ids:
             return {}
-        rows = self._db.read(
+        rows = await self._db.read(
             f"SELECT webhook_id, count(*) FROM message_requests WHERE status = '{PAUSED}'"
             f" AND webhook_id IN ({', '.join('?' * len(webhook_ids))}) GROUP BY webhook_id",
             tuple(webhook_ids),
@@ -96,27 +93,31 @@ class WebhookStore:
         its health starts afresh (failures before it was disabled no longer count). No changes write nothing.
         """
         if not changes:
-            return self.get(account, webhook_id)
+            return await self.get(account, webhook_id)
         changes = dict(changes)
-        async with self._db.transaction() as db:
-            webhook = self.get(account, webhook_id)  # under the write lock: as it is now, and still there
+        async with self._db.transaction() as tx:
+            await tx.lock(f"webhook:{webhook_id}")
+            rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
+            if not rows:
+                raise _not_found(webhook_id)
+            webhook = _webhook(rows[0])  # under the lock: as it is now, and still there
             if changes.get("enabled"):
                 changes["disabled_reason"] = None
                 if not webhook.enabled:
                     changes |= {"failing_since": None, "consecutive_failures": 0}
             changes["updated_at"] = now = self._db.now()
-            await db.execute(
+            await tx.execute(
                 f"UPDATE webhooks SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
                 (*(_column(name, value) for name, value in changes.items()), webhook.id),
             )
             if changes.get("enabled") is True:
-                await db.execute(
+                await tx.execute(
                     f"UPDATE message_requests SET status = 'scheduled', updated_at = ?"
                     f" WHERE webhook_id = ? AND status = '{PAUSED}'",
                     (now, webhook.id),
                 )
             elif changes.get("enabled") is False:
-                await _pause(db, webhook.id, now)
+                await _pause(tx, webhook.id, now)
         return dataclasses.replace(webhook, **changes)
 
     async def rotate_secret(self, account: str, webhook_id: str) -> Webhook:
@@ -126,8 +127,9 @@ class WebhookStore:
         new secret as its previous one, and both callers' secrets sign.
         """
         now = self._db.now()
-        async with self._db.transaction() as db:
-            rows = list(await db.execute_fetchall(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id)))
+        async with self._db.transaction() as tx:
+            await tx.lock(f"webhook:{webhook_id}")
+            rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
             if not rows:
                 raise _not_found(webhook_id)
             webhook = _webhook(rows[0])
@@ -138,7 +140,7 @@ class WebhookStore:
                 previous_secret_until=now + ROTATION_OVERLAP_SECONDS,
                 updated_at=now,
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?, updated_at = ?"
                 " WHERE id = ?",
                 (rotated.secret, rotated.previous_secret, rotated.previous_secret_until, now, webhook.id),
@@ -148,12 +150,12 @@ class WebhookStore:
     async def disable(self, webhook_id: str, reason: str) -> None:
         """Disable a webhook on the server's own account (the receiver answered 410); its requests pause."""
         now = self._db.now()
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ? WHERE id = ?",
                 (reason, now, webhook_id),
             )
-            await _pause(db, webhook_id, now)
+            await _pause(tx, webhook_id, now)
 
     async def record_success(self, webhook: Webhook, now: int) -> None:
         """Note a 2xx answer: the webhook is healthy again (written at most once a minute while healthy)."""
@@ -173,22 +175,22 @@ class WebhookStore:
     async def record_failure(self, webhook_id: str, now: int, disable_after: int | None, reason: str) -> bool:
         """Note a failed attempt; once the webhook has only failed for `disable_after` seconds, disable it with
         `reason` and pause its waiting requests, like any disabled webhook's. Return whether this call did."""
-        async with self._db.transaction() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
                 " failing_since = coalesce(failing_since, ?) WHERE id = ?",
                 (now, webhook_id),
             )
             if not disable_after:
                 return False
-            cursor = await db.execute(
-                "UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ?"
-                " WHERE id = ? AND enabled = 1 AND failing_since <= ?",
+            disabled = await tx.execute(
+                "UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ?"
+                " WHERE id = ? AND enabled = TRUE AND failing_since <= ?",
                 (reason, now, webhook_id, now - disable_after),
             )
-            if cursor.rowcount != 1:
+            if disabled != 1:
                 return False
-            await _pause(db, webhook_id, now)
+            await _pause(tx, webhook_id, now)
         return True
 
     async def delete(self, account: str, webhook_id: str) -> None:
@@ -197,23 +199,23 @@ class WebhookStore:
         That includes requests being generated or delivered right now: whatever their delivery then records
         (a retry, a pause) needs a pending status, so it cannot bring them back.
         """
-        async with self._db.transaction() as db:
-            cursor = await db.execute("DELETE FROM webhooks WHERE account = ? AND id = ?", (account, webhook_id))
-            if cursor.rowcount:
-                await db.execute(
+        async with self._db.transaction() as tx:
+            deleted = await tx.execute("DELETE FROM webhooks WHERE account = ? AND id = ?", (account, webhook_id))
+            if deleted:
+                await tx.execute(
                     f"UPDATE message_requests SET status = 'failed', {PURGE_SQL},"
                     " last_error = 'The webhook was deleted before the reply was delivered.', updated_at = ?"
                     f" WHERE webhook_id = ? AND status IN ('scheduled', 'generating', 'delivering', '{PAUSED}')",
                     (self._db.now(), webhook_id),
                 )
-        if cursor.rowcount == 0:
+        if not deleted:
             raise _not_found(webhook_id)
         self._db.content_purged()
 
 
-async def _pause(db: aiosqlite.Connection, webhook_id: str, now: int) -> None:
+async def _pause(tx: Transaction, webhook_id: str, now: int) -> None:
     """Park a disabled webhook's waiting requests; those in flight pause when their delivery finds it disabled."""
-    await db.execute(
+    await tx.execute(
         f"UPDATE message_requests SET status = '{PAUSED}', updated_at = ?"
         " WHERE webhook_id = ? AND status = 'scheduled'",
         (now, webhook_id),

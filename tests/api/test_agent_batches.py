@@ -24,10 +24,13 @@ def recorder(fake: tuple[str, Recorder]) -> Recorder:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake) -> Settings:
+def settings(tmp_path: Path, database_url: str, fake) -> Settings:
     provider = ProviderSettings(base_url=f"{fake[0]}/v1", api_key=Secret(API_KEY), model="agents-good")
     return Settings(
-        data_dir=tmp_path / "data", scheduler=SchedulerSettings(enabled=False), providers={"fake": provider}
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        scheduler=SchedulerSettings(enabled=False),
+        providers={"fake": provider},
     )
 
 

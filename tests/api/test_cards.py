@@ -22,10 +22,13 @@ PNG = {"Content-Type": "image/png"}
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake) -> Settings:
+def settings(tmp_path: Path, database_url: str, fake) -> Settings:
     provider = ProviderSettings(base_url=fake[0] + "/v1", api_key=Secret(API_KEY), model="echo")
     return Settings(
-        data_dir=tmp_path / "data", scheduler=SchedulerSettings(enabled=False), providers={"fake": provider}
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        scheduler=SchedulerSettings(enabled=False),
+        providers={"fake": provider},
     )
 
 

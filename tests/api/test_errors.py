@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from novaro_lite import __version__
 from novaro_lite.services import Services
+from tests.fakes.engines import execute_directly
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -103,12 +103,11 @@ async def test_a_cursor_the_server_did_not_issue_is_a_422_problem(client: httpx.
 async def test_unexpected_exception_is_a_generic_500_with_the_traceback_logged(
     client: httpx.AsyncClient, auth, services: Services, settings, caplog
 ):
-    with sqlite3.connect(settings.database_path) as other:
-        other.execute("DROP TABLE agents")
+    await execute_directly(settings, "DROP TABLE agents" + (" CASCADE" if settings.database_url else ""))
     response = await client.get("/api/v1/agents", headers=auth)
     body = assert_problem(response, 500, "unexpected error")
     assert "agents" not in body["detail"]
-    assert "no such table: agents" in caplog.text
+    assert "no such table: agents" in caplog.text or 'relation "agents" does not exist' in caplog.text
 
 
 async def test_healthz_reports_ok_then_503_when_the_database_is_gone(client: httpx.AsyncClient, services: Services):

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from novaro_lite.config import Settings
 from tests.conftest import loopback_settings
+from tests.fakes.engines import execute_directly
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return loopback_settings(tmp_path)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return loopback_settings(tmp_path, database_url=database_url)
 
 
 async def _account(client, services, name: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -32,19 +32,27 @@ async def _account(client, services, name: str) -> tuple[dict[str, str], dict[st
 async def test_a_row_the_database_refuses_fails_only_its_own_caller(client, services, settings, monkeypatch):
     good_auth, good = await _account(client, services, "good")
     bad_auth, bad = await _account(client, services, "bad")
-    with sqlite3.connect(settings.database_path) as db:  # the database refuses every row of one account
-        db.execute(
+    if not settings.database_url:  # the database refuses every row of one account
+        refuse = [
             "CREATE TRIGGER refuse BEFORE INSERT ON message_requests WHEN NEW.account = 'bad'"
             " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
-        )
-    database, alone = services.storage.database, []
-    commit_one = database._commit_one
+        ]
+    else:
+        refuse = [
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " RAISE EXCEPTION 'refused by a test trigger'; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON message_requests FOR EACH ROW WHEN (NEW.account = 'bad')"
+            " EXECUTE FUNCTION refuse()",
+        ]
+    await execute_directly(settings, *refuse)
+    group, alone = services.storage.database._group, []
+    commit_one = group._commit_one
 
     async def counted(write):  # so the test knows batches did fail and were split, not merely never grouped
         alone.append(write)
         return await commit_one(write)
 
-    monkeypatch.setattr(database, "_commit_one", counted)
+    monkeypatch.setattr(group, "_commit_one", counted)
     senders = [(bad, bad_auth) if n % 10 == 0 else (good, good_auth) for n in range(100)]
     answers = await asyncio.gather(
         *(client.post("/api/v1/message-requests", json=body, headers=auth) for body, auth in senders)

@@ -13,6 +13,7 @@ import pytest
 from starlette.datastructures import Secret
 
 from novaro_lite.config import ProviderSettings, Settings
+from tests.fakes.engines import holders_of
 from tests.fakes.llm import API_KEY, Recorder, anthropic_app, openai_app
 from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
@@ -49,10 +50,11 @@ def anthropic_fake(fake_servers) -> tuple[str, Recorder]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, openai_fake, anthropic_fake) -> Settings:
+def settings(tmp_path: Path, database_url: str, openai_fake, anthropic_fake) -> Settings:
     key = Secret(API_KEY)
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         providers={
             "fake": ProviderSettings(base_url=openai_fake[0] + "/v1", api_key=key, model="echo", timeout_seconds=1),
             "claude": ProviderSettings(kind="anthropic", base_url=anthropic_fake[0], api_key=key, model="echo"),
@@ -300,6 +302,5 @@ async def test_realtime_content_is_never_written_to_disk_or_logs(client, auth, s
     agent = await new_agent(client, auth, model="fake/echo")
     secret_text = "my-very-private-realtime-sentence"
     assert (await ask(client, auth, agent["id"], secret_text)).status_code == 200
-    for path in settings.data_dir.iterdir():
-        assert secret_text.encode() not in path.read_bytes(), path.name
+    assert await holders_of(settings, secret_text) == []
     assert secret_text not in caplog.text

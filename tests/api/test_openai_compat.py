@@ -18,6 +18,7 @@ from starlette.routing import Route
 from novaro_lite.api.openai_errors import scoped
 from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.errors import server_error_response
+from tests.fakes.engines import holders_of
 from tests.fakes.llm import API_KEY, Recorder, anthropic_app
 from tests.fakes.serve import serve_in_thread
 from tests.problems import assert_problem
@@ -33,10 +34,11 @@ def claude() -> Iterator[tuple[str, Recorder]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake, claude) -> Settings:
+def settings(tmp_path: Path, database_url: str, fake, claude) -> Settings:
     url, key = fake[0] + "/v1", Secret(API_KEY)
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         providers={
             "fake": ProviderSettings(base_url=url, api_key=key, model="echo", timeout_seconds=1),
@@ -218,6 +220,5 @@ async def test_v1_content_is_never_written_to_disk_or_logs(client, auth, lena, s
     secret_text = "my-very-private-openai-sentence"
     assert (await chat(client, auth, lena["id"], secret_text)).status_code == 200
     assert (await chat(client, auth, lena["id"], secret_text, stream=True)).status_code == 200
-    for path in settings.data_dir.iterdir():
-        assert secret_text.encode() not in path.read_bytes(), path.name
+    assert await holders_of(settings, secret_text) == []
     assert secret_text not in caplog.text

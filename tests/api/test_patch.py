@@ -26,8 +26,8 @@ RESOURCES = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return loopback_settings(tmp_path)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return loopback_settings(tmp_path, database_url=database_url)
 
 
 async def _create(client, auth, resource: str) -> dict[str, Any]:

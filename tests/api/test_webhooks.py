@@ -15,8 +15,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return loopback_settings(tmp_path)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return loopback_settings(tmp_path, database_url=database_url)
 
 
 async def test_webhook_secret_is_shown_at_creation_and_never_again(client, auth, receiver):

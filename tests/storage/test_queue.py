@@ -10,6 +10,7 @@ import pytest
 
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.queue import FORGET_KEYS_SQL
+from novaro_lite.storage.sqlite.database import SqliteDatabase
 from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
@@ -62,6 +63,7 @@ async def claim_cost(storage: Storage, busy_hook: str) -> int:
         steps += 1
         return 0
 
+    assert isinstance(storage.database, SqliteDatabase)
     writer = storage.database._writer
     await writer.set_progress_handler(count, 100)
     try:

@@ -19,5 +19,5 @@ async def test_concurrent_rotations_both_sign(tmp_path: Path):
         first, second = await asyncio.gather(
             storage.webhooks.rotate_secret("acme", hook.id), storage.webhooks.rotate_secret("acme", hook.id)
         )
-        signing = storage.webhooks.get("acme", hook.id).signing_secrets(int(time.time()))
+        signing = (await storage.webhooks.get("acme", hook.id)).signing_secrets(int(time.time()))
         assert {first.secret, second.secret} == set(signing)  # each caller's new secret signs

@@ -1,4 +1,4 @@
-"""The schema, as migrations: MIGRATIONS[i] takes `PRAGMA user_version` i to i + 1. Never edit a shipped one."""
+"""The SQLite schema, as migrations: MIGRATIONS[i] takes `PRAGMA user_version` i to i + 1. Never edit a shipped one."""
 
 from __future__ import annotations
 
@@ -175,5 +175,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE webhooks ADD COLUMN last_success_at INTEGER;
     ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
     ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+    """,
+    # issue 13: the rows in flight (leased) per webhook, so a claim counts them across processes cheaply
+    """
+    CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('generating', 'delivering');
     """,
 )

@@ -1,0 +1,99 @@
+"""Group commit: writes that arrive while a batch is being committed go into the next batch, in one transaction.
+
+A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
+use it; each supplies how to commit a batch and which errors fail every write of a batch alike (the database
+is locked, gone or full). Any other error fails only the write that caused it: the batch is committed again
+write by write, so a row the database refuses costs no other caller (another account, say) its write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from novaro_lite.storage.database import Statement
+
+
+@dataclasses.dataclass
+class Write:
+    """One writer's part of a group commit."""
+
+    inserts: tuple[Statement, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    purges: bool = False  # it erases content: once committed, the engine must hear of it (content_purged)
+    done: asyncio.Future[list[int]] = dataclasses.field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _consume(done: asyncio.Future[list[int]]) -> None:
+    """Mark a write's outcome as read, so a failure nobody waits for is not logged as never retrieved."""
+    if not done.cancelled():
+        done.exception()
+
+
+def inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
+    """The batch's inserts grouped by statement, each group for one executemany, in arrival order."""
+    inserts: dict[str, list[tuple[Any, ...]]] = {}
+    for write in batch:
+        for sql, params in write.inserts:
+            inserts.setdefault(sql, []).append(params)
+    return inserts
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        commit: Callable[[list[Write]], Awaitable[list[list[int]]]],
+        batch_errors: tuple[type[BaseException], ...],
+        on_purged: Callable[[], None],
+    ) -> None:
+        self._commit = commit  # writes the batch in one transaction; returns each write's statement rowcounts
+        self._batch_errors = batch_errors
+        self._on_purged = on_purged
+        self._queue: list[Write] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, write: Write) -> list[int]:
+        self._queue.append(write)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        try:
+            return await asyncio.shield(write.done)  # a caller that gives up does not take the batch down with it
+        except asyncio.CancelledError:
+            write.done.add_done_callback(_consume)  # nobody else reads this write's outcome
+            raise
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                try:
+                    results: list[list[int] | BaseException] = list(await self._commit(batch))
+                except self._batch_errors as exc:  # locked, busy, gone, full: the same for every write
+                    results = [exc] * len(batch)
+                except Exception as exc:
+                    results = [exc] if len(batch) == 1 else [await self._commit_one(write) for write in batch]
+            except BaseException:  # cancelled (the loop is closing): nothing more of ours will be answered
+                for write in (*batch, *self._queue):
+                    write.done.cancel()
+                self._queue = []
+                raise
+            for write, result in zip(batch, results, strict=True):
+                if write.purges and not isinstance(result, BaseException):
+                    self._on_purged()
+                if write.done.done():
+                    continue
+                if isinstance(result, BaseException):
+                    write.done.set_exception(result)
+                else:
+                    write.done.set_result(result)
+
+    async def _commit_one(self, write: Write) -> list[int] | Exception:
+        try:
+            (rowcounts,) = await self._commit([write])
+        except Exception as exc:  # this write's own failure: its caller hears why
+            return exc
+        return rowcounts

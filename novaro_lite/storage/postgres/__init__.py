@@ -1,0 +1,1 @@
+"""The PostgreSQL engine: several processes, on several machines, share one database."""

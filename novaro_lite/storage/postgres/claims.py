@@ -1,0 +1,54 @@
+"""The delivery queue's claim on PostgreSQL: FOR UPDATE SKIP LOCKED, and per-webhook limits across processes.
+
+One statement per batch: for each webhook with room, its first due rows (from the (webhook_id, due_ms)
+partial index), locked with SKIP LOCKED so a claim never waits for a row another transaction is changing;
+the oldest due of those, up to the batch's size, are leased and returned. A webhook's room is its limit
+less what is in flight: the larger of this process's count and the database's (rows generated or delivered
+under a live lease, from a small partial index of those alone).
+
+That count can only be trusted if no other process is claiming at the same moment (it would not see the
+other's uncommitted leases), so claims take one transaction-scoped advisory lock first. It is held for the
+one statement (a few milliseconds); everything else — accepting, delivering, recording — runs in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+
+from novaro_lite.storage.database import Claim, Row, Transaction
+from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
+
+CLAIM_LOCK = "novaro-lite:claim"
+
+
+async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: str) -> list[Row]:
+    """Lease what `claim` asks for in `tx`; `set_sql`'s placeholders take lease_until_ms, owner and now."""
+    await tx.lock(CLAIM_LOCK)
+    sql = f"""
+        WITH open AS (
+            SELECT w.id, ?::bigint - greatest(coalesce(mine.value::bigint, 0), (
+                SELECT count(*) FROM message_requests AS busy
+                WHERE busy.webhook_id = w.id AND busy.status IN {IN_FLIGHT_SQL} AND busy.due_ms > ?
+            )) AS room
+            FROM webhooks AS w LEFT JOIN json_each_text(?::json) AS mine ON mine.key = w.id
+        ), chosen AS (
+            SELECT head.seq FROM open, LATERAL (
+                SELECT seq, due_ms FROM message_requests
+                WHERE webhook_id = open.id AND status IN {PENDING_SQL} AND due_ms <= ?
+                ORDER BY due_ms LIMIT open.room
+                FOR UPDATE SKIP LOCKED
+            ) AS head
+            WHERE open.room > 0  -- webhooks at their limit are skipped
+            ORDER BY head.due_ms, head.seq
+            LIMIT ?
+        )
+        UPDATE message_requests SET {set_sql}
+        WHERE seq IN (SELECT seq FROM chosen) AND (lease_owner IS DISTINCT FROM ? OR NOT id = ANY(?::text[]))
+        RETURNING seq, {columns}
+    """
+    params = (
+        claim.per_webhook, claim.now_ms, json.dumps(dict(claim.in_flight)), claim.now_ms, claim.limit,
+        claim.lease_until_ms, claim.owner, claim.now_ms // 1000,
+        claim.owner, list(claim.working),
+    )  # fmt: skip
+    return await tx.fetch(sql, params)

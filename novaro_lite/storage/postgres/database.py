@@ -1,0 +1,193 @@
+"""The PostgreSQL engine: a pool of asyncpg connections, migrations under an advisory lock, and wake-ups.
+
+asyncpg over psycopg 3: measured on our own workloads (bench/pg_driver.py, docs/benchmarks.md). The stores'
+SQL uses `?` placeholders; they become `$1, $2, …` here, once per statement text. Every statement is a
+prepared statement on its connection (asyncpg caches them), and no transaction is held open longer than
+one use case: the delivery queue's content is set NULL when a request ends, and autovacuum reclaims the
+dead rows (docs/running-several-servers.md says what to tune).
+
+Several processes share one database. Writers that read before they write lock what they read
+(Transaction.lock: a transaction-scoped advisory lock), claims are serialised by one advisory lock so that
+per-webhook limits hold across processes (claims.py), and a process that accepts a request due soon wakes
+the others with NOTIFY (wakeups.py); each process's periodic sweep is the backstop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+
+from novaro_lite.errors import UnavailableError
+from novaro_lite.storage.database import Claim, Row, Statement, Transaction
+from novaro_lite.storage.group_commit import GroupCommit, Write, inserts_by_statement
+from novaro_lite.storage.postgres.claims import claim_statement
+from novaro_lite.storage.postgres.schema import MIGRATIONS
+from novaro_lite.storage.postgres.wakeups import Wakeups
+
+logger = logging.getLogger(__name__)
+MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run under
+CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """The statement with its `?` placeholders numbered as PostgreSQL wants them ($1, $2, …)."""
+    count = iter(range(1, 1_000_000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
+
+
+def rowcount(status: str) -> int:
+    """How many rows a command changed, from its status ("UPDATE 3", "INSERT 0 1", "SELECT 2")."""
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0
+
+
+class _Transaction:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return rowcount(await self._connection.execute(numbered(sql), *params))
+
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        rows: list[Row] = await self._connection.fetch(numbered(sql), *params)
+        return rows
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await self._connection.executemany(numbered(sql), rows)
+
+    async def lock(self, key: str) -> None:
+        await self._connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+
+
+class PostgresDatabase:
+    def __init__(self, pool: asyncpg.Pool, clock: Callable[[], float], wakeups: Wakeups) -> None:
+        self._pool = pool
+        self.clock = clock
+        self.wakeups = wakeups
+        self._group = GroupCommit(self._commit, CONNECTION_ERRORS, self.content_purged)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls, url: str, clock: Callable[[], float], *, pool_size: int = 10
+    ) -> AsyncIterator[PostgresDatabase]:
+        """Connect a pool to `url`, migrate the schema (once, whoever else starts now) and listen for wake-ups."""
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:  # the URL may hold a password: never echo it
+            raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {_safe(exc)}") from None
+        try:
+            await migrate(pool)
+            async with Wakeups.listening(url) as wakeups:
+                yield cls(pool, clock, wakeups)
+        finally:
+            await pool.close()
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            yield _Transaction(connection)
+
+    async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
+        await self._group.submit(Write(inserts=((sql, params),)))
+
+    async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
+        return await self._group.submit(Write(statements=statements, purges=purges))
+
+    async def _commit(self, batch: list[Write]) -> list[list[int]]:
+        async with self.transaction() as tx:
+            for sql, rows in inserts_by_statement(batch).items():
+                await tx.executemany(sql, rows)
+            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+        return row
+
+    async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        rows: list[Row] = await self._pool.fetch(numbered(sql), *params)
+        return rows
+
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        return await self.read(sql, params)
+
+    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
+        async with self.transaction() as tx:
+            return await claim_statement(tx, claim, set_sql, columns)
+
+    def content_purged(self) -> None:
+        """Nothing to schedule: the purging UPDATE left dead row versions that (auto)vacuum removes."""
+
+    async def checkpoint(self) -> bool:
+        """Nothing to do: VACUUM, which autovacuum runs, is what frees purged content's old row versions."""
+        return True
+
+    def notify_due(self, when: float) -> None:
+        """Tell every process on this database that work is due at `when` (a unix time)."""
+        self.wakeups.announce(self._pool, when)
+
+    def on_due(self, wake: Callable[[float], None]) -> None:
+        """Call `wake(when)` whenever any process announces work due at `when`."""
+        self.wakeups.wake = wake
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        try:
+            await self._pool.fetchval("SELECT 1")
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+            raise UnavailableError(f"the database is unusable: {_safe(exc)}") from exc
+
+    async def check_writable(self) -> None:
+        try:
+            await self.write(("DELETE FROM tokens WHERE FALSE", ()))
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+            raise UnavailableError(f"the database does not take writes: {_safe(exc)}") from exc
+
+
+def _safe(exc: BaseException) -> str:
+    """An error's message with anything that looks like a URL's password taken out."""
+    return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", str(exc))
+
+
+async def schema_version(connection: asyncpg.Connection) -> int:
+    await connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+    version = await connection.fetchval("SELECT max(version) FROM schema_version")
+    return int(version or 0)
+
+
+async def migrate(pool: asyncpg.Pool) -> int:
+    """Bring the schema up to this version under an advisory lock; return how many migrations ran.
+
+    A process that starts while another migrates waits for the lock, then finds nothing left to do. A database
+    newer than this version (a newer server migrated it) is refused rather than used with the wrong schema.
+    """
+    async with pool.acquire() as connection:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            version = await schema_version(connection)
+            if version > len(MIGRATIONS):
+                raise UnavailableError(
+                    f"the database's schema is version {version}, newer than this novaro-lite knows"
+                    f" ({len(MIGRATIONS)}): run the newer version, or restore a backup"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                async with connection.transaction():
+                    await connection.execute(script)
+                    await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+                logger.info("migrated the PostgreSQL schema to version %d", number)
+            return len(MIGRATIONS) - version
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

@@ -1,0 +1,161 @@
+"""The PostgreSQL schema, as migrations: MIGRATIONS[i] takes schema_version i to i + 1. Never edit a shipped one.
+
+The first migration is the schema SQLite reached by its ninth, in PostgreSQL's types: times are unix
+seconds (or `_ms` milliseconds) in bigint, flags are boolean, lists and card extras are JSON text (the
+stores map rows the same way on both engines). Each migration runs in its own transaction, under an
+advisory lock, so servers that start together apply it once.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE tokens (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        account text NOT NULL,
+        token_hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        created_at bigint NOT NULL,
+        last_used_at bigint,
+        expires_at bigint,
+        revoked_at bigint,
+        rate_limit integer
+    );
+    CREATE TABLE agents (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        name text NOT NULL,
+        persona text NOT NULL,
+        location text,
+        timezone text NOT NULL,
+        language text NOT NULL,
+        active_start text NOT NULL,
+        active_end text NOT NULL,
+        response_times text,
+        model text,
+        max_bubbles integer NOT NULL DEFAULT 3,
+        presence_enabled boolean NOT NULL DEFAULT TRUE,
+        mean_session_minutes double precision NOT NULL DEFAULT 10,
+        online_response_times text,
+        typing_speed_wpm integer DEFAULT 40,
+        greeting text NOT NULL DEFAULT '',
+        alternate_greetings text NOT NULL DEFAULT '[]',
+        example_messages text NOT NULL DEFAULT '',
+        system_prompt text NOT NULL DEFAULT '',
+        post_history_instructions text NOT NULL DEFAULT '',
+        nickname text,
+        tags text NOT NULL DEFAULT '[]',
+        creator text NOT NULL DEFAULT '',
+        creator_notes text NOT NULL DEFAULT '',
+        character_version text NOT NULL DEFAULT '',
+        card_extras text,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX agents_by_account ON agents (account, seq);
+    CREATE INDEX agents_by_name ON agents (account, name);
+    CREATE TABLE webhooks (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        url text NOT NULL,
+        description text NOT NULL,
+        enabled boolean NOT NULL,
+        disabled_reason text,
+        secret text NOT NULL,
+        previous_secret text,
+        previous_secret_until bigint,
+        events text NOT NULL DEFAULT '["reply"]',
+        last_success_at bigint,
+        failing_since bigint,
+        consecutive_failures integer NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX webhooks_by_account ON webhooks (account, seq);
+    CREATE TABLE message_requests (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        agent_id text NOT NULL,
+        webhook_id text NOT NULL,
+        reference text NOT NULL,
+        status text NOT NULL,
+        due_ms bigint NOT NULL,
+        scheduled_for bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        generation_failures integer NOT NULL DEFAULT 0,
+        lease_owner text,
+        last_error text,
+        last_status_code integer,
+        delivered_at bigint,
+        idempotency_key text,
+        request_hash text,
+        accepted text,
+        messages text,
+        context_ids text,
+        reply text,
+        conversation_id text,
+        superseded_by text,
+        humanlike boolean NOT NULL DEFAULT FALSE,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX message_requests_pending ON message_requests (due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_due_by_webhook ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
+        WHERE status IN ('generating', 'delivering');
+    CREATE INDEX message_requests_paused ON message_requests (webhook_id, updated_at) WHERE status = 'paused';
+    CREATE INDEX message_requests_by_account ON message_requests (account, seq);
+    CREATE UNIQUE INDEX message_requests_idempotency ON message_requests (account, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX message_requests_idempotency_expiry ON message_requests (created_at)
+        WHERE request_hash IS NOT NULL;
+    CREATE INDEX message_requests_conversation ON message_requests (agent_id, conversation_id)
+        WHERE conversation_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
+    CREATE INDEX message_requests_finished ON message_requests (updated_at)
+        WHERE status IN ('delivered', 'failed', 'canceled', 'superseded');
+    CREATE TABLE delivery_attempts (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id text NOT NULL,
+        attempted_at bigint NOT NULL,
+        status_code integer,
+        duration_ms integer NOT NULL,
+        error text,
+        response_body text
+    );
+    CREATE INDEX delivery_attempts_by_request ON delivery_attempts (request_id, seq);
+    CREATE TABLE contexts (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        name text NOT NULL,
+        content text NOT NULL,
+        keys text NOT NULL DEFAULT '[]',
+        case_sensitive boolean NOT NULL DEFAULT FALSE,
+        secondary_keys text NOT NULL DEFAULT '[]',
+        selective boolean NOT NULL DEFAULT FALSE,
+        scan_depth integer NOT NULL DEFAULT 4,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX contexts_by_account ON contexts (account, seq);
+    CREATE TABLE agent_contexts (
+        agent_id text NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        context_id text NOT NULL REFERENCES contexts (id),
+        position integer NOT NULL,
+        PRIMARY KEY (agent_id, context_id)
+    );
+    CREATE INDEX agent_contexts_by_context ON agent_contexts (context_id);
+    CREATE TABLE presence (
+        agent_id text NOT NULL,
+        conversation_id text NOT NULL,
+        online_until_ms bigint NOT NULL,
+        PRIMARY KEY (agent_id, conversation_id)
+    );
+    """,
+)

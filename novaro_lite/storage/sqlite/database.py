@@ -1,0 +1,263 @@
+"""The SQLite engine: connections, transactions, migrations and erasure of purged content.
+
+One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
+running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
+second aiosqlite connection, so they see committed data only: the writer's connection would also show the
+rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
+
+Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
+on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
+takes microseconds, while a trip to aiosqlite's thread waits for the GIL behind a busy event loop
+(measured: the hop capped realtime throughput near 400 requests/s; see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from novaro_lite.errors import UnavailableError
+from novaro_lite.storage.database import Claim, Row, Statement, Transaction
+from novaro_lite.storage.group_commit import GroupCommit, Write, inserts_by_statement
+from novaro_lite.storage.sqlite.claims import claim_statement
+from novaro_lite.storage.sqlite.schema import MIGRATIONS
+
+logger = logging.getLogger(__name__)
+BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_BUSY_MS = 50
+ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+
+class _Transaction:
+    """A write transaction on the writer connection."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return (await self._connection.execute(sql, params)).rowcount
+
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        return list(await self._connection.execute_fetchall(sql, params))
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def lock(self, key: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already keeps every other writer out until this one ends."""
+
+
+class SqliteDatabase:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: sqlite3.Connection,
+        clock: Callable[[], float],
+        lister: aiosqlite.Connection | None = None,
+        erase_seconds: float = ERASE_SECONDS,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lister = lister or writer
+        self.clock = clock
+        self._write_lock = asyncio.Lock()
+        self._group = GroupCommit(self._commit, (sqlite3.OperationalError,), self.content_purged)
+        self._erase_seconds = erase_seconds
+        self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
+        self._purges = 0  # purges noted so far
+        self._eraser: asyncio.Task[None] | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        path: Path,
+        clock: Callable[[], float],
+        *,
+        synchronous: str = "normal",
+        erase_seconds: float = ERASE_SECONDS,
+    ) -> AsyncIterator[SqliteDatabase]:
+        """Open (creating and migrating if needed) the database at `path`.
+
+        In WAL mode, synchronous "normal" keeps every committed transaction through a process crash
+        (kill -9 included); "full" also through a power cut, with an fsync per commit (docs/benchmarks.md).
+        """
+        _create_private_file(path)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        reader = sqlite3.connect(path, isolation_level=None)
+        lister: aiosqlite.Connection | None = None
+        try:
+            writer.row_factory = reader.row_factory = sqlite3.Row
+            await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await writer.execute("PRAGMA journal_mode = WAL")
+            await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+            await writer.execute("PRAGMA foreign_keys = ON")
+            # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
+            await writer.execute("PRAGMA secure_delete = ON")
+            reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            lister = await aiosqlite.connect(path, isolation_level=None)
+            lister.row_factory = sqlite3.Row
+            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await lister.execute("PRAGMA query_only = ON")
+            database = cls(writer, reader, clock, lister, erase_seconds)
+            await database._migrate()
+            # After a crash the WAL may still hold content purged before it: erase it before serving.
+            await database.checkpoint()
+            try:
+                yield database
+            finally:
+                if database._eraser is not None:
+                    database._eraser.cancel()
+                if database._unerased_since is not None:  # e.g. a CLI command while a server holds the file
+                    with contextlib.suppress(sqlite3.Error, ValueError):  # already closed: nothing to erase
+                        await database.checkpoint()
+        finally:
+            reader.close()
+            if lister is not None:
+                await lister.close()
+            await writer.close()
+
+    async def close(self) -> None:
+        """Close the connections now; open() also closes them on exit, and closing twice is harmless."""
+        if self._eraser is not None:
+            self._eraser.cancel()
+        self._reader.close()
+        await self._lister.close()
+        await self._writer.close()
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run one use case's writes atomically; writers in this process queue on a lock, other processes on
+        SQLite's (BEGIN IMMEDIATE), so a transaction excludes every other writer."""
+        async with self._write_lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                yield _Transaction(self._writer)
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                # A cancelled await does not stop aiosqlite's thread: the statement still runs. Its queue is
+                # FIFO, so a ROLLBACK queued now runs after it and leaves the connection clean for the next use.
+                with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing to undo
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
+
+    async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
+        await self._group.submit(Write(inserts=((sql, params),)))
+
+    async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
+        """Within a batch, every write's inserts run before any write's statements."""
+        return await self._group.submit(Write(statements=statements, purges=purges))
+
+    async def _commit(self, batch: list[Write]) -> list[list[int]]:
+        """Write the batch in one transaction; return each write's statement rowcounts."""
+        async with self.transaction() as tx:
+            for sql, rows in inserts_by_statement(batch).items():
+                await tx.executemany(sql, rows)
+            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+
+    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
+        async with self.transaction() as tx:
+            return await tx.fetch(*claim_statement(claim, set_sql, columns))
+
+    async def _migrate(self) -> None:
+        async with self.transaction() as tx:
+            version = (await tx.fetch("PRAGMA user_version"))[0][0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    await tx.execute(statement)
+                await tx.execute(f"PRAGMA user_version = {number}")
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and empty it, so purged content leaves no old copies behind.
+
+        Return False if a reader (another process) kept it from completing; it can be tried again.
+        """
+        async with self._write_lock:
+            # A reader in another process (a shell, a backup) can hold the WAL: give up at once rather than
+            # hold every write for the busy timeout; the eraser tries again later.
+            await self._writer.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            try:
+                rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)", ())
+            finally:
+                await self._writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return not list(rows)[0][0]
+
+    def notify_due(self, when: float) -> None:
+        """Nothing to send: SQLite has no notifications. The process that accepted the work wakes itself, and
+        other processes sharing the file (`serve --workers`) find it on their sweep."""
+
+    def on_due(self, wake: Callable[[float], None]) -> None:
+        """Nothing to hear (see notify_due)."""
+
+    def content_purged(self) -> None:
+        """Note that a committed write purged content: a checkpoint follows within `erase_seconds`.
+
+        secure_delete zeroes the content in the database pages, but the WAL still holds the page images
+        written before; one TRUNCATE checkpoint per burst of purges empties it (DESIGN.md §3).
+        """
+        self._purges += 1
+        if self._unerased_since is None:
+            self._unerased_since = time.monotonic()
+        if self._eraser is None or self._eraser.done():
+            self._eraser = asyncio.create_task(self._erase(), name="erase purged content")
+
+    async def _erase(self) -> None:
+        while self._unerased_since is not None:
+            await asyncio.sleep(max(0.0, self._unerased_since + self._erase_seconds - time.monotonic()))
+            covered = self._purges  # every purge noted so far was committed before this checkpoint starts
+            try:
+                erased = await self.checkpoint()
+            except (sqlite3.Error, ValueError):  # closed or broken: the open/close checkpoint takes over
+                logger.warning("erasing purged content from the WAL failed; it is retried", exc_info=True)
+                erased = False
+            if erased and self._purges == covered:
+                self._unerased_since = None
+            else:  # a reader held the WAL, or purges were noted meanwhile: another checkpoint, a window later
+                self._unerased_since = time.monotonic()
+
+    async def ping(self) -> None:
+        """Raise UnavailableError unless the database answers a trivial query."""
+        try:
+            await self.all("SELECT count(*) FROM sqlite_master", ())
+        except (sqlite3.Error, ValueError) as exc:
+            raise UnavailableError(f"the database is unusable: {exc}") from exc
+
+    async def check_writable(self) -> None:
+        """Raise UnavailableError unless a write transaction commits (through the group commit, like any write)."""
+        try:
+            await self.write(("DELETE FROM tokens WHERE 0", ()))
+        except (sqlite3.Error, ValueError) as exc:
+            raise UnavailableError(f"the database does not take writes: {exc}") from exc
+
+    async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """A small indexed read, on the loop-thread reader (no trip to another thread)."""
+        rows: list[Row] = self._reader.execute(sql, params).fetchall()
+        return rows
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        """A point lookup, on the loop-thread reader: only for indexed queries that return one row."""
+        row: Row | None = self._reader.execute(sql, params).fetchone()
+        return row
+
+    async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """A list query on the lister connection: committed data only, off the event loop's thread."""
+        # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
+        return list(await self._lister.execute_fetchall(sql, params))
