@@ -13,6 +13,7 @@ from novaro_lite.domain.conversations import CHARS_PER_WORD, ONLINE_RESPONSE_TIM
 from novaro_lite.domain.webhooks import verify_signature
 from novaro_lite.storage.store import Storage
 from tests import test_delivery
+from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
 from tests.test_delivery import accept, fetch, request_body, run
 
@@ -62,8 +63,7 @@ async def test_three_requests_in_thirty_seconds_get_one_reply(setup, clock, sett
         stored = await setup["services"].storage.requests.get("acme", earlier["id"])
         assert stored.messages is None  # purged like a cancel
     await setup["services"].storage.database.checkpoint()
-    for path in settings.data_dir.iterdir():
-        assert b"first-secret-line" not in path.read_bytes() and b"second-secret-line" not in path.read_bytes()
+    assert await holders_of(settings, "first-secret-line") == await holders_of(settings, "second-secret-line") == []
 
     delivered = await until_delivered(setup, clock, third["id"])
     (reply,) = replies(setup)

@@ -17,6 +17,7 @@ from novaro_lite.config import DeliverySettings, SchedulerSettings, Settings, We
 from novaro_lite.delivery import Dispatcher
 from novaro_lite.services import Services
 from tests.fakes.clock import Clock
+from tests.fakes.engines import holders_of
 from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
@@ -30,9 +31,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Every test of the delivery pipeline (and of conversations, which share these fixtures) runs on both engines."""
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         webhooks=WebhookSettings(allow_private_networks=True),
         delivery=DeliverySettings(retry_schedule=(5, 300), retry_jitter=0),
@@ -95,10 +98,8 @@ async def test_immediate_request_is_delivered_signed_and_then_purged(setup, sett
     stored = await setup["services"].storage.requests.get("acme", accepted["id"])
     assert stored.messages is None and stored.reply is None
     await setup["services"].storage.database.checkpoint()
-    for path in settings.data_dir.iterdir():
-        data = path.read_bytes()
-        assert SECRET_TEXT.encode() not in data, path.name
-        assert delivery.json["messages"][0]["content"].encode() not in data, path.name
+    assert await holders_of(settings, SECRET_TEXT) == []
+    assert await holders_of(settings, delivery.json["messages"][0]["content"]) == []
 
 
 async def test_failed_deliveries_retry_on_schedule_with_the_same_body(setup, clock):
@@ -266,9 +267,10 @@ async def test_stop_hands_unfinished_deliveries_back(setup, clock, settings):
     assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
 
 
-async def test_delay_override_can_be_forbidden(tmp_path, receiver):
+async def test_delay_override_can_be_forbidden(tmp_path, database_url, receiver):
     settings = Settings(
         data_dir=tmp_path / "d",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         webhooks=WebhookSettings(allow_private_networks=True),
         delivery=DeliverySettings(allow_delay_override=False),
@@ -286,8 +288,10 @@ async def test_delay_override_can_be_forbidden(tmp_path, receiver):
     assert_problem(response, 422, "allow_delay_override")
 
 
-async def test_running_scheduler_delivers_on_its_own(tmp_path, receiver):
-    settings = Settings(data_dir=tmp_path / "d", webhooks=WebhookSettings(allow_private_networks=True))
+async def test_running_scheduler_delivers_on_its_own(tmp_path, database_url, receiver):
+    settings = Settings(
+        data_dir=tmp_path / "d", database_url=database_url, webhooks=WebhookSettings(allow_private_networks=True)
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         storage = app.state.services.storage
@@ -305,12 +309,13 @@ async def test_running_scheduler_delivers_on_its_own(tmp_path, receiver):
     assert [d.headers["webhook-id"] for d in receiver[1].deliveries] == [accepted["id"]]
 
 
-async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_path, receiver, clock):
+async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_path, database_url, receiver, clock):
     from novaro_lite.config import ProviderSettings
 
     down = ProviderSettings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)
     settings = Settings(
         data_dir=tmp_path / "d",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         webhooks=WebhookSettings(allow_private_networks=True),
         delivery=DeliverySettings(retry_schedule=(5,), retry_jitter=0),
@@ -358,10 +363,11 @@ async def test_housekeeping_deletes_metadata_after_the_retention_period(setup, c
     assert rows[0][0] == 0
 
 
-async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, receiver, clock):
+async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, database_url, receiver, clock):
     receiver[1].delay = 2.0
     settings = Settings(
         data_dir=tmp_path / "d",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         webhooks=WebhookSettings(allow_private_networks=True, timeout_seconds=0.3),
         delivery=DeliverySettings(retry_schedule=(5,), retry_jitter=0),

@@ -33,9 +33,10 @@ class Recorder:
 
 
 @pytest.fixture
-async def services(tmp_path: Path, receiver) -> AsyncIterator[Services]:
+async def services(tmp_path: Path, database_url: str, receiver) -> AsyncIterator[Services]:
     settings = Settings(
         data_dir=tmp_path / "d",
+        database_url=database_url,
         scheduler=SchedulerSettings(enabled=False),
         webhooks=WebhookSettings(allow_private_networks=True),
         delivery=DeliverySettings(max_in_flight_per_webhook=1),

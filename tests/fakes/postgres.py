@@ -28,8 +28,8 @@ TABLES = (
 )
 # The public schema as our migrations leave it: our tables and schema_version, no triggers or functions.
 INTACT = f"""
-    SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN {(*TABLES, "schema_version")})
-        = {len(TABLES) + 1}
+    SELECT (SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public')
+        = {"ARRAY" + str(sorted((*TABLES, "schema_version")))}
     AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)
     AND NOT EXISTS (SELECT 1 FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace WHERE nspname = 'public')
 """

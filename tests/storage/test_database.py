@@ -12,8 +12,8 @@ from novaro_lite.storage.store import Storage
 pytestmark = pytest.mark.anyio
 
 
-async def test_lists_see_committed_rows_only(tmp_path: Path):
-    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+async def test_lists_see_committed_rows_only(target: Path | str):
+    async with Storage.open(target, time.time) as storage:
         database = storage.database
         with pytest.raises(RuntimeError):
             async with database.transaction() as db:

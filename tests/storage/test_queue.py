@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,14 @@ NOW = time.time()
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+async def storage(target: Path | str) -> AsyncIterator[Storage]:
+    async with Storage.open(target, lambda: NOW) as storage:
+        yield storage
+
+
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    """For the tests that measure SQLite's own work."""
     async with Storage.open(tmp_path / "novaro.db", lambda: NOW) as storage:
         yield storage
 
@@ -30,9 +38,11 @@ async def accept(storage: Storage, webhook_id: str, due: float) -> str:
     )  # fmt: skip
 
 
-async def claim(storage: Storage, limit: int, in_flight: dict[str, int] | None = None) -> list[str]:
+async def claim(
+    storage: Storage, limit: int, in_flight: dict[str, int] | None = None, owner: str = "own", now: float = NOW
+) -> list[str]:
     claimed = await storage.queue.claim(
-        now=NOW, lease_seconds=300, limit=limit, per_webhook=8, in_flight=in_flight or {}, working=(), owner="own"
+        now=now, lease_seconds=300, limit=limit, per_webhook=8, in_flight=in_flight or {}, working=(), owner=owner
     )
     return [request.id for request in claimed]
 
@@ -51,6 +61,33 @@ async def test_claim_leaves_each_webhook_within_its_limit_oldest_first(storage):
     ids = [await accept(storage, hook.id, NOW - 100 + n) for n in range(12)]
     assert await claim(storage, limit=50, in_flight={hook.id: 5}) == ids[:3]
     assert await claim(storage, limit=50, in_flight={hook.id: 8}) == []
+
+
+async def test_the_per_webhook_limit_holds_across_processes_on_one_database(target):
+    async with Storage.open(target, lambda: NOW) as one, Storage.open(target, lambda: NOW) as other:
+        hook = await one.webhooks.create("acme", "https://a.example/hook", "", True)
+        ids = [await accept(one, hook.id, NOW - 100 + n) for n in range(30)]
+        first = await claim(one, limit=5, owner="one")
+        assert first == ids[:5]
+        # The other process counts none of its own in flight, yet the webhook has only 3 slots left.
+        assert await claim(other, limit=50, owner="other") == ids[5:8]
+        assert await claim(other, limit=50, owner="other") == []
+        # Leases that ran out are no longer in flight: all 8 slots are free again (the expired rows are due again
+        # at their lease's end, after the rows that have waited since before it).
+        assert await claim(other, limit=50, owner="other", now=NOW + 301) == ids[8:16]
+
+
+async def test_concurrent_claims_of_two_processes_never_share_a_row_or_pass_the_limit(target):
+    async with Storage.open(target, lambda: NOW) as one, Storage.open(target, lambda: NOW) as other:
+        hooks = [await one.webhooks.create("acme", f"https://{n}.example/hook", "", True) for n in range(3)]
+        for hook in hooks:
+            for n in range(20):
+                await accept(one, hook.id, NOW - 100 + n)
+        rounds = await asyncio.gather(
+            *(claim(store, limit=4, owner=f"{name}{n}") for n in range(6) for name, store in (("a", one), ("b", other)))
+        )
+        taken = [request_id for found in rounds for request_id in found]
+        assert len(taken) == len(set(taken)) == 24  # 3 webhooks x 8: never a row twice, never past a limit
 
 
 async def claim_cost(storage: Storage, busy_hook: str) -> int:
@@ -83,7 +120,8 @@ async def add_backlog(storage: Storage, webhook_id: str, count: int) -> None:
         )  # fmt: skip
 
 
-async def test_claim_cost_stays_flat_as_a_busy_webhooks_backlog_grows(storage):
+async def test_claim_cost_stays_flat_as_a_busy_webhooks_backlog_grows(sqlite_storage):
+    storage = sqlite_storage
     busy = await storage.webhooks.create("acme", "https://busy.example/hook", "", True)
     idle = await storage.webhooks.create("acme", "https://idle.example/hook", "", True)
     await add_backlog(storage, busy.id, 1000)
@@ -97,8 +135,8 @@ async def test_claim_cost_stays_flat_as_a_busy_webhooks_backlog_grows(storage):
     assert large < small * 2, f"a 30x backlog made the claim cost {large / small:.1f}x"
 
 
-async def test_forgetting_idempotency_keys_uses_an_index(storage):
-    plan = await storage.database.all(f"EXPLAIN QUERY PLAN {FORGET_KEYS_SQL}", (NOW,))
+async def test_forgetting_idempotency_keys_uses_an_index(sqlite_storage):
+    plan = await sqlite_storage.database.all(f"EXPLAIN QUERY PLAN {FORGET_KEYS_SQL}", (NOW,))
     assert any("USING INDEX message_requests_idempotency_expiry" in row["detail"] for row in plan), [
         row["detail"] for row in plan
     ]

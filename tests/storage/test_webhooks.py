@@ -13,8 +13,8 @@ from novaro_lite.storage.store import Storage
 pytestmark = pytest.mark.anyio
 
 
-async def test_concurrent_rotations_both_sign(tmp_path: Path):
-    async with Storage.open(tmp_path / "novaro.db", time.time) as storage:
+async def test_concurrent_rotations_both_sign(target: Path | str):
+    async with Storage.open(target, time.time) as storage:
         hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
         first, second = await asyncio.gather(
             storage.webhooks.rotate_secret("acme", hook.id), storage.webhooks.rotate_secret("acme", hook.id)

@@ -1,0 +1,85 @@
+"""The store contract on both engines: data survives reopening, processes share it, group commit isolates failures."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from pathlib import Path
+
+import pytest
+
+from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.tokens import hash_token
+from novaro_lite.storage.store import Storage
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_storage_reopens_without_migrating_again(target: Path | str):
+    path = target
+    async with Storage.open(path, time.time) as storage:
+        agent = await storage.agents.create("acme", AgentFields(name="Kept"))
+    async with Storage.open(path, time.time) as storage:
+        assert (await storage.agents.get("acme", agent.id)).name == "Kept"
+
+
+async def test_two_processes_share_the_database_while_one_writes(target: Path | str):
+    path = target
+    async with Storage.open(path, time.time) as server, Storage.open(path, time.time) as cli:
+        created, secret = await cli.tokens.create("from-cli", "acme", None)
+        assert await server.tokens.find(hash_token(secret)) == created
+        await cli.tokens.revoke(created.id)
+        found = await server.tokens.find(hash_token(secret))
+        assert found is not None and found.revoked_at is not None
+
+
+async def test_group_commit_writes_concurrent_rows_and_reports_rowcounts(target: Path | str):
+    async with Storage.open(target, time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER)", ()))
+        await asyncio.gather(*(database.insert("INSERT INTO t (n) VALUES (?)", (n,)) for n in range(100)))
+        counts = await asyncio.gather(
+            *(database.write(("UPDATE t SET n = n + 1000 WHERE n = ?", (n,))) for n in (1, 2, -1))
+        )
+        assert counts == [[1], [1], [0]]
+        rows = await database.all("SELECT count(*), min(n) FROM t", ())
+        assert (rows[0][0], rows[0][1]) == (100, 0)
+
+
+async def test_group_commit_failure_fails_only_the_writer_whose_row_is_refused(target: Path | str):
+    async with Storage.open(target, time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER UNIQUE)", ()))
+        results = await asyncio.gather(
+            *(database.insert("INSERT INTO t (n) VALUES (?)", (n,)) for n in range(50)),
+            database.insert("INSERT INTO t (n) VALUES (?)", (10**20,)),  # too large for the column: refused
+            database.insert("INSERT INTO t (n) VALUES (?)", (7,)),  # a duplicate of a row in the same batch
+            database.write(("UPDATE t SET n = n + 1000 WHERE n = ?", (3,))),
+            return_exceptions=True,
+        )
+        assert results[:50] == [None] * 50
+        assert isinstance(results[50], Exception) and "unique" in str(results[51]).lower()
+        assert results[52] == [1]
+        rows = await database.all("SELECT count(*), max(n) FROM t", ())
+        assert (rows[0][0], rows[0][1]) == (50, 1003)
+
+
+async def test_a_cancelled_writer_whose_row_fails_leaves_no_unretrieved_exception(target: Path | str):
+    async with Storage.open(target, time.time) as storage:
+        database = storage.database
+        await database.write(("CREATE TABLE t (n INTEGER)", ()))
+        loop = asyncio.get_running_loop()
+        unhandled: list[dict[str, object]] = []
+        loop.set_exception_handler(lambda _, context: unhandled.append(context))
+        try:
+            caller = asyncio.create_task(database.insert("INSERT INTO t (n) VALUES (?)", (10**20,)))
+            await asyncio.sleep(0)
+            caller.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+            await database.insert("INSERT INTO t (n) VALUES (?)", (1,))  # the batch after it
+            gc.collect()
+        finally:
+            loop.set_exception_handler(None)
+        assert unhandled == []
