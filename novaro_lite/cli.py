@@ -7,7 +7,7 @@ import uvicorn
 
 from novaro_lite import __version__
 from novaro_lite.app import create_app
-from novaro_lite.commands import agents, contexts, listen, requests, tokens, webhooks
+from novaro_lite.commands import agents, contexts, db, listen, requests, tokens, webhooks
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.config import Settings
 from novaro_lite.http_server import BoundedHttpToolsProtocol
@@ -57,5 +57,5 @@ def serve(settings: Settings) -> None:
     )
 
 
-for group in (tokens.token, agents.agent, contexts.context, webhooks.webhook, requests.requests, listen.listen):
+for group in (tokens.token, agents.agent, contexts.context, webhooks.webhook, requests.requests, listen.listen, db.db):
     main.add_command(group)

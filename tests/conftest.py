@@ -15,7 +15,7 @@ from novaro_lite.app import create_app
 from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.services import Services
 from tests.fakes.hooks import Receiver
-from tests.fakes.postgres import TestPostgres
+from tests.fakes.postgres import LocalPostgres
 from tests.fakes.serve import serve_in_thread
 
 ENGINES = ("sqlite", "postgres")
@@ -27,9 +27,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
     """A real PostgreSQL 16 (pgserver), one per session."""
-    server = TestPostgres(tmp_path_factory.mktemp("postgres"))
+    server = LocalPostgres(tmp_path_factory.mktemp("postgres"))
     yield server
     server.stop()
 
@@ -39,7 +39,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Run the test on each engine: "" keeps SQLite in data_dir; otherwise an emptied PostgreSQL database."""
     if request.param == "sqlite":
         return ""
-    postgres: TestPostgres = request.getfixturevalue("postgres")
+    postgres: LocalPostgres = request.getfixturevalue("postgres")
     return postgres.empty_shared()
 
 

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 Statement = tuple[str, tuple[Any, ...]]
+
+
+def redact(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***: for messages and logs."""
+    return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", text)
 
 
 class Row(Protocol):

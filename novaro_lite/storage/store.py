@@ -13,7 +13,7 @@ from pathlib import Path
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
-from novaro_lite.storage.database import Database
+from novaro_lite.storage.database import Database, redact
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.sqlite.database import ERASE_SECONDS, SqliteDatabase
@@ -25,6 +25,27 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 def is_postgres(target: Path | str) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def describe(target: Path | str) -> str:
+    """Where the data lives, fit to print: the engine, and the file or the URL without its password."""
+    return f"PostgreSQL {redact(str(target))}" if is_postgres(target) else f"SQLite {target}"
+
+
+async def schema_versions(target: Path | str) -> tuple[int, int]:
+    """The schema version the database at `target` is at, and the one this version of novaro-lite migrates to.
+
+    Reads only: nothing is created or migrated (a database that does not exist yet is at version 0).
+    """
+    if is_postgres(target):
+        from novaro_lite.storage.postgres.database import read_schema_version
+        from novaro_lite.storage.postgres.schema import MIGRATIONS as POSTGRES
+
+        return await read_schema_version(str(target)), len(POSTGRES)
+    from novaro_lite.storage.sqlite.database import read_schema_version as read_sqlite_version
+    from novaro_lite.storage.sqlite.schema import MIGRATIONS as SQLITE
+
+    return read_sqlite_version(Path(target)), len(SQLITE)
 
 
 class Storage:

@@ -35,7 +35,7 @@ INTACT = f"""
 """
 
 
-class TestPostgres:
+class LocalPostgres:
     def __init__(self, root: Path) -> None:
         with warnings.catch_warnings():  # platformdirs warns, on import, that XDG_RUNTIME_DIR is not set
             warnings.simplefilter("ignore")

@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 
 from novaro_lite.errors import UnavailableError
-from novaro_lite.storage.database import Claim, Row, Statement, Transaction
+from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit, Write, inserts_by_statement
 from novaro_lite.storage.postgres.claims import claim_statement
 from novaro_lite.storage.postgres.schema import MIGRATIONS
@@ -83,7 +83,7 @@ class PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:  # the URL may hold a password: never echo it
-            raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {_safe(exc)}") from None
+            raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
         try:
             await migrate(pool)
             async with Wakeups.listening(url) as wakeups:
@@ -148,18 +148,27 @@ class PostgresDatabase:
         try:
             await self._pool.fetchval("SELECT 1")
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
-            raise UnavailableError(f"the database is unusable: {_safe(exc)}") from exc
+            raise UnavailableError(f"the database is unusable: {redact(str(exc))}") from exc
 
     async def check_writable(self) -> None:
         try:
             await self.write(("DELETE FROM tokens WHERE FALSE", ()))
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
-            raise UnavailableError(f"the database does not take writes: {_safe(exc)}") from exc
+            raise UnavailableError(f"the database does not take writes: {redact(str(exc))}") from exc
 
 
-def _safe(exc: BaseException) -> str:
-    """An error's message with anything that looks like a URL's password taken out."""
-    return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", str(exc))
+async def read_schema_version(url: str) -> int:
+    """The schema version of the database at `url`, without changing anything (0: never migrated)."""
+    try:
+        connection = await asyncpg.connect(url)
+    except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+        raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
+    try:
+        if not await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+            return 0
+        return int(await connection.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
+    finally:
+        await connection.close()
 
 
 async def schema_version(connection: asyncpg.Connection) -> int:

@@ -43,6 +43,18 @@ def _create_private_file(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
+def read_schema_version(path: Path) -> int:
+    """The schema version of the SQLite file at `path`, without changing anything (0: no file yet)."""
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise UnavailableError(f"cannot read the SQLite database at {path}: {exc}") from None
+    return version
+
+
 class _Transaction:
     """A write transaction on the writer connection."""
 
