@@ -29,6 +29,13 @@ from tests.fakes.serve import serve_in_thread
 MESSAGES = [{"role": "user", "content": "Are you open tomorrow?"}]
 
 
+@pytest.fixture(autouse=True)
+def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here runs a real server on each engine (the subprocesses inherit the URL)."""
+    if database_url:
+        monkeypatch.setenv("NOVARO_LITE_DATABASE_URL", database_url)
+
+
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
     rx = Receiver()

@@ -8,18 +8,26 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.server import novaro_command, running_server
 
 
-def test_first_start_prints_one_token_that_the_api_accepts(tmp_path: Path):
+@pytest.fixture(autouse=True)
+def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here runs a real server, and the CLI beside it, on each engine (subprocesses inherit the URL)."""
+    if database_url:
+        monkeypatch.setenv("NOVARO_LITE_DATABASE_URL", database_url)
+
+
+def test_first_start_prints_one_token_that_the_api_accepts(tmp_path: Path, database_url: str):
     with running_server([], cwd=tmp_path) as server:
         token = server.first_token
         assert token is not None
         verified = httpx.get(f"{server.url}/api/v1/auth/verify", headers={"Authorization": f"Bearer {token}"})
         assert verified.status_code == 200
         assert verified.json()["account"] == "default"
-    assert (tmp_path / "data" / "novaro.db").exists()
+    assert (tmp_path / "data" / "novaro.db").exists() is not bool(database_url)  # PostgreSQL: nothing on disk here
     with running_server([], cwd=tmp_path) as again:
         assert again.first_token is None  # printed once, on the first start only
     assert token not in "".join(again.output)
