@@ -1,19 +1,21 @@
 """Group commit: writes that arrive while a batch is being committed go into the next batch, in one transaction.
 
 A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
-use it; each supplies how to commit a batch and which errors fail every write of a batch alike (the database
-is locked, gone or full). Any other error fails only the write that caused it: the batch is committed again
-write by write, so a row the database refuses costs no other caller (another account, say) its write.
+use it; each supplies how to open a transaction and which errors fail every write of a batch alike (the
+database is locked, gone or full). Any other error fails only the write that caused it: the batch is
+committed again write by write, so a row the database refuses costs no other caller (another account, say)
+its write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from novaro_lite.storage.database import Statement
+from novaro_lite.storage.database import Statement, Transaction
 
 
 @dataclasses.dataclass
@@ -34,7 +36,7 @@ def _consume(done: asyncio.Future[list[int]]) -> None:
         done.exception()
 
 
-def inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
+def _inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
     """The batch's inserts grouped by statement, each group for one executemany, in arrival order."""
     inserts: dict[str, list[tuple[Any, ...]]] = {}
     for write in batch:
@@ -46,17 +48,26 @@ def inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]
 class GroupCommit:
     def __init__(
         self,
-        commit: Callable[[list[Write]], Awaitable[list[list[int]]]],
+        transaction: Callable[[], contextlib.AbstractAsyncContextManager[Transaction]],
         batch_errors: tuple[type[BaseException], ...],
         on_purged: Callable[[], None],
     ) -> None:
-        self._commit = commit  # writes the batch in one transaction; returns each write's statement rowcounts
+        self._transaction = transaction
         self._batch_errors = batch_errors
         self._on_purged = on_purged
         self._queue: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, write: Write) -> list[int]:
+    async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Insert one row, committed when this returns."""
+        await self._submit(Write(inserts=((sql, params),)))
+
+    async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
+        """Run statements in order and return their rowcounts. Within a batch, every write's inserts run before
+        any write's statements (one executemany per insert statement)."""
+        return await self._submit(Write(statements=statements, purges=purges))
+
+    async def _submit(self, write: Write) -> list[int]:
         self._queue.append(write)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -90,6 +101,13 @@ class GroupCommit:
                     write.done.set_exception(result)
                 else:
                     write.done.set_result(result)
+
+    async def _commit(self, batch: list[Write]) -> list[list[int]]:
+        """Write the batch in one transaction; return each write's statement rowcounts."""
+        async with self._transaction() as tx:
+            for sql, rows in _inserts_by_statement(batch).items():
+                await tx.executemany(sql, rows)
+            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
 
     async def _commit_one(self, write: Write) -> list[int] | Exception:
         try:

@@ -25,7 +25,7 @@ import asyncpg
 
 from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
-from novaro_lite.storage.group_commit import GroupCommit, Write, inserts_by_statement
+from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.postgres.claims import claim_statement
 from novaro_lite.storage.postgres.schema import MIGRATIONS
 from novaro_lite.storage.postgres.wakeups import Wakeups
@@ -72,7 +72,7 @@ class PostgresDatabase:
         self._pool = pool
         self.clock = clock
         self.wakeups = wakeups
-        self._group = GroupCommit(self._commit, CONNECTION_ERRORS, self.content_purged)
+        self._group = GroupCommit(self.transaction, CONNECTION_ERRORS, self.content_purged)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -100,16 +100,10 @@ class PostgresDatabase:
             yield _Transaction(connection)
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
-        await self._group.submit(Write(inserts=((sql, params),)))
+        await self._group.insert(sql, params)
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
-        return await self._group.submit(Write(statements=statements, purges=purges))
-
-    async def _commit(self, batch: list[Write]) -> list[list[int]]:
-        async with self.transaction() as tx:
-            for sql, rows in inserts_by_statement(batch).items():
-                await tx.executemany(sql, rows)
-            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+        return await self._group.write(*statements, purges=purges)
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         row: Row | None = await self._pool.fetchrow(numbered(sql), *params)

@@ -27,7 +27,7 @@ import aiosqlite
 
 from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction
-from novaro_lite.storage.group_commit import GroupCommit, Write, inserts_by_statement
+from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.sqlite.claims import claim_statement
 from novaro_lite.storage.sqlite.schema import MIGRATIONS
 
@@ -88,7 +88,7 @@ class SqliteDatabase:
         self._lister = lister or writer
         self.clock = clock
         self._write_lock = asyncio.Lock()
-        self._group = GroupCommit(self._commit, (sqlite3.OperationalError,), self.content_purged)
+        self._group = GroupCommit(self.transaction, (sqlite3.OperationalError,), self.content_purged)
         self._erase_seconds = erase_seconds
         self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
         self._purges = 0  # purges noted so far
@@ -172,18 +172,10 @@ class SqliteDatabase:
                 raise
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
-        await self._group.submit(Write(inserts=((sql, params),)))
+        await self._group.insert(sql, params)
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
-        """Within a batch, every write's inserts run before any write's statements."""
-        return await self._group.submit(Write(statements=statements, purges=purges))
-
-    async def _commit(self, batch: list[Write]) -> list[list[int]]:
-        """Write the batch in one transaction; return each write's statement rowcounts."""
-        async with self.transaction() as tx:
-            for sql, rows in inserts_by_statement(batch).items():
-                await tx.executemany(sql, rows)
-            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+        return await self._group.write(*statements, purges=purges)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
         async with self.transaction() as tx:
