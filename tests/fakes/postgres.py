@@ -51,20 +51,13 @@ class LocalPostgres:
     def new_database(self) -> str:
         """A new, empty database's URL."""
         name = f"novaro_{next(self._names)}"
-        asyncio.run(self._execute(f"CREATE DATABASE {name}"))
+        self._server.psql(f"CREATE DATABASE {name};")  # psql, a subprocess: callable inside a running event loop
         return self.url(name)
 
     def empty_shared(self) -> str:
         """The shared database's URL, with every table of ours emptied (created at its first use)."""
         asyncio.run(self._empty())
         return self.shared
-
-    async def _execute(self, sql: str) -> None:
-        connection = await asyncpg.connect(self.url("postgres"))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
 
     async def _empty(self) -> None:
         connection = await asyncpg.connect(self.shared)
