@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -41,6 +42,23 @@ def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationErr
     return ValidationError(f"The request {where} is invalid at {place}: {message}{more}.", errors=errors)
 
 
+NUL = "\x00"
+NUL_MESSAGE = "may not contain the NUL character (U+0000)"
+
+
+def nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """Where in a parsed JSON value a string holds NUL, which no text column of either engine can store."""
+    if isinstance(value, str):
+        return loc if NUL in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            return [*loc, key]
+        if (found := nul_at(item, [*loc, key])) is not None:
+            return found
+    return None
+
+
 def invalid(loc: list[str | int], msg: str) -> ValidationError:
     """A 422 for one bad value found after schema validation; loc starts with body, query or path."""
     return _validation_error([{"loc": loc, "msg": msg}], str(loc[0]))
@@ -67,7 +85,7 @@ async def read_body(request: Request, model: type[M]) -> M:
     # Windows tools write one.
     raw = (await read_bytes(request)).removeprefix(b"\xef\xbb\xbf")
     try:
-        return model.model_validate_json(raw)
+        parsed = model.model_validate_json(raw)
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
@@ -76,9 +94,15 @@ async def read_body(request: Request, model: type[M]) -> M:
         if first["type"] == "model_type" and not first["loc"]:
             raise BadRequestError("The request body must be a JSON object.") from None
         raise _validation_error(_field_errors(exc, "body"), "body") from None
+    if b"\\u0000" in raw and (where := nul_at(json.loads(raw), ["body"])) is not None:  # only JSON escapes it
+        raise invalid(where, NUL_MESSAGE)
+    return parsed
 
 
 def read_query(request: Request, model: type[M]) -> M:
+    for name, value in request.query_params.items():
+        if NUL in value:
+            raise invalid(["query", name], NUL_MESSAGE)
     try:
         return model.model_validate(dict(request.query_params))
     except pydantic.ValidationError as exc:

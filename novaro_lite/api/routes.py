@@ -25,7 +25,7 @@ from novaro_lite.api import (
 )
 from novaro_lite.api.card_schemas import Card, CardQuery
 from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
-from novaro_lite.api.deps import Endpoint
+from novaro_lite.api.deps import NUL, NUL_MESSAGE, Endpoint, invalid
 from novaro_lite.api.openapi import build_openapi
 from novaro_lite.api.operation import Operation
 from novaro_lite.api.request_schemas import (
@@ -257,6 +257,9 @@ def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
     """One endpoint per path that picks the handler by method, so a 405 lists every allowed method."""
 
     async def endpoint(request: Request) -> Response:
+        for name, value in request.path_params.items():
+            if NUL in str(value):
+                raise invalid(["path", name], NUL_MESSAGE)
         method = "GET" if request.method == "HEAD" else request.method
         return await endpoints[method](request)
 

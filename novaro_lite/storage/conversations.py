@@ -27,14 +27,17 @@ class ConversationStore:
 
     async def set_online(self, agent_id: str, conversation_id: str, until: float, now: float) -> None:
         """Start (or extend) the agent's session in the conversation; forget its sessions that have ended."""
-        await self._db.write(
-            ("DELETE FROM presence WHERE agent_id = ? AND online_until_ms < ?", (agent_id, int(now * 1000))),
-            (
+        # Its own transaction, not the group commit: an agent's presence rows are shared by every process, and
+        # two batches that update shared rows in different orders could deadlock.
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM presence WHERE agent_id = ? AND online_until_ms < ?", (agent_id, int(now * 1000))
+            )
+            await tx.execute(
                 "INSERT INTO presence (agent_id, conversation_id, online_until_ms) VALUES (?, ?, ?)"
                 " ON CONFLICT (agent_id, conversation_id) DO UPDATE SET online_until_ms = excluded.online_until_ms",
                 (agent_id, conversation_id, int(until * 1000)),
-            ),
-        )
+            )
 
     async def store_typed_reply(
         self, request_id: str, owner: str, reply: Sequence[ChatMessage], deliver_at: float

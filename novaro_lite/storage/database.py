@@ -18,8 +18,10 @@ Statement = tuple[str, tuple[Any, ...]]
 
 
 def redact(text: str) -> str:
-    """`text` with the password of any URL in it replaced by ***: for messages and logs."""
-    return re.sub(r"://([^:/@\s]*):[^@\s]*@", r"://\1:***@", text)
+    """`text` with any password in it replaced by ***, for messages and logs: a URL's `user:password@` (up to
+    its last @, should the password hold one unencoded) and a `password=` parameter."""
+    text = re.sub(r"(://[^:/?#@\s]*:)[^\s/?#]*@", r"\1***@", text)
+    return re.sub(r"(?i)\b(password=)[^&\s]*", r"\1***", text)
 
 
 class Row(Protocol):
@@ -39,6 +41,11 @@ class Transaction(Protocol):
 
     async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for each parameter tuple."""
+
+    row_lock: str
+    """What a SELECT in this transaction ends with to lock the rows it reads until the transaction ends, so no
+    other writer changes them meanwhile (and claims, which skip locked rows, leave them alone): " FOR UPDATE"
+    on PostgreSQL, nothing on SQLite, where a write transaction already excludes every other writer."""
 
     async def lock(self, key: str) -> None:
         """Hold `key` until this transaction ends: writers that lock the same key go one at a time.

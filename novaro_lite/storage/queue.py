@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
-from novaro_lite.storage.database import Claim, Database
+from novaro_lite.storage.database import Claim, Database, Statement
 from novaro_lite.storage.requests import (
     COLUMNS,
     IDEMPOTENCY_WINDOW,
@@ -123,7 +123,7 @@ class DeliveryQueue:
             params = (now, *params)
         else:
             change = f"status = 'failed', {PURGE_SQL}, {common}"
-        statements: list[tuple[str, tuple[Any, ...]]] = []
+        statements: list[Statement] = []
         if attempt is not None:
             statements.append(
                 (
@@ -145,15 +145,26 @@ class DeliveryQueue:
                 (*params, request_id, owner),
             )
         )
-        if outcome == "paused":  # its webhook may have been enabled again since this delivery found it disabled
-            statements.append(
-                (
-                    f"UPDATE message_requests SET status = 'scheduled' WHERE id = ? AND status = '{PAUSED}'"
-                    " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = TRUE)",
-                    (request_id,),
-                )
-            )
+        if outcome == "paused":
+            await self._pause(request_id, statements)
+            return
         await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
+
+    async def _pause(self, request_id: str, statements: list[Statement]) -> None:
+        """Park a request whose webhook its delivery found disabled, under the webhook's lock, as enabling it
+        takes: if the webhook was enabled again since (a committed enable is then visible), it goes back to
+        the queue at once instead of waiting, paused, under an enabled webhook."""
+        async with self._db.transaction() as tx:
+            found = await tx.fetch("SELECT webhook_id FROM message_requests WHERE id = ?", (request_id,))
+            if found:
+                await tx.lock(f"webhook:{found[0][0]}")
+            for sql, params in statements:
+                await tx.execute(sql, params)
+            await tx.execute(
+                f"UPDATE message_requests SET status = 'scheduled' WHERE id = ? AND status = '{PAUSED}'"
+                " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = TRUE)",
+                (request_id,),
+            )
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).

@@ -154,7 +154,8 @@ class RequestStore:
                     )
             if conversation_id is not None and plan is not None:
                 await tx.lock(f"conversation:{agent_id}:{conversation_id}")
-                earlier = await tx.fetch(_CONVERSATION, (agent_id, conversation_id))
+                # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
+                earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (agent_id, conversation_id))
                 unread = [r for r in earlier if supersede and r["status"] == "scheduled" and r["unread"]]
                 busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
                 due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)

@@ -151,6 +151,7 @@ class WebhookStore:
         """Disable a webhook on the server's own account (the receiver answered 410); its requests pause."""
         now = self._db.now()
         async with self._db.transaction() as tx:
+            await tx.lock(f"webhook:{webhook_id}")  # as enabling takes it: the two never interleave
             await tx.execute(
                 "UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ? WHERE id = ?",
                 (reason, now, webhook_id),
@@ -165,17 +166,19 @@ class WebhookStore:
             and now - webhook.last_success_at < HEALTH_WRITE_INTERVAL
         ):
             return
-        await self._db.write(
-            (
+        # Its own transaction, not the group commit: a webhook's row is shared by every process delivering to
+        # it, and two batches that update shared rows in different orders could deadlock.
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE webhooks SET last_success_at = ?, failing_since = NULL, consecutive_failures = 0 WHERE id = ?",
                 (now, webhook.id),
             )
-        )
 
     async def record_failure(self, webhook_id: str, now: int, disable_after: int | None, reason: str) -> bool:
         """Note a failed attempt; once the webhook has only failed for `disable_after` seconds, disable it with
         `reason` and pause its waiting requests, like any disabled webhook's. Return whether this call did."""
         async with self._db.transaction() as tx:
+            await tx.lock(f"webhook:{webhook_id}")
             await tx.execute(
                 "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
                 " failing_since = coalesce(failing_since, ?) WHERE id = ?",

@@ -78,3 +78,18 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path:
     assert code == 1 and "cannot connect to PostgreSQL" in output
     code, output = run({"NOVARO_LITE_DATABASE_URL": url}, "token", "list")
     assert code == 1 and "cannot connect to PostgreSQL" in output
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["postgres:hunter2@", "postgres:hun@ter2@", "query"],
+    ids=["userinfo", "unencoded-at", "query-parameter"],
+)
+def test_a_password_is_never_printed_however_the_url_carries_it(postgres: LocalPostgres, form: str):
+    url = postgres.new_database()
+    if form == "query":
+        url += "&password=hunter2"
+    else:
+        url = url.replace("postgres:@", form)
+    code, output = run({"NOVARO_LITE_DATABASE_URL": url}, "db", "check")
+    assert code == 1 and "ter2" not in output, output

@@ -1,8 +1,9 @@
 """The delivery queue's claim on PostgreSQL: FOR UPDATE SKIP LOCKED, and per-webhook limits across processes.
 
 One statement per batch: for each webhook with room, its first due rows (from the (webhook_id, due_ms)
-partial index), locked with SKIP LOCKED so a claim never waits for a row another transaction is changing;
-the oldest due of those, up to the batch's size, are leased and returned. A webhook's room is its limit
+partial index); the oldest due of those, up to the batch's size, are locked with SKIP LOCKED (a row another
+transaction is changing is left for the next claim rather than waited for), leased and returned. Only the
+chosen rows are locked, not every webhook's candidates. A webhook's room is its limit
 less what is in flight: the larger of this process's count and the database's (rows generated or delivered
 under a live lease, from a small partial index of those alone).
 
@@ -36,18 +37,21 @@ async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: 
                 SELECT seq, due_ms FROM message_requests
                 WHERE webhook_id = open.id AND status IN {PENDING_SQL} AND due_ms <= ?
                 ORDER BY due_ms LIMIT open.room
-                FOR UPDATE SKIP LOCKED
             ) AS head
             WHERE open.room > 0  -- webhooks at their limit are skipped
             ORDER BY head.due_ms, head.seq
             LIMIT ?
+        ), locked AS (
+            SELECT seq FROM message_requests WHERE seq IN (SELECT seq FROM chosen)
+            AND status IN {PENDING_SQL} AND due_ms <= ?  -- as it is now, should it have changed since the choice
+            FOR UPDATE SKIP LOCKED
         )
         UPDATE message_requests SET {set_sql}
-        WHERE seq IN (SELECT seq FROM chosen) AND (lease_owner IS DISTINCT FROM ? OR NOT id = ANY(?::text[]))
+        WHERE seq IN (SELECT seq FROM locked) AND (lease_owner IS DISTINCT FROM ? OR NOT id = ANY(?::text[]))
         RETURNING seq, {columns}
     """
     params = (
-        claim.per_webhook, claim.now_ms, json.dumps(dict(claim.in_flight)), claim.now_ms, claim.limit,
+        claim.per_webhook, claim.now_ms, json.dumps(dict(claim.in_flight)), claim.now_ms, claim.limit, claim.now_ms,
         claim.lease_until_ms, claim.owner, claim.now_ms // 1000,
         claim.owner, list(claim.working),
     )  # fmt: skip

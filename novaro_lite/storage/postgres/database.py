@@ -18,21 +18,25 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
 
-from novaro_lite.errors import UnavailableError
+from novaro_lite.errors import UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.postgres.claims import claim_statement
 from novaro_lite.storage.postgres.schema import MIGRATIONS
+from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, SERVER_SETTINGS
 from novaro_lite.storage.postgres.wakeups import Wakeups
 
 logger = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run under
-CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+# Errors that fail a whole group-commit batch alike; TimeoutError: a statement passed COMMAND_TIMEOUT.
+CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+# Errors of opening a connection: those, the server's refusal, or a URL asyncpg cannot read.
+CONNECT_ERRORS = (*CONNECTION_ERRORS, asyncpg.PostgresError, ValueError)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -48,20 +52,39 @@ def rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+def _refused_text(exc: asyncpg.CharacterNotInRepertoireError) -> ValidationError:
+    """Text PostgreSQL cannot store (NUL, U+0000, in a value the API did not see first: an imported card's, a
+    generated agent's) is the request's fault, as it is at the API's edge."""
+    return ValidationError(f"A text value may not contain the NUL character (U+0000): {exc}")
+
+
+@contextlib.contextmanager
+def _text_checked() -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.CharacterNotInRepertoireError as exc:
+        raise _refused_text(exc) from None
+
+
 class _Transaction:
+    row_lock = " FOR UPDATE"
+
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        return rowcount(await self._connection.execute(numbered(sql), *params))
+        with _text_checked():
+            return rowcount(await self._connection.execute(numbered(sql), *params))
 
     async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
-        rows: list[Row] = await self._connection.fetch(numbered(sql), *params)
+        with _text_checked():
+            rows: list[Row] = await self._connection.fetch(numbered(sql), *params)
         return rows
 
     async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            await self._connection.executemany(numbered(sql), rows)
+            with _text_checked():
+                await self._connection.executemany(numbered(sql), rows)
 
     async def lock(self, key: str) -> None:
         await self._connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
@@ -81,8 +104,14 @@ class PostgresDatabase:
     ) -> AsyncIterator[PostgresDatabase]:
         """Connect a pool to `url`, migrate the schema (once, whoever else starts now) and listen for wake-ups."""
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
-        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:  # the URL may hold a password: never echo it
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=pool_size,
+                server_settings=SERVER_SETTINGS,
+                command_timeout=COMMAND_TIMEOUT,
+            )
+        except CONNECT_ERRORS as exc:  # the URL may hold a password: never echo it
             raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
         try:
             await migrate(pool)
@@ -106,11 +135,13 @@ class PostgresDatabase:
         return await self._group.write(*statements, purges=purges)
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
-        row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+        with _text_checked():
+            row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
         return row
 
     async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
-        rows: list[Row] = await self._pool.fetch(numbered(sql), *params)
+        with _text_checked():
+            rows: list[Row] = await self._pool.fetch(numbered(sql), *params)
         return rows
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
@@ -154,8 +185,8 @@ class PostgresDatabase:
 async def read_schema_version(url: str) -> int:
     """The schema version of the database at `url`, without changing anything (0: never migrated)."""
     try:
-        connection = await asyncpg.connect(url)
-    except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+        connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
+    except CONNECT_ERRORS as exc:
         raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
     try:
         if not await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):

@@ -19,9 +19,12 @@ from typing import Any
 
 import asyncpg
 
+from novaro_lite.storage.postgres.settings import SERVER_SETTINGS
+
 logger = logging.getLogger(__name__)
 CHANNEL = "novaro_lite_due"
 RECONNECT_SECONDS = 5.0
+CHECK_SECONDS = 30.0
 
 
 def _set(event: asyncio.Event, *_: Any) -> None:
@@ -50,26 +53,33 @@ class Wakeups:
                 wakeups._sender.cancel()
 
     async def _listen(self, url: str) -> None:
-        """Keep one connection listening on the channel, reconnecting when it drops."""
+        """Keep one connection listening on the channel, reconnecting whenever it fails, however it fails."""
         while True:
             try:
-                connection = await asyncpg.connect(url)
+                await self._listen_once(url)
             except Exception as exc:  # the sweep covers for us meanwhile
-                logger.warning("listening for wake-ups failed (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(RECONNECT_SECONDS)
-                continue
-            lost = asyncio.Event()
-            try:
-                connection.add_termination_listener(functools.partial(_set, lost))
-                await connection.add_listener(CHANNEL, self._heard)
-                self._listener = connection
-                await lost.wait()
-                logger.warning("the wake-up listener's connection was lost; reconnecting")
-            finally:
-                self._listener = None
-                with contextlib.suppress(Exception):
-                    await connection.close(timeout=1)
+                logger.warning("listening for wake-ups failed (%s); reconnecting", type(exc).__name__)
             await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _listen_once(self, url: str) -> None:
+        """Listen on one connection until it is lost, or stops answering a check every CHECK_SECONDS (a
+        connection dropped without a word, by a network partition say, would otherwise look alive)."""
+        connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS, timeout=CHECK_SECONDS)
+        lost = asyncio.Event()
+        try:
+            connection.add_termination_listener(functools.partial(_set, lost))
+            await connection.add_listener(CHANNEL, self._heard)
+            self._listener = connection
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), CHECK_SECONDS)
+                if not lost.is_set():
+                    await connection.fetchval("SELECT 1", timeout=CHECK_SECONDS)
+            logger.warning("the wake-up listener's connection was lost; reconnecting")
+        finally:
+            self._listener = None
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=1)
 
     def _heard(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         try:

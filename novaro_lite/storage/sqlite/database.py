@@ -58,6 +58,8 @@ def read_schema_version(path: Path) -> int:
 class _Transaction:
     """A write transaction on the writer connection."""
 
+    row_lock = ""
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
 

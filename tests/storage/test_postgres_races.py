@@ -1,0 +1,105 @@
+"""Interleavings only PostgreSQL allows (SQLite's write transactions exclude each other), forced step by step."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.storage.postgres import claims, settings
+from novaro_lite.storage.store import Storage
+from tests.fakes.postgres import LocalPostgres
+
+pytestmark = pytest.mark.anyio
+NOW = time.time()
+
+
+@pytest.fixture
+async def world(postgres: LocalPostgres) -> AsyncIterator[tuple[str, Storage, str, str]]:
+    url = postgres.new_database()
+    async with Storage.open(url, lambda: NOW) as storage:
+        hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
+        request_id = await storage.requests.create(
+            "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
+            context_ids=(), due=NOW - 1, accepted=lambda request: request.id, conversation_id="chat",
+        )  # fmt: skip
+        yield url, storage, hook.id, request_id
+
+
+async def test_a_pause_recorded_while_the_webhook_is_being_enabled_does_not_park_the_request(world):
+    url, storage, hook_id, request_id = world
+    (claimed,) = await storage.queue.claim(
+        now=NOW, lease_seconds=300, limit=1, per_webhook=8, in_flight={}, working=(), owner="one"
+    )
+    await storage.webhooks.disable(hook_id, "by a test")  # the delivery then finds it disabled ...
+    enabling = await asyncpg.connect(url)  # ... while its owner enables it again, as WebhookStore.update does
+    try:
+        async with enabling.transaction():
+            await enabling.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"webhook:{hook_id}")
+            await enabling.execute("UPDATE webhooks SET enabled = TRUE WHERE id = $1", hook_id)
+            await enabling.execute(
+                "UPDATE message_requests SET status = 'scheduled' WHERE webhook_id = $1 AND status = 'paused'", hook_id
+            )
+            pausing = asyncio.create_task(storage.queue.finish_attempt(claimed.id, "one", None, "paused", counter=None))
+            await asyncio.sleep(0.3)
+            assert not pausing.done()  # it waits for the enable, rather than decide on what it saw before it
+        await pausing
+    finally:
+        await enabling.close()
+    assert (await storage.requests.get("acme", request_id)).status == "scheduled"
+
+
+async def test_a_request_being_claimed_elsewhere_is_not_superseded_or_planned_around_stale(world):
+    url, storage, hook_id, first_id = world
+    claiming = await asyncpg.connect(url)  # another process's claim, holding the row it takes
+    try:
+        async with claiming.transaction():
+            await claiming.execute(
+                "UPDATE message_requests SET status = 'generating', lease_owner = 'other' WHERE id = $1", first_id
+            )
+            seen: list[list[float]] = []
+
+            def plan(unread: list[float], busy_until: float | None) -> float:
+                seen.append(list(unread))
+                return NOW + 60
+
+            second = asyncio.create_task(
+                storage.requests.create(
+                    "acme",
+                    agent_id="agt_1",
+                    webhook_id=hook_id,
+                    reference="r2",
+                    messages=[ChatMessage("user", "2")],
+                    context_ids=(),
+                    due=NOW,
+                    accepted=lambda request: request.id,
+                    conversation_id="chat",
+                    plan=plan,
+                )  # fmt: skip
+            )
+            await asyncio.sleep(0.3)
+            assert not second.done()  # it waits to see what the claim did with the row
+        await second
+    finally:
+        await claiming.close()
+    assert seen == [[]]  # the first request was taken, not unread: nothing to supersede
+    assert (await storage.requests.get("acme", first_id)).status == "generating"
+
+
+async def test_a_frozen_process_holding_the_claim_lock_stalls_the_others_only_briefly(world, monkeypatch):
+    url, storage, hook_id, request_id = world
+    monkeypatch.setitem(settings.SERVER_SETTINGS, "idle_in_transaction_session_timeout", "1s")
+    frozen = await asyncpg.connect(url, server_settings=settings.SERVER_SETTINGS)  # as every connection of ours
+    await frozen.execute("BEGIN")
+    await frozen.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", claims.CLAIM_LOCK)
+    started = time.monotonic()  # ... and then the process stops (SIGSTOP, a paused VM), its transaction open
+    claimed = await storage.queue.claim(
+        now=NOW, lease_seconds=300, limit=1, per_webhook=8, in_flight={}, working=(), owner="alive"
+    )
+    assert [request.id for request in claimed] == [request_id]
+    assert time.monotonic() - started < 5  # PostgreSQL ended the frozen session, and its lock with it
+    frozen.terminate()
