@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import pytest
 
 from tests.e2e.server import RunningServer, novaro_command, running_server
 from tests.fakes import postgres as fake_postgres
@@ -101,7 +102,8 @@ def fleet(
     webhooks: dict[str, Any],
     delivery: dict[str, Any],
 ) -> Iterator[Fleet]:
-    """Three servers started together on a fresh database (each its own port and data_dir), a token."""
+    """Three servers started together on a fresh database (each its own port and data_dir), and the first
+    token, printed by exactly one of them."""
     config = write_config(tmp_path, postgres.new_database(), webhooks, delivery)
     env = {"E2E_METRICS_TOKEN": METRICS_TOKEN}
     lock = threading.Lock()
@@ -118,7 +120,9 @@ def fleet(
         with concurrent.futures.ThreadPoolExecutor(SERVERS) as pool:
             servers = list(pool.map(start, range(SERVERS)))
         witness.senders = [server.process.pid for server in servers]
-        yield Fleet(servers, config, create_token(config, tmp_path), witness)
+        # They started together on an empty database: one of them, and only one, made the first token.
+        (token,) = [server.first_token for server in servers if server.first_token]
+        yield Fleet(servers, config, token, witness)
 
 
 def setup(fleet: Fleet, hook_url: str) -> None:
@@ -210,64 +214,99 @@ def check_bodies(fleet: Fleet, accepted: dict[str, Accepted], receipts: list[Rec
         assert body["agentId"] == fleet.agent_id and body["messages"], body
 
 
-def test_several_servers_deliver_every_request_exactly_once(
-    postgres: fake_postgres.TestPostgres, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def three_servers(postgres: fake_postgres.TestPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """Three servers started together on a fresh database, set up to deliver to a receiver holding each
+    delivery 20-50 ms; shared by the tests that kill nothing."""
     witness = Witness(hold=Witness.holding(0.02, 0.05))
     delivery = {"max_in_flight_per_webhook": PER_WEBHOOK, "sweep_seconds": 5}
+    tmp_path = tmp_path_factory.mktemp("three-servers")
     with witnessing(witness) as receiver, fleet(postgres, tmp_path, witness, webhooks={}, delivery=delivery) as f:
         setup(f, f"{receiver}/hook")
-        started = time.monotonic()
-        # Most due at once; some a second or three later, announced to the others by NOTIFY.
-        accepted = accept_all(f, REQUESTS, lambda n: "immediate" if n % 10 else {"seconds": 1 + n % 3})
-        accepted_in = time.monotonic() - started
-        until(
-            lambda: len({r.webhook_id for r in witness.snapshot()}) >= REQUESTS,
-            60,
-            lambda: f"{len({r.webhook_id for r in witness.snapshot()})} of {REQUESTS} delivered",
-        )
-        delivered_in = time.monotonic() - started
-        listed: dict[str, int] = {}
+        yield f
 
-        def all_listed() -> bool:
-            listed.update(delivered_ids(f.servers[1], f.token))
-            return len(listed) >= REQUESTS
 
-        until(all_listed, 10, lambda: f"{len(listed)} of {REQUESTS} listed as delivered")
-        by_metrics = {f.pid(server): delivered_count(server) for server in f.servers}
+def test_token_created_by_the_cli_is_accepted_by_every_server(three_servers: Fleet) -> None:
+    f = three_servers
+    token = create_token(f.config, f.config.parent)
+    verified = [
+        httpx.get(f"{server.url}/api/v1/auth/verify", headers={"Authorization": f"Bearer {token}"})
+        for server in f.servers
+    ]
+    assert [answer.status_code for answer in verified] == [200] * SERVERS, [answer.text for answer in verified]
+    assert len({answer.json()["id"] for answer in verified}) == 1
+    assert verified[0].json()["name"] == "fleet"
+
+
+def test_several_servers_deliver_every_request_exactly_once(three_servers: Fleet) -> None:
+    f, witness = three_servers, three_servers.witness
+    started = time.monotonic()
+    # Most due at once; some a second or three later, announced to the other servers by NOTIFY.
+    accepted = accept_all(f, REQUESTS, lambda n: "immediate" if n % 10 else {"seconds": 1 + n % 3})
+    accepted_in = time.monotonic() - started
+    until(
+        lambda: len({r.webhook_id for r in witness.snapshot()}) >= REQUESTS,
+        60,
+        lambda: f"{len({r.webhook_id for r in witness.snapshot()})} of {REQUESTS} delivered",
+    )
+    delivered_in = time.monotonic() - started
+    listed: dict[str, int] = {}
+
+    def all_listed() -> bool:
+        listed.update(delivered_ids(f.servers[1], f.token))
+        return len(listed) >= REQUESTS
+
+    until(all_listed, 10, lambda: f"{len(listed)} of {REQUESTS} listed as delivered")
+    by_metrics: dict[int, int] = {}
+
+    def all_counted() -> bool:  # a server counts a delivery just after recording it
+        by_metrics.update((f.pid(server), delivered_count(server)) for server in f.servers)
+        return sum(by_metrics.values()) >= REQUESTS
+
+    until(all_counted, 5, lambda: f"the servers' /metrics count {by_metrics} deliveries")
     receipts = witness.snapshot()
     print(f"\naccepted {REQUESTS} in {accepted_in:.1f} s, all received {delivered_in:.1f} s after the first request")
 
     assert set(listed) == set(accepted) and set(listed.values()) == {1}
-    assert len(receipts) == REQUESTS, [
-        i for i, n in collections.Counter(r.webhook_id for r in receipts).items() if n > 1
-    ]
+    repeated = [request_id for request_id, n in collections.Counter(r.webhook_id for r in receipts).items() if n > 1]
+    assert len(receipts) == REQUESTS, f"{len(receipts)} deliveries of {REQUESTS} requests; repeated: {repeated}"
     assert {receipt.webhook_id for receipt in receipts} == set(accepted)
     check_bodies(f, accepted, receipts)
 
     senders = collections.Counter(receipt.sender for receipt in receipts)
-    print(f"deliveries per server: {dict(senders)}; most held at once per webhook: {max(witness.most_open.values())}")
-    assert set(senders) <= set(by_metrics), f"a delivery came from no server of ours: {senders}"
-    assert senders == collections.Counter(by_metrics), "the servers' /metrics disagree with what the receiver saw"
+    most_open = max(witness.most_open.values())
+    print(f"deliveries per server: {dict(senders)}; most held at once per webhook: {most_open}")
+    assert None not in senders, "a delivery came from a process that is not one of the servers"
+    assert senders == collections.Counter(by_metrics), f"the receiver saw {senders}, the servers' /metrics {by_metrics}"
     assert len(senders) > 1, f"one server delivered everything: {senders}"
-    assert max(witness.most_open.values()) == PER_WEBHOOK, (
-        f"some webhook held {max(witness.most_open.values())} deliveries at once; the limit is {PER_WEBHOOK}"
-        " across all processes (or, if fewer, the limit was never reached and the test proves nothing)"
+    assert most_open == PER_WEBHOOK, (
+        f"some webhook held {most_open} deliveries at once; the limit is {PER_WEBHOOK} across all processes"
+        " (or, if fewer, the limit was never reached and the test proves nothing)"
     )
 
 
 def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
     postgres: fake_postgres.TestPostgres, tmp_path: Path
 ) -> None:
-    witness = Witness(hold=Witness.holding(0.1, 0.3))
+    witness = Witness(hold=Witness.holding(0.05, 0.15))
     webhooks = {"timeout_seconds": 2}
     delivery = {"max_in_flight_per_webhook": PER_WEBHOOK, "lease_seconds": 4, "sweep_seconds": 1, "retry_jitter": 0}
     with witnessing(witness) as receiver, fleet(postgres, tmp_path, witness, webhooks=webhooks, delivery=delivery) as f:
         setup(f, f"{receiver}/hook")
         accepted = accept_all(f, REQUESTS, lambda n: "immediate")
-        victim, survivors = f.servers[0], f.servers[1:]
+        # The victim: the server with the most deliveries the receiver holds right now (some, surely).
+        held: collections.Counter[int | None] = collections.Counter()
+
+        def some_held() -> bool:
+            held.clear()
+            held.update(witness.held_by_sender())
+            held.pop(None, None)
+            return max(held.values(), default=0) >= 2
+
+        until(some_held, 10, lambda: f"the receiver holds no server's deliveries: {held}")
+        victim = next(server for server in f.servers if f.pid(server) == held.most_common(1)[0][0])
+        survivors = [server for server in f.servers if server is not victim]
         received_before = len(witness.snapshot())
-        before_kill = time.monotonic()
         os.killpg(victim.process.pid, signal.SIGKILL)
         after_kill = time.monotonic()
         os.waitid(os.P_PID, victim.process.pid, os.WEXITED | os.WNOWAIT)  # running_server reaps it
@@ -286,16 +325,17 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
 
         until(all_listed, 10, lambda: f"{len(listed)} of {REQUESTS} listed as delivered")
         time.sleep(0.5)  # a repeat still under way would arrive now
-    receipts = witness.snapshot()
+    victim_pid, survivor_pids = f.pid(victim), {f.pid(server) for server in survivors}
+    # A connection whose owner cannot be found belonged to the victim: the kernel dropped its sockets when it
+    # died, while the receiver still had a request of that connection to read. The survivors' are all open.
+    receipts = [dataclasses.replace(r, sender=r.sender or victim_pid) for r in witness.snapshot()]
     check_bodies(f, accepted, receipts)
     assert set(listed) == set(accepted)
 
     by_id: dict[str, list[Receipt]] = collections.defaultdict(list)
     for receipt in receipts:
         by_id[receipt.webhook_id].append(receipt)
-    victim_pid, survivor_pids = f.pid(victim), {f.pid(server) for server in survivors}
     assert {receipt.sender for receipt in receipts} <= {victim_pid, *survivor_pids}
-    assert all(receipt.at < after_kill for receipt in receipts if receipt.sender == victim_pid)
     # The victim could not have recorded a delivery the receiver had not answered when it died.
     unanswered = {
         receipt.webhook_id
@@ -311,9 +351,8 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
     assert unanswered <= repeated, "a request the victim never saw answered was not delivered again"
     for request_id in repeated:
         first, *again = by_id[request_id]
-        assert first.sender == victim_pid and first.at < after_kill, f"{request_id} was repeated by a survivor"
+        assert first.sender == victim_pid, f"{request_id} was repeated by a survivor"
         assert len(again) == 1 and again[0].sender in survivor_pids, [(r.sender, r.at) for r in by_id[request_id]]
         assert again[0].body == first.body, f"{request_id} was sent again with another body"
     assert len(repeated) <= 64, "more repeats than the victim could have had in flight ([delivery] max_in_flight)"
     assert set(listed.values()) == {1}, "a repeat was recorded as a second attempt"
-    assert before_kill < after_kill

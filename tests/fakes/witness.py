@@ -111,6 +111,11 @@ class Witness:
                 self._open[request.path] -= 1
                 receipt.answered_at = time.monotonic()
 
+    def held_by_sender(self) -> collections.Counter[int | None]:
+        """How many deliveries of each sender the receiver is holding, unanswered, now."""
+        with self._lock:
+            return collections.Counter(r.sender for r in self.receipts if r.answered_at is None)
+
     def snapshot(self) -> list[Receipt]:
         with self._lock:
             return list(self.receipts)
