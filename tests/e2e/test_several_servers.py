@@ -289,8 +289,14 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
     postgres: fake_postgres.TestPostgres, tmp_path: Path
 ) -> None:
     witness = Witness(hold=Witness.holding(0.05, 0.15))
-    webhooks = {"timeout_seconds": 2}
-    delivery = {"max_in_flight_per_webhook": PER_WEBHOOK, "lease_seconds": 4, "sweep_seconds": 1, "retry_jitter": 0}
+    # A short lease, so the victim's claims come back soon; it must exceed the webhook timeout.
+    webhooks = {"timeout_seconds": 3}
+    delivery = {
+        "max_in_flight_per_webhook": PER_WEBHOOK,
+        "lease_seconds": 5,
+        "sweep_seconds": 1,
+        "retry_schedule": [1] * 5,
+    }
     with witnessing(witness) as receiver, fleet(postgres, tmp_path, witness, webhooks=webhooks, delivery=delivery) as f:
         setup(f, f"{receiver}/hook")
         accepted = accept_all(f, REQUESTS, lambda n: "immediate")
@@ -325,6 +331,13 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
 
         until(all_listed, 10, lambda: f"{len(listed)} of {REQUESTS} listed as delivered")
         time.sleep(0.5)  # a repeat still under way would arrive now
+        counts = collections.Counter(r.webhook_id for r in witness.snapshot())
+        with httpx.Client(base_url=survivors[0].url, headers=f.auth, timeout=10) as client:
+            attempts = {  # the attempt log of every request that came more than once, to explain a failure
+                request_id: client.get(f"/api/v1/message-requests/{request_id}/attempts").json()["data"]
+                for request_id, n in counts.items()
+                if n > 1
+            }
     victim_pid, survivor_pids = f.pid(victim), {f.pid(server) for server in survivors}
     # A connection whose owner cannot be found belonged to the victim: the kernel dropped its sockets when it
     # died, while the receiver still had a request of that connection to read. The survivors' are all open.
@@ -343,16 +356,27 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
         if receipt.sender == victim_pid and (receipt.answered_at is None or receipt.answered_at > after_kill)
     }
     repeated = {request_id for request_id, seen in by_id.items() if len(seen) > 1}
+    retried = {request_id for request_id, logged in listed.items() if logged > 1}
     print(
-        f"\n{received_before} received before the kill; {len(unanswered)} of the victim's were unanswered,"
-        f" {len(repeated)} requests delivered twice"
+        f"\n{received_before} received before the kill; {len(unanswered)} of the victim's were unanswered;"
+        f" {len(repeated)} requests came twice or more; {len(retried)} had a failed attempt logged"
     )
     assert unanswered, "the victim had nothing in flight at the receiver when it died: the test proved nothing"
     assert unanswered <= repeated, "a request the victim never saw answered was not delivered again"
+    # Every POST the receiver got is an attempt some server logged, or the victim's last one, cut off by its
+    # death before it could log it. So a request comes again only because the victim died delivering it, or
+    # because a logged attempt failed (a server starved of CPU can give up waiting for the receiver's 200).
+    cut_off = set()
     for request_id in repeated:
-        first, *again = by_id[request_id]
-        assert first.sender == victim_pid, f"{request_id} was repeated by a survivor"
-        assert len(again) == 1 and again[0].sender in survivor_pids, [(r.sender, r.at) for r in by_id[request_id]]
-        assert again[0].body == first.body, f"{request_id} was sent again with another body"
-    assert len(repeated) <= 64, "more repeats than the victim could have had in flight ([delivery] max_in_flight)"
-    assert set(listed.values()) == {1}, "a repeat was recorded as a second attempt"
+        seen = by_id[request_id]
+        senders = [receipt.sender for receipt in seen]
+        why = (
+            f"{request_id} came {len(seen)} times (victim {victim_pid}):"
+            f" {[(r.sender, round(r.at - after_kill, 2)) for r in seen]}; logged attempts {attempts[request_id]}"
+        )
+        assert len({receipt.body for receipt in seen}) == 1, f"sent again with another body: {why}"
+        assert len(seen) <= listed[request_id] + (victim_pid in senders), f"a repeat nothing explains: {why}"
+        if len(seen) > listed[request_id]:  # the victim's unlogged POST: a survivor delivered it after
+            cut_off.add(request_id)
+            assert senders[-1] in survivor_pids, why
+    assert len(cut_off) <= 64, "more repeats than the victim could have had in flight ([delivery] max_in_flight)"
