@@ -3,7 +3,11 @@
 Requests are accepted round-robin across the servers and delivered by whichever claims them. The receiver
 (tests/fakes/witness.py) names the process behind every delivery from the operating system's socket table,
 so "delivered once", "by more than one server", "the per-webhook limit held across processes" and "after a
-kill -9, only the dead server's in-flight requests came twice" are all checked from the outside.
+kill -9, a request came twice only if the dead server was delivering it (or an attempt failed and was logged
+as such)" are all checked from the outside.
+
+Cost on this 2-core machine: the servers spend ~1.4 ms of CPU accepting a request and ~3 ms delivering it, so
+each 3,000-request test takes 20-35 s, most of it the servers' CPU (see issue 13's closing note).
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Accepted:
 
 def write_config(tmp_path: Path, database_url: str, webhooks: dict[str, Any], delivery: dict[str, Any]) -> Path:
     sections = {"webhooks": {"allow_private_networks": True, **webhooks}, "delivery": delivery}
+    # info, so running_server finds the port in uvicorn's start line. Servers and CLI share this one file.
     lines = ['log_level = "info"', f"database_url = {json.dumps(database_url)}", ""]
     lines += ["[metrics]", "enabled = true", 'token_env = "E2E_METRICS_TOKEN"', ""]
     for name, keys in sections.items():
