@@ -37,9 +37,8 @@ def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
     async def first_token(storage: Storage) -> str | None:
-        if await storage.tokens.count():
-            return None
-        return (await storage.tokens.create("first-start", DEFAULT_ACCOUNT, None))[1]
+        created = await storage.tokens.create_first("first-start", DEFAULT_ACCOUNT)
+        return None if created is None else created[1]
 
     secret = run_with_storage(settings, first_token)
     if secret is not None:

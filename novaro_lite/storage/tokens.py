@@ -7,9 +7,10 @@ import dataclasses
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Token, hash_token, mint_token
 from novaro_lite.errors import NotFoundError
-from novaro_lite.storage.database import Database, Row
+from novaro_lite.storage.database import Database, Row, Transaction
 
 TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
+FIRST_TOKEN_LOCK = "novaro-lite:first-token"
 
 
 def _token(row: Row) -> Token:
@@ -24,6 +25,24 @@ class TokenStore:
         self, name: str, account: str, expires_in: int | None, rate_limit: int | None = None
     ) -> tuple[Token, str]:
         """Mint a token and store its hash; return the metadata and the secret, which is not kept."""
+        async with self._db.transaction() as tx:
+            return await self._insert(tx, name, account, expires_in, rate_limit)
+
+    async def create_first(self, name: str, account: str) -> tuple[Token, str] | None:
+        """Create a token only if the database has none (a first start); None if it already has one.
+
+        Counting and inserting hold one lock: servers that start together on an empty PostgreSQL database
+        would otherwise each see no token and each create one.
+        """
+        async with self._db.transaction() as tx:
+            await tx.lock(FIRST_TOKEN_LOCK)
+            if (await tx.fetch("SELECT count(*) FROM tokens"))[0][0]:
+                return None
+            return await self._insert(tx, name, account, None, None)
+
+    async def _insert(
+        self, tx: Transaction, name: str, account: str, expires_in: int | None, rate_limit: int | None
+    ) -> tuple[Token, str]:
         secret = mint_token()
         now = self._db.now()
         token = Token(
@@ -37,12 +56,11 @@ class TokenStore:
             revoked_at=None,
             rate_limit=rate_limit,
         )
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at, rate_limit),
-            )
+        await tx.execute(
+            "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at, rate_limit),
+        )
         return token, secret
 
     async def count(self) -> int:
