@@ -63,10 +63,6 @@ class TokenStore:
         )
         return token, secret
 
-    async def count(self) -> int:
-        row = await self._db.one("SELECT count(*) FROM tokens", ())
-        return int(row[0]) if row else 0
-
     async def list(self) -> list[Token]:
         return [_token(row) for row in await self._db.all("SELECT * FROM tokens ORDER BY id", ())]
 

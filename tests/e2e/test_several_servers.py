@@ -100,7 +100,7 @@ def create_token(config: Path, cwd: Path) -> str:
 
 @contextlib.contextmanager
 def fleet(
-    postgres: fake_postgres.TestPostgres,
+    postgres: fake_postgres.LocalPostgres,
     tmp_path: Path,
     witness: Witness,
     *,
@@ -220,7 +220,7 @@ def check_bodies(fleet: Fleet, accepted: dict[str, Accepted], receipts: list[Rec
 
 
 @pytest.fixture(scope="module")
-def three_servers(postgres: fake_postgres.TestPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+def three_servers(postgres: fake_postgres.LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     """Three servers started together on a fresh database, set up to deliver to a receiver holding each
     delivery 20-50 ms; shared by the tests that kill nothing."""
     witness = Witness(hold=Witness.holding(0.02, 0.05))
@@ -291,7 +291,7 @@ def test_several_servers_deliver_every_request_exactly_once(three_servers: Fleet
 
 
 def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
-    postgres: fake_postgres.TestPostgres, tmp_path: Path
+    postgres: fake_postgres.LocalPostgres, tmp_path: Path
 ) -> None:
     witness = Witness(hold=Witness.holding(0.05, 0.15))
     # A short lease, so the victim's claims come back soon; it must exceed the webhook timeout.

@@ -66,6 +66,18 @@ def _text_checked() -> Iterator[None]:
         raise _refused_text(exc) from None
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Give a connection back to the pool as it is, without asyncpg's reset query.
+
+    By default the pool sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every release:
+    a round trip more per checkout, which doubled the transactions PostgreSQL ran per request (3,000 requests
+    accepted and delivered: 66,667 with it, 32,789 without). It undoes session state this engine never leaves
+    on a pooled connection: advisory locks are transaction-scoped but the migration's, released before its
+    connection goes back; wake-ups listen on a connection of their own; nothing is SET or left open as a
+    cursor. asyncpg still rolls back a transaction left open (a cancelled caller) before it calls this.
+    """
+
+
 class _Transaction:
     row_lock = " FOR UPDATE"
 
@@ -110,6 +122,7 @@ class PostgresDatabase:
                 max_size=pool_size,
                 server_settings=SERVER_SETTINGS,
                 command_timeout=COMMAND_TIMEOUT,
+                reset=_keep_session,
             )
         except CONNECT_ERRORS as exc:  # the URL may hold a password: never echo it
             raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
