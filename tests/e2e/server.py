@@ -78,7 +78,8 @@ def running_server(
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # the test may have stopped it already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
