@@ -24,11 +24,11 @@ from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
 from novaro_lite.providers.registry import build_providers
-from novaro_lite.rate_limit_table import open_limiter
 from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
-from novaro_lite.workers import WorkerShare, worker_setup
+from novaro_lite.workers.handoff import WorkerShare, worker_setup
+from novaro_lite.workers.rate_limits import open_limiter
 
 
 class App(Starlette):
@@ -115,7 +115,7 @@ def create_app_from_environment() -> Starlette:
     """Build the app of one worker of `serve --workers N` from what its parent put in the environment.
 
     uvicorn imports this by name in every worker process it spawns and calls it without arguments
-    (factory=True); workers.py and config_codec.py say what travels through the environment, and why.
+    (factory=True); workers/handoff.py and config_codec.py say what travels through the environment, and why.
     """
     setup = worker_setup(os.environ)
     configure_logging(setup.settings.log_level, setup.settings.log_format)  # a spawned worker starts bare

@@ -4,7 +4,7 @@ The parent resolves Settings once (defaults, TOML, environment, command-line fla
 run with exactly those, not with a second resolution that could differ (a flag such as --port exists only
 in the parent's argv; a config file may change between the two reads). uvicorn starts a worker as a fresh
 interpreter that calls an app factory without arguments, so the one thing a worker inherits from the
-parent is its environment, and the Settings travel there as JSON (workers.py names the variable).
+parent is its environment, and the Settings travel there as JSON (workers/handoff.py names the variable).
 
 Decoding follows the dataclasses' own type hints, so a field added to Settings or a section travels
 without a change here, as long as its type is one of those below; any other type fails the encoding,

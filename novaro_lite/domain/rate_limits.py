@@ -2,7 +2,7 @@
 
 Pure: the caller passes the time. A Limiter belongs to one app (on Services), never to the module.
 RateLimiter counts in this process's memory; the workers of one `serve --workers N` share their windows
-through rate_limit_table.py instead, so a token's limit holds for the whole server. Separate servers
+through workers/rate_limits.py instead, so a token's limit holds for the whole server. Separate servers
 (several machines) each count their own share: an operator running N of them behind a balancer sets the
 limit to its share (documented in the README).
 The headers follow draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "token";q=<limit>;w=60` and

@@ -7,7 +7,7 @@ configuration, token kinds. Never content, ids, paths or tokens.
 
 With `serve --workers N` a scrape reaches one worker but must count the whole server, so the workers run
 prometheus_client's multiprocess mode: the parent points PROMETHEUS_MULTIPROC_DIR at a private directory
-of its own (workers.py) before the workers start, every worker's values live in files there, and render()
+of its own (workers/handoff.py) before the workers start, every worker's values live in files there, and render()
 adds up all of them with a MultiProcessCollector instead of reading this process's registry. Counters and
 histograms sum across workers (a worker that died keeps its counts, so no counter goes backwards). The two
 queue gauges are set from the database by whichever worker renders, just before it collects, so they use

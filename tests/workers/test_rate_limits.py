@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from novaro_lite import rate_limit_table
-from novaro_lite.rate_limit_table import SharedRateLimiter, create_table, open_limiter
+from novaro_lite.workers import rate_limits
+from novaro_lite.workers.rate_limits import SharedRateLimiter, create_table, open_limiter
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def test_two_workers_share_one_count_per_token_and_window(table: Path):
 
 
 def test_a_full_neighbourhood_counts_in_the_process_rather_than_refusing(table: Path, monkeypatch):
-    monkeypatch.setattr(rate_limit_table, "PROBES", 1)
-    monkeypatch.setattr(rate_limit_table, "SLOTS", 1)
+    monkeypatch.setattr(rate_limits, "PROBES", 1)
+    monkeypatch.setattr(rate_limits, "SLOTS", 1)
     with SharedRateLimiter(table) as limiter:
         assert limiter.hit("tok_a", 2, 120.0).remaining == 1  # takes the only slot
         assert limiter.hit("tok_b", 2, 120.0).remaining == 1  # no slot left: counted here

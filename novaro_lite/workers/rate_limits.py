@@ -2,7 +2,7 @@
 
 Each worker counting alone would let a token make N times its limit (and a client on one keep-alive
 connection always reaches the same worker, so splitting the limit N ways would refuse it at 1/N). So the
-workers count in one table, a file in the parent's private directory (workers.py) that every worker maps:
+workers count in one table, a file in the parent's private directory (workers/handoff.py) that every worker maps:
 a call locks the file (flock: held for a few microseconds, released by the kernel if a worker dies), finds
 its token's slot, counts and unlocks. No database write and no trip to another process on the hot path:
 measured at a few microseconds a call (docs/benchmarks.md).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from novaro_lite.config import Settings
 from novaro_lite.config_codec import settings_from_json, settings_to_json
-from novaro_lite.rate_limit_table import create_table
+from novaro_lite.workers.rate_limits import create_table
 
 # Not NOVARO_LITE_*: load_settings reads every variable of that prefix as a setting.
 SETTINGS_ENV = "_NOVARO_WORKER_SETTINGS"

@@ -14,9 +14,9 @@ from novaro_lite.app import create_app_from_environment
 from novaro_lite.commands.common import run_with_storage
 from novaro_lite.config import Settings
 from novaro_lite.config_codec import settings_to_json
-from novaro_lite.rate_limit_table import SharedRateLimiter
 from novaro_lite.services import Services
-from novaro_lite.workers import PROMETHEUS_ENV, SETTINGS_ENV, SHARED_DIR_ENV, handed_to_workers, worker_setup
+from novaro_lite.workers.handoff import PROMETHEUS_ENV, SETTINGS_ENV, SHARED_DIR_ENV, handed_to_workers, worker_setup
+from novaro_lite.workers.rate_limits import SharedRateLimiter
 
 
 def test_the_parent_hands_over_settings_and_a_private_directory_and_takes_both_back(tmp_path: Path):
