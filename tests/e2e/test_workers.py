@@ -32,6 +32,7 @@ A = TypeVar("A")
 T = TypeVar("T")
 METRICS_TOKEN = "scrape-token-0123456789"
 ENV = {"FAKE_LLM_KEY": API_KEY, "NOVARO_METRICS_TOKEN": METRICS_TOKEN}
+MARKER = "words-that-must-not-outlive-their-request"
 STARTED_WORKER = re.compile(r"Started server process \[(\d+)\]")
 
 
@@ -49,7 +50,15 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 
 def server_args(tmp_path: Path, upstream: str, **delivery: Any) -> list[str]:
-    lines = ['log_format = "json"', "", "[defaults]", 'provider = "local"', "", "[providers.local]"]
+    lines = [
+        'log_format = "json"',
+        "erase_seconds = 0.5",
+        "",
+        "[defaults]",
+        'provider = "local"',
+        "",
+        "[providers.local]",
+    ]
     lines += ['kind = "openai"', f'base_url = "{upstream}"', 'api_key_env = "FAKE_LLM_KEY"', 'model = "echo"', ""]
     lines += ["[metrics]", "enabled = true", 'token_env = "NOVARO_METRICS_TOKEN"', ""]
     lines += ["[webhooks]", "allow_private_networks = true", "", "[delivery]", "retry_jitter = 0"]
@@ -183,7 +192,7 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
         # Async: 200 requests, each delivered once, by the workers' schedulers sharing the queue.
         webhook = pooled.post("/api/v1/webhooks", json={"url": hook_url}).json()
         async_body = {"agentId": agent["id"], "webhookId": webhook["id"], "reference": "r", "delay": "immediate"}
-        async_body["messages"] = body["messages"]
+        async_body["messages"] = [{"role": "user", "content": MARKER}]
         accepted = repeat(lambda: pooled.post("/api/v1/message-requests", json=async_body), 200)
         assert {response.status_code for response in accepted} == {202}
         ids = {response.json()["id"] for response in accepted}
@@ -192,6 +201,10 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
         webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
         assert len(webhook_ids) == 200 and set(webhook_ids) == ids
         assert "\nnovaro_message_requests_accepted_total 200.0\n" in scrape("after-async")
+
+        # Both workers purged and erased what they delivered: the content has left every database file.
+        data = tmp_path / "data"
+        until(lambda: not any(MARKER.encode() in path.read_bytes() for path in data.iterdir()), 10, "erasure")
 
 
 def statuses(args: list[str]) -> collections.Counter[str]:
