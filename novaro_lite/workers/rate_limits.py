@@ -16,7 +16,6 @@ rather than refused. Keys are token ids, hashed with BLAKE2b to 64 bits. Imports
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import mmap
 import struct
@@ -42,6 +41,9 @@ class SharedRateLimiter:
     """The Limiter of a worker: counts in the shared table at `path`."""
 
     def __init__(self, path: Path) -> None:
+        import fcntl  # Unix only, like `serve --workers`; imported here so that one process runs anywhere
+
+        self._flock, self._exclusive, self._unlock = fcntl.flock, fcntl.LOCK_EX, fcntl.LOCK_UN
         self._file = path.open("r+b")
         self._map = mmap.mmap(self._file.fileno(), TABLE_BYTES)
         self._overflow = RateLimiter()
@@ -59,7 +61,7 @@ class SharedRateLimiter:
         window = int(now // WINDOW_SECONDS)
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
         table, home = self._map, digest % SLOTS
-        fcntl.flock(self._file, fcntl.LOCK_EX)
+        self._flock(self._file, self._exclusive)
         try:
             free = None
             for probe in range(PROBES):
@@ -75,7 +77,7 @@ class SharedRateLimiter:
                 SLOT.pack_into(table, free, digest, window, 1)
                 return decide(1, limit, now)
         finally:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._flock(self._file, self._unlock)
         return self._overflow.hit(key, limit, now)
 
 
