@@ -3,7 +3,11 @@ sent straight to that provider, so novaro-lite's overhead is a difference measur
 same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
 Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info] [--metrics] [--baseline DIR]
-Prints one table per concurrency with medians over the rounds. Everything runs on 127.0.0.1.
+    [--workers N] [--concurrency 16 64]
+Prints one table per concurrency with medians over the rounds, and the load average before and after.
+Everything runs on 127.0.0.1.
+--workers N also serves this checkout as `serve --workers N` (its own data directory and token) beside the
+plain one-process server; the rounds interleave them and the table gives their req/s and p50 ratios.
 --baseline DIR also serves the checkout in DIR (e.g. `git worktree add /tmp/base main`) beside this one,
 with the same config, and the rounds interleave the two: a before/after in one run. --metrics turns
 [metrics] on in this checkout's server (not the baseline's, which may not have it).
@@ -85,10 +89,12 @@ def main() -> None:
     parser.add_argument("--log-level", default="info", help="novaro-lite's log level (info writes an access log)")
     parser.add_argument("--metrics", action="store_true", help="turn [metrics] on in this checkout's server")
     parser.add_argument("--baseline", type=Path, help="a checkout of another revision to serve beside this one")
+    parser.add_argument("--workers", type=int, help="also serve this checkout with `serve --workers N`")
+    parser.add_argument("--concurrency", type=int, nargs="+", choices=CONCURRENCY, default=CONCURRENCY)
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="novaro-bench-"))
-    fake_port, server_port, base_port = free_port(), free_port(), free_port()
+    fake_port, server_port, base_port, workers_port = free_port(), free_port(), free_port(), free_port()
     fake_url, server_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{server_port}"
     base_url = f"http://127.0.0.1:{base_port}"
     common = (
@@ -104,6 +110,8 @@ def main() -> None:
     base_env = {"PYTHONPATH": str(options.baseline)} if options.baseline else {}
     data = ["--config", str(config), "--data-dir", str(work / "data")]
     base_data = ["--config", str(base_config), "--data-dir", str(work / "base")]
+    workers_data = ["--config", str(config), "--data-dir", str(work / "workers")]
+    workers_name = f"workers={options.workers}"
 
     def mint(args: list[str], extra_env: dict[str, str], cwd: Path | None = None) -> dict[str, str]:
         token = subprocess.run(
@@ -120,17 +128,24 @@ def main() -> None:
     # The baseline runs from its own directory: `python -m` puts the working directory first on sys.path,
     # ahead of this checkout's editable install.
     base_headers = mint(base_data, base_env, options.baseline) if options.baseline else {}
+    workers_headers = mint(workers_data, env) if options.workers else {}
+    load_before = os.getloadavg()
     with (
         process([sys.executable, str(ROOT / "bench" / "fake_llm.py"), str(fake_port)]),
         process(novaro("serve", "--port", str(server_port), *data), env),
         process(novaro("serve", "--port", str(base_port), *base_data), base_env, options.baseline)
         if options.baseline
         else nullcontext(),
+        process(novaro("serve", "--port", str(workers_port), "--workers", str(options.workers), *workers_data), env)
+        if options.workers
+        else nullcontext(),
     ):
         wait_until_up(fake_url)
         servers = {"novaro-lite": (server_url, headers)}
         if options.baseline:
             servers["baseline"] = (base_url, base_headers)
+        if options.workers:
+            servers[workers_name] = (f"http://127.0.0.1:{workers_port}", workers_headers)
         targets: dict[str, tuple[str, bytes, dict[str, str]]] = {}
         for name, (url, auth) in servers.items():
             wait_until_up(f"{url}/healthz")
@@ -160,10 +175,11 @@ def main() -> None:
             asyncio.run(run_load(url, body, extra, concurrency=4, requests=WARMUP))
         print(
             f"realtime benchmark: {options.rounds} rounds, medians; log_level={options.log_level}, "
-            f"metrics={'on' if options.metrics else 'off'}, baseline={options.baseline or 'none'}"
+            f"metrics={'on' if options.metrics else 'off'}, baseline={options.baseline or 'none'}, "
+            f"workers={options.workers or 'none'}; load average before: {' '.join(f'{x:.2f}' for x in load_before)}"
         )
         print(f"{'concurrency':>11} {'target':>14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
-        for concurrency in CONCURRENCY:
+        for concurrency in options.concurrency:
             results: dict[str, list[LoadResult]] = {name: [] for name in targets}
             for _ in range(options.rounds):
                 for name, (url, body, extra) in targets.items():
@@ -185,6 +201,11 @@ def main() -> None:
             if options.baseline:
                 ratio = summaries["novaro-lite"][2] / summaries["baseline"][2]
                 print(f"{concurrency:>11} {'req/s vs base':>14} {ratio:>8.3f}")
+            if options.workers:
+                one, several = summaries["novaro-lite"], summaries[workers_name]
+                p50_ratio, rate_ratio = several[0] / one[0], several[2] / one[2]
+                print(f"{concurrency:>11} {'workers ÷ one':>14} {p50_ratio:>8.3f} {'':>8} {rate_ratio:>8.3f}")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

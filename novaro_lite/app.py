@@ -1,8 +1,10 @@
-"""create_app(): the only place that wires routes, error handlers and the lifespan."""
+"""create_app(): the only place that wires routes, error handlers and the lifespan; and the app factory
+uvicorn calls in each worker process of `serve --workers N`."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,12 +20,15 @@ from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config import Settings
 from novaro_lite.errors import AppError, problem_response, server_error_response
 from novaro_lite.http_client import build_http_client
+from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
 from novaro_lite.providers.registry import build_providers
 from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
+from novaro_lite.workers.handoff import WorkerShare, worker_setup
+from novaro_lite.workers.rate_limits import open_limiter
 
 
 class App(Starlette):
@@ -42,9 +47,13 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
+    share: WorkerShare | None = None,
 ) -> Starlette:
-    """Build the ASGI app; its lifespan opens the database and the HTTP client and puts Services on app.state."""
-    metrics = Metrics(enabled=settings.metrics.enabled)
+    """Build the ASGI app; its lifespan opens the database and the HTTP client and puts Services on app.state.
+
+    `share`: this app is one worker of `serve --workers N`; it counts metrics and rate limits with the others.
+    """
+    metrics = Metrics(enabled=settings.metrics.enabled, multiprocess_dir=share.metrics_dir if share else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +77,7 @@ def create_app(
             ) as storage,
             build_http_client(transport, proxies=settings.provider_proxies) as http,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
+            open_limiter(share.rate_limits_path if share else None) as limiter,
         ):
             services = Services(
                 settings=settings,
@@ -78,6 +88,7 @@ def create_app(
                 webhook_http=webhook_http,
                 wake=wake,
                 metrics=metrics,
+                limiter=limiter,
             )
             app.state.services = services
             if settings.scheduler.enabled:
@@ -104,3 +115,14 @@ def create_app(
         },
         lifespan=lifespan,
     )
+
+
+def create_app_from_environment() -> Starlette:
+    """Build the app of one worker of `serve --workers N` from what its parent put in the environment.
+
+    uvicorn imports this by name in every worker process it spawns and calls it without arguments
+    (factory=True); workers/handoff.py and config_codec.py say what travels through the environment, and why.
+    """
+    setup = worker_setup(os.environ)
+    configure_logging(setup.settings.log_level, setup.settings.log_format)  # a spawned worker starts bare
+    return create_app(setup.settings, share=setup.share)

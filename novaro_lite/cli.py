@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import click
-import uvicorn
 
 from novaro_lite import __version__
-from novaro_lite.app import create_app
 from novaro_lite.commands import agents, contexts, db, listen, requests, tokens, webhooks
 from novaro_lite.commands.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
-from novaro_lite.config import Settings
-from novaro_lite.http_server import BoundedHttpToolsProtocol
+from novaro_lite.config import MAX_WORKERS, Settings
 from novaro_lite.observability.logs import configure_logging
+from novaro_lite.serving import serve as run_server
 from novaro_lite.storage.store import Storage
 
 
@@ -25,14 +23,21 @@ def main() -> None:
 @settings_options
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on; 0 picks a free one (default 8080).")
+@click.option(
+    "--workers",
+    type=int,
+    help=f"Server processes sharing the port, 1-{MAX_WORKERS}; each serves HTTP and delivers (default 1).",
+)
 def serve(settings: Settings) -> None:
     """Run the API server.
 
-    On a first start with no tokens in the database, one is created and printed once.
+    On a first start with no tokens in the database, one is created and printed once. With --workers N,
+    N processes share the port and the database, so realtime traffic can use N cores.
 
     \b
     Example:
         novaro-lite serve --port 8080 --data-dir ./data
+        novaro-lite serve --workers 2
     """
     configure_logging(settings.log_level, settings.log_format)
 
@@ -45,15 +50,7 @@ def serve(settings: Settings) -> None:
         click.echo(f"Created the first API token (shown only this once): {secret}")
         port = settings.port or "<port>"
         click.echo(f"Use it: curl -H 'Authorization: Bearer {secret}' http://{settings.host}:{port}/api/v1/auth/verify")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        http=BoundedHttpToolsProtocol,
-        log_config=None,  # configure_logging's handler, in the chosen format, takes uvicorn's lines too
-        access_log=False,  # observability.middleware logs one line a request, with its id and route template
-    )
+    run_server(settings)  # the token exists before any worker starts, so no two workers race to make one
 
 
 for group in (tokens.token, agents.agent, contexts.context, webhooks.webhook, requests.requests, listen.listen, db.db):

@@ -36,12 +36,17 @@ ENV_PREFIX = "NOVARO_LITE_"
 PLAIN_TYPES = frozenset({"str", "int", "float", "bool", "Path", "tuple[int, ...]", "tuple[str, ...]"})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("text", "json")
+MAX_WORKERS = 64  # more than the cores of any machine this serves from; each worker holds its own connections
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     host: str = setting("127.0.0.1", "Address the HTTP server binds to.")
     port: int = setting(8080, "TCP port the HTTP server listens on; 0 picks a free port.")
+    workers: int = setting(
+        1,
+        f"Server processes sharing the port, each serving HTTP and delivering (1-{MAX_WORKERS}); 1: no extra process.",
+    )
     data_dir: Path = setting(Path("data"), "Directory that holds the SQLite database file (novaro.db).")
     database_url: str = setting(
         "", "PostgreSQL URL (postgresql://user:password@host:5432/db) to share one database; empty: SQLite in data_dir."
@@ -75,6 +80,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port: {self.port} is not a TCP port (0-65535)")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigError(f"workers: {self.workers} is not between 1 and {MAX_WORKERS}")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes: {self.max_body_bytes} is too small (at least 1024)")
         if self.log_level not in LOG_LEVELS:

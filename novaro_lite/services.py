@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from novaro_lite.config import Settings
-from novaro_lite.domain.rate_limits import RateLimiter
+from novaro_lite.domain.rate_limits import Limiter, RateLimiter
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.providers.base import Provider
 from novaro_lite.storage.store import Storage
@@ -24,4 +24,4 @@ class Services:
     webhook_http: httpx.AsyncClient  # webhooks' client: connects only where the target policy allows
     wake: Callable[[float], None]  # "a request is due at this unix time": moves the scheduler's next dispatch
     metrics: Metrics = dataclasses.field(default_factory=lambda: Metrics(enabled=False))
-    limiter: RateLimiter = dataclasses.field(default_factory=RateLimiter)  # this process's per-token counts
+    limiter: Limiter = dataclasses.field(default_factory=RateLimiter)  # per-token counts (workers: shared)

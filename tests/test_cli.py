@@ -224,3 +224,14 @@ def test_cli_context_create_makes_keyword_contexts(tmp_path: Path, data):
     assert (created["keys"], created["secondaryKeys"], created["selective"]) == (["price", "how much"], ["bread"], True)
     assert (created["caseSensitive"], created["scanDepth"]) == (True, 2)
     assert "Invalid keys: keys" in fails("context", "create", "--name", "X", "--file", str(prices), "--key", "", *data)
+
+
+def test_cli_serve_takes_workers_from_its_option_and_bounds_them(tmp_path: Path, data, monkeypatch):
+    served: list[Settings] = []
+    monkeypatch.setattr("novaro_lite.cli.run_server", served.append)
+    monkeypatch.setattr("novaro_lite.cli.configure_logging", lambda level, form: None)
+    assert "Created the first API token" in invoke("serve", "--workers", "4", "--port", "0", *data)
+    assert served[0].workers == 4 and served[0].port == 0
+    assert "workers: 0 is not between 1 and 64" in fails("serve", "--workers", "0", *data)
+    assert "workers: 65 is not between 1 and 64" in fails("serve", "--workers", "65", *data)
+    assert len(served) == 1

@@ -45,6 +45,9 @@ def test_settings_precedence_is_defaults_then_toml_then_env_then_flags(tmp_path:
         ("", {"NOVARO_LITE_PORT": "x"}, "port"),
         ("", {"NOVARO_LITE_BOGUS": "1"}, "bogus"),
         ("port = [\n", {}, "not valid TOML"),
+        ("workers = 0\n", {}, "workers: 0 is not between 1 and 64"),
+        ("", {"NOVARO_LITE_WORKERS": "65"}, "workers: 65 is not between 1 and 64"),
+        ("workers = 'two'\n", {}, "workers"),
     ],
 )
 def test_settings_bad_key_or_value_names_the_key(tmp_path: Path, toml, env, named):
@@ -52,6 +55,15 @@ def test_settings_bad_key_or_value_names_the_key(tmp_path: Path, toml, env, name
     config.write_text(toml)
     with pytest.raises(ConfigError, match=named):
         load_settings(config, env)
+
+
+def test_workers_come_from_toml_env_or_flag_and_default_to_one(tmp_path: Path):
+    config = tmp_path / "novaro.toml"
+    config.write_text("workers = 2\n")
+    assert load_settings(None, {}).workers == 1
+    assert load_settings(config, {}).workers == 2
+    assert load_settings(config, {"NOVARO_LITE_WORKERS": "3"}).workers == 3
+    assert load_settings(config, {"NOVARO_LITE_WORKERS": "3"}, workers=4).workers == 4
 
 
 def test_settings_missing_file_is_an_error(tmp_path: Path):

@@ -41,7 +41,7 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory of novaro.db.")
     @functools.wraps(command)
     def wrapper(config: Path | None, data_dir: Path | None, **kwargs: Any) -> Any:
-        overrides = {key: kwargs.pop(key) for key in ("host", "port") if key in kwargs}
+        overrides = {key: kwargs.pop(key) for key in ("host", "port", "workers") if key in kwargs}
         return command(load_cli_settings(config, data_dir=data_dir, **overrides), **kwargs)
 
     return wrapper

@@ -1,8 +1,10 @@
-"""Per-token rate limits: one-minute windows counted in this process, and the IETF RateLimit header values.
+"""Per-token rate limits: one-minute windows, the counting rule, and the IETF RateLimit header values.
 
-Pure: the caller passes the time. A RateLimiter belongs to one app (on Services), never to the module.
-Several server processes each count their own share, so a token's limit holds per process; an operator
-running N processes behind a balancer sets the limit to its share (documented in the README).
+Pure: the caller passes the time. A Limiter belongs to one app (on Services), never to the module.
+RateLimiter counts in this process's memory; the workers of one `serve --workers N` share their windows
+through workers/rate_limits.py instead, so a token's limit holds for the whole server. Separate servers
+(several machines) each count their own share: an operator running N of them behind a balancer sets the
+limit to its share (documented in the README).
 The headers follow draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "token";q=<limit>;w=60` and
 `RateLimit: "token";r=<remaining>;t=<seconds to reset>`.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Protocol
 
 WINDOW_SECONDS = 60
 POLICY = "token"
@@ -30,6 +33,19 @@ class RateDecision:
         }
 
 
+def decide(count: int, limit: int, now: float) -> RateDecision:
+    """The decision for the `count`-th call (this one included) of the current window."""
+    window = int(now // WINDOW_SECONDS)
+    reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+    return RateDecision(count <= limit, limit, max(0, limit - count), reset)
+
+
+class Limiter(Protocol):
+    def hit(self, key: str, limit: int, now: float) -> RateDecision:
+        """Count one call of `key` at `now` and decide it."""
+        ...
+
+
 class RateLimiter:
     """Count calls per key in fixed one-minute windows; every call counts, refused ones included."""
 
@@ -41,5 +57,4 @@ class RateLimiter:
         start, count = self._windows.get(key, (window, 0))
         count = count + 1 if start == window else 1
         self._windows[key] = (window, count)
-        reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-        return RateDecision(count <= limit, limit, max(0, limit - count), reset)
+        return decide(count, limit, now)

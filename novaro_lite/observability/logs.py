@@ -27,7 +27,7 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """Format a record as one JSON object: time, level, logger, message, request id, access fields."""
+    """Format a record as one JSON object: time, level, logger, message, request id, pid, access fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -36,6 +36,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
+            "pid": record.process,  # which worker of `serve --workers N` wrote it
         }
         for field in ACCESS_FIELDS:
             if hasattr(record, field):

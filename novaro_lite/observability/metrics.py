@@ -5,17 +5,24 @@ tests never see each other's counts. When [metrics] enabled is false every metho
 Labels are bounded sets: HTTP method, route template, status, outcome, provider and model names from the
 configuration, token kinds. Never content, ids, paths or tokens.
 
-One process counts its own requests; there is no `serve --workers` today, so prometheus_client's
-multiprocess mode is not needed. If workers arrive, point PROMETHEUS_MULTIPROC_DIR at a shared directory
-and build the registry with multiprocess.MultiProcessCollector (a note for that change).
+With `serve --workers N` a scrape reaches one worker but must count the whole server, so the workers run
+prometheus_client's multiprocess mode: the parent points PROMETHEUS_MULTIPROC_DIR at a private directory
+of its own (workers/handoff.py) before the workers start, every worker's values live in files there, and render()
+adds up all of them with a MultiProcessCollector instead of reading this process's registry. Counters and
+histograms sum across workers (a worker that died keeps its counts, so no counter goes backwards). The two
+queue gauges are set from the database by whichever worker renders, just before it collects, so they use
+"mostrecent": the value written last is the current one ("all" would show a stale series per worker,
+"sum" would multiply the backlog by the number of workers). One process alone ignores those modes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from novaro_lite.domain.messages import Usage
 
@@ -35,8 +42,13 @@ class QueueStats:
 
 
 class Metrics:
-    def __init__(self, *, enabled: bool) -> None:
+    def __init__(self, *, enabled: bool, multiprocess_dir: Path | None = None) -> None:
+        """`multiprocess_dir`: the directory every worker of this server counts in (serve --workers)."""
+        if multiprocess_dir is not None and values.ValueClass is values.MutexValue:
+            # Counting in memory while rendering the files would export zeros, without a word.
+            raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
         self.enabled = enabled
+        self.multiprocess_dir = multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self._http_total = Counter(
             "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
@@ -66,11 +78,18 @@ class Metrics:
             buckets=SLOW_BUCKETS,
             registry=registry,
         )
-        self._pending = Gauge("novaro_queue_pending", "Pending message requests.", ("status",), registry=registry)
+        self._pending = Gauge(
+            "novaro_queue_pending",
+            "Pending message requests.",
+            ("status",),
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
         self._oldest = Gauge(
             "novaro_queue_oldest_due_age_seconds",
             "How long the oldest request that is due has waited past its due time (0 when none is late).",
             registry=registry,
+            multiprocess_mode="mostrecent",
         )
         self._provider_seconds = Histogram(
             "novaro_provider_request_duration_seconds",
@@ -122,4 +141,10 @@ class Metrics:
         for status in QUEUE_STATUSES:
             self._pending.labels(status).set(queue.pending.get(status, 0))
         self._oldest.set(queue.oldest_due_age_seconds)
-        return generate_latest(self.registry)
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        # A registry of its own for each scrape, holding only the collector (prometheus_client's advice):
+        # registering the live metrics too would export every series twice.
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        return generate_latest(every_worker)

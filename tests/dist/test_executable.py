@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,3 +160,25 @@ def test_the_server_runs_on_the_c_extensions_inside_it(served: Served):
 def _process_tree(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [pid, *(descendant for child in children for descendant in _process_tree(int(child)))]
+
+
+def test_serve_workers_starts_its_workers_from_the_executable(executable: Path, tmp_path: Path):
+    # A worker is a fresh process spawned from the executable itself (multiprocessing's freeze_support in
+    # scripts/pyinstaller_entry.py), which must find the app factory and the settings its parent handed over.
+    (tmp_path / "novaro.toml").write_text('log_format = "json"\n')
+    args = ("serve", "--port", "0", "--workers", "2", "--config", "novaro.toml", "--data-dir", "data")
+    with running_server([], cwd=tmp_path, command=bare(executable, *args)) as server:
+        deadline = time.monotonic() + 30
+
+        def started() -> int:
+            return "".join(server.output).count("Application startup complete.")
+
+        while started() < 2:
+            assert time.monotonic() < deadline, "".join(server.output)
+            time.sleep(0.05)
+        with httpx.Client(base_url=server.url, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            assert {client.get("/healthz").status_code for _ in range(8)} == {200}
+        server.process.send_signal(signal.SIGTERM)  # the `unshare` in front hands it on to the parent
+        assert server.process.wait(timeout=20) == 0
+    finished = [line for line in server.output if "Finished server process" in line]
+    assert len(finished) == 2, "".join(server.output)

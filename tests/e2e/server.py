@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,18 @@ class RunningServer:
 
 def novaro_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "novaro_lite", *args]
+
+
+def wait_until_responds(url: str, *, deadline: float) -> None:
+    """Poll `url` until it answers 200. With --workers the port is open before any worker has started, so
+    the first request waits in the backlog for as long as start-up takes (seconds, on a busy machine)."""
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+        assert time.monotonic() < deadline, f"{url} did not answer 200 in time"
 
 
 @contextlib.contextmanager
@@ -75,10 +88,11 @@ def running_server(
     try:
         assert started.wait(timeout), "server did not start:\n" + "".join(server.output)
         assert server.url, "server exited before it started:\n" + "".join(server.output)
-        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        wait_until_responds(f"{server.url}/healthz", deadline=time.monotonic() + timeout)
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # the test may have stopped it already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import values
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.datastructures import Secret
 
@@ -143,6 +144,41 @@ def test_disabled_metrics_record_nothing():
     metrics.provider_call("demo", "demo", "ok", 0.1, None)
     text = metrics.render(QueueStats({}, 0.0)).decode()
     assert "novaro_http_requests_total{" not in text and "novaro_message_requests_accepted_total 0.0" in text
+
+
+def test_workers_counts_add_up_and_the_queue_gauges_show_the_latest_scrape(tmp_path: Path, monkeypatch):
+    def worker(pid: int) -> Metrics:
+        # What a worker's prometheus_client does when PROMETHEUS_MULTIPROC_DIR is set at its import; the
+        # process identifier stands in for each worker's pid.
+        monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue(process_identifier=lambda: pid))  # type: ignore[no-untyped-call]
+        return Metrics(enabled=True, multiprocess_dir=tmp_path)
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    first = worker(101)
+    for _ in range(3):
+        first.http_request("POST", "/api/v1/messages", 200, 0.01)
+    first.render(QueueStats({"scheduled": 9}, 30.0))
+    second = worker(102)
+    for _ in range(2):
+        second.http_request("POST", "/api/v1/messages", 200, 0.01)
+    second.accepted()
+    text = second.render(QueueStats({"scheduled": 4}, 2.0)).decode()
+    samples = [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+    def value(name: str, **labels: str) -> float:
+        (found,) = [s.value for s in samples if s.name == name and s.labels.items() >= labels.items()]
+        return found
+
+    assert value("novaro_http_requests_total", route="/api/v1/messages", status="200") == 5
+    assert value("novaro_http_request_duration_seconds_count", route="/api/v1/messages") == 5
+    assert value("novaro_message_requests_accepted_total") == 1
+    assert value("novaro_queue_pending", status="scheduled") == 4  # one series: the latest scrape's, not 9 + 4
+    assert value("novaro_queue_oldest_due_age_seconds") == 2.0
+
+
+def test_multiprocess_metrics_refuse_an_in_memory_value_store(tmp_path: Path):
+    with pytest.raises(RuntimeError, match="before PROMETHEUS_MULTIPROC_DIR"):
+        Metrics(enabled=True, multiprocess_dir=tmp_path)
 
 
 async def test_superseded_requests_are_counted(setup):

@@ -1,0 +1,246 @@
+"""`novaro-lite serve --workers 2`: two worker processes on one port and one SQLite file, end to end.
+
+Which worker answered is read from the JSON log, where every line names its process (`pid`): two pids,
+each a child of the server process, must answer. Realtime calls go through a fake upstream, async
+replies to a local receiver; SIGTERM goes to the parent only, which must stop both workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.e2e.server import RunningServer, novaro_command, running_server
+from tests.fakes.llm import API_KEY, Recorder, openai_app
+from tests.fakes.receiver import Answer, Receiver
+from tests.fakes.serve import serve_in_thread
+
+A = TypeVar("A")
+T = TypeVar("T")
+METRICS_TOKEN = "scrape-token-0123456789"
+ENV = {"FAKE_LLM_KEY": API_KEY, "NOVARO_METRICS_TOKEN": METRICS_TOKEN}
+MARKER = "words-that-must-not-outlive-their-request"
+STARTED_WORKER = re.compile(r"Started server process \[(\d+)\]")
+
+
+@pytest.fixture
+def upstream() -> Iterator[str]:
+    with serve_in_thread(openai_app(Recorder())) as url:
+        yield f"{url}/v1"
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    rx = Receiver()
+    with serve_in_thread(rx.app()) as url:
+        yield rx, f"{url}/hook"
+
+
+def server_args(tmp_path: Path, upstream: str, **delivery: Any) -> list[str]:
+    lines = [
+        'log_format = "json"',
+        "erase_seconds = 0.5",
+        "",
+        "[defaults]",
+        'provider = "local"',
+        "",
+        "[providers.local]",
+    ]
+    lines += ['kind = "openai"', f'base_url = "{upstream}"', 'api_key_env = "FAKE_LLM_KEY"', 'model = "echo"', ""]
+    lines += ["[metrics]", "enabled = true", 'token_env = "NOVARO_METRICS_TOKEN"', ""]
+    lines += ["[webhooks]", "allow_private_networks = true", "", "[delivery]", "retry_jitter = 0"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in delivery.items()]
+    config = tmp_path / "novaro.toml"
+    config.write_text("\n".join(lines) + "\n")
+    return ["--workers", "2", "--config", str(config), "--data-dir", str(tmp_path / "data")]
+
+
+def log_entries(server: RunningServer) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in list(server.output) if line.startswith("{")]
+
+
+def answering_pids(server: RunningServer, route: str) -> set[int]:
+    """The processes that logged an access line for `route`."""
+    return {
+        entry["pid"]
+        for entry in log_entries(server)
+        if entry["logger"] == "novaro_lite.access" and entry.get("route") == route
+    }
+
+
+def worker_pids(server: RunningServer) -> set[int]:
+    return {int(pid) for pid in STARTED_WORKER.findall("".join(server.output))}
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def burst(call: Callable[[A], T], arguments: Iterable[A]) -> list[T]:
+    """Call once per argument from 8 threads."""
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(call, arguments))
+
+
+def repeat(call: Callable[[], T], count: int) -> list[T]:
+    return burst(lambda _: call(), range(count))
+
+
+@contextlib.contextmanager
+def clients(server: RunningServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two clients of the server: one opens a connection for every call, so the kernel spreads the calls
+    over the workers' sockets; the other keeps its connections and sends the first token."""
+    auth = {"Authorization": f"Bearer {server.first_token}"}
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    with (
+        httpx.Client(base_url=server.url, timeout=10, limits=no_keepalive) as fresh,
+        httpx.Client(base_url=server.url, timeout=10, headers=auth) as pooled,
+    ):
+        yield fresh, pooled
+
+
+def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+def sample(metrics: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    match = re.search(rf"^{name}\{{{re.escape(wanted)}\}} (\S+)$", metrics, re.M)
+    assert match, f"no {name}{{{wanted}}} in:\n{metrics}"
+    return float(match.group(1))
+
+
+def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_server(
+    tmp_path: Path, upstream: str, receiver: tuple[Receiver, str]
+):
+    rx, hook_url = receiver
+    args = server_args(tmp_path, upstream)
+    with running_server(args, cwd=tmp_path, env=ENV) as server, clients(server) as (fresh, pooled):
+        auth = {"Authorization": f"Bearer {server.first_token}"}
+        agent = pooled.post("/api/v1/agents", json={"name": "Ana"}).json()
+
+        # Realtime: every call answered through the upstream, by both workers.
+        body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "olá"}]}
+        realtime: list[httpx.Response] = []
+
+        def both_workers_answered() -> bool:
+            realtime.extend(repeat(lambda: fresh.post("/api/v1/messages", json=body, headers=auth), 16))
+            return len(answering_pids(server, "/api/v1/messages")) == 2
+
+        until(both_workers_answered, 20, "a realtime answer from each worker")
+        assert {response.status_code for response in realtime} == {200}
+        assert {response.json()["messages"][0]["content"] for response in realtime} == {"Echo: olá"}
+        assert answering_pids(server, "/api/v1/messages") <= children(server.process.pid)
+
+        # /metrics counts every worker's requests, whichever worker answers the scrape. Each scrape has a
+        # request id of its own, which the access line of the worker that answered it names.
+        scraped: dict[str, float] = {}
+
+        def scrape(request_id: str) -> str:
+            headers = {"Authorization": f"Bearer {METRICS_TOKEN}", "X-Request-Id": request_id}
+            response = fresh.get("/metrics", headers=headers)
+            assert response.status_code == 200
+            return response.text
+
+        def each_worker_counted_all() -> bool:
+            ids = [f"scrape-{len(scraped) + index}" for index in range(8)]
+            for request_id, text in zip(ids, burst(scrape, ids), strict=True):
+                labels = {"method": "POST", "route": "/api/v1/messages", "status": "200"}
+                scraped[request_id] = sample(text, "novaro_http_requests_total", **labels)
+            assert max(scraped.values()) <= len(realtime)
+            answered_by = {entry["request_id"]: entry["pid"] for entry in log_entries(server) if "pid" in entry}
+            # A scrape that came a moment before an answering worker had counted its last request sees one
+            # less; the next scrape of that worker must see them all.
+            return len({answered_by.get(rid) for rid, count in scraped.items() if count == len(realtime)} - {None}) == 2
+
+        until(each_worker_counted_all, 20, "a scrape answered by each worker that counted every request")
+
+        # A token's rate limit holds for the server, not per worker.
+        limited = pooled.post("/api/v1/tokens", json={"name": "limited", "rateLimit": 30})
+        assert limited.status_code == 201, limited.text
+        limited_auth = {"Authorization": f"Bearer {limited.json()['token']}"}
+        if time.time() % 60 > 57:  # the burst must fall in one minute's window
+            time.sleep(60 - time.time() % 60)
+        verified = repeat(lambda: fresh.get("/api/v1/auth/verify", headers=limited_auth), 40)
+        assert sorted(response.status_code for response in verified) == [200] * 30 + [429] * 10
+
+        # Async: 200 requests, each delivered once, by the workers' schedulers sharing the queue.
+        webhook = pooled.post("/api/v1/webhooks", json={"url": hook_url}).json()
+        async_body = {"agentId": agent["id"], "webhookId": webhook["id"], "reference": "r", "delay": "immediate"}
+        async_body["messages"] = [{"role": "user", "content": MARKER}]
+        accepted = repeat(lambda: pooled.post("/api/v1/message-requests", json=async_body), 200)
+        assert {response.status_code for response in accepted} == {202}
+        ids = {response.json()["id"] for response in accepted}
+        rx.wait_for(200, timeout=30)
+        time.sleep(0.5)  # a second delivery of any of them would arrive now
+        webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
+        assert len(webhook_ids) == 200 and set(webhook_ids) == ids
+        assert "\nnovaro_message_requests_accepted_total 200.0\n" in scrape("after-async")
+
+        # Both workers purged and erased what they delivered: the content has left every database file.
+        data = tmp_path / "data"
+        until(lambda: not any(MARKER.encode() in path.read_bytes() for path in data.iterdir()), 10, "erasure")
+
+
+def statuses(args: list[str]) -> collections.Counter[str]:
+    """How many requests are in each status, by `novaro-lite requests list` on the server's database."""
+    listed = subprocess.run(
+        novaro_command("requests", "list", "--limit", "200", *args[2:]),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **ENV},
+    )
+    return collections.Counter(line.split()[1] for line in listed.stdout.splitlines()[1:])
+
+
+def test_sigterm_to_the_parent_stops_every_worker_and_each_hands_back_its_claims(
+    tmp_path: Path, upstream: str, receiver: tuple[Receiver, str]
+):
+    rx, hook_url = receiver
+    rx.answer(then=Answer(sleep=30))  # every delivery stays in flight
+    args = server_args(tmp_path, upstream, shutdown_grace_seconds=0.2, sweep_seconds=0.3)
+    with running_server(args, cwd=tmp_path, env=ENV) as server, clients(server) as (_, pooled):
+        workers = until(lambda: worker_pids(server) if len(worker_pids(server)) == 2 else None, 20, "both workers")
+        assert len(workers) == 2 and workers <= children(server.process.pid)
+        agent = pooled.post("/api/v1/agents", json={"name": "Ana"}).json()
+        webhook = pooled.post("/api/v1/webhooks", json={"url": hook_url}).json()
+        body = {"agentId": agent["id"], "webhookId": webhook["id"], "reference": "r", "delay": "immediate"}
+        body["messages"] = [{"role": "user", "content": "hi"}]
+        accepted = repeat(lambda: pooled.post("/api/v1/message-requests", json=body), 30)
+        assert {response.status_code for response in accepted} == {202}
+        # Each worker delivers at most 8 to one webhook at once: more than 8 in flight means both claimed.
+        until(lambda: rx.most_open > 8, 20, "deliveries in flight from both workers")
+
+        os.kill(server.process.pid, signal.SIGTERM)
+        assert server.process.wait(timeout=20) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+        finished = {int(pid) for pid in re.findall(r"Finished server process \[(\d+)\]", "".join(server.output))}
+        assert finished == workers
+
+    assert statuses(args) == {"scheduled": 30}  # handed back, due now, for the next start: none left claimed
