@@ -40,10 +40,11 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# The suite runs on every core (pytest-xdist); each worker starts its own test PostgreSQL (pgserver).
 test: lint browser
 	$(BIN)/mypy
 	$(BIN)/cog --check README.md
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Long fuzzing, not part of `make test`: schemathesis with many more examples against a live server (every
 # phase, stateful included) and the hypothesis bound checks with more examples.
