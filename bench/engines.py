@@ -87,7 +87,8 @@ class Postgres:
     def url(self, database: str) -> str:
         return str(self._server.get_uri(database))
 
-    async def create(self) -> str:
+    async def create(self) -> tuple[str, str]:
+        """A new, empty database: its name and URL."""
         self._count += 1
         name = f"bench_{self._count}"
         connection = await asyncpg.connect(self.url("postgres"))
@@ -95,7 +96,7 @@ class Postgres:
             await connection.execute(f"CREATE DATABASE {name}")
         finally:
             await connection.close()
-        return self.url(name)
+        return name, self.url(name)
 
     async def describe(self) -> str:
         connection = await asyncpg.connect(self.url("postgres"))
@@ -157,7 +158,7 @@ async def measure(
     engine, count = name.split("-")[0], int(name.split("-")[1])
     root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work))
     data = root / "data"
-    database_url = await postgres.create() if engine == "postgres" else ""
+    database_url = (await postgres.create())[1] if engine == "postgres" else ""
     config = write_config(root / "novaro.toml", synchronous="normal", database_url=database_url, **DELIVERY)
     target: Path | str = database_url or data
     due = time.time() + DUE_AFTER
