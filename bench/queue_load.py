@@ -150,7 +150,7 @@ async def enqueue_spaced(
         try:
             for i in numbers:
                 due = first_due + i / per_second
-                body = request_body(agent_id, webhook_id, f"l{i}", round((due - time.time()) * 1000))
+                body = request_body(agent_id, webhook_id, f"l{i}", max(0, round((due - time.time()) * 1000)))
                 writer.write(build_request(url, json.dumps(body).encode(), headers)[2])
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(
