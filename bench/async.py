@@ -21,52 +21,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from httpload import run_load
+from queue_load import Receiver, enqueue_spaced, lateness_ms, seed, write_config
 from realtime import free_port, novaro, process, wait_until_up
 
-from novaro_lite.domain.agents import ActiveHours, AgentFields
-from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.storage.store import Storage
-
-ACCOUNT = "default"
 SYNCHRONOUS = os.environ.get("BENCH_SQLITE_SYNCHRONOUS", "NORMAL").upper()  # NORMAL (the default) or FULL
-MESSAGES = [ChatMessage("user", "Are we still on for Friday?")]
-
-
-class Receiver:
-    """A bare HTTP/1.1 server that answers 200 to every POST and notes when each delivery id arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.lower().split(b"\r\n")
-                length = next(int(line.split(b":", 1)[1]) for line in lines if line.startswith(b"content-length"))
-                body = await reader.readexactly(length)
-                self.arrivals.setdefault(json.loads(body)["id"], time.time())
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            writer.close()
-
-    async def wait_for(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.arrivals) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
 
 
 def config(work: Path, **delivery: Any) -> Path:
-    path = work / "novaro.toml"
-    lines = ['log_level = "warning"', f'sqlite_synchronous = "{SYNCHRONOUS.lower()}"']
-    lines += ["[webhooks]", "allow_private_networks = true", "[delivery]"]
-    lines += [f"{key} = {value}" for key, value in delivery.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_config(work / "novaro.toml", synchronous=SYNCHRONOUS, **delivery)
 
 
 def rss_mb(pid: int) -> float:
@@ -78,32 +42,6 @@ def rss_mb(pid: int) -> float:
 
 def database_mb(data: Path) -> float:
     return sum(path.stat().st_size for path in data.iterdir()) / 2**20
-
-
-async def seed(data: Path, receiver_url: str, pending: int, due: float) -> tuple[str, str, str]:
-    """Create a token, an agent and a webhook, and `pending` requests due at `due`, straight into storage."""
-    async with Storage.open(data / "novaro.db", time.time, synchronous=SYNCHRONOUS.lower()) as storage:
-        _, token = await storage.tokens.create("bench", ACCOUNT, None)
-        awake = AgentFields(name="Bench", active_hours=ActiveHours("00:00", "00:00"))  # never asleep
-        agent = await storage.agents.create(ACCOUNT, awake)
-        webhook = await storage.webhooks.create(ACCOUNT, receiver_url, "bench", True)
-        for start in range(0, pending, 2000):
-            await asyncio.gather(
-                *(
-                    storage.requests.create(
-                        ACCOUNT,
-                        agent_id=agent.id,
-                        webhook_id=webhook.id,
-                        reference=f"r{i}",
-                        messages=MESSAGES,
-                        context_ids=(),
-                        due=due,
-                    )  # fmt: skip
-                    for i in range(start, min(start + 2000, pending))
-                )
-            )
-        await storage.database.checkpoint()
-    return token, agent.id, webhook.id
 
 
 def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:
@@ -130,7 +68,7 @@ def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:
 
 async def bench_enqueue(work: Path, receiver_url: str, requests: int) -> None:
     data = work / "enqueue"
-    token, agent_id, webhook_id = await seed(data, receiver_url, 0, 0)
+    token, agent_id, webhook_id = await seed(data, receiver_url, 0, 0, synchronous=SYNCHRONOUS)
     port = free_port()
     with process(novaro("serve", "--port", str(port), "--config", str(config(work)), "--data-dir", str(data))):
         wait_until_up(f"http://127.0.0.1:{port}/healthz")
@@ -154,7 +92,7 @@ async def bench_enqueue(work: Path, receiver_url: str, requests: int) -> None:
 async def bench_million(work: Path, receiver_url: str, pending: int) -> None:
     data = work / "million"
     began = time.perf_counter()
-    await seed(data, receiver_url, pending, time.time() + 30 * 86400)
+    await seed(data, receiver_url, pending, time.time() + 30 * 86400, synchronous=SYNCHRONOUS)
     print(f"{pending:,} pending: seeded in {time.perf_counter() - began:.0f} s; database {database_mb(data):,.0f} MiB")
     port = free_port()
     cmd = novaro("serve", "--port", str(port), "--config", str(config(work)), "--data-dir", str(data))
@@ -169,10 +107,10 @@ async def bench_million(work: Path, receiver_url: str, pending: int) -> None:
 
 async def bench_delivery_rate(work: Path, receiver: Receiver, receiver_url: str, count: int) -> None:
     data = work / "burst"
-    await seed(data, receiver_url, count, time.time() - 1)  # all due while the server is down
+    await seed(data, receiver_url, count, time.time() - 1, synchronous=SYNCHRONOUS)  # all due before the server starts
     port = free_port()
     cmd = novaro("serve", "--port", str(port), "--config", str(config(work)), "--data-dir", str(data))
-    receiver.arrivals.clear()
+    receiver.clear()
     started = time.time()
     with process(cmd):
         await receiver.wait_for(count, timeout=300)
@@ -186,43 +124,21 @@ async def bench_delivery_rate(work: Path, receiver: Receiver, receiver_url: str,
 
 async def bench_lateness(work: Path, receiver: Receiver, receiver_url: str, per_second: int, seconds: int) -> None:
     data = work / "lateness"
-    token, agent_id, webhook_id = await seed(data, receiver_url, 0, 0)
+    token, agent_id, webhook_id = await seed(data, receiver_url, 0, 0, synchronous=SYNCHRONOUS)
     port = free_port()
     # time_scale 1000 turns a delay in seconds into milliseconds, so due times can be spaced 1/per_second apart.
     cmd = novaro("serve", "--port", str(port), "--config", str(config(work, time_scale=1000)), "--data-dir", str(data))
-    receiver.arrivals.clear()
+    receiver.clear()
     with process(cmd):
         wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        lead = 12.0  # every request is accepted before the first one is due
-        first_due = time.time() + lead
-        targets: dict[str, float] = {}
-        total = per_second * seconds
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
-                                     limits=httpx.Limits(max_connections=32)) as client:  # fmt: skip
-            semaphore = asyncio.Semaphore(32)
-
-            async def enqueue(i: int) -> None:
-                due = first_due + i / per_second
-                async with semaphore:
-                    delay_ms = round((due - time.time()) * 1000)
-                    body = {
-                        "agentId": agent_id,
-                        "webhookId": webhook_id,
-                        "reference": f"l{i}",
-                        "delay": {"seconds": delay_ms},
-                        "messages": [{"role": "user", "content": "hi"}],
-                    }
-                    response = await client.post("/api/v1/message-requests", json=body)
-                    targets[response.json()["id"]] = due
-
-            await asyncio.gather(*(enqueue(i) for i in range(total)))
-        enqueued_by = time.time() - (first_due - lead)
+        lead, total = 12.0, per_second * seconds  # every request is accepted before the first one is due
+        targets, enqueued_by = await enqueue_spaced(
+            [f"http://127.0.0.1:{port}"], token, agent_id, webhook_id, per_second=per_second, total=total, lead=lead
+        )
         await receiver.wait_for(total, timeout=seconds + lead + 60)
-    late = sorted((receiver.arrivals[rid] - due) * 1000 for rid, due in targets.items() if rid in receiver.arrivals)
-    assert len(late) == total, f"only {len(late)} of {total} delivered"
-    p50, p99 = statistics.median(late), late[int(0.99 * (len(late) - 1))]
+    p50, p99, worst = lateness_ms(receiver, targets)
     print(f"lateness, {per_second}/s due for {seconds} s ({total:,} requests, enqueued in {enqueued_by:.1f} s):"
-          f" p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {late[-1]:.0f} ms")  # fmt: skip
+          f" p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {worst:.0f} ms")  # fmt: skip
 
 
 async def main() -> None:
