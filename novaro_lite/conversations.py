@@ -15,6 +15,7 @@ from novaro_lite.domain.conversations import session_end, type_reply
 from novaro_lite.domain.events import Event, event_id, read_body, typing_body
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest
+from novaro_lite.domain.webhooks import Webhook
 from novaro_lite.errors import NotFoundError
 from novaro_lite.services import Services
 from novaro_lite.webhook_client import post_signed
@@ -23,12 +24,15 @@ from novaro_lite.webhook_targets import TargetRefusedError
 logger = logging.getLogger(__name__)
 
 
-async def send_event(services: Services, request: MessageRequest, event: Event, body: bytes) -> None:
-    """POST one event if the request's webhook subscribes to it and is enabled."""
-    try:
-        webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
-    except NotFoundError:
-        return
+async def send_event(
+    services: Services, request: MessageRequest, event: Event, body: bytes, webhook: Webhook | None = None
+) -> None:
+    """POST one event if the request's webhook (as just read, or read now) subscribes to it and is enabled."""
+    if webhook is None:
+        try:
+            webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
+        except NotFoundError:
+            return
     if event not in webhook.events or not webhook.enabled:
         return
     try:
@@ -40,10 +44,11 @@ async def send_event(services: Services, request: MessageRequest, event: Event, 
         logger.info("the %s event of %s was not accepted: %s", event, request.id, answer.error or answer.status_code)
 
 
-async def announce_read(services: Services, request: MessageRequest) -> None:
-    """The agent opens the chat: `message.read`, once per request (not again when generating is retried)."""
+async def announce_read(services: Services, request: MessageRequest, webhook: Webhook) -> None:
+    """The agent opens the chat: `message.read`, once per request (not again when generating is retried).
+    `webhook` is the request's, read as its delivery began."""
     if request.attempts == 0 and request.generation_failures == 0:
-        await send_event(services, request, "read", read_body(request, int(services.clock())))
+        await send_event(services, request, "read", read_body(request, int(services.clock())), webhook)
 
 
 async def hold_while_typing(

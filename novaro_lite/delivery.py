@@ -151,15 +151,16 @@ class Dispatcher:
         wait: float | None = None
         counter: Counter | None = "attempts"
         try:
-            await self._webhook(request)  # before generating: a deleted or disabled webhook must not cost a reply
+            webhook = await self._webhook(request)  # before generating: a deleted or disabled one must not cost a reply
             reply = request.reply
             if reply is None:
                 counter = "generation_failures"  # the model's failures have a budget of their own
-                reply = await self._generate(request)
+                reply = await self._generate(request, webhook)
                 if reply is None:
                     return  # canceled or its lease lost while generating, or now waiting while the reply is typed
                 counter = "attempts"
-            webhook, answer = await self._post(request, reply)
+                webhook = await self._webhook(request)  # again: disabled, deleted or rotated while generating?
+            answer = await self._post(webhook, request, reply)
             status_code, response_body = answer.status_code, answer.body
             disabled_for = await self._record_health(webhook, answer)
             if answer.is_success:
@@ -219,14 +220,14 @@ class Dispatcher:
             raise WebhookPausedError
         return webhook
 
-    async def _generate(self, request: MessageRequest) -> tuple[ChatMessage, ...] | None:
+    async def _generate(self, request: MessageRequest, webhook: Webhook) -> tuple[ChatMessage, ...] | None:
         services = self._services
         try:
             agent = await services.storage.agents.get(request.account, request.agent_id)
         except NotFoundError:
             raise PermanentFailure("The agent was deleted before its reply was due.") from None
         # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
-        read = asyncio.create_task(conversations.announce_read(services, request))
+        read = asyncio.create_task(conversations.announce_read(services, request, webhook))
         try:
             generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
         except BaseException:
@@ -244,12 +245,12 @@ class Dispatcher:
             return None
         return reply
 
-    async def _post(self, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> tuple[Webhook, Answer]:
-        webhook = await self._webhook(request)  # again: it may have been disabled, deleted or rotated meanwhile
+    async def _post(self, webhook: Webhook, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> Answer:
+        """POST the reply; `webhook` was read just before (after generating, if the reply was generated now)."""
         # The body's `secret` is the digest of the secret current at this attempt (README: "after a rotation").
         body = webhook_body(request, reply, secret_digest(webhook.secret))
         try:
-            return webhook, await post_signed(self._services, webhook, request.id, body)
+            return await post_signed(self._services, webhook, request.id, body)
         except TargetRefusedError as exc:
             raise PermanentFailure(str(exc)) from None
 

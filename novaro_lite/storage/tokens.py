@@ -20,6 +20,7 @@ def _token(row: Row) -> Token:
 class TokenStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._touched: dict[str, int] = {}  # token id -> when this process last recorded its use
 
     async def create(
         self, name: str, account: str, expires_in: int | None, rate_limit: int | None = None
@@ -97,9 +98,15 @@ class TokenStore:
         await self.revoke(token_id)
 
     async def touch(self, token: Token) -> None:
-        """Record that the token was used, at most once per TOUCH_INTERVAL."""
+        """Record that the token was used, at most once per TOUCH_INTERVAL.
+
+        Noted here before the write, so the requests in flight that read the same stale time do not each
+        write it too (they did: dozens of updates of one row at once, each waiting for the one before).
+        """
         now = self._db.now()
-        if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+        last = max(token.last_used_at or 0, self._touched.get(token.id, 0))
+        if now - last < TOUCH_INTERVAL:
             return
+        self._touched[token.id] = now
         async with self._db.transaction() as tx:
             await tx.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token.id))
