@@ -21,6 +21,7 @@ from novaro_lite import __version__
 from novaro_lite.api.docs import SCALAR_BUNDLE
 from tests.dist.bare import EXTENSIONS, bare, hidden_paths, install, run
 from tests.e2e.server import RunningServer, running_server
+from tests.fakes.postgres import LocalPostgres
 from tests.fakes.receiver import Receiver
 from tests.fakes.serve import serve_in_thread
 
@@ -182,3 +183,15 @@ def test_serve_workers_starts_its_workers_from_the_executable(executable: Path, 
         assert server.process.wait(timeout=20) == 0
     finished = [line for line in server.output if "Finished server process" in line]
     assert len(finished) == 2, "".join(server.output)
+
+
+def test_the_cli_inside_works_on_postgresql(executable: Path, tmp_path: Path, postgres: LocalPostgres):
+    (tmp_path / "novaro.toml").write_text(f'database_url = "{postgres.new_database()}"\n')
+    config = ("--config", "novaro.toml")
+    migrated = run(executable, "db", "migrate", *config, cwd=tmp_path)
+    assert migrated.returncode == 0 and "migration(s) applied" in migrated.stdout, migrated.stderr
+    created = run(executable, "token", "create", "--name", "on-postgres", *config, cwd=tmp_path)
+    assert created.returncode == 0 and created.stdout.startswith("nl_"), created.stderr
+    listed = run(executable, "token", "list", *config, cwd=tmp_path)
+    assert listed.returncode == 0 and "on-postgres" in listed.stdout, listed.stderr
+    assert not (tmp_path / "data").exists()  # nothing went to SQLite
