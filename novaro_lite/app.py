@@ -28,6 +28,7 @@ from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
 from novaro_lite.workers.handoff import WorkerShare, worker_setup
+from novaro_lite.workers.lifetime import follow_parent
 from novaro_lite.workers.rate_limits import open_limiter
 
 
@@ -124,5 +125,6 @@ def create_app_from_environment() -> Starlette:
     (factory=True); workers/handoff.py and config_codec.py say what travels through the environment, and why.
     """
     setup = worker_setup(os.environ)
+    follow_parent(setup.parent_pid)
     configure_logging(setup.settings.log_level, setup.settings.log_format)  # a spawned worker starts bare
     return create_app(setup.settings, share=setup.share)

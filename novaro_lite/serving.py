@@ -65,6 +65,21 @@ class WorkerSockets(Multiprocess):
             process.start()
             self.processes.append(process)
 
+    def handle_int(self) -> None:
+        self._stop_listening()
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self._stop_listening()
+        super().handle_term()
+
+    def _stop_listening(self) -> None:
+        """Close this process's copies of the sockets before the workers stop, so that once they have closed
+        theirs new connections are refused (a balancer or client tries elsewhere) instead of queued for no
+        one. No worker is started after this."""
+        for sock in self.sockets:
+            sock.close()
+
     def handle_ttin(self) -> None:
         logger.warning("Ignored SIGTTIN: the number of workers is fixed; restart with another --workers.")
 
@@ -78,6 +93,8 @@ class WorkerSockets(Multiprocess):
 def _bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
+        if sock.family == socket.AF_INET6:  # "::" means IPv6 only, as in one process (asyncio sets it too)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -110,8 +127,8 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
 
 def serve(settings: Settings) -> None:
     """Serve until SIGTERM or SIGINT; in settings.workers processes when that is more than 1."""
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), **_uvicorn_options(settings))
+    if settings.workers == 1:  # workers=1: uvicorn would otherwise take WEB_CONCURRENCY from the environment
+        uvicorn.run(create_app(settings), workers=1, **_uvicorn_options(settings))
         return
     config = uvicorn.Config(WORKER_FACTORY, factory=True, workers=settings.workers, **_uvicorn_options(settings))
     try:

@@ -39,8 +39,9 @@ class FakeProcess:
 def test_one_worker_runs_the_app_in_this_process(tmp_path: Path, monkeypatch):
     seen: dict[str, Any] = {}
     monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(app=app, **options))
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")  # set by some hosting platforms; uvicorn would read it
     serving.serve(Settings(data_dir=tmp_path, port=0))
-    assert not isinstance(seen["app"], str) and "workers" not in seen
+    assert not isinstance(seen["app"], str) and seen["workers"] == 1
     assert seen["http"] is BoundedHttpToolsProtocol and seen["access_log"] is False and seen["log_config"] is None
 
 
@@ -127,3 +128,20 @@ def test_sockets_bound_before_a_failure_are_closed(monkeypatch):
     with pytest.raises(OSError):
         serving.listening_sockets("127.0.0.1", 0, 3, 16)
     assert [sock.fileno() for sock in bound] == [-1, -1]
+
+
+def test_an_ipv6_wildcard_listens_on_ipv6_only_as_one_process_does():
+    sockets = serving.listening_sockets("::", 0, 2, 16)
+    try:
+        assert [sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) for sock in sockets] == [1, 1]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_on_sigterm_the_parent_stops_listening_before_the_workers_stop(monkeypatch, uvicorn_logs):
+    monkeypatch.setattr("signal.signal", lambda signal, handler: None)  # keep pytest's own handlers
+    sockets = serving.listening_sockets("127.0.0.1", 0, 2, 16)
+    supervisor = serving.WorkerSockets(Config(serving.WORKER_FACTORY, workers=2, log_config=None), sockets)
+    supervisor.handle_term()
+    assert supervisor.should_exit.is_set() and all(sock.fileno() == -1 for sock in sockets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -23,6 +24,7 @@ from novaro_lite.workers.rate_limits import create_table
 # Not NOVARO_LITE_*: load_settings reads every variable of that prefix as a setting.
 SETTINGS_ENV = "_NOVARO_WORKER_SETTINGS"
 SHARED_DIR_ENV = "_NOVARO_WORKER_SHARED_DIR"
+PARENT_ENV = "_NOVARO_WORKER_PARENT"  # the serve process's pid: a worker outlives it by no more than a moment
 # prometheus_client picks its multiprocess value store on import when this names a directory, which is
 # why it must be in a worker's environment before anything imports prometheus_client there.
 PROMETHEUS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -49,12 +51,13 @@ class WorkerSetup:
 
     settings: Settings
     share: WorkerShare
+    parent_pid: int | None = None
 
 
 @contextlib.contextmanager
 def handed_to_workers(settings: Settings, environ: MutableMapping[str, str]) -> Iterator[WorkerShare]:
     """Make the shared directory and put it and `settings` in `environ`; undo both on the way out."""
-    names = (SETTINGS_ENV, SHARED_DIR_ENV, PROMETHEUS_ENV)
+    names = (SETTINGS_ENV, SHARED_DIR_ENV, PROMETHEUS_ENV, PARENT_ENV)
     before = {name: environ.get(name) for name in names}
     # A directory of our own, never one from the environment: prometheus_client adds up whatever files it
     # finds there, so a directory left by another run (or shared with another server) would count its
@@ -64,6 +67,7 @@ def handed_to_workers(settings: Settings, environ: MutableMapping[str, str]) -> 
     create_table(share.rate_limits_path)
     try:
         environ[SETTINGS_ENV] = settings_to_json(settings)
+        environ[PARENT_ENV] = str(os.getpid())
         environ[SHARED_DIR_ENV] = str(share.directory)
         environ[PROMETHEUS_ENV] = str(share.metrics_dir)
         yield share
@@ -86,4 +90,5 @@ def worker_setup(environ: Mapping[str, str]) -> WorkerSetup:
     share = WorkerShare(Path(environ[SHARED_DIR_ENV]))
     if environ.get(PROMETHEUS_ENV) != str(share.metrics_dir):
         raise RuntimeError(f"{PROMETHEUS_ENV} must be {share.metrics_dir}, as the parent set it")
-    return WorkerSetup(settings_from_json(environ[SETTINGS_ENV]), share)
+    parent = environ.get(PARENT_ENV, "")
+    return WorkerSetup(settings_from_json(environ[SETTINGS_ENV]), share, int(parent) if parent.isdigit() else None)

@@ -254,3 +254,29 @@ def test_sigterm_to_the_parent_stops_every_worker_and_each_hands_back_its_claims
         assert finished == workers
 
     assert statuses(args) == {"scheduled": 30}  # handed back, due now, for the next start: none left claimed
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_workers_stop_when_the_parent_is_killed(tmp_path: Path, upstream: str):
+    with running_server(server_args(tmp_path, upstream), cwd=tmp_path, env=ENV) as server:
+        workers = until(lambda: worker_pids(server) if len(worker_pids(server)) == 2 else None, 20, "both workers")
+        os.kill(server.process.pid, signal.SIGKILL)  # kill -9, the OOM killer: no chance to stop its workers
+        until(lambda: not any(alive(pid) for pid in workers), 15, "the orphaned workers to stop")
+        assert "Finished server process" in "".join(server.output)  # each stopped gracefully (SIGTERM)
+
+
+def test_a_hang_up_sent_to_the_whole_process_group_stops_nothing(tmp_path: Path, upstream: str):
+    with running_server(server_args(tmp_path, upstream), cwd=tmp_path, env=ENV) as server:
+        workers = until(lambda: worker_pids(server) if len(worker_pids(server)) == 2 else None, 20, "both workers")
+        os.killpg(server.process.pid, signal.SIGHUP)  # a terminal or ssh session hanging up; systemctl kill -s HUP
+        time.sleep(1)
+        assert all(alive(pid) for pid in workers) and server.process.poll() is None
+        assert "died" not in "".join(server.output)
+        assert httpx.get(f"{server.url}/healthz").status_code == 200

@@ -49,7 +49,10 @@ def test_a_worker_builds_the_whole_app_from_its_environment(tmp_path: Path, monk
         # As in a spawned worker, where prometheus_client is first imported with the variable set.
         monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue())  # type: ignore[no-untyped-call]
         monkeypatch.setattr("novaro_lite.app.configure_logging", lambda level, form: None)
+        followed: list[int | None] = []  # in a real worker: stop with the parent, ignore SIGHUP (e2e tests)
+        monkeypatch.setattr("novaro_lite.app.follow_parent", followed.append)
         app = create_app_from_environment()
+        assert followed == [os.getpid()]
 
         async def run() -> None:
             async with app.router.lifespan_context(app):

@@ -44,3 +44,11 @@ async def test_open_limiter_is_the_process_own_without_a_table(table: Path):
     async with open_limiter(None) as alone, open_limiter(table) as shared:
         assert not isinstance(alone, SharedRateLimiter) and isinstance(shared, SharedRateLimiter)
         assert alone.hit("tok", 1, 0.0).is_allowed and not alone.hit("tok", 1, 0.0).is_allowed
+
+
+def test_the_shared_table_counts_three_quarters_of_its_slots_in_tokens_without_falling_back(tmp_path: Path):
+    rate_limits.create_table(tmp_path / "table")
+    with rate_limits.SharedRateLimiter(tmp_path / "table") as limiter:
+        for n in range(rate_limits.SLOTS * 3 // 4):
+            limiter.hit(f"tok_{n}", 10, 120.0)
+        assert not limiter._warned  # every one counted in the shared table, none per worker
