@@ -40,9 +40,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -223,6 +224,18 @@ async def measure(
     return figures
 
 
+def with_postgres(prefix: str, run: Callable[[Any, Path, Postgres], Coroutine[Any, Any, None]], options: Any) -> None:
+    """Run `run(options, work, postgres)` with a scratch directory and a PostgreSQL of its own, stopped after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        work = Path(scratch)
+        (work / "pg").mkdir()
+        postgres = Postgres(work / "pg")
+        try:
+            asyncio.run(run(options, work, postgres))
+        finally:
+            postgres.stop()
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -289,14 +302,7 @@ def main() -> None:
     options = parser.parse_args()
     options.backlog, options.enqueue = round(BACKLOG * options.scale), round(ENQUEUE * options.scale)
     options.lateness = max(1, round(LATENESS * options.scale))
-    with tempfile.TemporaryDirectory(prefix="novaro-engines-") as scratch:
-        work = Path(scratch)
-        (work / "pg").mkdir()
-        postgres = Postgres(work / "pg")
-        try:
-            asyncio.run(run(options, work, postgres))
-        finally:
-            postgres.stop()
+    with_postgres("novaro-engines-", run, options)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import re
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engines import DELIVERY, Postgres, servers
+from engines import DELIVERY, Postgres, servers, with_postgres
 from queue_load import Receiver, enqueue_load, request_body, seed, write_config
 from realtime import wait_until_up
 
@@ -125,15 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--backlog", type=int, default=3000)
-    options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="novaro-pg-statements-") as scratch:
-        work = Path(scratch)
-        (work / "pg").mkdir()
-        postgres = Postgres(work / "pg")
-        try:
-            asyncio.run(run(options, work, postgres))
-        finally:
-            postgres.stop()
+    with_postgres("novaro-pg-statements-", run, parser.parse_args())
 
 
 if __name__ == "__main__":
