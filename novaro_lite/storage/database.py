@@ -69,7 +69,7 @@ class Claim:
 
 
 class Database(Protocol):
-    clock: Any  # () -> float: unix time; tests may replace it
+    clock: Callable[[], float]  # unix time; tests may replace it
 
     def now(self) -> int:
         """The clock's time in whole seconds."""
