@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
+import asyncpg
 import pytest
 
 from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.storage.database import Claim, Transaction
+from novaro_lite.storage.postgres.claims import claim_statement
+from novaro_lite.storage.postgres.database import numbered
 from novaro_lite.storage.queue import FORGET_KEYS_SQL
 from novaro_lite.storage.sqlite.database import SqliteDatabase
 from novaro_lite.storage.store import Storage
@@ -140,3 +146,47 @@ async def test_forgetting_idempotency_keys_uses_an_index(sqlite_storage):
     assert any("USING INDEX message_requests_idempotency_expiry" in row["detail"] for row in plan), [
         row["detail"] for row in plan
     ]
+
+
+async def test_a_postgresql_claim_reads_no_more_as_a_busy_webhooks_backlog_grows(postgres):
+    """Buffers one claim touches (EXPLAIN ANALYZE), while a busy webhook at its limit has 1,000 then 30,000
+    due rows: the other webhook's rows are found from (webhook_id, due_ms), not by scanning the backlog."""
+    url = postgres.new_database()
+    async with Storage.open(url, lambda: NOW) as storage:
+        busy = await storage.webhooks.create("acme", "https://busy.example/hook", "", True)
+        idle = await storage.webhooks.create("acme", "https://idle.example/hook", "", True)
+        await accept(storage, idle.id, NOW - 1)
+        connection = await asyncpg.connect(url)
+        claim = Claim(
+            now_ms=int(NOW * 1000), lease_until_ms=int((NOW + 300) * 1000), owner="own", limit=20, per_webhook=8,
+            in_flight={busy.id: 8}, working=(),
+        )  # fmt: skip
+
+        class Explained:
+            async def lock(self, key: str) -> None:
+                pass
+
+            async def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+                async with connection.transaction():  # EXPLAIN ANALYZE runs the UPDATE: roll it back
+                    plan = await connection.fetchval(
+                        f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {numbered(sql)}", *params
+                    )
+                    blocks.append(json.loads(plan)[0]["Plan"]["Shared Hit Blocks"])
+                    raise asyncpg.exceptions.QueryCanceledError("rolled back")
+
+        blocks: list[int] = []
+        try:
+            for start, end in ((0, 1000), (1000, 30000)):
+                await connection.executemany(
+                    "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
+                    " scheduled_for, created_at, updated_at)"
+                    " VALUES ($1, 'acme', 'a', $2, 'r', 'scheduled', $3, 0, 0, 0)",
+                    [(f"req_busy_{n}", busy.id, int((NOW - 60) * 1000) + n) for n in range(start, end)],
+                )
+                await connection.execute("ANALYZE message_requests")
+                with pytest.raises(asyncpg.exceptions.QueryCanceledError):
+                    explained = cast(Transaction, Explained())
+                    await claim_statement(explained, claim, "due_ms = ?, lease_owner = ?, updated_at = ?", "id")
+        finally:
+            await connection.close()
+        assert blocks[1] < blocks[0] * 2, f"a 30x backlog made the claim read {blocks}"

@@ -20,6 +20,7 @@ from novaro_lite.storage.database import Claim, Row, Transaction
 from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
 
 CLAIM_LOCK = "novaro-lite:claim"
+MIN_BIGINT = -(2**63)
 
 
 async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: str) -> list[Row]:
@@ -35,8 +36,12 @@ async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: 
         ), chosen AS (
             SELECT head.seq FROM open, LATERAL (
                 SELECT seq, due_ms FROM message_requests
-                WHERE webhook_id = open.id AND status IN {PENDING_SQL} AND due_ms <= ?
-                ORDER BY due_ms LIMIT open.room
+                -- As a row range, which only the (webhook_id, due_ms) index answers: with `webhook_id = … AND
+                -- due_ms <= …` the planner may walk the (due_ms) index instead and read past a busy
+                -- webhook's whole backlog to find another's rows (tests/storage/test_queue.py).
+                WHERE (webhook_id, due_ms) BETWEEN (open.id, {MIN_BIGINT}) AND (open.id, ?)
+                AND status IN {PENDING_SQL}
+                ORDER BY webhook_id, due_ms LIMIT open.room
             ) AS head
             WHERE open.room > 0  -- webhooks at their limit are skipped
             ORDER BY head.due_ms, head.seq
