@@ -16,7 +16,12 @@ from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
-from novaro_lite.storage.sqlite.database import ERASE_SECONDS, SqliteDatabase
+from novaro_lite.storage.sqlite.database import (
+    ERASE_SECONDS,
+    SqliteDatabase,
+    read_schema_version as read_sqlite_version,
+)
+from novaro_lite.storage.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from novaro_lite.storage.tokens import TokenStore
 from novaro_lite.storage.webhooks import WebhookStore
 
@@ -42,10 +47,7 @@ async def schema_versions(target: Path | str) -> tuple[int, int]:
         from novaro_lite.storage.postgres.schema import MIGRATIONS as POSTGRES
 
         return await read_schema_version(str(target)), len(POSTGRES)
-    from novaro_lite.storage.sqlite.database import read_schema_version as read_sqlite_version
-    from novaro_lite.storage.sqlite.schema import MIGRATIONS as SQLITE
-
-    return read_sqlite_version(Path(target)), len(SQLITE)
+    return read_sqlite_version(Path(target)), len(SQLITE_MIGRATIONS)
 
 
 class Storage:

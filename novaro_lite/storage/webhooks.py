@@ -96,11 +96,7 @@ class WebhookStore:
             return await self.get(account, webhook_id)
         changes = dict(changes)
         async with self._db.transaction() as tx:
-            await tx.lock(f"webhook:{webhook_id}")
-            rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
-            if not rows:
-                raise _not_found(webhook_id)
-            webhook = _webhook(rows[0])  # under the lock: as it is now, and still there
+            webhook = await _locked(tx, account, webhook_id)
             if changes.get("enabled"):
                 changes["disabled_reason"] = None
                 if not webhook.enabled:
@@ -128,11 +124,7 @@ class WebhookStore:
         """
         now = self._db.now()
         async with self._db.transaction() as tx:
-            await tx.lock(f"webhook:{webhook_id}")
-            rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
-            if not rows:
-                raise _not_found(webhook_id)
-            webhook = _webhook(rows[0])
+            webhook = await _locked(tx, account, webhook_id)
             rotated = dataclasses.replace(
                 webhook,
                 secret=new_secret(),
@@ -214,6 +206,15 @@ class WebhookStore:
         if not deleted:
             raise _not_found(webhook_id)
         self._db.content_purged()
+
+
+async def _locked(tx: Transaction, account: str, webhook_id: str) -> Webhook:
+    """The webhook as it is now, read under its lock (which pause, enable, disable and rotation all take)."""
+    await tx.lock(f"webhook:{webhook_id}")
+    rows = await tx.fetch(f"{_SELECT} WHERE account = ? AND id = ?", (account, webhook_id))
+    if not rows:
+        raise _not_found(webhook_id)
+    return _webhook(rows[0])
 
 
 async def _pause(tx: Transaction, webhook_id: str, now: int) -> None:

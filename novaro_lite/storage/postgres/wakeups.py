@@ -36,7 +36,6 @@ class Wakeups:
         self.wake: Callable[[float], None] = lambda when: None  # the scheduler's wake, once it runs
         self._pending: float | None = None  # the earliest due time waiting to be announced
         self._sender: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -69,7 +68,6 @@ class Wakeups:
         try:
             connection.add_termination_listener(functools.partial(_set, lost))
             await connection.add_listener(CHANNEL, self._heard)
-            self._listener = connection
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), CHECK_SECONDS)
@@ -77,7 +75,6 @@ class Wakeups:
                     await connection.fetchval("SELECT 1", timeout=CHECK_SECONDS)
             logger.warning("the wake-up listener's connection was lost; reconnecting")
         finally:
-            self._listener = None
             with contextlib.suppress(Exception):
                 await connection.close(timeout=1)
 
