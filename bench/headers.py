@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/headers.py [--rounds 5]
 Two servers of the same app on 127.0.0.1, one with http="httptools", one with BoundedHttpToolsProtocol
-(novaro_lite/http_server.py), each in its own process; each round runs both, in alternating order. The load is
+(novaro_lite/cli/http_server.py), each in its own process; each round runs both, in alternating order. The load is
 `GET /api/v1/auth/verify` with a bearer token (the auth path every call takes) at concurrency 64.
 """
 
@@ -24,8 +24,8 @@ LAUNCH = """
 import sys
 import uvicorn
 from novaro_lite.app import create_app
-from novaro_lite.config import load_settings
-from novaro_lite.http_server import BoundedHttpToolsProtocol
+from novaro_lite.config.settings import load_settings
+from novaro_lite.cli.http_server import BoundedHttpToolsProtocol
 
 settings = load_settings(None, {}, data_dir=sys.argv[2])
 http = BoundedHttpToolsProtocol if sys.argv[3] == "bounded" else "httptools"

@@ -1,5 +1,5 @@
 """Run the CLI with `python -m novaro_lite`."""
 
-from novaro_lite.cli import main
+from novaro_lite.cli.main import main
 
 main()

@@ -15,16 +15,16 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
-from novaro_lite.api.openai_errors import scoped
+from novaro_lite.api.openai.errors import scoped
 from novaro_lite.api.routes import build_routes, operations
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
+from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import AppError, problem_response, server_error_response
-from novaro_lite.http_client import build_http_client
 from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
+from novaro_lite.outbound.client import build_http_client
 from novaro_lite.providers.registry import build_providers
-from novaro_lite.scheduler import Scheduler
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
 from novaro_lite.workers.handoff import WorkerShare, worker_setup

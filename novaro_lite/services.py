@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from novaro_lite.domain.rate_limits import Limiter, RateLimiter
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.providers.base import Provider

@@ -26,6 +26,6 @@ def trust_certifi_where_the_system_store_is_missing() -> None:
 if __name__ == "__main__":
     multiprocessing.freeze_support()
     trust_certifi_where_the_system_store_is_missing()  # before aiohttp makes its default contexts on import
-    from novaro_lite.cli import main
+    from novaro_lite.cli.main import main
 
     main(prog_name="novaro-lite")

@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from novaro_lite.app import create_app
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.config.settings import SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.services import Services
 from tests.fakes.hooks import Receiver
 from tests.fakes.postgres import LocalPostgres

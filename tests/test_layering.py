@@ -12,7 +12,7 @@ OWNERS = {
     "aiosqlite": {"storage/sqlite"},
     "sqlite3": {"storage/sqlite"},
     "asyncpg": {"storage/postgres"},
-    "apscheduler": {"scheduler.py"},
+    "apscheduler": {"delivery/scheduler.py"},
 }
 ENGINES = ("novaro_lite.storage.sqlite", "novaro_lite.storage.postgres")
 

@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from novaro_lite import __version__
 from novaro_lite.api.deps import json_response, services
-from novaro_lite.api.schemas import Health, Readiness
+from novaro_lite.api.schemas.common import Health, Readiness
+from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import UnavailableError
-from novaro_lite.scheduler import Scheduler
 
 READY_TIMEOUT_SECONDS = 2.0  # a writer stuck behind a long transaction is not ready either
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.request_schemas import (
+from novaro_lite.api.schemas.requests import (
     AttemptList,
     AttemptOut,
     MessageRequestCreate,

@@ -15,27 +15,19 @@ from novaro_lite.api import (
     cards,
     contexts,
     dashboard,
-    docs,
     health,
     messages,
-    openai_compat,
     requests,
     tokens,
     webhooks,
 )
-from novaro_lite.api.card_schemas import Card, CardQuery
-from novaro_lite.api.context_schemas import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
 from novaro_lite.api.deps import NUL, NUL_MESSAGE, Endpoint, invalid
-from novaro_lite.api.openapi import build_openapi
+from novaro_lite.api.docs import pages as docs
+from novaro_lite.api.docs.openapi import build_openapi
+from novaro_lite.api.openai import handlers as openai_compat
 from novaro_lite.api.operation import Operation
-from novaro_lite.api.request_schemas import (
-    AttemptList,
-    MessageRequestCreate,
-    MessageRequestOut,
-    MessageRequestPage,
-    MessageRequestQuery,
-)
-from novaro_lite.api.schemas import (
+from novaro_lite.api.schemas.cards import Card, CardQuery
+from novaro_lite.api.schemas.common import (
     AgentCreate,
     AgentOut,
     AgentPage,
@@ -49,8 +41,16 @@ from novaro_lite.api.schemas import (
     Readiness,
     TokenInfo,
 )
-from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenWithSecret
-from novaro_lite.api.webhook_schemas import (
+from novaro_lite.api.schemas.contexts import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
+from novaro_lite.api.schemas.requests import (
+    AttemptList,
+    MessageRequestCreate,
+    MessageRequestOut,
+    MessageRequestPage,
+    MessageRequestQuery,
+)
+from novaro_lite.api.schemas.tokens import TokenCreate, TokenList, TokenWithSecret
+from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
     WebhookOut,
     WebhookPage,

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
-from novaro_lite.api.token_schemas import TokenCreate, TokenList, TokenOut, TokenWithSecret
+from novaro_lite.api.schemas.tokens import TokenCreate, TokenList, TokenOut, TokenWithSecret
 
 
 async def list_tokens(request: Request) -> Response:

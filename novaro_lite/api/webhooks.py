@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.schemas import PageQuery
-from novaro_lite.api.webhook_schemas import (
+from novaro_lite.api.schemas.common import PageQuery
+from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
     WebhookOut,
     WebhookPage,
@@ -20,8 +20,8 @@ from novaro_lite.api.webhook_schemas import (
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import secret_digest
-from novaro_lite.webhook_client import Answer, post_signed
-from novaro_lite.webhook_targets import TargetRefusedError, check_target
+from novaro_lite.outbound.targets import TargetRefusedError, check_target
+from novaro_lite.outbound.webhook_sender import Answer, post_signed
 
 
 async def _check_url(request: Request, url: str) -> None:

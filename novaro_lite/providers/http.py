@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import anyio
 import httpx
 
-from novaro_lite.config import ProviderSettings
+from novaro_lite.config.settings import ProviderSettings
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic's "overloaded"

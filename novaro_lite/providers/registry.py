@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 import httpx
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.anthropic import AnthropicProvider
 from novaro_lite.providers.base import Provider

@@ -17,8 +17,8 @@ import tempfile
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 
-from novaro_lite.config import Settings
-from novaro_lite.config_codec import settings_from_json, settings_to_json
+from novaro_lite.config.codec import settings_from_json, settings_to_json
+from novaro_lite.config.settings import Settings
 from novaro_lite.workers.rate_limits import create_table
 
 # Not NOVARO_LITE_*: load_settings reads every variable of that prefix as a setting.

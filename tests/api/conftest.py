@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import SchedulerSettings, Settings
+from novaro_lite.config.settings import SchedulerSettings, Settings
 from tests.fakes.llm import Recorder, openai_app
 from tests.fakes.serve import serve_in_thread
 

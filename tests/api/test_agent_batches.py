@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.datastructures import Secret
 
-from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
+from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
 from tests.fakes.llm import API_KEY, Recorder
 from tests.problems import assert_problem
 

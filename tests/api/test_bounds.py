@@ -9,10 +9,10 @@ from typing import Any
 
 from hypothesis import given, settings, strategies as st
 
-from novaro_lite.api.openapi import build_openapi
-from novaro_lite.api.request_schemas import FixedDelay
+from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.routes import operations
-from novaro_lite.api.schemas import AgentCreate, MessageIn, PageQuery, ResponseBandModel
+from novaro_lite.api.schemas.common import AgentCreate, MessageIn, PageQuery, ResponseBandModel
+from novaro_lite.api.schemas.requests import FixedDelay
 from novaro_lite.domain.agents import MAX_BAND_SECONDS, ActiveHours, Agent
 from novaro_lite.domain.timing import schedule_reply
 

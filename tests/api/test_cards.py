@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.datastructures import Secret
 
-from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
+from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.domain.png import text_chunks
 from tests.fakes.cards import card_png, chunk, v2_card, v3_card
 from tests.fakes.llm import API_KEY

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
-from novaro_lite.api.docs import SCALAR_BUNDLE
+from novaro_lite.api.docs.pages import SCALAR_BUNDLE
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from novaro_lite.app import create_app
-from novaro_lite.config import SchedulerSettings, Settings
+from novaro_lite.config.settings import SchedulerSettings, Settings
 from novaro_lite.services import Services
 
 pytestmark = pytest.mark.anyio

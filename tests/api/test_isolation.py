@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from tests.conftest import loopback_settings
 from tests.fakes.engines import execute_directly
 

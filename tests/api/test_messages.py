@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.datastructures import Secret
 
-from novaro_lite.config import ProviderSettings, Settings
+from novaro_lite.config.settings import ProviderSettings, Settings
 from tests.fakes.engines import holders_of
 from tests.fakes.llm import API_KEY, Recorder, anthropic_app, openai_app
 from tests.fakes.serve import serve_in_thread

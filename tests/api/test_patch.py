@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from tests.conftest import loopback_settings
 from tests.problems import assert_problem
 

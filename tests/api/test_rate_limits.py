@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from starlette.applications import Starlette
 
 from novaro_lite.app import create_app
-from novaro_lite.cli import main
-from novaro_lite.config import Settings
-from novaro_lite.config_sections import LimitsSettings
+from novaro_lite.cli.main import main
+from novaro_lite.config.sections import LimitsSettings
+from novaro_lite.config.settings import Settings
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,7 @@ import dataclasses
 import httpx
 import pytest
 
-from novaro_lite.api.webhook_docs import SIGNATURE_HEADERS, WebhookDelivery, response_time_table
+from novaro_lite.api.docs.webhooks import SIGNATURE_HEADERS, WebhookDelivery, response_time_table
 from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest, webhook_body

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from novaro_lite.config import SchedulerSettings, Settings
+from novaro_lite.config.settings import SchedulerSettings, Settings
 from novaro_lite.domain.webhooks import secret_digest
 from tests.conftest import loopback_settings
 from tests.problems import assert_problem

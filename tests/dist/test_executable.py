@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from novaro_lite import __version__
-from novaro_lite.api.docs import SCALAR_BUNDLE
+from novaro_lite.api.docs.pages import SCALAR_BUNDLE
 from tests.dist.bare import EXTENSIONS, bare, hidden_paths, install, run
 from tests.e2e.server import RunningServer, running_server
 from tests.fakes.postgres import LocalPostgres

@@ -44,7 +44,7 @@ def test_wheel_holds_every_package_file_and_the_command():
     assert package_files() <= names, sorted(package_files() - names)
     assert metadata["Name"] == "novaro-lite" and metadata["Version"] == __version__
     assert any(requirement.startswith("tzdata") for requirement in metadata.get_all("Requires-Dist", []))
-    assert "novaro-lite = novaro_lite.cli:main" in entry_points
+    assert "novaro-lite = novaro_lite.cli.main:main" in entry_points
 
 
 def test_sdist_holds_the_package_and_what_builds_it():

@@ -25,8 +25,8 @@ from playwright.sync_api import (
 )
 
 from novaro_lite.app import create_app
-from novaro_lite.commands.common import run_with_storage
-from novaro_lite.config import DeliverySettings, Settings, WebhookSettings
+from novaro_lite.cli.common import run_with_storage
+from novaro_lite.config.settings import DeliverySettings, Settings, WebhookSettings
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, Dashboard, Watch
 from tests.fakes.receiver import Receiver
 from tests.fakes.serve import serve_in_thread

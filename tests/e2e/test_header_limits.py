@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from novaro_lite.http_server import HEAD_MAX, HEADER_LINE_MAX
+from novaro_lite.cli.http_server import HEAD_MAX, HEADER_LINE_MAX
 from tests.e2e.server import RunningServer, running_server
 
 

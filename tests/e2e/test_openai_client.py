@@ -14,7 +14,7 @@ import pytest
 from starlette.datastructures import Secret
 
 from novaro_lite.app import create_app
-from novaro_lite.config import ProviderSettings, SchedulerSettings, Settings
+from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.services import Services
 from tests.fakes.llm import API_KEY, Recorder, openai_app
 from tests.fakes.serve import serve_in_thread

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from novaro_lite.commands.common import run_with_storage
-from novaro_lite.config import documented_settings, load_settings
+from novaro_lite.cli.common import run_with_storage
+from novaro_lite.config.settings import documented_settings, load_settings
 from tests.e2e.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 from starlette.datastructures import Secret
 
 from novaro_lite.app import create_app
-from novaro_lite.config import ProviderSettings, Settings
+from novaro_lite.config.settings import ProviderSettings, Settings
 from novaro_lite.services import Services
 from tests.e2e.server import running_server
 from tests.fakes.llm import API_KEY, Recorder, openai_app

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from tests.e2e.server import RunningServer, novaro_command, running_server
 from tests.fakes.engines import holders_of
 from tests.fakes.llm import API_KEY, Recorder, openai_app

@@ -6,7 +6,7 @@ import sqlite3
 
 import asyncpg
 
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 
 
 async def execute_directly(settings: Settings, *statements: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from novaro_lite.app import create_app
-from novaro_lite.config import Settings
+from novaro_lite.config.settings import Settings
 from novaro_lite.services import Services
 
 

@@ -11,9 +11,9 @@ from prometheus_client import values
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.datastructures import Secret
 
-from novaro_lite.config import SchedulerSettings, Settings, WebhookSettings
-from novaro_lite.config_sections import MetricsSettings
-from novaro_lite.delivery import Dispatcher
+from novaro_lite.config.sections import MetricsSettings
+from novaro_lite.config.settings import SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.generation import provider_outcome
 from novaro_lite.observability.metrics import Metrics, QueueStats

@@ -109,7 +109,7 @@ def test_a_huge_retry_after_on_429_still_makes_a_problem():
 
 @pytest.mark.anyio
 async def test_an_upstream_answer_over_the_cap_is_refused_not_read_whole():
-    from novaro_lite.config import ProviderSettings
+    from novaro_lite.config.settings import ProviderSettings
     from novaro_lite.domain.agents import Agent, AgentFields
     from novaro_lite.domain.messages import Prompt
     from novaro_lite.providers.http import MAX_ANSWER_BYTES

@@ -11,9 +11,9 @@ import pytest
 from prometheus_client import values
 
 from novaro_lite.app import create_app_from_environment
-from novaro_lite.commands.common import run_with_storage
-from novaro_lite.config import Settings
-from novaro_lite.config_codec import settings_to_json
+from novaro_lite.cli.common import run_with_storage
+from novaro_lite.config.codec import settings_to_json
+from novaro_lite.config.settings import Settings
 from novaro_lite.services import Services
 from novaro_lite.workers.handoff import PROMETHEUS_ENV, SETTINGS_ENV, SHARED_DIR_ENV, handed_to_workers, worker_setup
 from novaro_lite.workers.rate_limits import SharedRateLimiter

@@ -1,0 +1,138 @@
+"""What a webhook receiver gets, for the OpenAPI `webhooks` section, and the API description's promises.
+
+The delivery body itself is built by domain.requests.webhook_body; the model here documents it and a test
+validates real deliveries against it, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from novaro_lite.api.schemas.common import MessageOut, WireModel
+from novaro_lite.domain.agents import ResponseBand
+from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
+
+
+class WebhookDelivery(WireModel):
+    """The JSON body POSTed to a webhook: an agent's reply to one message request."""
+
+    messages: list[MessageOut] = Field(
+        description="The reply, one entry per chat bubble, oldest first; `createdAt` is spaced by typing speed. "
+        "Empty in a test ping."
+    )
+    reference: str = Field(description="The `reference` sent with the message request (`novaro-lite:ping` in a ping).")
+    secret: str = Field(
+        description="SHA-256 hex of the webhook's current secret: a quick check; verify `webhook-signature` for real."
+    )
+    id: str = Field(description="The message request id; equal to the `webhook-id` header. De-duplicate on it.")
+    agent_id: str = Field(description="The agent that replied (empty in a test ping).")
+
+
+SIGNATURE_HEADERS: tuple[tuple[str, str], ...] = (
+    (
+        "webhook-id",
+        "The message request id. Every retry of one delivery carries the same id (delivery is at least once), "
+        "so a receiver that has seen it answers 2xx and does nothing.",
+    ),
+    ("webhook-timestamp", "Unix seconds when this attempt was signed; reject values far from your clock."),
+    (
+        "webhook-signature",
+        "Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, keyed "
+        "with the base64-decoded part of the `whsec_` secret (Standard Webhooks). While a secret is being "
+        "rotated both the new and the old key sign; accept the request if any signature matches.",
+    ),
+)
+
+_RECEIVER_RULES = (
+    "Answer any 2xx within the timeout (15 s by default) to accept. Redirects are not followed. Any other answer "
+    "or no answer is retried on the retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, with jitter), "
+    "`Retry-After` is honoured on 429 and 503, and 410 Gone disables the webhook."
+)
+
+
+def _band_label(seconds: float) -> str:
+    if seconds % 3600:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+def response_time_table(bands: tuple[ResponseBand, ...] = DEFAULT_RESPONSE_TIMES) -> str:
+    """Return the default response-time table as Markdown, from the bands the timing code draws from."""
+    rows = ["| reply within | probability | cumulative |", "|---|---|---|"]
+    lower, cumulative = 0.0, 0.0
+    for band in bands:
+        cumulative += band.probability
+        start = "0" if lower == 0 else _band_label(lower)
+        rows.append(
+            f"| {start} – {_band_label(band.up_to_seconds)} | {band.probability:.0%} | {round(cumulative, 6):.0%} |"
+        )
+        lower = band.up_to_seconds
+    return "\n".join(rows)
+
+
+def api_description() -> str:
+    """The OpenAPI `info.description`: how to authenticate, the timing model and what is never kept."""
+    return "\n\n".join(
+        (
+            "Self-hosted API for AI persona agents. Authenticate with `Authorization: Bearer <token>`; "
+            "create a token with `novaro-lite token create --name NAME`. Every error is an RFC 9457 "
+            "`application/problem+json` body. Send `X-Request-Id` to correlate a call with the server's logs; "
+            "every response carries one.",
+            "## Response times\n\nAn async message request is answered after a delay drawn the way a person "
+            "answers a chat: pick a band by its probability, then a uniform point inside it. An agent may have "
+            "its own table; this is the default.",
+            response_time_table(),
+            "A message that arrives while the agent is asleep (outside its active hours, in its own time zone) is "
+            "read at wake-up and the delay counts from then. `delay` on a request can ask for `immediate` or a "
+            "fixed number of seconds for integration tests, unless the server forbids it.",
+            "## Statelessness\n\nnovaro-lite keeps no chat history. Realtime request content is never written to "
+            "disk. An async request's messages, and the reply generated for it, are stored only until the reply "
+            "is delivered or finally fails; then they are erased and only metadata (ids, times, status, attempts, "
+            "status codes) is kept. Logs never hold message content, tokens or secrets.",
+            "## Webhooks\n\nThe `webhooks` section shows what your receiver gets. " + _RECEIVER_RULES,
+        )
+    )
+
+
+def webhooks_section(delivery_ref: dict[str, Any]) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 `webhooks` object: a reply delivery and the test ping, with their headers."""
+    parameters = [
+        {"name": name, "in": "header", "required": True, "description": text, "schema": {"type": "string"}}
+        for name, text in SIGNATURE_HEADERS
+    ]
+    responses = {
+        "2XX": {"description": "Accepted; the request is delivered and its content erased."},
+        "410": {"description": "Gone: the webhook is disabled and no more deliveries are sent to it."},
+        "default": {"description": "Anything else, or no answer in time: the delivery is retried."},
+    }
+    body = {"required": True, "content": {"application/json": {"schema": delivery_ref}}}
+
+    def post(operation_id: str, summary: str, description: str) -> dict[str, Any]:
+        return {
+            "post": {
+                "operationId": operation_id,
+                "summary": summary,
+                "description": description,
+                "tags": ["webhooks"],
+                "parameters": parameters,
+                "requestBody": body,
+                "responses": responses,
+                "security": [],
+            }
+        }
+
+    return {
+        "messageReply": post(
+            "webhook_message_reply",
+            "An agent's reply to a message request",
+            "POSTed to the request's webhook when its due time comes. " + _RECEIVER_RULES,
+        ),
+        "ping": post(
+            "webhook_ping",
+            "A test ping from POST /api/v1/webhooks/{id}/test",
+            "Shaped like a delivery with no messages, `reference` `novaro-lite:ping` and an empty `agentId`; "
+            "signed the same way. Not retried.",
+        ),
+    }

@@ -1,0 +1,110 @@
+"""Wire models of /api/v1/message-requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from novaro_lite.api.schemas.common import MessageIn, PageQuery, WireModel
+from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
+from novaro_lite.domain.requests import Attempt, MessageRequest, Status
+
+MAX_DELAY_SECONDS = 7 * 86400
+
+
+class FixedDelay(WireModel):
+    seconds: int = Field(ge=0, le=MAX_DELAY_SECONDS)
+
+
+class MessageRequestCreate(WireModel):
+    agent_id: str = Field(min_length=1, max_length=100)
+    webhook_id: str = Field(min_length=1, max_length=100)
+    reference: str = Field(min_length=1, max_length=500, description="Yours; sent back with the reply.")
+    messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
+    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+    delay: Literal["immediate"] | FixedDelay | None = Field(
+        None, description="For integration tests: skip the human-like timing (the operator may forbid it)."
+    )
+    conversation_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX,
+        description="Yours: the chat this message belongs to. The agent answers a conversation like one person: "
+        "a newer request supersedes an unread one, and after a reply it stays online there for a while.",
+    )
+    supersede: bool = Field(
+        True, description="false: never supersede an earlier unread request of the same conversation."
+    )
+
+
+class MessageRequestOut(WireModel):
+    id: str
+    status: Status
+    scheduled_for: int = Field(description="When the reply is (next) due, unix seconds.")
+    agent_id: str
+    webhook_id: str
+    reference: str
+    attempts: int
+    last_error: str | None
+    last_status_code: int | None
+    delivered_at: int | None
+    created_at: int
+    updated_at: int
+    conversation_id: str | None
+    superseded_by: str | None = Field(
+        description="When `superseded`: the newer request of the conversation whose reply answers this one too."
+    )
+
+    @classmethod
+    def of(cls, request: MessageRequest) -> MessageRequestOut:
+        return cls(
+            id=request.id,
+            status=request.status,
+            scheduled_for=request.scheduled_for,
+            agent_id=request.agent_id,
+            webhook_id=request.webhook_id,
+            reference=request.reference,
+            attempts=request.attempts,
+            last_error=request.last_error,
+            last_status_code=request.last_status_code,
+            delivered_at=request.delivered_at,
+            created_at=request.created_at,
+            updated_at=request.updated_at,
+            conversation_id=request.conversation_id,
+            superseded_by=request.superseded_by,
+        )
+
+
+class MessageRequestPage(WireModel):
+    data: list[MessageRequestOut]
+    next_cursor: str | None
+
+
+class MessageRequestQuery(PageQuery):
+    status: Status | None = None
+    agent_id: str | None = Field(None, max_length=100)
+    reference: str | None = Field(None, max_length=500)
+    conversation_id: str | None = Field(None, max_length=CONVERSATION_ID_MAX)
+
+
+class AttemptOut(WireModel):
+    attempted_at: int
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+    response_body: str | None
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> AttemptOut:
+        return cls(
+            attempted_at=attempt.attempted_at,
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            error=attempt.error,
+            response_body=attempt.response_body,
+        )
+
+
+class AttemptList(WireModel):
+    data: list[AttemptOut]

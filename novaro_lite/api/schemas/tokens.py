@@ -1,0 +1,57 @@
+"""Wire models of /api/v1/tokens: the caller's account's tokens, never the secrets after creation."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from novaro_lite.api.schemas.common import WireModel
+from novaro_lite.domain.tokens import MAX_LIFETIME_SECONDS, MAX_RATE_LIMIT, Token
+
+
+class TokenCreate(WireModel):
+    """A new token for the caller's account."""
+
+    name: str = Field(min_length=1, max_length=200, description="What the token is for, e.g. the app that uses it.")
+    expires_in: int | None = Field(
+        None, ge=60, le=MAX_LIFETIME_SECONDS, description="Lifetime in seconds; null (the default) never expires."
+    )
+    rate_limit: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_RATE_LIMIT,
+        description="Requests a minute this token may make; null (the default) uses the server's default limit.",
+    )
+
+
+class TokenOut(WireModel):
+    id: str
+    name: str
+    prefix: str = Field(description="The token's first characters, to tell tokens apart; never the whole token.")
+    created_at: int
+    last_used_at: int | None = Field(description="Unix seconds, refreshed at most once a minute; null if never used.")
+    expires_at: int | None = Field(description="Unix seconds; null when the token does not expire.")
+    rate_limit: int | None = Field(description="Requests a minute; null uses the server's default.")
+
+    @classmethod
+    def of(cls, token: Token) -> TokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            expires_at=token.expires_at,
+            rate_limit=token.rate_limit,
+        )
+
+
+class TokenWithSecret(TokenOut):
+    token: str = Field(description="The bearer token (nl_…). Shown only now: store it.")
+
+    @classmethod
+    def of_new(cls, token: Token, secret: str) -> TokenWithSecret:
+        return cls(**TokenOut.of(token).model_dump(), token=secret)
+
+
+class TokenList(WireModel):
+    data: list[TokenOut] = Field(description="The account's tokens that are not revoked, oldest first.")

@@ -1,0 +1,74 @@
+"""What every command shares: --config/--data-dir, running async storage work, printing tables."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from novaro_lite.config.settings import ConfigError, Settings, load_settings
+from novaro_lite.errors import AppError
+from novaro_lite.storage.store import Storage
+
+T = TypeVar("T")
+DEFAULT_ACCOUNT = "default"
+
+
+def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
+    if config is None and os.environ.get("NOVARO_LITE_CONFIG"):
+        config = Path(os.environ["NOVARO_LITE_CONFIG"])
+    try:
+        return load_settings(config, os.environ, **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(f"Bad configuration: {exc}") from None
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --config and --data-dir, and pass the loaded Settings to the command as `settings`."""
+
+    @click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML config file (default: $NOVARO_LITE_CONFIG).",
+    )
+    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory of novaro.db.")
+    @functools.wraps(command)
+    def wrapper(config: Path | None, data_dir: Path | None, **kwargs: Any) -> Any:
+        overrides = {key: kwargs.pop(key) for key in ("host", "port", "workers") if key in kwargs}
+        return command(load_cli_settings(config, data_dir=data_dir, **overrides), **kwargs)
+
+    return wrapper
+
+
+def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with Storage.open(settings.database, time.time, pool_size=2) as storage:
+            return await use(storage)
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+def when(timestamp: int | None) -> str:
+    """A unix time as UTC date and time; one no calendar can show (stored by an older version) as its number."""
+    if timestamp is None:
+        return "-"
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"@{timestamp}"
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    for row in (headers, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -1,1 +1,0 @@
-"""The CLI's command groups, one module each; novaro_lite/cli.py assembles them."""

@@ -1,0 +1,108 @@
+"""Scheduler: the only module that imports apscheduler. APScheduler is the clock, not the database.
+
+One `dispatch` job is (re)set for the earliest pending due time and moved earlier when a sooner request
+arrives or a delivery frees a slot (nothing polls); a periodic `sweep` runs it anyway as a safety net, and
+`housekeeping` deletes expired metadata, fails requests paused too long and empties the WAL of purged
+content. Every job has misfire_grace_time=None: a run that comes due while
+the process was busy or down still runs (APScheduler's default grace would silently drop it).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from novaro_lite.delivery.dispatcher import Dispatcher
+from novaro_lite.services import Services
+
+logger = logging.getLogger(__name__)
+DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
+HOUSEKEEPING_SECONDS = 300.0
+MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due time is re-timed from there
+
+
+async def dispatch(scheduler: Scheduler) -> None:
+    """Start what is due, then set the next dispatch for the earliest due time after this run.
+
+    Due rows this run did not take are held back (their webhook is at its limit, or this process is still
+    delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
+    nothing polls for them. With every slot taken, the same holds for everything already due.
+    """
+    await scheduler.dispatcher.run_due()
+    when = await scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
+    if when is not None:
+        scheduler.wake(when)
+
+
+async def housekeeping(services: Services) -> None:
+    """Delete the metadata of requests that ended before the retention period, fail those paused too long;
+    empty the WAL."""
+    settings, now = services.settings.delivery, int(services.clock())
+    deleted = await services.storage.queue.purge_ended(
+        before=now - settings.retention_days * 86400, paused_before=now - settings.paused_max_days * 86400
+    )
+    if deleted:
+        logger.info("deleted %d finished message requests past retention", deleted)
+    await services.storage.database.checkpoint()
+
+
+class Scheduler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.dispatcher = Dispatcher(services)
+        self.dispatcher.on_capacity = lambda: self.wake(services.clock())
+        self._aps = AsyncIOScheduler(timezone=UTC)
+
+    @property
+    def is_running(self) -> bool:
+        return bool(self._aps.running)
+
+    def start(self) -> None:
+        """Start the jobs; the first dispatch runs at once, picking up whatever came due while we were down."""
+        sweep_seconds = self.services.settings.delivery.sweep_seconds
+        common = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        self._aps.add_job(dispatch, "interval", seconds=sweep_seconds, args=[self], id=SWEEP, **common)
+        self._aps.add_job(
+            housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, args=[self.services], id=HOUSEKEEPING, **common
+        )
+        self._aps.start()
+        self.wake(self.services.clock())
+
+    def wake(self, when: float) -> None:
+        """Make sure a dispatch runs at `when` or earlier. Never raises: callers have already committed.
+
+        Any time is taken, however far, past or malformed (a due time stored by an older version, say): the
+        timer is set no later than MAX_TIMER_SECONDS from now, and the next dispatch sets it again from there.
+        """
+        if not self._aps.running:
+            return
+        try:
+            now = self.services.clock()
+            when = min(when, now + MAX_TIMER_SECONDS) if math.isfinite(when) else now
+            run_at = datetime.fromtimestamp(max(when, now - MAX_TIMER_SECONDS), UTC)
+            job = self._aps.get_job(DISPATCH)
+            if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+                return
+            # A wake while a dispatch is running adds a new run of the same job id; let it start and queue on
+            # the dispatcher's lock rather than be skipped as "maximum number of running instances reached".
+            self._aps.add_job(
+                dispatch,
+                "date",
+                run_date=run_at,
+                args=[self],
+                id=DISPATCH,
+                replace_existing=True,
+                misfire_grace_time=None,
+                max_instances=1000,
+            )
+        except Exception:  # the sweep still runs every sweep_seconds: nothing is lost, only later
+            logger.exception("setting the dispatch timer for %r failed; the sweep will pick the work up", when)
+
+    async def stop(self) -> None:
+        """Stop the clock first, then let the dispatcher finish or hand back its work."""
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        await self.dispatcher.stop()

@@ -1,0 +1,224 @@
+"""/v1/chat/completions and /v1/models in-process: the request fields it takes and refuses, OpenAI-shaped errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.datastructures import Secret
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from novaro_lite.api.openai.errors import scoped
+from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
+from novaro_lite.errors import server_error_response
+from tests.fakes.engines import holders_of
+from tests.fakes.llm import API_KEY, Recorder, anthropic_app
+from tests.fakes.serve import serve_in_thread
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def claude() -> Iterator[tuple[str, Recorder]]:
+    recorder = Recorder()
+    with serve_in_thread(anthropic_app(recorder)) as url:
+        yield url, recorder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, fake, claude) -> Settings:
+    url, key = fake[0] + "/v1", Secret(API_KEY)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        scheduler=SchedulerSettings(enabled=False),
+        providers={
+            "fake": ProviderSettings(base_url=url, api_key=key, model="echo", timeout_seconds=1),
+            "flat": ProviderSettings(base_url=url, api_key=key, model="echo", max_retries=0),
+            "claude": ProviderSettings(kind="anthropic", base_url=claude[0], api_key=key, model="echo"),
+        },
+    )
+
+
+@pytest.fixture
+async def lena(client, auth) -> dict[str, Any]:
+    response = await client.post("/api/v1/agents", json={"name": "Lena", "model": "fake"}, headers=auth)
+    agent: dict[str, Any] = response.json()
+    return agent
+
+
+def assert_openai_error(response: httpx.Response, status: int, code: str, param: str | None = None) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == ("server_error" if status >= 500 else "invalid_request_error")
+    assert (error["code"], error["param"]) == (code, param), error
+    message: str = error["message"]
+    return message
+
+
+async def chat(client, auth, model: str, content: Any = "Hi", **extra: Any) -> httpx.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": content}]} | extra
+    response: httpx.Response = await client.post("/v1/chat/completions", json=body, headers=auth)
+    return response
+
+
+async def test_errors_under_v1_use_openais_shape_and_elsewhere_problems(client, auth):
+    unauthorized = await client.get("/v1/models")
+    assert "missing" in assert_openai_error(unauthorized, 401, "invalid_api_key")
+    assert unauthorized.headers["www-authenticate"].startswith("Bearer")
+    assert "/v1/chat/completions" in assert_openai_error(await client.get("/v1/nope", headers=auth), 404, "not_found")
+    not_allowed = assert_openai_error(await client.delete("/v1/models", headers=auth), 405, "method_not_allowed")
+    assert "DELETE is not allowed" in not_allowed and "GET" in not_allowed
+    broken = await client.post("/v1/chat/completions", content=b"{", headers=auth)
+    assert "not valid JSON" in assert_openai_error(broken, 400, "invalid_request")
+    huge = await client.post("/v1/chat/completions", content=b"x" * 1_100_000, headers=auth)
+    assert_openai_error(huge, 413, "request_too_large")
+    assert_problem(await client.get("/api/v1/nope", headers=auth), 404)
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "param"),
+    [
+        ({"temperature": 3}, 422, "temperature"),
+        ({"top_p": -1}, 422, "top_p"),
+        ({"max_tokens": 0}, 422, "max_tokens"),
+        ({"stop": ["a", "b", "c", "d", "e"]}, 422, "stop"),
+        ({"n": 2}, 400, "n"),
+        ({"logprobs": True}, 400, "logprobs"),
+        ({"tool_choice": "auto"}, 400, "tool_choice"),
+        ({"response_format": {"type": "json_schema", "json_schema": {}}}, 400, "response_format"),
+        ({"modalities": ["text", "audio"]}, 400, "modalities"),
+        ({"metadata": {"contextIds": 5}}, 400, "metadata.contextIds"),
+        ({"metadata": {"contextIds": ",".join(f"ctx_{n}" for n in range(21))}}, 400, "metadata.contextIds"),
+        ({"metadata": {"contextIds": "ctx_nope"}}, 422, "metadata.contextIds[0]"),
+        ({"messages": [{"role": "system", "content": "only rules"}]}, 400, "messages"),
+        ({"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]}, 400, "messages[1].role"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, 400, "messages[0].content"),
+        ({"messages": []}, 422, "messages"),
+    ],
+)
+async def test_unsupported_or_invalid_fields_name_the_parameter(client, auth, lena, extra, status, param):
+    response = await chat(client, auth, lena["id"], **extra)
+    code = {400: "unsupported_parameter", 422: "invalid_value"}[status]
+    assert_openai_error(response, status, code, param)
+
+
+async def test_accepted_fields_reach_the_provider_and_system_messages_follow_the_persona(client, auth, lena, fake):
+    response = await client.post(
+        "/v1/chat/completions",
+        headers=auth,
+        json={
+            "model": lena["id"],
+            "messages": [
+                {"role": "developer", "content": "Rule one."},
+                {"role": "user", "content": [{"type": "text", "text": "Hello"}, {"type": "text", "text": "again"}]},
+                {"role": "assistant", "content": ""},  # chat UIs send empty placeholders; skipped
+                {"role": "system", "content": "Rule two."},
+            ],
+            "max_completion_tokens": 40,
+            "max_tokens": 99,
+            "top_p": 0.9,
+            "stop": "END",
+            "seed": 3,
+            "frequency_penalty": 0.1,
+            "response_format": {"type": "text"},
+            "tool_choice": "none",
+            "n": 1,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["choices"][0]["message"]["content"].startswith("Echo: Hello\nagain\n\n")
+    assert body["id"].startswith("chatcmpl-") and body["usage"]["total_tokens"] == 18
+    sent = fake[1].requests[-1]
+    assert sent["messages"][0]["content"].rstrip().endswith("Rule one.\n\nRule two.")
+    assert [m["role"] for m in sent["messages"]] == ["system", "user"]
+    assert (sent["max_tokens"], sent["top_p"], sent["stop"]) == (40, 0.9, ["END"])
+    assert "temperature" not in sent and "seed" not in sent
+
+
+async def test_models_by_name_ids_and_accounts(client, auth, lena, services):
+    await client.post("/api/v1/agents", json={"name": "Twin"}, headers=auth)
+    await client.post("/api/v1/agents", json={"name": "Twin"}, headers=auth)
+    assert (await chat(client, auth, "agent:Lena")).json()["model"] == lena["id"]
+    assert "use the agent's id" in assert_openai_error(await chat(client, auth, "agent:Twin"), 400,
+                                                       "unsupported_parameter", "model")  # fmt: skip
+    assert_openai_error(await chat(client, auth, "agent:Nobody"), 404, "model_not_found", "model")
+    _, other = await services.storage.tokens.create("o", "globex", None)
+    theirs = {"Authorization": f"Bearer {other}"}
+    assert_openai_error(await chat(client, theirs, lena["id"]), 404, "model_not_found", "model")
+    assert (await client.get("/v1/models", headers=theirs)).json() == {"object": "list", "data": []}
+    assert_openai_error(await client.get(f"/v1/models/{lena['id']}", headers=theirs), 404, "not_found")
+    mine = (await client.get("/v1/models", headers=auth)).json()["data"]
+    assert [m["name"] for m in mine] == ["Lena", "Twin", "Twin"]
+
+
+async def test_context_ids_in_metadata_reach_the_prompt(client, auth, lena, fake):
+    menu = (await client.post("/api/v1/contexts", json={"name": "Menu", "content": "Rye."}, headers=auth)).json()
+    hours = (await client.post("/api/v1/contexts", json={"name": "Hours", "content": "7-19"}, headers=auth)).json()
+    response = await chat(client, auth, lena["id"], metadata={"contextIds": f"{menu['id']}, {hours['id']}"})
+    assert response.status_code == 200, response.text
+    system = fake[1].requests[-1]["messages"][0]["content"]
+    assert "Background you know (Menu)" in system and "Background you know (Hours)" in system
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "code"), [("flat/fail-500", 502, "upstream_error"), ("fake/slow", 504, "upstream_timeout")]
+)
+async def test_upstream_failures_are_openai_server_errors(client, auth, model, status, code):
+    agent = (await client.post("/api/v1/agents", json={"name": "Up", "model": model}, headers=auth)).json()
+    assert_openai_error(await chat(client, auth, agent["id"]), status, code)
+
+
+async def test_stream_without_usage_and_a_failure_midway(client, auth):
+    agent = (await client.post("/api/v1/agents", json={"name": "S", "model": "fake"}, headers=auth)).json()
+    response = await chat(client, auth, agent["id"], stream=True)
+    lines = [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert lines[-1] == "[DONE]" and all("usage" not in json.loads(line) for line in lines[:-1])
+    broken = (await client.post("/api/v1/agents", json={"name": "B", "model": "fake/stream-error"},
+                                headers=auth)).json()  # fmt: skip
+    response = await chat(client, auth, broken["id"], stream=True)
+    events = [json.loads(line.removeprefix("data: ")) for line in response.text.split("\n\n")[:-2]]
+    assert events[-1]["error"]["type"] == "server_error" and "mid-stream" in events[-1]["error"]["message"]
+
+
+async def test_unexpected_errors_under_v1_are_logged_500s_in_openais_shape(caplog):
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("secret detail")
+
+    app = Starlette(
+        routes=[Route("/v1/boom", boom), Route("/other", boom)],
+        exception_handlers={Exception: scoped(server_error_response)},
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        message = assert_openai_error(await client.get("/v1/boom"), 500, "internal_error")
+        assert "secret" not in message
+        assert_problem(await client.get("/other"), 500)
+    assert "secret detail" in caplog.text
+
+
+async def test_sampling_fields_reach_anthropic_in_its_own_terms(client, auth, claude):
+    agent = (await client.post("/api/v1/agents", json={"name": "C", "model": "claude"}, headers=auth)).json()
+    response = await chat(client, auth, agent["id"], temperature=1.5, top_p=0.5, max_tokens=64, stop=["END"])
+    assert response.status_code == 200, response.text
+    sent = claude[1].requests[-1]
+    assert (sent["temperature"], sent["top_p"], sent["max_tokens"], sent["stop_sequences"]) == (1.0, 0.5, 64, ["END"])
+
+
+async def test_v1_content_is_never_written_to_disk_or_logs(client, auth, lena, settings, caplog):
+    secret_text = "my-very-private-openai-sentence"
+    assert (await chat(client, auth, lena["id"], secret_text)).status_code == 200
+    assert (await chat(client, auth, lena["id"], secret_text, stream=True)).status_code == 200
+    assert await holders_of(settings, secret_text) == []
+    assert secret_text not in caplog.text

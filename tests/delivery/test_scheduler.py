@@ -1,0 +1,105 @@
+"""The dispatch job: what it starts and when it asks to run again (no polling for held-back rows)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from novaro_lite.app import create_app
+from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
+from novaro_lite.delivery.dispatcher import Dispatcher
+from novaro_lite.delivery.scheduler import DISPATCH, MAX_TIMER_SECONDS, Scheduler, dispatch
+from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.services import Services
+from tests.fakes.clock import Clock
+
+pytestmark = pytest.mark.anyio
+
+
+class Recorder:
+    """Stands in for the Scheduler: the real dispatcher, and every wake-up it asks for."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.dispatcher = Dispatcher(services)
+        self.wakes: list[float] = []
+
+    def wake(self, when: float) -> None:
+        self.wakes.append(when)
+
+
+@pytest.fixture
+async def services(tmp_path: Path, database_url: str, receiver) -> AsyncIterator[Services]:
+    settings = Settings(
+        data_dir=tmp_path / "d",
+        database_url=database_url,
+        scheduler=SchedulerSettings(enabled=False),
+        webhooks=WebhookSettings(allow_private_networks=True),
+        delivery=DeliverySettings(max_in_flight_per_webhook=1),
+    )
+    app = create_app(settings, clock=Clock())
+    async with app.router.lifespan_context(app):
+        yield app.state.services
+
+
+async def accept(services: Services, agent: Any, hook: Any, due: float) -> None:
+    await services.storage.requests.create(
+        "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
+        context_ids=(), due=due,
+    )  # fmt: skip
+
+
+async def test_a_row_held_back_by_a_busy_webhook_is_not_polled(services, receiver):
+    receiver[1].delay = 0.5  # the first delivery stays in flight, so the webhook is at its limit of 1
+    now = services.clock()
+    agent = await services.storage.agents.create("acme", AgentFields(name="A"))
+    hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
+    await accept(services, agent, hook, now - 1)
+    await accept(services, agent, hook, now - 1)
+    recorder = Recorder(services)
+    capacity: list[float] = []
+    recorder.dispatcher.on_capacity = lambda: capacity.append(now)
+    await dispatch(cast(Scheduler, recorder))
+    assert recorder.dispatcher.in_flight == 1
+    # The held-back row waits for the slot, which wakes the dispatcher; the only wake-up asked for is the
+    # in-flight row's lease expiry (not "now", which spun: 56 claims in 250 ms).
+    lease_expiry = pytest.approx(now + services.settings.delivery.lease_seconds, abs=0.01)
+    assert recorder.wakes == [lease_expiry]
+    await accept(services, agent, hook, now + 60)
+    await dispatch(cast(Scheduler, recorder))
+    assert recorder.wakes == [lease_expiry, pytest.approx(now + 60, abs=0.01)]
+    await recorder.dispatcher.wait_idle()
+    assert capacity == [now]  # the finished delivery asks for the next dispatch
+    await dispatch(cast(Scheduler, recorder))
+    await recorder.dispatcher.wait_idle()
+    assert len(receiver[1].deliveries) == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("poison", [1e20, 10**14, float("inf"), float("nan"), -1e20, float("-inf")])
+async def test_no_due_time_can_poison_the_scheduler(services, poison, caplog):
+    scheduler = Scheduler(services)
+    scheduler.start()
+    try:
+        now = services.clock()
+        # A row as an older version could store it (10**14 s is the year 3.17 million), then a wake for it.
+        await services.storage.database.write(
+            (
+                "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms,"
+                " scheduled_for, created_at, updated_at) VALUES ('req_x', 'a', 'agt', 'whk', 'r', 'scheduled', ?, 0,"
+                " 0, 0)",
+                (2**62,),
+            ),
+        )
+        scheduler.wake(poison)
+        await dispatch(scheduler)  # reads the stored due time and sets the next timer from it
+        job = scheduler._aps.get_job(DISPATCH)
+        assert job is not None
+        assert job.next_run_time.timestamp() <= now + MAX_TIMER_SECONDS + 1
+        assert "Traceback" not in caplog.text
+    finally:
+        await scheduler.stop()

@@ -1,0 +1,188 @@
+"""The aiohttp-backed transport behaves like httpx's own: errors, timeouts, compression, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from novaro_lite.outbound.client import INFLATE_STEP, _bypasses, _httpx_error, build_http_client
+from tests.fakes.hostile import gzip_bomb, hostile_app
+from tests.fakes.serve import serve_in_thread
+
+pytestmark = pytest.mark.anyio
+
+
+async def gzipped(request: Request) -> Response:
+    return Response(gzip.compress(b"hello " * 100), headers={"Content-Encoding": "gzip"})
+
+
+async def echo(request: Request) -> Response:
+    return Response(await request.body(), headers={"X-Seen-UA": request.headers.get("user-agent", "")})
+
+
+async def stalls(request: Request) -> StreamingResponse:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"first"
+        await asyncio.sleep(5)
+        yield b"never"
+
+    return StreamingResponse(body())
+
+
+async def deflated(request: Request) -> Response:
+    raw = request.query_params.get("raw") == "1"
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return Response(compressor.compress(b"hello " * 100) + compressor.flush(), headers={"Content-Encoding": "deflate"})
+
+
+async def corrupt(request: Request) -> Response:
+    return Response(b"\x1f\x8b\x08\x00not gzip at all", headers={"Content-Encoding": "gzip"})
+
+
+async def redirect(request: Request) -> Response:
+    return Response(status_code=302, headers={"Location": "/echo"})
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    routes = [
+        Route("/gzip", gzipped),
+        Route("/echo", echo, methods=["POST"]),
+        Route("/stalls", stalls),
+        Route("/redirect", redirect),
+        Route("/deflate", deflated),
+        Route("/corrupt", corrupt),
+    ]
+    with serve_in_thread(Starlette(routes=routes)) as url:
+        yield url
+
+
+async def test_transport_sends_body_and_headers_and_decodes_gzip_once(upstream):
+    async with build_http_client() as client:
+        echoed = await client.post(f"{upstream}/echo", json={"a": 1})
+        assert echoed.json() == {"a": 1}
+        assert echoed.headers["x-seen-ua"].startswith("novaro-lite/")
+        assert (await client.get(f"{upstream}/gzip")).text == "hello " * 100
+
+
+async def test_transport_does_not_follow_redirects(upstream):
+    async with build_http_client() as client:
+        response = await client.get(f"{upstream}/redirect")
+    assert response.status_code == 302 and response.headers["location"] == "/echo"
+
+
+async def test_transport_maps_a_stalled_body_to_read_timeout(upstream):
+    async with build_http_client() as client:
+        async with client.stream("GET", f"{upstream}/stalls", timeout=httpx.Timeout(5, read=0.3)) as response:
+            with pytest.raises(httpx.ReadTimeout):
+                await response.aread()
+
+
+async def test_transport_maps_a_refused_connection_to_connect_error():
+    async with build_http_client() as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (aiohttp.ConnectionTimeoutError(), httpx.ConnectTimeout),
+        (aiohttp.SocketTimeoutError(), httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientPayloadError("truncated"), httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+    ],
+)
+def test_aiohttp_failures_become_the_matching_httpx_errors(error, expected):
+    request = httpx.Request("GET", "http://upstream/")
+    mapped = _httpx_error(error, request)
+    assert type(mapped) is expected and mapped.request is request
+
+
+async def test_policy_resolver_never_connects_to_a_refused_address(upstream):
+    from novaro_lite.domain.webhooks import TargetPolicy
+
+    port = upstream.rsplit(":", 1)[1]
+    async with build_http_client(policy=TargetPolicy()) as strict:
+        with pytest.raises(httpx.ConnectError):  # "localhost" resolves to loopback, which the policy refuses
+            await strict.post(f"http://localhost:{port}/echo", content=b"x")
+    async with build_http_client(policy=TargetPolicy(allow_private_networks=True)) as lenient:
+        assert (await lenient.post(f"http://localhost:{port}/echo", content=b"x")).status_code == 200
+
+
+async def test_transport_inflates_deflate_both_ways_and_refuses_a_corrupt_body(upstream):
+    async with build_http_client() as client:
+        for raw in ("0", "1"):  # zlib-wrapped as the RFC says, and the raw stream some servers send
+            response = await client.get(f"{upstream}/deflate", params={"raw": raw})
+            assert response.text == "hello " * 100 and "content-encoding" not in response.headers
+        with pytest.raises(httpx.DecodingError):
+            await client.get(f"{upstream}/corrupt")
+
+
+async def test_transport_inflates_a_gzip_bomb_only_as_far_as_it_is_read():
+    gzip_bomb()  # built before measuring
+    with serve_in_thread(hostile_app()) as url:
+        async with build_http_client() as client:
+            tracemalloc.start()
+            try:
+                async with client.stream("POST", f"{url}/bomb") as response:
+                    first = await anext(response.aiter_bytes())
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert 0 < len(first) <= INFLATE_STEP and "content-encoding" not in response.headers
+    assert peak < 16 * 1024 * 1024, f"reading the first bytes of a gzip bomb allocated {peak / 2**20:.0f} MiB"
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy stand-in: answers every request itself and notes the Host it was meant for."""
+    seen: list[str] = []
+
+    async def forward(request: Request) -> Response:
+        seen.append(request.headers["host"])
+        return Response("via proxy")
+
+    with serve_in_thread(Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])) as url:
+        yield url, seen
+
+
+async def test_transport_uses_the_proxy_it_is_given_unless_no_proxy_names_the_host(proxy):
+    url, seen = proxy
+    async with build_http_client(proxies={"http": url, "no": "localhost, .internal.example"}) as client:
+        answer = await client.get("http://models.example.invalid/v1/models")
+        assert answer.text == "via proxy" and seen[-1] == "models.example.invalid"
+        with pytest.raises(httpx.ConnectError):  # straight to the host, which does not exist
+            await client.get("http://api.internal.example/v1/models")
+    async with build_http_client() as direct:  # no proxies given (the webhook client): never a proxy
+        with pytest.raises(httpx.ConnectError):
+            await direct.get("http://models.example.invalid/v1/models")
+
+
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "bypassed"),
+    [
+        ("api.example.com", "", False),
+        ("api.example.com", "*", True),
+        ("api.example.com", "example.com", True),
+        ("api.example.com", ".example.com", True),
+        ("example.com", ".example.com", True),
+        ("badexample.com", "example.com", False),
+        ("api.example.com", "other.org, example.com:443", True),
+        ("::1", "[::1]", True),
+    ],
+)
+def test_no_proxy_matches_names_and_domain_suffixes(host, no_proxy, bypassed):
+    assert _bypasses(host, no_proxy) is bypassed
