@@ -43,7 +43,7 @@ browser:
 # The suite runs on every core (pytest-xdist); each worker starts its own test PostgreSQL (pgserver).
 test: lint browser
 	$(BIN)/mypy
-	$(BIN)/cog --check README.md
+	$(BIN)/cog --check docs/cli.md docs/configuration.md
 	$(BIN)/pytest -n auto
 
 # Long fuzzing, not part of `make test`: schemathesis with many more examples against a live server (every
@@ -57,7 +57,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 docs: $(VENV)/.installed-test
-	$(BIN)/cog -r README.md
+	$(BIN)/cog -r docs/cli.md docs/configuration.md
 
 # Distribution. The executable is frozen by PyInstaller (one file; why PyInstaller: docs/benchmarks.md) in
 # a venv of its own that holds only the runtime dependencies and the build tools, from the very wheel

@@ -122,7 +122,7 @@ def create_app_from_environment() -> Starlette:
     """Build the app of one worker of `serve --workers N` from what its parent put in the environment.
 
     uvicorn imports this by name in every worker process it spawns and calls it without arguments
-    (factory=True); workers/handoff.py and config_codec.py say what travels through the environment, and why.
+    (factory=True); workers/handoff.py and config/codec.py say what travels through the environment, and why.
     """
     setup = worker_setup(os.environ)
     follow_parent(setup.parent_pid)

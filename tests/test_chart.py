@@ -1,4 +1,4 @@
-"""The README's timing chart is drawn from the model, and the committed SVG is what the model draws today."""
+"""The timing chart in docs/api.md is drawn from the model, and the committed SVG is what the model draws today."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The dashboard: its pages (one HTML shell for every client-side URL) and its static files.
 
-The dashboard is a plain client of the public API (DESIGN.md §9): nothing here reads storage. Every
+The dashboard is a plain client of the public API (docs/design.md, The dashboard): nothing here reads storage. Every
 answer carries a strict Content-Security-Policy, so even a bug that put API data into HTML could not
 run a script.
 """

@@ -50,7 +50,7 @@ def _fixed_due(svc: Services, body: MessageRequestCreate) -> float:
 
 
 def _plan(svc: Services, agent: Agent, own_due: float, is_humanlike: bool, rng: random.Random) -> Plan:
-    """How a request's due time follows the others of its conversation (DESIGN.md section 11)."""
+    """How a request's due time follows the others of its conversation (docs/design.md, Conversations)."""
 
     def plan(unread: Sequence[float], busy_until: float | None) -> float:
         due = own_due

@@ -1,6 +1,6 @@
 """`novaro-lite listen`: a webhook receiver for development that prints each delivery and checks its signature.
 
-It is the other end of the README's async walkthrough: it needs no internet and no code of your own.
+It is the other end of the async walkthrough in docs/api.md: it needs no internet and no code of your own.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The sections of the settings: one frozen dataclass per TOML table ([providers.NAME], [defaults],
 [webhooks], [delivery], [scheduler], [metrics], [limits]), each checking its own values.
 
-config.py assembles them into Settings and loads them. Like it, this module must not import the web,
+settings.py assembles them into Settings and loads them. Like it, this module must not import the web,
 storage or scheduler layers.
 """
 

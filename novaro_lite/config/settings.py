@@ -1,4 +1,4 @@
-"""Settings: the frozen top-level dataclass (its sections are in config_sections.py), each key with a
+"""Settings: the frozen top-level dataclass (its sections are in sections.py), each key with a
 default and a help string, and load_settings().
 
 Precedence: defaults < TOML file < NOVARO_LITE_* environment < CLI flags. Top-level keys map to

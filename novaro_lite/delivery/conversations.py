@@ -1,6 +1,6 @@
-"""Delivery's part in a conversation (DESIGN.md section 11): read and typing events, typed replies, presence.
+"""Delivery's part in a conversation (docs/design.md, Conversations): read and typing events, typed replies, presence.
 
-Called by delivery.py around generating and posting a reply; uses storage and the webhook client. Events
+Called by dispatcher.py around generating and posting a reply; uses storage and the webhook client. Events
 are best-effort: one signed POST each, never retried, and a failure is only logged.
 """
 

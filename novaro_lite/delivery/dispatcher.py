@@ -247,7 +247,7 @@ class Dispatcher:
 
     async def _post(self, webhook: Webhook, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> Answer:
         """POST the reply; `webhook` was read just before (after generating, if the reply was generated now)."""
-        # The body's `secret` is the digest of the secret current at this attempt (README: "after a rotation").
+        # The body's `secret` is the digest of the secret current at this attempt (docs/api.md, "The delivery").
         body = webhook_body(request, reply, secret_digest(webhook.secret))
         try:
             return await post_signed(self._services, webhook, request.id, body)

@@ -1,4 +1,4 @@
-"""One person in one conversation (DESIGN.md section 11): presence, superseding and typing time.
+"""One person in one conversation (docs/design.md, Conversations): presence, superseding and typing time.
 
 Pure functions of an agent, unix times and an injected `random.Random`, built on timing.py; no clock, no
 I/O, and none of starlette, httpx, aiosqlite, apscheduler or click.

@@ -4,7 +4,7 @@ Pure: the caller passes the time. A Limiter belongs to one app (on Services), ne
 RateLimiter counts in this process's memory; the workers of one `serve --workers N` share their windows
 through workers/rate_limits.py instead, so a token's limit holds for the whole server. Separate servers
 (several machines) each count their own share: an operator running N of them behind a balancer sets the
-limit to its share (documented in the README).
+limit to its share (documented in docs/operating.md).
 The headers follow draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "token";q=<limit>;w=60` and
 `RateLimit: "token";r=<remaining>;t=<seconds to reset>`.
 """

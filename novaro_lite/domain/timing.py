@@ -1,4 +1,4 @@
-"""Response timing: when a human-like agent is awake and when its reply is due (DESIGN.md section 4).
+"""Response timing: when a human-like agent is awake and when its reply is due (docs/design.md, Timing).
 
 Pure functions of an agent, a unix time and an injected `random.Random`; no clock, no I/O, and none of
 starlette, httpx, aiosqlite, apscheduler or click. "Awake" is judged on the agent's local wall clock:

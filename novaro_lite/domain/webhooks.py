@@ -1,7 +1,7 @@
 """Webhook secrets, Standard Webhooks signatures and the address policy for webhook targets.
 
 Pure: no I/O, and no starlette, httpx, aiosqlite, apscheduler or click. Resolving a URL's host is
-webhook_targets.py's job; this module only judges the addresses it finds.
+outbound/targets.py's job; this module only judges the addresses it finds.
 Signing follows https://www.standardwebhooks.com/ (spec/standard-webhooks.md, "Signature scheme").
 """
 

@@ -4,7 +4,7 @@ The parent resolves Settings and makes one private directory (mode 0700, removed
 the workers share: prometheus_client's multiprocess files, so /metrics counts the whole server whichever
 worker answers the scrape, and the rate-limit windows, so a token's limit holds for the server and not per
 worker. Both travel to the workers in the environment, the only thing a freshly spawned interpreter gets
-from its parent (config_codec.py says why the Settings go that way too).
+from its parent (config/codec.py says why the Settings go that way too).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README is the contract: its quick start and its curl examples run as written."""
+"""The README and the docs are the contract: the quick start and the curl examples run as written."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from novaro_lite.config.settings import documented_settings, load_settings
 from tests.e2e.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
 
 
-def section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
-    assert match, f"README has no '## {title}' section"
+def section(title: str, page: str = "README.md") -> str:
+    """The text of the `## title` section of a page of the repository, up to the next `## ` or the end."""
+    text = (ROOT / page).read_text()
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert match, f"{page} has no '## {title}' section"
     return match.group(1)
 
 
@@ -41,7 +42,11 @@ def test_readme_quick_start_serves_and_its_curl_examples_work(tmp_path: Path):
     env = {"NOVARO_LITE_PORT": "0", "NOVARO_LITE_DATA_DIR": str(tmp_path / "data")}
     with running_server([], cwd=ROOT, command=command, env=env) as server:
         assert server.first_token is not None, "".join(server.output)
-        examples = shell_blocks(section("Using the API"))
+        examples = [
+            *shell_blocks(section("A taste of the API")),
+            *shell_blocks(section("Tokens and agents", "docs/api.md")),
+            *shell_blocks(section("Messages", "docs/api.md")),
+        ]
         assert len(examples) >= 5
         script = "set -euo pipefail\n" + "\n".join(examples).replace("http://127.0.0.1:8080", server.url)
         result = subprocess.run(
@@ -74,8 +79,8 @@ def test_readme_async_walkthrough_runs_against_listen(tmp_path: Path):
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
     with running_server([], cwd=ROOT, env=env) as server:
-        blocks = shell_blocks(section("Using the API"))[1:2] + shell_blocks(
-            section("Replies at your webhook, timed like a person")
+        blocks = shell_blocks(section("A taste of the API"))[1:2] + shell_blocks(
+            section("Replies at your webhook, timed like a person", "docs/api.md")
         )
         assert any("novaro-lite listen" in block for block in blocks)
         assert any("/api/v1/message-requests" in block and "curl" in block for block in blocks)
@@ -97,7 +102,7 @@ def test_readme_async_walkthrough_runs_against_listen(tmp_path: Path):
 
 
 def test_readme_model_config_example_loads(tmp_path: Path):
-    toml = re.search(r"```toml\n(.*?)```", section("Models"), re.S)
+    toml = re.search(r"```toml\n(.*?)```", section("Models", "docs/configuration.md"), re.S)
     assert toml is not None
     config = tmp_path / "novaro.toml"
     config.write_text(toml.group(1))
@@ -106,15 +111,16 @@ def test_readme_model_config_example_loads(tmp_path: Path):
 
 
 @pytest.mark.parametrize("name", [key for key, _ in documented_settings()])
-def test_readme_settings_table_documents_every_setting(name: str):
-    assert f"| `{name}` |" in section("Configuration")
+def test_settings_table_documents_every_setting(name: str):
+    assert f"| `{name}` |" in section("Settings", "docs/configuration.md")
 
 
-def test_readme_openai_and_character_card_examples_work(tmp_path: Path):
+def test_formats_openai_and_character_card_examples_work(tmp_path: Path):
     """The /v1 examples (curl, then the Python client) and the card examples, against a served process."""
     from tests.fakes.cards import card_png, chunk, v3_card
 
-    openai_section, cards_section = section("OpenAI-compatible API"), section("Character Cards")
+    openai_section = section("OpenAI-compatible API", "docs/formats.md")
+    cards_section = section("Character Cards", "docs/formats.md")
     python = re.search(r"```python\n(.*?)```", openai_section, re.S)
     assert python is not None
     (tmp_path / "mira.png").write_bytes(card_png([("ccv3", chunk(v3_card()))]))

@@ -2,7 +2,7 @@
 
 Any OpenAI SDK or chat UI can talk to an agent: `model` is an agent id (or `agent:NAME` when the name is
 unique in the account). Replies are made by novaro_lite.generation, exactly as /api/v1/messages makes them.
-Errors here use OpenAI's shape (api/openai_errors.py).
+Errors here use OpenAI's shape (api/openai/errors.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ asyncpg over psycopg 3: measured on our own workloads (bench/pg_driver.py, docs/
 SQL uses `?` placeholders; they become `$1, $2, …` here, once per statement text. Every statement is a
 prepared statement on its connection (asyncpg caches them), and no transaction is held open longer than
 one use case: the delivery queue's content is set NULL when a request ends, and autovacuum reclaims the
-dead rows (docs/running-several-servers.md says what to tune).
+dead rows (docs/operating.md says what to tune).
 
 Several processes share one database. Writers that read before they write lock what they read
 (Transaction.lock: a transaction-scoped advisory lock), claims are serialised by one advisory lock so that

@@ -121,7 +121,7 @@ class SqliteDatabase:
             await writer.execute("PRAGMA journal_mode = WAL")
             await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
             await writer.execute("PRAGMA foreign_keys = ON")
-            # Purged chat content is overwritten, not just unlinked (DESIGN.md §3: no chat history).
+            # Purged chat content is overwritten, not just unlinked (docs/design.md, Erasure: no chat history).
             await writer.execute("PRAGMA secure_delete = ON")
             reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             lister = await aiosqlite.connect(path, isolation_level=None)
@@ -217,7 +217,7 @@ class SqliteDatabase:
         """Note that a committed write purged content: a checkpoint follows within `erase_seconds`.
 
         secure_delete zeroes the content in the database pages, but the WAL still holds the page images
-        written before; one TRUNCATE checkpoint per burst of purges empties it (DESIGN.md §3).
+        written before; one TRUNCATE checkpoint per burst of purges empties it (docs/design.md, Erasure).
         """
         self._purges += 1
         if self._unerased_since is None:
