@@ -24,7 +24,7 @@ from novaro_lite.services import Services
 logger = logging.getLogger(__name__)
 
 
-async def send_event(
+async def _send_event(
     sender: WebhookSender, request: MessageRequest, event: Event, body: bytes, webhook: Webhook
 ) -> None:
     """POST one event if the request's webhook (as just read) subscribes to it and is enabled."""
@@ -43,7 +43,7 @@ async def announce_read(sender: WebhookSender, request: MessageRequest, webhook:
     """The agent opens the chat: `message.read`, once per request (not again when generating is retried).
     `webhook` is the request's, read as its delivery began."""
     if request.attempts == 0 and request.generation_failures == 0:
-        await send_event(sender, request, "read", read_body(request, int(sender.clock())), webhook)
+        await _send_event(sender, request, "read", read_body(request, int(sender.clock())), webhook)
 
 
 async def hold_while_typing(
@@ -83,7 +83,7 @@ async def _announce_typing(services: Services, sender: WebhookSender, request: M
         webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
     except NotFoundError:
         return
-    await send_event(sender, request, "typing", typing_body(request, int(until)), webhook)
+    await _send_event(sender, request, "typing", typing_body(request, int(until)), webhook)
 
 
 async def start_session(services: Services, request: MessageRequest, rng: random.Random) -> None:

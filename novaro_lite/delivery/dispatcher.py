@@ -25,6 +25,8 @@ CLAIM_BATCH = 500
 
 
 class Dispatcher:
+    """Claims due requests for this process and runs each one's delivery as a task it tracks."""
+
     def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
         self._services = services
         self.owner = new_id("own")  # this process's name on the leases it takes
@@ -130,4 +132,5 @@ class Dispatcher:
         await self._services.storage.queue.release(list(leftover), self.owner, self._services.clock())
 
     async def _deliver(self, request: MessageRequest) -> None:
+        """The body of each delivery task: one attempt and what follows it (delivery/attempt.py)."""
         await deliver(self._courier, request)
