@@ -21,7 +21,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import secret_digest
 from novaro_lite.outbound.targets import TargetRefusedError, check_target
-from novaro_lite.outbound.webhook_sender import Answer, post_signed
+from novaro_lite.outbound.webhook_sender import Answer, WebhookSender
 
 
 async def _check_url(request: Request, url: str) -> None:
@@ -94,7 +94,8 @@ async def test_webhook(request: Request) -> Response:
     )  # fmt: skip
     began = time.monotonic()
     try:
-        answer = await post_signed(svc, webhook, ping_id, webhook_body(ping, (), secret_digest(webhook.secret)))
+        sender = WebhookSender(svc.webhook_http, svc.settings.webhooks, svc.clock)
+        answer = await sender.post(webhook, ping_id, webhook_body(ping, (), secret_digest(webhook.secret)))
     except TargetRefusedError as exc:
         answer = Answer(None, None, None, str(exc))
     result = WebhookTestResult(

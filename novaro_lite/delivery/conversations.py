@@ -1,7 +1,12 @@
 """Delivery's part in a conversation (docs/design.md, Conversations): read and typing events, typed replies, presence.
 
+<<<<<<< HEAD
 Called by dispatcher.py around generating and posting a reply; uses storage and the webhook client. Events
 are best-effort: one signed POST each, never retried, and a failure is only logged.
+=======
+Called by delivery/attempt.py around generating and posting a reply; uses storage and the webhook sender.
+Events are best-effort: one signed POST each, never retried, and a failure is only logged.
+>>>>>>> rooms-delivery
 """
 
 from __future__ import annotations
@@ -18,25 +23,20 @@ from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.domain.webhooks import Webhook
 from novaro_lite.errors import NotFoundError
 from novaro_lite.outbound.targets import TargetRefusedError
-from novaro_lite.outbound.webhook_sender import post_signed
+from novaro_lite.outbound.webhook_sender import WebhookSender
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
 
 
-async def send_event(
-    services: Services, request: MessageRequest, event: Event, body: bytes, webhook: Webhook | None = None
+async def _send_event(
+    sender: WebhookSender, request: MessageRequest, event: Event, body: bytes, webhook: Webhook
 ) -> None:
-    """POST one event if the request's webhook (as just read, or read now) subscribes to it and is enabled."""
-    if webhook is None:
-        try:
-            webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
-        except NotFoundError:
-            return
+    """POST one event if the request's webhook (as just read) subscribes to it and is enabled."""
     if event not in webhook.events or not webhook.enabled:
         return
     try:
-        answer = await post_signed(services, webhook, event_id(request, event), body)
+        answer = await sender.post(webhook, event_id(request, event), body)
     except TargetRefusedError as exc:
         logger.warning("the %s event of %s was not sent: %s", event, request.id, exc)
         return
@@ -44,15 +44,16 @@ async def send_event(
         logger.info("the %s event of %s was not accepted: %s", event, request.id, answer.error or answer.status_code)
 
 
-async def announce_read(services: Services, request: MessageRequest, webhook: Webhook) -> None:
+async def announce_read(sender: WebhookSender, request: MessageRequest, webhook: Webhook) -> None:
     """The agent opens the chat: `message.read`, once per request (not again when generating is retried).
     `webhook` is the request's, read as its delivery began."""
     if request.attempts == 0 and request.generation_failures == 0:
-        await send_event(services, request, "read", read_body(request, int(services.clock())), webhook)
+        await _send_event(sender, request, "read", read_body(request, int(sender.clock())), webhook)
 
 
 async def hold_while_typing(
     services: Services,
+    sender: WebhookSender,
     owner: str,
     request: MessageRequest,
     agent: Agent,
@@ -76,9 +77,18 @@ async def hold_while_typing(
     # Stored first (the lease ends with the generating phase); the row stays ours, so this process does not
     # deliver the reply before the typing event is out, however short the typing.
     if await services.storage.conversations.store_typed_reply(request.id, owner, typed.messages, typed.until):
-        await send_event(services, request, "typing", typing_body(request, int(typed.until)))
+        await _announce_typing(services, sender, request, typed.until)
         services.wake(typed.until)
     return None
+
+
+async def _announce_typing(services: Services, sender: WebhookSender, request: MessageRequest, until: float) -> None:
+    """`agent.typing`, to the webhook as it is now (generating took a while: it may be disabled or gone)."""
+    try:
+        webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
+    except NotFoundError:
+        return
+    await _send_event(sender, request, "typing", typing_body(request, int(until)), webhook)
 
 
 async def start_session(services: Services, request: MessageRequest, rng: random.Random) -> None:

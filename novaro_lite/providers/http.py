@@ -3,7 +3,7 @@
 Every call has one deadline, `timeout_seconds` after it starts: it bounds all attempts, the waits between
 them and the reading of the answer, so an upstream that sends a byte now and then cannot hold a call
 (or an async delivery's lease) for longer. Answers are read up to MAX_ANSWER_BYTES (a stream's lines up
-to MAX_LINE_BYTES each).
+to MAX_LINE_BYTES each). Retry-After is read by outbound/retry_after.py, like every answer's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import email.utils
 import json
 import random
 import re
@@ -24,14 +23,13 @@ import httpx
 
 from novaro_lite.config.settings import ProviderSettings
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
+from novaro_lite.outbound.retry_after import retry_after_seconds
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic's "overloaded"
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
-MAX_RETRY_AFTER_SECONDS = 7 * 86400.0  # a longer Retry-After is read as this
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024
-_DELTA_SECONDS = re.compile(r"\d{1,16}")
 # SSE lines end at CR, LF or CRLF only (https://html.spec.whatwg.org/multipage/server-sent-events.html);
 # str.splitlines would also split at U+2028, U+2029 and U+0085, which JSON strings may carry raw.
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -50,26 +48,6 @@ class HTTPProvider:
 
     def _malformed(self) -> ProviderError:
         return ProviderError(f"The provider {self.name!r} answered in a shape that is not {self.shape}.")
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds the other side asked us to wait (delta-seconds or an HTTP date), if it said.
-
-    Between 0 and MAX_RETRY_AFTER_SECONDS whatever it sent: a past date is 0, 300 digits are the maximum.
-    """
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isascii() and value.isdigit():
-        return (
-            float(value)
-            if _DELTA_SECONDS.fullmatch(value) and int(value) < MAX_RETRY_AFTER_SECONDS
-            else (MAX_RETRY_AFTER_SECONDS)
-        )
-    with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
-        wait = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        return min(max(0.0, wait), MAX_RETRY_AFTER_SECONDS)
-    return None
 
 
 def deadline(config: ProviderSettings) -> float:
@@ -92,7 +70,7 @@ def status_error(name: str, response: httpx.Response, attempts: int) -> Provider
     if status in (401, 403):
         return ProviderError(f"The provider {name!r} rejected its credentials (HTTP {status}).")
     if status == 429:
-        wait = retry_after(response)
+        wait = retry_after_seconds(response.headers.get("retry-after"), time.time())
         seconds = str(max(1, round(wait))) if wait is not None else "30"
         return ProviderBusyError(
             f"The provider {name!r} is rate limiting (HTTP 429) after {attempts} attempt(s); retry later.",
@@ -134,7 +112,7 @@ async def send(
                     await _read_capped(response, MAX_ANSWER_BYTES)
                 finally:
                     await close(response)
-        asked = retry_after(response)
+        asked = retry_after_seconds(response.headers.get("retry-after"), time.time())
         wait = asked if asked is not None else BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         # A wait past the deadline (or longer than MAX_WAIT_SECONDS) helps no one: say so now, with the
         # upstream's wait, so the caller (or the async retry schedule) can come back later.

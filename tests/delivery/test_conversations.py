@@ -12,12 +12,9 @@ from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.conversations import CHARS_PER_WORD, ONLINE_RESPONSE_TIMES, TYPING_SPREAD
 from novaro_lite.domain.webhooks import verify_signature
 from novaro_lite.storage.store import Storage
-from tests.delivery import test_dispatcher
-from tests.delivery.test_dispatcher import accept, fetch, request_body, run
+from tests.delivery.steps import accept, fetch, request_body, run
 from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
-
-clock, settings, setup = test_dispatcher.clock, test_dispatcher.settings, test_dispatcher.setup  # the same fixtures
 
 pytestmark = pytest.mark.anyio
 SLOWEST = 40 * (1 - TYPING_SPREAD) * CHARS_PER_WORD / 60  # characters a second at 40 wpm, slowest draw

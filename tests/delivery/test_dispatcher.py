@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,63 +13,11 @@ from novaro_lite.app import create_app
 from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.services import Services
-from tests.fakes.clock import Clock
+from tests.delivery.steps import SECRET_TEXT, accept, fetch, request_body, run
 from tests.fakes.engines import holders_of
-from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-SECRET_TEXT = "please-keep-this-sentence-private"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Every test of the delivery pipeline (and of conversations, which share these fixtures) runs on both engines."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        scheduler=SchedulerSettings(enabled=False),
-        webhooks=WebhookSettings(allow_private_networks=True),
-        delivery=DeliverySettings(retry_schedule=(5, 300), retry_jitter=0),
-    )
-
-
-@pytest.fixture
-async def setup(settings, clock, receiver) -> AsyncIterator[dict[str, Any]]:
-    async with account_world(settings, receiver[0], clock=clock) as world:
-        yield world | {"receiver": receiver[1], "dispatcher": Dispatcher(world["services"])}
-
-
-def request_body(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "agentId": setup["agent"]["id"],
-        "webhookId": setup["hook"]["id"],
-        "reference": "order-42",
-        "messages": [{"role": "user", "content": SECRET_TEXT}],
-    } | extra
-
-
-async def accept(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    response = await setup["client"].post(
-        "/api/v1/message-requests", json=request_body(setup, **extra), headers=setup["auth"]
-    )
-    assert response.status_code == 202, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def run(setup: dict[str, Any]) -> None:
-    await setup["dispatcher"].run_due()
-    await setup["dispatcher"].wait_idle()
-
-
-async def fetch(setup: dict[str, Any], request_id: str, suffix: str = "") -> Any:
-    return (await setup["client"].get(f"/api/v1/message-requests/{request_id}{suffix}", headers=setup["auth"])).json()
 
 
 async def test_request_is_accepted_committed_and_timed_like_a_person(setup, clock):

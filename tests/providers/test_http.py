@@ -1,34 +1,18 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from novaro_lite.errors import ProviderBusyError, ProviderError
-from novaro_lite.providers.http import (
-    MAX_LINE_BYTES,
-    MAX_RETRY_AFTER_SECONDS,
-    retry_after,
-    sse_events,
-    status_error,
-)
+from novaro_lite.outbound.retry_after import MAX_RETRY_AFTER_SECONDS
+from novaro_lite.providers.http import MAX_LINE_BYTES, sse_events, status_error
 
 
 def response(status: int, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
     return httpx.Response(status, headers=headers, **kwargs)
-
-
-def test_retry_after_reads_seconds_and_http_dates():
-    assert retry_after(response(429, {"Retry-After": "7"})) == 7
-    later = email.utils.formatdate(time.time() + 60, usegmt=True)
-    wait = retry_after(response(503, {"Retry-After": later}))
-    assert wait is not None and 55 <= wait <= 61
-    assert retry_after(response(503, {"Retry-After": "soon"})) is None
-    assert retry_after(response(503)) is None
 
 
 @pytest.mark.parametrize(
@@ -84,22 +68,6 @@ async def test_sse_lines_end_only_at_cr_lf_and_crlf():
 async def test_sse_refuses_an_endless_line():
     with pytest.raises(ProviderError, match="longer than"):
         await events_of(b"data: " + b"x" * (MAX_LINE_BYTES + 10))
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("0", 0.0),
-        ("1" * 310, MAX_RETRY_AFTER_SECONDS),  # float() of it overflowed a round() into a 500
-        ("99999999999", MAX_RETRY_AFTER_SECONDS),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a past date
-        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER_SECONDS),
-        ("Mon, 01 Jan 99999 00:00:00 GMT", None),
-        ("-5", None),
-    ],
-)
-def test_retry_after_is_bounded(value, expected):
-    assert retry_after(response(503, {"Retry-After": value})) == expected
 
 
 def test_a_huge_retry_after_on_429_still_makes_a_problem():

@@ -1,0 +1,200 @@
+"""One delivery of one claimed message request, end to end: webhook check, generation, POST, health, record.
+
+The Dispatcher runs `deliver` for each request it claims. `attempt` finds out what happened, every failure
+included, as one of outcome.py's values; outcome.decide says what follows; `deliver` records that in the
+queue and the metrics. Uses storage, providers (through generation) and the webhook sender; never imports
+apscheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+
+from novaro_lite.delivery import conversations
+from novaro_lite.delivery.outcome import (
+    Answered,
+    Crashed,
+    Decision,
+    Found,
+    GenerationFailed,
+    Paused,
+    Refused,
+    decide,
+)
+from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
+from novaro_lite.domain.webhooks import Webhook, secret_digest
+from novaro_lite.errors import NotFoundError, ProviderBusyError, ProviderError
+from novaro_lite.generation import generate_reply
+from novaro_lite.outbound.retry_after import retry_after_seconds
+from novaro_lite.outbound.targets import TargetRefusedError
+from novaro_lite.outbound.webhook_sender import Answer, WebhookSender
+from novaro_lite.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Courier:
+    """What a delivery uses: the app's services, the webhook sender, this process's name on the leases it
+    takes, and the random source of retry jitter, typing and presence."""
+
+    services: Services
+    sender: WebhookSender
+    owner: str
+    rng: random.Random
+
+
+class _Settled(Exception):
+    """Ends an attempt early with what it found (a pause, a refusal, a failed generation)."""
+
+    def __init__(self, found: Found) -> None:
+        super().__init__()
+        self.found = found
+
+
+async def deliver(courier: Courier, request: MessageRequest) -> None:
+    """Attempt `request` once and record what follows: delivered, a retry, paused or failed."""
+    services, began = courier.services, time.monotonic()
+    attempted_at = int(services.clock())
+    found = await attempt(courier, request)
+    if found is None:
+        return  # canceled or its lease lost while generating, or now waiting while the reply is typed
+    decision = decide(request, found, now=services.clock(), settings=services.settings.delivery, rng=courier.rng)
+    await _record(courier, request, decision, attempted_at, time.monotonic() - began)
+
+
+async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
+    """Generate the reply if it is not stored yet, then POST it; None when there is nothing to record yet."""
+    services = courier.services
+    try:
+        webhook = await _webhook(
+            services, request
+        )  # before generating: a deleted or disabled one must not cost a reply
+        reply = request.reply
+        if reply is None:
+            reply = await _generate(courier, request, webhook)
+            if reply is None:
+                return None
+            webhook = await _webhook(services, request)  # again: disabled, deleted or rotated while generating?
+        return await _post(courier, request, webhook, reply)
+    except _Settled as settled:
+        return settled.found
+    except Exception:  # a bug or a broken database: log it, and let the retry schedule end it
+        logger.exception("delivering message request %s failed unexpectedly", request.id)
+        return Crashed("attempts")
+
+
+async def _record(
+    courier: Courier, request: MessageRequest, decision: Decision, attempted_at: int, seconds: float
+) -> None:
+    services = courier.services
+    queue = services.storage.queue
+    if decision.counter is None:  # nothing was tried: the request only waits
+        await queue.finish_attempt(request.id, courier.owner, None, decision.outcome, counter=None)
+        services.metrics.delivery(decision.outcome)
+        return
+    logged = Attempt(attempted_at, decision.status_code, int(seconds * 1000), decision.error, decision.response_body)
+    await queue.finish_attempt(request.id, courier.owner, logged, decision.outcome, decision.retry_at, decision.counter)
+    late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
+    services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
+    if decision.outcome == "delivered":
+        await conversations.start_session(services, request, courier.rng)
+
+
+async def _webhook(services: Services, request: MessageRequest) -> Webhook:
+    try:
+        webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
+    except NotFoundError:
+        raise _Settled(Refused("The webhook was deleted before the reply was delivered.")) from None
+    if not webhook.enabled:
+        raise _Settled(Paused())
+    return webhook
+
+
+async def _generate(courier: Courier, request: MessageRequest, webhook: Webhook) -> tuple[ChatMessage, ...] | None:
+    """Generate and store the reply; its failures spend the model's budget, not the webhook's."""
+    try:
+        return await _generate_and_store(courier, request, webhook)
+    except _Settled:
+        raise
+    except ProviderError as exc:
+        asked = None
+        if isinstance(exc, ProviderBusyError):
+            asked = retry_after_seconds(exc.headers.get("Retry-After"), courier.services.clock())
+        raise _Settled(GenerationFailed(exc.detail, asked)) from None
+    except Exception:  # as in attempt(), but while generating
+        logger.exception("delivering message request %s failed unexpectedly", request.id)
+        raise _Settled(Crashed("generation_failures")) from None
+
+
+async def _generate_and_store(
+    courier: Courier, request: MessageRequest, webhook: Webhook
+) -> tuple[ChatMessage, ...] | None:
+    services = courier.services
+    try:
+        agent = await services.storage.agents.get(request.account, request.agent_id)
+    except NotFoundError:
+        raise _Settled(Refused("The agent was deleted before its reply was due.")) from None
+    # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
+    read = asyncio.create_task(conversations.announce_read(courier.sender, request, webhook))
+    try:
+        generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
+    except BaseException:
+        read.cancel()
+        await asyncio.gather(read, return_exceptions=True)
+        raise
+    await read
+    reply = await conversations.hold_while_typing(
+        services, courier.sender, courier.owner, request, agent, generated.messages, courier.rng
+    )
+    if reply is None:
+        return None  # it is being typed: the request is due again when the last bubble is
+    lease_until = services.clock() + services.settings.delivery.lease_seconds
+    if not await services.storage.queue.store_reply(request.id, courier.owner, reply, lease_until):
+        return None
+    return reply
+
+
+async def _post(
+    courier: Courier, request: MessageRequest, webhook: Webhook, reply: tuple[ChatMessage, ...]
+) -> Answered | Crashed:
+    """POST the reply and track the webhook's health; `webhook` was read just before (after generating, if
+    the reply was generated now)."""
+    # The body's `secret` is the digest of the secret current at this attempt (docs/api.md, "The delivery").
+    body = webhook_body(request, reply, secret_digest(webhook.secret))
+    try:
+        answer = await courier.sender.post(webhook, request.id, body)
+    except TargetRefusedError as exc:
+        raise _Settled(Refused(str(exc))) from None
+    try:
+        disabled_for = await _record_health(courier.services, webhook, answer)
+        if answer.status_code == 410:
+            await courier.services.storage.webhooks.disable(request.webhook_id, "the receiver answered 410 Gone")
+    except Exception:  # as in attempt(), but the receiver's answer is logged with the attempt
+        logger.exception("delivering message request %s failed unexpectedly", request.id)
+        return Crashed("attempts", answer)
+    return Answered(answer, disabled_for)
+
+
+async def _record_health(services: Services, webhook: Webhook, answer: Answer) -> str | None:
+    """Track the webhook's health. Return the reason if this failure disabled it: it has only failed for
+    [webhooks] disable_after_hours (its requests are then paused, like any disabled webhook's)."""
+    now = int(services.clock())
+    if answer.is_success:
+        await services.storage.webhooks.record_success(webhook, now)
+        return None
+    hours = services.settings.webhooks.disable_after_hours
+    last = answer.error or f"HTTP {answer.status_code}"
+    reason = (
+        f"every delivery failed for {hours} h (the last: {last.rstrip('.')}); enable it again once the receiver"
+        " answers 2xx"
+    )
+    if not await services.storage.webhooks.record_failure(webhook.id, now, hours * 3600 or None, reason):
+        return None
+    logger.warning("webhook %s disabled: its deliveries have only failed for %d h", webhook.id, hours)
+    return reason
