@@ -44,7 +44,7 @@ browser:
 test: lint browser
 	$(BIN)/mypy
 	$(BIN)/cog --check README.md
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --cov --cov-report=term-missing:skip-covered
 
 # Long fuzzing, not part of `make test`: schemathesis with many more examples against a live server (every
 # phase, stateful included) and the hypothesis bound checks with more examples.
