@@ -37,8 +37,13 @@ async function send(method, path, body, { signal, bearer } = {}) {
   let response;
   try {
     response = await fetch(path, {
-      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+      method,
+      headers,
+      signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
     });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
