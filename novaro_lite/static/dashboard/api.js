@@ -94,8 +94,7 @@ export async function stream(path, body, onEvent, signal) {
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value.replaceAll('\r\n', '\n');
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let name = 'message';

@@ -20,7 +20,7 @@ function fill(node, attrs, children) {
 /** h('p', {class: 'x'}, 'text', otherNode): an HTML element whose strings are text. */
 export function h(tag, attrs, ...children) {
   const node = document.createElement(tag);
-  if (attrs && attrs.class) {
+  if (attrs?.class) {
     node.className = attrs.class;
     attrs = { ...attrs, class: undefined };
   }

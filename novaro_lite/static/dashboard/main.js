@@ -185,7 +185,7 @@ async function render() {
   };
   leave = () => {
     context.left = true;
-    cleanups.forEach((cleanup) => cleanup());
+    for (const cleanup of cleanups) cleanup();
   };
   try {
     await page(main, context, ...params);

@@ -95,7 +95,7 @@ export async function agentForm(agent, onSaved) {
   );
   const custom = h('input', { type: 'checkbox', checked: Boolean(value.responseTimes) });
   const rows = h('tbody', {});
-  (value.responseTimes || DEFAULT_RESPONSE_TIMES).forEach((band) => bandRow(band, rows));
+  for (const band of value.responseTimes || DEFAULT_RESPONSE_TIMES) bandRow(band, rows);
   const bands = h(
     'div',
     { class: 'bands', hidden: !custom.checked },

@@ -1,9 +1,9 @@
 // Agents: the list with search, the create form and the "Generate agents" form.
 
 import { api, listAll } from '../api.js';
+import { isAwake } from '../charts.js';
 import { confirmButton, field, h, notice, replace, table } from '../dom.js';
 import { when } from '../format.js';
-import { isAwake } from '../charts.js';
 import { agentForm, generateForm } from './agent_form.js';
 import { empty, load, navLink } from './common.js';
 

@@ -1,7 +1,7 @@
 // Overview: how many agents and webhooks, the last 24 hours of requests, what is due next, what fails.
 
 import { listAll } from '../api.js';
-import { STATUSES, hourlyStatusChart } from '../charts.js';
+import { hourlyStatusChart, STATUSES } from '../charts.js';
 import { h, table } from '../dom.js';
 import { ago, whenFor } from '../format.js';
 import { empty, load, navLink } from './common.js';

@@ -25,7 +25,7 @@ export function playground(agent, webhooks, context) {
   const status = h('div', {});
   const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
   let controller = null;
-  context.onLeave(() => controller && controller.abort());
+  context.onLeave(() => controller?.abort());
 
   asAsync.addEventListener('change', () => {
     asyncOptions.hidden = !asAsync.checked;
