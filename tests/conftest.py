@@ -18,7 +18,16 @@ from tests.fakes.hooks import Receiver
 from tests.fakes.postgres import LocalPostgres
 from tests.fakes.serve import serve_in_thread
 
-ENGINES = ("sqlite", "postgres")
+# The engines a test of both runs on. PostgreSQL's runs carry the `postgres` mark, as does every test that asks for
+# the server itself (below), so `pytest -m "not postgres"` (make quick) runs SQLite only and never starts one.
+ENGINES = ("sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture

@@ -37,8 +37,13 @@ async function send(method, path, body, { signal, bearer } = {}) {
   let response;
   try {
     response = await fetch(path, {
-      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+      method,
+      headers,
+      signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
     });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
@@ -89,8 +94,7 @@ export async function stream(path, body, onEvent, signal) {
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value.replaceAll('\r\n', '\n');
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let name = 'message';

@@ -20,7 +20,10 @@ function fill(node, attrs, children) {
 /** h('p', {class: 'x'}, 'text', otherNode): an HTML element whose strings are text. */
 export function h(tag, attrs, ...children) {
   const node = document.createElement(tag);
-  if (attrs && attrs.class) { node.className = attrs.class; attrs = { ...attrs, class: undefined }; }
+  if (attrs?.class) {
+    node.className = attrs.class;
+    attrs = { ...attrs, class: undefined };
+  }
   return fill(node, attrs, children);
 }
 
@@ -60,23 +63,69 @@ export function select(options, value) {
 /** A button that asks "Are you sure?" in place (no browser dialog), then runs `action`. */
 export function confirmButton(label, question, action) {
   const holder = h('span', { class: 'confirm' });
-  const ask = h('button', { type: 'button', class: 'danger', onclick: () => {
-    const yes = h('button', { type: 'button', class: 'danger', onclick: () => action() }, `Yes, ${label.toLowerCase()}`);
-    const no = h('button', { type: 'button', onclick: () => { replace(holder, ask); ask.focus(); } }, 'Cancel');
-    replace(holder, h('span', { role: 'alert' }, question, ' '), yes, ' ', no);
-    no.focus();
-  } }, label);
+  const ask = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      onclick: () => {
+        const yes = h(
+          'button',
+          { type: 'button', class: 'danger', onclick: () => action() },
+          `Yes, ${label.toLowerCase()}`,
+        );
+        const no = h(
+          'button',
+          {
+            type: 'button',
+            onclick: () => {
+              replace(holder, ask);
+              ask.focus();
+            },
+          },
+          'Cancel',
+        );
+        replace(holder, h('span', { role: 'alert' }, question, ' '), yes, ' ', no);
+        no.focus();
+      },
+    },
+    label,
+  );
   holder.append(ask);
   return holder;
 }
 
 /** A table in a scrollable region (phones), with a header row and one row per item. */
 export function table(caption, headers, rows) {
-  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
-    h('table', {},
+  return h(
+    'div',
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
+    h(
+      'table',
+      {},
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', {}, h('tr', {}, headers.map((head) => h('th', { scope: 'col' }, head)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell)))))));
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((head) => h('th', { scope: 'col' }, head)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((cells) =>
+          h(
+            'tr',
+            {},
+            cells.map((cell) => h('td', {}, cell)),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 export function notice(kind, ...text) {

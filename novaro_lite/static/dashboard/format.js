@@ -30,8 +30,12 @@ export function hourMinute(date, timeZone) {
 
 /** Minutes past local midnight of `date` in `timeZone`. */
 export function minutesIn(date, timeZone) {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    .formatToParts(date);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
   const part = (type) => Number(parts.find((p) => p.type === type).value);
   return part('hour') * 60 + part('minute');
 }

@@ -11,13 +11,22 @@ import { tokensPage } from './pages/tokens.js';
 import { webhooksPage } from './pages/webhooks.js';
 
 const NAV = [
-  ['/', 'Overview'], ['/agents', 'Agents'], ['/contexts', 'Contexts'], ['/webhooks', 'Webhooks'],
-  ['/requests', 'Requests'], ['/tokens', 'Tokens'],
+  ['/', 'Overview'],
+  ['/agents', 'Agents'],
+  ['/contexts', 'Contexts'],
+  ['/webhooks', 'Webhooks'],
+  ['/requests', 'Requests'],
+  ['/tokens', 'Tokens'],
 ];
 const ROUTES = [
-  [/^\/$/, overviewPage], [/^\/agents$/, agentsPage], [/^\/agents\/([^/]+)$/, agentPage],
-  [/^\/contexts$/, contextsPage], [/^\/webhooks$/, webhooksPage], [/^\/requests$/, requestsPage],
-  [/^\/requests\/([^/]+)$/, requestPage], [/^\/tokens$/, tokensPage],
+  [/^\/$/, overviewPage],
+  [/^\/agents$/, agentsPage],
+  [/^\/agents\/([^/]+)$/, agentPage],
+  [/^\/contexts$/, contextsPage],
+  [/^\/webhooks$/, webhooksPage],
+  [/^\/requests$/, requestsPage],
+  [/^\/requests\/([^/]+)$/, requestPage],
+  [/^\/tokens$/, tokensPage],
 ];
 
 const app = document.getElementById('app');
@@ -36,76 +45,148 @@ function link(path, text) {
 }
 
 function signInPage(reason) {
-  const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true,
-    placeholder: 'nl_…', spellcheck: false });
+  const input = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'off',
+    required: true,
+    placeholder: 'nl_…',
+    spellcheck: false,
+  });
   const status = h('div', {});
   if (reason) status.append(notice('error', reason));
-  const form = h('form', { class: 'card signin', onsubmit: async (event) => {
-    event.preventDefault();
-    const candidate = input.value.trim();
-    replace(status, notice('info', 'Checking the token…'));
-    try {
-      who = await verify(candidate);
-      signIn(candidate);
-      render();
-    } catch (error) {
-      replace(status, notice('error', error.message));
-      input.focus();
-    }
-  } },
-  h('h1', {}, 'Sign in to novaro-lite'),
-  h('p', {}, 'Paste an API token: the one printed on the server\'s first start, or one from ',
-    h('code', {}, 'novaro-lite token create --name dashboard'), '. It stays in this browser tab only.'),
-  field('API token', input),
-  h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-  status,
-  h('p', { class: 'muted' }, 'Without a token: the ', h('a', { href: '/scalar' }, 'API reference'), ' and the ',
-    h('a', { href: '/openapi.json' }, 'OpenAPI document'), '.'));
+  const form = h(
+    'form',
+    {
+      class: 'card signin',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const candidate = input.value.trim();
+        replace(status, notice('info', 'Checking the token…'));
+        try {
+          who = await verify(candidate);
+          signIn(candidate);
+          render();
+        } catch (error) {
+          replace(status, notice('error', error.message));
+          input.focus();
+        }
+      },
+    },
+    h('h1', {}, 'Sign in to novaro-lite'),
+    h(
+      'p',
+      {},
+      "Paste an API token: the one printed on the server's first start, or one from ",
+      h('code', {}, 'novaro-lite token create --name dashboard'),
+      '. It stays in this browser tab only.',
+    ),
+    field('API token', input),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    status,
+    h(
+      'p',
+      { class: 'muted' },
+      'Without a token: the ',
+      h('a', { href: '/scalar' }, 'API reference'),
+      ' and the ',
+      h('a', { href: '/openapi.json' }, 'OpenAPI document'),
+      '.',
+    ),
+  );
   replace(app, h('main', { id: 'main', class: 'narrow' }, form));
   input.focus();
 }
 
 function shell(path) {
-  const current = NAV.filter(([href]) => href === '/' ? path === '/' : path.startsWith(href)).pop();
+  const current = NAV.filter(([href]) => (href === '/' ? path === '/' : path.startsWith(href))).pop();
   const main = h('main', { id: 'main', tabindex: -1 });
-  replace(app,
-    h('a', { href: '#main', class: 'skip', onclick: (event) => { event.preventDefault(); main.focus(); } },
-      'Skip to content'),
-    h('header', { class: 'top' },
+  replace(
+    app,
+    h(
+      'a',
+      {
+        href: '#main',
+        class: 'skip',
+        onclick: (event) => {
+          event.preventDefault();
+          main.focus();
+        },
+      },
+      'Skip to content',
+    ),
+    h(
+      'header',
+      { class: 'top' },
       h('a', { href: '/', class: 'brand', dataset: { nav: '' } }, 'novaro-lite'),
-      h('nav', { 'aria-label': 'Dashboard' }, h('ul', {}, NAV.map(([href, text]) => {
-        const item = link(href, text);
-        if (current && current[0] === href) item.setAttribute('aria-current', 'page');
-        return h('li', {}, item);
-      }))),
-      h('div', { class: 'who' },
+      h(
+        'nav',
+        { 'aria-label': 'Dashboard' },
+        h(
+          'ul',
+          {},
+          NAV.map(([href, text]) => {
+            const item = link(href, text);
+            if (current && current[0] === href) item.setAttribute('aria-current', 'page');
+            return h('li', {}, item);
+          }),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'who' },
         h('a', { href: '/scalar' }, 'API reference'),
         h('a', { href: '/openapi.json' }, 'OpenAPI'),
         who ? h('span', { class: 'muted' }, `${who.name} · ${who.account}`) : null,
-        h('button', { type: 'button', onclick: () => signOut() }, 'Sign out'))),
-    main);
+        h('button', { type: 'button', onclick: () => signOut() }, 'Sign out'),
+      ),
+    ),
+    main,
+  );
   return main;
 }
 
 async function render() {
-  if (leave) { leave(); leave = null; }
-  if (!token()) { signInPage(); return; }
+  if (leave) {
+    leave();
+    leave = null;
+  }
+  if (!token()) {
+    signInPage();
+    return;
+  }
   if (!who) {
-    try { who = await verify(token()); } catch (error) { signOut(error.message); return; }
+    try {
+      who = await verify(token());
+    } catch (error) {
+      signOut(error.message);
+      return;
+    }
   }
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const main = shell(path);
   const route = ROUTES.find(([pattern]) => pattern.test(path));
-  if (!route) { main.append(h('h1', {}, 'Not found'), notice('error', `The dashboard has no page ${path}.`)); return; }
+  if (!route) {
+    main.append(h('h1', {}, 'Not found'), notice('error', `The dashboard has no page ${path}.`));
+    return;
+  }
   const [pattern, page] = route;
   const params = pattern.exec(path).slice(1).map(decodeURIComponent);
   const cleanups = [];
   const context = {
-    who, navigate, left: false,
+    who,
+    navigate,
+    left: false,
     /** Run `cleanup` when the person leaves this page (at once if they already have). */
-    onLeave(cleanup) { if (context.left) cleanup(); else cleanups.push(cleanup); },
+    onLeave(cleanup) {
+      if (context.left) cleanup();
+      else cleanups.push(cleanup);
+    },
   };
-  leave = () => { context.left = true; cleanups.forEach((cleanup) => cleanup()); };
+  leave = () => {
+    context.left = true;
+    for (const cleanup of cleanups) cleanup();
+  };
   try {
     await page(main, context, ...params);
   } catch (error) {
@@ -114,7 +195,14 @@ async function render() {
   document.title = `${main.querySelector('h1')?.textContent || 'Dashboard'} · novaro-lite`;
 }
 
-onSignOut((reason) => { who = null; if (leave) { leave(); leave = null; } signInPage(reason); });
+onSignOut((reason) => {
+  who = null;
+  if (leave) {
+    leave();
+    leave = null;
+  }
+  signInPage(reason);
+});
 
 document.addEventListener('click', (event) => {
   const anchor = event.target.closest('a[data-nav]');

@@ -12,8 +12,11 @@ function bands(agent) {
   const table = agent.responseTimes || DEFAULT_RESPONSE_TIMES;
   let from = 0;
   return table.map((band) => {
-    const bar = { label: `${duration(from)}–${duration(band.upToSeconds)}`, value: band.probability,
-      text: `${Math.round(band.probability * 1000) / 10}%` };
+    const bar = {
+      label: `${duration(from)}–${duration(band.upToSeconds)}`,
+      value: band.probability,
+      text: `${Math.round(band.probability * 1000) / 10}%`,
+    };
     from = band.upToSeconds;
     return bar;
   });
@@ -30,34 +33,66 @@ export async function agentPage(main, context, id) {
   main.append(
     h('p', {}, navLink('/agents', '← Agents')),
     h('h1', {}, agent.name),
-    h('p', { class: `badge ${awake ? 'ok' : 'off'}` }, awake ? 'Awake now' : 'Asleep now',
-      ` · ${clock(now, agent.timezone)} in ${agent.timezone}, ${clock(now)} for you (${viewerTimeZone()})`),
-    h('section', { class: 'card' },
-      h('dl', { class: 'facts' },
-        fact('Id', agent.id), fact('Location', agent.location || '—'), fact('Language', agent.language),
+    h(
+      'p',
+      { class: `badge ${awake ? 'ok' : 'off'}` },
+      awake ? 'Awake now' : 'Asleep now',
+      ` · ${clock(now, agent.timezone)} in ${agent.timezone}, ${clock(now)} for you (${viewerTimeZone()})`,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'dl',
+        { class: 'facts' },
+        fact('Id', agent.id),
+        fact('Location', agent.location || '—'),
+        fact('Language', agent.language),
         fact('Active hours', `${agent.activeHours.start}–${agent.activeHours.end} local (±15 min a day)`),
-        fact('Model', agent.model || 'server default'), fact('Most bubbles', String(agent.maxBubbles)),
+        fact('Model', agent.model || 'server default'),
+        fact('Most bubbles', String(agent.maxBubbles)),
         fact('Contexts', agent.contextIds.map((cid) => names.get(cid) || cid).join(', ') || '—'),
-        fact('Created', when(agent.createdAt))),
+        fact('Created', when(agent.createdAt)),
+      ),
       agent.persona ? h('p', { class: 'persona' }, agent.persona) : null,
-      h('div', { class: 'row' },
-        h('button', { type: 'button', onclick: async () => {
-          replace(edit, await agentForm(agent, () => context.navigate(`/agents/${agent.id}`)));
-          edit.querySelector('input').focus();
-        } }, 'Edit'),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              replace(edit, await agentForm(agent, () => context.navigate(`/agents/${agent.id}`)));
+              edit.querySelector('input').focus();
+            },
+          },
+          'Edit',
+        ),
         confirmButton('Delete', `Delete ${agent.name}? Its pending requests fail.`, async () => {
           try {
             await api('DELETE', `/api/v1/agents/${encodeURIComponent(agent.id)}`);
             context.navigate('/agents');
-          } catch (error) { replace(status, notice('error', error.message)); }
-        })),
-      status),
+          } catch (error) {
+            replace(status, notice('error', error.message));
+          }
+        }),
+      ),
+      status,
+    ),
     edit,
     h('section', { class: 'card' }, h('h2', {}, 'Waking hours today'), dayStrip(agent)),
-    h('section', { class: 'card' }, h('h2', {}, 'Response times'),
-      barChart(`How long ${agent.name} takes to answer${agent.responseTimes ? '' : ' (the server\'s default table)'}`,
-        bands(agent))),
-    playground(agent, webhooks.items, context));
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Response times'),
+      barChart(
+        `How long ${agent.name} takes to answer${agent.responseTimes ? '' : " (the server's default table)"}`,
+        bands(agent),
+      ),
+    ),
+    playground(agent, webhooks.items, context),
+  );
 }
 
 function fact(term, value) {

@@ -23,19 +23,33 @@ export function shownOnce(label, value) {
   const output = h('input', { type: 'text', readOnly: true, value, class: 'secret', spellcheck: false });
   output.setAttribute('aria-label', label);
   const copied = h('span', { role: 'status', class: 'muted' });
-  return h('div', { class: 'card once' },
+  return h(
+    'div',
+    { class: 'card once' },
     h('p', {}, h('strong', {}, `${label}: `), 'copy it now, you will not see it again.'),
-    h('div', { class: 'row' }, output,
-      h('button', { type: 'button', onclick: async () => {
-        output.select();
-        try {
-          await navigator.clipboard.writeText(value);
-          copied.textContent = 'Copied.';
-        } catch {
-          copied.textContent = 'Press Ctrl+C (or ⌘C) to copy the selected text.';
-        }
-      } }, 'Copy'),
-      copied));
+    h(
+      'div',
+      { class: 'row' },
+      output,
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            output.select();
+            try {
+              await navigator.clipboard.writeText(value);
+              copied.textContent = 'Copied.';
+            } catch {
+              copied.textContent = 'Press Ctrl+C (or ⌘C) to copy the selected text.';
+            }
+          },
+        },
+        'Copy',
+      ),
+      copied,
+    ),
+  );
 }
 
 /** Every agent of the account, by id (for names and time zones beside ids). */

@@ -1,7 +1,7 @@
 // Overview: how many agents and webhooks, the last 24 hours of requests, what is due next, what fails.
 
 import { listAll } from '../api.js';
-import { STATUSES, hourlyStatusChart } from '../charts.js';
+import { hourlyStatusChart, STATUSES } from '../charts.js';
 import { h, table } from '../dom.js';
 import { ago, whenFor } from '../format.js';
 import { empty, load, navLink } from './common.js';
@@ -21,43 +21,87 @@ export async function overviewPage(main) {
   main.append(body);
   await load(body, async () => {
     const [agents, webhooks, requests] = await Promise.all([
-      listAll('/api/v1/agents'), listAll('/api/v1/webhooks'), listAll('/api/v1/message-requests', {}, 5000)]);
+      listAll('/api/v1/agents'),
+      listAll('/api/v1/webhooks'),
+      listAll('/api/v1/message-requests', {}, 5000),
+    ]);
     const byAgent = new Map(agents.items.map((agent) => [agent.id, agent]));
     const now = Math.floor(Date.now() / 1000);
     const start = (Math.floor(now / 3600) - 23) * 3600;
     const recent = requests.items.filter((request) => request.createdAt >= start);
     const counts = Object.fromEntries(STATUSES.map((status) => [status, 0]));
-    recent.forEach((request) => { counts[request.status] += 1; });
-    const next = requests.items.filter((request) => request.status === 'scheduled')
-      .sort((a, b) => a.scheduledFor - b.scheduledFor).slice(0, 5);
-    const failing = webhooks.items.map((webhook) => {
-      const mine = recent.filter((request) => request.webhookId === webhook.id);
-      const failed = mine.filter((request) => request.status === 'failed' || request.lastError);
-      return { webhook, failed, last: failed.at(-1) };
-    }).filter(({ webhook, failed }) => failed.length || !webhook.enabled);
+    recent.forEach((request) => {
+      counts[request.status] += 1;
+    });
+    const next = requests.items
+      .filter((request) => request.status === 'scheduled')
+      .sort((a, b) => a.scheduledFor - b.scheduledFor)
+      .slice(0, 5);
+    const failing = webhooks.items
+      .map((webhook) => {
+        const mine = recent.filter((request) => request.webhookId === webhook.id);
+        const failed = mine.filter((request) => request.status === 'failed' || request.lastError);
+        return { webhook, failed, last: failed.at(-1) };
+      })
+      .filter(({ webhook, failed }) => failed.length || !webhook.enabled);
     return [
-      h('section', { class: 'stats', 'aria-label': 'Counts' },
+      h(
+        'section',
+        { class: 'stats', 'aria-label': 'Counts' },
         stat('Agents', agents.items.length, '/agents'),
         stat('Webhooks', webhooks.items.length, '/webhooks'),
-        stat('Requests, last 24 h', recent.length, '/requests')),
-      h('section', { class: 'card' }, h('h2', {}, 'Requests by status, last 24 hours'),
-        recent.length ? hourlyStatusChart(
-          `Requests per hour: ${STATUSES.map((status) => `${counts[status]} ${status}`).join(', ')}`,
-          hourly(recent, start), start) : empty('No requests in the last 24 hours.'),
-        requests.truncated ? h('p', { class: 'muted' }, 'Only the oldest 5,000 requests were counted.') : null),
-      h('section', { class: 'card' }, h('h2', {}, 'Next scheduled deliveries'),
-        next.length ? table('Next scheduled deliveries', ['Request', 'Agent', 'Reference', 'Due'],
-          next.map((request) => {
-            const agent = byAgent.get(request.agentId);
-            return [navLink(`/requests/${request.id}`, request.id), agent ? agent.name : request.agentId,
-              request.reference, `${whenFor(request.scheduledFor, agent)} · ${ago(request.scheduledFor)}`];
-          })) : empty('Nothing is scheduled.')),
-      h('section', { class: 'card' }, h('h2', {}, 'Failing webhooks'),
-        failing.length ? table('Failing webhooks', ['Webhook', 'State', 'Failing requests (24 h)', 'Last error'],
-          failing.map(({ webhook, failed, last }) => [
-            webhook.url, webhook.enabled ? 'enabled' : `disabled${webhook.disabledReason ? `: ${webhook.disabledReason}` : ''}`,
-            String(failed.length), last ? last.lastError || `HTTP ${last.lastStatusCode}` : '—'])) :
-          empty('No webhook is failing.')),
+        stat('Requests, last 24 h', recent.length, '/requests'),
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, 'Requests by status, last 24 hours'),
+        recent.length
+          ? hourlyStatusChart(
+              `Requests per hour: ${STATUSES.map((status) => `${counts[status]} ${status}`).join(', ')}`,
+              hourly(recent, start),
+              start,
+            )
+          : empty('No requests in the last 24 hours.'),
+        requests.truncated ? h('p', { class: 'muted' }, 'Only the oldest 5,000 requests were counted.') : null,
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, 'Next scheduled deliveries'),
+        next.length
+          ? table(
+              'Next scheduled deliveries',
+              ['Request', 'Agent', 'Reference', 'Due'],
+              next.map((request) => {
+                const agent = byAgent.get(request.agentId);
+                return [
+                  navLink(`/requests/${request.id}`, request.id),
+                  agent ? agent.name : request.agentId,
+                  request.reference,
+                  `${whenFor(request.scheduledFor, agent)} · ${ago(request.scheduledFor)}`,
+                ];
+              }),
+            )
+          : empty('Nothing is scheduled.'),
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, 'Failing webhooks'),
+        failing.length
+          ? table(
+              'Failing webhooks',
+              ['Webhook', 'State', 'Failing requests (24 h)', 'Last error'],
+              failing.map(({ webhook, failed, last }) => [
+                webhook.url,
+                webhook.enabled ? 'enabled' : `disabled${webhook.disabledReason ? `: ${webhook.disabledReason}` : ''}`,
+                String(failed.length),
+                last ? last.lastError || `HTTP ${last.lastStatusCode}` : '—',
+              ]),
+            )
+          : empty('No webhook is failing.'),
+      ),
     ];
   });
 }

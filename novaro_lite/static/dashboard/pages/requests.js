@@ -27,15 +27,27 @@ export async function requestsPage(main, context) {
     try {
       const { items, truncated } = await listAll('/api/v1/message-requests', query, 2000);
       const rows = items.slice().reverse();
-      replace(list, rows.length ? table('Message requests, newest first',
-        ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
-        rows.map((request) => {
-          const who = agents.get(request.agentId);
-          return [navLink(`/requests/${request.id}`, request.id),
-            h('span', { class: `badge s-${request.status}` }, request.status), who ? who.name : request.agentId,
-            request.reference, whenFor(request.deliveredAt || request.scheduledFor, who), String(request.attempts)];
-        })) : empty('No requests match.'),
-      truncated ? h('p', { class: 'muted' }, 'Showing the first 2,000 matches.') : null);
+      replace(
+        list,
+        rows.length
+          ? table(
+              'Message requests, newest first',
+              ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
+              rows.map((request) => {
+                const who = agents.get(request.agentId);
+                return [
+                  navLink(`/requests/${request.id}`, request.id),
+                  h('span', { class: `badge s-${request.status}` }, request.status),
+                  who ? who.name : request.agentId,
+                  request.reference,
+                  whenFor(request.deliveredAt || request.scheduledFor, who),
+                  String(request.attempts),
+                ];
+              }),
+            )
+          : empty('No requests match.'),
+        truncated ? h('p', { class: 'muted' }, 'Showing the first 2,000 matches.') : null,
+      );
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s.`;
     } catch (error) {
       replace(list, notice('error', error.message));
@@ -44,19 +56,40 @@ export async function requestsPage(main, context) {
 
   for (const control of [status, agent]) control.addEventListener('change', refresh);
   reference.addEventListener('change', refresh);
-  main.append(h('h1', {}, 'Requests'),
-    h('form', { class: 'filters', role: 'search', onsubmit: (event) => { event.preventDefault(); refresh(); } },
-      field('Status', status), field('Agent', agent), field('Reference', reference),
-      h('button', { type: 'submit' }, 'Filter')),
-    updated, list);
+  main.append(
+    h('h1', {}, 'Requests'),
+    h(
+      'form',
+      {
+        class: 'filters',
+        role: 'search',
+        onsubmit: (event) => {
+          event.preventDefault();
+          refresh();
+        },
+      },
+      field('Status', status),
+      field('Agent', agent),
+      field('Reference', reference),
+      h('button', { type: 'submit' }, 'Filter'),
+    ),
+    updated,
+    list,
+  );
   await refresh();
   const timer = setInterval(refresh, REFRESH_MS);
   context.onLeave(() => clearInterval(timer));
 }
 
 function step(label, seconds, agent, detail, kind = '') {
-  return h('li', { class: `step ${kind}` }, h('strong', {}, label), ' ', h('time', {}, whenFor(seconds, agent)),
-    detail ? h('p', { class: 'muted' }, detail) : null);
+  return h(
+    'li',
+    { class: `step ${kind}` },
+    h('strong', {}, label),
+    ' ',
+    h('time', {}, whenFor(seconds, agent)),
+    detail ? h('p', { class: 'muted' }, detail) : null,
+  );
 }
 
 export async function requestPage(main, context, id) {
@@ -79,38 +112,77 @@ export async function requestPage(main, context, id) {
     if (context.left) return;
     const agent = agents.get(request.agentId);
     const webhook = webhooks.get(request.webhookId);
-    const timeline = h('ol', { class: 'timeline' },
+    const timeline = h(
+      'ol',
+      { class: 'timeline' },
       step('Accepted', request.createdAt, agent),
-      step(request.status === 'scheduled' ? 'Scheduled for' : 'Was due', request.scheduledFor, agent,
-        request.status === 'scheduled' ? ago(request.scheduledFor) : ''),
-      attempts.data.map((attempt, index) => step(`Attempt ${index + 1}`, attempt.attemptedAt, agent,
-        `${attempt.statusCode ?? 'no answer'} in ${attempt.durationMs} ms` + (attempt.error ? ` · ${attempt.error}` : '') +
-        (attempt.responseBody ? ` · ${attempt.responseBody.slice(0, 200)}` : ''),
-        attempt.statusCode >= 200 && attempt.statusCode < 300 ? 'ok' : 'bad')),
+      step(
+        request.status === 'scheduled' ? 'Scheduled for' : 'Was due',
+        request.scheduledFor,
+        agent,
+        request.status === 'scheduled' ? ago(request.scheduledFor) : '',
+      ),
+      attempts.data.map((attempt, index) =>
+        step(
+          `Attempt ${index + 1}`,
+          attempt.attemptedAt,
+          agent,
+          `${attempt.statusCode ?? 'no answer'} in ${attempt.durationMs} ms` +
+            (attempt.error ? ` · ${attempt.error}` : '') +
+            (attempt.responseBody ? ` · ${attempt.responseBody.slice(0, 200)}` : ''),
+          attempt.statusCode >= 200 && attempt.statusCode < 300 ? 'ok' : 'bad',
+        ),
+      ),
       request.status === 'delivered' ? step('Delivered', request.deliveredAt, agent, '', 'ok') : null,
       request.status === 'failed' ? step('Failed', request.updatedAt, agent, request.lastError, 'bad') : null,
       request.status === 'canceled' ? step('Canceled', request.updatedAt, agent, '', 'bad') : null,
-      request.status === 'superseded' ? step('Superseded', request.updatedAt, agent,
-        `answered together with ${request.supersededBy}`, '') : null);
+      request.status === 'superseded'
+        ? step('Superseded', request.updatedAt, agent, `answered together with ${request.supersededBy}`, '')
+        : null,
+    );
     const actions = h('div', { class: 'row' });
     if (request.status === 'scheduled') {
       actions.append(
-        h('button', { type: 'button', onclick: async () => {
-          if (await attempt(errors, () => api('POST', `${path}/redeliver`))) refresh();
-        } }, 'Redeliver now'),
-        h('button', { type: 'button', class: 'danger', onclick: async () => {
-          if (await attempt(errors, () => api('DELETE', path))) refresh();
-        } }, 'Cancel request'));
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              if (await attempt(errors, () => api('POST', `${path}/redeliver`))) refresh();
+            },
+          },
+          'Redeliver now',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: async () => {
+              if (await attempt(errors, () => api('DELETE', path))) refresh();
+            },
+          },
+          'Cancel request',
+        ),
+      );
     } else if (FINAL.has(request.status)) {
       actions.append(h('p', { class: 'muted' }, 'Ended: its messages and reply were erased, so it cannot be resent.'));
     }
-    replace(body,
-      h('p', {}, h('span', { class: `badge s-${request.status}` }, request.status),
+    replace(
+      body,
+      h(
+        'p',
+        {},
+        h('span', { class: `badge s-${request.status}` }, request.status),
         ` · ${agent ? agent.name : request.agentId} → ${webhook ? webhook.url : request.webhookId}`,
-        ` · reference ${request.reference}`),
-      h('section', { class: 'card' }, h('h2', {}, 'Timeline'), timeline, actions));
-    if (FINAL.has(request.status)) { clearInterval(timer); timer = null; }
-    else if (!timer) timer = setInterval(refresh, 1000);
+        ` · reference ${request.reference}`,
+      ),
+      h('section', { class: 'card' }, h('h2', {}, 'Timeline'), timeline, actions),
+    );
+    if (FINAL.has(request.status)) {
+      clearInterval(timer);
+      timer = null;
+    } else if (!timer) timer = setInterval(refresh, 1000);
   }
 
   await refresh();

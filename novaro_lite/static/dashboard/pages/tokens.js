@@ -5,15 +5,23 @@ import { confirmButton, field, h, notice, replace, select, table } from '../dom.
 import { when } from '../format.js';
 import { attempt, empty, errorBox, load, shownOnce } from './common.js';
 
-const LIFETIMES = [['', 'never'], ['86400', '1 day'], ['2592000', '30 days'], ['7776000', '90 days'],
-  ['31536000', '1 year']];
+const LIFETIMES = [
+  ['', 'never'],
+  ['86400', '1 day'],
+  ['2592000', '30 days'],
+  ['7776000', '90 days'],
+  ['31536000', '1 year'],
+];
 
 export async function tokensPage(main, context) {
   const list = h('div', {});
   const created = h('div', {});
   const status = h('div', {});
-  const name = field('Token name', h('input', { type: 'text', required: true, maxLength: 200 }),
-    'What the token is for, e.g. the app that uses it.');
+  const name = field(
+    'Token name',
+    h('input', { type: 'text', required: true, maxLength: 200 }),
+    'What the token is for, e.g. the app that uses it.',
+  );
   const lifetime = field('Expires after', select(LIFETIMES, ''));
   const errors = errorBox();
 
@@ -21,36 +29,69 @@ export async function tokensPage(main, context) {
     await load(list, async () => {
       const { data } = await api('GET', '/api/v1/tokens');
       if (!data.length) return empty('No tokens.');
-      return table('API tokens', ['Name', 'Prefix', 'Created', 'Last used', 'Expires', ''], data.map((token) => {
-        const mine = token.id === context.who.id;
-        return [mine ? h('span', {}, token.name, ' ', h('span', { class: 'badge ok' }, 'this dashboard')) : token.name,
-          h('code', {}, `${token.prefix}…`), when(token.createdAt), when(token.lastUsedAt), when(token.expiresAt),
-          confirmButton('Revoke', mine ? 'Revoke the token this dashboard uses? You will be signed out.'
-            : `Revoke ${token.name}? Apps using it get 401 at once.`, async () => {
-            try {
-              await api('DELETE', `/api/v1/tokens/${encodeURIComponent(token.id)}`);
-            } catch (error) { replace(status, notice('error', error.message)); return; }
-            if (mine) { signOut('You revoked the token this dashboard used. Sign in with another one.'); return; }
-            replace(status, notice('info', `Revoked ${token.name}.`));
-            await refresh();
-          })];
-      }));
+      return table(
+        'API tokens',
+        ['Name', 'Prefix', 'Created', 'Last used', 'Expires', ''],
+        data.map((token) => {
+          const mine = token.id === context.who.id;
+          return [
+            mine ? h('span', {}, token.name, ' ', h('span', { class: 'badge ok' }, 'this dashboard')) : token.name,
+            h('code', {}, `${token.prefix}…`),
+            when(token.createdAt),
+            when(token.lastUsedAt),
+            when(token.expiresAt),
+            confirmButton(
+              'Revoke',
+              mine
+                ? 'Revoke the token this dashboard uses? You will be signed out.'
+                : `Revoke ${token.name}? Apps using it get 401 at once.`,
+              async () => {
+                try {
+                  await api('DELETE', `/api/v1/tokens/${encodeURIComponent(token.id)}`);
+                } catch (error) {
+                  replace(status, notice('error', error.message));
+                  return;
+                }
+                if (mine) {
+                  signOut('You revoked the token this dashboard used. Sign in with another one.');
+                  return;
+                }
+                replace(status, notice('info', `Revoked ${token.name}.`));
+                await refresh();
+              },
+            ),
+          ];
+        }),
+      );
     });
   }
 
-  main.append(h('h1', {}, 'Tokens'),
-    h('form', { class: 'card form', onsubmit: async (event) => {
-      event.preventDefault();
-      const body = { name: name.control.value };
-      if (lifetime.control.value) body.expiresIn = Number(lifetime.control.value);
-      const made = await attempt(errors, () => api('POST', '/api/v1/tokens', body));
-      if (made) {
-        replace(created, shownOnce(`API token ${made.name}`, made.token));
-        name.control.value = '';
-        await refresh();
-      }
-    } }, h('h2', {}, 'New token'), h('div', { class: 'grid' }, name, lifetime), errors,
-    h('button', { type: 'submit', class: 'primary' }, 'Create token')),
-    created, status, list);
+  main.append(
+    h('h1', {}, 'Tokens'),
+    h(
+      'form',
+      {
+        class: 'card form',
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const body = { name: name.control.value };
+          if (lifetime.control.value) body.expiresIn = Number(lifetime.control.value);
+          const made = await attempt(errors, () => api('POST', '/api/v1/tokens', body));
+          if (made) {
+            replace(created, shownOnce(`API token ${made.name}`, made.token));
+            name.control.value = '';
+            await refresh();
+          }
+        },
+      },
+      h('h2', {}, 'New token'),
+      h('div', { class: 'grid' }, name, lifetime),
+      errors,
+      h('button', { type: 'submit', class: 'primary' }, 'Create token'),
+    ),
+    created,
+    status,
+    list,
+  );
   await refresh();
 }

@@ -13,10 +13,26 @@ function label(key) {
 
 /** Any other field the server sends (now or in a later version) shows as a plain fact. */
 function extraFacts(webhook) {
-  return Object.entries(webhook).filter(([key]) => !SHOWN.has(key)).map(([key, value]) => h('div', {},
-    h('dt', {}, label(key)),
-    h('dd', {}, value === null ? '—' : /(At|Until)$/.test(key) && typeof value === 'number' ? when(value)
-      : typeof value === 'object' ? JSON.stringify(value) : String(value))));
+  return Object.entries(webhook)
+    .filter(([key]) => !SHOWN.has(key))
+    .map(([key, value]) =>
+      h(
+        'div',
+        {},
+        h('dt', {}, label(key)),
+        h(
+          'dd',
+          {},
+          value === null
+            ? '—'
+            : /(At|Until)$/.test(key) && typeof value === 'number'
+              ? when(value)
+              : typeof value === 'object'
+                ? JSON.stringify(value)
+                : String(value),
+        ),
+      ),
+    );
 }
 
 export async function webhooksPage(main) {
@@ -25,21 +41,42 @@ export async function webhooksPage(main) {
   const status = h('div', {});
 
   function createForm() {
-    const url = field('URL', h('input', { type: 'url', required: true, placeholder: 'http://127.0.0.1:9000/hook' }),
-      'Loopback and private addresses need [webhooks] allow_private_networks = true on the server.');
+    const url = field(
+      'URL',
+      h('input', { type: 'url', required: true, placeholder: 'http://127.0.0.1:9000/hook' }),
+      'Loopback and private addresses need [webhooks] allow_private_networks = true on the server.',
+    );
     const description = field('Description', h('input', { type: 'text', maxLength: 500 }));
     const errors = errorBox();
-    replace(creator, h('form', { class: 'card form', onsubmit: async (event) => {
-      event.preventDefault();
-      const made = await attempt(errors, () => api('POST', '/api/v1/webhooks',
-        { url: url.control.value, description: description.control.value }));
-      if (made) {
-        replace(creator, shownOnce(`Signing secret of ${made.url}`, made.secret));
-        await refresh();
-      }
-    } }, h('h2', {}, 'New webhook'), url, description, errors,
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Create webhook'),
-      h('button', { type: 'button', onclick: () => replace(creator) }, 'Cancel'))));
+    replace(
+      creator,
+      h(
+        'form',
+        {
+          class: 'card form',
+          onsubmit: async (event) => {
+            event.preventDefault();
+            const made = await attempt(errors, () =>
+              api('POST', '/api/v1/webhooks', { url: url.control.value, description: description.control.value }),
+            );
+            if (made) {
+              replace(creator, shownOnce(`Signing secret of ${made.url}`, made.secret));
+              await refresh();
+            }
+          },
+        },
+        h('h2', {}, 'New webhook'),
+        url,
+        description,
+        errors,
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { type: 'submit', class: 'primary' }, 'Create webhook'),
+          h('button', { type: 'button', onclick: () => replace(creator) }, 'Cancel'),
+        ),
+      ),
+    );
     url.control.focus();
   }
 
@@ -47,37 +84,82 @@ export async function webhooksPage(main) {
     const result = h('div', {});
     const path = `/api/v1/webhooks/${encodeURIComponent(webhook.id)}`;
     const act = (action) => attempt(result, action);
-    return h('li', { class: 'card' },
+    return h(
+      'li',
+      { class: 'card' },
       h('h2', {}, webhook.url),
-      h('p', {}, h('span', { class: `badge ${webhook.enabled ? 'ok' : 'off'}` }, webhook.enabled ? 'enabled' : 'disabled'),
+      h(
+        'p',
+        {},
+        h('span', { class: `badge ${webhook.enabled ? 'ok' : 'off'}` }, webhook.enabled ? 'enabled' : 'disabled'),
         webhook.failingSince ? [' ', h('span', { class: 'badge off' }, 'failing')] : null,
-        webhook.description ? ` ${webhook.description}` : ''),
-      webhook.failingSince ? notice('error', `Deliveries have failed since ${when(webhook.failingSince)} `
-        + `(${webhook.consecutiveFailures} attempts in a row).`) : null,
-      h('dl', { class: 'facts' }, h('div', {}, h('dt', {}, 'Created'), h('dd', {}, when(webhook.createdAt))),
-        extraFacts(webhook)),
-      h('div', { class: 'row' },
-        h('button', { type: 'button', onclick: () => act(async () => {
-          replace(result, h('p', { class: 'muted', role: 'status' }, 'Sending a signed ping…'));
-          const ping = await api('POST', `${path}/test`);
-          replace(result, notice(ping.delivered ? 'info' : 'error',
-            `Test ping: ${ping.statusCode ?? 'no answer'} in ${ping.durationMs} ms`,
-            ping.error ? ` (${ping.error})` : '', ping.responseBody ? `. Body: ${ping.responseBody.slice(0, 200)}` : ''));
-        }) }, 'Send test ping'),
-        h('button', { type: 'button', onclick: () => act(async () => {
-          await api('PATCH', path, { enabled: !webhook.enabled });
-          await refresh();
-        }) }, webhook.enabled ? 'Disable' : 'Enable'),
-        confirmButton('Rotate secret', 'Rotate? The old secret keeps signing for 24 hours.', () => act(async () => {
-          const rotated = await api('POST', `${path}/rotate-secret`);
-          replace(result, shownOnce(`New signing secret of ${rotated.url}`, rotated.secret));
-        })),
-        confirmButton('Delete', `Delete ${webhook.url}? Its pending requests fail.`, () => act(async () => {
-          await api('DELETE', path);
-          replace(status, notice('info', `Deleted ${webhook.url}.`));
-          await refresh();
-        }))),
-      result);
+        webhook.description ? ` ${webhook.description}` : '',
+      ),
+      webhook.failingSince
+        ? notice(
+            'error',
+            `Deliveries have failed since ${when(webhook.failingSince)} ` +
+              `(${webhook.consecutiveFailures} attempts in a row).`,
+          )
+        : null,
+      h(
+        'dl',
+        { class: 'facts' },
+        h('div', {}, h('dt', {}, 'Created'), h('dd', {}, when(webhook.createdAt))),
+        extraFacts(webhook),
+      ),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: () =>
+              act(async () => {
+                replace(result, h('p', { class: 'muted', role: 'status' }, 'Sending a signed ping…'));
+                const ping = await api('POST', `${path}/test`);
+                replace(
+                  result,
+                  notice(
+                    ping.delivered ? 'info' : 'error',
+                    `Test ping: ${ping.statusCode ?? 'no answer'} in ${ping.durationMs} ms`,
+                    ping.error ? ` (${ping.error})` : '',
+                    ping.responseBody ? `. Body: ${ping.responseBody.slice(0, 200)}` : '',
+                  ),
+                );
+              }),
+          },
+          'Send test ping',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: () =>
+              act(async () => {
+                await api('PATCH', path, { enabled: !webhook.enabled });
+                await refresh();
+              }),
+          },
+          webhook.enabled ? 'Disable' : 'Enable',
+        ),
+        confirmButton('Rotate secret', 'Rotate? The old secret keeps signing for 24 hours.', () =>
+          act(async () => {
+            const rotated = await api('POST', `${path}/rotate-secret`);
+            replace(result, shownOnce(`New signing secret of ${rotated.url}`, rotated.secret));
+          }),
+        ),
+        confirmButton('Delete', `Delete ${webhook.url}? Its pending requests fail.`, () =>
+          act(async () => {
+            await api('DELETE', path);
+            replace(status, notice('info', `Deleted ${webhook.url}.`));
+            await refresh();
+          }),
+        ),
+      ),
+      result,
+    );
   }
 
   async function refresh() {
@@ -87,9 +169,13 @@ export async function webhooksPage(main) {
     });
   }
 
-  main.append(h('h1', {}, 'Webhooks'),
+  main.append(
+    h('h1', {}, 'Webhooks'),
     h('p', { class: 'muted' }, 'For a local receiver run ', h('code', {}, 'novaro-lite listen'), '.'),
     h('button', { type: 'button', class: 'primary', onclick: createForm }, 'New webhook'),
-    creator, status, list);
+    creator,
+    status,
+    list,
+  );
   await refresh();
 }
