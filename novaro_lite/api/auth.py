@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import Endpoint, caller, json_response, services
-from novaro_lite.api.schemas.common import TokenInfo
+from novaro_lite.api.schemas.tokens import TokenInfo
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
 from novaro_lite.errors import AuthError, RateLimitedError
 

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, services
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.api.schemas.cards import CardQuery
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.card_export import card_png, card_v2, card_v3
 from novaro_lite.domain.cards import (

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from novaro_lite import __version__
 from novaro_lite.api.deps import json_response, services
-from novaro_lite.api.schemas.common import Health, Readiness
+from novaro_lite.api.schemas.health import Health, Readiness
 from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import UnavailableError
 

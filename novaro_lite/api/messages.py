@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, json_response, read_body, services
-from novaro_lite.api.schemas.common import MessageOut, MessagesRequest, MessagesResponse, UsageOut
+from novaro_lite.api.schemas.messages import MessageOut, MessagesRequest, MessagesResponse, UsageOut
 from novaro_lite.api.sse import Event, event_stream
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage

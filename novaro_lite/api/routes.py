@@ -26,22 +26,13 @@ from novaro_lite.api.docs import pages as docs
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.openai import handlers as openai_compat
 from novaro_lite.api.operation import Operation
+from novaro_lite.api.schemas.agent_batches import GenerateAgents, GeneratedAgents
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut, AgentPage, AgentPatch
 from novaro_lite.api.schemas.cards import Card, CardQuery
-from novaro_lite.api.schemas.common import (
-    AgentCreate,
-    AgentOut,
-    AgentPage,
-    AgentPatch,
-    GenerateAgents,
-    GeneratedAgents,
-    Health,
-    MessagesRequest,
-    MessagesResponse,
-    PageQuery,
-    Readiness,
-    TokenInfo,
-)
 from novaro_lite.api.schemas.contexts import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
+from novaro_lite.api.schemas.health import Health, Readiness
+from novaro_lite.api.schemas.messages import MessagesRequest, MessagesResponse
+from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.requests import (
     AttemptList,
     MessageRequestCreate,
@@ -49,7 +40,7 @@ from novaro_lite.api.schemas.requests import (
     MessageRequestPage,
     MessageRequestQuery,
 )
-from novaro_lite.api.schemas.tokens import TokenCreate, TokenList, TokenWithSecret
+from novaro_lite.api.schemas.tokens import TokenCreate, TokenInfo, TokenList, TokenWithSecret
 from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
     WebhookOut,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.schemas.common import PageQuery
+from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
     WebhookOut,

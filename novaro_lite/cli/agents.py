@@ -12,7 +12,8 @@ import pydantic
 
 from novaro_lite.api.agent_batches import generate_agents
 from novaro_lite.api.cards import create_from_card, export_card, export_png
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut, GenerateAgents
+from novaro_lite.api.schemas.agent_batches import GenerateAgents
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
