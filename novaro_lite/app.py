@@ -16,10 +16,11 @@ from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
 from novaro_lite.api.openai.errors import scoped
+from novaro_lite.api.problems import problem_response, server_error_response
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config.settings import Settings
 from novaro_lite.delivery.scheduler import Scheduler
-from novaro_lite.errors import AppError, problem_response, server_error_response
+from novaro_lite.errors import AppError
 from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
