@@ -34,7 +34,7 @@ def test_docstring_draws_every_error_class_under_its_parent():
     assert len(drawn) >= 2 and "AppError" in drawn, drawn
     assert set(drawn) == set(defined)
     for name, cls in defined.items():
-        parent = cls.__base__.__name__ if cls is not errors.AppError else None
+        parent = cls.__mro__[1].__name__ if cls is not errors.AppError else None
         assert drawn[name] == parent, f"{name} is drawn under {drawn[name]}, but subclasses {parent}"
 
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, json_response, read_body, services
+from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.problems import problem_body
 from novaro_lite.api.schemas.messages import MessageOut, MessagesRequest, MessagesResponse, UsageOut
 from novaro_lite.api.sse import Event, event_stream
@@ -67,3 +68,19 @@ async def _sse(
         except Exception:  # the status line is sent: the stream itself must say that it failed
             logger.exception("streamed reply %s failed", reply_id)
             yield "error", problem_body(AppError("The server hit an unexpected error; it has been logged."))
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        f"{V1}/messages",
+        "messages:create",
+        create_message,
+        "Get an agent's reply now, whole or streamed",
+        "messages",
+        body=MessagesRequest,
+        response=MessagesResponse,
+        errors=(404,),
+        streams=True,
+    ),
+)
