@@ -16,10 +16,11 @@ from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
 from novaro_lite.api.openai.errors import scoped
+from novaro_lite.api.problems import problem_response, server_error_response
 from novaro_lite.api.routes import build_routes, operations
 from novaro_lite.config.settings import Settings
 from novaro_lite.delivery.scheduler import Scheduler
-from novaro_lite.errors import AppError, problem_response, server_error_response
+from novaro_lite.errors import AppError
 from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
@@ -55,6 +56,29 @@ def create_app(
     `share`: this app is one worker of `serve --workers N`; it counts metrics and rate limits with the others.
     """
     metrics = Metrics(enabled=settings.metrics.enabled, multiprocess_dir=share.metrics_dir if share else None)
+    routes = build_routes(operations())
+    if settings.metrics.enabled:
+        routes += metrics_api.routes()
+    return App(
+        metrics=metrics,
+        routes=routes,
+        exception_handlers={  # OpenAI's error shape under /v1, problem+json everywhere else
+            AppError: scoped(problem_response),
+            HTTPException: scoped(problem_response),
+            Exception: scoped(server_error_response),
+        },
+        lifespan=_lifespan(settings, metrics, transport, clock, share),
+    )
+
+
+def _lifespan(
+    settings: Settings,
+    metrics: Metrics,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Callable[[], float],
+    share: WorkerShare | None,
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """The app's lifespan: open storage, the HTTP clients and the rate limiter, then run the scheduler."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -103,19 +127,7 @@ def create_app(
                 if scheduler is not None:
                     await scheduler.stop()
 
-    routes = build_routes(operations())
-    if settings.metrics.enabled:
-        routes += metrics_api.routes()
-    return App(
-        metrics=metrics,
-        routes=routes,
-        exception_handlers={  # OpenAI's error shape under /v1, problem+json everywhere else
-            AppError: scoped(problem_response),
-            HTTPException: scoped(problem_response),
-            Exception: scoped(server_error_response),
-        },
-        lifespan=lifespan,
-    )
+    return lifespan
 
 
 def create_app_from_environment() -> Starlette:

@@ -1,4 +1,4 @@
-"""Application errors and their RFC 9457 problem responses.
+"""The application's errors: what went wrong, its HTTP status, and the problem type it answers.
 
     AppError                      500  base class; never raised bare
     ├── BadRequestError           400  the body is not JSON, or not a JSON object
@@ -7,32 +7,20 @@
     ├── ConflictError             409  the resource's state forbids the change
     ├── PayloadTooLargeError      413  the body is larger than max_body_bytes
     ├── ValidationError           422  the body or query does not match the schema; carries `errors`
+    ├── RateLimitedError          429  the token made more requests this minute than its rate limit
     ├── HeadersTooLargeError      431  the request head is too large (raised by http_server, not the app)
     ├── ProviderError             502  an upstream model provider failed or answered nonsense
     │   ├── ProviderTimeoutError  504  an upstream model provider timed out
     │   └── ProviderBusyError     503  an upstream model provider still said 429 after retries
     └── UnavailableError          503  a dependency (the database) is unusable
 
-Domain and storage code raise these; only errors.py and the api package turn them into responses.
-This module must not import storage, scheduler or providers.
+Domain and storage code raise these; only the api package turns them into responses (api/problems.py, and
+api/openai/errors.py under /v1). This module imports nothing of the app and no web framework.
 """
 
 from __future__ import annotations
 
-import http
-import logging
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar
-
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-logger = logging.getLogger(__name__)
-
-PROBLEM_TYPE_PREFIX = "/problems/"  # each type is a page the server serves (RFC 9457 §3.1.1)
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class AppError(Exception):
@@ -54,10 +42,6 @@ class AppError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
-
-    @property
-    def type(self) -> str:
-        return problem_type(self.slug)
 
 
 class BadRequestError(AppError):
@@ -127,83 +111,3 @@ class ProviderBusyError(ProviderError):
 class UnavailableError(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
     about = "A dependency of the server, such as its database, is unusable right now."
-
-
-# Problems that Starlette's router raises, besides the AppError types.
-ROUTER_PROBLEMS: Mapping[int, tuple[str, str]] = MappingProxyType(
-    {
-        404: ("not-found", NotFoundError.about),
-        405: (
-            "method-not-allowed",
-            "The path exists, but not with this method; the `Allow` header lists those it has.",
-        ),
-    }
-)
-
-
-def problem_type(slug: str) -> str:
-    """The problem `type` URI of a slug: a page this server serves, relative to the API's own address."""
-    return PROBLEM_TYPE_PREFIX + slug
-
-
-def problem_pages() -> dict[str, tuple[str, str]]:
-    """Every problem type the server answers, by slug: its title and what it means."""
-    pages: dict[str, tuple[str, str]] = {}
-    pending: list[type[AppError]] = [AppError]
-    while pending:
-        cls = pending.pop()
-        pages[cls.slug] = (cls.title, cls.about)
-        pending.extend(cls.__subclasses__())
-    for status, (slug, about) in ROUTER_PROBLEMS.items():
-        pages.setdefault(slug, (http.HTTPStatus(status).phrase, about))
-    return pages
-
-
-def problem(
-    status: int,
-    detail: str,
-    *,
-    type: str = PROBLEM_TYPE_PREFIX + AppError.slug,
-    title: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    """Build an application/problem+json response."""
-    body: dict[str, Any] = {
-        "type": type,
-        "title": title or http.HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def _http_detail(request: Request, exc: HTTPException) -> str:
-    if exc.status_code == 404:
-        return f"There is no route for {request.url.path}."
-    if exc.status_code == 405:
-        allowed = exc.headers.get("Allow", "") if exc.headers else ""
-        return f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
-    return str(exc.detail)
-
-
-async def problem_response(request: Request, exc: Exception) -> Response:
-    """Exception handler for AppError and Starlette's HTTPException (router 404/405 included)."""
-    if isinstance(exc, AppError):
-        return problem(exc.status, exc.detail, type=exc.type, title=exc.title, errors=exc.errors, headers=exc.headers)
-    assert isinstance(exc, HTTPException)
-    slug = ROUTER_PROBLEMS[exc.status_code][0] if exc.status_code in ROUTER_PROBLEMS else None
-    return problem(
-        exc.status_code,
-        _http_detail(request, exc),
-        type=problem_type(slug) if slug else "about:blank",
-        headers=exc.headers,
-    )
-
-
-async def server_error_response(request: Request, exc: Exception) -> Response:
-    """Log the traceback of an unexpected exception and answer a generic 500 problem."""
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "The server hit an unexpected error; it has been logged.")

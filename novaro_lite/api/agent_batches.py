@@ -15,7 +15,9 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut, GenerateAgents, GeneratedAgents
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.schemas.agent_batches import GenerateAgents, GeneratedAgents
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.domain.agent_batches import CHUNK, MAX_ASKS, SYSTEM_PROMPT, ask, read_agents
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.messages import ChatMessage, Prompt
@@ -102,3 +104,19 @@ async def generate(request: Request) -> Response:
     fields = await generate_agents(svc, body)
     agents = await svc.storage.agents.create_many(caller(request).account, fields)
     return json_response(GeneratedAgents(agents=[AgentOut.of(agent) for agent in agents]), 201)
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        f"{V1}/agents/generate",
+        "agents:generate",
+        generate,
+        "Create a batch of agents written by the model from your description and data",
+        "agents",
+        status=201,
+        body=GenerateAgents,
+        response=GeneratedAgents,
+        errors=(502, 503, 504),
+    ),
+)

@@ -7,7 +7,9 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut, AgentPage, AgentPatch, PageQuery
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut, AgentPage, AgentPatch
+from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.providers.registry import check_model
 
 
@@ -49,3 +51,48 @@ async def update_agent(request: Request) -> Response:
 async def delete_agent(request: Request) -> Response:
     await services(request).storage.agents.delete(caller(request).account, request.path_params["id"])
     return Response(status_code=204)
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        f"{V1}/agents",
+        "agents:create",
+        create_agent,
+        "Create an agent",
+        "agents",
+        status=201,
+        body=AgentCreate,
+        response=AgentOut,
+    ),
+    Operation(
+        "GET",
+        f"{V1}/agents",
+        "agents:list",
+        list_agents,
+        "List agents, oldest first",
+        "agents",
+        query=PageQuery,
+        response=AgentPage,
+    ),
+    Operation("GET", f"{V1}/agents/{{id}}", "agents:get", get_agent, "Show an agent", "agents", response=AgentOut),
+    Operation(
+        "PATCH",
+        f"{V1}/agents/{{id}}",
+        "agents:update",
+        update_agent,
+        "Change some fields of an agent",
+        "agents",
+        body=AgentPatch,
+        response=AgentOut,
+    ),
+    Operation(
+        "DELETE",
+        f"{V1}/agents/{{id}}",
+        "agents:delete",
+        delete_agent,
+        "Delete an agent",
+        "agents",
+        status=204,
+    ),
+)

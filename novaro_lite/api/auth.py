@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import Endpoint, caller, json_response, services
-from novaro_lite.api.schemas.common import TokenInfo
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.schemas.tokens import TokenInfo
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
 from novaro_lite.errors import AuthError, RateLimitedError
 
@@ -60,3 +61,16 @@ def require_token(endpoint: Endpoint) -> Endpoint:
 
 async def verify(request: Request) -> Response:
     return json_response(TokenInfo.of(caller(request)))
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        f"{V1}/auth/verify",
+        "auth:verify",
+        verify,
+        "Check a token and show whose it is",
+        "auth",
+        response=TokenInfo,
+    ),
+)

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, services
-from novaro_lite.api.schemas.cards import CardQuery
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
+from novaro_lite.api.schemas.cards import Card, CardQuery
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.card_export import card_png, card_v2, card_v3
 from novaro_lite.domain.cards import (
@@ -123,3 +124,30 @@ async def get_card(request: Request) -> Response:
     body = json.dumps(card, ensure_ascii=False).encode("utf-8")
     disposition = f'attachment; filename="{file_name(agent, "json")}"'
     return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        f"{V1}/agents/import",
+        "agents:import",
+        import_card,
+        "Create an agent from a Character Card V2/V3 (JSON, or a PNG carrying it; up to 5 MB)",
+        "agents",
+        status=201,
+        body=Card,
+        response=AgentOut,
+        binary="image/png",
+    ),
+    Operation(
+        "GET",
+        f"{V1}/agents/{{id}}/card",
+        "agents:card",
+        get_card,
+        "Export an agent as a Character Card V3 (JSON, or a PNG with V2 and V3 chunks)",
+        "agents",
+        query=CardQuery,
+        response=Card,
+        binary="image/png",
+    ),
+)

@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.schemas.common import PageQuery
+from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.contexts import ContextCreate, ContextOut, ContextPage, ContextPatch, DeleteQuery
+from novaro_lite.api.schemas.paging import PageQuery
 
 
 async def require_contexts(
@@ -54,3 +55,52 @@ async def delete_context(request: Request) -> Response:
     force = read_query(request, DeleteQuery).force
     await services(request).storage.contexts.delete(caller(request).account, request.path_params["id"], force=force)
     return Response(status_code=204)
+
+
+PATH = f"{V1}/contexts"
+ITEM = f"{PATH}/{{id}}"
+OPERATIONS = (
+    Operation(
+        "POST",
+        PATH,
+        "contexts:create",
+        create_context,
+        "Create a context",
+        "contexts",
+        status=201,
+        body=ContextCreate,
+        response=ContextOut,
+    ),
+    Operation(
+        "GET",
+        PATH,
+        "contexts:list",
+        list_contexts,
+        "List contexts, oldest first",
+        "contexts",
+        query=PageQuery,
+        response=ContextPage,
+    ),
+    Operation("GET", ITEM, "contexts:get", get_context, "Show a context", "contexts", response=ContextOut),
+    Operation(
+        "PATCH",
+        ITEM,
+        "contexts:update",
+        update_context,
+        "Change a context's name or content",
+        "contexts",
+        body=ContextPatch,
+        response=ContextOut,
+    ),
+    Operation(
+        "DELETE",
+        ITEM,
+        "contexts:delete",
+        delete_context,
+        "Delete a context (409 while agents have it, unless force=true)",
+        "contexts",
+        status=204,
+        query=DeleteQuery,
+        errors=(409,),
+    ),
+)

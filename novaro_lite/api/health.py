@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from novaro_lite import __version__
 from novaro_lite.api.deps import json_response, services
-from novaro_lite.api.schemas.common import Health, Readiness
+from novaro_lite.api.operation import Operation
+from novaro_lite.api.schemas.health import Health, Readiness
 from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import UnavailableError
 
@@ -41,3 +42,29 @@ async def readyz(request: Request) -> Response:
     ready = database == "ok" and state != "stopped"
     body = Readiness(status="ok" if ready else "unavailable", database=database, scheduler=state)
     return json_response(body, 200 if ready else 503)
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/healthz",
+        "health",
+        healthz,
+        "Report liveness and database health",
+        "meta",
+        response=Health,
+        also=(503,),
+        is_public=True,
+    ),
+    Operation(
+        "GET",
+        "/readyz",
+        "ready",
+        readyz,
+        "Report readiness: the database takes writes and the scheduler runs",
+        "meta",
+        response=Readiness,
+        also=(503,),
+        is_public=True,
+    ),
+)

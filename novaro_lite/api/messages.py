@@ -11,11 +11,13 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, json_response, read_body, services
-from novaro_lite.api.schemas.common import MessageOut, MessagesRequest, MessagesResponse, UsageOut
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.problems import problem_body
+from novaro_lite.api.schemas.messages import MessageOut, MessagesRequest, MessagesResponse, UsageOut
 from novaro_lite.api.sse import Event, event_stream
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
-from novaro_lite.errors import AppError, problem_type
+from novaro_lite.errors import AppError
 from novaro_lite.generation import Delta, generate_reply, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -62,15 +64,23 @@ async def _sse(
         except StopAsyncIteration:
             return
         except AppError as exc:
-            yield "error", {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail}
+            yield "error", problem_body(exc)
         except Exception:  # the status line is sent: the stream itself must say that it failed
             logger.exception("streamed reply %s failed", reply_id)
-            yield (
-                "error",
-                {
-                    "type": problem_type(AppError.slug),
-                    "title": AppError.title,
-                    "status": 500,
-                    "detail": "The server hit an unexpected error; it has been logged.",
-                },
-            )
+            yield "error", problem_body(AppError("The server hit an unexpected error; it has been logged."))
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        f"{V1}/messages",
+        "messages:create",
+        create_message,
+        "Get an agent's reply now, whole or streamed",
+        "messages",
+        body=MessagesRequest,
+        response=MessagesResponse,
+        errors=(404,),
+        streams=True,
+    ),
+)

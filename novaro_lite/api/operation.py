@@ -1,4 +1,5 @@
-"""Operation: one documented endpoint. routes.py lists them; openapi.py and the router both read the list."""
+"""Operation: one documented endpoint. Each resource's module lists its own beside its handlers; routes.py
+gathers them, and openapi.py and the router both read the list."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dataclasses
 from pydantic import BaseModel
 
 from novaro_lite.api.deps import Endpoint
+
+V1 = "/api/v1"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.requests import (
     AttemptList,
     AttemptOut,
@@ -151,3 +152,77 @@ async def redeliver_request(request: Request) -> Response:
 async def list_attempts(request: Request) -> Response:
     attempts = await services(request).storage.requests.attempts(caller(request).account, request.path_params["id"])
     return json_response(AttemptList(data=[AttemptOut.of(attempt) for attempt in attempts]))
+
+
+PATH = f"{V1}/message-requests"
+ITEM = f"{PATH}/{{id}}"
+OPERATIONS = (
+    Operation(
+        "POST",
+        PATH,
+        "requests:create",
+        create_request,
+        "Ask for a reply at a webhook, timed like a person (202 once stored)",
+        "message-requests",
+        status=202,
+        body=MessageRequestCreate,
+        response=MessageRequestOut,
+        errors=(404, 409),
+        headers=(
+            (
+                "Idempotency-Key",
+                "Retrying with the same key and body within 24 h returns the first"
+                " response; with a different body, 409.",
+            ),
+        ),
+    ),
+    Operation(
+        "GET",
+        PATH,
+        "requests:list",
+        list_requests,
+        "List message requests, oldest first",
+        "message-requests",
+        query=MessageRequestQuery,
+        response=MessageRequestPage,
+    ),
+    Operation(
+        "GET",
+        ITEM,
+        "requests:get",
+        get_request,
+        "Show a message request's status",
+        "message-requests",
+        response=MessageRequestOut,
+    ),
+    Operation(
+        "DELETE",
+        ITEM,
+        "requests:cancel",
+        cancel_request,
+        "Cancel a request before delivery",
+        "message-requests",
+        response=MessageRequestOut,
+        errors=(409,),
+    ),
+    Operation(
+        "POST",
+        f"{ITEM}/redeliver",
+        "requests:redeliver",
+        redeliver_request,
+        "Send a scheduled request now",
+        "message-requests",
+        status=202,
+        response=MessageRequestOut,
+        errors=(409,),
+    ),
+    Operation(
+        "GET",
+        f"{ITEM}/attempts",
+        "requests:attempts",
+        list_attempts,
+        "List a request's delivery attempts",
+        "message-requests",
+        response=AttemptList,
+    ),
+)

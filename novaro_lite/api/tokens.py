@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
+from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.tokens import TokenCreate, TokenList, TokenOut, TokenWithSecret
 
 
@@ -38,3 +39,37 @@ async def revoke_token(request: Request) -> Response:
     """Revoke a token of the caller's account; revoking the one in use ends the caller's access at once."""
     await services(request).storage.tokens.revoke_own(caller(request).account, request.path_params["id"])
     return Response(status_code=204)
+
+
+PATH = f"{V1}/tokens"
+OPERATIONS = (
+    Operation(
+        "GET",
+        PATH,
+        "tokens:list",
+        list_tokens,
+        "List your account's tokens (never their secrets)",
+        "tokens",
+        response=TokenList,
+    ),
+    Operation(
+        "POST",
+        PATH,
+        "tokens:create",
+        create_token,
+        "Create a token for your account (its value is shown once)",
+        "tokens",
+        status=201,
+        body=TokenCreate,
+        response=TokenWithSecret,
+    ),
+    Operation(
+        "DELETE",
+        f"{PATH}/{{id}}",
+        "tokens:revoke",
+        revoke_token,
+        "Revoke a token; requests that use it get 401 at once",
+        "tokens",
+        status=204,
+    ),
+)

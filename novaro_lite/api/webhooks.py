@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.schemas.common import PageQuery
+from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
     WebhookOut,
@@ -88,10 +89,23 @@ async def test_webhook(request: Request) -> Response:
     webhook = await svc.storage.webhooks.get(caller(request).account, request.path_params["id"])
     ping_id = new_id("ping", svc.clock())
     ping = MessageRequest(
-        id=ping_id, account=webhook.account, agent_id="", webhook_id=webhook.id, reference="novaro-lite:ping",
-        status="delivering", scheduled_for=0, attempts=0, last_error=None, last_status_code=None, delivered_at=None,
-        created_at=0, updated_at=0, messages=None, context_ids=(), reply=None,
-    )  # fmt: skip
+        id=ping_id,
+        account=webhook.account,
+        agent_id="",
+        webhook_id=webhook.id,
+        reference="novaro-lite:ping",
+        status="delivering",
+        scheduled_for=0,
+        attempts=0,
+        last_error=None,
+        last_status_code=None,
+        delivered_at=None,
+        created_at=0,
+        updated_at=0,
+        messages=None,
+        context_ids=(),
+        reply=None,
+    )
     began = time.monotonic()
     try:
         sender = WebhookSender(svc.webhook_http, svc.settings.webhooks, svc.clock)
@@ -106,3 +120,60 @@ async def test_webhook(request: Request) -> Response:
         error=answer.error,
     )
     return json_response(result)
+
+
+PATH = f"{V1}/webhooks"
+ITEM = f"{PATH}/{{id}}"
+OPERATIONS = (
+    Operation(
+        "POST",
+        PATH,
+        "webhooks:create",
+        create_webhook,
+        "Create a webhook (its secret is shown once)",
+        "webhooks",
+        status=201,
+        body=WebhookCreate,
+        response=WebhookWithSecret,
+    ),
+    Operation(
+        "GET",
+        PATH,
+        "webhooks:list",
+        list_webhooks,
+        "List webhooks, oldest first",
+        "webhooks",
+        query=PageQuery,
+        response=WebhookPage,
+    ),
+    Operation("GET", ITEM, "webhooks:get", get_webhook, "Show a webhook", "webhooks", response=WebhookOut),
+    Operation(
+        "PATCH",
+        ITEM,
+        "webhooks:update",
+        update_webhook,
+        "Change a webhook's url, description or enabled",
+        "webhooks",
+        body=WebhookPatch,
+        response=WebhookOut,
+    ),
+    Operation("DELETE", ITEM, "webhooks:delete", delete_webhook, "Delete a webhook", "webhooks", status=204),
+    Operation(
+        "POST",
+        f"{ITEM}/rotate-secret",
+        "webhooks:rotate",
+        rotate_secret,
+        "Replace the secret; the old one keeps signing for 24 h",
+        "webhooks",
+        response=WebhookWithSecret,
+    ),
+    Operation(
+        "POST",
+        f"{ITEM}/test",
+        "webhooks:test",
+        test_webhook,
+        "Send a signed ping and show what the receiver answered",
+        "webhooks",
+        response=WebhookTestResult,
+    ),
+)

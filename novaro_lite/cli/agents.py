@@ -12,7 +12,8 @@ import pydantic
 
 from novaro_lite.api.agent_batches import generate_agents
 from novaro_lite.api.cards import create_from_card, export_card, export_png
-from novaro_lite.api.schemas.common import AgentCreate, AgentOut, GenerateAgents
+from novaro_lite.api.schemas.agent_batches import GenerateAgents
+from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
@@ -169,13 +170,26 @@ def agent_export(
     click.echo(f"Wrote {output} ({len(data):,} bytes).", err=True)
 
 
+def _read_data(path: Path) -> Any:
+    """The material a batch should reflect: the file's JSON, or its text when it is not JSON (CSV, prose)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 @agent.command("generate")
 @settings_options
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agents.")
 @click.option("--count", type=click.IntRange(1, 50), required=True, help="How many agents (all or none).")
 @click.option("--description", required=True, help="What kind of people to create.")
-@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A file of your own material (text, CSV or JSON) the personas should reflect.")  # fmt: skip
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of your own material (text, CSV or JSON) the personas should reflect.",
+)
 @click.option("--model", help="provider/model-id that writes them (default: the server's default provider).")
 @click.option("--json", "as_json", is_flag=True, help="Print the created agents as JSON.")
 def agent_generate(
@@ -193,13 +207,7 @@ def agent_generate(
     Example:
         novaro-lite agent generate --count 5 --description "regulars of a Lisbon bakery" --data customers.csv
     """
-    data: Any = None
-    if data_path is not None:
-        text = data_path.read_text(encoding="utf-8")
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = text
+    data = None if data_path is None else _read_data(data_path)
     try:
         request = GenerateAgents.model_validate(
             {"count": count, "description": description, "data": data, "model": model}
@@ -223,8 +231,11 @@ def agent_generate(
 
     created = run_with_storage(settings, create)
     if as_json:
-        click.echo(json.dumps([AgentOut.of(a).model_dump(mode="json", by_alias=True) for a in created], indent=2,
-                              ensure_ascii=False))  # fmt: skip
+        click.echo(
+            json.dumps(
+                [AgentOut.of(a).model_dump(mode="json", by_alias=True) for a in created], indent=2, ensure_ascii=False
+            )
+        )
         return
     echo_table(
         ("ID", "NAME", "LOCATION", "TIMEZONE", "ACTIVE"),

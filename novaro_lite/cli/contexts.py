@@ -46,8 +46,13 @@ def _echo_json(found: Context) -> None:
 )
 @click.option("--case-sensitive", is_flag=True, help="Match keys with case.")
 @click.option("--selective", is_flag=True, help="Also require a secondary key.")
-@click.option("--scan-depth", type=click.IntRange(1, SCAN_DEPTH_MAX), default=DEFAULT_SCAN_DEPTH, show_default=True,
-              help="How many of the last messages are searched for keys.")  # fmt: skip
+@click.option(
+    "--scan-depth",
+    type=click.IntRange(1, SCAN_DEPTH_MAX),
+    default=DEFAULT_SCAN_DEPTH,
+    show_default=True,
+    help="How many of the last messages are searched for keys.",
+)
 def context_create(
     settings: Settings,
     account: str,

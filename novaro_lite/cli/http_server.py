@@ -5,7 +5,7 @@ could send one endless line and grow the process without limit (seen: a 64 MB Au
 whole, RSS 61 → 248 MB). This protocol counts the bytes the parser takes without producing anything (no
 new message, no complete head, no body): past HEAD_MAX it answers 431 and closes the connection. A parsed
 head is checked once: the request line and each header at most HEADER_LINE_MAX, all of it at most
-HEAD_MAX. Everything else, and the parser's speed, stays uvicorn's. Imports uvicorn and errors only.
+HEAD_MAX. Everything else, and the parser's speed, stays uvicorn's. Imports uvicorn, errors and the problem body only.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from novaro_lite.errors import PROBLEM_MEDIA_TYPE, HeadersTooLargeError
+from novaro_lite.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from novaro_lite.errors import HeadersTooLargeError
 
 HEADER_LINE_MAX = 16 * 1024  # the request line, or one header's name and value
 HEAD_MAX = 64 * 1024  # the request line and every header together; also any run of bytes that parses to nothing
 
 
 def _refusal(detail: str) -> bytes:
-    error = HeadersTooLargeError(detail)
-    body = json.dumps({"type": error.type, "title": error.title, "status": error.status, "detail": detail}).encode()
+    body = json.dumps(problem_body(HeadersTooLargeError(detail))).encode()
     head = (
         f"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

@@ -29,6 +29,8 @@ def requests_list(settings: Settings, account: str, status: Status | None, limit
     found = run_with_storage(settings, lambda storage: storage.requests.list(account, limit=limit, status=status))
     echo_table(
         ("ID", "STATUS", "DUE", "ATTEMPTS", "REFERENCE", "LAST ERROR"),
-        [(r.id, r.status, when(r.scheduled_for), str(r.attempts), r.reference, r.last_error or "-")
-         for r in found.items],
-    )  # fmt: skip
+        [
+            (r.id, r.status, when(r.scheduled_for), str(r.attempts), r.reference, r.last_error or "-")
+            for r in found.items
+        ],
+    )

@@ -49,9 +49,11 @@ def webhook_list(settings: Settings, account: str) -> None:
     found = run_with_storage(settings, lambda storage: storage.webhooks.list(account, limit=200))
     echo_table(
         ("ID", "URL", "ENABLED", "DESCRIPTION"),
-        [(w.id, w.url, "yes" if w.enabled else f"no ({w.disabled_reason or 'by its owner'})", w.description)
-         for w in found.items],
-    )  # fmt: skip
+        [
+            (w.id, w.url, "yes" if w.enabled else f"no ({w.disabled_reason or 'by its owner'})", w.description)
+            for w in found.items
+        ],
+    )
 
 
 @webhook.command("delete")

@@ -61,6 +61,6 @@ class ConversationStore:
                     request_id,
                     owner,
                 ),
-            )  # fmt: skip
+            )
         )
         return updated == 1

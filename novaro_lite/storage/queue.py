@@ -137,7 +137,7 @@ class DeliveryQueue:
                         attempt.error,
                         attempt.response_body,
                     ),
-                )  # fmt: skip
+                )
             )
         statements.append(
             (

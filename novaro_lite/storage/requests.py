@@ -15,7 +15,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
-from novaro_lite.storage.database import Database, Row
+from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Page, decode_cursor, page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
@@ -85,6 +85,69 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
     )
 
 
+def _row(
+    request: MessageRequest, due: float, idempotency_key: str | None, body_hash: str | None, accepted: str
+) -> tuple[Any, ...]:
+    """The values _INSERT stores for a new request, due at `due` (seconds, kept to the millisecond)."""
+    return (
+        request.id,
+        request.account,
+        request.agent_id,
+        request.webhook_id,
+        request.reference,
+        int(due * 1000),
+        int(due),
+        idempotency_key,
+        body_hash,
+        accepted,
+        dump_messages(request.messages or ()),
+        json.dumps(list(request.context_ids)),
+        request.created_at,
+        request.updated_at,
+        request.conversation_id,
+        request.is_humanlike,
+    )
+
+
+async def _take_key(tx: Transaction, account: str, idempotency_key: str, body_hash: str | None, now: int) -> str | None:
+    """The response first given for this key in the last 24 hours, ConflictError for another body; or None,
+    the key (freed from an expired request) now the caller's to store. Holds the key's lock to the commit."""
+    await tx.lock(f"idempotency:{account}:{idempotency_key}")
+    rows = await tx.fetch(
+        "SELECT seq, request_hash, accepted, created_at FROM message_requests"
+        " WHERE account = ? AND idempotency_key = ?",
+        (account, idempotency_key),
+    )
+    if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
+        if rows[0]["request_hash"] != body_hash:
+            raise _key_conflict(idempotency_key)
+        return str(rows[0]["accepted"])
+    if rows:
+        await tx.execute("UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],))
+    return None
+
+
+async def _supersede(
+    tx: Transaction, request: MessageRequest, plan: Plan, *, is_superseding: bool, now: int
+) -> tuple[float, int]:
+    """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`), their
+    content purged; return `request`'s due time as `plan` makes it, and how many requests ended."""
+    await tx.lock(f"conversation:{request.agent_id}:{request.conversation_id}")
+    # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
+    earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (request.agent_id, request.conversation_id))
+    unread = [r for r in earlier if is_superseding and r["status"] == "scheduled" and r["unread"]]
+    busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
+    due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)
+    superseded = 0
+    for found in unread:
+        superseded += await tx.execute(
+            f"UPDATE message_requests SET status = 'superseded', superseded_by = ?, {PURGE_SQL},"
+            " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
+            (request.id, now, found["id"]),
+        )
+    return due, superseded
+
+
 class RequestStore:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -118,60 +181,71 @@ class RequestStore:
         """
         now = self._db.now()
         request = MessageRequest(
-            id=new_id("req", now), account=account, agent_id=agent_id, webhook_id=webhook_id, reference=reference,
-            status="scheduled", scheduled_for=int(due), attempts=0, last_error=None, last_status_code=None,
-            delivered_at=None, created_at=now, updated_at=now, messages=tuple(messages),
-            context_ids=tuple(context_ids), reply=None, conversation_id=conversation_id, is_humanlike=is_humanlike,
-        )  # fmt: skip
-
-        def row(request: MessageRequest, due: float) -> tuple[Any, ...]:
-            return (
-                request.id, account, agent_id, webhook_id, reference, int(due * 1000), int(due), idempotency_key,
-                body_hash, accepted(request), dump_messages(messages), json.dumps(list(context_ids)), now, now,
-                conversation_id, is_humanlike,
-            )  # fmt: skip
+            id=new_id("req", now),
+            account=account,
+            agent_id=agent_id,
+            webhook_id=webhook_id,
+            reference=reference,
+            status="scheduled",
+            scheduled_for=int(due),
+            attempts=0,
+            last_error=None,
+            last_status_code=None,
+            delivered_at=None,
+            created_at=now,
+            updated_at=now,
+            messages=tuple(messages),
+            context_ids=tuple(context_ids),
+            reply=None,
+            conversation_id=conversation_id,
+            is_humanlike=is_humanlike,
+        )
 
         if idempotency_key is None and conversation_id is None:
-            await self._db.insert(_INSERT, inserted := row(request, due))
-            return str(inserted[9])
-        superseded = 0
+            answer = accepted(request)
+            await self._db.insert(_INSERT, _row(request, due, idempotency_key, body_hash, answer))
+            return answer
+        return await self._create_locked(
+            request,
+            due,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
+            accepted=accepted,
+            supersede=supersede,
+            plan=plan,
+            on_superseded=on_superseded,
+        )
+
+    async def _create_locked(
+        self,
+        request: MessageRequest,
+        due: float,
+        *,
+        idempotency_key: str | None,
+        body_hash: str | None,
+        accepted: Callable[[MessageRequest], str],
+        supersede: bool,
+        plan: Plan | None,
+        on_superseded: Callable[[int], None],
+    ) -> str:
+        """create() when it must read first, in one transaction: under the idempotency key's lock and the
+        conversation's."""
+        now, superseded = request.created_at, 0
         # Checked again inside the transaction: a concurrent request with the same key may have won.
         async with self._db.transaction() as tx:
             if idempotency_key is not None:
-                await tx.lock(f"idempotency:{account}:{idempotency_key}")
-                rows = await tx.fetch(
-                    "SELECT seq, request_hash, accepted, created_at FROM message_requests"
-                    " WHERE account = ? AND idempotency_key = ?",
-                    (account, idempotency_key),
-                )
-                if rows and rows[0]["created_at"] > now - IDEMPOTENCY_WINDOW:
-                    if rows[0]["request_hash"] != body_hash:
-                        raise _key_conflict(idempotency_key)
-                    return str(rows[0]["accepted"])
-                if rows:
-                    await tx.execute(
-                        "UPDATE message_requests SET idempotency_key = NULL WHERE seq = ?", (rows[0]["seq"],)
-                    )
-            if conversation_id is not None and plan is not None:
-                await tx.lock(f"conversation:{agent_id}:{conversation_id}")
-                # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
-                earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (agent_id, conversation_id))
-                unread = [r for r in earlier if supersede and r["status"] == "scheduled" and r["unread"]]
-                busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
-                due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)
+                first = await _take_key(tx, request.account, idempotency_key, body_hash, now)
+                if first is not None:
+                    return first
+            if request.conversation_id is not None and plan is not None:
+                due, superseded = await _supersede(tx, request, plan, is_superseding=supersede, now=now)
                 request = dataclasses.replace(request, scheduled_for=int(due))
-                for found in unread:
-                    superseded += await tx.execute(
-                        f"UPDATE message_requests SET status = 'superseded', superseded_by = ?, {PURGE_SQL},"
-                        " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
-                        (request.id, now, found["id"]),
-                    )
-            inserted = row(request, due)
-            await tx.execute(_INSERT, inserted)
+            answer = accepted(request)
+            await tx.execute(_INSERT, _row(request, due, idempotency_key, body_hash, answer))
         if superseded:
             self._db.content_purged()
             on_superseded(superseded)
-        return str(inserted[9])
+        return answer
 
     async def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
         """The response first given for this key in the last 24 hours, if any; ConflictError for another body.
@@ -208,8 +282,11 @@ class RequestStore:
     ) -> Page[MessageRequest]:
         where, params = ["account = ?", "seq > ?"], [account, decode_cursor(cursor)]
         filters = (
-            ("status", status), ("agent_id", agent_id), ("reference", reference), ("conversation_id", conversation_id)
-        )  # fmt: skip
+            ("status", status),
+            ("agent_id", agent_id),
+            ("reference", reference),
+            ("conversation_id", conversation_id),
+        )
         for column, value in filters:
             if value is not None:
                 where.append(f"{column} = ?")

@@ -11,7 +11,9 @@ from hypothesis import given, settings, strategies as st
 
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.routes import operations
-from novaro_lite.api.schemas.common import AgentCreate, MessageIn, PageQuery, ResponseBandModel
+from novaro_lite.api.schemas.agents import AgentCreate, ResponseBandModel
+from novaro_lite.api.schemas.messages import MessageIn
+from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.requests import FixedDelay
 from novaro_lite.domain.agents import MAX_BAND_SECONDS, ActiveHours, Agent
 from novaro_lite.domain.timing import schedule_reply

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from novaro_lite.api.deps import Endpoint
-from novaro_lite.errors import NotFoundError, problem_pages
+from novaro_lite.api.problems import problem_pages
+from novaro_lite.errors import NotFoundError
 
 SCALAR_BUNDLE = Path(__file__).resolve().parents[2] / "static" / "scalar" / "standalone.js.gz"
 BUNDLE_CACHE = "public, max-age=604800"

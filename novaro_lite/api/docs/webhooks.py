@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import Field
 
-from novaro_lite.api.schemas.common import MessageOut, WireModel
+from novaro_lite.api.schemas.messages import MessageOut
+from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 

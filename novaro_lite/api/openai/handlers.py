@@ -202,13 +202,27 @@ async def get_model(request: Request) -> Response:
         raise NotFoundError(exc.detail) from None
 
 
-def operations() -> tuple[Operation, ...]:
-    """The /v1 routes; left out of /openapi.json, which documents /api/v1 (these follow OpenAI's reference)."""
-    return (
-        Operation("POST", "/v1/chat/completions", "openai:chat", chat_completions,
-                  "Chat with an agent as an OpenAI model", "openai", in_schema=False),
-        Operation("GET", "/v1/models", "openai:models", list_models, "List agents as OpenAI models", "openai",
-                  in_schema=False),
-        Operation("GET", "/v1/models/{id}", "openai:model", get_model, "Show an agent as an OpenAI model", "openai",
-                  in_schema=False),
-    )  # fmt: skip
+# The /v1 routes; left out of /openapi.json, which documents /api/v1 (these follow OpenAI's reference).
+OPERATIONS = (
+    Operation(
+        "POST",
+        "/v1/chat/completions",
+        "openai:chat",
+        chat_completions,
+        "Chat with an agent as an OpenAI model",
+        "openai",
+        in_schema=False,
+    ),
+    Operation(
+        "GET", "/v1/models", "openai:models", list_models, "List agents as OpenAI models", "openai", in_schema=False
+    ),
+    Operation(
+        "GET",
+        "/v1/models/{id}",
+        "openai:model",
+        get_model,
+        "Show an agent as an OpenAI model",
+        "openai",
+        in_schema=False,
+    ),
+)

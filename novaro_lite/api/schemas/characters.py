@@ -1,6 +1,6 @@
 """Wire models of an agent's character fields: greeting, example messages, card metadata and the like.
 
-Agent models in api/schemas/common.py inherit these; domain/cards.py maps them to and from Character Cards.
+Agent models in api/schemas/agents.py inherit these; domain/cards.py maps them to and from Character Cards.
 """
 
 from __future__ import annotations

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from novaro_lite.api.schemas.wire import PatchModel, WireModel
+from novaro_lite.api.schemas.wire import Name, PatchModel, WireModel
 from novaro_lite.domain import contexts as rules
 from novaro_lite.domain.contexts import Context, Keywords
 
-Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
 Content = Annotated[str, Field(max_length=rules.CONTENT_MAX)]
 Keys = Annotated[list[Annotated[str, Field(min_length=1, max_length=rules.KEY_MAX)]], Field(max_length=rules.MAX_KEYS)]
 ScanDepth = Annotated[int, Field(ge=1, le=rules.SCAN_DEPTH_MAX)]

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from novaro_lite.api.schemas.common import WireModel
+from novaro_lite.api.schemas.wire import WireModel
 
 _SIGNED = (
     "Signed like the reply (Standard Webhooks `webhook-id`, `webhook-timestamp`, `webhook-signature`); "

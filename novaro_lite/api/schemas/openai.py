@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from novaro_lite.api.schemas.common import CONTENT_MAX
+from novaro_lite.api.schemas.messages import CONTENT_MAX
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.messages import Sampling, Usage
 

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from novaro_lite.api.schemas.common import MessageIn, PageQuery, WireModel
+from novaro_lite.api.schemas.messages import MessageIn
+from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
 from novaro_lite.domain.requests import Attempt, MessageRequest, Status
 

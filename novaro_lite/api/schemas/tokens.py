@@ -1,11 +1,23 @@
-"""Wire models of /api/v1/tokens: the caller's account's tokens, never the secrets after creation."""
+"""Wire models of /api/v1/tokens and /api/v1/auth/verify: the caller's account's tokens, never the secrets after
+creation."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from novaro_lite.api.schemas.common import WireModel
+from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.tokens import MAX_LIFETIME_SECONDS, MAX_RATE_LIMIT, Token
+
+
+class TokenInfo(WireModel):
+    id: str
+    name: str
+    account: str
+    expires_at: int | None = Field(description="Unix seconds; null when the token does not expire.")
+
+    @classmethod
+    def of(cls, token: Token) -> TokenInfo:
+        return cls(id=token.id, name=token.name, account=token.account, expires_at=token.expires_at)
 
 
 class TokenCreate(WireModel):

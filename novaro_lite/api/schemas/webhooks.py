@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from novaro_lite.api.schemas.common import PatchModel, WireModel
+from novaro_lite.api.schemas.wire import PatchModel, WireModel
 from novaro_lite.domain.events import EVENTS, Event, check_events
 from novaro_lite.domain.webhooks import Webhook
 

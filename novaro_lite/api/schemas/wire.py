@@ -1,11 +1,17 @@
-"""The base of every wire model: camelCase JSON, strict types, unknown fields refused."""
+"""The base of every wire model (camelCase JSON, strict types, unknown fields refused), the base of PATCH bodies,
+and the name field agents and contexts share."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+
+from novaro_lite.domain import agents, contexts
+
+# An agent's or a context's name, within both domain limits (today the same).
+Name = Annotated[str, Field(min_length=1, max_length=min(agents.NAME_MAX, contexts.NAME_MAX))]
 
 
 class WireModel(BaseModel):

@@ -56,8 +56,16 @@ async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: 
         RETURNING seq, {columns}
     """
     params = (
-        claim.per_webhook, claim.now_ms, json.dumps(dict(claim.in_flight)), claim.now_ms, claim.limit, claim.now_ms,
-        claim.lease_until_ms, claim.owner, claim.now_ms // 1000,
-        claim.owner, list(claim.working),
-    )  # fmt: skip
+        claim.per_webhook,
+        claim.now_ms,
+        json.dumps(dict(claim.in_flight)),
+        claim.now_ms,
+        claim.limit,
+        claim.now_ms,
+        claim.lease_until_ms,
+        claim.owner,
+        claim.now_ms // 1000,
+        claim.owner,
+        list(claim.working),
+    )
     return await tx.fetch(sql, params)

@@ -48,9 +48,16 @@ def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tupl
         RETURNING seq, {columns}
     """
     params = (
-        claim.lease_until_ms, claim.owner, claim.now_ms // 1000,
-        claim.now_ms, min(claim.per_webhook, claim.limit),
-        claim.per_webhook, claim.now_ms, json.dumps(dict(claim.in_flight)),
-        claim.limit, claim.owner, json.dumps(list(claim.working)),
-    )  # fmt: skip
+        claim.lease_until_ms,
+        claim.owner,
+        claim.now_ms // 1000,
+        claim.now_ms,
+        min(claim.per_webhook, claim.limit),
+        claim.per_webhook,
+        claim.now_ms,
+        json.dumps(dict(claim.in_flight)),
+        claim.limit,
+        claim.owner,
+        json.dumps(list(claim.working)),
+    )
     return sql, params

@@ -1,72 +1,17 @@
-"""Pydantic models: the wire format (camelCase) that validates requests and documents the API.
-
-The same models feed /openapi.json, so what is validated is what is documented. Domain rules come
-from novaro_lite.domain; these models only translate between JSON and domain dataclasses.
-"""
+"""Wire models of /api/v1/agents: the persona's fields, their limits, and how they map to the domain."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.api.schemas.characters import CharacterCreate, CharacterOut, CharacterPatch
-from novaro_lite.api.schemas.wire import PatchModel as PatchModel, WireModel as WireModel  # re-exported
+from novaro_lite.api.schemas.wire import Name, WireModel
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand
-from novaro_lite.domain.messages import ChatMessage, Usage
-from novaro_lite.domain.tokens import Token
 
-# problems (documented here; built by novaro_lite.errors)
-
-
-class FieldError(WireModel):
-    loc: list[str | int] = Field(description="Where the bad value is: `body`, `query` or `path`, then the field path.")
-    msg: str
-
-
-class Problem(WireModel):
-    """An RFC 9457 problem: every error the API returns has this shape."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
-
-
-# auth and health
-
-
-class TokenInfo(WireModel):
-    id: str
-    name: str
-    account: str
-    expires_at: int | None = Field(description="Unix seconds; null when the token does not expire.")
-
-    @classmethod
-    def of(cls, token: Token) -> TokenInfo:
-        return cls(id=token.id, name=token.name, account=token.account, expires_at=token.expires_at)
-
-
-class Health(WireModel):
-    status: Literal["ok", "unavailable"]
-    version: str
-    database: Literal["ok", "unavailable"]
-
-
-class Readiness(WireModel):
-    status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unavailable"] = Field(description="Whether a write transaction commits.")
-    scheduler: Literal["running", "stopped", "disabled"] = Field(
-        description="The delivery scheduler; `disabled` when [scheduler] enabled = false, which is still ready."
-    )
-
-
-# agents
-
-Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
 Persona = Annotated[str, Field(max_length=rules.PERSONA_MAX)]
 Location = Annotated[str, Field(max_length=rules.LOCATION_MAX)]
 TimeZone = Annotated[
@@ -252,98 +197,3 @@ def _bands_out(bands: tuple[ResponseBand, ...] | None) -> list[ResponseBandModel
 class AgentPage(WireModel):
     data: list[AgentOut]
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
-
-
-class PageQuery(WireModel):
-    model_config = ConfigDict(extra="ignore", strict=False)  # query values arrive as strings
-
-    limit: int = Field(50, ge=1, le=200, description="Items per page.")
-    cursor: str | None = Field(None, max_length=100, description="`nextCursor` from the previous page.")
-
-
-# messages
-
-CONTENT_MAX = 20_000
-
-
-class MessageIn(WireModel):
-    role: Literal["user", "assistant"]
-    content: str = Field(min_length=1, max_length=CONTENT_MAX)
-    created_at: int | None = Field(
-        None, ge=0, le=rules.LATEST_TIMESTAMP, description="When it was sent, unix seconds; shown to the model."
-    )
-
-    def to_domain(self) -> ChatMessage:
-        return ChatMessage(self.role, self.content, self.created_at)
-
-
-class MessagesRequest(WireModel):
-    agent_id: str = Field(min_length=1, max_length=100)
-    messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
-    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
-    stream: bool = Field(False, description="Answer text/event-stream: delta, message, done (or error) events.")
-
-
-class MessageOut(WireModel):
-    role: Literal["user", "assistant"]
-    content: str
-    created_at: int
-
-    @classmethod
-    def of(cls, message: ChatMessage) -> MessageOut:
-        return cls(role=message.role, content=message.content, created_at=message.created_at or 0)
-
-
-class UsageOut(WireModel):
-    provider: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-
-    @classmethod
-    def of(cls, usage: Usage) -> UsageOut:
-        return cls(
-            provider=usage.provider,
-            model=usage.model,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-        )
-
-
-class MessagesResponse(WireModel):
-    id: str
-    agent_id: str
-    messages: list[MessageOut]
-    usage: UsageOut
-
-
-# batch generation
-
-
-class AgentDefaults(WireModel):
-    """Fields decided for every generated agent (they override what the model writes)."""
-
-    persona: Persona | None = None
-    location: Location | None = None
-    timezone: TimeZone | None = None
-    language: Language | None = None
-    active_hours: ActiveHoursModel | None = None
-    response_times: ResponseTimes | None = None
-    model: ModelName | None = None
-    max_bubbles: MaxBubbles | None = None
-    context_ids: ContextIds | None = None
-    presence: PresenceModel | None = None
-    online_response_times: OnlineResponseTimes | None = None
-    typing_speed_wpm: TypingSpeed | None = None
-
-
-class GenerateAgents(WireModel):
-    count: int = Field(ge=1, le=50, description="How many agents to create (all or none).")
-    description: str = Field(min_length=1, max_length=4000, description="What kind of people to create.")
-    data: Any = Field(None, description="Your own material the personas should reflect: text or JSON.")
-    defaults: AgentDefaults = AgentDefaults()
-    model: ModelName | None = Field(None, description="The model that writes them (default: the server's).")
-
-
-class GeneratedAgents(WireModel):
-    agents: list[AgentOut]

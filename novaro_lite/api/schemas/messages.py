@@ -1,0 +1,64 @@
+"""Wire models of /api/v1/messages: a conversation in, the agent's reply out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from novaro_lite.api.schemas.wire import WireModel
+from novaro_lite.domain import agents as rules
+from novaro_lite.domain.messages import ChatMessage, Usage
+
+CONTENT_MAX = 20_000
+
+
+class MessageIn(WireModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(min_length=1, max_length=CONTENT_MAX)
+    created_at: int | None = Field(
+        None, ge=0, le=rules.LATEST_TIMESTAMP, description="When it was sent, unix seconds; shown to the model."
+    )
+
+    def to_domain(self) -> ChatMessage:
+        return ChatMessage(self.role, self.content, self.created_at)
+
+
+class MessagesRequest(WireModel):
+    agent_id: str = Field(min_length=1, max_length=100)
+    messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
+    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+    stream: bool = Field(False, description="Answer text/event-stream: delta, message, done (or error) events.")
+
+
+class MessageOut(WireModel):
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: int
+
+    @classmethod
+    def of(cls, message: ChatMessage) -> MessageOut:
+        return cls(role=message.role, content=message.content, created_at=message.created_at or 0)
+
+
+class UsageOut(WireModel):
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            provider=usage.provider,
+            model=usage.model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+
+
+class MessagesResponse(WireModel):
+    id: str
+    agent_id: str
+    messages: list[MessageOut]
+    usage: UsageOut
