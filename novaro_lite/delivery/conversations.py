@@ -1,12 +1,7 @@
 """Delivery's part in a conversation (docs/design.md, Conversations): read and typing events, typed replies, presence.
 
-<<<<<<< HEAD
-Called by dispatcher.py around generating and posting a reply; uses storage and the webhook client. Events
-are best-effort: one signed POST each, never retried, and a failure is only logged.
-=======
 Called by delivery/attempt.py around generating and posting a reply; uses storage and the webhook sender.
 Events are best-effort: one signed POST each, never retried, and a failure is only logged.
->>>>>>> rooms-delivery
 """
 
 from __future__ import annotations
