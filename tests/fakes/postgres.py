@@ -73,3 +73,29 @@ class LocalPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()
+
+
+class StoppablePostgres:
+    """A PostgreSQL of one test's own, which the test stops (as an operator or a crash would) and starts again
+    at the same address."""
+
+    def __init__(self, root: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver.postgres_server import get_server
+
+        self._server = get_server(root, cleanup_mode="stop")
+        self.url = str(self._server.get_uri("postgres"))
+
+    def stop(self, mode: str) -> None:
+        """`pg_ctl stop -m MODE`: "fast" ends every session cleanly, "immediate" kills them as a crash would."""
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", mode, "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def start(self) -> None:
+        self._server.ensure_postgres_running()
+        assert str(self._server.get_uri("postgres")) == self.url, "PostgreSQL came back at another address"
+
+    def cleanup(self) -> None:
+        self._server.cleanup()
