@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -89,9 +90,10 @@ class StoppablePostgres:
 
     def stop(self, mode: str) -> None:
         """`pg_ctl stop -m MODE`: "fast" ends every session cleanly, "immediate" kills them as a crash would."""
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import POSTGRES_BIN_PATH
 
-        pg_ctl(["-w", "-m", mode, "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+        command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self._server.pgdata), "-w", "-m", mode, "stop"]
+        subprocess.run(command, user=self._server.system_user, check=True, capture_output=True, timeout=30)
 
     def start(self) -> None:
         self._server.ensure_postgres_running()

@@ -82,7 +82,7 @@ def stoppable_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sto
     server.cleanup()
 
 
-def wait_until_delivered(url: str, token: str, ids: set[str | None]) -> float:
+def wait_until_delivered(url: str, token: str, ids: set[str]) -> float:
     """Wait until the API says every request of `ids` is delivered, each at its first attempt; return when."""
     deadline, pending = time.monotonic() + DEADLINE_SECONDS, set(ids)
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
