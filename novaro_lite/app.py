@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
+from novaro_lite.api.disconnect import client_disconnected
 from novaro_lite.api.openai.errors import scoped
 from novaro_lite.api.problems import problem_response, server_error_response
 from novaro_lite.api.routes import build_routes, operations
@@ -65,6 +67,7 @@ def create_app(
         exception_handlers={  # OpenAI's error shape under /v1, problem+json everywhere else
             AppError: scoped(problem_response),
             HTTPException: scoped(problem_response),
+            ClientDisconnect: client_disconnected,
             Exception: scoped(server_error_response),
         },
         lifespan=_lifespan(settings, metrics, transport, clock, share),

@@ -13,6 +13,8 @@
     │   ├── ProviderTimeoutError  504  an upstream model provider timed out
     │   └── ProviderBusyError     503  an upstream model provider still said 429 after retries
     └── UnavailableError          503  a dependency (the database) is unusable
+        ├── DatabaseUnavailableError  503  the database is unreachable, restarting or busy: retry after Retry-After
+        └── StorageFullError          507  the database's disk is full: writes fail, reads still work
 
 Domain and storage code raise these; only the api package turns them into responses (api/problems.py, and
 api/openai/errors.py under /v1). This module imports nothing of the app and no web framework.
@@ -111,3 +113,24 @@ class ProviderBusyError(ProviderError):
 class UnavailableError(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
     about = "A dependency of the server, such as its database, is unusable right now."
+
+
+class DatabaseUnavailableError(UnavailableError):
+    slug, title = "database-unavailable", "Database unavailable"
+    about = (
+        "The server cannot use its database right now: it is unreachable, starting, shutting down or too busy to"
+        " answer in time. Send the request again after `Retry-After` seconds, with the same `Idempotency-Key`"
+        " where the endpoint takes one (a write cut off while it committed may have been stored)."
+    )
+    RETRY_AFTER_SECONDS: ClassVar[int] = 1  # the server takes up again within a moment of the database's return
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)})
+
+
+class StorageFullError(UnavailableError):
+    status, slug, title = 507, "storage-full", "Insufficient storage"
+    about = (
+        "The disk that holds the server's database is full, so it cannot store anything new; reading still"
+        " works. Nothing was changed. Once the operator frees space, writes succeed again without a restart."
+    )

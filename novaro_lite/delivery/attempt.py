@@ -13,6 +13,8 @@ import dataclasses
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from novaro_lite.delivery import conversations
 from novaro_lite.delivery.outcome import (
@@ -28,7 +30,7 @@ from novaro_lite.delivery.outcome import (
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import Webhook, secret_digest
-from novaro_lite.errors import NotFoundError, ProviderBusyError, ProviderError
+from novaro_lite.errors import NotFoundError, ProviderBusyError, ProviderError, UnavailableError
 from novaro_lite.generation import generate_reply
 from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.targets import TargetRefusedError
@@ -36,6 +38,8 @@ from novaro_lite.outbound.webhook_sender import Answer, WebhookSender
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
+UNAVAILABLE_RETRY_SECONDS = 0.25  # how often a delivery waiting for the database tries its write again
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +65,12 @@ async def deliver(courier: Courier, request: MessageRequest) -> None:
     """Attempt `request` once and record what follows: delivered, a retry, paused or failed."""
     services, began = courier.services, time.monotonic()
     attempted_at = int(services.clock())
-    found = await attempt(courier, request)
+    try:
+        found = await attempt(courier, request)
+    except UnavailableError:  # before the POST (after it, _stored waits): nothing was sent; storage logged why
+        release = services.storage.queue.release
+        await _stored(services, lambda: release([request.id], courier.owner, services.clock()))
+        return  # due again now: the next claim, once the database answers, takes it up
     if found is None:
         return  # canceled or its lease lost while generating, or now waiting while the reply is typed
     decision = decide(request, found, now=services.clock(), settings=services.settings.delivery, rng=courier.rng)
@@ -84,7 +93,9 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         return await _post(courier, request, webhook, reply)
     except _Settled as settled:
         return settled.found
-    except Exception:  # a bug or a broken database: log it, and let the retry schedule end it
+    except UnavailableError:
+        raise
+    except Exception:  # a bug: log it, and let the retry schedule end it
         logger.exception("delivering message request %s failed unexpectedly", request.id)
         return Crashed("attempts")
 
@@ -95,15 +106,34 @@ async def _record(
     services = courier.services
     queue = services.storage.queue
     if decision.counter is None:  # nothing was tried: the request only waits
-        await queue.finish_attempt(request.id, courier.owner, None, decision.outcome, counter=None)
+        waits = decision.outcome
+        await _stored(services, lambda: queue.finish_attempt(request.id, courier.owner, None, waits, counter=None))
         services.metrics.delivery(decision.outcome)
         return
     logged = Attempt(attempted_at, decision.status_code, int(seconds * 1000), decision.error, decision.response_body)
-    await queue.finish_attempt(request.id, courier.owner, logged, decision.outcome, decision.retry_at, decision.counter)
+    outcome, retry_at, counter = decision.outcome, decision.retry_at, decision.counter
+    await _stored(services, lambda: queue.finish_attempt(request.id, courier.owner, logged, outcome, retry_at, counter))
     late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
     services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
     if decision.outcome == "delivered":
-        await conversations.start_session(services, request, courier.rng)
+        await _stored(services, lambda: conversations.start_session(services, request, courier.rng))
+
+
+async def _stored(services: Services, call: Callable[[], Awaitable[T]]) -> T:
+    """Run a storage call of a delivery under way, waiting out an unavailable database.
+
+    The request stays leased to this process meanwhile, so nobody else takes it up: try again every
+    UNAVAILABLE_RETRY_SECONDS, and so record what the receiver answered within a moment of the database's
+    return (rather than send it again once the lease ran out); give up after the lease's length.
+    """
+    give_up = time.monotonic() + services.settings.delivery.lease_seconds
+    while True:
+        try:
+            return await call()
+        except UnavailableError:
+            if time.monotonic() + UNAVAILABLE_RETRY_SECONDS >= give_up:
+                raise
+        await asyncio.sleep(UNAVAILABLE_RETRY_SECONDS)
 
 
 async def _webhook(services: Services, request: MessageRequest) -> Webhook:
@@ -120,7 +150,7 @@ async def _generate(courier: Courier, request: MessageRequest, webhook: Webhook)
     """Generate and store the reply; its failures spend the model's budget, not the webhook's."""
     try:
         return await _generate_and_store(courier, request, webhook)
-    except _Settled:
+    except (_Settled, UnavailableError):
         raise
     except ProviderError as exc:
         asked = None
@@ -171,10 +201,12 @@ async def _post(
         answer = await courier.sender.post(webhook, request.id, body)
     except TargetRefusedError as exc:
         raise _Settled(Refused(str(exc))) from None
+    services = courier.services
     try:
-        disabled_for = await _record_health(courier.services, webhook, answer)
+        disabled_for = await _stored(services, lambda: _record_health(services, webhook, answer))
         if answer.status_code == 410:
-            await courier.services.storage.webhooks.disable(request.webhook_id, "the receiver answered 410 Gone")
+            disable = services.storage.webhooks.disable
+            await _stored(services, lambda: disable(request.webhook_id, "the receiver answered 410 Gone"))
     except Exception:  # as in attempt(), but the receiver's answer is logged with the attempt
         logger.exception("delivering message request %s failed unexpectedly", request.id)
         return Crashed("attempts", answer)

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from novaro_lite.delivery.attempt import UNAVAILABLE_RETRY_SECONDS
 from novaro_lite.delivery.dispatcher import Dispatcher
+from novaro_lite.errors import UnavailableError
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
@@ -30,9 +32,15 @@ async def dispatch(scheduler: Scheduler) -> None:
     Due rows this run did not take are held back (their webhook is at its limit, or this process is still
     delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
     nothing polls for them. With every slot taken, the same holds for everything already due.
+
+    While the database is unavailable (storage has logged why), it tries again every UNAVAILABLE_RETRY_SECONDS,
+    so what came due meanwhile is delivered within a moment of the database's return.
     """
-    await scheduler.dispatcher.run_due()
-    when = await scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
+    try:
+        await scheduler.dispatcher.run_due()
+        when = await scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
+    except UnavailableError:
+        when = scheduler.services.clock() + UNAVAILABLE_RETRY_SECONDS
     if when is not None:
         scheduler.wake(when)
 
@@ -41,9 +49,12 @@ async def housekeeping(services: Services) -> None:
     """Delete the metadata of requests that ended before the retention period, fail those paused too long;
     empty the WAL."""
     settings, now = services.settings.delivery, int(services.clock())
-    deleted = await services.storage.queue.purge_ended(
-        before=now - settings.retention_days * 86400, paused_before=now - settings.paused_max_days * 86400
-    )
+    try:
+        deleted = await services.storage.queue.purge_ended(
+            before=now - settings.retention_days * 86400, paused_before=now - settings.paused_max_days * 86400
+        )
+    except UnavailableError:  # storage has logged why; the next run does it
+        return
     if deleted:
         logger.info("deleted %d finished message requests past retention", deleted)
     await services.storage.database.checkpoint()

@@ -1,10 +1,10 @@
 """Group commit: writes that arrive while a batch is being committed go into the next batch, in one transaction.
 
 A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
-use it; each supplies how to open a transaction and which errors fail every write of a batch alike (the
-database is locked, gone or full). Any other error fails only the write that caused it: the batch is
-committed again write by write, so a row the database refuses costs no other caller (another account, say)
-its write.
+use it; each supplies how to open a transaction, whose errors say when the database itself failed
+(UnavailableError: it is locked, gone or full), which fails every write of the batch alike. Any other error
+fails only the write that caused it: the batch is committed again write by write, so a row the database
+refuses costs no other caller (another account, say) its write.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.database import Statement, Transaction
 
 
@@ -49,11 +50,9 @@ class GroupCommit:
     def __init__(
         self,
         transaction: Callable[[], contextlib.AbstractAsyncContextManager[Transaction]],
-        batch_errors: tuple[type[BaseException], ...],
         on_purged: Callable[[], None],
     ) -> None:
         self._transaction = transaction
-        self._batch_errors = batch_errors
         self._on_purged = on_purged
         self._queue: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -83,7 +82,7 @@ class GroupCommit:
             try:
                 try:
                     results: list[list[int] | BaseException] = list(await self._commit(batch))
-                except self._batch_errors as exc:  # locked, busy, gone, full: the same for every write
+                except UnavailableError as exc:  # locked, busy, gone, full: the same for every write
                     results = [exc] * len(batch)
                 except Exception as exc:
                     results = [exc] if len(batch) == 1 else [await self._commit_one(write) for write in batch]

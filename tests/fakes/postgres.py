@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -72,4 +73,31 @@ class LocalPostgres:
             await connection.close()
 
     def stop(self) -> None:
+        self._server.cleanup()
+
+
+class StoppablePostgres:
+    """A PostgreSQL of one test's own, which the test stops (as an operator or a crash would) and starts again
+    at the same address."""
+
+    def __init__(self, root: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver.postgres_server import get_server
+
+        self._server = get_server(root, cleanup_mode="stop")
+        self.url = str(self._server.get_uri("postgres"))
+
+    def stop(self, mode: str) -> None:
+        """`pg_ctl stop -m MODE`: "fast" ends every session cleanly, "immediate" kills them as a crash would."""
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self._server.pgdata), "-w", "-m", mode, "stop"]
+        subprocess.run(command, user=self._server.system_user, check=True, capture_output=True, timeout=30)
+
+    def start(self) -> None:
+        self._server.ensure_postgres_running()
+        assert str(self._server.get_uri("postgres")) == self.url, "PostgreSQL came back at another address"
+
+    def cleanup(self) -> None:
         self._server.cleanup()

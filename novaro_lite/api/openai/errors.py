@@ -30,6 +30,7 @@ _CODES = {
     502: "upstream_error",
     503: "upstream_unavailable",
     504: "upstream_timeout",
+    507: "insufficient_storage",
 }
 
 

@@ -26,17 +26,17 @@ import asyncpg
 from novaro_lite.errors import UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit
+from novaro_lite.storage.outage import Outage
 from novaro_lite.storage.postgres.claims import claim_statement
+from novaro_lite.storage.postgres.faults import cause_of, is_broken
 from novaro_lite.storage.postgres.schema import MIGRATIONS
-from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, SERVER_SETTINGS
+from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, CONNECT_TIMEOUT, SERVER_SETTINGS
 from novaro_lite.storage.postgres.wakeups import Wakeups
 
 logger = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run under
-# Errors that fail a whole group-commit batch alike; TimeoutError: a statement passed COMMAND_TIMEOUT.
-CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
-# Errors of opening a connection: those, the server's refusal, or a URL asyncpg cannot read.
-CONNECT_ERRORS = (*CONNECTION_ERRORS, asyncpg.PostgresError, ValueError)
+# Errors of opening a connection: the server's absence or refusal, or a URL asyncpg cannot read.
+CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError, ValueError)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -107,7 +107,8 @@ class PostgresDatabase:
         self._pool = pool
         self.clock = clock
         self.wakeups = wakeups
-        self._group = GroupCommit(self.transaction, CONNECTION_ERRORS, self.content_purged)
+        self._group = GroupCommit(self.transaction, self.content_purged)
+        self._outage = Outage()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -118,10 +119,13 @@ class PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(
                 url,
-                min_size=1,
+                # No floor: asyncpg would keep reconnecting to it while PostgreSQL is away, logging a traceback
+                # each time; connections are opened as requests need them (and closed after 5 idle minutes).
+                min_size=0,
                 max_size=pool_size,
                 server_settings=SERVER_SETTINGS,
                 command_timeout=COMMAND_TIMEOUT,
+                timeout=CONNECT_TIMEOUT,
                 reset=_keep_session,
             )
         except CONNECT_ERRORS as exc:  # the URL may hold a password: never echo it
@@ -137,8 +141,29 @@ class PostgresDatabase:
         return int(self.clock())
 
     @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection. An error that means PostgreSQL is away or busy becomes UnavailableError (logged
+        once per cause, by Outage); a connection such an error may have left broken is closed, and every other
+        idle one with it (they went with the server), never handed to the next caller."""
+        try:
+            async with self._pool.acquire() as connection:
+                try:
+                    yield connection
+                except BaseException as exc:
+                    if is_broken(exc):
+                        connection.terminate()
+                        await self._pool.expire_connections()
+                    raise
+        except Exception as exc:
+            if (found := cause_of(exc)) is not None:
+                error, cause = found
+                raise self._outage.failed(error, cause) from exc
+            raise
+        self._outage.answered()
+
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._connection() as connection, connection.transaction():
             yield _Transaction(connection)
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
@@ -148,13 +173,15 @@ class PostgresDatabase:
         return await self._group.write(*statements, purges=purges)
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
-        with _text_checked():
-            row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+        async with self._connection() as connection:
+            with _text_checked():
+                row: Row | None = await connection.fetchrow(numbered(sql), *params)
         return row
 
     async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
-        with _text_checked():
-            rows: list[Row] = await self._pool.fetch(numbered(sql), *params)
+        async with self._connection() as connection:
+            with _text_checked():
+                rows: list[Row] = await connection.fetch(numbered(sql), *params)
         return rows
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
@@ -173,7 +200,11 @@ class PostgresDatabase:
 
     def notify_due(self, when: float) -> None:
         """Tell every process on this database that work is due at `when` (a unix time)."""
-        self.wakeups.announce(self._pool, when)
+        self.wakeups.announce(self._notify, when)
+
+    async def _notify(self, channel: str, payload: str) -> None:
+        async with self._connection() as connection:
+            await connection.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     def on_due(self, wake: Callable[[float], None]) -> None:
         """Call `wake(when)` whenever any process announces work due at `when`."""
@@ -184,14 +215,14 @@ class PostgresDatabase:
 
     async def ping(self) -> None:
         try:
-            await self._pool.fetchval("SELECT 1")
-        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+            await self.one("SELECT 1", ())
+        except asyncpg.PostgresError as exc:  # not a known outage (those are UnavailableError already)
             raise UnavailableError(f"the database is unusable: {redact(str(exc))}") from exc
 
     async def check_writable(self) -> None:
         try:
             await self.write(("DELETE FROM tokens WHERE FALSE", ()))
-        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+        except asyncpg.PostgresError as exc:
             raise UnavailableError(f"the database does not take writes: {redact(str(exc))}") from exc
 
 

@@ -20,4 +20,5 @@ SERVER_SETTINGS = {
     "tcp_keepalives_interval": "10",
     "tcp_keepalives_count": "3",
 }
+CONNECT_TIMEOUT = 10.0  # seconds opening a connection may take: a request waits no longer for an unreachable server
 COMMAND_TIMEOUT = 60.0  # seconds any one statement may take, seen from our side, before it is given up

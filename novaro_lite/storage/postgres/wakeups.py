@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -86,17 +86,18 @@ class Wakeups:
         if math.isfinite(when):
             self.wake(when)
 
-    def announce(self, pool: asyncpg.Pool, when: float) -> None:
+    def announce(self, notify: Callable[[str, str], Awaitable[None]], when: float) -> None:
+        """Send `when` on the channel through `notify(channel, payload)`, coalesced with announcements under way."""
         if not math.isfinite(when):
             return
         self._pending = when if self._pending is None else min(self._pending, when)
         if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send(pool), name="announce due work")
+            self._sender = asyncio.create_task(self._send(notify), name="announce due work")
 
-    async def _send(self, pool: asyncpg.Pool) -> None:
+    async def _send(self, notify: Callable[[str, str], Awaitable[None]]) -> None:
         while self._pending is not None:
             when, self._pending = self._pending, None
             try:
-                await pool.execute("SELECT pg_notify($1, $2)", CHANNEL, repr(when))
+                await notify(CHANNEL, repr(when))
             except Exception as exc:  # only latency is lost: the other processes' sweeps still run
                 logger.warning("announcing due work failed (%s)", type(exc).__name__)

@@ -19,16 +19,18 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from novaro_lite.errors import UnavailableError
+from novaro_lite.errors import StorageFullError, UnavailableError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction
 from novaro_lite.storage.group_commit import GroupCommit
+from novaro_lite.storage.outage import Outage
 from novaro_lite.storage.sqlite.claims import claim_statement
+from novaro_lite.storage.sqlite.faults import READY_ROOM_BYTES, cause_of, room_bytes
 from novaro_lite.storage.sqlite.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class _Transaction:
 class SqliteDatabase:
     def __init__(
         self,
+        path: Path,
         writer: aiosqlite.Connection,
         reader: sqlite3.Connection,
         clock: Callable[[], float],
@@ -88,9 +91,11 @@ class SqliteDatabase:
         self._writer = writer
         self._reader = reader
         self._lister = lister or writer
+        self._path = path
         self.clock = clock
         self._write_lock = asyncio.Lock()
-        self._group = GroupCommit(self.transaction, (sqlite3.OperationalError,), self.content_purged)
+        self._group = GroupCommit(self.transaction, self.content_purged)
+        self._outage = Outage()
         self._erase_seconds = erase_seconds
         self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
         self._purges = 0  # purges noted so far
@@ -128,7 +133,7 @@ class SqliteDatabase:
             lister.row_factory = sqlite3.Row
             await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await lister.execute("PRAGMA query_only = ON")
-            database = cls(writer, reader, clock, lister, erase_seconds)
+            database = cls(path, writer, reader, clock, lister, erase_seconds)
             await database._migrate()
             # After a crash the WAL may still hold content purged before it: erase it before serving.
             await database.checkpoint()
@@ -166,12 +171,28 @@ class SqliteDatabase:
                 await self._writer.execute("BEGIN IMMEDIATE")
                 yield _Transaction(self._writer)
                 await self._writer.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # A cancelled await does not stop aiosqlite's thread: the statement still runs. Its queue is
                 # FIFO, so a ROLLBACK queued now runs after it and leaves the connection clean for the next use.
-                with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing to undo
+                with contextlib.suppress(sqlite3.Error, ValueError):  # BEGIN failed, or closed: nothing to undo
                     await asyncio.shield(self._writer.execute("ROLLBACK"))
+                self._raise_if_unavailable(exc)
                 raise
+        self._outage.answered()
+
+    def _raise_if_unavailable(self, exc: BaseException) -> None:
+        """Raise the UnavailableError that `exc` means (busy, full, closed), if it means one."""
+        if (found := cause_of(exc)) is not None:
+            error, cause = found
+            raise self._outage.failed(error, cause) from exc
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, ValueError) as exc:
+            self._raise_if_unavailable(exc)
+            raise
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         await self._group.insert(sql, params)
@@ -241,29 +262,35 @@ class SqliteDatabase:
 
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""
-        try:
-            await self.all("SELECT count(*) FROM sqlite_master", ())
-        except (sqlite3.Error, ValueError) as exc:
-            raise UnavailableError(f"the database is unusable: {exc}") from exc
+        await self.all("SELECT count(*) FROM sqlite_master", ())
 
     async def check_writable(self) -> None:
-        """Raise UnavailableError unless a write transaction commits (through the group commit, like any write)."""
-        try:
-            await self.write(("DELETE FROM tokens WHERE 0", ()))
-        except (sqlite3.Error, ValueError) as exc:
-            raise UnavailableError(f"the database does not take writes: {exc}") from exc
+        """Raise UnavailableError unless a write transaction commits (through the group commit, like any write)
+        and there is room for more: that write changes nothing, so it commits on a full disk too."""
+        await self.write(("DELETE FROM tokens WHERE 0", ()))
+        async with self._write_lock:
+            with self._reading():
+                room = await room_bytes(self._writer, self._path)
+        if room < READY_ROOM_BYTES:
+            raise StorageFullError(
+                f"The database has room for {room} more bytes, less than the {READY_ROOM_BYTES} it keeps for writes:"
+                " the disk that holds it is (nearly) full."
+            )
 
     async def read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """A small indexed read, on the loop-thread reader (no trip to another thread)."""
-        rows: list[Row] = self._reader.execute(sql, params).fetchall()
+        with self._reading():
+            rows: list[Row] = self._reader.execute(sql, params).fetchall()
         return rows
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         """A point lookup, on the loop-thread reader: only for indexed queries that return one row."""
-        row: Row | None = self._reader.execute(sql, params).fetchone()
+        with self._reading():
+            row: Row | None = self._reader.execute(sql, params).fetchone()
         return row
 
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """A list query on the lister connection: committed data only, off the event loop's thread."""
         # One trip to aiosqlite's thread; execute + fetch + close as separate awaits would be three.
-        return list(await self._lister.execute_fetchall(sql, params))
+        with self._reading():
+            return list(await self._lister.execute_fetchall(sql, params))
