@@ -95,15 +95,31 @@ async def _record(
     services = courier.services
     queue = services.storage.queue
     if decision.counter is None:  # nothing was tried: the request only waits
-        await queue.finish_attempt(request.id, courier.owner, None, decision.outcome, counter=None)
-        services.metrics.delivery(decision.outcome)
+        if await queue.finish_attempt(request.id, courier.owner, None, decision.outcome, counter=None):
+            services.metrics.delivery(decision.outcome)
+        else:
+            _lost_lease(request)
         return
     logged = Attempt(attempted_at, decision.status_code, int(seconds * 1000), decision.error, decision.response_body)
-    await queue.finish_attempt(request.id, courier.owner, logged, decision.outcome, decision.retry_at, decision.counter)
+    if not await queue.finish_attempt(
+        request.id, courier.owner, logged, decision.outcome, decision.retry_at, decision.counter
+    ):
+        _lost_lease(request)
+        return
     late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
     services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
     if decision.outcome == "delivered":
         await conversations.start_session(services, request, courier.rng)
+
+
+def _lost_lease(request: MessageRequest) -> None:
+    # This process was frozen or stalled past the lease and another took the request over (or it ended):
+    # what this attempt saw is not ours to record, and nothing about it was written.
+    logger.warning(
+        "delivery of %s not recorded: this process lost its lease on it (it was paused or stalled past"
+        " [delivery] lease_seconds; another process took the request over)",
+        request.id,
+    )
 
 
 async def _webhook(services: Services, request: MessageRequest) -> Webhook:
