@@ -24,6 +24,7 @@ async def running_timeout(seconds: float) -> AsyncIterator[None]:
     """Like `asyncio.timeout(seconds)` (raises TimeoutError), but a deadline reached while the loop was not
     running is pushed back by GRACE_SECONDS of running time, again as long as the loop keeps stalling."""
     loop = asyncio.get_running_loop()
+    handle: asyncio.TimerHandle
     async with asyncio.timeout(None) as timeout:
 
         def check(due: float) -> None:
