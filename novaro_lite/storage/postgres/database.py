@@ -167,6 +167,10 @@ class PostgresDatabase:
     def content_purged(self) -> None:
         """Nothing to schedule: the purging UPDATE left dead row versions that (auto)vacuum removes."""
 
+    def erasure_overdue(self) -> float:
+        """Always 0: no file of ours holds purged content; PostgreSQL's own WAL and vacuum are its operator's."""
+        return 0.0
+
     async def checkpoint(self) -> bool:
         """Nothing to do: VACUUM, which autovacuum runs, is what frees purged content's old row versions."""
         return True
