@@ -12,7 +12,7 @@ import click
 from novaro_lite.cli.common import settings_options
 from novaro_lite.config.settings import Settings
 from novaro_lite.errors import AppError
-from novaro_lite.storage.store import Storage, backup, describe, is_postgres, schema_versions
+from novaro_lite.storage.store import Storage, backup, check_clock, describe, is_postgres, schema_versions
 
 
 def _versions(settings: Settings) -> tuple[int, int]:
@@ -32,6 +32,9 @@ def db() -> None:
 def db_check(settings: Settings) -> None:
     """Say whether the database answers and its schema is this version's; exit 1 if it needs migrating.
 
+    On PostgreSQL, also how far this machine's clock is from the database server's: servers refuse to
+    start past 1 s, since every server compares due times and leases with the others'.
+
     Changes nothing. Servers migrate at start by themselves; run this before an upgrade, or from a health
     check of your deployment.
 
@@ -41,6 +44,12 @@ def db_check(settings: Settings) -> None:
     """
     current, latest = _versions(settings)
     click.echo(f"{describe(settings.database)}: schema version {current}, this novaro-lite needs {latest}")
+    try:
+        skew = asyncio.run(check_clock(settings.database))
+    except AppError as exc:
+        raise click.ClickException(exc.detail) from None
+    if skew is not None:
+        click.echo(f"clock: {abs(skew):.3f} s {'ahead of' if skew >= 0 else 'behind'} the database server's (ok)")
     if current > latest:
         raise click.ClickException("the database is newer than this novaro-lite: run the newer version")
     if current < latest:

@@ -60,6 +60,19 @@ def backup(target: Path | str, destination: Path) -> None:
     backup_sqlite(Path(target), destination)
 
 
+async def check_clock(target: Path | str) -> float | None:
+    """How far this machine's clock is ahead of the PostgreSQL server's (None on SQLite: one machine, one clock).
+
+    Raises UnavailableError, as a starting server does, past MAX_CLOCK_SKEW (storage/postgres/database.py)."""
+    if not is_postgres(target):
+        return None
+    from novaro_lite.storage.postgres.database import check_clock_skew, read_clock_skew
+
+    skew = await read_clock_skew(str(target))
+    check_clock_skew(skew)
+    return skew
+
+
 class Storage:
     def __init__(self, database: Database) -> None:
         self.database = database
