@@ -73,7 +73,13 @@ def load(engine: str, version: int, tmp_path: Path, postgres: LocalPostgres | No
     return {"NOVARO_LITE_DATABASE_URL": url}
 
 
-@pytest.mark.parametrize(("engine", "version"), fixtures(), ids=[f"{e}-v{v}" for e, v in fixtures()])
+@pytest.mark.parametrize(
+    ("engine", "version"),
+    [
+        pytest.param(engine, version, id=f"{engine}-v{version}", marks=[pytest.mark.postgres] * (engine == "postgres"))
+        for engine, version in fixtures()
+    ],
+)
 def test_a_database_of_an_earlier_version_migrates_and_delivers_its_pending_requests(
     engine: str, version: int, tmp_path: Path, request: pytest.FixtureRequest
 ):
