@@ -95,7 +95,7 @@ def test_a_database_of_an_earlier_version_migrates_and_delivers_its_pending_requ
             receipts = receiver.wait_for(len(made["pending"]), timeout=30)
             assert sorted(receipt.webhook_id for receipt in receipts) == sorted(made["pending"])
             for request_id in made["pending"]:
-                done = api.wait_status(request_id, "delivered", timeout=10)
+                done = api.wait_status(request_id, "delivered", timeout=30)
                 assert done["agentId"] == made["agent"] and done["webhookId"] == made["webhook"]
             agents = api.client.get("/api/v1/agents")
             assert agents.status_code == 200 and [a["id"] for a in agents.json()["data"]] == [made["agent"]]
