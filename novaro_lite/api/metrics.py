@@ -28,7 +28,7 @@ async def metrics_endpoint(request: Request) -> Response:
     ):
         raise AuthError("/metrics needs 'Authorization: Bearer <token>' with the token from [metrics] token_env.")
     pending, oldest = await svc.storage.queue.pending_stats(svc.clock())
-    body = svc.metrics.render(QueueStats(pending, oldest))
+    body = svc.metrics.render(QueueStats(pending, oldest, svc.storage.database.erasure_overdue()))
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 

@@ -107,12 +107,18 @@ async def _record(
     queue = services.storage.queue
     if decision.counter is None:  # nothing was tried: the request only waits
         waits = decision.outcome
-        await _stored(services, lambda: queue.finish_attempt(request.id, courier.owner, None, waits, counter=None))
-        services.metrics.delivery(decision.outcome)
+        if await _stored(services, lambda: queue.finish_attempt(request.id, courier.owner, None, waits, counter=None)):
+            services.metrics.delivery(decision.outcome)
+        else:
+            _lost_lease(request)
         return
     logged = Attempt(attempted_at, decision.status_code, int(seconds * 1000), decision.error, decision.response_body)
     outcome, retry_at, counter = decision.outcome, decision.retry_at, decision.counter
-    await _stored(services, lambda: queue.finish_attempt(request.id, courier.owner, logged, outcome, retry_at, counter))
+    if not await _stored(
+        services, lambda: queue.finish_attempt(request.id, courier.owner, logged, outcome, retry_at, counter)
+    ):
+        _lost_lease(request)
+        return
     late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
     services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
     if decision.outcome == "delivered":
@@ -134,6 +140,16 @@ async def _stored(services: Services, call: Callable[[], Awaitable[T]]) -> T:
             if time.monotonic() + UNAVAILABLE_RETRY_SECONDS >= give_up:
                 raise
         await asyncio.sleep(UNAVAILABLE_RETRY_SECONDS)
+
+
+def _lost_lease(request: MessageRequest) -> None:
+    # This process was frozen or stalled past the lease and another took the request over (or it ended):
+    # what this attempt saw is not ours to record, and nothing about it was written.
+    logger.warning(
+        "delivery of %s not recorded: this process lost its lease on it (it was paused or stalled past"
+        " [delivery] lease_seconds; another process took the request over)",
+        request.id,
+    )
 
 
 async def _webhook(services: Services, request: MessageRequest) -> Webhook:

@@ -39,6 +39,7 @@ class QueueStats:
 
     pending: Mapping[str, int]
     oldest_due_age_seconds: float
+    erasure_overdue_seconds: float = 0.0  # how long purged content has outlived its erase window (SQLite's WAL)
 
 
 class Metrics:
@@ -91,6 +92,13 @@ class Metrics:
             registry=registry,
             multiprocess_mode="mostrecent",
         )
+        self._erasure_overdue = Gauge(
+            "novaro_erasure_overdue_seconds",
+            "How long purged content has outlived its 10 s erase window, because a reader holds the SQLite WAL"
+            " (0 when none has).",
+            registry=registry,
+            multiprocess_mode="max",
+        )
         self._provider_seconds = Histogram(
             "novaro_provider_request_duration_seconds",
             "Time an LLM provider took to answer (whole stream included).",
@@ -141,6 +149,7 @@ class Metrics:
         for status in QUEUE_STATUSES:
             self._pending.labels(status).set(queue.pending.get(status, 0))
         self._oldest.set(queue.oldest_due_age_seconds)
+        self._erasure_overdue.set(queue.erasure_overdue_seconds)
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
         # A registry of its own for each scrape, holding only the collector (prometheus_client's advice):

@@ -2,13 +2,13 @@
 
 Used by delivery (replies and events) and by the test ping. A WebhookSender holds only what it uses: the
 webhooks' HTTP client, the [webhooks] settings and the clock. The whole call, DNS and a slow receiver
-included, is bounded by [webhooks] timeout_seconds, and at most RESPONSE_BODY_LIMIT bytes of the answer
-are read.
+included, is bounded by [webhooks] timeout_seconds of time this process was running (deadline.py: a frozen
+process does not turn an answer into a timeout), and at most RESPONSE_BODY_LIMIT bytes of the answer are
+read.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -18,6 +18,7 @@ from novaro_lite import __version__
 from novaro_lite.config.settings import WebhookSettings
 from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
 from novaro_lite.domain.webhooks import Webhook, signature_header
+from novaro_lite.outbound.deadline import running_timeout
 from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.targets import TargetRefusedError, check_target
 
@@ -48,7 +49,7 @@ class WebhookSender:
         Raises TargetRefusedError when the policy refuses the target; every other failure is an Answer.
         """
         try:
-            async with asyncio.timeout(self.settings.timeout_seconds):
+            async with running_timeout(self.settings.timeout_seconds):
                 await check_target(webhook.url, self.settings.policy)
                 return await self._send(webhook, message_id, body)
         except (TimeoutError, httpx.TimeoutException):

@@ -109,6 +109,9 @@ class Database(Protocol):
     def content_purged(self) -> None:
         """Note that a committed write purged content, so the engine erases its old copies in time."""
 
+    def erasure_overdue(self) -> float:
+        """Seconds the oldest purged content still kept in a file has outlived the erase window (0: none has)."""
+
     async def checkpoint(self) -> bool:
         """Do the engine's periodic upkeep for erased content; False if it could not complete (retried later)."""
 

@@ -96,8 +96,9 @@ class DeliveryQueue:
         outcome: Outcome,
         retry_at: float | None = None,
         counter: Counter | None = "attempts",
-    ) -> None:
-        """Log an attempt (if one was made) and move the request on.
+    ) -> bool:
+        """Log an attempt (if one was made) and move the request on; False, with nothing written, if `owner`
+        no longer holds the request's lease (another process took it over while this one was frozen).
 
         Delivered or failed end it (content purged); retry schedules it again at `retry_at`; paused keeps
         it, content and all, until its webhook is enabled again. `counter` is the budget the attempt used.
@@ -123,12 +124,18 @@ class DeliveryQueue:
             params = (now, *params)
         else:
             change = f"status = 'failed', {PURGE_SQL}, {common}"
-        statements: list[Statement] = []
+        # Every statement is fenced by the lease: the first locks the row only while `owner` still holds it
+        # (a claim by another process then waits for this commit, or this one finds the row taken).
+        held = f"id = ? AND lease_owner = ? AND status IN {PENDING_SQL}"
+        statements: list[Statement] = [
+            (f"UPDATE message_requests SET updated_at = updated_at WHERE {held}", (request_id, owner))
+        ]
         if attempt is not None:
             statements.append(
                 (
                     "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
-                    " response_body) VALUES (?, ?, ?, ?, ?, ?)",
+                    " response_body) SELECT ?, ?, ?, ?, ?, ?"
+                    f" WHERE EXISTS (SELECT 1 FROM message_requests WHERE {held})",
                     (
                         request_id,
                         attempt.attempted_at,
@@ -136,21 +143,18 @@ class DeliveryQueue:
                         attempt.duration_ms,
                         attempt.error,
                         attempt.response_body,
+                        request_id,
+                        owner,
                     ),
                 )
             )
-        statements.append(
-            (
-                f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {PENDING_SQL}",
-                (*params, request_id, owner),
-            )
-        )
+        statements.append((f"UPDATE message_requests SET {change} WHERE {held}", (*params, request_id, owner)))
         if outcome == "paused":
-            await self._pause(request_id, statements)
-            return
-        await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
+            return await self._pause(request_id, statements)
+        counts = await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
+        return counts[-1] == 1
 
-    async def _pause(self, request_id: str, statements: list[Statement]) -> None:
+    async def _pause(self, request_id: str, statements: list[Statement]) -> bool:
         """Park a request whose webhook its delivery found disabled, under the webhook's lock, as enabling it
         takes: if the webhook was enabled again since (a committed enable is then visible), it goes back to
         the queue at once instead of waiting, paused, under an enabled webhook."""
@@ -158,13 +162,17 @@ class DeliveryQueue:
             found = await tx.fetch("SELECT webhook_id FROM message_requests WHERE id = ?", (request_id,))
             if found:
                 await tx.lock(f"webhook:{found[0][0]}")
+            parked = 0
             for sql, params in statements:
-                await tx.execute(sql, params)
+                parked = await tx.execute(sql, params)  # the last one's count: whether the lease was still held
+            if not parked:
+                return False
             await tx.execute(
                 f"UPDATE message_requests SET status = 'scheduled' WHERE id = ? AND status = '{PAUSED}'"
                 " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = TRUE)",
                 (request_id,),
             )
+        return True
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).

@@ -19,6 +19,7 @@ from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.sqlite.database import (
     ERASE_SECONDS,
     SqliteDatabase,
+    backup as backup_sqlite,
     read_schema_version as read_sqlite_version,
 )
 from novaro_lite.storage.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
@@ -48,6 +49,28 @@ async def schema_versions(target: Path | str) -> tuple[int, int]:
 
         return await read_schema_version(str(target)), len(POSTGRES)
     return read_sqlite_version(Path(target)), len(SQLITE_MIGRATIONS)
+
+
+def backup(target: Path | str, destination: Path) -> None:
+    """Copy the SQLite database at `target` to the new file `destination` while servers keep running.
+
+    PostgreSQL has its own tools (pg_dump); the caller says so rather than calling this.
+    """
+    assert not is_postgres(target)
+    backup_sqlite(Path(target), destination)
+
+
+async def check_clock(target: Path | str) -> float | None:
+    """How far this machine's clock is ahead of the PostgreSQL server's (None on SQLite: one machine, one clock).
+
+    Raises UnavailableError, as a starting server does, past MAX_CLOCK_SKEW (storage/postgres/database.py)."""
+    if not is_postgres(target):
+        return None
+    from novaro_lite.storage.postgres.database import check_clock_skew, read_clock_skew
+
+    skew = await read_clock_skew(str(target))
+    check_clock_skew(skew)
+    return skew
 
 
 class Storage:

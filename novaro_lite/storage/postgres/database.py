@@ -10,6 +10,10 @@ Several processes share one database. Writers that read before they write lock w
 (Transaction.lock: a transaction-scoped advisory lock), claims are serialised by one advisory lock so that
 per-webhook limits hold across processes (claims.py), and a process that accepts a request due soon wakes
 the others with NOTIFY (wakeups.py); each process's periodic sweep is the backstop.
+
+Due times and leases are written and compared in each server's own clock, so the servers' clocks must
+agree: a server whose clock is more than MAX_CLOCK_SKEW off the database server's refuses to start (and
+`novaro-lite db check` shows the difference), rather than take over another server's in-flight work early.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import contextlib
 import functools
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -37,6 +42,7 @@ logger = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run under
 # Errors of opening a connection: the server's absence or refusal, or a URL asyncpg cannot read.
 CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError, ValueError)
+MAX_CLOCK_SKEW = 1.0  # seconds between a server's clock and the database's; leases are 1 s at the very least
 
 
 @functools.lru_cache(maxsize=1024)
@@ -131,6 +137,8 @@ class PostgresDatabase:
         except CONNECT_ERRORS as exc:  # the URL may hold a password: never echo it
             raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
         try:
+            async with pool.acquire() as connection:
+                check_clock_skew(await clock_skew(connection))
             await migrate(pool)
             async with Wakeups.listening(url) as wakeups:
                 yield cls(pool, clock, wakeups)
@@ -194,6 +202,10 @@ class PostgresDatabase:
     def content_purged(self) -> None:
         """Nothing to schedule: the purging UPDATE left dead row versions that (auto)vacuum removes."""
 
+    def erasure_overdue(self) -> float:
+        """Always 0: no file of ours holds purged content; PostgreSQL's own WAL and vacuum are its operator's."""
+        return 0.0
+
     async def checkpoint(self) -> bool:
         """Nothing to do: VACUUM, which autovacuum runs, is what frees purged content's old row versions."""
         return True
@@ -224,6 +236,39 @@ class PostgresDatabase:
             await self.write(("DELETE FROM tokens WHERE FALSE", ()))
         except asyncpg.PostgresError as exc:
             raise UnavailableError(f"the database does not take writes: {redact(str(exc))}") from exc
+
+
+async def clock_skew(connection: asyncpg.Connection, wall_clock: Callable[[], float] = time.time) -> float:
+    """How far this machine's clock is ahead of the database server's, in seconds (negative: behind).
+
+    Measured against the middle of the round trip, so the error is at most half of it."""
+    before = wall_clock()
+    database = float(await connection.fetchval("SELECT extract(epoch FROM clock_timestamp())"))
+    after = wall_clock()
+    return (before + after) / 2 - database
+
+
+def check_clock_skew(skew: float) -> None:
+    """Refuse a clock further than MAX_CLOCK_SKEW from the database's: every server's due times and leases
+    are compared with every other's, so a server ahead would take over another's in-flight work early."""
+    if abs(skew) > MAX_CLOCK_SKEW:
+        raise UnavailableError(
+            f"this machine's clock is {skew:+.2f} s off the PostgreSQL server's (at most {MAX_CLOCK_SKEW:g} s is"
+            " allowed: every server compares due times and leases with the others'); synchronise the clocks"
+            " (NTP: chrony or systemd-timesyncd) and start again"
+        )
+
+
+async def read_clock_skew(url: str) -> float:
+    """`clock_skew` on a connection of its own (for `db check`)."""
+    try:
+        connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
+    except CONNECT_ERRORS as exc:
+        raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
+    try:
+        return await clock_skew(connection)
+    finally:
+        await connection.close()
 
 
 async def read_schema_version(url: str) -> int:

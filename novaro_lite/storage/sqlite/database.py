@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_BUSY_MS = 50
 ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
+ERASE_WINDOW = 10.0  # the promise (README): no content outlives its request by more than this in any file
 
 
 def _create_private_file(path: Path) -> None:
@@ -55,6 +56,32 @@ def read_schema_version(path: Path) -> int:
     except sqlite3.Error as exc:
         raise UnavailableError(f"cannot read the SQLite database at {path}: {exc}") from None
     return version
+
+
+def backup(source: Path, destination: Path) -> None:
+    """Copy the live database at `source` into a new file at `destination`, consistent as of one moment.
+
+    One step of SQLite's backup API under one read transaction: writers go on meanwhile (WAL), and none of
+    them can make it start over, as they do a backup taken in small steps. The read lasts as long as the
+    copy (well under a second for a database of tens of MB, docs/benchmarks.md), short of the erase window.
+    """
+    if destination.exists():
+        raise FileExistsError(f"{destination} already exists; name a new file")
+    _create_private_file(destination)  # it holds pending requests' content: readable by its owner only
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(source, isolation_level=None)) as live,
+            contextlib.closing(sqlite3.connect(destination, isolation_level=None)) as copy,
+        ):
+            live.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+    except sqlite3.Error as exc:
+        destination.unlink(missing_ok=True)
+        raise UnavailableError(f"cannot back up the SQLite database at {source}: {exc}") from None
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
 
 
 class _Transaction:
@@ -98,6 +125,8 @@ class SqliteDatabase:
         self._outage = Outage()
         self._erase_seconds = erase_seconds
         self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
+        self._oldest_unerased: float | None = None  # the same, not moved on by a checkpoint a reader blocked
+        self._blocked_warned = False
         self._purges = 0  # purges noted so far
         self._eraser: asyncio.Task[None] | None = None
 
@@ -243,6 +272,8 @@ class SqliteDatabase:
         self._purges += 1
         if self._unerased_since is None:
             self._unerased_since = time.monotonic()
+        if self._oldest_unerased is None:
+            self._oldest_unerased = self._unerased_since
         if self._eraser is None or self._eraser.done():
             self._eraser = asyncio.create_task(self._erase(), name="erase purged content")
 
@@ -255,10 +286,45 @@ class SqliteDatabase:
             except (sqlite3.Error, ValueError):  # closed or broken: the open/close checkpoint takes over
                 logger.warning("erasing purged content from the WAL failed; it is retried", exc_info=True)
                 erased = False
+            if erased:
+                self._erased(covered)
+            else:
+                self._reader_blocked()
             if erased and self._purges == covered:
                 self._unerased_since = None
             else:  # a reader held the WAL, or purges were noted meanwhile: another checkpoint, a window later
                 self._unerased_since = time.monotonic()
+
+    def _reader_blocked(self) -> None:
+        """A checkpoint could not empty the WAL: say so once, naming the cause (the README lists what delays
+        erasure), while erasure_overdue() tells the metrics how far past the window content now is."""
+        if not self._blocked_warned:
+            self._blocked_warned = True
+            logger.warning(
+                "purged chat content is still in the WAL (novaro.db-wal): another connection holds a read"
+                " transaction on the database (an open sqlite3 shell, a copy or backup tool, a long query);"
+                " it is erased once that reader finishes; metric novaro_erasure_overdue_seconds shows how long"
+                " content has outlived its %g s window",
+                ERASE_WINDOW,
+            )
+
+    def _erased(self, covered: int) -> None:
+        if self._blocked_warned and self._oldest_unerased is not None:
+            logger.warning(
+                "purged content erased from the WAL after %.0f s, once the reader let go",
+                time.monotonic() - self._oldest_unerased,
+            )
+        self._blocked_warned = False
+        if self._purges == covered:
+            self._oldest_unerased = None
+        else:  # purged while this checkpoint ran: the oldest not yet erased is no older than now
+            self._oldest_unerased = time.monotonic()
+
+    def erasure_overdue(self) -> float:
+        """Seconds the oldest purged content still in a file has outlived ERASE_WINDOW (0 when none has)."""
+        if self._oldest_unerased is None:
+            return 0.0
+        return max(0.0, time.monotonic() - self._oldest_unerased - ERASE_WINDOW)
 
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""
