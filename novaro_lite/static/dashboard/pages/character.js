@@ -2,7 +2,7 @@
 // marked, and a form that edits every one of them.
 
 import { api } from '../api.js';
-import { field, h } from '../dom.js';
+import { field, h, replace } from '../dom.js';
 import { attempt, errorBox } from './common.js';
 
 const SEPARATOR = '\n---\n'; // between alternate greetings in their text box
@@ -97,7 +97,8 @@ export function characterSection(agent, onSaved) {
     return node;
   }
 
-  holder.append(
+  replace(
+    holder,
     h(
       'dl',
       { class: 'facts' },
