@@ -25,7 +25,8 @@ def test_playground_async_reply_to_this_page_joins_the_conversation(page: Page, 
     sign_in(page, dashboard, f"/agents/{agent['id']}")
     log = page.get_by_role("list", name=f"Conversation with Ines {width}")
     expect(log.locator(".bubble.assistant").first).to_have_text(re.compile(f"^Olá you, I am Ines {width}."))
-    assert page.get_by_label("Message").bounding_box()["y"] < 844 * 1.5  # the playground comes first
+    box = page.get_by_label("Message").bounding_box()
+    assert box is not None and box["y"] < 844 * 1.5  # the playground comes first
     page.get_by_label("Send as an async request to a webhook instead").check()
     expect(page.get_by_label("Webhook", exact=True)).to_have_value("this-page")
     page.get_by_label("Deliver").select_option("human")
