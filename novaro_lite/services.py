@@ -10,6 +10,7 @@ import httpx
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.rate_limits import Limiter, RateLimiter
 from novaro_lite.observability.metrics import Metrics
+from novaro_lite.outbound.playground import Playground
 from novaro_lite.providers.base import Provider
 from novaro_lite.storage.store import Storage
 
@@ -25,3 +26,4 @@ class Services:
     wake: Callable[[float], None]  # "a request is due at this unix time": moves the scheduler's next dispatch
     metrics: Metrics = dataclasses.field(default_factory=lambda: Metrics(enabled=False))
     limiter: Limiter = dataclasses.field(default_factory=RateLimiter)  # per-token counts (workers: shared)
+    playground: Playground = dataclasses.field(default_factory=Playground)  # this process's in-memory receiver

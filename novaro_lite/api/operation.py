@@ -4,6 +4,8 @@ gathers them, and openapi.py and the router both read the list."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -28,6 +30,7 @@ class Operation:
     also: tuple[int, ...] = ()  # other statuses that answer with `response` (healthz's 503)
     headers: tuple[tuple[str, str], ...] = ()  # optional request headers: (name, description)
     streams: bool = False  # may also answer text/event-stream
+    events: Mapping[str, Any] | None = None  # the schema of its events, when it answers only text/event-stream
     binary: str | None = None  # a media type (image/png) the body may be instead of JSON, and the answer too
     is_public: bool = False
     in_schema: bool = True

@@ -17,6 +17,7 @@ from novaro_lite.api import (
     dashboard,
     health,
     messages,
+    playground,
     requests,
     tokens,
     webhooks,
@@ -41,6 +42,7 @@ def operations() -> tuple[Operation, ...]:
         *webhooks.OPERATIONS,
         *requests.OPERATIONS,
         *tokens.OPERATIONS,
+        *playground.OPERATIONS,
         *openai_compat.OPERATIONS,
     )
 

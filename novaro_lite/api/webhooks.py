@@ -108,7 +108,7 @@ async def test_webhook(request: Request) -> Response:
     )
     began = time.monotonic()
     try:
-        sender = WebhookSender(svc.webhook_http, svc.settings.webhooks, svc.clock)
+        sender = WebhookSender(svc.webhook_http, svc.settings.webhooks, svc.clock, svc.playground)
         answer = await sender.post(webhook, ping_id, webhook_body(ping, (), secret_digest(webhook.secret)))
     except TargetRefusedError as exc:
         answer = Answer(None, None, None, str(exc))

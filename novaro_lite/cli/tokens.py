@@ -31,6 +31,8 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
     Example:
         novaro-lite token create --name my-app --expires-in 30d --rate-limit 600
     """
+    if not name.strip():
+        raise click.BadParameter("must have a character other than spaces", param_hint="--name")
     try:
         lifetime = None if expires_in is None else parse_duration(expires_in)
     except ValueError as exc:

@@ -30,7 +30,7 @@ class Dispatcher:
     def __init__(self, services: Services, *, rng: random.Random | None = None) -> None:
         self._services = services
         self.owner = new_id("own")  # this process's name on the leases it takes
-        sender = WebhookSender(services.webhook_http, services.settings.webhooks, services.clock)
+        sender = WebhookSender(services.webhook_http, services.settings.webhooks, services.clock, services.playground)
         self._courier = Courier(services, sender, self.owner, rng or random.Random())
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._per_webhook: collections.Counter[str] = collections.Counter()

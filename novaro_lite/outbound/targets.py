@@ -13,6 +13,7 @@ import socket
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from novaro_lite.domain.webhooks import IPAddress, TargetPolicy, refused_address_reason
+from novaro_lite.outbound.playground import PLAYGROUND_URL
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -23,6 +24,8 @@ class TargetRefusedError(Exception):
 
 async def check_target(url: str, policy: TargetPolicy) -> None:
     """Raise TargetRefusedError unless `url` is http(s), has a host, and every address it resolves to is allowed."""
+    if url == PLAYGROUND_URL:
+        return  # delivered in memory (outbound/playground.py): no address to judge
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -1,6 +1,7 @@
 """Sending one signed POST to a webhook: target check, Standard Webhooks headers, a bounded answer.
 
-Used by delivery (replies and events) and by the test ping. A WebhookSender holds only what it uses: the
+Used by delivery (replies and events) and by the test ping. A webhook with the playground URL is handed
+to the in-process receiver (outbound/playground.py) instead. A WebhookSender holds only what it uses: the
 webhooks' HTTP client, the [webhooks] settings and the clock. The whole call, DNS and a slow receiver
 included, is bounded by [webhooks] timeout_seconds of time this process was running (deadline.py: a frozen
 process does not turn an answer into a timeout), and at most RESPONSE_BODY_LIMIT bytes of the answer are
@@ -19,6 +20,7 @@ from novaro_lite.config.settings import WebhookSettings
 from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
 from novaro_lite.domain.webhooks import Webhook, signature_header
 from novaro_lite.outbound.deadline import running_timeout
+from novaro_lite.outbound.playground import PLAYGROUND_URL, Playground
 from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.targets import TargetRefusedError, check_target
 
@@ -42,12 +44,17 @@ class WebhookSender:
     http: httpx.AsyncClient  # the webhooks' client: it connects only where the target policy allows
     settings: WebhookSettings
     clock: Callable[[], float]
+    playground: Playground  # where a webhook with the playground URL is delivered, in memory
 
     async def post(self, webhook: Webhook, message_id: str, body: bytes) -> Answer:
         """Check the target again (DNS may have changed), then POST `body` with Standard Webhooks headers.
 
         Raises TargetRefusedError when the policy refuses the target; every other failure is an Answer.
         """
+        if webhook.url == PLAYGROUND_URL:
+            if self.playground.deliver(webhook.account, body):
+                return Answer(202, None, None, None)
+            return Answer(503, "No dashboard page of this account listens to the playground receiver now.", None, None)
         try:
             async with running_timeout(self.settings.timeout_seconds):
                 await check_target(webhook.url, self.settings.policy)

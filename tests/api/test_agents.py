@@ -147,3 +147,26 @@ async def test_character_fields_are_set_changed_and_bounded(client: httpx.AsyncC
         ({"nickname": ""}, "nickname"),
     ):
         assert_problem(await client.patch(f"/api/v1/agents/{agent['id']}", json=bad, headers=auth), 422, where)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/agents", {"name": "   "}),
+        ("POST", "/api/v1/contexts", {"name": " \t ", "content": "x"}),
+        ("POST", "/api/v1/tokens", {"name": "  "}),
+    ],
+)
+async def test_names_blank_after_trimming_are_refused_in_plain_words(
+    client: httpx.AsyncClient, auth, method, path, body
+):
+    answer = await client.request(method, path, json=body, headers=auth)
+    assert_problem(answer, 422)
+    assert answer.json()["errors"] == [{"loc": ["body", "name"], "msg": "must have a character other than spaces"}]
+
+
+async def test_agent_rename_to_blank_is_refused(client: httpx.AsyncClient, auth):
+    agent = (await client.post("/api/v1/agents", json={"name": "Lena"}, headers=auth)).json()
+    answer = await client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "  "}, headers=auth)
+    assert_problem(answer, 422)
+    assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=auth)).json()["name"] == "Lena"

@@ -46,9 +46,13 @@ def test_dashboard_sign_in_works_by_keyboard(page: Page, dashboard):
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('main') !== null")
-    expect(page.get_by_role("link", name="Agents").last).to_be_focused()  # the first link inside the page
+    # An empty account's overview starts with its next steps: the first link inside the page.
+    expect(page.get_by_role("link", name="Create or import an agent")).to_be_focused()
+    expect(page.get_by_text("novaro-lite listen --port 9000")).to_be_visible()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Agents", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Agents", exact=True)).to_be_focused()  # focus follows the navigation
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="New agent")).to_be_focused()  # the page's first control, one Tab away
 
 
 def test_dashboard_creates_an_agent_through_the_form_and_navigates_back(page: Page, dashboard):
@@ -67,7 +71,7 @@ def test_dashboard_creates_an_agent_through_the_form_and_navigates_back(page: Pa
     stored = dashboard.api("GET", f"/api/v1/agents/{agent_id}").json()
     assert stored["timezone"] == "Europe/Lisbon" and stored["activeHours"] == {"start": "07:30", "end": "23:15"}
     expect(page.get_by_text(re.compile(r"^(Awake|Asleep) now"))).to_be_visible()
-    page.get_by_role("button", name="Edit").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("Awake from").fill("06:00")
     page.get_by_label("Use my own table").check()
     page.get_by_role("button", name="Save agent").click()

@@ -90,7 +90,8 @@ def wait_until_delivered(url: str, token: str, ids: set[str]) -> float:
             for request_id in list(pending):
                 found = client.get(f"/api/v1/message-requests/{request_id}").json()
                 if found["status"] == "delivered":
-                    assert found["attempts"] == 1, found
+                    attempts = client.get(f"/api/v1/message-requests/{request_id}/attempts").json()
+                    assert found["attempts"] == 1, (found, attempts)
                     pending.discard(request_id)
             assert time.monotonic() < deadline, f"{len(pending)} accepted requests not delivered: {sorted(pending)}"
             time.sleep(0.05)

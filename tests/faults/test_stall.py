@@ -16,6 +16,7 @@ import pytest
 from novaro_lite.config.settings import Settings, WebhookSettings
 from novaro_lite.domain.webhooks import Webhook, new_secret
 from novaro_lite.outbound.client import build_http_client
+from novaro_lite.outbound.playground import Playground
 from novaro_lite.outbound.webhook_sender import WebhookSender
 from tests.fakes.receiver import Answer, Receiver
 from tests.fakes.serve import serve_in_thread
@@ -35,7 +36,7 @@ async def post(hook_url: str, *, stall: float) -> tuple[int | None, str | None, 
     settings = Settings(webhooks=WebhookSettings(allow_private_networks=True, timeout_seconds=TIMEOUT))
     webhook = Webhook("wh_1", "acme", hook_url, "", True, None, new_secret(), None, None, 0, 0)
     async with build_http_client(policy=settings.webhooks.policy) as client:
-        sender = WebhookSender(client, settings.webhooks, time.time)
+        sender = WebhookSender(client, settings.webhooks, time.time, Playground())
         began = time.monotonic()
         sending = asyncio.create_task(sender.post(webhook, "msg_1", b"{}"))
         await asyncio.sleep(0.05)  # the request goes out

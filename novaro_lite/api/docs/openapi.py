@@ -63,8 +63,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if op.response is not None:
         content["application/json"] = {"schema": refs[(op.response, "serialization")]}
-    if op.streams:
-        content["text/event-stream"] = {"schema": SSE_EVENT}
+    if op.streams or op.events is not None:
+        content["text/event-stream"] = {"schema": op.events or SSE_EVENT}
     binary = {op.binary: {"schema": {"type": "string", "contentMediaType": op.binary}}} if op.binary else {}
     if op.response is not None:
         content |= binary

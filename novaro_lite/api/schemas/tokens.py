@@ -3,9 +3,11 @@ creation."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from novaro_lite.api.schemas.wire import WireModel
+from novaro_lite.api.schemas.wire import NOT_BLANK_SCHEMA, NotBlank, WireModel
 from novaro_lite.domain.tokens import MAX_LIFETIME_SECONDS, MAX_RATE_LIMIT, Token
 
 
@@ -23,7 +25,16 @@ class TokenInfo(WireModel):
 class TokenCreate(WireModel):
     """A new token for the caller's account."""
 
-    name: str = Field(min_length=1, max_length=200, description="What the token is for, e.g. the app that uses it.")
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            json_schema_extra=NOT_BLANK_SCHEMA,
+            description="What the token is for, e.g. the app that uses it.",
+        ),
+        NotBlank,
+    ]
     expires_in: int | None = Field(
         None, ge=60, le=MAX_LIFETIME_SECONDS, description="Lifetime in seconds; null (the default) never expires."
     )

@@ -10,9 +10,18 @@ from pydantic.json_schema import SkipJsonSchema
 from novaro_lite.api.schemas.wire import PatchModel, WireModel
 from novaro_lite.domain.events import EVENTS, Event, check_events
 from novaro_lite.domain.webhooks import Webhook
+from novaro_lite.outbound.playground import PLAYGROUND_URL
 
 Url = Annotated[
-    str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$", examples=["https://example.com/hook"])
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        pattern=rf"^(https?://\S+|{PLAYGROUND_URL})$",
+        examples=["https://example.com/hook"],
+        description=f"Where deliveries are POSTed; or {PLAYGROUND_URL!r}, the receiver inside the server whose"
+        " deliveries stream to the account's open dashboard pages (GET /api/v1/playground/events), kept nowhere.",
+    ),
 ]
 Description = Annotated[str, Field(max_length=500)]
 Events = Annotated[

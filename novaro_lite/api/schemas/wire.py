@@ -5,13 +5,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from novaro_lite.domain import agents, contexts
 
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must have a character other than spaces")
+    return value
+
+
+# A name (of an agent, context or token) that is not only spaces, which no list could tell apart. The
+# schema states it as a pattern; the check is a validator so the 422 says it in plain words.
+NotBlank = AfterValidator(_not_blank)
+NOT_BLANK_SCHEMA = {"pattern": r"\S"}
+
 # An agent's or a context's name, within both domain limits (today the same).
-Name = Annotated[str, Field(min_length=1, max_length=min(agents.NAME_MAX, contexts.NAME_MAX))]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=min(agents.NAME_MAX, contexts.NAME_MAX), json_schema_extra=NOT_BLANK_SCHEMA),
+    NotBlank,
+]
 
 
 class WireModel(BaseModel):

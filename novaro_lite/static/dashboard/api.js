@@ -31,16 +31,18 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, body, { signal, bearer } = {}) {
+async function send(method, path, body, { signal, bearer, type } = {}) {
   const headers = { Accept: 'application/json, text/event-stream', Authorization: `Bearer ${bearer || token()}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // `type`: the body is sent as it is (a file), with that media type; otherwise it becomes JSON.
+  if (body !== undefined) headers['Content-Type'] = type || 'application/json';
+  const payload = body === undefined || type ? body : JSON.stringify(body);
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
       signal,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: payload,
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
@@ -85,9 +87,14 @@ export async function listAll(path, params = {}, max = 1000) {
   return { items, truncated: Boolean(cursor) };
 }
 
-/** POST with `stream: true` and call onEvent(name, data) for each server-sent event as it arrives. */
-export async function stream(path, body, onEvent, signal) {
-  const response = await send('POST', path, body, { signal });
+/** Call the API and return the answer's body as a Blob (a file to download) with its file name. */
+export async function download(path) {
+  const response = await send('GET', path);
+  const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+  return { blob: await response.blob(), name: named ? named[1] : 'download' };
+}
+
+async function readEvents(response, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
@@ -106,4 +113,14 @@ export async function stream(path, body, onEvent, signal) {
       if (data.length) onEvent(name, JSON.parse(data.join('\n')));
     }
   }
+}
+
+/** POST with `stream: true` and call onEvent(name, data) for each server-sent event as it arrives. */
+export async function stream(path, body, onEvent, signal) {
+  await readEvents(await send('POST', path, body, { signal }), onEvent);
+}
+
+/** GET a stream of server-sent events (with the bearer header, which EventSource cannot send) until it ends. */
+export async function follow(path, onEvent, signal) {
+  await readEvents(await send('GET', path, undefined, { signal }), onEvent);
 }

@@ -38,16 +38,45 @@ export function replace(node, ...children) {
 
 let fieldIds = 0;
 
-/** A labelled control: returns the wrapper; the control is wrapper.control. */
+/** A labelled control: returns the wrapper; the control is wrapper.control. A control with a maxLength
+ * shows how many characters are left as one types; wrapper.problem(text) marks it invalid with `text`. */
 export function field(label, control, hint) {
   control.id = control.id || `f${++fieldIds}`;
   const wrapper = h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
+  const described = [];
   if (hint) {
     const hintNode = h('small', { id: `${control.id}-hint` }, hint);
-    control.setAttribute('aria-describedby', hintNode.id);
+    described.push(hintNode.id);
     wrapper.append(hintNode);
   }
+  if (control.maxLength > 0) {
+    const count = h('small', { id: `${control.id}-count`, class: 'count' });
+    const update = () => {
+      count.textContent = `${control.value.length} of ${control.maxLength.toLocaleString()} characters`;
+    };
+    control.addEventListener('input', update);
+    update();
+    described.push(count.id);
+    wrapper.append(count);
+  }
+  const error = h('small', { id: `${control.id}-error`, class: 'field-error', hidden: true });
+  wrapper.append(error);
+  const describe = () => {
+    const ids = error.hidden ? described : [error.id, ...described];
+    if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+    else control.removeAttribute('aria-describedby');
+  };
+  describe();
   wrapper.control = control;
+  wrapper.hint = hint;
+  wrapper.problem = (text) => {
+    error.textContent = text || '';
+    error.hidden = !text;
+    if (text) control.setAttribute('aria-invalid', 'true');
+    else control.removeAttribute('aria-invalid');
+    describe();
+  };
+  control.addEventListener('input', () => wrapper.problem(''));
   return wrapper;
 }
 
@@ -95,7 +124,8 @@ export function confirmButton(label, question, action) {
   return holder;
 }
 
-/** A table in a scrollable region (phones), with a header row and one row per item. */
+/** A table in a scrollable region, with a header row and one row per item; on a phone each row shows as a
+ * card whose cells carry their column's name (data-label). */
 export function table(caption, headers, rows) {
   return h(
     'div',
@@ -120,7 +150,9 @@ export function table(caption, headers, rows) {
           h(
             'tr',
             {},
-            cells.map((cell) => h('td', {}, cell)),
+            cells.map((cell, index) =>
+              h('td', { dataset: headers[index] ? { label: headers[index] } : undefined }, cell),
+            ),
           ),
         ),
       ),

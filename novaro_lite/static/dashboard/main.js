@@ -37,7 +37,7 @@ let who = null; // GET /api/v1/auth/verify of the token in use
 function navigate(path) {
   if (path === location.pathname) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
-  render();
+  render({ moved: true });
 }
 
 function link(path, text) {
@@ -146,7 +146,9 @@ function shell(path) {
   return main;
 }
 
-async function render() {
+/** Draw the page of the current URL; after a navigation (`moved`), focus goes to its main heading, unless
+ * the person has put it somewhere on the new page already. */
+async function render({ moved = false } = {}) {
   if (leave) {
     leave();
     leave = null;
@@ -192,7 +194,12 @@ async function render() {
   } catch (error) {
     if (error.name !== 'AbortError') main.append(notice('error', error.message));
   }
-  document.title = `${main.querySelector('h1')?.textContent || 'Dashboard'} · novaro-lite`;
+  const heading = main.querySelector('h1');
+  document.title = `${heading?.textContent || 'Dashboard'} · novaro-lite`;
+  if (moved && heading && !context.left && (!document.activeElement || document.activeElement === document.body)) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
 }
 
 onSignOut((reason) => {
@@ -212,5 +219,5 @@ document.addEventListener('click', (event) => {
   event.preventDefault();
   navigate(anchor.getAttribute('href'));
 });
-window.addEventListener('popstate', render);
+window.addEventListener('popstate', () => render({ moved: true }));
 render();

@@ -5,7 +5,9 @@ import { barChart, dayStrip, isAwake } from '../charts.js';
 import { confirmButton, h, notice, replace } from '../dom.js';
 import { clock, duration, viewerTimeZone, when } from '../format.js';
 import { agentForm, DEFAULT_RESPONSE_TIMES } from './agent_form.js';
-import { navLink } from './common.js';
+import { cardExport } from './cards.js';
+import { characterSection, resolved } from './character.js';
+import { errorBox, navLink } from './common.js';
 import { playground } from './playground.js';
 
 function bands(agent) {
@@ -29,6 +31,7 @@ export async function agentPage(main, context, id) {
   const awake = isAwake(agent);
   const edit = h('div', {});
   const status = h('div', {});
+  const exported = errorBox();
   const now = Date.now() / 1000;
   main.append(
     h('p', {}, navLink('/agents', '← Agents')),
@@ -39,6 +42,7 @@ export async function agentPage(main, context, id) {
       awake ? 'Awake now' : 'Asleep now',
       ` · ${clock(now, agent.timezone)} in ${agent.timezone}, ${clock(now)} for you (${viewerTimeZone()})`,
     ),
+    playground(agent, webhooks.items, context),
     h(
       'section',
       { class: 'card' },
@@ -54,7 +58,7 @@ export async function agentPage(main, context, id) {
         fact('Contexts', agent.contextIds.map((cid) => names.get(cid) || cid).join(', ') || '—'),
         fact('Created', when(agent.createdAt)),
       ),
-      agent.persona ? h('p', { class: 'persona' }, agent.persona) : null,
+      agent.persona ? h('p', { class: 'persona clip' }, resolved(agent.persona, agent)) : null,
       h(
         'div',
         { class: 'row' },
@@ -69,6 +73,7 @@ export async function agentPage(main, context, id) {
           },
           'Edit',
         ),
+        cardExport(agent, exported),
         confirmButton('Delete', `Delete ${agent.name}? Its pending requests fail.`, async () => {
           try {
             await api('DELETE', `/api/v1/agents/${encodeURIComponent(agent.id)}`);
@@ -79,8 +84,10 @@ export async function agentPage(main, context, id) {
         }),
       ),
       status,
+      exported,
     ),
     edit,
+    characterSection(agent, () => context.navigate(`/agents/${agent.id}`)),
     h('section', { class: 'card' }, h('h2', {}, 'Waking hours today'), dayStrip(agent)),
     h(
       'section',
@@ -91,7 +98,6 @@ export async function agentPage(main, context, id) {
         bands(agent),
       ),
     ),
-    playground(agent, webhooks.items, context),
   );
 }
 

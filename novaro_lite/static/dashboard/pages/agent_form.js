@@ -15,17 +15,28 @@ export const DEFAULT_RESPONSE_TIMES = [
   { upToSeconds: 86400, probability: 0.01 },
 ];
 
-let zones = null;
+let schema = null;
 
-/** The time zones the server accepts: the enum in its OpenAPI document (public, same origin). */
-export async function timeZones() {
-  if (!zones) {
-    zones = fetch('/openapi.json', { credentials: 'omit' })
+/** AgentCreate's properties in the server's OpenAPI document (public, same origin): zones and limits. */
+function agentSchema() {
+  if (!schema) {
+    schema = fetch('/openapi.json', { credentials: 'omit' })
       .then((response) => response.json())
-      .then((spec) => spec.components.schemas.AgentCreate.properties.timezone.enum)
-      .catch(() => Intl.supportedValuesOf('timeZone'));
+      .then((spec) => spec.components.schemas.AgentCreate.properties)
+      .catch(() => ({ timezone: { enum: Intl.supportedValuesOf('timeZone') } }));
   }
-  return zones;
+  return schema;
+}
+
+/** The time zones the server accepts. */
+export async function timeZones() {
+  return (await agentSchema()).timezone.enum;
+}
+
+/** The longest text the server takes for `name` (a property of AgentCreate), if it says. */
+function limit(properties, name) {
+  const property = properties[name] || {};
+  return property.maxLength || (property.anyOf || []).find((option) => option.maxLength)?.maxLength;
 }
 
 function bandRow(band, rows) {
@@ -53,7 +64,8 @@ function bandRow(band, rows) {
 
 /** A form for `agent` (null: a new one); `onSaved(agent)` runs after the server accepted it. */
 export async function agentForm(agent, onSaved) {
-  const [zoneList, contexts] = await Promise.all([timeZones(), listAll('/api/v1/contexts')]);
+  const [properties, contexts] = await Promise.all([agentSchema(), listAll('/api/v1/contexts')]);
+  const zoneList = properties.timezone.enum;
   const value = agent || {
     name: '',
     persona: '',
@@ -66,9 +78,19 @@ export async function agentForm(agent, onSaved) {
     maxBubbles: 3,
     contextIds: [],
   };
-  const name = field('Name', h('input', { type: 'text', required: true, maxLength: 100, value: value.name }));
-  const persona = field('Persona', h('textarea', { rows: 4, value: value.persona }), 'Who the agent is, in free text.');
-  const location = field('Location', h('input', { type: 'text', value: value.location || '' }));
+  const name = field(
+    'Name',
+    h('input', { type: 'text', required: true, maxLength: limit(properties, 'name'), value: value.name }),
+  );
+  const persona = field(
+    'Persona',
+    h('textarea', { rows: 4, maxLength: limit(properties, 'persona'), value: value.persona }),
+    'Who the agent is, in free text.',
+  );
+  const location = field(
+    'Location',
+    h('input', { type: 'text', maxLength: limit(properties, 'location'), value: value.location || '' }),
+  );
   const zone = field(
     'Time zone',
     select(zoneList.includes(value.timezone) ? zoneList : [value.timezone, ...zoneList], value.timezone),
@@ -147,10 +169,13 @@ export async function agentForm(agent, onSaved) {
             .filter((box) => box.checked)
             .map((box) => box.value),
         };
-        const saved = await attempt(errors, () =>
-          agent
-            ? api('PATCH', `/api/v1/agents/${encodeURIComponent(agent.id)}`, body)
-            : api('POST', '/api/v1/agents', body),
+        const saved = await attempt(
+          errors,
+          () =>
+            agent
+              ? api('PATCH', `/api/v1/agents/${encodeURIComponent(agent.id)}`, body)
+              : api('POST', '/api/v1/agents', body),
+          { name, persona, location, timezone: zone, language, activeHours: start, model, maxBubbles: bubbles },
         );
         if (saved) onSaved(saved);
       },

@@ -2,10 +2,11 @@
 
 import { api, listAll } from '../api.js';
 import { isAwake } from '../charts.js';
-import { confirmButton, field, h, notice, replace, table } from '../dom.js';
+import { confirmButton, field, h, notice, replace } from '../dom.js';
 import { when } from '../format.js';
 import { agentForm, generateForm } from './agent_form.js';
-import { empty, load, navLink } from './common.js';
+import { cardImport } from './cards.js';
+import { empty, load, navLink, pagedTable } from './common.js';
 
 export async function agentsPage(main, context) {
   const search = h('input', { type: 'search', placeholder: 'name, location, time zone…' });
@@ -19,7 +20,7 @@ export async function agentsPage(main, context) {
     const found = agents.filter(
       (agent) =>
         !needle ||
-        [agent.name, agent.location, agent.timezone, agent.persona, agent.id].some((text) =>
+        [agent.name, agent.location, agent.timezone, agent.persona, agent.id, ...(agent.tags || [])].some((text) =>
           (text || '').toLowerCase().includes(needle),
         ),
     );
@@ -33,10 +34,11 @@ export async function agentsPage(main, context) {
     }
     replace(
       list,
-      table(
-        'Agents',
+      pagedTable(
+        needle ? `Agents matching “${search.value.trim()}”` : 'Agents',
         ['Name', 'Where', 'Time zone', 'Awake', 'Model', 'Created', ''],
-        found.map((agent) => [
+        found,
+        (agent) => [
           navLink(`/agents/${agent.id}`, agent.name),
           agent.location || '—',
           agent.timezone,
@@ -52,14 +54,15 @@ export async function agentsPage(main, context) {
               replace(status, notice('error', error.message));
             }
           }),
-        ]),
+        ],
+        'agent',
       ),
     );
   }
 
   async function refresh() {
     await load(list, async () => {
-      agents = (await listAll('/api/v1/agents')).items;
+      agents = (await listAll('/api/v1/agents', {}, 5000)).items.reverse(); // newest first
       return [];
     });
     if (!list.querySelector('.notice')) show();
@@ -103,6 +106,20 @@ export async function agentsPage(main, context) {
           },
         },
         'Generate agents',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            replace(
+              tools,
+              cardImport((agent) => context.navigate(`/agents/${agent.id}`)),
+            );
+            tools.querySelector('input').focus();
+          },
+        },
+        'Import a character card',
       ),
     ),
     tools,

@@ -45,6 +45,7 @@ export async function overviewPage(main) {
       })
       .filter(({ webhook, failed }) => failed.length || !webhook.enabled);
     return [
+      agents.items.length && webhooks.items.length ? null : firstSteps(agents.items.length, webhooks.items.length),
       h(
         'section',
         { class: 'stats', 'aria-label': 'Counts' },
@@ -108,4 +109,39 @@ export async function overviewPage(main) {
 
 function stat(label, value, path) {
   return h('div', { class: 'card stat' }, h('span', { class: 'value' }, String(value)), navLink(path, label));
+}
+
+/** What a new account does next: an agent, a chat, a webhook (with the development receiver). */
+function firstSteps(agentCount, webhookCount) {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'first-steps' },
+    h('h2', { id: 'first-steps' }, 'Next steps'),
+    h(
+      'ol',
+      {},
+      agentCount
+        ? null
+        : h('li', {}, navLink('/agents', 'Create or import an agent'), ' (a Character Card JSON or PNG works too).'),
+      h(
+        'li',
+        {},
+        'Open an agent and chat in its playground. Without a model provider in the configuration, the built-in',
+        ' offline demo model answers (its replies say so, and the usage line reads "demo/…").',
+      ),
+      h('li', {}, 'Try an async reply: in the playground, send it to "This page"; it needs no webhook of your own.'),
+      webhookCount
+        ? null
+        : h(
+            'li',
+            {},
+            navLink('/webhooks', 'Add a webhook'),
+            ' for your app. To watch deliveries on this machine, run ',
+            h('code', {}, 'novaro-lite listen --port 9000'),
+            ' and point the webhook at http://127.0.0.1:9000/hook; a loopback address needs the server setting ',
+            h('code', {}, '[webhooks] allow_private_networks = true'),
+            '.',
+          ),
+    ),
+  );
 }

@@ -2,9 +2,9 @@
 
 import { api, listAll } from '../api.js';
 import { STATUSES } from '../charts.js';
-import { field, h, notice, replace, select, table } from '../dom.js';
+import { field, h, notice, replace, select } from '../dom.js';
 import { ago, whenFor } from '../format.js';
-import { agentsById, attempt, empty, errorBox, navLink, webhooksById } from './common.js';
+import { agentsById, attempt, empty, errorBox, navLink, pagedTable, webhooksById } from './common.js';
 
 const REFRESH_MS = 3000;
 const FINAL = new Set(['delivered', 'failed', 'canceled', 'superseded']);
@@ -13,41 +13,77 @@ export async function requestsPage(main, context) {
   const agents = await agentsById();
   const params = new URLSearchParams(location.search);
   const status = select([['', 'any'], ...STATUSES], params.get('status') || '');
-  const agent = select([['', 'any'], ...[...agents.values()].map((a) => [a.id, a.name])], params.get('agentId') || '');
+  // A searchable picker (hundreds of agents make a select useless): type a name, pick from the list.
+  const names = new Map([...agents.values()].map((a) => [`${a.name} (${a.id})`, a.id]));
+  const picked = agents.get(params.get('agentId') || '');
+  const choices = h(
+    'datalist',
+    { id: 'agent-choices' },
+    [...names.keys()].map((label) => h('option', { value: label })),
+  );
+  const agent = h('input', {
+    type: 'search',
+    list: 'agent-choices',
+    placeholder: 'any agent',
+    value: picked ? `${picked.name} (${picked.id})` : '',
+  });
+  const agentId = () => {
+    const text = agent.value.trim();
+    if (!text) return '';
+    if (names.has(text)) return names.get(text);
+    const lower = text.toLowerCase();
+    const found = [...agents.values()].filter((a) => a.name.toLowerCase() === lower || a.id === text);
+    return found.length === 1 ? found[0].id : text; // an unknown one matches nothing, as the API says
+  };
   const reference = h('input', { type: 'search', value: params.get('reference') || '' });
-  const list = h('div', { 'aria-live': 'polite' });
+  const list = h('div', {});
   const updated = h('p', { class: 'muted' });
+  let shown = null; // what the list shows: redrawn only when it changed, so focus and reading stay put
 
   async function refresh() {
     const query = {};
     if (status.value) query.status = status.value;
-    if (agent.value) query.agentId = agent.value;
+    if (agentId()) query.agentId = agentId();
     if (reference.value.trim()) query.reference = reference.value.trim();
     history.replaceState(null, '', `/requests${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`);
     try {
       const { items, truncated } = await listAll('/api/v1/message-requests', query, 2000);
       const rows = items.slice().reverse();
-      replace(
-        list,
-        rows.length
-          ? table(
-              'Message requests, newest first',
-              ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
-              rows.map((request) => {
-                const who = agents.get(request.agentId);
-                return [
-                  navLink(`/requests/${request.id}`, request.id),
-                  h('span', { class: `badge s-${request.status}` }, request.status),
-                  who ? who.name : request.agentId,
-                  request.reference,
-                  whenFor(request.deliveredAt || request.scheduledFor, who),
-                  String(request.attempts),
-                ];
-              }),
-            )
-          : empty('No requests match.'),
-        truncated ? h('p', { class: 'muted' }, 'Showing the first 2,000 matches.') : null,
-      );
+      const now = JSON.stringify(rows);
+      if (now !== shown) {
+        shown = now;
+        const focused = list.contains(document.activeElement) ? document.activeElement : null;
+        const place = focused?.getAttribute('href') || focused?.textContent;
+        replace(
+          list,
+          rows.length
+            ? pagedTable(
+                'Message requests, newest first',
+                ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
+                rows,
+                (request) => {
+                  const who = agents.get(request.agentId);
+                  return [
+                    navLink(`/requests/${request.id}`, request.id),
+                    h('span', { class: `badge s-${request.status}` }, request.status),
+                    who ? who.name : request.agentId,
+                    request.reference,
+                    whenFor(request.deliveredAt || request.scheduledFor, who),
+                    String(request.attempts),
+                  ];
+                },
+                'request',
+              )
+            : empty('No requests match.'),
+          truncated ? h('p', { class: 'muted' }, 'Showing the newest of the first 2,000 matches.') : null,
+        );
+        if (focused) {
+          const again = [...list.querySelectorAll('a, button')].find(
+            (node) => (node.getAttribute('href') || node.textContent) === place,
+          );
+          (again || list.querySelector('.table-wrap') || list).focus();
+        }
+      }
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s.`;
     } catch (error) {
       replace(list, notice('error', error.message));
@@ -69,7 +105,8 @@ export async function requestsPage(main, context) {
         },
       },
       field('Status', status),
-      field('Agent', agent),
+      field('Agent', agent, 'Type a name and pick it.'),
+      choices,
       field('Reference', reference),
       h('button', { type: 'submit' }, 'Filter'),
     ),
@@ -99,6 +136,7 @@ export async function requestPage(main, context, id) {
   const errors = errorBox();
   main.append(h('p', {}, navLink('/requests', '← Requests')), h('h1', {}, `Request ${id}`), errors, body);
   let timer = null;
+  let drawn = null;
 
   async function refresh() {
     let request, attempts;
@@ -110,6 +148,9 @@ export async function requestPage(main, context, id) {
       return;
     }
     if (context.left) return;
+    const seen = JSON.stringify([request, attempts]);
+    if (seen === drawn) return; // unchanged: the page stays as it is, focus included
+    drawn = seen;
     const agent = agents.get(request.agentId);
     const webhook = webhooks.get(request.webhookId);
     const timeline = h(
@@ -151,7 +192,7 @@ export async function requestPage(main, context, id) {
               if (await attempt(errors, () => api('POST', `${path}/redeliver`))) refresh();
             },
           },
-          'Redeliver now',
+          request.attempts ? 'Retry now' : 'Deliver now',
         ),
         h(
           'button',

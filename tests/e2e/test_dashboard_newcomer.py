@@ -1,0 +1,104 @@
+"""The dashboard a newcomer enjoys (issue 26), at a desktop's and a phone's width: the async reply on the page,
+cards in and out, forms that explain, lists that page, focus that follows. Fixtures: tests/e2e/conftest.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser import check_accessibility, sign_in
+
+WIDTHS = pytest.mark.parametrize("width", [1280, 390])
+
+
+@WIDTHS
+def test_playground_async_reply_to_this_page_joins_the_conversation(page: Page, dashboard, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    agent = dashboard.api(
+        "POST", "/api/v1/agents", {"name": f"Ines {width}", "greeting": "Olá {{user}}, I am {{char}}."}
+    )
+    agent = agent.json()
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    log = page.get_by_role("list", name=f"Conversation with Ines {width}")
+    expect(log.locator(".bubble.assistant").first).to_have_text(re.compile(f"^Olá you, I am Ines {width}."))
+    box = page.get_by_label("Message").bounding_box()
+    assert box is not None and box["y"] < 844 * 1.5  # the playground comes first
+    page.get_by_label("Send as an async request to a webhook instead").check()
+    expect(page.get_by_label("Webhook", exact=True)).to_have_value("this-page")
+    page.get_by_label("Deliver").select_option("human")
+    expect(page.get_by_text(re.compile("^Expected wait: half of replies within"))).to_be_visible()
+    page.get_by_label("Deliver").select_option("immediate")
+    page.get_by_label("Message").fill("Are you open tomorrow?")
+    page.get_by_role("button", name="Send").click()
+    expect(log.locator(".bubble.assistant").nth(1)).to_contain_text(f"Ines {width}")  # after the greeting
+    expect(log.get_by_text(re.compile(f"^Ines {width} read it at"))).to_be_visible()
+    check_accessibility(page)
+
+
+def test_card_import_previews_then_creates_and_the_agent_exports_it(page: Page, dashboard, tmp_path: Path):
+    card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {
+        "name": "Tomás", "description": "{{char}} sells tiles.", "first_mes": "Bom dia, {{user}}!",
+        "tags": ["lisbon", "tiles"], "character_book": {"entries": [
+            {"keys": ["azulejo"], "content": "Blue tiles.", "enabled": True, "insertion_order": 0}]}}}  # fmt: skip
+    path = tmp_path / "tomas.json"
+    path.write_text(json.dumps(card))
+    sign_in(page, dashboard, "/agents")
+    page.get_by_role("button", name="Import a character card").click()
+    page.get_by_label("Character card file").set_input_files(path)
+    expect(page.get_by_text("lisbon, tiles")).to_be_visible()  # the preview, before anything is created
+    expect(page.get_by_text("1 (each becomes a keyword context)")).to_be_visible()
+    page.get_by_role("button", name="Create this agent").click()
+    expect(page.get_by_role("heading", name="Tomás", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Tomás", exact=True)).to_be_focused()
+    character = page.get_by_role("region", name="Character")
+    expect(character.locator("mark").first).to_have_text("you")  # {{user}} in the greeting, marked
+    character.get_by_role("button", name="Edit character").click()
+    page.get_by_label("Tags").fill("lisbon, tiles, shop")
+    page.get_by_role("button", name="Save character").click()
+    expect(page.get_by_text("lisbon, tiles, shop")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export card (JSON)").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["data"]["name"] == "Tomás" and exported["data"]["tags"] == ["lisbon", "tiles", "shop"]
+    assert exported["data"]["character_book"]["entries"][0]["keys"] == ["azulejo"]
+
+
+def test_forms_explain_on_the_field_and_show_limits_while_typing(page: Page, dashboard, watch):
+    sign_in(page, dashboard, "/agents")
+    page.get_by_role("button", name="New agent").click()
+    expect(page.get_by_text(re.compile(r"^0 of 20,000 characters"))).to_be_visible()  # the persona's limit
+    page.get_by_label("Persona").fill("Bakes.")
+    expect(page.get_by_text(re.compile(r"^6 of 20,000 characters"))).to_be_visible()
+    page.get_by_label("Name").fill("   ")
+    page.get_by_label("Language").fill("not a language")
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.get_by_text("Check the fields marked below.")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Must have a character other than spaces.")).to_be_visible()
+    expect(page.get_by_text(re.compile("^Not in the expected form. A language tag"))).to_be_visible()
+    expect(page.get_by_label("Name")).to_be_focused()
+    watch.console_errors = [e for e in watch.console_errors if "422" not in e]  # the browser logs the 422 itself
+
+
+@WIDTHS
+def test_lists_page_newest_first_with_a_count_and_rows_as_cards_on_a_phone(page: Page, dashboard, width):
+    for n in range(55):
+        dashboard.api("POST", "/api/v1/agents", {"name": f"Bulk{width} {n:02d}"})
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, dashboard, "/agents")
+    expect(page.get_by_text(re.compile(r"^\d+ agents; showing 1–50, newest first"))).to_be_visible()
+    first = page.get_by_role("link", name=re.compile(f"^Bulk{width} ")).first
+    expect(first).to_have_text(f"Bulk{width} 54")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(re.compile(r"showing 51–"))).to_be_visible()
+    page.get_by_label("Search agents").fill(f"bulk{width} 0")
+    expect(page.get_by_text("10 agents", exact=True)).to_be_visible()
+    cell = page.locator("td[data-label='Time zone']").first
+    display = cell.evaluate("node => getComputedStyle(node).display")
+    assert display == ("block" if width < 640 else "table-cell")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    check_accessibility(page)
