@@ -2,7 +2,8 @@
 
 snake_case as OpenAI writes it, and lenient the way its clients expect: fields that do not change a
 persona's reply (seed, penalties, store…) are accepted and ignored, while the ones novaro-lite cannot honour
-(tools, n > 1, logprobs, a JSON response format, audio) are refused with a 400 naming them.
+(tools, n > 1, logprobs, a JSON response format, audio) are refused with a 400 naming them. Every field the
+server reads is typed here, so a value of the wrong type is a 400 naming it, never a crash.
 https://platform.openai.com/docs/api-reference/chat/create
 """
 
@@ -56,6 +57,16 @@ class ChatCompletionRequest(OpenAIModel):
     user: str | None = Field(None, max_length=256)
     n: int | None = Field(None, ge=1, le=128)
     metadata: dict[str, Any] | None = Field(None, description="`contextIds`: context ids (a list or comma-separated).")
+    # Read only to refuse what a persona agent does not do:
+    modalities: list[str] | None = Field(None, max_length=10, description='Output kinds; only ["text"].')
+    audio: dict[str, Any] | None = Field(None, description="Refused: agents answer in text.")
+    tools: list[Any] | None = Field(None, description="Refused when not empty: agents make no tool calls.")
+    functions: list[Any] | None = Field(None, description="Refused when not empty: agents make no tool calls.")
+    tool_choice: str | dict[str, Any] | None = Field(None, description='Only "none".')
+    function_call: str | dict[str, Any] | None = Field(None, description='Only "none".')
+    logprobs: bool | None = Field(None, description="Refused when true.")
+    top_logprobs: int | None = Field(None, ge=0, le=20, description="Refused when not 0.")
+    response_format: dict[str, Any] | None = Field(None, description='Only {"type": "text"}.')
 
     def sampling(self) -> Sampling:
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
