@@ -9,6 +9,7 @@ import time
 import click
 
 from novaro_lite.cli.common import settings_options
+from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.errors import AppError
 from novaro_lite.storage.store import Storage, describe, schema_versions
@@ -18,7 +19,7 @@ def _versions(settings: Settings) -> tuple[int, int]:
     try:
         return asyncio.run(schema_versions(settings.database))
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
 
 
 @click.group()
@@ -39,13 +40,13 @@ def db_check(settings: Settings) -> None:
         NOVARO_LITE_DATABASE_URL=postgresql://novaro@db/novaro novaro-lite db check
     """
     current, latest = _versions(settings)
-    click.echo(f"{describe(settings.database)}: schema version {current}, this novaro-lite needs {latest}")
+    say(f"{describe(settings.database)}: schema version {current}, this novaro-lite needs {latest}")
     if current > latest:
-        raise click.ClickException("the database is newer than this novaro-lite: run the newer version")
+        raise CliError("the database is newer than this novaro-lite: run the newer version")
     if current < latest:
-        click.echo(f"{latest - current} migration(s) to apply: run 'novaro-lite db migrate' (or start a server)")
+        say(f"{latest - current} migration(s) to apply: run 'novaro-lite db migrate' (or start a server)")
         sys.exit(1)
-    click.echo("up to date")
+    say("up to date")
 
 
 @db.command("migrate")
@@ -66,8 +67,6 @@ def db_migrate(settings: Settings) -> None:
     try:
         asyncio.run(migrate())
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
     after, _ = _versions(settings)
-    click.echo(
-        f"{describe(settings.database)}: schema version {before} -> {after} ({after - before} migration(s) applied)"
-    )
+    say(f"{describe(settings.database)}: schema version {before} -> {after} ({after - before} migration(s) applied)")
