@@ -20,7 +20,15 @@ from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, read_body, services
 from novaro_lite.api.openai.errors import OpenAIRequestError
 from novaro_lite.api.operation import Operation
-from novaro_lite.api.schemas.openai import ChatCompletionRequest, completion, model_entry, usage_of
+from novaro_lite.api.schemas.openai import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelList,
+    ModelObject,
+    completion,
+    model_entry,
+    usage_of,
+)
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
@@ -205,7 +213,7 @@ async def get_model(request: Request) -> Response:
         raise NotFoundError(exc.detail) from None
 
 
-# The /v1 routes; left out of /openapi.json, which documents /api/v1 (these follow OpenAI's reference).
+# The /v1 routes, documented in /openapi.json beside /api/v1 with their OpenAI-shaped errors.
 OPERATIONS = (
     Operation(
         "POST",
@@ -214,10 +222,21 @@ OPERATIONS = (
         chat_completions,
         "Chat with an agent as an OpenAI model",
         "openai",
-        in_schema=False,
+        body=ChatCompletionRequest,
+        response=ChatCompletion,
+        streams=True,
+        errors=(404,),
+        openai=True,
     ),
     Operation(
-        "GET", "/v1/models", "openai:models", list_models, "List agents as OpenAI models", "openai", in_schema=False
+        "GET",
+        "/v1/models",
+        "openai:models",
+        list_models,
+        "List agents as OpenAI models",
+        "openai",
+        response=ModelList,
+        openai=True,
     ),
     Operation(
         "GET",
@@ -226,6 +245,7 @@ OPERATIONS = (
         get_model,
         "Show an agent as an OpenAI model",
         "openai",
-        in_schema=False,
+        response=ModelObject,
+        openai=True,
     ),
 )
