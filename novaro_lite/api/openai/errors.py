@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from novaro_lite.errors import AppError, BadRequestError, ValidationError
+from novaro_lite.observability.logs import route_of
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ async def openai_error_response(request: Request, exc: Exception) -> Response:
         else:
             message = str(exc.detail)
         return openai_error(exc.status_code, message, headers=exc.headers)
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method, route_of(request.scope), exc_info=exc)
     return openai_error(500, "The server hit an unexpected error; it has been logged.")
 
 

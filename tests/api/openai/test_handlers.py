@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,15 @@ async def test_v1_content_is_never_written_to_disk_or_logs(client, auth, lena, s
     assert (await chat(client, auth, lena["id"], secret_text, stream=True)).status_code == 200
     assert await holders_of(settings, secret_text) == []
     assert secret_text not in caplog.text
+
+
+async def test_a_500_under_v1_is_logged_with_the_route_template(client, auth, services, monkeypatch, caplog):
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services.storage.agents, "get", broken)
+    with caplog.at_level(logging.ERROR):
+        response = await client.get("/v1/models/agt_0123secret", headers=auth)
+    assert_openai_error(response, 500, "internal_error")
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("novaro_lite")]  # the server's
+    assert "unhandled error on GET /v1/models/{id}" in lines and not any("agt_0123secret" in line for line in lines)
