@@ -3,6 +3,7 @@
     AppError                      500  base class; never raised bare
     ├── BadRequestError           400  the body is not JSON, or not a JSON object
     ├── AuthError                 401  missing, malformed, unknown, revoked or expired token
+    ├── ForbiddenError            403  the token may not do this (revoke a token not minted under it)
     ├── NotFoundError             404  no such resource in the caller's account
     ├── ConflictError             409  the resource's state forbids the change
     ├── PayloadTooLargeError      413  the body is larger than max_body_bytes
@@ -60,6 +61,14 @@ class AuthError(AppError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="novaro-lite"'})
+
+
+class ForbiddenError(AppError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+    about = (
+        "The token is valid but may not do this: a token revokes only itself and the tokens minted under it;"
+        " the operator revokes any token with `novaro-lite token revoke`."
+    )
 
 
 class NotFoundError(AppError):

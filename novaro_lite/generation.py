@@ -71,6 +71,12 @@ def provider_outcome(exc: BaseException | None) -> str:
     return "error" if isinstance(exc, Exception) else "canceled"
 
 
+def model_label(provider: Provider, model: str) -> str:
+    """The metrics label of a model: the provider's configured model by name, any other as `other`. An
+    agent's model id is free text a client chooses, and each label value would be a new series forever."""
+    return model if model == provider.default_model else "other"
+
+
 def _empty(provider: Provider) -> ProviderError:
     return ProviderError(f"The provider {provider.name!r} returned an empty reply.")
 
@@ -89,9 +95,13 @@ async def generate_reply(
         completion = await provider.complete(prompt)
     except BaseException as exc:
         seconds = time.perf_counter() - began
-        services.metrics.provider_call(provider.name, prompt.model, provider_outcome(exc), seconds, None)
+        services.metrics.provider_call(
+            provider.name, model_label(provider, prompt.model), provider_outcome(exc), seconds, None
+        )
         raise
-    services.metrics.provider_call(provider.name, prompt.model, "ok", time.perf_counter() - began, completion.usage)
+    services.metrics.provider_call(
+        provider.name, model_label(provider, prompt.model), "ok", time.perf_counter() - began, completion.usage
+    )
     bubbles = split_bubbles(completion.text, agent.max_bubbles)
     if not bubbles:
         raise _empty(provider)
@@ -132,7 +142,9 @@ async def stream_reply(
         raise
     finally:
         seconds = time.perf_counter() - began
-        services.metrics.provider_call(provider.name, prompt.model, provider_outcome(failure), seconds, usage)
+        services.metrics.provider_call(
+            provider.name, model_label(provider, prompt.model), provider_outcome(failure), seconds, usage
+        )
     for text in splitter.finish():
         yield bubble(text)
     if not sent:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from novaro_lite.api.deps import Endpoint, caller, json_response, services
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.tokens import TokenInfo
+from novaro_lite.domain.rate_limits import hit_all
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
 from novaro_lite.errors import AuthError, RateLimitedError
 
@@ -43,13 +44,14 @@ def require_token(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         request.state.token = token = await authenticate(request)
         svc = services(request)
-        limit = token.rate_limit or svc.settings.limits.rate_limit_per_minute
-        if not limit:
+        budgets = token.budgets(svc.settings.limits.rate_limit_per_minute)
+        if not budgets:
             return await endpoint(request)
-        decision = svc.limiter.hit(token.id, limit, svc.clock())
+        decision = hit_all(svc.limiter, budgets, svc.clock())
         if not decision.is_allowed:
             raise RateLimitedError(
-                f"This token may make {limit} requests a minute; try again in {decision.reset_seconds} s.",
+                f"This token may make {decision.limit} requests a minute, counted with the tokens of its family"
+                f" (those it was minted under and those minted under it); try again in {decision.reset_seconds} s.",
                 headers={"Retry-After": str(decision.reset_seconds), **decision.headers()},
             )
         response = await endpoint(request)

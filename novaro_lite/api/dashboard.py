@@ -1,8 +1,8 @@
 """The dashboard: its pages (one HTML shell for every client-side URL) and its static files.
 
 The dashboard is a plain client of the public API (docs/design.md, The dashboard): nothing here reads storage. Every
-answer carries a strict Content-Security-Policy, so even a bug that put API data into HTML could not
-run a script.
+answer carries a strict Content-Security-Policy (api/security_headers.py), so even a bug that put API data
+into HTML could not run a script.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from novaro_lite.api.security_headers import SECURITY_HEADERS
 from novaro_lite.errors import NotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent / "static" / "dashboard"
@@ -25,27 +26,6 @@ MEDIA_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".html": "text/html; charset=utf-8",
-}
-CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
 }
 
 

@@ -34,6 +34,7 @@ class Operation:
     binary: str | None = None  # a media type (image/png) the body may be instead of JSON, and the answer too
     is_public: bool = False
     in_schema: bool = True
+    openai: bool = False  # the OpenAI-compatible face: errors in OpenAI's shape, and 400 where others say 422
 
     @property
     def path_params(self) -> list[str]:
@@ -53,4 +54,6 @@ class Operation:
             statuses.add(422)
         if self.path_params:
             statuses.add(404)
+        if self.openai and 422 in statuses:
+            statuses = statuses - {422} | {400}
         return sorted(statuses)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from novaro_lite.errors import AppError, NotFoundError
+from novaro_lite.observability.logs import route_of
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def problem_response(request: Request, exc: Exception) -> Response:
 
 async def server_error_response(request: Request, exc: Exception) -> Response:
     """Log the traceback of an unexpected exception and answer a generic 500 problem."""
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method, route_of(request.scope), exc_info=exc)
     return problem(500, "The server hit an unexpected error; it has been logged.")
 
 

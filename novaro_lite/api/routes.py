@@ -75,6 +75,7 @@ def build_routes(ops: Sequence[Operation]) -> list[BaseRoute]:
         Route("/openapi.json", docs.openapi_endpoint(build_openapi(ops)), methods=["GET"], name="docs:openapi"),
         Route("/scalar", docs.scalar_page, methods=["GET"], name="docs:scalar"),
         Route("/static/scalar/standalone.js", docs.scalar_bundle, methods=["GET"], name="docs:scalar-bundle"),
+        Route("/static/scalar/start.js", docs.scalar_start, methods=["GET"], name="docs:scalar-start"),
         Route("/problems/{slug}", docs.problem_page_endpoint(), methods=["GET"], name="docs:problem"),
         *dashboard.routes(),
     ]

@@ -16,9 +16,9 @@ async def list_tokens(request: Request) -> Response:
 
 
 async def create_token(request: Request) -> Response:
-    """Create a token for the caller's account that can do no more than the caller's own: its rate limit and
-    its lifetime are at most the caller's (and, when not given, the same), so a limited or expiring token
-    handed to someone cannot mint an unlimited or everlasting one."""
+    """Mint a token under the caller's that can do no more than the caller's own: its rate limit and its
+    lifetime are at most the caller's (and, when not given, the same), so a limited or expiring token handed
+    to someone cannot mint an unlimited or everlasting one. Its calls also spend the caller's budget."""
     body = await read_body(request, TokenCreate)
     svc, own = services(request), caller(request)
     ceiling = own.rate_limit or svc.settings.limits.rate_limit_per_minute  # 0: no limit
@@ -27,17 +27,19 @@ async def create_token(request: Request) -> Response:
     rate_limit = own.rate_limit if body.rate_limit is None else body.rate_limit
     expires_in = body.expires_in
     if own.expires_at is not None:
-        remaining = max(60, own.expires_at - svc.storage.now())
+        remaining = own.expires_at - svc.storage.now()  # > 0: authentication refuses an expired token
         if expires_in is not None and expires_in > remaining:
             raise invalid(["body", "expiresIn"], f"may be at most {remaining} s, when the token making it expires")
         expires_in = remaining if expires_in is None else expires_in
-    token, secret = await svc.storage.tokens.create(body.name, own.account, expires_in, rate_limit)
+    most_live = svc.settings.limits.tokens_per_account
+    token, secret = await svc.storage.tokens.mint(own, body.name, expires_in, rate_limit, most_live)
     return json_response(TokenWithSecret.of_new(token, secret), 201)
 
 
 async def revoke_token(request: Request) -> Response:
-    """Revoke a token of the caller's account; revoking the one in use ends the caller's access at once."""
-    await services(request).storage.tokens.revoke_own(caller(request).account, request.path_params["id"])
+    """Revoke the caller itself or a token minted under it, and every token minted under that one; revoking
+    the one in use ends the caller's access at once."""
+    await services(request).storage.tokens.revoke_own(caller(request), request.path_params["id"])
     return Response(status_code=204)
 
 
@@ -57,19 +59,21 @@ OPERATIONS = (
         PATH,
         "tokens:create",
         create_token,
-        "Create a token for your account (its value is shown once)",
+        "Create a token under yours (its value is shown once)",
         "tokens",
         status=201,
         body=TokenCreate,
         response=TokenWithSecret,
+        errors=(409,),
     ),
     Operation(
         "DELETE",
         f"{PATH}/{{id}}",
         "tokens:revoke",
         revoke_token,
-        "Revoke a token; requests that use it get 401 at once",
+        "Revoke this token or one minted under it, with those under that one",
         "tokens",
         status=204,
+        errors=(403,),
     ),
 )

@@ -15,6 +15,7 @@ from novaro_lite.api.cards import create_from_card, export_card, export_png
 from novaro_lite.api.schemas.agent_batches import GenerateAgents
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.cards import MAX_CARD_BYTES
@@ -30,7 +31,7 @@ def agent() -> None:
 
 
 def _print_agent_json(agent: AgentOut) -> None:
-    click.echo(json.dumps(agent.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+    say(json.dumps(agent.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
 
 
 @agent.command("create")
@@ -61,16 +62,16 @@ def agent_create(
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise click.ClickException(f"Invalid agent: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+        raise CliError(f"Invalid agent: {where}: {first['msg'].removeprefix('Value error, ')}") from None
     try:
         check_model(settings, request.model)
     except ValueError as exc:
-        raise click.ClickException(f"Invalid agent: model: {exc}") from None
+        raise CliError(f"Invalid agent: model: {exc}") from None
 
     async def create(storage: Storage) -> Agent:
         unknown = await storage.contexts.unknown(account, request.context_ids)
         if unknown:
-            raise click.ClickException(f"Invalid agent: there is no context with id {unknown[0]!r}.")
+            raise CliError(f"Invalid agent: there is no context with id {unknown[0]!r}.")
         return await storage.agents.create(account, request.to_fields())
 
     _print_agent_json(AgentOut.of(run_with_storage(settings, create)))
@@ -117,7 +118,7 @@ def agent_show(settings: Settings, account: str, agent_id: str) -> None:
 def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
     """Delete an agent."""
     run_with_storage(settings, lambda storage: storage.agents.delete(account, agent_id))
-    click.echo(f"Deleted agent {agent_id}.")
+    say(f"Deleted agent {agent_id}.")
 
 
 @agent.command("import")
@@ -134,7 +135,7 @@ def agent_import(settings: Settings, account: str, file: Path) -> None:
         novaro-lite agent import mira.png
     """
     if file.stat().st_size > MAX_CARD_BYTES:
-        raise click.ClickException(f"{file} is larger than the {MAX_CARD_BYTES:,} bytes a card may have.")
+        raise CliError(f"{file} is larger than the {MAX_CARD_BYTES:,} bytes a card may have.")
     raw = file.read_bytes()
     _print_agent_json(AgentOut.of(run_with_storage(settings, lambda storage: create_from_card(storage, account, raw))))
 
@@ -167,7 +168,7 @@ def agent_export(
         click.echo(data, nl=False)  # click writes bytes to the binary stream
         return
     output.write_bytes(data)
-    click.echo(f"Wrote {output} ({len(data):,} bytes).", err=True)
+    say(f"Wrote {output} ({len(data):,} bytes).", err=True)
 
 
 def _read_data(path: Path) -> Any:
@@ -214,7 +215,7 @@ def agent_generate(
         )
         check_model(settings, request.model)
     except (pydantic.ValidationError, ValueError) as exc:
-        raise click.ClickException(f"Invalid request: {exc}") from None
+        raise CliError(f"Invalid request: {exc}") from None
 
     async def create(storage: Storage) -> list[Agent]:
         async with build_http_client() as http:
@@ -231,7 +232,7 @@ def agent_generate(
 
     created = run_with_storage(settings, create)
     if as_json:
-        click.echo(
+        say(
             json.dumps(
                 [AgentOut.of(a).model_dump(mode="json", by_alias=True) for a in created], indent=2, ensure_ascii=False
             )

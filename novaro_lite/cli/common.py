@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from novaro_lite.cli.terminal import CliError, escape_controls, say
 from novaro_lite.config.settings import ConfigError, Settings, load_settings
 from novaro_lite.errors import AppError
 from novaro_lite.storage.store import Storage
@@ -27,7 +28,7 @@ def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
     try:
         return load_settings(config, os.environ, **overrides)
     except ConfigError as exc:
-        raise click.ClickException(f"Bad configuration: {exc}") from None
+        raise CliError(f"Bad configuration: {exc}") from None
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +56,7 @@ def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]])
     try:
         return asyncio.run(run())
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
 
 
 def when(timestamp: int | None) -> str:
@@ -69,6 +70,8 @@ def when(timestamp: int | None) -> str:
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    for row in (headers, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    """Print rows under headers in aligned columns, each cell's control characters escaped (terminal.py)."""
+    cells = [[escape_controls(str(cell)) for cell in row] for row in (headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*cells, strict=True)]
+    for row in cells:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -11,6 +11,7 @@ import pydantic
 
 from novaro_lite.api.schemas.contexts import ContextOut, KeywordFields
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
+from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.contexts import CONTENT_MAX, DEFAULT_SCAN_DEPTH, NAME_MAX, SCAN_DEPTH_MAX, Context
 from novaro_lite.storage.store import Storage
@@ -22,7 +23,7 @@ def context() -> None:
 
 
 def _echo_json(found: Context) -> None:
-    click.echo(json.dumps(ContextOut.of(found).model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+    say(json.dumps(ContextOut.of(found).model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
 
 
 @context.command("create")
@@ -77,9 +78,7 @@ def context_create(
     if not 1 <= len(name) <= NAME_MAX:
         raise click.BadParameter(f"give 1 to {NAME_MAX} characters", param_hint="--name")
     if len(content) > CONTENT_MAX:
-        raise click.ClickException(
-            f"The content has {len(content):,} characters; a context holds at most {CONTENT_MAX:,}."
-        )
+        raise CliError(f"The content has {len(content):,} characters; a context holds at most {CONTENT_MAX:,}.")
     try:
         keywords = KeywordFields(
             keys=list(keys),
@@ -90,7 +89,7 @@ def context_create(
         ).keywords()
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise click.ClickException(f"Invalid keys: {first['loc'][0]}: {first['msg']}") from None
+        raise CliError(f"Invalid keys: {first['loc'][0]}: {first['msg']}") from None
     _echo_json(run_with_storage(settings, lambda storage: storage.contexts.create(account, name, content, keywords)))
 
 
@@ -127,4 +126,4 @@ def context_show(settings: Settings, account: str, context_id: str) -> None:
 def context_delete(settings: Settings, account: str, force: bool, context_id: str) -> None:
     """Delete a context (refused while agents have it, unless --force)."""
     run_with_storage(settings, lambda storage: storage.contexts.delete(account, context_id, force=force))
-    click.echo(f"Deleted context {context_id}.")
+    say(f"Deleted context {context_id}.")

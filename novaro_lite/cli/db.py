@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from novaro_lite.cli.common import settings_options
+from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.errors import AppError
 from novaro_lite.storage.store import Storage, backup, check_clock, describe, is_postgres, schema_versions
@@ -19,7 +20,7 @@ def _versions(settings: Settings) -> tuple[int, int]:
     try:
         return asyncio.run(schema_versions(settings.database))
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
 
 
 @click.group()
@@ -43,19 +44,19 @@ def db_check(settings: Settings) -> None:
         NOVARO_LITE_DATABASE_URL=postgresql://novaro@db/novaro novaro-lite db check
     """
     current, latest = _versions(settings)
-    click.echo(f"{describe(settings.database)}: schema version {current}, this novaro-lite needs {latest}")
+    say(f"{describe(settings.database)}: schema version {current}, this novaro-lite needs {latest}")
     try:
         skew = asyncio.run(check_clock(settings.database))
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
     if skew is not None:
-        click.echo(f"clock: {abs(skew):.3f} s {'ahead of' if skew >= 0 else 'behind'} the database server's (ok)")
+        say(f"clock: {abs(skew):.3f} s {'ahead of' if skew >= 0 else 'behind'} the database server's (ok)")
     if current > latest:
-        raise click.ClickException("the database is newer than this novaro-lite: run the newer version")
+        raise CliError("the database is newer than this novaro-lite: run the newer version")
     if current < latest:
-        click.echo(f"{latest - current} migration(s) to apply: run 'novaro-lite db migrate' (or start a server)")
+        say(f"{latest - current} migration(s) to apply: run 'novaro-lite db migrate' (or start a server)")
         sys.exit(1)
-    click.echo("up to date")
+    say("up to date")
 
 
 @db.command("migrate")
@@ -76,11 +77,9 @@ def db_migrate(settings: Settings) -> None:
     try:
         asyncio.run(migrate())
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
     after, _ = _versions(settings)
-    click.echo(
-        f"{describe(settings.database)}: schema version {before} -> {after} ({after - before} migration(s) applied)"
-    )
+    say(f"{describe(settings.database)}: schema version {before} -> {after} ({after - before} migration(s) applied)")
 
 
 @db.command("backup")
@@ -99,20 +98,20 @@ def db_backup(settings: Settings, path: Path) -> None:
         novaro-lite db backup /var/backups/novaro-lite/novaro-$(date +%F).db
     """
     if is_postgres(settings.database):
-        raise click.ClickException(
+        raise CliError(
             "the database is PostgreSQL: back it up with pg_dump (e.g. pg_dump --format=custom --file=novaro.dump"
             " 'postgresql://…'), restore with pg_restore into an empty database"
         )
     source = Path(settings.database)
     if not source.exists():
-        raise click.ClickException(f"there is no database at {source}")
+        raise CliError(f"there is no database at {source}")
     began = time.monotonic()
     try:
         backup(source, path)
     except AppError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise CliError(exc.detail) from None
     except OSError as exc:
-        raise click.ClickException(f"the backup failed: {exc}") from None
+        raise CliError(f"the backup failed: {exc}") from None
     took = time.monotonic() - began
     size = path.stat().st_size / 1e6
-    click.echo(f"{describe(source)} backed up to {path} ({size:.1f} MB in {took:.2f} s)")
+    say(f"{describe(source)} backed up to {path} ({size:.1f} MB in {took:.2f} s)")

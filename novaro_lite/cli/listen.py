@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from novaro_lite.cli.terminal import say
 from novaro_lite.domain.ids import id_time
 from novaro_lite.domain.webhooks import SECRET_PREFIX, verify_signature
 
@@ -93,6 +94,6 @@ def listen(host: str, port: int, secret: str | None) -> None:
     """
     if secret is not None and not secret.startswith(SECRET_PREFIX):
         raise click.BadParameter(f"a webhook secret starts with {SECRET_PREFIX!r}", param_hint="--secret")
-    click.echo(f"Listening for webhook deliveries on http://{host}:{port}/ (any path); Ctrl+C stops.")
-    app = receiver_app(secret, lambda line: click.echo(line))
+    say(f"Listening for webhook deliveries on http://{host}:{port}/ (any path); Ctrl+C stops.")
+    app = receiver_app(secret, say)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -8,6 +8,7 @@ from novaro_lite import __version__
 from novaro_lite.cli import agents, contexts, db, listen, requests, tokens, webhooks
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.cli.serving import serve as run_server
+from novaro_lite.cli.terminal import say
 from novaro_lite.config.settings import MAX_WORKERS, Settings
 from novaro_lite.observability.logs import configure_logging
 from novaro_lite.storage.store import Storage
@@ -47,9 +48,9 @@ def serve(settings: Settings) -> None:
 
     secret = run_with_storage(settings, first_token)
     if secret is not None:
-        click.echo(f"Created the first API token (shown only this once): {secret}")
+        say(f"Created the first API token (shown only this once): {secret}")
         port = settings.port or "<port>"
-        click.echo(f"Use it: curl -H 'Authorization: Bearer {secret}' http://{settings.host}:{port}/api/v1/auth/verify")
+        say(f"Use it: curl -H 'Authorization: Bearer {secret}' http://{settings.host}:{port}/api/v1/auth/verify")
     run_server(settings)  # the token exists before any worker starts, so no two workers race to make one
 
 

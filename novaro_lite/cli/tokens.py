@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
+from novaro_lite.cli.terminal import say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.tokens import MAX_RATE_LIMIT, parse_duration
 
@@ -40,8 +41,8 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
     created, secret = run_with_storage(
         settings, lambda storage: storage.tokens.create(name, account, lifetime, rate_limit)
     )
-    click.echo(secret)
-    click.echo(f"Created token {created.id} for account {account!r}; it is shown only this once.", err=True)
+    say(secret)
+    say(f"Created token {created.id} for account {account!r}; it is shown only this once.", err=True)
 
 
 @token.command("list")
@@ -73,4 +74,4 @@ def token_list(settings: Settings) -> None:
 def token_revoke(settings: Settings, token_id: str) -> None:
     """Revoke a token by id; requests that use it get 401 at once."""
     revoked = run_with_storage(settings, lambda storage: storage.tokens.revoke(token_id))
-    click.echo(f"Revoked token {revoked.id} ({revoked.name}).")
+    say(f"Revoked token {revoked.id} ({revoked.name}).")

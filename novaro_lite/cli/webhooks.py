@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.webhooks import Webhook
 from novaro_lite.outbound.targets import TargetRefusedError, check_target
@@ -33,12 +34,12 @@ def webhook_create(settings: Settings, account: str, url: str, description: str)
         try:
             await check_target(url, settings.webhooks.policy)
         except TargetRefusedError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc)) from None
         return await storage.webhooks.create(account, url, description, True)
 
     created = run_with_storage(settings, create)
-    click.echo(f"{created.id} {created.secret}")
-    click.echo("The secret (whsec_…) is shown only this once; receivers verify signatures with it.", err=True)
+    say(f"{created.id} {created.secret}")
+    say("The secret (whsec_…) is shown only this once; receivers verify signatures with it.", err=True)
 
 
 @webhook.command("list")
@@ -63,7 +64,7 @@ def webhook_list(settings: Settings, account: str) -> None:
 def webhook_delete(settings: Settings, account: str, webhook_id: str) -> None:
     """Delete a webhook; its pending requests fail when they come due."""
     run_with_storage(settings, lambda storage: storage.webhooks.delete(account, webhook_id))
-    click.echo(f"Deleted webhook {webhook_id}.")
+    say(f"Deleted webhook {webhook_id}.")
 
 
 @webhook.command("rotate")
@@ -73,4 +74,4 @@ def webhook_delete(settings: Settings, account: str, webhook_id: str) -> None:
 def webhook_rotate(settings: Settings, account: str, webhook_id: str) -> None:
     """Give a webhook a new secret and print it once; the old one keeps signing for 24 hours."""
     rotated = run_with_storage(settings, lambda storage: storage.webhooks.rotate_secret(account, webhook_id))
-    click.echo(rotated.secret)
+    say(rotated.secret)

@@ -173,7 +173,12 @@ class LimitsSettings:
     rate_limit_per_minute: int = setting(
         0, "Requests a minute one token may make unless it has its own limit; 0 means no limit."
     )
+    tokens_per_account: int = setting(
+        100, "Live (not revoked, not expired) tokens an account may hold before the API refuses to mint more."
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.rate_limit_per_minute <= 1_000_000:
             raise ConfigError("limits.rate_limit_per_minute: must be between 0 (no limit) and 1000000")
+        if not 1 <= self.tokens_per_account <= 1_000_000:
+            raise ConfigError("limits.tokens_per_account: must be between 1 and 1000000")

@@ -46,6 +46,13 @@ class Limiter(Protocol):
         ...
 
 
+def hit_all(limiter: Limiter, budgets: list[tuple[str, int]], now: float) -> RateDecision:
+    """Count one call in each (key, limit) budget, a token's and its ancestors' (a family shares them): the
+    call is allowed only if every budget allows it, and the tightest budget is the one reported."""
+    decisions = [limiter.hit(key, limit, now) for key, limit in budgets]
+    return min(decisions, key=lambda decision: (decision.is_allowed, decision.remaining))
+
+
 class RateLimiter:
     """Count calls per key in fixed one-minute windows; every call counts, refused ones included."""
 

@@ -1,4 +1,10 @@
-"""API tokens: minting, hashing and lifetimes. Only the SHA-256 of a token is ever stored."""
+"""API tokens: minting, hashing, lifetimes and families. Only the SHA-256 of a token is ever stored.
+
+A token minted through the API belongs to the family of the token that minted it: it records its lineage,
+the ids and rate limits of every token above it, oldest first. A token made by the operator (the CLI, or
+the first start) has none. The lineage decides what a token may revoke (itself and the tokens below it)
+and which rate-limit budgets a call spends (its own and each ancestor's: a family shares its budget).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,14 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclasses.dataclass(frozen=True)
+class Ancestor:
+    """A token above another in its family: its id and its own rate limit (None: the server's default)."""
+
+    id: str
+    rate_limit: int | None
+
+
+@dataclasses.dataclass(frozen=True)
 class Token:
     """A stored token's metadata; the secret itself is never kept."""
 
@@ -29,6 +43,27 @@ class Token:
     expires_at: int | None
     revoked_at: int | None
     rate_limit: int | None = None  # requests a minute; None: the server's default
+    lineage: tuple[Ancestor, ...] = ()  # the tokens above this one, oldest first; () for the operator's
+
+    @property
+    def minted_by(self) -> str | None:
+        """The token that minted this one through the API; None for a token the operator made."""
+        return self.lineage[-1].id if self.lineage else None
+
+    def child_lineage(self) -> tuple[Ancestor, ...]:
+        """The lineage of a token this one mints."""
+        return (*self.lineage, Ancestor(self.id, self.rate_limit))
+
+    def is_above(self, other: Token) -> bool:
+        """Whether `other` was minted by this token, or by one minted under it."""
+        return any(ancestor.id == self.id for ancestor in other.lineage)
+
+    def budgets(self, default_limit: int) -> list[tuple[str, int]]:
+        """The rate-limit budgets a call with this token spends: (key, limit) for itself and each ancestor,
+        those with no limit (0) left out."""
+        return [
+            (ancestor.id, limit) for ancestor in self.child_lineage() if (limit := ancestor.rate_limit or default_limit)
+        ]
 
 
 def mint_token() -> str:

@@ -2,7 +2,9 @@
 
 The request id lives in a ContextVar set by observability.middleware, so a line logged anywhere while a
 request is handled (a 500's traceback included) names it. Nothing here logs content, tokens or secrets:
-the access line holds only the method, the route template, the status and the duration.
+the access line holds only the method, the route template, the status and the duration, and every other
+line that names a request (a 500's) names it by its route template too (route_of), never its raw path,
+which holds ids.
 """
 
 from __future__ import annotations
@@ -11,11 +13,20 @@ import contextvars
 import datetime
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("novaro_request_id", default=None)
 ACCESS_LOGGER = "novaro_lite.access"
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
 TEXT_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
+UNMATCHED = "unmatched"  # the route of a request no route took (a 404), so raw paths never reach logs or labels
+
+
+def route_of(scope: Mapping[str, Any]) -> str:
+    """The template of the route that took the request (`/api/v1/agents/{id}`), or `unmatched`."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else UNMATCHED
 
 
 class RequestIdFilter(logging.Filter):

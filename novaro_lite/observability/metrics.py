@@ -3,7 +3,7 @@
 One Metrics object per app (no global registry), built by create_app and shared through Services, so
 tests never see each other's counts. When [metrics] enabled is false every method returns at once.
 Labels are bounded sets: HTTP method, route template, status, outcome, provider and model names from the
-configuration, token kinds. Never content, ids, paths or tokens.
+configuration (any other model is `other`: generation.model_label), token kinds. Never content, ids, paths or tokens.
 
 With `serve --workers N` a scrape reaches one worker but must count the whole server, so the workers run
 prometheus_client's multiprocess mode: the parent points PROMETHEUS_MULTIPROC_DIR at a private directory

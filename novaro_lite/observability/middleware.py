@@ -16,12 +16,11 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from novaro_lite.observability.logs import ACCESS_LOGGER, REQUEST_ID
+from novaro_lite.observability.logs import ACCESS_LOGGER, REQUEST_ID, route_of
 from novaro_lite.observability.metrics import Metrics
 
 HEADER = b"x-request-id"
 SANE_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
-UNMATCHED = "unmatched"  # the route label of a request no route took (a 404), so raw paths never become labels
 
 
 def request_id_of(scope: Scope) -> str:
@@ -32,12 +31,6 @@ def request_id_of(scope: Scope) -> str:
                 return bytes(value).decode("ascii")
             break
     return uuid.uuid4().hex
-
-
-def route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
 
 
 class RequestContext:

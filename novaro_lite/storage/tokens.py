@@ -1,20 +1,29 @@
-"""Token storage: metadata and the SHA-256 of each token, never the token itself."""
+"""Token storage: metadata and the SHA-256 of each token, never the token itself; families and their revocation."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from novaro_lite.domain.ids import new_id
-from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Token, hash_token, mint_token
-from novaro_lite.errors import NotFoundError
+from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Ancestor, Token, hash_token, mint_token
+from novaro_lite.errors import ConflictError, ForbiddenError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
 
 TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
 FIRST_TOKEN_LOCK = "novaro-lite:first-token"
+_COLUMNS = [field.name for field in dataclasses.fields(Token) if field.name != "lineage"]
 
 
 def _token(row: Row) -> Token:
-    return Token(**{field.name: row[field.name] for field in dataclasses.fields(Token)})
+    lineage = tuple(Ancestor(id, limit) for id, limit in json.loads(row["lineage"]))
+    return Token(**{name: row[name] for name in _COLUMNS}, lineage=lineage)
+
+
+def _below_pattern(token_id: str) -> str:
+    """A LIKE pattern (escaped with backslash) matching the lineage of every token below `token_id`."""
+    escaped = token_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%["{escaped}",%'
 
 
 class TokenStore:
@@ -29,6 +38,27 @@ class TokenStore:
         async with self._db.transaction() as tx:
             return await self._insert(tx, name, account, expires_in, rate_limit)
 
+    async def mint(
+        self, parent: Token, name: str, expires_in: int | None, rate_limit: int | None, most_live: int
+    ) -> tuple[Token, str]:
+        """Mint a token under `parent` (through the API): 409 when its account already has `most_live` live ones.
+
+        Counting and inserting hold the account's lock, so concurrent mints cannot pass the cap together.
+        """
+        async with self._db.transaction() as tx:
+            await tx.lock(f"novaro-lite:tokens:{parent.account}")
+            rows = await tx.fetch(
+                "SELECT count(*) FROM tokens WHERE account = ? AND revoked_at IS NULL"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (parent.account, self._db.now()),
+            )
+            if rows[0][0] >= most_live:
+                raise ConflictError(
+                    f"The account has {rows[0][0]} live tokens, the most the server allows ([limits]"
+                    " tokens_per_account); revoke one before creating another."
+                )
+            return await self._insert(tx, name, parent.account, expires_in, rate_limit, parent.child_lineage())
+
     async def create_first(self, name: str, account: str) -> tuple[Token, str] | None:
         """Create a token only if the database has none (a first start); None if it already has one.
 
@@ -42,7 +72,13 @@ class TokenStore:
             return await self._insert(tx, name, account, None, None)
 
     async def _insert(
-        self, tx: Transaction, name: str, account: str, expires_in: int | None, rate_limit: int | None
+        self,
+        tx: Transaction,
+        name: str,
+        account: str,
+        expires_in: int | None,
+        rate_limit: int | None,
+        lineage: tuple[Ancestor, ...] = (),
     ) -> tuple[Token, str]:
         secret = mint_token()
         now = self._db.now()
@@ -56,11 +92,22 @@ class TokenStore:
             expires_at=None if expires_in is None else now + expires_in,
             revoked_at=None,
             rate_limit=rate_limit,
+            lineage=lineage,
         )
         await tx.execute(
-            "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (token.id, name, account, hash_token(secret), token.prefix, now, token.expires_at, rate_limit),
+            "INSERT INTO tokens (id, name, account, token_hash, prefix, created_at, expires_at, rate_limit, lineage)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token.id,
+                name,
+                account,
+                hash_token(secret),
+                token.prefix,
+                now,
+                token.expires_at,
+                rate_limit,
+                json.dumps([[ancestor.id, ancestor.rate_limit] for ancestor in lineage]),
+            ),
         )
         return token, secret
 
@@ -79,23 +126,37 @@ class TokenStore:
         return None if row is None else _token(row)
 
     async def revoke(self, token_id: str) -> Token:
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (self._db.now(), token_id)
-            )
+        """Revoke a token (the operator, through the CLI) and every token minted under it."""
         row = await self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
         if row is None:
             raise NotFoundError(f"There is no token with id {token_id!r}.")
-        return _token(row)
+        await self._revoke_family(token_id)
+        return _token(await self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,)) or row)
 
-    async def revoke_own(self, account: str, token_id: str) -> None:
-        """Revoke one of the account's live tokens; another account's, or one already revoked, is a 404."""
+    async def revoke_own(self, caller: Token, token_id: str) -> None:
+        """Revoke, for `caller`, itself or a token minted under it, and every token minted under that one.
+
+        Another account's token, or one already revoked, is a 404; the caller's creator, a sibling or any
+        other token of its account is a 403: a token handed out cannot lock its account out.
+        """
         row = await self._db.one(
-            "SELECT * FROM tokens WHERE id = ? AND account = ? AND revoked_at IS NULL", (token_id, account)
+            "SELECT * FROM tokens WHERE id = ? AND account = ? AND revoked_at IS NULL", (token_id, caller.account)
         )
         if row is None:
             raise NotFoundError(f"There is no token with id {token_id!r}.")
-        await self.revoke(token_id)
+        if token_id != caller.id and not caller.is_above(_token(row)):
+            raise ForbiddenError(
+                f"Token {token_id!r} was not minted under this token: a token may revoke only itself and the"
+                " tokens minted under it. The operator revokes others with 'novaro-lite token revoke'."
+            )
+        await self._revoke_family(token_id)
+
+    async def _revoke_family(self, token_id: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR lineage LIKE ? ESCAPE '\\')",
+                (self._db.now(), token_id, _below_pattern(token_id)),
+            )
 
     async def touch(self, token: Token) -> None:
         """Record that the token was used, at most once per TOUCH_INTERVAL.

@@ -16,6 +16,7 @@ PUBLIC_PATHS = {
     "/openapi.json",
     "/scalar",
     "/static/scalar/standalone.js",
+    "/static/scalar/start.js",
     *(page.replace("{id}", "x") for page in PAGES),
     "/dashboard/main.js",
     "/problems/{slug}",

@@ -189,3 +189,26 @@ async def test_superseded_requests_are_counted(setup):
         assert (await client.post("/api/v1/message-requests", json=body, headers=auth)).status_code == 202
     samples = await scrape(client)
     assert samples[("novaro_deliveries_total", (("outcome", "superseded"),))] == 2
+
+
+async def test_model_labels_stay_the_configured_names_whatever_models_agents_name(setup):
+    """An agent's model id is free text: 50 distinct ones add no series beyond `other`."""
+    client, auth, agent_id = setup["client"], setup["auth"], setup["agent"]["id"]
+    message = {"agentId": agent_id, "messages": [{"role": "user", "content": "hi"}]}
+
+    async def answer_with(model: str) -> None:
+        patched = await client.patch(f"/api/v1/agents/{agent_id}", json={"model": model}, headers=auth)
+        assert patched.status_code == 200, patched.text
+        assert (await client.post("/api/v1/messages", json=message, headers=auth)).status_code == 200
+
+    await answer_with("demo")
+    await answer_with("demo/first-free-text-id")
+    before = await scrape(client)
+    for index in range(50):
+        await answer_with(f"demo/{SECRET_TEXT}-{index}")
+    after = await scrape(client)
+    provider_series = {key for key in after if key[0].startswith("novaro_provider_")}
+    assert provider_series == {key for key in before if key[0].startswith("novaro_provider_")}
+    assert {dict(labels)["model"] for _, labels in provider_series} == {"demo", "other"}
+    other = (("model", "other"), ("outcome", "ok"), ("provider", "demo"))
+    assert after[("novaro_provider_request_duration_seconds_count", other)] == 51

@@ -35,7 +35,7 @@ async def stream(request: Request) -> Response:
 
 
 def tiny_app() -> App:
-    routes = [Route("/boom", boom), Route("/id/{name}", echo_id), Route("/stream", stream)]
+    routes = [Route("/boom", boom), Route("/boom/{id}", boom), Route("/id/{name}", echo_id), Route("/stream", stream)]
     return App(metrics=Metrics(enabled=True), routes=routes, exception_handlers={Exception: server_error_response})
 
 
@@ -106,3 +106,11 @@ async def test_handlers_see_the_id_and_access_lines_name_the_route_template(tiny
 async def test_a_streamed_response_passes_through_whole_with_the_id(tiny):
     response = await tiny.get("/stream")
     assert response.text == "abc" and "x-request-id" in response.headers
+
+
+async def test_a_500_is_logged_with_its_route_template_never_its_raw_path(tiny, caplog):
+    with caplog.at_level(logging.INFO):
+        assert (await tiny.get("/boom/agt_0123secret")).status_code == 500
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("novaro_lite")]  # the server's
+    assert any("GET /boom/{id}" in line for line in lines if "unhandled error" in line), lines
+    assert not any("agt_0123secret" in line for line in lines), lines

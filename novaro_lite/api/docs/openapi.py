@@ -13,6 +13,7 @@ from novaro_lite import __version__
 from novaro_lite.api.docs.webhooks import WebhookDelivery, api_description, webhooks_section
 from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas.events import event_webhooks
+from novaro_lite.api.schemas.openai import OpenAIError
 from novaro_lite.api.schemas.problems import Problem
 
 _REF = "#/components/schemas/{model}"
@@ -27,13 +28,25 @@ SSE_EVENT = {  # the schema of one event, as OpenAPI 3.2 describes sequential me
     },
     "required": ["event", "data"],
 }
+OPENAI_SSE_EVENT = {
+    "type": "object",
+    "description": "Server-sent events as OpenAI streams them: each `data` holds a chat.completion.chunk (its"
+    " `choices[0].delta` carries the text), the last is `[DONE]`; a failure after the stream began is a `data`"
+    " holding an `error` object.",
+    "properties": {"data": {"type": "string"}},
+    "required": ["data"],
+}
 
 
 Refs = dict[Any, dict[str, Any]]  # keyed by (model, mode)
 
 
 def _schema_refs(operations: Sequence[Operation]) -> tuple[Refs, dict[str, Any]]:
-    wanted: list[tuple[type[BaseModel], Mode]] = [(Problem, "serialization"), (WebhookDelivery, "serialization")]
+    wanted: list[tuple[type[BaseModel], Mode]] = [
+        (Problem, "serialization"),
+        (OpenAIError, "serialization"),
+        (WebhookDelivery, "serialization"),
+    ]
     for op in operations:
         if op.body is not None:
             wanted.append((op.body, "validation"))
@@ -59,12 +72,15 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": refs[(Problem, "serialization")]}}
+    if op.openai:
+        problem = {"application/json": {"schema": refs[(OpenAIError, "serialization")]}}
+    else:
+        problem = {"application/problem+json": {"schema": refs[(Problem, "serialization")]}}
     content: dict[str, Any] = {}
     if op.response is not None:
         content["application/json"] = {"schema": refs[(op.response, "serialization")]}
     if op.streams or op.events is not None:
-        content["text/event-stream"] = {"schema": op.events or SSE_EVENT}
+        content["text/event-stream"] = {"schema": op.events or (OPENAI_SSE_EVENT if op.openai else SSE_EVENT)}
     binary = {op.binary: {"schema": {"type": "string", "contentMediaType": op.binary}}} if op.binary else {}
     if op.response is not None:
         content |= binary

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from novaro_lite.api.deps import Endpoint
 from novaro_lite.api.problems import problem_pages
+from novaro_lite.api.security_headers import SCALAR_HEADERS, SECURITY_HEADERS
 from novaro_lite.errors import NotFoundError
 
 SCALAR_BUNDLE = Path(__file__).resolve().parents[2] / "static" / "scalar" / "standalone.js.gz"
@@ -27,19 +28,28 @@ SCALAR_CONFIG = {
     "mcp": {"disabled": True},
     "telemetry": False,
 }
-SCALAR_PAGE = f"""<!doctype html>
+SCALAR_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>novaro-lite API reference</title>
+<link rel="icon" href="/dashboard/icon.svg">
 </head>
 <body>
 <div id="app"></div>
+<script src="/static/scalar/start.js"></script>
 <script src="/static/scalar/standalone.js"></script>
-<script>Scalar.createApiReference('#app', {json.dumps(SCALAR_CONFIG)})</script>
 </body>
 </html>
+"""
+
+
+# In a file of its own rather than inline, so the page runs under the dashboard's script policy. It runs
+# before the bundle: Zod, inside Scalar, probes for eval (`Function("")`) unless told it is jitless, and that
+# probe is a CSP violation; the reference starts once the bundle has loaded.
+SCALAR_START = f"""globalThis.__zod_globalConfig = {{jitless: true}};
+document.addEventListener("DOMContentLoaded", () => Scalar.createApiReference("#app", {json.dumps(SCALAR_CONFIG)}));
 """
 
 
@@ -54,14 +64,24 @@ def openapi_endpoint(document: dict[str, Any]) -> Endpoint:
 
 
 async def scalar_page(request: Request) -> Response:
-    return HTMLResponse(SCALAR_PAGE, headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(SCALAR_PAGE, headers={**SCALAR_HEADERS, "Cache-Control": "no-cache"})
+
+
+async def scalar_start(request: Request) -> Response:
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    return Response(SCALAR_START, media_type="text/javascript", headers=headers)
 
 
 async def scalar_bundle(request: Request) -> Response:
     """Serve the gzip-compressed bundle as is; decompress only for a client that cannot take gzip."""
     stat = SCALAR_BUNDLE.stat()
     etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-    headers = {"Cache-Control": BUNDLE_CACHE, "Vary": "Accept-Encoding", "ETag": etag}
+    headers = {
+        "Cache-Control": BUNDLE_CACHE,
+        "Vary": "Accept-Encoding",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+    }
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     compressed = SCALAR_BUNDLE.read_bytes()
@@ -73,7 +93,8 @@ async def scalar_bundle(request: Request) -> Response:
 
 PROBLEM_PAGE = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{title} · novaro-lite problem type</title></head>
+<head><meta charset="utf-8"><title>{title} · novaro-lite problem type</title>
+<link rel="icon" href="/dashboard/icon.svg"></head>
 <body>
 <h1>{title}</h1>
 <p>{about}</p>
@@ -96,6 +117,6 @@ def problem_page_endpoint() -> Endpoint:
         slug = request.path_params["slug"]
         if slug not in pages:
             raise NotFoundError(f"There is no problem type {slug!r}.")
-        return HTMLResponse(pages[slug], headers={"Cache-Control": "public, max-age=86400"})
+        return HTMLResponse(pages[slug], headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"})
 
     return problem_page

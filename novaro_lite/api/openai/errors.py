@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from novaro_lite.errors import AppError
+from novaro_lite.errors import AppError, BadRequestError, ValidationError
+from novaro_lite.observability.logs import route_of
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ _CODES = {
     401: "invalid_api_key",
     405: "method_not_allowed",
     413: "request_too_large",
-    422: "invalid_value",
     429: "rate_limit_exceeded",  # the token's own limit (issue 14); OpenAI's clients back off on this code
     500: "internal_error",
     502: "upstream_error",
@@ -32,6 +32,14 @@ _CODES = {
     504: "upstream_timeout",
     507: "insufficient_storage",
 }
+
+
+class OpenAIRequestError(BadRequestError):
+    """A 400 of the /v1 face with OpenAI's `code` for it (unsupported_parameter, ambiguous_model…)."""
+
+    def __init__(self, detail: str, code: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+        self.code = code
 
 
 def is_openai_path(path: str) -> bool:
@@ -59,15 +67,28 @@ def _code(status: int, param: str | None) -> str:
 
 
 def openai_error(
-    status: int, message: str, *, param: str | None = None, headers: Mapping[str, str] | None = None
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
     kind = "server_error" if status >= 500 else "invalid_request_error"
-    body = {"error": {"message": message, "type": kind, "param": param, "code": _code(status, param)}}
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code or _code(status, param)}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def openai_error_response(request: Request, exc: Exception) -> Response:
-    """Exception handler for /v1: AppError, Starlette's HTTPException, and anything unexpected."""
+    """Exception handler for /v1: AppError, Starlette's HTTPException, and anything unexpected.
+
+    A request whose values do not validate is a 400, as OpenAI answers it (its clients raise
+    BadRequestError), where the rest of the API says 422.
+    """
+    if isinstance(exc, OpenAIRequestError):
+        return openai_error(400, exc.detail, param=_param(exc.errors), code=exc.code)
+    if isinstance(exc, ValidationError):
+        return openai_error(400, exc.detail, param=_param(exc.errors), headers=exc.headers, code="invalid_value")
     if isinstance(exc, AppError):
         return openai_error(exc.status, exc.detail, param=_param(exc.errors), headers=exc.headers)
     if isinstance(exc, HTTPException):
@@ -81,7 +102,7 @@ async def openai_error_response(request: Request, exc: Exception) -> Response:
         else:
             message = str(exc.detail)
         return openai_error(exc.status_code, message, headers=exc.headers)
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method, route_of(request.scope), exc_info=exc)
     return openai_error(500, "The server hit an unexpected error; it has been logged.")
 
 

@@ -18,13 +18,22 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, read_body, services
+from novaro_lite.api.openai.errors import OpenAIRequestError
 from novaro_lite.api.operation import Operation
-from novaro_lite.api.schemas.openai import ChatCompletionRequest, completion, model_entry, usage_of
+from novaro_lite.api.schemas.openai import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelList,
+    ModelObject,
+    completion,
+    model_entry,
+    usage_of,
+)
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.domain.replies import JoinedStream
-from novaro_lite.errors import AppError, BadRequestError, NotFoundError
+from novaro_lite.errors import AppError, NotFoundError
 from novaro_lite.generation import Delta, Extras, generate_reply, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -33,29 +42,27 @@ AGENT_PREFIX = "agent:"
 MAX_CONTEXTS = 20
 
 
-def _refuse(param: str, message: str) -> BadRequestError:
+def _refuse(param: str, message: str, code: str = "unsupported_parameter") -> OpenAIRequestError:
     """A 400 for `param` (dotted, e.g. messages.2.content), which the error names in OpenAI's way."""
     loc = [int(part) if part.isdigit() else part for part in param.split(".")]
-    return BadRequestError(message, errors=[{"loc": ["body", *loc], "msg": message}])
+    return OpenAIRequestError(message, code, errors=[{"loc": ["body", *loc], "msg": message}])
 
 
 def _check_supported(body: ChatCompletionRequest) -> None:
     """400 naming the first field that asks for something a persona agent does not do."""
-    extra = body.model_extra or {}
-    for field in ("tools", "functions"):
-        if extra.get(field):
+    for field, value in (("tools", body.tools), ("functions", body.functions)):
+        if value:
             raise _refuse(field, f"'{field}' is not supported: agents answer in character, without tool calls.")
-    for field in ("tool_choice", "function_call"):
-        if extra.get(field) not in (None, "none"):
+    for field, choice in (("tool_choice", body.tool_choice), ("function_call", body.function_call)):
+        if choice not in (None, "none"):
             raise _refuse(field, f"'{field}' is not supported: agents answer in character, without tool calls.")
     if body.n is not None and body.n > 1:
         raise _refuse("n", "'n' greater than 1 is not supported: an agent gives one reply.")
-    if extra.get("logprobs") or extra.get("top_logprobs"):
+    if body.logprobs or body.top_logprobs:
         raise _refuse("logprobs", "'logprobs' is not supported.")
-    response_format = extra.get("response_format")
-    if response_format is not None and (not isinstance(response_format, dict) or response_format.get("type") != "text"):
+    if body.response_format is not None and body.response_format.get("type") != "text":
         raise _refuse("response_format", "Only response_format {'type': 'text'} is supported: agents write chat text.")
-    if extra.get("audio") or any(kind != "text" for kind in extra.get("modalities") or ()):
+    if body.audio or any(kind != "text" for kind in body.modalities or ()):
         raise _refuse("modalities", "Only text output is supported.")
 
 
@@ -107,7 +114,11 @@ async def find_agent(request: Request, model: str) -> Agent:
         if not found:
             raise NotFoundError(f"The model {model!r} does not exist: no agent is named {name!r}.", errors=missing)
         if len(found) > 1:
-            raise _refuse("model", f"Several agents are named {name!r}; use the agent's id as the model instead.")
+            raise _refuse(
+                "model",
+                f"{len(found)} agents are named {name!r}; use the agent's id as the model instead.",
+                "ambiguous_model",
+            )
         return found[0]
     try:
         return await storage.agents.get(account, model)
@@ -202,7 +213,7 @@ async def get_model(request: Request) -> Response:
         raise NotFoundError(exc.detail) from None
 
 
-# The /v1 routes; left out of /openapi.json, which documents /api/v1 (these follow OpenAI's reference).
+# The /v1 routes, documented in /openapi.json beside /api/v1 with their OpenAI-shaped errors.
 OPERATIONS = (
     Operation(
         "POST",
@@ -211,10 +222,21 @@ OPERATIONS = (
         chat_completions,
         "Chat with an agent as an OpenAI model",
         "openai",
-        in_schema=False,
+        body=ChatCompletionRequest,
+        response=ChatCompletion,
+        streams=True,
+        errors=(404,),
+        openai=True,
     ),
     Operation(
-        "GET", "/v1/models", "openai:models", list_models, "List agents as OpenAI models", "openai", in_schema=False
+        "GET",
+        "/v1/models",
+        "openai:models",
+        list_models,
+        "List agents as OpenAI models",
+        "openai",
+        response=ModelList,
+        openai=True,
     ),
     Operation(
         "GET",
@@ -223,6 +245,7 @@ OPERATIONS = (
         get_model,
         "Show an agent as an OpenAI model",
         "openai",
-        in_schema=False,
+        response=ModelObject,
+        openai=True,
     ),
 )

@@ -2,7 +2,8 @@
 
 snake_case as OpenAI writes it, and lenient the way its clients expect: fields that do not change a
 persona's reply (seed, penalties, store…) are accepted and ignored, while the ones novaro-lite cannot honour
-(tools, n > 1, logprobs, a JSON response format, audio) are refused with a 400 naming them.
+(tools, n > 1, logprobs, a JSON response format, audio) are refused with a 400 naming them. Every field the
+server reads is typed here, so a value of the wrong type is a 400 naming it, never a crash.
 https://platform.openai.com/docs/api-reference/chat/create
 """
 
@@ -56,6 +57,16 @@ class ChatCompletionRequest(OpenAIModel):
     user: str | None = Field(None, max_length=256)
     n: int | None = Field(None, ge=1, le=128)
     metadata: dict[str, Any] | None = Field(None, description="`contextIds`: context ids (a list or comma-separated).")
+    # Read only to refuse what a persona agent does not do:
+    modalities: list[str] | None = Field(None, max_length=10, description='Output kinds; only ["text"].')
+    audio: dict[str, Any] | None = Field(None, description="Refused: agents answer in text.")
+    tools: list[Any] | None = Field(None, description="Refused when not empty: agents make no tool calls.")
+    functions: list[Any] | None = Field(None, description="Refused when not empty: agents make no tool calls.")
+    tool_choice: str | dict[str, Any] | None = Field(None, description='Only "none".')
+    function_call: str | dict[str, Any] | None = Field(None, description='Only "none".')
+    logprobs: bool | None = Field(None, description="Refused when true.")
+    top_logprobs: int | None = Field(None, ge=0, le=20, description="Refused when not 0.")
+    response_format: dict[str, Any] | None = Field(None, description='Only {"type": "text"}.')
 
     def sampling(self) -> Sampling:
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
@@ -63,32 +74,82 @@ class ChatCompletionRequest(OpenAIModel):
         return Sampling(max_tokens=limit, temperature=self.temperature, top_p=self.top_p, stop=stop)
 
 
+class ModelObject(BaseModel):
+    """An agent as an OpenAI model object (`name` is extra; chat UIs such as Open WebUI show it)."""
+
+    id: str = Field(description="The agent's id: pass it as `model`.")
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = Field(description="The account the agent belongs to.")
+    name: str = Field(description="The agent's name; `agent:NAME` also names it when no other agent has it.")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelObject]
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str = Field(description="The agent's reply; its bubbles joined by blank lines.")
+    refusal: None = None
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    logprobs: None = None
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    """The whole reply (`stream: false`); with `stream: true` the answer is text/event-stream of
+    chat.completion.chunk objects, ending with `data: [DONE]`."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = Field(description="The agent's id.")
+    choices: list[Choice]
+    usage: CompletionUsage
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: Literal["invalid_request_error", "server_error"]
+    param: str | None = Field(description="The request field at fault, e.g. `messages[2].content`.")
+    code: str | None = Field(
+        description="invalid_value, unsupported_parameter, ambiguous_model, model_not_found, invalid_api_key,"
+        " rate_limit_exceeded…"
+    )
+
+
+class OpenAIError(BaseModel):
+    """Every error under /v1, in OpenAI's shape (its clients parse it), instead of a problem."""
+
+    error: OpenAIErrorDetail
+
+
 def model_entry(agent: Agent) -> dict[str, Any]:
-    """One agent as an OpenAI model object (`name` is extra; chat UIs such as Open WebUI show it)."""
-    return {
-        "id": agent.id,
-        "object": "model",
-        "created": agent.created_at,
-        "owned_by": agent.account,
-        "name": agent.name,
-    }
+    """One agent as an OpenAI model object."""
+    return ModelObject(id=agent.id, created=agent.created_at, owned_by=agent.account, name=agent.name).model_dump()
 
 
 def usage_of(usage: Usage) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-    }
+    total = usage.prompt_tokens + usage.completion_tokens
+    return CompletionUsage(
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, total_tokens=total
+    ).model_dump()
 
 
 def completion(reply_id: str, created: int, model: str, content: str, usage: Usage) -> dict[str, Any]:
-    message = {"role": "assistant", "content": content, "refusal": None}
-    return {
-        "id": reply_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
-        "usage": usage_of(usage),
-    }
+    choice = Choice(index=0, message=AssistantMessage(content=content))
+    return ChatCompletion(
+        id=reply_id, created=created, model=model, choices=[choice], usage=CompletionUsage(**usage_of(usage))
+    ).model_dump()

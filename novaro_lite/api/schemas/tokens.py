@@ -54,6 +54,9 @@ class TokenOut(WireModel):
     last_used_at: int | None = Field(description="Unix seconds, refreshed at most once a minute; null if never used.")
     expires_at: int | None = Field(description="Unix seconds; null when the token does not expire.")
     rate_limit: int | None = Field(description="Requests a minute; null uses the server's default.")
+    minted_by: str | None = Field(
+        description="The token that minted this one through the API; null for a token the operator made."
+    )
 
     @classmethod
     def of(cls, token: Token) -> TokenOut:
@@ -65,6 +68,7 @@ class TokenOut(WireModel):
             last_used_at=token.last_used_at,
             expires_at=token.expires_at,
             rate_limit=token.rate_limit,
+            minted_by=token.minted_by,
         )
 
 

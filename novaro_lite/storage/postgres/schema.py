@@ -162,4 +162,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (agent_id, conversation_id)
     );
     """,
+    # issue 20: a token's family, the ids and rate limits of the tokens above it (JSON); [] for the operator's
+    """
+    ALTER TABLE tokens ADD COLUMN lineage text NOT NULL DEFAULT '[]';
+    """,
 )

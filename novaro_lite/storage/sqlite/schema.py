@@ -181,4 +181,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
         WHERE status IN ('generating', 'delivering');
     """,
+    # issue 20: a token's family, the ids and rate limits of the tokens above it (JSON); [] for the operator's
+    """
+    ALTER TABLE tokens ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
+    """,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,30 +88,49 @@ async def test_errors_under_v1_use_openais_shape_and_elsewhere_problems(client, 
 
 
 @pytest.mark.parametrize(
-    ("extra", "status", "param"),
+    ("extra", "code", "param"),
     [
-        ({"temperature": 3}, 422, "temperature"),
-        ({"top_p": -1}, 422, "top_p"),
-        ({"max_tokens": 0}, 422, "max_tokens"),
-        ({"stop": ["a", "b", "c", "d", "e"]}, 422, "stop"),
-        ({"n": 2}, 400, "n"),
-        ({"logprobs": True}, 400, "logprobs"),
-        ({"tool_choice": "auto"}, 400, "tool_choice"),
-        ({"response_format": {"type": "json_schema", "json_schema": {}}}, 400, "response_format"),
-        ({"modalities": ["text", "audio"]}, 400, "modalities"),
-        ({"metadata": {"contextIds": 5}}, 400, "metadata.contextIds"),
-        ({"metadata": {"contextIds": ",".join(f"ctx_{n}" for n in range(21))}}, 400, "metadata.contextIds"),
-        ({"metadata": {"contextIds": "ctx_nope"}}, 422, "metadata.contextIds[0]"),
-        ({"messages": [{"role": "system", "content": "only rules"}]}, 400, "messages"),
-        ({"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]}, 400, "messages[1].role"),
-        ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, 400, "messages[0].content"),
-        ({"messages": []}, 422, "messages"),
+        ({"temperature": 3}, "invalid_value", "temperature"),
+        ({"top_p": -1}, "invalid_value", "top_p"),
+        ({"max_tokens": 0}, "invalid_value", "max_tokens"),
+        ({"stop": ["a", "b", "c", "d", "e"]}, "invalid_value", "stop"),
+        ({"n": 2}, "unsupported_parameter", "n"),
+        ({"logprobs": True}, "unsupported_parameter", "logprobs"),
+        ({"tool_choice": "auto"}, "unsupported_parameter", "tool_choice"),
+        ({"response_format": {"type": "json_schema", "json_schema": {}}}, "unsupported_parameter", "response_format"),
+        ({"modalities": ["text", "audio"]}, "unsupported_parameter", "modalities"),
+        ({"modalities": 5}, "invalid_value", "modalities"),
+        ({"modalities": True}, "invalid_value", "modalities"),
+        ({"modalities": 1.5}, "invalid_value", "modalities"),
+        ({"modalities": "text"}, "invalid_value", "modalities"),  # OpenAI takes an array only
+        ({"modalities": {"text": 1}}, "invalid_value", "modalities"),
+        ({"response_format": "text"}, "invalid_value", "response_format"),
+        ({"tools": 1}, "invalid_value", "tools"),
+        ({"metadata": {"contextIds": 5}}, "unsupported_parameter", "metadata.contextIds"),
+        (
+            {"metadata": {"contextIds": ",".join(f"ctx_{n}" for n in range(21))}},
+            "unsupported_parameter",
+            "metadata.contextIds",
+        ),
+        ({"metadata": {"contextIds": "ctx_nope"}}, "invalid_value", "metadata.contextIds[0]"),
+        ({"messages": [{"role": "system", "content": "only rules"}]}, "unsupported_parameter", "messages"),
+        (
+            {"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]},
+            "unsupported_parameter",
+            "messages[1].role",
+        ),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "unsupported_parameter",
+         "messages[0].content"),
+        ({"messages": []}, "invalid_value", "messages"),
     ],
-)
-async def test_unsupported_or_invalid_fields_name_the_parameter(client, auth, lena, extra, status, param):
-    response = await chat(client, auth, lena["id"], **extra)
-    code = {400: "unsupported_parameter", 422: "invalid_value"}[status]
-    assert_openai_error(response, status, code, param)
+)  # fmt: skip
+async def test_unsupported_or_invalid_fields_answer_400_naming_the_parameter(client, auth, lena, extra, code, param):
+    assert_openai_error(await chat(client, auth, lena["id"], **extra), 400, code, param)
+
+
+async def test_modalities_text_is_accepted(client, auth, lena):
+    response = await chat(client, auth, lena["id"], modalities=["text"])
+    assert response.status_code == 200, response.text
 
 
 async def test_accepted_fields_reach_the_provider_and_system_messages_follow_the_persona(client, auth, lena, fake):
@@ -151,8 +171,8 @@ async def test_models_by_name_ids_and_accounts(client, auth, lena, services):
     await client.post("/api/v1/agents", json={"name": "Twin"}, headers=auth)
     await client.post("/api/v1/agents", json={"name": "Twin"}, headers=auth)
     assert (await chat(client, auth, "agent:Lena")).json()["model"] == lena["id"]
-    assert "use the agent's id" in assert_openai_error(await chat(client, auth, "agent:Twin"), 400,
-                                                       "unsupported_parameter", "model")  # fmt: skip
+    ambiguous = assert_openai_error(await chat(client, auth, "agent:Twin"), 400, "ambiguous_model", "model")
+    assert "2 agents are named 'Twin'" in ambiguous and "use the agent's id" in ambiguous
     assert_openai_error(await chat(client, auth, "agent:Nobody"), 404, "model_not_found", "model")
     _, other = await services.storage.tokens.create("o", "globex", None)
     theirs = {"Authorization": f"Bearer {other}"}
@@ -222,3 +242,15 @@ async def test_v1_content_is_never_written_to_disk_or_logs(client, auth, lena, s
     assert (await chat(client, auth, lena["id"], secret_text, stream=True)).status_code == 200
     assert await holders_of(settings, secret_text) == []
     assert secret_text not in caplog.text
+
+
+async def test_a_500_under_v1_is_logged_with_the_route_template(client, auth, services, monkeypatch, caplog):
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services.storage.agents, "get", broken)
+    with caplog.at_level(logging.ERROR):
+        response = await client.get("/v1/models/agt_0123secret", headers=auth)
+    assert_openai_error(response, 500, "internal_error")
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("novaro_lite")]  # the server's
+    assert "unhandled error on GET /v1/models/{id}" in lines and not any("agt_0123secret" in line for line in lines)
