@@ -162,4 +162,9 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (agent_id, conversation_id)
     );
     """,
+    # issue 25: a humanlike reply's arrival (drawn at acceptance) and the start of its typing, in ms
+    """
+    ALTER TABLE message_requests ADD COLUMN arrive_ms bigint;
+    ALTER TABLE message_requests ADD COLUMN typing_ms bigint;
+    """,
 )

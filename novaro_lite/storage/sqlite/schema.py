@@ -181,4 +181,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
         WHERE status IN ('generating', 'delivering');
     """,
+    # issue 25: a humanlike reply's arrival (drawn at acceptance) and the start of its typing, in ms
+    """
+    ALTER TABLE message_requests ADD COLUMN arrive_ms INTEGER;
+    ALTER TABLE message_requests ADD COLUMN typing_ms INTEGER;
+    """,
 )
