@@ -82,9 +82,9 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         # Before generating: a deleted or disabled webhook must not cost a reply.
         webhook = await _webhook(services, request)
         if request.is_humanlike:
-            agent = await _agent(services, request)
+            agent = await _agent(services, request) if request.reply is None else await _agent_if_any(services, request)
             step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
-            typed = await conversations.humanlike(step, lambda: _generate(courier, request, agent))
+            typed = await conversations.humanlike(step, lambda found: _generate(courier, request, found))
             if typed is None:
                 return None
             if request.reply is None and not await _store(courier, request, typed):
@@ -135,21 +135,25 @@ async def _webhook(services: Services, request: MessageRequest) -> Webhook:
 
 async def _wake_up(courier: Courier, request: MessageRequest) -> Callable[[float], float]:
     """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep."""
-    if not request.is_humanlike:
+    agent = await _agent_if_any(courier.services, request) if request.is_humanlike else None
+    if agent is None:
         return lambda at: at
-    try:
-        agent = await courier.services.storage.agents.get(request.account, request.agent_id)
-    except NotFoundError:
-        return lambda at: at  # its next attempt fails it
     clock = conversations.model_clock(courier.services, request)
     return lambda at: first_awake(agent, at, courier.rng, clock)
 
 
 async def _agent(services: Services, request: MessageRequest) -> Agent:
+    agent = await _agent_if_any(services, request)
+    if agent is None:
+        raise _Settled(Refused("The agent was deleted before its reply was due."))
+    return agent
+
+
+async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | None:
     try:
         return await services.storage.agents.get(request.account, request.agent_id)
     except NotFoundError:
-        raise _Settled(Refused("The agent was deleted before its reply was due.")) from None
+        return None
 
 
 async def _generate(courier: Courier, request: MessageRequest, agent: Agent) -> tuple[ChatMessage, ...]:

@@ -37,14 +37,15 @@ ORDER_POLL_SECONDS = 5.0
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """What one claim of a humanlike request works with: the delivery's parts and the agent, as read now."""
+    """What one claim of a humanlike request works with: the delivery's parts and the agent, as read now (None:
+    it was deleted after the reply was written)."""
 
     services: Services
     sender: WebhookSender
     owner: str
     rng: random.Random
     request: MessageRequest
-    agent: Agent
+    agent: Agent | None
     webhook: Webhook
 
     @property
@@ -58,12 +59,17 @@ def model_clock(services: Services, request: MessageRequest) -> ModelClock:
 
 
 async def humanlike(
-    step: Step, generate: Callable[[], Awaitable[tuple[ChatMessage, ...]]]
+    step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...] | None:
     """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held)."""
-    services, request = step.services, step.request
+    services, request, agent = step.services, step.request, step.agent
     now, arrive_at = services.clock(), request.arrive_at or services.clock()
-    awake = first_awake(step.agent, now, step.rng, step.clock)
+    if agent is None:  # deleted once its reply was written: the reply still arrives as announced, no more events
+        if now < arrive_at:
+            await _hold(step, arrive_at, arrive_at, None, None)
+            return None
+        return request.reply
+    awake = first_awake(agent, now, step.rng, step.clock)
     if awake > now:  # sleep wins, whatever brought the request here now
         if request.typing_at is not None:  # its typing was due in the night: it is typed again at wake-up
             await _hold(step, awake, awake, awake, None)
@@ -79,8 +85,8 @@ async def humanlike(
                 wait = max(earlier, now + ORDER_POLL_SECONDS / step.clock.scale)
                 await _hold(step, wait, wait + max(0.0, arrive_at - now), None, None)
                 return None
-        reply = await _read_and_write(step, generate)
-        return await _type(step, [message.content for message in reply], arrive_at)
+        reply = await _read_and_write(step, agent, generate)
+        return await _type(step, agent, [message.content for message in reply], arrive_at)
     if request.typing_at is not None:  # written, typing to start now
         if now < request.typing_at:
             await _hold(step, request.typing_at, arrive_at, request.typing_at, None)
@@ -88,7 +94,7 @@ async def humanlike(
         if now < arrive_at:
             return await _start_typing(step, TypedReply(request.reply, request.typing_at, arrive_at))
         # Far too late (the process stopped, the agent slept): type it again from now, so no bubble lies.
-        return await _type(step, [message.content for message in request.reply], now)
+        return await _type(step, agent, [message.content for message in request.reply], now)
     if now < arrive_at and request.attempts == 0:  # typed, claimed before its arrival: wait for it
         await _hold(step, arrive_at, arrive_at, None, None)
         return None
@@ -96,17 +102,17 @@ async def humanlike(
 
 
 async def _read_and_write(
-    step: Step, generate: Callable[[], Awaitable[tuple[ChatMessage, ...]]]
+    step: Step, agent: Agent, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...]:
     """The agent opens the chat (`message.read`, once per request, not again when writing is retried) and
     writes the reply. The event goes out while the model writes: the lease covers the longer, not both."""
     request = step.request
     if request.attempts or request.generation_failures:
-        return await generate()
+        return await generate(agent)
     body = read_body(request, int(step.services.clock()))
     read = asyncio.create_task(_send_event(step.sender, request, "read", body, step.webhook))
     try:
-        reply = await generate()
+        reply = await generate(agent)
     except BaseException:
         read.cancel()
         await asyncio.gather(read, return_exceptions=True)
@@ -115,10 +121,10 @@ async def _read_and_write(
     return reply
 
 
-async def _type(step: Step, bubbles: Sequence[str], arrive_at: float) -> tuple[ChatMessage, ...] | None:
+async def _type(step: Step, agent: Agent, bubbles: Sequence[str], arrive_at: float) -> tuple[ChatMessage, ...] | None:
     """Place the typing of the written reply to end at `arrive_at` (or as soon after as physics allows)."""
     now = step.services.clock()
-    typed = type_reply(step.agent, bubbles, now, arrive_at, step.rng, step.clock)
+    typed = type_reply(agent, bubbles, now, arrive_at, step.rng, step.clock)
     if typed.started_at > now:  # typing starts later: the reply waits, kept, until then
         await _hold(step, typed.started_at, typed.until, typed.started_at, typed.messages)
         return None

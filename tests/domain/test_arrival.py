@@ -76,7 +76,7 @@ def test_typing_ends_at_the_drawn_arrival_when_there_is_time():
     typed = type_reply(ALWAYS_AWAKE, CHART_REPLY, NOON, NOON + 600, random.Random(4), ModelClock(NOON))
     assert typed.until == pytest.approx(NOON + 600)
     assert 120 / (40 * 1.2 * 5 / 60) < 600 - (typed.started_at - NOON) < 120 / (40 * 0.8 * 5 / 60) + 2
-    stamps = [message.created_at for message in typed.messages]
+    stamps = [message.created_at or 0 for message in typed.messages]
     assert stamps == sorted(stamps) and stamps[-1] == int(typed.until)
 
 
