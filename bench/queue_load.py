@@ -16,6 +16,7 @@ from typing import Any
 from httpload import LoadResult, build_request, run_load
 
 from novaro_lite.domain.agents import ActiveHours, AgentFields
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.store import Storage
 
@@ -90,7 +91,7 @@ async def seed(
                         reference=f"r{i}",
                         messages=MESSAGES,
                         context_ids=(),
-                        due=due,
+                        plan=Plan(due, due),
                     )  # fmt: skip
                     for i in range(start, min(start + 2000, pending))
                 )

@@ -21,22 +21,23 @@ from novaro_lite.api.schemas.requests import (
     MessageRequestQuery,
 )
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.conversations import due_after_busy, schedule_message, superseding_due
+from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.conversations import plan_after_busy, plan_message, superseding_plan
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.errors import ConflictError
 from novaro_lite.services import Services
-from novaro_lite.storage.requests import Plan
+from novaro_lite.storage.requests import Replan
 
 IDEMPOTENCY_KEY_MAX = 200
 
 
-async def _due(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> float | None:
-    """The reply's due time by the timing model, or None when `delay` overrides it (checked, not applied)."""
+async def _drawn(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> Plan | None:
+    """The reply's plan by the timing model, or None when `delay` overrides it (checked, not applied)."""
     if body.delay is None:
         online_until = None
         if body.conversation_id is not None:
             online_until = await svc.storage.conversations.online_until(agent.id, body.conversation_id)
-        return schedule_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
+        return plan_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
     if not svc.settings.delivery.allow_delay_override:
         raise invalid(
             ["body", "delay"],
@@ -45,24 +46,27 @@ async def _due(svc: Services, body: MessageRequestCreate, agent: Agent, rng: ran
     return None
 
 
-def _fixed_due(svc: Services, body: MessageRequestCreate) -> float:
+def _fixed(svc: Services, body: MessageRequestCreate) -> Plan:
+    """`delay` overrides the timing model: the reply is written and sent at once after it."""
     seconds = 0 if body.delay is None or body.delay == "immediate" else body.delay.seconds
-    return svc.clock() + seconds / svc.settings.delivery.time_scale
+    due = svc.clock() + seconds / svc.settings.delivery.time_scale
+    return Plan(due, due)
 
 
-def _plan(svc: Services, agent: Agent, own_due: float, is_humanlike: bool, rng: random.Random) -> Plan:
-    """How a request's due time follows the others of its conversation (docs/design.md, Conversations)."""
+def _replan(svc: Services, agent: Agent, own: Plan, is_humanlike: bool, rng: random.Random) -> Replan:
+    """How a request's plan follows the others of its conversation (docs/design.md, Conversations)."""
 
-    def plan(unread: Sequence[float], busy_until: float | None) -> float:
-        due = own_due
+    def replan(unread: Sequence[Plan], busy_until: float | None) -> Plan:
+        plan = own
         if busy_until is not None:  # the agent is answering this conversation: read this after that reply
             scale = svc.settings.delivery.time_scale
-            due = (
-                due_after_busy(agent, due, busy_until, rng, time_scale=scale) if is_humanlike else max(due, busy_until)
-            )
-        return superseding_due(due, unread)
+            if is_humanlike:
+                plan = plan_after_busy(agent, plan, busy_until, rng, time_scale=scale)
+            elif plan.read_at < busy_until:
+                plan = Plan(busy_until, busy_until)
+        return superseding_plan(plan, unread)
 
-    return plan
+    return replan
 
 
 async def create_request(request: Request) -> Response:
@@ -82,8 +86,8 @@ async def create_request(request: Request) -> Response:
     webhook = await svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    drawn = await _due(svc, body, agent, rng)
-    due = _fixed_due(svc, body) if drawn is None else drawn
+    drawn = await _drawn(svc, body, agent, rng)
+    plan = _fixed(svc, body) if drawn is None else drawn
     stored: list[MessageRequest] = []
 
     def accepted(new: MessageRequest) -> str:
@@ -97,18 +101,19 @@ async def create_request(request: Request) -> Response:
         reference=body.reference,
         messages=[message.to_domain() for message in body.messages],
         context_ids=body.context_ids,
-        due=due,
+        plan=plan,
         idempotency_key=key,
         body_hash=body_hash,
         accepted=accepted,
         conversation_id=body.conversation_id,
         supersede=body.supersede,
         is_humanlike=drawn is not None,
-        plan=_plan(svc, agent, due, drawn is not None, rng),
+        replan=_replan(svc, agent, plan, drawn is not None, rng),
         on_superseded=lambda count: svc.metrics.delivery("superseded", count=count),
     )
     if stored:  # not an idempotent replay
-        svc.wake(stored[-1].scheduled_for)
+        # A replanned read is later than this, or an unread request's that was woken for already.
+        svc.wake(plan.read_at)
         svc.metrics.accepted()
     return Response(response, status_code=202, media_type="application/json")
 

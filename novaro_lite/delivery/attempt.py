@@ -27,6 +27,8 @@ from novaro_lite.delivery.outcome import (
     Refused,
     decide,
 )
+from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.arrival import first_awake
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import Webhook, secret_digest
@@ -72,22 +74,37 @@ async def deliver(courier: Courier, request: MessageRequest) -> None:
         await _stored(services, lambda: release([request.id], courier.owner, services.clock()))
         return  # due again now: the next claim, once the database answers, takes it up
     if found is None:
-        return  # canceled or its lease lost while generating, or now waiting while the reply is typed
-    decision = decide(request, found, now=services.clock(), settings=services.settings.delivery, rng=courier.rng)
+        return  # canceled or its lease lost while generating, or held until its next step (it is typed)
+    wake = await _wake_up(courier, request)
+    settings = services.settings.delivery
+    decision = decide(request, found, now=services.clock(), settings=settings, rng=courier.rng, wake=wake)
     await _record(courier, request, decision, attempted_at, time.monotonic() - began)
 
 
 async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
-    """Generate the reply if it is not stored yet, then POST it; None when there is nothing to record yet."""
+    """Generate the reply if it is not stored yet, then POST it; None when there is nothing to record yet.
+
+    A humanlike request (its timing drawn by the model) goes through its steps in delivery/conversations.py.
+    """
     services = courier.services
     try:
-        webhook = await _webhook(
-            services, request
-        )  # before generating: a deleted or disabled one must not cost a reply
+        # Before generating: a deleted or disabled webhook must not cost a reply.
+        webhook = await _webhook(services, request)
+        if request.is_humanlike:
+            agent = await _agent(services, request) if request.reply is None else await _agent_if_any(services, request)
+            step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
+            typed = await conversations.humanlike(step, lambda found: _generate(courier, request, found))
+            if typed is None:
+                return None
+            if request.reply is None and not await _store(courier, request, typed):
+                return None  # written, to be sent at once (typed already, or not at all), and kept first
+            webhook = await _webhook(services, request)  # again: disabled, deleted or rotated meanwhile?
+            return await _post(courier, request, webhook, typed)
         reply = request.reply
         if reply is None:
-            reply = await _generate(courier, request, webhook)
-            if reply is None:
+            agent = await _agent(services, request)
+            reply = await _generate(courier, request, agent)
+            if not await _store(courier, request, reply):
                 return None
             webhook = await _webhook(services, request)  # again: disabled, deleted or rotated while generating?
         return await _post(courier, request, webhook, reply)
@@ -162,11 +179,34 @@ async def _webhook(services: Services, request: MessageRequest) -> Webhook:
     return webhook
 
 
-async def _generate(courier: Courier, request: MessageRequest, webhook: Webhook) -> tuple[ChatMessage, ...] | None:
-    """Generate and store the reply; its failures spend the model's budget, not the webhook's."""
+async def _wake_up(courier: Courier, request: MessageRequest) -> Callable[[float], float]:
+    """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep."""
+    agent = await _agent_if_any(courier.services, request) if request.is_humanlike else None
+    if agent is None:
+        return lambda at: at
+    clock = conversations.model_clock(courier.services, request)
+    return lambda at: first_awake(agent, at, courier.rng, clock)
+
+
+async def _agent(services: Services, request: MessageRequest) -> Agent:
+    agent = await _agent_if_any(services, request)
+    if agent is None:
+        raise _Settled(Refused("The agent was deleted before its reply was due."))
+    return agent
+
+
+async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | None:
     try:
-        return await _generate_and_store(courier, request, webhook)
-    except (_Settled, UnavailableError):
+        return await services.storage.agents.get(request.account, request.agent_id)
+    except NotFoundError:
+        return None
+
+
+async def _generate(courier: Courier, request: MessageRequest, agent: Agent) -> tuple[ChatMessage, ...]:
+    """Write the reply; its failures spend the model's budget, not the webhook's."""
+    try:
+        generated = await generate_reply(courier.services, agent, request.messages or (), request.context_ids)
+    except UnavailableError:
         raise
     except ProviderError as exc:
         asked = None
@@ -176,34 +216,14 @@ async def _generate(courier: Courier, request: MessageRequest, webhook: Webhook)
     except Exception:  # as in attempt(), but while generating
         logger.exception("delivering message request %s failed unexpectedly", request.id)
         raise _Settled(Crashed("generation_failures")) from None
+    return tuple(generated.messages)
 
 
-async def _generate_and_store(
-    courier: Courier, request: MessageRequest, webhook: Webhook
-) -> tuple[ChatMessage, ...] | None:
+async def _store(courier: Courier, request: MessageRequest, reply: tuple[ChatMessage, ...]) -> bool:
+    """Keep the reply, so every attempt sends the same body; False if the lease was lost meanwhile."""
     services = courier.services
-    try:
-        agent = await services.storage.agents.get(request.account, request.agent_id)
-    except NotFoundError:
-        raise _Settled(Refused("The agent was deleted before its reply was due.")) from None
-    # The read event goes out while the model writes, so the lease covers the longer of the two, not both.
-    read = asyncio.create_task(conversations.announce_read(courier.sender, request, webhook))
-    try:
-        generated = await generate_reply(services, agent, request.messages or (), request.context_ids)
-    except BaseException:
-        read.cancel()
-        await asyncio.gather(read, return_exceptions=True)
-        raise
-    await read
-    reply = await conversations.hold_while_typing(
-        services, courier.sender, courier.owner, request, agent, generated.messages, courier.rng
-    )
-    if reply is None:
-        return None  # it is being typed: the request is due again when the last bubble is
     lease_until = services.clock() + services.settings.delivery.lease_seconds
-    if not await services.storage.queue.store_reply(request.id, courier.owner, reply, lease_until):
-        return None
-    return reply
+    return await services.storage.queue.store_reply(request.id, courier.owner, reply, lease_until)
 
 
 async def _post(

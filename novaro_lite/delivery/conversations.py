@@ -1,17 +1,25 @@
-"""Delivery's part in a conversation (docs/design.md, Conversations): read and typing events, typed replies, presence.
+"""A humanlike reply's steps (docs/design.md, Arrival): sleep, order, read and write, type, arrive; and presence.
 
-Called by delivery/attempt.py around generating and posting a reply; uses storage and the webhook sender.
-Events are best-effort: one signed POST each, never retried, and a failure is only logged.
+Called by delivery/attempt.py for a request whose timing the model drew; uses storage and the webhook
+sender. Each claim of such a request does the step that is due and gives the request back, held, until
+the next one: the agent reads (`message.read`) and the reply is written, typing starts (`agent.typing`,
+its `until` the arrival), the reply arrives. domain/arrival.py decides every time. Whatever brought a
+request here early (a hand-back at shutdown, a resend), it only waits again; whatever brought it in the
+agent's sleep (a retry, a resumed pause), it waits for the wake-up. Events are best-effort: one signed
+POST each, never retried, and a failure is only logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.conversations import session_end, type_reply
+from novaro_lite.domain.arrival import ModelClock, TypedReply, first_awake, type_reply
+from novaro_lite.domain.conversations import session_end
 from novaro_lite.domain.events import Event, event_id, read_body, typing_body
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest
@@ -22,6 +30,136 @@ from novaro_lite.outbound.webhook_sender import WebhookSender
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
+# How soon (model seconds) a message looks again whether the earlier reply of its conversation has arrived,
+# when that reply is late (being sent right now).
+ORDER_POLL_SECONDS = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """What one claim of a humanlike request works with: the delivery's parts and the agent, as read now (None:
+    it was deleted after the reply was written)."""
+
+    services: Services
+    sender: WebhookSender
+    owner: str
+    rng: random.Random
+    request: MessageRequest
+    agent: Agent | None
+    webhook: Webhook
+
+    @property
+    def clock(self) -> ModelClock:
+        return model_clock(self.services, self.request)
+
+
+def model_clock(services: Services, request: MessageRequest) -> ModelClock:
+    """The agent's clock for this request: `time_scale` times faster from the moment it was accepted."""
+    return ModelClock(request.created_at, services.settings.delivery.time_scale)
+
+
+async def humanlike(
+    step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
+) -> tuple[ChatMessage, ...] | None:
+    """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held)."""
+    services, request, agent = step.services, step.request, step.agent
+    now, arrive_at = services.clock(), request.arrive_at or services.clock()
+    if agent is None:  # deleted once its reply was written: the reply still arrives as announced, no more events
+        if now < arrive_at:
+            await _hold(step, arrive_at, arrive_at, None, None)
+            return None
+        return request.reply
+    awake = first_awake(agent, now, step.rng, step.clock)
+    if awake > now:  # sleep wins, whatever brought the request here now
+        if request.typing_at is not None:  # its typing was due in the night: it is typed again at wake-up
+            await _hold(step, awake, awake, awake, None)
+        else:
+            await _hold(step, awake, max(arrive_at, awake), None, None)
+        return None
+    if request.reply is None:
+        if request.conversation_id is not None:
+            earlier = await services.storage.conversations.earlier_pending(
+                request.agent_id, request.conversation_id, request.id
+            )
+            if earlier is not None:  # never overtake the conversation's earlier reply: read this after it
+                wait = max(earlier, now + ORDER_POLL_SECONDS / step.clock.scale)
+                await _hold(step, wait, wait + max(0.0, arrive_at - now), None, None)
+                return None
+        reply = await _read_and_write(step, agent, generate)
+        return await _type(step, agent, [message.content for message in reply], arrive_at)
+    if request.typing_at is not None:  # written, typing to start now
+        if now < request.typing_at:
+            await _hold(step, request.typing_at, arrive_at, request.typing_at, None)
+            return None
+        if now < arrive_at:
+            return await _start_typing(step, TypedReply(request.reply, request.typing_at, arrive_at))
+        # Far too late (the process stopped, the agent slept): type it again from now, so no bubble lies.
+        return await _type(step, agent, [message.content for message in request.reply], now)
+    if now < arrive_at and request.attempts == 0:  # typed, claimed before its arrival: wait for it
+        await _hold(step, arrive_at, arrive_at, None, None)
+        return None
+    return request.reply
+
+
+async def _read_and_write(
+    step: Step, agent: Agent, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
+) -> tuple[ChatMessage, ...]:
+    """The agent opens the chat (`message.read`, once per request, not again when writing is retried) and
+    writes the reply. The event goes out while the model writes: the lease covers the longer, not both."""
+    request = step.request
+    if request.attempts or request.generation_failures:
+        return await generate(agent)
+    body = read_body(request, int(step.services.clock()))
+    read = asyncio.create_task(_send_event(step.sender, request, "read", body, step.webhook))
+    try:
+        reply = await generate(agent)
+    except BaseException:
+        read.cancel()
+        await asyncio.gather(read, return_exceptions=True)
+        raise
+    await read
+    return reply
+
+
+async def _type(step: Step, agent: Agent, bubbles: Sequence[str], arrive_at: float) -> tuple[ChatMessage, ...] | None:
+    """Place the typing of the written reply to end at `arrive_at` (or as soon after as physics allows)."""
+    now = step.services.clock()
+    typed = type_reply(agent, bubbles, now, arrive_at, step.rng, step.clock)
+    if typed.started_at > now:  # typing starts later: the reply waits, kept, until then
+        await _hold(step, typed.started_at, typed.until, typed.started_at, typed.messages)
+        return None
+    return await _start_typing(step, typed)
+
+
+async def _start_typing(step: Step, typed: TypedReply) -> tuple[ChatMessage, ...] | None:
+    """`agent.typing` goes out while the request is still leased to this process, so nobody delivers the reply
+    before it (issue 25); then the reply waits until `typed.until`, unless that is now."""
+    if typed.until > typed.started_at:  # an agent without a typing speed does not type
+        webhook = await _current_webhook(step)
+        if webhook is not None:
+            body = typing_body(step.request, int(typed.until))
+            await _send_event(step.sender, step.request, "typing", body, webhook)
+    if typed.until <= step.services.clock():
+        return typed.messages
+    await _hold(step, typed.until, typed.until, None, typed.messages)
+    return None
+
+
+async def _hold(
+    step: Step, due: float, arrive_at: float, typing_at: float | None, reply: Sequence[ChatMessage] | None
+) -> None:
+    """Give the request back until `due`; a lost lease (canceled, taken over) leaves it to its new owner."""
+    queue = step.services.storage.queue
+    if await queue.hold(step.request.id, step.owner, due=due, arrive_at=arrive_at, typing_at=typing_at, reply=reply):
+        step.services.wake(due)
+
+
+async def _current_webhook(step: Step) -> Webhook | None:
+    """The webhook as it is now: writing took a while, and it may have been disabled or deleted."""
+    try:
+        return await step.services.storage.webhooks.get(step.request.account, step.request.webhook_id)
+    except NotFoundError:
+        return None
 
 
 async def _send_event(
@@ -37,53 +175,6 @@ async def _send_event(
         return
     if not answer.is_success:
         logger.info("the %s event of %s was not accepted: %s", event, request.id, answer.error or answer.status_code)
-
-
-async def announce_read(sender: WebhookSender, request: MessageRequest, webhook: Webhook) -> None:
-    """The agent opens the chat: `message.read`, once per request (not again when generating is retried).
-    `webhook` is the request's, read as its delivery began."""
-    if request.attempts == 0 and request.generation_failures == 0:
-        await _send_event(sender, request, "read", read_body(request, int(sender.clock())), webhook)
-
-
-async def hold_while_typing(
-    services: Services,
-    sender: WebhookSender,
-    owner: str,
-    request: MessageRequest,
-    agent: Agent,
-    reply: Sequence[ChatMessage],
-    rng: random.Random,
-) -> tuple[ChatMessage, ...] | None:
-    """Time the reply as typed from now. Return it to deliver now, or None once it waits to be typed.
-
-    A request whose delay was drawn by the timing model, for an agent with a typing speed, is typed: the
-    reply is stored with its bubbles' new times, `agent.typing` goes out, and the request is due again
-    when the last bubble is typed. Any other reply is delivered now, as before.
-    """
-    now = services.clock()
-    if not request.is_humanlike or agent.typing_speed_wpm is None:
-        return tuple(reply)
-    typed = type_reply(
-        agent, [message.content for message in reply], now, rng, time_scale=services.settings.delivery.time_scale
-    )
-    if typed.until <= now:
-        return typed.messages
-    # Stored first (the lease ends with the generating phase); the row stays ours, so this process does not
-    # deliver the reply before the typing event is out, however short the typing.
-    if await services.storage.conversations.store_typed_reply(request.id, owner, typed.messages, typed.until):
-        await _announce_typing(services, sender, request, typed.until)
-        services.wake(typed.until)
-    return None
-
-
-async def _announce_typing(services: Services, sender: WebhookSender, request: MessageRequest, until: float) -> None:
-    """`agent.typing`, to the webhook as it is now (generating took a while: it may be disabled or gone)."""
-    try:
-        webhook = await services.storage.webhooks.get(request.account, request.webhook_id)
-    except NotFoundError:
-        return
-    await _send_event(sender, request, "typing", typing_body(request, int(until)), webhook)
 
 
 async def start_session(services: Services, request: MessageRequest, rng: random.Random) -> None:

@@ -2,13 +2,15 @@
 
 attempt.py reports what one attempt found as one of the `Found` values; `decide` turns it into a Decision
 with no I/O: no database, no network, no clock but the `now` it is given. The retry schedule's jitter is
-drawn from the `rng` it is given.
+drawn from the `rng` it is given; the agent's sleep comes in as a function (delivery/attempt.py makes it
+from domain/arrival.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 
 from novaro_lite.config.settings import DeliverySettings
 from novaro_lite.domain.requests import MessageRequest, retry_wait
@@ -73,9 +75,18 @@ class Decision:
 
 
 def decide(
-    request: MessageRequest, found: Found, *, now: float, settings: DeliverySettings, rng: random.Random
+    request: MessageRequest,
+    found: Found,
+    *,
+    now: float,
+    settings: DeliverySettings,
+    rng: random.Random,
+    wake: Callable[[float], float] = lambda at: at,
 ) -> Decision:
-    """Decide what follows what one attempt at `request` found, at the unix time `now`."""
+    """Decide what follows what one attempt at `request` found, at the unix time `now`.
+
+    `wake` moves a retry's time out of the agent's sleep (the identity when its timing is not humanlike).
+    """
     match found:
         case Paused():
             return Decision("paused", counter=None)
@@ -83,9 +94,11 @@ def decide(
             return Decision("failed", reason)
         case GenerationFailed(detail, asked):
             error = f"Generating the reply failed: {detail}"
-            return _retry(request, Decision("retry", error, counter="generation_failures"), asked, now, settings, rng)
+            return _retry(
+                request, Decision("retry", error, counter="generation_failures"), asked, now, settings, rng, wake
+            )
         case Crashed(counter, answer):
-            return _retry(request, _answered("retry", UNEXPECTED, answer, counter), None, now, settings, rng)
+            return _retry(request, _answered("retry", UNEXPECTED, answer, counter), None, now, settings, rng, wake)
         case Answered(answer, disabled_for):
             if answer.is_success:
                 return _answered("delivered", None, answer)
@@ -96,7 +109,7 @@ def decide(
                 return _answered("paused", error, answer)
             error = answer.error or f"The receiver answered HTTP {answer.status_code}."
             asked = answer.retry_after if answer.status_code in (429, 503) else None
-            return _retry(request, _answered("retry", error, answer), asked, now, settings, rng)
+            return _retry(request, _answered("retry", error, answer), asked, now, settings, rng, wake)
 
 
 def _answered(outcome: Outcome, error: str | None, answer: Answer | None, counter: Counter = "attempts") -> Decision:
@@ -112,10 +125,12 @@ def _retry(
     now: float,
     settings: DeliverySettings,
     rng: random.Random,
+    wake: Callable[[float], float],
 ) -> Decision:
-    """Schedule `retry` by the retry schedule of its budget (honouring `asked`), or fail it once that is used up."""
+    """Schedule `retry` by the retry schedule of its budget (honouring `asked`), never in the agent's sleep,
+    or fail it once that is used up."""
     made = (request.generation_failures if retry.counter == "generation_failures" else request.attempts) + 1
     wait = retry_wait(made, settings.retry_schedule, settings.retry_jitter, rng, asked)
     if wait is None:
         return dataclasses.replace(retry, outcome="failed", error=f"{retry.error} No retries left.")
-    return dataclasses.replace(retry, retry_at=now + wait / settings.time_scale)
+    return dataclasses.replace(retry, retry_at=wake(now + wait / settings.time_scale))

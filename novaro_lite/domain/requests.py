@@ -43,6 +43,16 @@ class MessageRequest:
     conversation_id: str | None = None
     superseded_by: str | None = None  # the newer request of the conversation that answers this one too
     is_humanlike: bool = False  # its delay was drawn by the timing model (not `delay`): the reply is typed
+    # When the reply is to arrive (domain/arrival.py): drawn at acceptance, stretched only by physics.
+    arrive_at: float | None = None
+    # When typing starts, while it is still to be announced (`agent.typing`); None before the reply is
+    # written and once typing is under way.
+    typing_at: float | None = None
+
+    @property
+    def is_being_typed(self) -> bool:
+        """Its reply is written and promised to arrive (the events said so) and not yet tried."""
+        return self.is_humanlike and self.reply is not None and self.attempts == 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Conversation storage: presence (which agent is online in which conversation, until when) and typed replies.
+"""Conversation storage: presence (which agent is online in which conversation, until when) and the order of
+the conversation's pending requests.
 
 Presence is metadata only: an agent id, the caller's conversation id and a time; never content. It lives
 in its own table, so it survives restarts, and rows past their time are dropped as new ones are written.
@@ -6,11 +7,8 @@ in its own table, so it survives restarts, and rows past their time are dropped 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.database import Database
-from novaro_lite.storage.requests import dump_messages
+from novaro_lite.storage.requests import PENDING_SQL
 
 
 class ConversationStore:
@@ -39,28 +37,14 @@ class ConversationStore:
                 (agent_id, conversation_id, int(until * 1000)),
             )
 
-    async def store_typed_reply(
-        self, request_id: str, owner: str, reply: Sequence[ChatMessage], deliver_at: float
-    ) -> bool:
-        """Keep a generated reply and wait while it is typed: the request is due again at `deliver_at`.
-
-        It goes back to `scheduled` with its reply kept, so the next claim delivers it (and a newer message
-        in the conversation, finding a reply already written, waits for it instead of superseding it). It
-        keeps `owner`, so this process takes it again only once the task that typed it has finished.
-        False if the lease was lost (the request was canceled or taken over meanwhile).
-        """
-        (updated,) = await self._db.write(
-            (
-                "UPDATE message_requests SET reply = ?, status = 'scheduled', due_ms = ?, scheduled_for = ?,"
-                " updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'generating'",
-                (
-                    dump_messages(reply),
-                    int(deliver_at * 1000),
-                    int(deliver_at),
-                    self._db.now(),
-                    request_id,
-                    owner,
-                ),
-            )
+    async def earlier_pending(self, agent_id: str, conversation_id: str, request_id: str) -> float | None:
+        """The latest time an earlier pending request of the conversation arrives or is next tried; None if
+        there is none. A reply there must not overtake an earlier one (issue 25)."""
+        row = await self._db.one(
+            "SELECT max(CASE WHEN status = 'scheduled' AND due_ms > coalesce(arrive_ms, 0) THEN due_ms"
+            " ELSE coalesce(arrive_ms, due_ms) END) FROM message_requests"
+            f" WHERE agent_id = ? AND conversation_id = ? AND status IN {PENDING_SQL}"
+            " AND seq < (SELECT seq FROM message_requests WHERE id = ?)",
+            (agent_id, conversation_id, request_id),
         )
-        return updated == 1
+        return None if row is None or row[0] is None else row[0] / 1000

@@ -19,6 +19,7 @@ from novaro_lite.storage.database import Claim, Database, Statement
 from novaro_lite.storage.requests import (
     COLUMNS,
     IDEMPOTENCY_WINDOW,
+    IN_FLIGHT_SQL,
     PENDING_SQL,
     PURGE_SQL,
     dump_messages,
@@ -85,6 +86,41 @@ class DeliveryQueue:
                 " WHERE id = ? AND lease_owner = ? AND status = 'generating'",
                 (dump_messages(reply), int(lease_until * 1000), self._db.now(), request_id, owner),
             )
+        )
+        return updated == 1
+
+    async def hold(
+        self,
+        request_id: str,
+        owner: str,
+        *,
+        due: float,
+        arrive_at: float,
+        typing_at: float | None = None,
+        reply: Sequence[ChatMessage] | None = None,
+    ) -> bool:
+        """Give a claimed request back to wait until `due`, its reply (if given) kept, its times as given.
+
+        How a humanlike reply waits between reading, typing and arriving (delivery/attempt.py). No attempt
+        is logged. False if the lease was lost (the request was canceled or taken over meanwhile).
+        """
+        reply_sql, params = ("", ()) if reply is None else ("reply = ?, ", (dump_messages(reply),))
+        (updated,) = await self._db.write(
+            (
+                f"UPDATE message_requests SET {reply_sql}status = 'scheduled', due_ms = ?, scheduled_for = ?,"
+                " arrive_ms = ?, typing_ms = ?, lease_owner = NULL, updated_at = ?"
+                f" WHERE id = ? AND lease_owner = ? AND status IN {IN_FLIGHT_SQL}",
+                (
+                    *params,
+                    int(due * 1000),
+                    int(arrive_at),
+                    int(arrive_at * 1000),
+                    None if typing_at is None else int(typing_at * 1000),
+                    self._db.now(),
+                    request_id,
+                    owner,
+                ),
+            )  # fmt: skip
         )
         return updated == 1
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
@@ -22,23 +23,26 @@ IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
-    " conversation_id, superseded_by, humanlike"
+    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms"
 )
 _SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
 IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's expiry
+# MessageRequest.is_being_typed: the read and typing events have promised this reply; it is not yet tried.
+_BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " humanlike, arrive_ms) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The other pending requests of a conversation; an unread one (scheduled, no reply yet) can be superseded.
 _CONVERSATION = (
-    "SELECT id, status, reply IS NULL AS unread, scheduled_for, due_ms FROM message_requests"
+    "SELECT id, status, reply IS NULL AS unread, coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms"
+    " FROM message_requests"
     f" WHERE agent_id = ? AND conversation_id = ? AND status IN {PENDING_SQL}"
 )
-Plan = Callable[[Sequence[float], float | None], float]  # (unread due times, busy until) -> the new due time
+Replan = Callable[[Sequence[Plan], float | None], Plan]  # (unread requests' plans, busy until) -> the new plan
 
 
 def dump_messages(messages: Sequence[ChatMessage]) -> str:
@@ -71,7 +75,22 @@ def row_to_request(row: Row) -> MessageRequest:
         conversation_id=row["conversation_id"],
         superseded_by=row["superseded_by"],
         is_humanlike=bool(row["humanlike"]),
+        arrive_at=_seconds(row["arrive_ms"]),
+        typing_at=_seconds(row["typing_ms"]),
     )
+
+
+def _seconds(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _busy(found: MessageRequest) -> str:
+    """What a request is doing, for a refused cancel or resend."""
+    if found.is_being_typed and found.status == "scheduled":
+        return f"has its reply written and being typed: it arrives at {found.scheduled_for}, as announced"
+    if found.status in PENDING:
+        return f"is {found.status}: its reply is being written or sent right now"
+    return f"is {found.status}"
 
 
 def _not_found(request_id: str) -> NotFoundError:
@@ -86,17 +105,18 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
 
 
 def _row(
-    request: MessageRequest, due: float, idempotency_key: str | None, body_hash: str | None, accepted: str
+    request: MessageRequest, plan: Plan, idempotency_key: str | None, body_hash: str | None, accepted: str
 ) -> tuple[Any, ...]:
-    """The values _INSERT stores for a new request, due at `due` (seconds, kept to the millisecond)."""
+    """The values _INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
+    kept to the millisecond)."""
     return (
         request.id,
         request.account,
         request.agent_id,
         request.webhook_id,
         request.reference,
-        int(due * 1000),
-        int(due),
+        int(plan.read_at * 1000),
+        int(plan.arrive_at),
         idempotency_key,
         body_hash,
         accepted,
@@ -106,6 +126,7 @@ def _row(
         request.updated_at,
         request.conversation_id,
         request.is_humanlike,
+        int(plan.arrive_at * 1000),
     )
 
 
@@ -128,16 +149,17 @@ async def _take_key(tx: Transaction, account: str, idempotency_key: str, body_ha
 
 
 async def _supersede(
-    tx: Transaction, request: MessageRequest, plan: Plan, *, is_superseding: bool, now: int
-) -> tuple[float, int]:
+    tx: Transaction, request: MessageRequest, replan: Replan, *, is_superseding: bool, now: int
+) -> tuple[Plan, int]:
     """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`), their
-    content purged; return `request`'s due time as `plan` makes it, and how many requests ended."""
+    content purged; return `request`'s plan as `replan` makes it, and how many requests ended."""
     await tx.lock(f"conversation:{request.agent_id}:{request.conversation_id}")
     # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
     earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (request.agent_id, request.conversation_id))
     unread = [r for r in earlier if is_superseding and r["status"] == "scheduled" and r["unread"]]
-    busy = [r["scheduled_for"] for r in earlier if r["id"] not in {u["id"] for u in unread}]
-    due = plan([r["due_ms"] / 1000 for r in unread], max(busy) if busy else None)
+    # Busy until the reply being answered there arrives: its promised arrival, not its read (issue 25).
+    busy = [r["arrive_ms"] / 1000 for r in earlier if r["id"] not in {u["id"] for u in unread}]
+    plan = replan([Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000) for r in unread], max(busy, default=None))
     superseded = 0
     for found in unread:
         superseded += await tx.execute(
@@ -145,7 +167,7 @@ async def _supersede(
             " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
             (request.id, now, found["id"]),
         )
-    return due, superseded
+    return plan, superseded
 
 
 class RequestStore:
@@ -161,23 +183,24 @@ class RequestStore:
         reference: str,
         messages: Sequence[ChatMessage],
         context_ids: Sequence[str],
-        due: float,
+        plan: Plan,
         idempotency_key: str | None = None,
         body_hash: str | None = None,
         accepted: Callable[[MessageRequest], str] = lambda request: "",
         conversation_id: str | None = None,
         supersede: bool = True,
         is_humanlike: bool = False,
-        plan: Plan | None = None,
+        replan: Replan | None = None,
         on_superseded: Callable[[int], None] = lambda count: None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
 
         With an idempotency key seen in the last 24 hours for the same body, store nothing and return the
         response given the first time; for a different body, raise ConflictError.
-        In a conversation, `plan` turns the due times of the unread requests it supersedes (none when
-        `supersede` is false) and the time the agent is busy replying there until into the new due time;
-        the superseded requests end in the same transaction, their content purged.
+        `plan` says when the agent reads it (its due time) and when its reply arrives. In a conversation,
+        `replan` turns the plans of the unread requests it supersedes (none when `supersede` is false) and
+        the time the reply being answered there arrives into the new plan; the superseded requests end in
+        the same transaction, their content purged.
         """
         now = self._db.now()
         request = MessageRequest(
@@ -187,7 +210,7 @@ class RequestStore:
             webhook_id=webhook_id,
             reference=reference,
             status="scheduled",
-            scheduled_for=int(due),
+            scheduled_for=int(plan.arrive_at),
             attempts=0,
             last_error=None,
             last_status_code=None,
@@ -199,33 +222,34 @@ class RequestStore:
             reply=None,
             conversation_id=conversation_id,
             is_humanlike=is_humanlike,
+            arrive_at=plan.arrive_at,
         )
 
         if idempotency_key is None and conversation_id is None:
             answer = accepted(request)
-            await self._db.insert(_INSERT, _row(request, due, idempotency_key, body_hash, answer))
+            await self._db.insert(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
             return answer
         return await self._create_locked(
             request,
-            due,
+            plan,
             idempotency_key=idempotency_key,
             body_hash=body_hash,
             accepted=accepted,
             supersede=supersede,
-            plan=plan,
+            replan=replan,
             on_superseded=on_superseded,
         )
 
     async def _create_locked(
         self,
         request: MessageRequest,
-        due: float,
+        plan: Plan,
         *,
         idempotency_key: str | None,
         body_hash: str | None,
         accepted: Callable[[MessageRequest], str],
         supersede: bool,
-        plan: Plan | None,
+        replan: Replan | None,
         on_superseded: Callable[[int], None],
     ) -> str:
         """create() when it must read first, in one transaction: under the idempotency key's lock and the
@@ -237,11 +261,11 @@ class RequestStore:
                 first = await _take_key(tx, request.account, idempotency_key, body_hash, now)
                 if first is not None:
                     return first
-            if request.conversation_id is not None and plan is not None:
-                due, superseded = await _supersede(tx, request, plan, is_superseding=supersede, now=now)
-                request = dataclasses.replace(request, scheduled_for=int(due))
+            if request.conversation_id is not None and replan is not None:
+                plan, superseded = await _supersede(tx, request, replan, is_superseding=supersede, now=now)
+                request = dataclasses.replace(request, scheduled_for=int(plan.arrive_at), arrive_at=plan.arrive_at)
             answer = accepted(request)
-            await tx.execute(_INSERT, _row(request, due, idempotency_key, body_hash, answer))
+            await tx.execute(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
         if superseded:
             self._db.content_purged()
             on_superseded(superseded)
@@ -295,22 +319,20 @@ class RequestStore:
         return page(rows, limit, row_to_request)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
-        """Cancel a request that is waiting (or paused); one being generated or delivered cannot be stopped."""
+        """Cancel a request that is waiting (or paused); one being generated, typed or delivered cannot be stopped:
+        the read and typing events have promised its reply (issue 25)."""
         await self.get(account, request_id)
         (canceled,) = await self._db.write(
             (
                 f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
-                f" WHERE id = ? AND status IN ('scheduled', '{PAUSED}')",
+                f" WHERE id = ? AND (status = '{PAUSED}' OR status = 'scheduled' AND NOT {_BEING_TYPED_SQL})",
                 (self._db.now(), request_id),
             ),
             purges=True,
         )
         found = await self.get(account, request_id)
         if not canceled:
-            raise ConflictError(
-                f"The message request {request_id!r} is {found.status}"
-                + ("; its reply is being sent right now." if found.status in PENDING else "; it cannot be canceled.")
-            )
+            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be canceled.")
         return found
 
     async def redeliver(self, account: str, request_id: str, now: float) -> MessageRequest:
@@ -326,13 +348,21 @@ class RequestStore:
                 f"The message request {request_id!r} is {found.status}; only a scheduled request can be sent now"
                 " (an ended request's content was purged, so there is nothing left to resend)."
             )
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE message_requests SET due_ms = ?, scheduled_for = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'scheduled'",
-                (int(now * 1000), int(now), self._db.now(), request_id),
+        if found.is_being_typed:
+            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be sent sooner.")
+        # Unread: the agent reads it now and its reply arrives once typed. Written: it is tried again now.
+        (changed,) = await self._db.write(
+            (
+                "UPDATE message_requests SET due_ms = ?, scheduled_for = ?, updated_at = ?,"
+                " arrive_ms = CASE WHEN reply IS NULL THEN ? ELSE arrive_ms END"
+                f" WHERE id = ? AND status = 'scheduled' AND NOT {_BEING_TYPED_SQL}",
+                (int(now * 1000), int(now), self._db.now(), int(now * 1000), request_id),
             )
-        return await self.get(account, request_id)
+        )
+        found = await self.get(account, request_id)
+        if not changed:
+            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be sent sooner.")
+        return found
 
     async def attempts(self, account: str, request_id: str) -> builtins.list[Attempt]:
         await self.get(account, request_id)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from novaro_lite.app import create_app
 from novaro_lite.cli.main import main
 from novaro_lite.config.settings import Settings
+from novaro_lite.domain.arrival import Plan
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_cli_requests_list_shows_status_and_filters(tmp_path: Path, data):
             for reference in ("first", "second"):
                 await storage.requests.create(
                     "default", agent_id=agent.id, webhook_id=hook.id, reference=reference,
-                    messages=[ChatMessage("user", "hi")], context_ids=(), due=time.time(),
+                    messages=[ChatMessage("user", "hi")], context_ids=(), plan=Plan(time.time(), time.time()),
                 )  # fmt: skip
 
     asyncio.run(seed())

@@ -9,7 +9,8 @@ import pytest
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.routes import operations
 from novaro_lite.domain.agents import AgentFields
-from novaro_lite.domain.conversations import CHARS_PER_WORD, ONLINE_RESPONSE_TIMES, TYPING_SPREAD
+from novaro_lite.domain.arrival import CHARS_PER_WORD, TYPING_SPREAD
+from novaro_lite.domain.conversations import ONLINE_RESPONSE_TIMES
 from novaro_lite.domain.webhooks import verify_signature
 from novaro_lite.storage.store import Storage
 from tests.delivery.steps import accept, fetch, request_body, run

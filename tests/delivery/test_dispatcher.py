@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from novaro_lite.app import create_app
 from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery.dispatcher import Dispatcher
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.services import Services
 from tests.delivery.steps import SECRET_TEXT, accept, fetch, request_body, run
 from tests.fakes.engines import holders_of
@@ -276,7 +277,7 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
         await services.storage.requests.create(
             "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-            context_ids=(), due=clock.now,
+            context_ids=(), plan=Plan(clock.now, clock.now),
         )  # fmt: skip
         dispatcher = Dispatcher(services)
         await dispatcher.run_due()
@@ -327,7 +328,7 @@ async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, database_
         hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
         await services.storage.requests.create(
             "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-            context_ids=(), due=clock.now,
+            context_ids=(), plan=Plan(clock.now, clock.now),
         )  # fmt: skip
         dispatcher = Dispatcher(services)
         began = time.monotonic()

@@ -24,6 +24,7 @@ from novaro_lite.config.settings import DeliverySettings, ProviderSettings, Sche
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.delivery.scheduler import housekeeping
 from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.webhooks import secret_digest
 from novaro_lite.services import Services
@@ -73,10 +74,11 @@ class Env:
     hook_id: str
 
     async def accept(self, due: float | None = None, **changes: Any) -> str:
+        due = self.clock.now if due is None else due
         fields: dict[str, Any] = {
             "agent_id": self.agent_id, "webhook_id": self.hook_id, "reference": "r",
             "messages": [ChatMessage("user", "hi")], "context_ids": (),
-            "due": self.clock.now if due is None else due, "accepted": lambda request: request.id,
+            "plan": Plan(due, due), "accepted": lambda request: request.id,
         }  # fmt: skip
         return await self.services.storage.requests.create("acme", **fields | changes)
 

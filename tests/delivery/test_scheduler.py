@@ -13,6 +13,7 @@ from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Set
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.delivery.scheduler import DISPATCH, MAX_TIMER_SECONDS, Scheduler, dispatch
 from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.services import Services
 from tests.fakes.clock import Clock
@@ -49,7 +50,7 @@ async def services(tmp_path: Path, database_url: str, receiver) -> AsyncIterator
 async def accept(services: Services, agent: Any, hook: Any, due: float) -> None:
     await services.storage.requests.create(
         "acme", agent_id=agent.id, webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-        context_ids=(), due=due,
+        context_ids=(), plan=Plan(due, due),
     )  # fmt: skip
 
 

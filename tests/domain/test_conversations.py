@@ -6,24 +6,28 @@ import random
 import statistics
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from novaro_lite.domain.agents import Presence, ResponseBand
-from novaro_lite.domain.conversations import (
+from novaro_lite.domain.arrival import (
     CHARS_PER_WORD,
     MAX_TYPING_SECONDS,
-    ONLINE_RESPONSE_TIMES,
+    ModelClock,
+    Plan,
     bubble_offsets,
     chars_per_second,
-    due_after_busy,
-    is_online,
-    schedule_message,
-    session_end,
-    superseding_due,
+    plan_reply,
     type_reply,
 )
-from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES, day_jitter_minutes, is_awake, next_wake, schedule_reply
-from tests.domain.test_timing import MAY_2, agents, instants, local_time, make_agent
+from novaro_lite.domain.conversations import (
+    ONLINE_RESPONSE_TIMES,
+    is_online,
+    plan_after_busy,
+    plan_message,
+    session_end,
+    superseding_plan,
+)
+from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES, next_wake
+from tests.domain.test_timing import MAY_2, local_time, make_agent
 
 ALWAYS_AWAKE = make_agent(start="00:00", end="00:00")
 NOON = local_time("Europe/Berlin", MAY_2, 12)
@@ -41,7 +45,9 @@ def band_shares(bands: tuple[ResponseBand, ...], delays: list[float]) -> list[fl
 @pytest.mark.parametrize("online_until", [None, 1_777_000_000.0 - 1], ids=["never-online", "session-over"])
 def test_first_messages_of_conversations_follow_the_published_table(online_until):
     rng, received_at = random.Random(12), 1_777_000_000.0
-    delays = [schedule_message(ALWAYS_AWAKE, received_at, online_until, rng) - received_at for _ in range(100_000)]
+    delays = [
+        plan_message(ALWAYS_AWAKE, received_at, online_until, rng).arrive_at - received_at for _ in range(100_000)
+    ]
     for band, share in zip(DEFAULT_RESPONSE_TIMES, band_shares(DEFAULT_RESPONSE_TIMES, delays), strict=True):
         assert share == pytest.approx(band.probability, abs=0.005)
 
@@ -49,7 +55,9 @@ def test_first_messages_of_conversations_follow_the_published_table(online_until
 def test_messages_inside_a_session_follow_the_online_table():
     rng, received_at = random.Random(13), 1_777_000_000.0
     online_until = received_at + 60
-    delays = [schedule_message(ALWAYS_AWAKE, received_at, online_until, rng) - received_at for _ in range(100_000)]
+    delays = [
+        plan_message(ALWAYS_AWAKE, received_at, online_until, rng).arrive_at - received_at for _ in range(100_000)
+    ]
     assert max(delays) < ONLINE_RESPONSE_TIMES[-1].up_to_seconds
     for band, share in zip(ONLINE_RESPONSE_TIMES, band_shares(ONLINE_RESPONSE_TIMES, delays), strict=True):
         assert share == pytest.approx(band.probability, abs=0.005)
@@ -59,15 +67,13 @@ def test_an_agents_own_online_table_and_disabled_presence():
     own = (ResponseBand(5, 1.0),)
     quick = dataclasses.replace(ALWAYS_AWAKE, online_response_times=own)
     rng, at = random.Random(3), 1_777_000_000.0
-    assert all(schedule_message(quick, at, at + 60, rng) - at < 5 for _ in range(200))
+    assert all(plan_message(quick, at, at + 60, rng).arrive_at - at < 5 for _ in range(200))
     off = dataclasses.replace(ALWAYS_AWAKE, presence=Presence(enabled=False))
     assert not is_online(off, at + 60, at)
     assert session_end(off, at, rng) is None
     # Disabled presence is exactly today's behaviour: the same draws as the published table.
     today, cold = random.Random(5), random.Random(5)
-    assert [schedule_message(off, at, at + 60, cold) for _ in range(50)] == [
-        schedule_reply(off, at, today) for _ in range(50)
-    ]
+    assert [plan_message(off, at, at + 60, cold) for _ in range(50)] == [plan_reply(off, at, today) for _ in range(50)]
 
 
 def test_sessions_are_exponential_with_the_agents_mean():
@@ -86,8 +92,8 @@ def simulate_exchange(seed: int, agent=ALWAYS_AWAKE, start: float = NOON, turns:
     rng, user = random.Random(seed), random.Random(seed + 1)
     at, online_until, delays = start, None, []
     for _ in range(turns):
-        due = schedule_message(agent, at, online_until, rng)
-        typed = type_reply(agent, SHORT_REPLY, due, rng)
+        plan = plan_message(agent, at, online_until, rng)
+        typed = type_reply(agent, SHORT_REPLY, plan.read_at, plan.arrive_at, rng, ModelClock(at))
         delays.append(typed.until - at)
         online_until = session_end(agent, typed.until, rng)
         at = typed.until + user.uniform(0, 20)
@@ -109,33 +115,31 @@ def test_a_message_to_a_sleeping_agent_waits_for_wake_up_even_inside_a_session()
     wake = next_wake(agent, night)
     for seed in range(200):
         rng = random.Random(seed)
-        assert schedule_message(agent, night, night + 600, rng) >= wake
-        assert schedule_message(agent, night, None, rng) >= wake
+        assert plan_message(agent, night, night + 600, rng).read_at >= wake
+        assert plan_message(agent, night, None, rng).read_at >= wake
 
 
-def test_three_messages_in_thirty_seconds_get_one_reply_no_later_than_the_first_due_plus_typing():
+def test_three_messages_in_thirty_seconds_get_one_reply_no_later_than_the_first_would_have():
     agent = make_agent()
     for seed in range(500):
         rng = random.Random(seed)
-        first = schedule_message(agent, NOON, None, rng)
-        if first <= NOON + 30:
+        first = plan_message(agent, NOON, None, rng)
+        if first.read_at <= NOON + 30:
             continue  # the agent already opened the chat: the later ones wait for that reply instead
         pending = first
         for arrival in (NOON + 10, NOON + 30):
-            pending = superseding_due(schedule_message(agent, arrival, None, rng), [pending])
-        typed = type_reply(agent, SHORT_REPLY, pending, random.Random(seed))
-        alone = type_reply(agent, SHORT_REPLY, first, random.Random(seed))
-        assert pending <= first
-        assert typed.until <= alone.until
+            pending = superseding_plan(plan_message(agent, arrival, None, rng), [pending])
+        assert pending.arrive_at <= first.arrive_at
 
 
 def test_a_message_during_a_reply_is_read_after_it():
     rng = random.Random(2)
     for _ in range(200):
         busy_until = NOON + 100
-        due = due_after_busy(ALWAYS_AWAKE, NOON + 5, busy_until, rng)
-        assert busy_until <= due < busy_until + ONLINE_RESPONSE_TIMES[-1].up_to_seconds
-    assert due_after_busy(ALWAYS_AWAKE, NOON + 10_000, NOON, rng) == NOON + 10_000
+        plan = plan_after_busy(ALWAYS_AWAKE, Plan(NOON + 5, NOON + 50), busy_until, rng)
+        assert busy_until <= plan.read_at <= plan.arrive_at < busy_until + ONLINE_RESPONSE_TIMES[-1].up_to_seconds
+    late = Plan(NOON + 10_000, NOON + 10_100)
+    assert plan_after_busy(ALWAYS_AWAKE, late, NOON, rng) == late
 
 
 def test_typing_time_follows_words_per_minute_with_spread():
@@ -145,58 +149,13 @@ def test_typing_time_follows_words_per_minute_with_spread():
     assert min(speeds) >= nominal * 0.8 and max(speeds) <= nominal * 1.2
     assert statistics.fmean(speeds) == pytest.approx(nominal, rel=0.01)
     text = "x" * 200  # 40 words: a minute at 40 wpm
-    typed = type_reply(ALWAYS_AWAKE, [text], NOON, random.Random(9))
+    typed = type_reply(ALWAYS_AWAKE, [text], NOON, NOON, random.Random(9), ModelClock(NOON))
     assert 60 / 1.2 <= typed.until - NOON <= 60 / 0.8
     fast = dataclasses.replace(ALWAYS_AWAKE, typing_speed_wpm=80)
-    assert 30 / 1.2 <= type_reply(fast, [text], NOON, random.Random(9)).until - NOON <= 30 / 0.8
-
-
-def test_bubbles_carry_the_time_each_was_typed_and_the_last_is_the_delivery():
-    typed = type_reply(ALWAYS_AWAKE, ["hey!", "so about tomorrow", "count me in"], NOON, random.Random(1))
-    stamps = [message.created_at or 0 for message in typed.messages]
-    assert stamps == sorted(stamps) and stamps[0] > NOON - 1
-    assert stamps[-1] == int(typed.until)
-    assert [message.content for message in typed.messages] == ["hey!", "so about tomorrow", "count me in"]
-
-
-def test_no_typing_speed_means_delivery_at_the_due_time():
-    untyped = dataclasses.replace(ALWAYS_AWAKE, typing_speed_wpm=None)
-    typed = type_reply(untyped, ["a", "b"], NOON, random.Random(1))
-    assert typed.until == NOON and all(message.created_at == int(NOON) for message in typed.messages)
+    assert 30 / 1.2 <= type_reply(fast, [text], NOON, NOON, random.Random(9), ModelClock(NOON)).until - NOON <= 30 / 0.8
 
 
 def test_very_long_replies_are_typed_in_at_most_the_cap():
     offsets = bubble_offsets(["y" * 20_000, "z" * 20_000], speed=1.0)
     assert offsets[-1] == pytest.approx(MAX_TYPING_SECONDS)
     assert offsets[0] < offsets[1]
-
-
-def test_typing_that_would_run_into_the_night_ends_before_sleep():
-    agent = make_agent(end="23:00")
-    bedtime = local_time("Europe/Berlin", MAY_2, 23) + 60 * day_jitter_minutes(agent.id, MAY_2)
-    started = bedtime - 20
-    typed = type_reply(agent, ["w" * 1000], started, random.Random(1))
-    assert started < typed.until < bedtime
-    assert is_awake(agent, typed.until)
-
-
-def test_a_demo_clock_scales_typing_and_leaves_a_start_in_sleep_alone():
-    agent = make_agent()
-    night = local_time("Europe/Berlin", MAY_2, 3)
-    typed = type_reply(agent, ["x" * 200], night, random.Random(9), time_scale=60)
-    assert 50 / 60 <= typed.until - night <= 75 / 60
-
-
-@settings(max_examples=300, deadline=None)
-@given(data=st.data(), wpm=st.integers(5, 300), online=st.booleans(), seed=st.integers(0, 2**32))
-def test_no_read_typing_or_delivery_falls_in_sleep(data, wpm, online, seed):
-    agent = dataclasses.replace(data.draw(agents()), typing_speed_wpm=wpm)
-    received_at = data.draw(instants(agent.timezone))
-    rng = random.Random(seed)
-    bubbles = data.draw(st.lists(st.text(min_size=1, max_size=400), min_size=1, max_size=3))
-    due = schedule_message(agent, received_at, received_at + 300 if online else None, rng)
-    typed = type_reply(agent, bubbles, due, rng)
-    assert due >= received_at
-    assert is_awake(agent, due)  # the read event and the start of typing
-    assert is_awake(agent, typed.until)  # the delivery
-    assert due <= typed.until <= due + MAX_TYPING_SECONDS

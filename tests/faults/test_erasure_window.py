@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt
 from novaro_lite.storage.sqlite import database as sqlite_database
@@ -43,7 +44,7 @@ async def test_a_reader_pinning_the_wal_is_reported_and_content_goes_once_it_let
         hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
         request_id = await storage.requests.create(
             "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", MARKER)],
-            context_ids=(), due=time.time() - 1, accepted=lambda request: request.id,
+            context_ids=(), plan=Plan(time.time() - 1, time.time() - 1), accepted=lambda request: request.id,
         )  # fmt: skip
         await storage.queue.claim(
             now=time.time(), lease_seconds=60, limit=1, per_webhook=1, in_flight={}, working=(), owner="own"

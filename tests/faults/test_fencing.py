@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt
 from novaro_lite.storage.queue import Counter, Outcome
@@ -53,7 +54,7 @@ async def test_a_process_whose_lease_was_taken_over_records_nothing(target, outc
         hook = await frozen.webhooks.create("acme", "https://a.example/hook", "", True)
         request_id = await frozen.requests.create(
             "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-            context_ids=(), due=NOW - 1, accepted=lambda request: request.id,
+            context_ids=(), plan=Plan(NOW - 1, NOW - 1), accepted=lambda request: request.id,
         )  # fmt: skip
         assert await claim_one(frozen, "frozen", NOW) == request_id
         # The first process froze past its lease: the other takes the request over.
@@ -81,7 +82,7 @@ async def test_a_request_that_already_ended_takes_no_late_attempt(target):
         hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
         request_id = await storage.requests.create(
             "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-            context_ids=(), due=NOW - 1, accepted=lambda request: request.id,
+            context_ids=(), plan=Plan(NOW - 1, NOW - 1), accepted=lambda request: request.id,
         )  # fmt: skip
         await claim_one(storage, "one", NOW)
         assert await storage.queue.finish_attempt(request_id, "one", Attempt(int(NOW), 200, 5, None, ""), "delivered")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.postgres import claims, settings
 from novaro_lite.storage.store import Storage
@@ -25,7 +26,7 @@ async def world(postgres: LocalPostgres) -> AsyncIterator[tuple[str, Storage, st
         hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
         request_id = await storage.requests.create(
             "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
-            context_ids=(), due=NOW - 1, accepted=lambda request: request.id, conversation_id="chat",
+            context_ids=(), plan=Plan(NOW - 1, NOW - 1), accepted=lambda request: request.id, conversation_id="chat",
         )  # fmt: skip
         yield url, storage, hook.id, request_id
 
@@ -63,9 +64,9 @@ async def test_a_request_being_claimed_elsewhere_is_not_superseded_or_planned_ar
             )
             seen: list[list[float]] = []
 
-            def plan(unread: list[float], busy_until: float | None) -> float:
-                seen.append(list(unread))
-                return NOW + 60
+            def replan(unread: list[Plan], busy_until: float | None) -> Plan:
+                seen.append([plan.read_at for plan in unread])
+                return Plan(NOW + 60, NOW + 60)
 
             second = asyncio.create_task(
                 storage.requests.create(
@@ -75,10 +76,10 @@ async def test_a_request_being_claimed_elsewhere_is_not_superseded_or_planned_ar
                     reference="r2",
                     messages=[ChatMessage("user", "2")],
                     context_ids=(),
-                    due=NOW,
+                    plan=Plan(NOW, NOW),
                     accepted=lambda request: request.id,
                     conversation_id="chat",
-                    plan=plan,
+                    replan=replan,
                 )  # fmt: skip
             )
             await asyncio.sleep(0.3)

@@ -12,6 +12,7 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.database import Claim, Transaction
 from novaro_lite.storage.postgres.claims import claim_statement
@@ -40,7 +41,7 @@ async def sqlite_storage(tmp_path: Path) -> AsyncIterator[Storage]:
 async def accept(storage: Storage, webhook_id: str, due: float) -> str:
     return await storage.requests.create(
         "acme", agent_id="agt_1", webhook_id=webhook_id, reference="r", messages=[ChatMessage("user", "hi")],
-        context_ids=(), due=due, accepted=lambda request: request.id,
+        context_ids=(), plan=Plan(due, due), accepted=lambda request: request.id,
     )  # fmt: skip
 
 

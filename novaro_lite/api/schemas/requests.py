@@ -43,7 +43,9 @@ class MessageRequestCreate(WireModel):
 class MessageRequestOut(WireModel):
     id: str
     status: Status
-    scheduled_for: int = Field(description="When the reply is (next) due, unix seconds.")
+    scheduled_for: int = Field(
+        description="When the reply arrives (after a failed attempt: when it is tried again), unix seconds."
+    )
     agent_id: str
     webhook_id: str
     reference: str

@@ -166,4 +166,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tokens ADD COLUMN lineage text NOT NULL DEFAULT '[]';
     """,
+    # issue 25: a humanlike reply's arrival (drawn at acceptance) and the start of its typing, in ms
+    """
+    ALTER TABLE message_requests ADD COLUMN arrive_ms bigint;
+    ALTER TABLE message_requests ADD COLUMN typing_ms bigint;
+    """,
 )

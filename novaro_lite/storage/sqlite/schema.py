@@ -185,4 +185,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tokens ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
     """,
+    # issue 25: a humanlike reply's arrival (drawn at acceptance) and the start of its typing, in ms
+    """
+    ALTER TABLE message_requests ADD COLUMN arrive_ms INTEGER;
+    ALTER TABLE message_requests ADD COLUMN typing_ms INTEGER;
+    """,
 )
