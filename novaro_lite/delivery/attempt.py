@@ -103,7 +103,8 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         reply = request.reply
         if reply is None:
             agent = await _agent(services, request)
-            reply = await _generate(courier, request, agent)
+            step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
+            reply = await conversations.read_and_write(step, agent, lambda found: _generate(courier, request, found))
             if not await _store(courier, request, reply):
                 return None
             webhook = await _webhook(services, request)  # again: disabled, deleted or rotated while generating?

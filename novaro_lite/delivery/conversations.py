@@ -85,7 +85,7 @@ async def humanlike(
                 wait = max(earlier, now + ORDER_POLL_SECONDS / step.clock.scale)
                 await _hold(step, wait, wait + max(0.0, arrive_at - now), None, None)
                 return None
-        reply = await _read_and_write(step, agent, generate)
+        reply = await read_and_write(step, agent, generate)
         return await _type(step, agent, [message.content for message in reply], arrive_at)
     if request.typing_at is not None:  # written, typing to start now
         if now < request.typing_at:
@@ -101,11 +101,12 @@ async def humanlike(
     return request.reply
 
 
-async def _read_and_write(
+async def read_and_write(
     step: Step, agent: Agent, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...]:
     """The agent opens the chat (`message.read`, once per request, not again when writing is retried) and
-    writes the reply. The event goes out while the model writes: the lease covers the longer, not both."""
+    writes the reply. The event goes out while the model writes: the lease covers the longer, not both.
+    A request that skips the human timing (`delay`) reads and writes the same way, only at once."""
     request = step.request
     if request.attempts or request.generation_failures:
         return await generate(agent)
