@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.conversations import schedule_message
+from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.conversations import plan_message
 
 Strategy = Literal["natural", "list", "manual"]
 STRATEGIES: tuple[Strategy, ...] = ("natural", "list", "manual")
@@ -136,11 +137,11 @@ def choose_speaker(
 
 @dataclasses.dataclass(frozen=True)
 class Turn:
-    """One agent message of an exchange: who writes it, and when its reply is due."""
+    """One agent message of an exchange: who writes it, and when it reads and its reply arrives."""
 
     agent_id: str
     number: int
-    due: float
+    plan: Plan
 
 
 def plan_turn(
@@ -168,10 +169,15 @@ def plan_turn(
     if speaker is None:
         return None
     agent = agents[speaker]
-    return Turn(speaker, turn, schedule_message(agent, at, online_until.get(speaker), rng, time_scale=time_scale))
+    return Turn(speaker, turn, plan_message(agent, at, online_until.get(speaker), rng, time_scale=time_scale))
 
 
-def turn_rng(seed: int | None, turn: int, fallback: random.Random) -> random.Random:
-    """The random source of one turn: derived from the request's seed (the same speakers and times for the
-    same seed, whatever ran before), else `fallback`."""
-    return fallback if seed is None else random.Random(f"group/{seed}/{turn}")
+def turn_rng(seed: int | None, turn: int, fallback: random.Random, purpose: str = "turn") -> random.Random:
+    """The random source of one turn's `purpose` (choosing and timing it, typing, presence): derived from the
+    request's seed (the same speakers and times for the same seed, whatever ran before), else `fallback`."""
+    return fallback if seed is None else random.Random(f"group/{seed}/{turn}/{purpose}")
+
+
+def chat_key(group_id: str, conversation_id: str) -> str:
+    """The conversation key of a group's chat for presence: apart from a one-to-one chat of the same id."""
+    return f"{group_id}/{conversation_id}"

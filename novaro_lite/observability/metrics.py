@@ -109,6 +109,11 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
+        self._group_replies = Counter(
+            "novaro_group_replies", "Group replies by mode (realtime, async).", ("mode",), registry=registry
+        )
+        for mode in ("realtime", "async"):
+            self._group_replies.labels(mode)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:
@@ -124,6 +129,10 @@ class Metrics:
     def accepted(self) -> None:
         if self.enabled:
             self._accepted.inc()
+
+    def group_reply(self, mode: str) -> None:
+        if self.enabled:
+            self._group_replies.labels(mode).inc()
 
     def delivery(
         self, outcome: str, *, seconds: float | None = None, lateness: float | None = None, count: int = 1

@@ -58,11 +58,20 @@ class GroupStart:
 
 
 def dump_messages(messages: Sequence[ChatMessage]) -> str:
-    return json.dumps([[m.role, m.content, m.created_at] for m in messages], ensure_ascii=False)
+    """Each message as [role, content, created_at], then its writer's name and agent id if it has either."""
+    return json.dumps(
+        [
+            [m.role, m.content, m.created_at, m.name, m.agent_id]
+            if m.name or m.agent_id
+            else [m.role, m.content, m.created_at]
+            for m in messages
+        ],
+        ensure_ascii=False,
+    )
 
 
 def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
-    return None if raw is None else tuple(ChatMessage(role, content, at) for role, content, at in json.loads(raw))
+    return None if raw is None else tuple(ChatMessage(*message) for message in json.loads(raw))
 
 
 def row_to_request(row: Row) -> MessageRequest:

@@ -10,7 +10,6 @@ import random
 import pytest
 
 from novaro_lite.domain.agents import ActiveHours, Agent
-from novaro_lite.domain.conversations import type_reply
 from novaro_lite.domain.groups import (
     MAX_AGENT_TURNS,
     Group,
@@ -67,7 +66,7 @@ def make_group(
 
 
 def exchange(group: Group, text: str, at: float, seed: int, replies: dict[str, str] | None = None) -> list[Turn]:
-    """Run one exchange as the server does: each turn answers the last reply, counted from its delivery."""
+    """Run one exchange as the server does: each turn answers the last reply, counted from its arrival."""
     turns: list[Turn] = []
     previous: str | None = None
     for number in range(1, MAX_AGENT_TURNS + 2):
@@ -77,7 +76,7 @@ def exchange(group: Group, text: str, at: float, seed: int, replies: dict[str, s
             break
         turns.append(turn)
         text = (replies or {}).get(turn.agent_id, "sounds good")
-        at = type_reply(AGENTS[turn.agent_id], [text], turn.due, rng).until
+        at = turn.plan.arrive_at  # the next turn answers this reply once it has arrived
         previous = turn.agent_id
     return turns
 
@@ -171,7 +170,8 @@ def test_ten_thousand_seeded_exchanges_put_no_reply_in_an_agents_sleep() -> None
         received = YEAR_START + rng.uniform(0, 365 * 86400)
         for turn in exchange(group, "hi everyone", received, seed):
             replies += 1
-            in_sleep += not is_awake(AGENTS[turn.agent_id], turn.due)
+            speaker = AGENTS[turn.agent_id]
+            in_sleep += not (is_awake(speaker, turn.plan.read_at) and is_awake(speaker, turn.plan.arrive_at))
     assert replies > 10_000 and in_sleep == 0
 
 
