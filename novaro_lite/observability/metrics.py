@@ -42,6 +42,9 @@ class QueueStats:
     erasure_overdue_seconds: float = 0.0  # how long purged content has outlived its erase window (SQLite's WAL)
 
 
+GROUP_REPLY_MODES = ("realtime", "async")
+
+
 class Metrics:
     def __init__(self, *, enabled: bool, multiprocess_dir: Path | None = None) -> None:
         """`multiprocess_dir`: the directory every worker of this server counts in (serve --workers)."""
@@ -109,11 +112,7 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
-        self._group_replies = Counter(
-            "novaro_group_replies", "Group replies by mode (realtime, async).", ("mode",), registry=registry
-        )
-        for mode in ("realtime", "async"):
-            self._group_replies.labels(mode)
+        self._group_replies = _group_replies(registry)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:
@@ -131,6 +130,7 @@ class Metrics:
             self._accepted.inc()
 
     def group_reply(self, mode: str) -> None:
+        """Count one reply written in a group: "realtime" (in a response) or "async" (delivered)."""
         if self.enabled:
             self._group_replies.labels(mode).inc()
 
@@ -166,3 +166,11 @@ class Metrics:
         every_worker = CollectorRegistry()
         MultiProcessCollector(every_worker, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
         return generate_latest(every_worker)
+
+
+def _group_replies(registry: CollectorRegistry) -> Counter:
+    """The group replies series, with both modes shown at 0 before they first happen."""
+    counter = Counter("novaro_group_replies", "Group replies by mode (realtime, async).", ("mode",), registry=registry)
+    for mode in GROUP_REPLY_MODES:
+        counter.labels(mode)
+    return counter
