@@ -51,8 +51,7 @@ class Metrics:
         if multiprocess_dir is not None and values.ValueClass is values.MutexValue:
             # Counting in memory while rendering the files would export zeros, without a word.
             raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
-        self.enabled = enabled
-        self.multiprocess_dir = multiprocess_dir
+        self.enabled, self.multiprocess_dir = enabled, multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self._http_total = Counter(
             "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
