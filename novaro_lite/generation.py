@@ -14,7 +14,14 @@ from collections.abc import AsyncGenerator, Sequence
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.contexts import applicable, merged_ids
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
-from novaro_lite.domain.persona import build_system_prompt, fill_macros, timed_messages
+from novaro_lite.domain.persona import (
+    GroupScene,
+    attributed,
+    build_system_prompt,
+    fill_macros,
+    timed_messages,
+    unattributed,
+)
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.providers.base import Provider
@@ -39,6 +46,7 @@ class Extras:
 
     system: str = ""
     sampling: Sampling = Sampling()
+    scene: GroupScene | None = None  # answering in a group: who else is there (the transcript is attributed)
 
 
 async def _prompt(
@@ -46,6 +54,8 @@ async def _prompt(
 ) -> tuple[Provider, Prompt]:
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
+    if extras.scene is not None:
+        messages = attributed(agent, extras.scene.names(), messages)
     # The agent's contexts, then the request's; one deleted since the request was accepted is left out, and a
     # keyword context only when one of its keys occurs in the recent messages.
     found = await services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
@@ -56,6 +66,7 @@ async def _prompt(
         [(context.name, fill_macros(agent, context.content)) for context in contexts],
         is_new_chat=not any(message.role == "assistant" for message in messages),
         caller_system=extras.system,
+        scene=extras.scene,
     )
     return provider, Prompt(system, timed_messages(agent, messages), model, agent, now, sampling=extras.sampling)
 
@@ -102,7 +113,8 @@ async def generate_reply(
     services.metrics.provider_call(
         provider.name, model_label(provider, prompt.model), "ok", time.perf_counter() - began, completion.usage
     )
-    bubbles = split_bubbles(completion.text, agent.max_bubbles)
+    text = completion.text if extras.scene is None else unattributed(agent, completion.text)
+    bubbles = split_bubbles(text, agent.max_bubbles)
     if not bubbles:
         raise _empty(provider)
     return Reply(typed_at(bubbles, int(prompt.now)), completion.usage)
@@ -125,7 +137,7 @@ async def stream_reply(
         nonlocal at, sent
         at += typing_seconds(text) if sent else 0
         sent += 1
-        return ChatMessage("assistant", text, at)
+        return ChatMessage("assistant", text if extras.scene is None else unattributed(agent, text), at)
 
     began, failure = time.perf_counter(), None
     try:

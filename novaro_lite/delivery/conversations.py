@@ -21,6 +21,7 @@ from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import ModelClock, TypedReply, first_awake, type_reply
 from novaro_lite.domain.conversations import session_end
 from novaro_lite.domain.events import Event, event_id, read_body, typing_body
+from novaro_lite.domain.groups import chat_key
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.domain.webhooks import Webhook
@@ -189,4 +190,7 @@ async def start_session(services: Services, request: MessageRequest, rng: random
     now = services.clock()
     until = session_end(agent, now, rng, time_scale=services.settings.delivery.time_scale)
     if until is not None:
-        await services.storage.conversations.set_online(agent.id, request.conversation_id, until, now)
+        key = (
+            request.conversation_id if request.group_id is None else chat_key(request.group_id, request.conversation_id)
+        )
+        await services.storage.conversations.set_online(agent.id, key, until, now)

@@ -54,6 +54,14 @@ class MessageRequest:
         """Its reply is written and promised to arrive (the events said so) and not yet tried."""
         return self.is_humanlike and self.reply is not None and self.attempts == 0
 
+    # In a group (domain/groups.py): the group, this reply's turn in the exchange (1 answers the user), how
+    # many agent turns may still follow it, the request whose reply it answers, and the caller's seed.
+    group_id: str | None = None
+    turn: int = 0
+    turns_left: int = 0
+    follows: str | None = None
+    seed: int | None = None
+
 
 @dataclasses.dataclass(frozen=True)
 class Attempt:
@@ -85,17 +93,21 @@ def retry_wait(
 
 
 def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:
-    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids."""
+    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids (and, for a
+    group's reply, the group, the conversation and the turn)."""
+    body: dict[str, object] = {
+        "messages": [
+            {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
+        ],
+        "reference": request.reference,
+        "secret": secret_digest,
+        "id": request.id,
+        "agentId": request.agent_id,
+    }
+    if request.group_id is not None:  # a group's reply: which group, which chat, which turn of the exchange
+        body |= {"groupId": request.group_id, "conversationId": request.conversation_id, "turn": request.turn}
     return json.dumps(
-        {
-            "messages": [
-                {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
-            ],
-            "reference": request.reference,
-            "secret": secret_digest,
-            "id": request.id,
-            "agentId": request.agent_id,
-        },
+        body,
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()

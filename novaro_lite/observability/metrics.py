@@ -42,14 +42,16 @@ class QueueStats:
     erasure_overdue_seconds: float = 0.0  # how long purged content has outlived its erase window (SQLite's WAL)
 
 
+GROUP_REPLY_MODES = ("realtime", "async")
+
+
 class Metrics:
     def __init__(self, *, enabled: bool, multiprocess_dir: Path | None = None) -> None:
         """`multiprocess_dir`: the directory every worker of this server counts in (serve --workers)."""
         if multiprocess_dir is not None and values.ValueClass is values.MutexValue:
             # Counting in memory while rendering the files would export zeros, without a word.
             raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
-        self.enabled = enabled
-        self.multiprocess_dir = multiprocess_dir
+        self.enabled, self.multiprocess_dir = enabled, multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self._http_total = Counter(
             "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
@@ -109,6 +111,7 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
+        self._group_replies = _group_replies(registry)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:
@@ -124,6 +127,11 @@ class Metrics:
     def accepted(self) -> None:
         if self.enabled:
             self._accepted.inc()
+
+    def group_reply(self, mode: str) -> None:
+        """Count one reply written in a group: "realtime" (in a response) or "async" (delivered)."""
+        if self.enabled:
+            self._group_replies.labels(mode).inc()
 
     def delivery(
         self, outcome: str, *, seconds: float | None = None, lateness: float | None = None, count: int = 1
@@ -157,3 +165,11 @@ class Metrics:
         every_worker = CollectorRegistry()
         MultiProcessCollector(every_worker, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
         return generate_latest(every_worker)
+
+
+def _group_replies(registry: CollectorRegistry) -> Counter:
+    """The group replies series, with both modes shown at 0 before they first happen."""
+    counter = Counter("novaro_group_replies", "Group replies by mode (realtime, async).", ("mode",), registry=registry)
+    for mode in GROUP_REPLY_MODES:
+        counter.labels(mode)
+    return counter

@@ -23,7 +23,7 @@ IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
-    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms"
+    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, group_id, turn, turns_left, follows, seed"
 )
 _SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
@@ -31,26 +31,47 @@ IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's 
 # MessageRequest.is_being_typed: the read and typing events have promised this reply; it is not yet tried.
 _BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
-_INSERT = (
+INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed)"
+    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# The other pending requests of a conversation; an unread one (scheduled, no reply yet) can be superseded.
+# The other pending requests of a conversation: one agent's, or a group's (every member's); an unread one
+# (scheduled, no reply yet) can be superseded.
 _CONVERSATION = (
-    "SELECT id, status, reply IS NULL AS unread, coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms"
-    " FROM message_requests"
-    f" WHERE agent_id = ? AND conversation_id = ? AND status IN {PENDING_SQL}"
+    "SELECT id, agent_id, status, reply IS NULL AS unread,"
+    " coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms FROM message_requests"
+    f" WHERE {{}} AND conversation_id = ? AND status IN {PENDING_SQL}"
 )
+_ONE_TO_ONE, _GROUP = "agent_id = ? AND group_id IS NULL", "group_id = ?"
 Replan = Callable[[Sequence[Plan], float | None], Plan]  # (unread requests' plans, busy until) -> the new plan
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupStart:
+    """A group's request starts an exchange: turn 1, with up to `turns_left` agent turns after it."""
+
+    group_id: str
+    turns_left: int
+    seed: int | None
+
+
 def dump_messages(messages: Sequence[ChatMessage]) -> str:
-    return json.dumps([[m.role, m.content, m.created_at] for m in messages], ensure_ascii=False)
+    """Each message as [role, content, created_at], then its writer's name and agent id if it has either."""
+    return json.dumps(
+        [
+            [m.role, m.content, m.created_at, m.name, m.agent_id]
+            if m.name or m.agent_id
+            else [m.role, m.content, m.created_at]
+            for m in messages
+        ],
+        ensure_ascii=False,
+    )
 
 
 def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
-    return None if raw is None else tuple(ChatMessage(role, content, at) for role, content, at in json.loads(raw))
+    return None if raw is None else tuple(ChatMessage(*message) for message in json.loads(raw))
 
 
 def row_to_request(row: Row) -> MessageRequest:
@@ -77,6 +98,11 @@ def row_to_request(row: Row) -> MessageRequest:
         is_humanlike=bool(row["humanlike"]),
         arrive_at=_seconds(row["arrive_ms"]),
         typing_at=_seconds(row["typing_ms"]),
+        group_id=row["group_id"],
+        turn=row["turn"],
+        turns_left=row["turns_left"],
+        follows=row["follows"],
+        seed=row["seed"],
     )
 
 
@@ -104,10 +130,10 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
     )
 
 
-def _row(
+def insert_row(
     request: MessageRequest, plan: Plan, idempotency_key: str | None, body_hash: str | None, accepted: str
 ) -> tuple[Any, ...]:
-    """The values _INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
+    """The values INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
     kept to the millisecond)."""
     return (
         request.id,
@@ -127,6 +153,11 @@ def _row(
         request.conversation_id,
         request.is_humanlike,
         int(plan.arrive_at * 1000),
+        request.group_id,
+        request.turn,
+        request.turns_left,
+        request.follows,
+        request.seed,
     )
 
 
@@ -152,14 +183,22 @@ async def _supersede(
     tx: Transaction, request: MessageRequest, replan: Replan, *, is_superseding: bool, now: int
 ) -> tuple[Plan, int]:
     """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`), their
-    content purged; return `request`'s plan as `replan` makes it, and how many requests ended."""
-    await tx.lock(f"conversation:{request.agent_id}:{request.conversation_id}")
+    content purged; return `request`'s plan as `replan` makes it, and how many requests ended.
+
+    In a group every member's unread reply is superseded, and the replies already written end their
+    exchange when delivered: the user has spoken again, so the agents answer that instead of each other.
+    """
+    scope, key = (_GROUP, request.group_id) if request.group_id else (_ONE_TO_ONE, request.agent_id)
+    await tx.lock(f"conversation:{key}:{request.conversation_id}")
     # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
-    earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (request.agent_id, request.conversation_id))
+    earlier = await tx.fetch(_CONVERSATION.format(scope) + tx.row_lock, (key, request.conversation_id))
     unread = [r for r in earlier if is_superseding and r["status"] == "scheduled" and r["unread"]]
+    unread_ids = {r["id"] for r in unread}
+    own = [r for r in earlier if r["agent_id"] == request.agent_id]
     # Busy until the reply being answered there arrives: its promised arrival, not its read (issue 25).
-    busy = [r["arrive_ms"] / 1000 for r in earlier if r["id"] not in {u["id"] for u in unread}]
-    plan = replan([Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000) for r in unread], max(busy, default=None))
+    busy = [r["arrive_ms"] / 1000 for r in own if r["id"] not in unread_ids]
+    own_unread = [Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000) for r in unread if r["agent_id"] == request.agent_id]
+    plan = replan(own_unread, max(busy, default=None))
     superseded = 0
     for found in unread:
         superseded += await tx.execute(
@@ -167,6 +206,10 @@ async def _supersede(
             " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
             (request.id, now, found["id"]),
         )
+    if request.group_id and is_superseding:
+        for found in earlier:
+            if found["id"] not in unread_ids:
+                await tx.execute("UPDATE message_requests SET turns_left = 0 WHERE id = ?", (found["id"],))
     return plan, superseded
 
 
@@ -192,6 +235,7 @@ class RequestStore:
         is_humanlike: bool = False,
         replan: Replan | None = None,
         on_superseded: Callable[[int], None] = lambda count: None,
+        group: GroupStart | None = None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
 
@@ -200,7 +244,8 @@ class RequestStore:
         `plan` says when the agent reads it (its due time) and when its reply arrives. In a conversation,
         `replan` turns the plans of the unread requests it supersedes (none when `supersede` is false) and
         the time the reply being answered there arrives into the new plan; the superseded requests end in
-        the same transaction, their content purged.
+        the same transaction, their content purged. A group's request (`agent_id` is its first speaker)
+        starts an exchange (`group`).
         """
         now = self._db.now()
         request = MessageRequest(
@@ -224,10 +269,12 @@ class RequestStore:
             is_humanlike=is_humanlike,
             arrive_at=plan.arrive_at,
         )
+        if group is not None:
+            request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))
 
         if idempotency_key is None and conversation_id is None:
             answer = accepted(request)
-            await self._db.insert(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
+            await self._db.insert(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
             return answer
         return await self._create_locked(
             request,
@@ -265,7 +312,7 @@ class RequestStore:
                 plan, superseded = await _supersede(tx, request, replan, is_superseding=supersede, now=now)
                 request = dataclasses.replace(request, scheduled_for=int(plan.arrive_at), arrive_at=plan.arrive_at)
             answer = accepted(request)
-            await tx.execute(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
+            await tx.execute(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
         if superseded:
             self._db.content_purged()
             on_superseded(superseded)
@@ -303,6 +350,7 @@ class RequestStore:
         agent_id: str | None = None,
         reference: str | None = None,
         conversation_id: str | None = None,
+        group_id: str | None = None,
     ) -> Page[MessageRequest]:
         where, params = ["account = ?", "seq > ?"], [account, decode_cursor(cursor)]
         filters = (
@@ -310,6 +358,7 @@ class RequestStore:
             ("agent_id", agent_id),
             ("reference", reference),
             ("conversation_id", conversation_id),
+            ("group_id", group_id),
         )
         for column, value in filters:
             if value is not None:

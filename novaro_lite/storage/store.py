@@ -14,6 +14,7 @@ from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
+from novaro_lite.storage.groups import GroupStore
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.sqlite.database import (
@@ -83,6 +84,7 @@ class Storage:
         self.requests = RequestStore(database)
         self.queue = DeliveryQueue(database)
         self.conversations = ConversationStore(database)
+        self.groups = GroupStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager
