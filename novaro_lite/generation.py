@@ -24,6 +24,7 @@ from novaro_lite.domain.persona import (
 )
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
+from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
 from novaro_lite.providers.registry import resolve
 from novaro_lite.services import Services
@@ -106,13 +107,14 @@ async def generate_reply(
         completion = await provider.complete(prompt)
     except BaseException as exc:
         seconds = time.perf_counter() - began
+        add_provider_time(seconds)
         services.metrics.provider_call(
             provider.name, model_label(provider, prompt.model), provider_outcome(exc), seconds, None
         )
         raise
-    services.metrics.provider_call(
-        provider.name, model_label(provider, prompt.model), "ok", time.perf_counter() - began, completion.usage
-    )
+    seconds = time.perf_counter() - began
+    add_provider_time(seconds)
+    services.metrics.provider_call(provider.name, model_label(provider, prompt.model), "ok", seconds, completion.usage)
     text = completion.text if extras.scene is None else unattributed(agent, completion.text)
     bubbles = split_bubbles(text, agent.max_bubbles)
     if not bubbles:
@@ -154,6 +156,7 @@ async def stream_reply(
         raise
     finally:
         seconds = time.perf_counter() - began
+        add_provider_time(seconds)
         services.metrics.provider_call(
             provider.name, model_label(provider, prompt.model), provider_outcome(failure), seconds, usage
         )

@@ -29,6 +29,7 @@ from novaro_lite.domain.messages import Usage
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
 QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
+OVERHEAD_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -60,6 +61,14 @@ class Metrics:
             "novaro_http_request_duration_seconds",
             "Time from a request's arrival to the end of its response (streams included).",
             ("method", "route"),
+            registry=registry,
+        )
+        self._overhead = Histogram(
+            "novaro_http_overhead_seconds",
+            "A request's time minus the time its LLM provider calls took: what novaro-lite added. Only "
+            "requests that called a provider (realtime replies).",
+            ("route",),
+            buckets=OVERHEAD_BUCKETS,
             registry=registry,
         )
         self._accepted = Counter(
@@ -123,6 +132,10 @@ class Metrics:
         method = method if method in METHODS else "OTHER"
         self._http_total.labels(method, route, str(status)).inc()
         self._http_seconds.labels(method, route).observe(seconds)
+
+    def overhead(self, route: str, seconds: float) -> None:
+        if self.enabled:
+            self._overhead.labels(route).observe(max(0.0, seconds))
 
     def accepted(self) -> None:
         if self.enabled:
