@@ -1,0 +1,132 @@
+"""Where a live server spends its CPU: py-spy samples `novaro-lite serve` while it takes one kind of load.
+
+Run: .venv/bin/python bench/profile.py realtime|openai|enqueue|delivery [--seconds 10] [--top 30]
+(py-spy from PyPI: `.venv/bin/pip install py-spy`; sampling another process needs root or ptrace rights.)
+One server from this checkout (log level warning, the fake upstream of novaro_lite/benchmark as its
+provider, a loopback receiver for webhooks), then:
+- realtime / openai: POST /api/v1/messages or /v1/chat/completions over 16 connections;
+- enqueue: POST /api/v1/message-requests over 64 connections, due a day later;
+- delivery: a backlog accepted with a delay, sampled while it drains (a reply generated through the fake
+  upstream, stored, signed and POSTed to the receiver, per request).
+py-spy samples the server at 250 Hz without pausing it (--nonblocking), idle samples left out. Prints
+the functions with the most samples on their own (self) and the package's and libraries' frames that
+most samples pass through (inclusive), as percentages of the samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from novaro_lite.benchmark.load import run_load
+from novaro_lite.benchmark.loopback import Receiver, fake_upstream, listening
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realtime import free_port, novaro, wait_until_up
+
+PY_SPY = Path(sys.executable).parent / "py-spy"
+PROMPT = [{"role": "user", "content": "Dinner at 8?"}]
+
+
+def summarize(collapsed: Path, top: int) -> None:
+    own: collections.Counter[str] = collections.Counter()
+    through: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[-1].split("/")[-1] for frame in stack.split(";")]
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            through[frame] += count
+    print(f"{total} samples")
+    print("\nself (on CPU in the function itself):")
+    for frame, count in own.most_common(top):
+        print(f"  {100 * count / total:5.1f}%  {frame}")
+    print("\ninclusive (the function or what it called):")
+    for frame, count in through.most_common(top * 3)[:top]:
+        print(f"  {100 * count / total:5.1f}%  {frame}")
+
+
+async def drive(kind: str, url: str, headers: dict[str, str], agent: str, webhook: str, seconds: float,
+                record: list[str]) -> None:  # fmt: skip
+    async def sampled() -> None:
+        process = await asyncio.create_subprocess_exec(*record)
+        await process.wait()
+
+    if kind in ("realtime", "openai"):
+        path, body = ("/api/v1/messages", {"agentId": agent, "messages": PROMPT})
+        if kind == "openai":
+            path, body = "/v1/chat/completions", {"model": agent, "messages": PROMPT}
+        raw = json.dumps(body).encode()
+        await run_load(f"{url}{path}", raw, headers, concurrency=16, requests=500)  # warm-up
+        sampling = asyncio.create_task(sampled())
+        while not sampling.done():
+            await run_load(f"{url}{path}", raw, headers, concurrency=16, requests=1600)
+        return
+    request = {"agentId": agent, "webhookId": webhook, "reference": "p", "messages": PROMPT}
+    target = f"{url}/api/v1/message-requests"
+    if kind == "enqueue":
+        raw = json.dumps(request | {"delay": {"seconds": 86400}}).encode()
+        await run_load(target, raw, headers, concurrency=16, requests=500)
+        sampling = asyncio.create_task(sampled())
+        while not sampling.done():
+            await run_load(target, raw, headers, concurrency=64, requests=3200)
+        return
+    backlog = int(seconds * 1500)  # more than one process delivers in that time
+    raw = json.dumps(request | {"delay": {"seconds": 20}}).encode()
+    began = time.monotonic()
+    await run_load(target, raw, headers, concurrency=64, requests=backlog)
+    await asyncio.sleep(max(0.0, began + 20.5 - time.monotonic()))
+    await sampled()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("kind", choices=("realtime", "openai", "enqueue", "delivery"))
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--top", type=int, default=30)
+    options = parser.parse_args()
+    receiver = Receiver()
+    work = Path(tempfile.mkdtemp(prefix="novaro-profile-"))
+    async with listening(fake_upstream) as upstream, listening(receiver.handle) as receiver_url:
+        config = work / "novaro.toml"
+        config.write_text(
+            'log_level = "warning"\n[defaults]\nprovider = "fake"\n'
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{upstream}/v1"\nmodel = "bench"\n'
+            "[webhooks]\nallow_private_networks = true\n"
+        )
+        data = ["--config", str(config), "--data-dir", str(work / "data")]
+        token = subprocess.run(novaro("token", "create", "--name", "p", *data), capture_output=True, text=True,
+                               check=True).stdout.strip()  # fmt: skip
+        port = free_port()
+        server = subprocess.Popen(novaro("serve", "--port", str(port), *data), stderr=(work / "log").open("wb"))
+        try:
+            url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+            await asyncio.to_thread(wait_until_up, f"{url}/healthz")
+            async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+                agent = (await client.post("/api/v1/agents", json={"name": "P", "activeHours": {"start": "00:00",
+                         "end": "00:00"}})).json()["id"]  # fmt: skip
+                webhook = (await client.post("/api/v1/webhooks", json={"url": f"{receiver_url}/h"})).json()["id"]
+            collapsed = work / "collapsed.txt"
+            record = [str(PY_SPY), "record", "--pid", str(server.pid), "--duration", str(int(options.seconds)),
+                      "--rate", "250", "--nonblocking", "--format", "raw", "--output", str(collapsed)]  # fmt: skip
+            await drive(options.kind, url, headers, agent, webhook, options.seconds, record)
+        finally:
+            server.terminate()
+            server.wait(30)
+    summarize(collapsed, options.top)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
