@@ -6,7 +6,8 @@
    own `Server-Timing` header says it added (total − provider).
 2. Realtime throughput: `/api/v1/messages` over N connections, rounds interleaved with the upstream alone.
 3. Enqueue: `POST /api/v1/message-requests` over N connections, every request due D seconds after it was
-   accepted (D longer than the enqueueing takes, so no delivery competes with it).
+   accepted (D longer than the enqueueing takes, so no delivery competes with it); beside it, the same
+   number of `GET /api/v1/auth/verify` (authenticated, no work: the ceiling an endpoint can reach).
 4. Deliveries per second: those requests, from the first arrival at the receiver to the last. When the
    server delivered each as it fell due, the rate only shows how fast they were accepted: the report
    says so (`deliveries_kept_up`) and the figure is a lower bound.
@@ -87,6 +88,7 @@ class Report:
     realtime_p99_ms: float | None = None
     upstream_per_second: float | None = None
     enqueue_per_second: float | None = None
+    noop_per_second: float | None = None  # GET /api/v1/auth/verify, as many connections as enqueue
     deliveries_per_second: float | None = None
     deliveries_kept_up: bool | None = None
     lateness_p50_ms: float | None = None
@@ -184,6 +186,10 @@ async def measure_queue(target: Target, receiver: Receiver, sizes: Sizes, report
     # Due after the enqueueing has surely ended, judging by the warm-up's pace (which was slower: fewer
     # connections, and the deliveries beside it).
     delay = min(120, 2 + math.ceil(2 * sizes.enqueue_requests / warmup.throughput))
+    progress(f"authenticated no-op: {sizes.enqueue_requests} requests over {sizes.enqueue_concurrency} connections")
+    noop = await run_load(f"{target.url}/api/v1/auth/verify", None, target.headers,
+                          concurrency=sizes.enqueue_concurrency, requests=sizes.enqueue_requests)  # fmt: skip
+    report.noop_per_second = _checked("auth/verify", noop).throughput
     receiver.clear()
     progress(f"enqueue: {sizes.enqueue_requests} requests over {sizes.enqueue_concurrency} connections")
     body = _json(_request(target, delay, "bench-enqueue"))

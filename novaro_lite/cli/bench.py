@@ -143,6 +143,7 @@ def _table(report: Report, sizes: Sizes, fresh: bool) -> list[tuple[str, str, st
          f"{sizes.realtime_concurrency} connections"),
         ("upstream alone", _rate(report.upstream_per_second), "the fake upstream, same load" if fresh else "-"),
         ("enqueue", _rate(report.enqueue_per_second), f"{sizes.enqueue_concurrency} connections, 202 after commit"),
+        ("authenticated no-op", _rate(report.noop_per_second), "GET /api/v1/auth/verify, the same load"),
         ("deliveries", _rate(report.deliveries_per_second, bool(report.deliveries_kept_up)),
          f"{sizes.enqueue_requests} due together"),
         ("lateness p50 / p99", f"{_ms(report.lateness_p50_ms)} / {_ms(report.lateness_p99_ms)}",
