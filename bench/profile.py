@@ -1,6 +1,7 @@
 """Where a live server spends its CPU: py-spy samples `novaro-lite serve` while it takes one kind of load.
 
 Run: .venv/bin/python bench/profile.py realtime|openai|enqueue|delivery [--seconds 10] [--top 30]
+    [--processes 2] [--idle --native]
 (py-spy from PyPI: `.venv/bin/pip install py-spy`; sampling another process needs root or ptrace rights.)
 One server from this checkout (log level warning, the fake upstream of novaro_lite/benchmark as its
 provider, a loopback receiver for webhooks), then:
@@ -8,6 +9,10 @@ provider, a loopback receiver for webhooks), then:
 - enqueue: POST /api/v1/message-requests over 64 connections, due a day later;
 - delivery: a backlog accepted with a delay, sampled while it drains (a reply generated through the fake
   upstream, stored, signed and POSTed to the receiver, per request).
+--processes 2 runs two servers on one data directory (as `serve` twice on one SQLite file); the load is
+split over them and the first is sampled. --idle keeps the samples of threads that wait (in a sleep or a
+lock) and --native adds C frames (pausing the server for each of 100 samples a second): together they
+show where a thread waits, e.g. in SQLite's busy handler.
 py-spy samples the server at 250 Hz without pausing it (--nonblocking), idle samples left out. Prints
 the functions with the most samples on their own (self) and the package's and libraries' frames that
 most samples pass through (inclusive), as percentages of the samples.
@@ -58,7 +63,16 @@ def summarize(collapsed: Path, top: int) -> None:
         print(f"  {100 * count / total:5.1f}%  {frame}")
 
 
-async def drive(kind: str, url: str, headers: dict[str, str], agent: str, webhook: str, seconds: float,
+async def load(
+    urls: list[str], path: str, raw: bytes, headers: dict[str, str], concurrency: int, requests: int
+) -> None:
+    """The load split evenly over the servers."""
+    share, connections = requests // len(urls), max(1, concurrency // len(urls))
+    await asyncio.gather(*(run_load(f"{url}{path}", raw, headers, concurrency=connections, requests=share)
+                           for url in urls))  # fmt: skip
+
+
+async def drive(kind: str, urls: list[str], headers: dict[str, str], agent: str, webhook: str, seconds: float,
                 record: list[str]) -> None:  # fmt: skip
     async def sampled() -> None:
         process = await asyncio.create_subprocess_exec(*record)
@@ -69,24 +83,24 @@ async def drive(kind: str, url: str, headers: dict[str, str], agent: str, webhoo
         if kind == "openai":
             path, body = "/v1/chat/completions", {"model": agent, "messages": PROMPT}
         raw = json.dumps(body).encode()
-        await run_load(f"{url}{path}", raw, headers, concurrency=16, requests=500)  # warm-up
+        await load(urls, path, raw, headers, 16, 500)  # warm-up
         sampling = asyncio.create_task(sampled())
         while not sampling.done():
-            await run_load(f"{url}{path}", raw, headers, concurrency=16, requests=1600)
+            await load(urls, path, raw, headers, 16, 1600)
         return
     request = {"agentId": agent, "webhookId": webhook, "reference": "p", "messages": PROMPT}
-    target = f"{url}/api/v1/message-requests"
+    target = "/api/v1/message-requests"
     if kind == "enqueue":
         raw = json.dumps(request | {"delay": {"seconds": 86400}}).encode()
-        await run_load(target, raw, headers, concurrency=16, requests=500)
+        await load(urls, target, raw, headers, 16, 500)
         sampling = asyncio.create_task(sampled())
         while not sampling.done():
-            await run_load(target, raw, headers, concurrency=64, requests=3200)
+            await load(urls, target, raw, headers, 64, 3200)
         return
     backlog = int(seconds * 1500)  # more than one process delivers in that time
     raw = json.dumps(request | {"delay": {"seconds": 20}}).encode()
     began = time.monotonic()
-    await run_load(target, raw, headers, concurrency=64, requests=backlog)
+    await load(urls, target, raw, headers, 64, backlog)
     await asyncio.sleep(max(0.0, began + 20.5 - time.monotonic()))
     await sampled()
 
@@ -96,6 +110,9 @@ async def main() -> None:
     parser.add_argument("kind", choices=("realtime", "openai", "enqueue", "delivery"))
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--idle", action="store_true", help="keep the samples of waiting threads")
+    parser.add_argument("--native", action="store_true", help="add C frames")
     options = parser.parse_args()
     receiver = Receiver()
     work = Path(tempfile.mkdtemp(prefix="novaro-profile-"))
@@ -109,11 +126,17 @@ async def main() -> None:
         data = ["--config", str(config), "--data-dir", str(work / "data")]
         token = subprocess.run(novaro("token", "create", "--name", "p", *data), capture_output=True, text=True,
                                check=True).stdout.strip()  # fmt: skip
-        port = free_port()
-        server = subprocess.Popen(novaro("serve", "--port", str(port), *data), stderr=(work / "log").open("wb"))
+        ports = [free_port() for _ in range(options.processes)]
+        servers = [
+            subprocess.Popen(novaro("serve", "--port", str(port), *data), stderr=(work / f"log{port}").open("wb"))
+            for port in ports
+        ]
+        server = servers[0]
         try:
-            url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
-            await asyncio.to_thread(wait_until_up, f"{url}/healthz")
+            urls, headers = [f"http://127.0.0.1:{port}" for port in ports], {"Authorization": f"Bearer {token}"}
+            for url in urls:
+                await asyncio.to_thread(wait_until_up, f"{url}/healthz")
+            url = urls[0]
             async with httpx.AsyncClient(base_url=url, headers=headers) as client:
                 agent = (await client.post("/api/v1/agents", json={"name": "P", "activeHours": {"start": "00:00",
                          "end": "00:00"}})).json()["id"]  # fmt: skip
@@ -121,10 +144,16 @@ async def main() -> None:
             collapsed = work / "collapsed.txt"
             record = [str(PY_SPY), "record", "--pid", str(server.pid), "--duration", str(int(options.seconds)),
                       "--rate", "250", "--nonblocking", "--format", "raw", "--output", str(collapsed)]  # fmt: skip
-            await drive(options.kind, url, headers, agent, webhook, options.seconds, record)
+            record += ["--idle"] * options.idle
+            if options.native:  # py-spy reads C stacks only from a paused process: fewer samples, each a pause
+                record[record.index("--nonblocking")] = "--native"
+                record[record.index("250")] = "100"
+            await drive(options.kind, urls, headers, agent, webhook, options.seconds, record)
         finally:
-            server.terminate()
-            server.wait(30)
+            for each in servers:
+                each.terminate()
+            for each in servers:
+                each.wait(30)
     summarize(collapsed, options.top)
 
 
