@@ -68,12 +68,14 @@ async def load(
 ) -> None:
     """The load split evenly over the servers."""
     share, connections = requests // len(urls), max(1, concurrency // len(urls))
-    await asyncio.gather(*(run_load(f"{url}{path}", raw, headers, concurrency=connections, requests=share)
-                           for url in urls))  # fmt: skip
+    await asyncio.gather(
+        *(run_load(f"{url}{path}", raw, headers, concurrency=connections, requests=share) for url in urls)
+    )
 
 
-async def drive(kind: str, urls: list[str], headers: dict[str, str], agent: str, webhook: str, seconds: float,
-                record: list[str]) -> None:  # fmt: skip
+async def drive(
+    kind: str, urls: list[str], headers: dict[str, str], agent: str, webhook: str, seconds: float, record: list[str]
+) -> None:
     async def sampled() -> None:
         process = await asyncio.create_subprocess_exec(*record)
         await process.wait()
@@ -124,8 +126,9 @@ async def main() -> None:
             "[webhooks]\nallow_private_networks = true\n"
         )
         data = ["--config", str(config), "--data-dir", str(work / "data")]
-        token = subprocess.run(novaro("token", "create", "--name", "p", *data), capture_output=True, text=True,
-                               check=True).stdout.strip()  # fmt: skip
+        token = subprocess.run(
+            novaro("token", "create", "--name", "p", *data), capture_output=True, text=True, check=True
+        ).stdout.strip()
         ports = [free_port() for _ in range(options.processes)]
         servers = [
             subprocess.Popen(novaro("serve", "--port", str(port), *data), stderr=(work / f"log{port}").open("wb"))
@@ -138,12 +141,28 @@ async def main() -> None:
                 await asyncio.to_thread(wait_until_up, f"{url}/healthz")
             url = urls[0]
             async with httpx.AsyncClient(base_url=url, headers=headers) as client:
-                agent = (await client.post("/api/v1/agents", json={"name": "P", "activeHours": {"start": "00:00",
-                         "end": "00:00"}})).json()["id"]  # fmt: skip
+                agent = (
+                    await client.post(
+                        "/api/v1/agents", json={"name": "P", "activeHours": {"start": "00:00", "end": "00:00"}}
+                    )
+                ).json()["id"]
                 webhook = (await client.post("/api/v1/webhooks", json={"url": f"{receiver_url}/h"})).json()["id"]
             collapsed = work / "collapsed.txt"
-            record = [str(PY_SPY), "record", "--pid", str(server.pid), "--duration", str(int(options.seconds)),
-                      "--rate", "250", "--nonblocking", "--format", "raw", "--output", str(collapsed)]  # fmt: skip
+            record = [
+                str(PY_SPY),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--duration",
+                str(int(options.seconds)),
+                "--rate",
+                "250",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(collapsed),
+            ]
             record += ["--idle"] * options.idle
             if options.native:  # py-spy reads C stacks only from a paused process: fewer samples, each a pause
                 record[record.index("--nonblocking")] = "--native"

@@ -102,11 +102,17 @@ def _json(value: dict[str, Any]) -> bytes:
 
 def _realtime_targets(target: Target) -> dict[str, tuple[str, bytes, dict[str, str]]]:
     targets = {
-        "native": (f"{target.url}/api/v1/messages", _json({"agentId": target.agent_id, "messages": PROMPT}),
-                   target.headers),
-        "openai": (f"{target.url}/v1/chat/completions", _json({"model": target.agent_id, "messages": PROMPT}),
-                   target.headers),
-    }  # fmt: skip
+        "native": (
+            f"{target.url}/api/v1/messages",
+            _json({"agentId": target.agent_id, "messages": PROMPT}),
+            target.headers,
+        ),
+        "openai": (
+            f"{target.url}/v1/chat/completions",
+            _json({"model": target.agent_id, "messages": PROMPT}),
+            target.headers,
+        ),
+    }
     if target.upstream_url:
         # About what the server sends upstream: a persona prompt and the conversation.
         system = {"role": "system", "content": "You are Bench. " * 40}
@@ -148,8 +154,9 @@ async def measure_realtime(target: Target, sizes: Sizes, report: Report, progres
     for round_number in range(sizes.rounds):
         progress(f"realtime throughput: round {round_number + 1} of {sizes.rounds}")
         for name, (url, body, headers) in targets.items():
-            load = run_load(url, body, headers, concurrency=sizes.realtime_concurrency,
-                            requests=sizes.realtime_requests)  # fmt: skip
+            load = run_load(
+                url, body, headers, concurrency=sizes.realtime_concurrency, requests=sizes.realtime_requests
+            )
             results[name].append(_checked(name, await load))
     native = results["native"]
     report.realtime_per_second = statistics.median(result.throughput for result in native)
@@ -174,8 +181,13 @@ async def measure_queue(target: Target, receiver: Receiver, sizes: Sizes, report
     url = f"{target.url}/api/v1/message-requests"
     progress("enqueue: warming up, and checking that deliveries arrive")
     receiver.clear()
-    warmup = _checked("enqueue", await run_load(url, _json(_request(target, "immediate", "bench-warmup")),
-                                                target.headers, concurrency=16, requests=160), 202)  # fmt: skip
+    warmup = _checked(
+        "enqueue",
+        await run_load(
+            url, _json(_request(target, "immediate", "bench-warmup")), target.headers, concurrency=16, requests=160
+        ),
+        202,
+    )
     await receiver.wait_for(warmup.requests, timeout=30)
     if len(receiver.arrivals) < warmup.requests:
         report.notes.append(
@@ -187,14 +199,24 @@ async def measure_queue(target: Target, receiver: Receiver, sizes: Sizes, report
     # connections, and the deliveries beside it).
     delay = min(120, 2 + math.ceil(2 * sizes.enqueue_requests / warmup.throughput))
     progress(f"authenticated no-op: {sizes.enqueue_requests} requests over {sizes.enqueue_concurrency} connections")
-    noop = await run_load(f"{target.url}/api/v1/auth/verify", None, target.headers,
-                          concurrency=sizes.enqueue_concurrency, requests=sizes.enqueue_requests)  # fmt: skip
+    noop = await run_load(
+        f"{target.url}/api/v1/auth/verify",
+        None,
+        target.headers,
+        concurrency=sizes.enqueue_concurrency,
+        requests=sizes.enqueue_requests,
+    )
     report.noop_per_second = _checked("auth/verify", noop).throughput
     receiver.clear()
     progress(f"enqueue: {sizes.enqueue_requests} requests over {sizes.enqueue_concurrency} connections")
     body = _json(_request(target, delay, "bench-enqueue"))
-    result = _checked("enqueue", await run_load(url, body, target.headers, concurrency=sizes.enqueue_concurrency,
-                                                requests=sizes.enqueue_requests), 202)  # fmt: skip
+    result = _checked(
+        "enqueue",
+        await run_load(
+            url, body, target.headers, concurrency=sizes.enqueue_concurrency, requests=sizes.enqueue_requests
+        ),
+        202,
+    )
     report.enqueue_per_second = result.throughput
     progress(f"deliveries: {result.requests} due in {delay} s")
     await receiver.wait_for(result.requests, timeout=delay + 60 + result.requests / 20)

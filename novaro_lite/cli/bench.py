@@ -139,24 +139,38 @@ def _table(report: Report, sizes: Sizes, fresh: bool) -> list[tuple[str, str, st
         ("overhead /v1/chat/completions", _ms(report.overhead_v1_ms), overhead_how),
         ("overhead by Server-Timing", _ms(report.server_timing_overhead_ms), "median of total − provider"),
         ("realtime", _rate(report.realtime_per_second), f"{sizes.realtime_concurrency} connections"),
-        ("realtime p50 / p99", f"{_ms(report.realtime_p50_ms)} / {_ms(report.realtime_p99_ms)}",
-         f"{sizes.realtime_concurrency} connections"),
+        (
+            "realtime p50 / p99",
+            f"{_ms(report.realtime_p50_ms)} / {_ms(report.realtime_p99_ms)}",
+            f"{sizes.realtime_concurrency} connections",
+        ),
         ("upstream alone", _rate(report.upstream_per_second), "the fake upstream, same load" if fresh else "-"),
         ("enqueue", _rate(report.enqueue_per_second), f"{sizes.enqueue_concurrency} connections, 202 after commit"),
         ("authenticated no-op", _rate(report.noop_per_second), "GET /api/v1/auth/verify, the same load"),
-        ("deliveries", _rate(report.deliveries_per_second, bool(report.deliveries_kept_up)),
-         f"{sizes.enqueue_requests} due together"),
-        ("lateness p50 / p99", f"{_ms(report.lateness_p50_ms)} / {_ms(report.lateness_p99_ms)}",
-         f"{sizes.lateness_per_second} due a second"),
-    ]  # fmt: skip
+        (
+            "deliveries",
+            _rate(report.deliveries_per_second, bool(report.deliveries_kept_up)),
+            f"{sizes.enqueue_requests} due together",
+        ),
+        (
+            "lateness p50 / p99",
+            f"{_ms(report.lateness_p50_ms)} / {_ms(report.lateness_p99_ms)}",
+            f"{sizes.lateness_per_second} due a second",
+        ),
+    ]
 
 
 @click.command()
 @click.option("--url", help="Measure a running server at this base URL instead of a fresh one.")
 @click.option("--token", envvar="NOVARO_LITE_TOKEN", help="An API token of that server (or $NOVARO_LITE_TOKEN).")
 @click.option("--workers", type=click.IntRange(1, 8), default=1, show_default=True, help="A fresh server's workers.")
-@click.option("--size", type=click.FloatRange(0.01, 100), default=1.0, show_default=True,
-              help="Multiply every request count by this.")  # fmt: skip
+@click.option(
+    "--size",
+    type=click.FloatRange(0.01, 100),
+    default=1.0,
+    show_default=True,
+    help="Multiply every request count by this.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def bench(url: str | None, token: str | None, workers: int, size: float, as_json: bool) -> None:
     """Measure what this server costs: overhead, realtime, enqueue and delivery rates, lateness.

@@ -65,8 +65,7 @@ class Metrics:
         )
         self._overhead = Histogram(
             "novaro_http_overhead_seconds",
-            "A request's time minus the time its LLM provider calls took: what novaro-lite added. Only "
-            "requests that called a provider (realtime replies).",
+            "A realtime reply's time minus its LLM provider calls' time: what novaro-lite added.",
             ("route",),
             buckets=OVERHEAD_BUCKETS,
             registry=registry,

@@ -17,9 +17,17 @@ from novaro_lite.storage.store import Storage
 from tests.fakes.serve import serve_in_thread
 
 SMALL = "0.02"  # a few dozen requests a part: the whole run takes seconds
-FIGURES = ("server_timing_overhead_ms", "realtime_per_second", "realtime_p50_ms", "realtime_p99_ms",
-           "enqueue_per_second", "noop_per_second", "deliveries_per_second", "lateness_p50_ms",
-           "lateness_p99_ms")  # fmt: skip
+FIGURES = (
+    "server_timing_overhead_ms",
+    "realtime_per_second",
+    "realtime_p50_ms",
+    "realtime_p99_ms",
+    "enqueue_per_second",
+    "noop_per_second",
+    "deliveries_per_second",
+    "lateness_p50_ms",
+    "lateness_p99_ms",
+)
 
 
 def test_bench_measures_a_fresh_server_and_prints_a_table():
@@ -27,8 +35,16 @@ def test_bench_measures_a_fresh_server_and_prints_a_table():
     assert result.exit_code == 0, result.output
     assert "starting a fresh server" in result.stderr and "lateness:" in result.stderr  # progress, on stderr
     rows = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
-    for measure in ("overhead /api/v1/messages", "overhead /v1/chat/completions", "overhead by Server-Timing",
-                    "realtime", "enqueue", "authenticated no-op", "deliveries", "lateness p50 / p99"):  # fmt: skip
+    for measure in (
+        "overhead /api/v1/messages",
+        "overhead /v1/chat/completions",
+        "overhead by Server-Timing",
+        "realtime",
+        "enqueue",
+        "authenticated no-op",
+        "deliveries",
+        "lateness p50 / p99",
+    ):
         assert measure in rows, result.stdout
         assert " ms" in rows[measure] or "/s" in rows[measure], rows[measure]  # a figure, not "-"
     assert "load average" in result.stdout
