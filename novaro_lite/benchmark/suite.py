@@ -46,7 +46,7 @@ class Sizes:
     realtime_concurrency: int = 16
     realtime_requests: int = 2000
     enqueue_concurrency: int = 64
-    enqueue_requests: int = 3000
+    enqueue_requests: int = 3200
     lateness_per_second: int = 200
     lateness_seconds: float = 5.0
 
