@@ -78,19 +78,3 @@ async def test_a_write_waits_for_another_process_lock_and_goes_ahead_once_it_is_
         other.close()
         created, _ = await write
         assert [token.id for token in await storage.tokens.list()] == [created.id]
-
-
-async def test_a_write_gives_up_after_the_busy_timeout(tmp_path: Path, monkeypatch):
-    path = tmp_path / "novaro.db"
-    async with Storage.open(path, time.time) as storage:
-        monkeypatch.setattr("novaro_lite.storage.sqlite.database.BUSY_TIMEOUT_MS", 100)
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                async with storage.database.transaction() as tx:
-                    await tx.execute("DELETE FROM tokens")
-        finally:
-            other.close()
-        async with storage.database.transaction() as tx:  # the connection is usable again
-            assert await tx.execute("DELETE FROM tokens") == 0
