@@ -39,22 +39,59 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realtime import free_port, novaro, wait_until_up
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
+# The groups of docs/benchmarks.md: a sample counts for the group of its deepest frame that names one.
+GROUPS = (
+    ("upstream call: httpx's API layer", ("AsyncClient.send", "BaseClient.build_request", "AsyncClient._send")),
+    ("upstream call: aiohttp transport", ("AiohttpTransport.handle_async_request",)),
+    ("upstream call: reading the answer", ("read_json",)),
+    ("upstream call: other", ("OpenAIProvider.complete",)),
+    ("signed webhook POST", ("WebhookSender.post",)),
+    ("token lookup", ("authenticate",)),
+    ("agent lookup", ("AgentStore.get",)),
+    ("webhook lookup", ("WebhookStore.get",)),
+    ("contexts lookup", ("ContextStore.get_many", "require_contexts")),
+    ("persona prompt", ("build_system_prompt", "_prompt")),
+    ("request body (pydantic)", ("read_body",)),
+    ("response JSON", ("json_response", "model_dump_json")),
+    ("storing the request: row, response JSON, group commit", ("RequestStore.create",)),
+    ("claim", ("DeliveryQueue.claim",)),
+    ("delivery bookkeeping (group commit)", ("GroupCommit._flush", "DeliveryQueue.store_reply")),
+    ("delivery attempt, other", ("attempt (attempt.py", "Dispatcher._deliver")),
+    ("handler, other", ("create_message", "create_request", "chat_completions")),
+    ("middleware: request id, access line, metrics, timing", ("RequestContext.__call__",)),
+    ("uvicorn + Starlette: parse, route, write", ("run_asgi", "httptools_impl", "http_server.py", "routing.py")),
+    ("aiosqlite's writer thread", ("_connection_worker_thread",)),
+)
+
+
+def group_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, markers in GROUPS:
+            if any(marker in frame for marker in markers):
+                return name
+    return "event loop, other"
+
+
 PROMPT = [{"role": "user", "content": "Dinner at 8?"}]
 
 
 def summarize(collapsed: Path, top: int) -> None:
     own: collections.Counter[str] = collections.Counter()
     through: collections.Counter[str] = collections.Counter()
+    groups: collections.Counter[str] = collections.Counter()
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         count = int(count_text)
+        groups[group_of(stack.split(";"))] += count
         frames = [frame.split(" (")[0] + " (" + frame.split(" (")[-1].split("/")[-1] for frame in stack.split(";")]
         total += count
         own[frames[-1]] += count
         for frame in set(frames):
             through[frame] += count
-    print(f"{total} samples")
+    print(f"{total} samples\n\ngroups:")
+    for name, count in groups.most_common():
+        print(f"  {100 * count / total:5.1f}%  {name}")
     print("\nself (on CPU in the function itself):")
     for frame, count in own.most_common(top):
         print(f"  {100 * count / total:5.1f}%  {frame}")
