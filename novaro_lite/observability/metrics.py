@@ -46,6 +46,25 @@ class QueueStats:
 GROUP_REPLY_MODES = ("realtime", "async")
 
 
+def _http_series(registry: CollectorRegistry) -> tuple[Counter, Histogram, Histogram]:
+    """Requests by route and status, their durations, and the realtime replies' overhead."""
+    total = Counter("novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry)
+    seconds = Histogram(
+        "novaro_http_request_duration_seconds",
+        "Time from a request's arrival to the end of its response (streams included).",
+        ("method", "route"),
+        registry=registry,
+    )
+    overhead = Histogram(
+        "novaro_http_overhead_seconds",
+        "A realtime reply's time minus its LLM provider calls' time: what novaro-lite added.",
+        ("route",),
+        buckets=OVERHEAD_BUCKETS,
+        registry=registry,
+    )
+    return total, seconds, overhead
+
+
 class Metrics:
     def __init__(self, *, enabled: bool, multiprocess_dir: Path | None = None) -> None:
         """`multiprocess_dir`: the directory every worker of this server counts in (serve --workers)."""
@@ -54,22 +73,7 @@ class Metrics:
             raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
         self.enabled, self.multiprocess_dir = enabled, multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
-        self._http_total = Counter(
-            "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
-        )
-        self._http_seconds = Histogram(
-            "novaro_http_request_duration_seconds",
-            "Time from a request's arrival to the end of its response (streams included).",
-            ("method", "route"),
-            registry=registry,
-        )
-        self._overhead = Histogram(
-            "novaro_http_overhead_seconds",
-            "A realtime reply's time minus its LLM provider calls' time: what novaro-lite added.",
-            ("route",),
-            buckets=OVERHEAD_BUCKETS,
-            registry=registry,
-        )
+        self._http_total, self._http_seconds, self._overhead = _http_series(registry)
         self._accepted = Counter(
             "novaro_message_requests_accepted",
             "Async message requests answered 202 (an idempotent replay answers, and counts, again).",
