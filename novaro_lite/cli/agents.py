@@ -83,15 +83,7 @@ def agent_create(
 def agent_list(settings: Settings, account: str) -> None:
     """List an account's agents: id, name, time zone, active hours, model."""
 
-    async def every_agent(storage: Storage) -> list[Agent]:
-        page = await storage.agents.list(account, limit=200)
-        found = page.items
-        while page.next_cursor:
-            page = await storage.agents.list(account, limit=200, cursor=page.next_cursor)
-            found += page.items
-        return found
-
-    agents = run_with_storage(settings, every_agent)
+    agents = run_with_storage(settings, lambda storage: storage.agents.every(account))
     echo_table(
         ("ID", "NAME", "TIMEZONE", "ACTIVE", "MODEL"),
         [(a.id, a.name, a.timezone, f"{a.active_hours.start}-{a.active_hours.end}", a.model or "-") for a in agents],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,7 +14,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 CHARACTER_TEXT = (
     "greeting",
@@ -170,13 +171,21 @@ class AgentStore:
             raise _not_found(agent_id)
         return (await self._agents([row]))[0]
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
-        """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
+    async def list(self, account: str, listing: Listing) -> Page[Agent]:
+        """A page of the account's agents whose name contains `listing.q`, in creation order."""
+        found = await select_page(
+            self._db, "agents", ", ".join(COLUMNS), "account = ?", (account,), listing, lambda row: row
         )
-        found = page(rows, limit, lambda row: row)
-        return Page(await self._agents(found.items), found.next_cursor)
+        return Page(await self._agents(found.items), found.next_cursor, found.total)
+
+    async def every(self, account: str) -> builtins.list[Agent]:
+        """All the account's agents, oldest first, read a page at a time."""
+        found = await self.list(account, Listing(200))
+        agents = found.items
+        while found.next_cursor:
+            found = await self.list(account, Listing(200, found.next_cursor))
+            agents += found.items
+        return agents
 
     async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Apply `changes` (AgentFields names to new values) to an agent and return the result; none writes nothing."""

@@ -11,7 +11,7 @@ from novaro_lite.domain.contexts import Context, Keywords
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 BASE = ("id", "account", "name", "content", "created_at", "updated_at")
 COLUMNS = (*BASE, "keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")
@@ -78,11 +78,9 @@ class ContextStore:
         known = {context.id for context in await self.get_many(account, context_ids)}
         return [context_id for context_id in context_ids if context_id not in known]
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Context]:
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
-        )
-        return page(rows, limit, _context)
+    async def list(self, account: str, listing: Listing) -> Page[Context]:
+        """A page of the account's contexts whose name contains `listing.q`, in creation order."""
+        return await select_page(self._db, "contexts", ", ".join(COLUMNS), "account = ?", (account,), listing, _context)
 
     async def update(self, account: str, context_id: str, change: Callable[[Context], dict[str, Any]]) -> Context:
         """Apply the changes `change` makes of the context as it is now (read under the write lock, so two

@@ -17,7 +17,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
@@ -343,16 +343,16 @@ class RequestStore:
     async def list(
         self,
         account: str,
+        listing: Listing,
         *,
-        limit: int,
-        cursor: str | None = None,
         status: Status | None = None,
         agent_id: str | None = None,
         reference: str | None = None,
         conversation_id: str | None = None,
         group_id: str | None = None,
     ) -> Page[MessageRequest]:
-        where, params = ["account = ?", "seq > ?"], [account, decode_cursor(cursor)]
+        """A page of the account's requests that match every filter given and whose reference contains
+        `listing.q`, in the order they were accepted."""
         filters = (
             ("status", status),
             ("agent_id", agent_id),
@@ -360,12 +360,12 @@ class RequestStore:
             ("conversation_id", conversation_id),
             ("group_id", group_id),
         )
-        for column, value in filters:
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        rows = await self._db.all(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit + 1))
-        return page(rows, limit, row_to_request)
+        given = [(column, value) for column, value in filters if value is not None]
+        where = " AND ".join(["account = ?", *(f"{column} = ?" for column, _ in given)])
+        params = (account, *(value for _, value in given))
+        return await select_page(
+            self._db, "message_requests", COLUMNS, where, params, listing, row_to_request, search=("reference",)
+        )
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
         """Cancel a request that is waiting (or paused); one being generated, typed or delivered cannot be stopped:

@@ -14,6 +14,7 @@ from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Set
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.services import Services
+from novaro_lite.storage.paging import Listing
 from tests.delivery.steps import SECRET_TEXT, accept, fetch, request_body, run
 from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
@@ -282,7 +283,7 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         dispatcher = Dispatcher(services)
         await dispatcher.run_due()
         await dispatcher.wait_idle()
-        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(10))).items
         # The model's failures have their own budget: the webhook's attempts are untouched.
         assert request.status == "scheduled" and request.attempts == 0 and request.generation_failures == 1
         assert request.last_error is not None and "Generating the reply failed" in request.last_error
@@ -290,7 +291,7 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         clock.now += 5
         await dispatcher.run_due()
         await dispatcher.wait_idle()
-        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(10))).items
         assert request.status == "failed" and request.generation_failures == 2 and receiver[1].deliveries == []
 
 
@@ -335,7 +336,7 @@ async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, database_
         await dispatcher.run_due()
         await dispatcher.wait_idle()
         assert time.monotonic() - began < 1.5
-        (request,) = (await services.storage.requests.list("acme", limit=1)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(1))).items
         assert request.status == "scheduled" and request.last_error == "The receiver did not answer in time."
 
 

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.api.schemas.characters import CharacterCreate, CharacterOut, CharacterPatch
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import Name, WireModel
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand
@@ -194,6 +195,5 @@ def _bands_out(bands: tuple[ResponseBand, ...] | None) -> list[ResponseBandModel
     return [ResponseBandModel(up_to_seconds=band.up_to_seconds, probability=band.probability) for band in bands]
 
 
-class AgentPage(WireModel):
+class AgentPage(PageOut):
     data: list[AgentOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
