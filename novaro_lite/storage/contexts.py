@@ -102,17 +102,21 @@ class ContextStore:
         return changed
 
     async def delete(self, account: str, context_id: str, *, force: bool = False) -> None:
-        """Delete a context; if agents still have it attached, refuse (409) unless `force` detaches it."""
-        await self.get(account, context_id)
+        """Delete a context; if agents still have it attached, refuse (409, naming them) unless `force`
+        detaches it."""
+        context = await self.get(account, context_id)
         async with self._db.transaction() as tx:
             rows = await tx.fetch(
-                "SELECT agent_id FROM agent_contexts WHERE context_id = ? ORDER BY agent_id", (context_id,)
+                "SELECT agents.id, agents.name FROM agent_contexts JOIN agents ON agents.id = agent_contexts.agent_id"
+                " WHERE agent_contexts.context_id = ? ORDER BY agents.seq",
+                (context_id,),
             )
             if rows and not force:
-                agents = ", ".join(row[0] for row in rows)
+                names = ", ".join(f"{row[1]} ({row[0]})" for row in rows)
                 raise ConflictError(
-                    f"The context {context_id!r} is attached to agents {agents}; detach it from them first, "
-                    "or delete with ?force=true to detach it from every agent."
+                    f"The context {context.name!r} is attached to {len(rows)} agent{'s' if len(rows) > 1 else ''}:"
+                    f" {names}. Detach it from them first, or delete with ?force=true to detach it from every agent.",
+                    extensions={"agents": [{"id": row[0], "name": row[1]} for row in rows]},
                 )
             await tx.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
             await tx.execute("DELETE FROM contexts WHERE id = ?", (context_id,))

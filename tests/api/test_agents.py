@@ -123,7 +123,7 @@ async def test_every_list_searches_orders_newest_first_and_counts(client: httpx.
 async def test_agent_list_finds_names_newest_first_with_the_count(client: httpx.AsyncClient, auth):
     for name in ("Mara", "Tom", "Amara", "mark"):
         await client.post("/api/v1/agents", json={"name": name}, headers=auth)
-    params = {"q": "MAR", "order": "newest", "limit": 2}
+    params: dict[str, str | int] = {"q": "MAR", "order": "newest", "limit": 2}
     page = (await client.get("/api/v1/agents", params=params, headers=auth)).json()
     assert [agent["name"] for agent in page["data"]] == ["mark", "Amara"] and page["total"] == 3
     params["cursor"] = page["nextCursor"]
