@@ -1,4 +1,5 @@
-// One agent: its details, its day beside the viewer's, its response times, the edit form and the playground.
+// One agent: its details, its day beside the viewer's, its response times, the edit form, the playground and
+// what the model sees.
 
 import { api, listAll } from '../api.js';
 import { barChart, dayStrip, isAwake } from '../charts.js';
@@ -9,6 +10,7 @@ import { cardExport } from './cards.js';
 import { characterSection, resolved } from './character.js';
 import { errorBox, navLink } from './common.js';
 import { playground } from './playground.js';
+import { promptView } from './prompt_view.js';
 
 function bands(agent) {
   const table = agent.responseTimes || DEFAULT_RESPONSE_TIMES;
@@ -88,6 +90,7 @@ export async function agentPage(main, context, id) {
     ),
     edit,
     characterSection(agent, () => context.navigate(`/agents/${agent.id}`)),
+    promptView(agent),
     h('section', { class: 'card' }, h('h2', {}, 'Waking hours today'), dayStrip(agent)),
     h(
       'section',
