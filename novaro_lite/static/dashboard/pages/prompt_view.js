@@ -7,7 +7,7 @@ import { attempt, errorBox } from './common.js';
 
 export function promptView(agent) {
   const sample = field(
-    'A message to the agent',
+    'What the person writes',
     h('textarea', { rows: 2, maxLength: 20000, value: 'Hi! How is your day going?' }),
     'Keyword contexts enter only when one of their keys occurs in it. Leave it empty to see a new chat.',
   );
