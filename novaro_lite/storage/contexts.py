@@ -115,7 +115,8 @@ class ContextStore:
                 names = ", ".join(f"{row[1]} ({row[0]})" for row in rows)
                 raise ConflictError(
                     f"The context {context.name!r} is attached to {len(rows)} agent{'s' if len(rows) > 1 else ''}:"
-                    f" {names}. Detach it from them first, or delete with ?force=true to detach it from every agent.",
+                    f" {names}. Detach it from them first, or force the delete (?force=true; the CLI's --force)"
+                    " to detach it from every agent.",
                     extensions={"agents": [{"id": row[0], "name": row[1]} for row in rows]},
                 )
             await tx.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
