@@ -112,7 +112,7 @@ async def test_agent_list_paginates_with_a_cursor(client: httpx.AsyncClient, aut
     assert seen == ids
 
 
-@pytest.mark.parametrize("path", ["agents", "contexts", "webhooks", "message-requests", "tokens"])
+@pytest.mark.parametrize("path", ["agents", "contexts", "webhooks", "message-requests", "tokens", "groups"])
 async def test_every_list_searches_orders_newest_first_and_counts(client: httpx.AsyncClient, auth, path):
     page = (await client.get(f"/api/v1/{path}", params={"q": "no such thing", "order": "newest"}, headers=auth)).json()
     assert page == {"data": [], "nextCursor": None, "total": 0}
