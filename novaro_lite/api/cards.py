@@ -6,7 +6,6 @@ The use cases (create_from_card, export_card) are shared with the CLI (`novaro-l
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import Any
 
@@ -18,6 +17,7 @@ from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, 
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.api.schemas.cards import Card, CardQuery
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.card_export import card_png, card_v2, card_v3
 from novaro_lite.domain.cards import (
@@ -121,7 +121,7 @@ async def get_card(request: Request) -> Response:
         disposition = f'attachment; filename="{file_name(agent, "png")}"'
         return Response(image, media_type=PNG, headers={"Content-Disposition": disposition})
     agent, card = await export_card(storage, account, agent_id, spec=query.spec)
-    body = json.dumps(card, ensure_ascii=False).encode("utf-8")
+    body = text_rule.dumps(card).encode("utf-8")
     disposition = f'attachment; filename="{file_name(agent, "json")}"'
     return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})
 

@@ -23,11 +23,12 @@ from novaro_lite.api import (
     tokens,
     webhooks,
 )
-from novaro_lite.api.deps import NUL, NUL_MESSAGE, Endpoint, invalid
+from novaro_lite.api.deps import Endpoint, invalid
 from novaro_lite.api.docs import pages as docs
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.openai import handlers as openai_compat
 from novaro_lite.api.operation import Operation
+from novaro_lite.domain.text import string_fault
 
 
 def operations() -> tuple[Operation, ...]:
@@ -54,8 +55,8 @@ def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         for name, value in request.path_params.items():
-            if NUL in str(value):
-                raise invalid(["path", name], NUL_MESSAGE)
+            if (message := string_fault(str(value))) is not None:
+                raise invalid(["path", name], message)
         method = "GET" if request.method == "HEAD" else request.method
         return await endpoints[method](request)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
 from novaro_lite.domain.contexts import Context
@@ -119,7 +119,7 @@ def card_v2(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
 
 
 def _chunk(card: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(card, ensure_ascii=False).encode("utf-8")).decode("ascii")
+    return base64.b64encode(text_rule.dumps(card).encode("utf-8")).decode("ascii")
 
 
 def card_png(agent: Agent, contexts: Mapping[str, Context]) -> bytes:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novaro_lite.domain import contexts as context_rules
+from novaro_lite.domain import contexts as context_rules, text as text_rule
 from novaro_lite.domain.contexts import Keywords
 from novaro_lite.domain.png import PNGError, text_chunks
 
@@ -95,15 +94,16 @@ def card_from_png(data: bytes) -> tuple[Any, str]:
     return parse_json(text.encode("utf-8"), keyword), keyword
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's json takes them, JSON does not
-
-
 def parse_json(raw: bytes, where: str = "body") -> Any:
+    """The card's JSON, held to the text rule (domain/text.py): a fault is an error at its place in the card."""
     try:
-        return json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        doc = text_rule.loads(raw)
+        fault = text_rule.fault_in(doc, [where])
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise CardError([where], f"the card is not valid JSON: {exc}") from None
+    if fault is not None:
+        raise CardError(*fault)
+    return doc
 
 
 def _object(value: Any, loc: Sequence[str | int]) -> dict[str, Any]:

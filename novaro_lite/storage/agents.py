@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand, field_values
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
@@ -159,7 +160,7 @@ class AgentStore:
             for agent in agents:
                 await tx.execute(
                     f"INSERT INTO agents ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})",
-                    (*_row(agent), None if agent.card_extras is None else json.dumps(agent.card_extras)),
+                    (*_row(agent), None if agent.card_extras is None else text_rule.dumps(agent.card_extras)),
                 )
                 await self._link(tx, agent)
         return agents

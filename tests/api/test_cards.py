@@ -146,7 +146,8 @@ async def test_edits_after_import_show_in_the_export(client, auth):
         (card_png([("chara", "%%% not base64")]), ["body", "chara"], "not base64"),
         (card_png([("chara", "\u00e9abc")]), ["body", "chara"], "not base64"),  # non-ASCII: once a 500
         (b"[" * 200_000, ["body"], "not valid JSON"),  # nesting past the recursion limit: once a 500
-        (b'{"spec": "chara_card_v2", "data": {"name": "A", "extensions": {"k": NaN}}}', ["body"], "not valid JSON"),
+        (b'{"spec": "chara_card_v2", "data": {"name": "A", "extensions": {"k": NaN}}}',
+         ["body", "data", "extensions", "k"], "finite number"),
         (card_png([("ccv3", base64.b64encode(b"{nope").decode())]), ["body", "ccv3"], "not valid JSON"),
         (b"\x89PNG\r\n\x1a\nbroken", ["body"], "PNG is malformed"),
         (b"{not json", ["body"], "not valid JSON"),
