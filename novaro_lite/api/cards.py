@@ -43,16 +43,16 @@ def _invalid(loc: list[str | int], message: str) -> ValidationError:
     )
 
 
-def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int]) -> ValidationError:
+def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int], where: tuple[str, ...]) -> ValidationError:
     errors: list[dict[str, Any]] = []
     for error in exc.errors(include_url=False):
         head, *rest = error["loc"] or ("name",)
-        path = wire_to_card(str(head)).split(".")
+        path = [*where, wire_to_card(str(head))]
         errors.append({"loc": [*prefix, *path, *rest], "msg": error["msg"].removeprefix("Value error, ")})
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"][1:])
+    place = ".".join(str(part) for part in first["loc"][1:])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ValidationError(f"The character card is invalid at {where}: {first['msg']}{more}.", errors=errors)
+    return ValidationError(f"The character card is invalid at {place}: {first['msg']}{more}.", errors=errors)
 
 
 async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_declared_png: bool = False) -> Agent:
@@ -73,7 +73,7 @@ async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_dec
     try:
         fields = AgentCreate.model_validate(imported.agent).to_fields()
     except pydantic.ValidationError as exc:
-        raise _agent_errors(exc, prefix) from None
+        raise _agent_errors(exc, prefix, imported.where) from None
     now = storage.now()
     contexts = [
         Context(new_id("ctx", now), account, entry.name, entry.content, now, now, entry.keywords)

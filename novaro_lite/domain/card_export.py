@@ -17,6 +17,19 @@ from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.png import tiny_png
 
+# The V3 spec's additions to `data` (lorebook entries gain `use_regex`), left out of a V2 card.
+V3_ONLY = frozenset(
+    {
+        "nickname",
+        "creator_notes_multilingual",
+        "source",
+        "group_only_greetings",
+        "creation_date",
+        "modification_date",
+        "assets",
+    }
+)
+
 
 def _persona(agent: Agent, kept: Mapping[str, Any]) -> dict[str, Any]:
     if kept and kept.get("text") == agent.persona:
@@ -114,8 +127,16 @@ def card_v3(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
 
 
 def card_v2(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
-    """The agent as a Character Card V2 object (for readers that only know V2)."""
-    return _card(agent, card_data(agent, contexts), SPEC_V2, "2.0")
+    """The agent as a Character Card V2 object (for readers that only know V2): V2's fields only."""
+    data = {key: value for key, value in card_data(agent, contexts).items() if key not in V3_ONLY}
+    if "character_book" in data:  # new entry objects: kept raw entries are shared with the agent's extras
+        book = data["character_book"]
+        entries = [
+            {key: value for key, value in entry.items() if key != "use_regex"} if isinstance(entry, dict) else entry
+            for entry in book["entries"]
+        ]
+        data["character_book"] = {**book, "entries": entries}
+    return _card(agent, data, SPEC_V2, "2.0")
 
 
 def _chunk(card: dict[str, Any]) -> str:

@@ -110,3 +110,36 @@ def chunk(card: Any) -> str:
 
 def card_png(texts: list[tuple[str, str]]) -> bytes:
     return tiny_png((200, 100, 50), texts, size=8)
+
+
+def v1_card() -> dict[str, Any]:
+    """A V1 card as TavernAI and early SillyTavern wrote it: no `spec`, the fields at the top level, `scenario`
+    missing, and legacy keys of loose types (talkativeness and dates as strings, last_mes a list)."""
+    return {
+        "name": "Tomas",
+        "description": "{{char}} runs the ferry between the island and the mainland.",
+        "personality": "Gruff, punctual, secretly sentimental.",
+        "first_mes": "*checks his watch* You're late, {{user}}.",
+        "mes_example": "",
+        "avatar": "none",
+        "chat": "1671700000000",
+        "create_date": "1671700000000",
+        "last_mes": [",,,", ""],
+        "talkativeness": "0.5",
+        "fav": False,
+    }
+
+
+def risu_v3_card() -> dict[str, Any]:
+    """A V3 card the way RisuAI writes one: `nickname: ""` for a character without one, dates in milliseconds
+    and seconds, `character_book: null`, an empty `source`."""
+    card = v3_card()
+    card["data"] |= {
+        "nickname": "",
+        "creation_date": 1_761_917_762_720,
+        "modification_date": 1_763_518_239,
+        "source": [],
+        "character_book": None,
+        "creator_notes": "",
+    }
+    return card
