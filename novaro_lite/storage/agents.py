@@ -9,9 +9,11 @@ from typing import Any
 
 from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand, field_values
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
+from novaro_lite.storage.avatars import put_avatar
 from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
 from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Page, decode_cursor, page
@@ -147,9 +149,14 @@ class AgentStore:
         return (await self.create_many(account, [fields]))[0]
 
     async def create_many(
-        self, account: str, batch: list[AgentFields], contexts: Sequence[Context] = ()
+        self,
+        account: str,
+        batch: list[AgentFields],
+        contexts: Sequence[Context] = (),
+        avatars: Sequence[Avatar | None] = (),
     ) -> list[Agent]:
-        """Create all the agents (and new `contexts` they may use) in one transaction: all of them or none."""
+        """Create all the agents (and new `contexts` they may use, and their pictures: `avatars[i]` is the
+        i-th agent's, if any) in one transaction: all of them or none."""
         now = self._db.now()
         agents = [
             Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
@@ -163,6 +170,9 @@ class AgentStore:
                     (*_row(agent), None if agent.card_extras is None else text_rule.dumps(agent.card_extras)),
                 )
                 await self._link(tx, agent)
+            for agent, avatar in zip(agents, avatars, strict=False):
+                if avatar is not None:
+                    await put_avatar(tx, agent.id, avatar, now)
         return agents
 
     async def get(self, account: str, agent_id: str) -> Agent:
