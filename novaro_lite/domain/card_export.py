@@ -13,9 +13,10 @@ from typing import Any
 
 from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
 from novaro_lite.domain.contexts import Context
-from novaro_lite.domain.png import tiny_png
+from novaro_lite.domain.png import MEDIA_TYPE, tiny_png, with_text
 
 # The V3 spec's additions to `data` (lorebook entries gain `use_regex`), left out of a V2 card.
 V3_ONLY = frozenset(
@@ -143,8 +144,12 @@ def _chunk(card: dict[str, Any]) -> str:
     return base64.b64encode(text_rule.dumps(card).encode("utf-8")).decode("ascii")
 
 
-def card_png(agent: Agent, contexts: Mapping[str, Context]) -> bytes:
-    """A plain PNG (a colour drawn from the agent's id) carrying the V2 card as `chara` and the V3 as `ccv3`."""
-    colour = hashlib.sha256(agent.id.encode()).digest()[:3]
+def card_png(agent: Agent, contexts: Mapping[str, Context], picture: Avatar | None = None) -> bytes:
+    """The agent's picture, when it is a PNG, carrying the V2 card as `chara` and the V3 as `ccv3`; without one
+    (or with a JPEG or WebP, which a PNG cannot hold without decoding it), a plain PNG of a colour drawn from
+    the agent's id."""
     texts = [("chara", _chunk(card_v2(agent, contexts))), ("ccv3", _chunk(card_v3(agent, contexts)))]
+    if picture is not None and picture.media_type == MEDIA_TYPE:
+        return with_text(picture.data, texts)
+    colour = hashlib.sha256(agent.id.encode()).digest()[:3]
     return tiny_png((colour[0], colour[1], colour[2]), texts)
