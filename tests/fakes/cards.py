@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import zipfile
 from typing import Any
 
 from novaro_lite.domain.png import tiny_png
@@ -142,4 +144,30 @@ def risu_v3_card() -> dict[str, Any]:
         "character_book": None,
         "creator_notes": "",
     }
+    return card
+
+
+def picture(rgb: tuple[int, int, int] = (10, 120, 200)) -> bytes:
+    """A small PNG standing for a character's face (no text chunks)."""
+    return tiny_png(rgb, size=16)
+
+
+def charx(card: Any, files: dict[str, bytes], *, jpeg_prefix: bytes = b"") -> bytes:
+    """A CHARX: `card` as card.json and `files` beside it, deflated; after `jpeg_prefix` for RisuAI's CHARX-JPEG."""
+    buffer = io.BytesIO()
+    buffer.write(jpeg_prefix)
+    with zipfile.ZipFile(buffer, "a" if jpeg_prefix else "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("card.json", json.dumps(card))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def risu_charx_card(icons: list[tuple[str, str]]) -> dict[str, Any]:
+    """A V3 card for a CHARX laid out as RisuAI writes it: `assets/<type>/image/N.png`, icons (name, uri)."""
+    card = risu_v3_card()
+    card["data"]["assets"] = [{"type": "background", "uri": "embeded://assets/background/image/2.png",
+                               "name": "main", "ext": "png"}] + [
+        {"type": "icon", "uri": uri, "name": name, "ext": "png"} for name, uri in icons
+    ]  # fmt: skip
     return card
