@@ -45,7 +45,10 @@ async def imported(client: httpx.AsyncClient, auth: dict[str, str], body: bytes)
 
 
 async def test_a_png_cards_picture_is_kept_served_and_carried_by_the_export(client, auth):
-    agent = await imported(client, auth, png_card(FACE, v3_card()))
+    response = await client.post("/api/v1/agents/import", content=png_card(FACE, v3_card()), headers=auth)
+    agent = response.json()["id"]
+    assert response.json()["hasAvatar"] is True
+    assert (await client.get(f"/api/v1/agents/{agent}", headers=auth)).json()["hasAvatar"] is True
     response = await client.get(f"/api/v1/agents/{agent}/avatar", headers=auth)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.content == FACE  # the picture alone: the card's and the tool's text chunks left out
@@ -67,6 +70,7 @@ async def test_a_picture_is_replaced_and_removed_through_the_api(client, auth):
         assert served.headers["content-type"] == media_type and served.headers["etag"] == response.headers["etag"]
     assert served.content == OTHER  # a PNG put through the API loses its stale card chunks too
     assert (await client.delete(f"/api/v1/agents/{agent}/avatar", headers=auth)).status_code == 204
+    assert (await client.get(f"/api/v1/agents/{agent}", headers=auth)).json()["hasAvatar"] is False
     assert_problem(await client.get(f"/api/v1/agents/{agent}/avatar", headers=auth), 404, "no picture")
     assert_problem(await client.delete(f"/api/v1/agents/{agent}/avatar", headers=auth), 404, "no picture")
     exported = (await client.get(f"/api/v1/agents/{agent}/card?format=png", headers=auth)).content
