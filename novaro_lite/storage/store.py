@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.avatars import AvatarStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
@@ -79,6 +80,7 @@ class Storage:
         self.database = database
         self.tokens = TokenStore(database)
         self.agents = AgentStore(database)
+        self.avatars = AvatarStore(database)
         self.contexts = ContextStore(database)
         self.webhooks = WebhookStore(database)
         self.requests = RequestStore(database)

@@ -9,10 +9,12 @@ import hashlib
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import AXE, check_accessibility, sign_in
+from tests.fakes.cards import card_png, chunk, v1_card
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -250,3 +252,18 @@ def test_dashboard_vendored_axe_matches_its_pinned_sha256():
     assert pinned is not None
     assert hashlib.sha256((AXE / "axe.min.js").read_bytes()).hexdigest() == pinned.group(1)
     assert "- Licence: MPL-2.0" in readme and (AXE / "LICENSE").exists()
+
+
+def test_dashboard_shows_an_agents_picture_fetched_with_the_token(page: Page, dashboard, watch):
+    card = card_png([("chara", chunk(v1_card()))])  # a PNG card: its picture is kept with the agent
+    headers = {"Authorization": f"Bearer {dashboard.token}"}
+    agent = httpx.post(dashboard.url + "/api/v1/agents/import", content=card, headers=headers).json()
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    picture = page.locator("img.avatar")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.src.startsWith('blob:') && img.naturalWidth > 0")  # CSP: blob: only
+    dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}/avatar")
+    page.reload()
+    expect(page.get_by_role("heading", name="Tomas")).to_be_visible()
+    assert page.locator("img").count() == 0  # and no request for a picture it does not have (no 404 logged)
+    dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}")

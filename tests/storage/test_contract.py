@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.tokens import hash_token
-from novaro_lite.errors import ValidationError
+from novaro_lite.errors import NotFoundError, ValidationError
 from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
@@ -149,3 +150,26 @@ async def test_a_cursor_of_another_kind_of_list_is_refused(target: Path | str):
             await storage.contexts.list("acme", Listing(1, token_cursor))
         with pytest.raises(ValidationError):
             await storage.tokens.list_active("acme", Listing(1, context_cursor))
+
+
+async def test_an_agents_picture_is_kept_by_account_replaced_and_goes_with_the_agent(target: Path | str):
+    png, jpeg = Avatar("image/png", b"\x89PNG\r\n\x1a\n\x00\xff" * 10), Avatar("image/jpeg", b"\xff\xd8\xff\x00" * 9)
+    async with Storage.open(target, time.time) as storage:
+        agent = (await storage.agents.create_many("acme", [AgentFields(name="Pic")], avatars=[png]))[0]
+        bare = await storage.agents.create("acme", AgentFields(name="Bare"))
+        assert await storage.avatars.get("acme", agent.id) == png  # every byte, NUL and 0xff included
+        assert await storage.avatars.get("acme", bare.id) is None
+        with pytest.raises(NotFoundError):
+            await storage.avatars.get("other", agent.id)
+        with pytest.raises(NotFoundError):
+            await storage.avatars.put("other", agent.id, jpeg)
+        await storage.avatars.put("acme", agent.id, jpeg)
+    async with Storage.open(target, time.time) as storage:
+        assert await storage.avatars.get("acme", agent.id) == jpeg
+        assert await storage.avatars.delete("acme", bare.id) is False
+        assert await storage.avatars.delete("acme", agent.id) is True
+        assert await storage.avatars.get("acme", agent.id) is None
+        await storage.avatars.put("acme", agent.id, png)
+        await storage.agents.delete("acme", agent.id)
+        rows = await storage.database.all("SELECT agent_id FROM agent_avatars", ())
+        assert rows == []  # deleting the agent deleted its picture

@@ -160,6 +160,7 @@ class AgentOut(CharacterOut):
     presence: PresenceModel
     online_response_times: list[ResponseBandModel] | None
     typing_speed_wpm: int | None
+    has_avatar: bool = Field(description="Whether it has a picture, at /api/v1/agents/{id}/avatar.")
     created_at: int
     updated_at: int
 
@@ -183,6 +184,7 @@ class AgentOut(CharacterOut):
             ),
             online_response_times=_bands_out(agent.online_response_times),
             typing_speed_wpm=agent.typing_speed_wpm,
+            has_avatar=agent.has_avatar,
             created_at=agent.created_at,
             updated_at=agent.updated_at,
             **CharacterOut.fields_of(agent),

@@ -80,6 +80,16 @@ export async function api(method, path, body, options) {
   return response.status === 204 ? null : response.json();
 }
 
+/** An image the API serves (with the bearer header, which an <img src> cannot send) as a blob; null on 404. */
+export async function image(path) {
+  try {
+    return await (await send('GET', path)).blob();
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
 /** Check a token before keeping it: the answer of GET /api/v1/auth/verify. */
 export function verify(candidate) {
   return api('GET', '/api/v1/auth/verify', undefined, { bearer: candidate });
