@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from novaro_lite.app import create_app
 from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.requests import MessageRequest
+from novaro_lite.errors import DatabaseUnavailableError
 from novaro_lite.services import Services
 from novaro_lite.storage.paging import Listing
 from tests.delivery.steps import SECRET_TEXT, accept, fetch, request_body, run
@@ -197,6 +200,29 @@ async def test_expired_lease_returns_a_request_to_the_queue(setup, settings, clo
     clock.now += 301
     await run(setup)
     assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+
+
+async def test_a_claim_whose_answer_the_database_lost_is_taken_back_at_the_next_dispatch(setup, monkeypatch):
+    """PostgreSQL may commit a claim and go away before it answers (stopped at that moment): its rows are then
+    leased to this process with no delivery of them under way. The next dispatch takes them up, at once
+    rather than when the lease (300 s) runs out."""
+    accepted = await accept(setup, delay="immediate")
+    queue = setup["services"].storage.queue
+    claim = queue.claim
+
+    async def answer_lost(**kwargs: Any) -> list[MessageRequest]:
+        await claim(**kwargs)
+        raise DatabaseUnavailableError("The database cannot be reached (ConnectionDoesNotExistError).")
+
+    monkeypatch.setattr(queue, "claim", answer_lost)
+    with pytest.raises(DatabaseUnavailableError):
+        await setup["dispatcher"].run_due()
+    assert (await fetch(setup, accepted["id"]))["status"] == "generating"
+    monkeypatch.setattr(queue, "claim", claim)
+    await run(setup)  # the clock has not moved: the lease still holds
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "delivered" and shown["attempts"] == 1
+    assert len(setup["receiver"].deliveries) == 1
 
 
 async def test_stop_hands_unfinished_deliveries_back(setup, clock, settings):
