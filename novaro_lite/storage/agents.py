@@ -195,7 +195,13 @@ class AgentStore:
     async def list(self, account: str, listing: Listing) -> Page[Agent]:
         """A page of the account's agents whose name contains `listing.q`, in creation order."""
         found = await select_page(
-            self._db, "agents", ", ".join(COLUMNS), "account = ?", (account,), listing, lambda row: row
+            self._db,
+            "agents",
+            f"{', '.join(COLUMNS)}, {_HAS_AVATAR}",
+            "account = ?",
+            (account,),
+            listing,
+            lambda row: row,
         )
         return Page(await self._agents(found.items), found.next_cursor, found.total)
 

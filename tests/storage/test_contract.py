@@ -166,6 +166,9 @@ async def test_an_agents_picture_is_kept_by_account_replaced_and_goes_with_the_a
         await storage.avatars.put("acme", agent.id, jpeg)
     async with Storage.open(target, time.time) as storage:
         assert await storage.avatars.get("acme", agent.id) == jpeg
+        listed = await storage.agents.list("acme", Listing(10))  # the list says who has one, as `get` does
+        assert [(found.name, found.has_avatar) for found in listed.items] == [("Pic", True), ("Bare", False)]
+        assert (await storage.agents.get("acme", agent.id)).has_avatar
         assert await storage.avatars.delete("acme", bare.id) is False
         assert await storage.avatars.delete("acme", agent.id) is True
         assert await storage.avatars.get("acme", agent.id) is None
