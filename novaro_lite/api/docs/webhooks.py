@@ -8,16 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, JsonValue
 
 from novaro_lite.api.schemas.messages import MessageOut
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 
+GROUP_DELIVERY_EXAMPLE: dict[str, JsonValue] = {
+    "messages": [
+        {"role": "assistant", "createdAt": 1764097260, "content": "Yes! I'll bring bread."},
+        {"role": "assistant", "createdAt": 1764097264, "content": "Who else is coming?"},
+    ],
+    "reference": "flat-chat/1842",
+    "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "id": "req_01jqz8y3b5d7f9h1k3m5p7r9t1",
+    "agentId": "agt_01jqz8v1b3d5f7h9k1m3p5r7t9",
+    "groupId": "grp_01jqz8w7b9d1f3h5k7m9p1r3t5",
+    "conversationId": "flat-chat",
+    "turn": 1,
+}
+
 
 class WebhookDelivery(WireModel):
-    """The JSON body POSTed to a webhook: an agent's reply to one message request."""
+    """The JSON body POSTed to a webhook: an agent's reply to one message request (in a group, one member's
+    reply, with the group, the conversation and the turn)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [GROUP_DELIVERY_EXAMPLE]})
 
     messages: list[MessageOut] = Field(
         description="The reply, one entry per chat bubble, oldest first; `createdAt` is spaced by typing speed. "
@@ -29,6 +46,18 @@ class WebhookDelivery(WireModel):
     )
     id: str = Field(description="The message request id; equal to the `webhook-id` header. De-duplicate on it.")
     agent_id: str = Field(description="The agent that replied (empty in a test ping).")
+    group_id: str | None = Field(
+        None,
+        description="Only in a group's reply: the group whose message this answers. Each member's reply is "
+        "its own delivery.",
+    )
+    conversation_id: str | None = Field(None, description="Only in a group's reply: the request's `conversationId`.")
+    turn: int | None = Field(
+        None,
+        ge=1,
+        description="Only in a group's reply: its turn in the exchange (1 answers the user's message, 2 answers "
+        "turn 1's reply, and so on up to the group's `maxAgentTurns`).",
+    )
 
 
 SIGNATURE_HEADERS: tuple[tuple[str, str], ...] = (
