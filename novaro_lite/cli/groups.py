@@ -12,6 +12,7 @@ from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.groups import DEFAULT_MAX_AGENT_TURNS, STRATEGIES, Group
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 
@@ -92,10 +93,10 @@ def group_list(settings: Settings, account: str) -> None:
     """List an account's groups: id, name, strategy, turn limit, members."""
 
     async def every_group(storage: Storage) -> list[Group]:
-        page = await storage.groups.list(account, limit=200)
+        page = await storage.groups.list(account, Listing(200))
         found = page.items
         while page.next_cursor:
-            page = await storage.groups.list(account, limit=200, cursor=page.next_cursor)
+            page = await storage.groups.list(account, Listing(200, page.next_cursor))
             found += page.items
         return found
 
