@@ -52,9 +52,8 @@ async def put_avatar(request: Request) -> Response:
 
 
 async def delete_avatar(request: Request) -> Response:
-    agent_id = request.path_params["id"]
-    if not await services(request).storage.avatars.delete(caller(request).account, agent_id):
-        raise _none(agent_id)
+    # Idempotent: afterwards the agent has no picture, whether or not it had one (another account's: 404).
+    await services(request).storage.avatars.delete(caller(request).account, request.path_params["id"])
     return Response(status_code=204)
 
 

@@ -20,17 +20,23 @@ URL = re.compile(r"https?://\S+")  # the webhook URL pattern of the spec
 ANY = re.compile(r".+", re.DOTALL)
 
 
-@schemathesis.hook
-def map_body(context: Any, body: Any) -> Any:
-    operation = context.operation
+def _mapped(operation: Any, body: Any) -> Any:
     if operation is None or operation.method.upper() != "POST" or not isinstance(body, dict):
         return body
     if operation.path == "/api/v1/webhooks" and _valid(body.get("url"), URL, 2000):
         body["url"] = os.environ["NOVARO_FUZZ_RECEIVER"]
     if operation.path == "/api/v1/message-requests":
-        if _valid(body.get("groupId"), ANY, 100):  # a generated group id names no group: one agent answers
-            del body["groupId"]
-            body.setdefault("agentId", "an agent")
+        # `agentId` and `groupId` are each optional in the schema, but one must name who answers: the fuzzed
+        # agent does (a generated group id names no group). A wrongly typed one is left to probe the server.
+        if body.get("groupId") is None or _valid(body.get("groupId"), ANY, 100):
+            body.pop("groupId", None)
+            if body.get("agentId") is None:
+                body["agentId"] = os.environ["NOVARO_FUZZ_AGENT"]
+        messages = body.get("messages")
+        for message in messages if isinstance(messages, list) else ():
+            # A user message may name its writer, an assistant message its agent, never the other way round.
+            if isinstance(message, dict):
+                message.pop("agentId" if message.get("role") == "user" else "name", None)
         for field, variable in (("agentId", "NOVARO_FUZZ_AGENT"), ("webhookId", "NOVARO_FUZZ_WEBHOOK")):
             if _valid(body.get(field), ANY, 100):
                 body[field] = os.environ[variable]
@@ -39,8 +45,13 @@ def map_body(context: Any, body: Any) -> Any:
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: Any) -> None:
-    """Never revoke the token the run itself uses (every phase learns its id from /auth/verify): all the rest
-    of the run would be 401s. Revoking any other id is still sent."""
+    """Point bodies at the live agent, webhook and receiver, here at the call, which every phase goes through
+    (the coverage phase builds bodies around the spec's examples, whose ids name nothing on this server). And
+    never revoke the token the run itself uses (every phase learns its id from /auth/verify): all the rest of
+    the run would be 401s. Revoking any other id is still sent."""
+    case.body = _mapped(case.operation, case.body)
+    if "json" in kwargs:
+        kwargs["json"] = _mapped(case.operation, kwargs["json"])
     is_revoke = case.operation.method.upper() == "DELETE" and case.operation.path == "/api/v1/tokens/{id}"
     if is_revoke and (case.path_parameters or {}).get("id") == os.environ["NOVARO_FUZZ_TOKEN_ID"]:
         case.path_parameters["id"] = "tok_of_nobody"
