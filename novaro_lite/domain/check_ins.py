@@ -15,6 +15,7 @@ import datetime
 import math
 import random
 from collections.abc import Sequence
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from novaro_lite.domain.agents import Agent
@@ -28,6 +29,25 @@ EVENING_HOURS = (18, 21)  # the agent's evening, [18:00, 21:00) on its wall cloc
 MAX_WINDOW_SECONDS = 30 * 86400  # a check-in is drawn at most this far ahead (also bounds the work of a draw)
 _MAX_TRIES = 200  # rejection sampling accepts at least 1 draw in WAKE_WEIGHT; 200 misses cost 1e-35
 _OFFSET_PROBE_SECONDS = 3 * 3600  # UTC offsets change at most twice a year; probing every 3 h cannot miss one
+
+
+# Why a check-in was canceled: the user wrote in its conversation (a message request or a realtime message), the
+# agent was online in the conversation when it came due, or its client canceled it (DELETE).
+CanceledReason = Literal["user_wrote", "conversation_active", "canceled"]
+REASONS: tuple[CanceledReason, ...] = ("user_wrote", "conversation_active", "canceled")
+# The rules that refuse a new check-in (409), each a setting of [check_ins] (config/sections.py).
+Rule = Literal["pending", "daily_cap", "unanswered", "active"]
+RULES: tuple[Rule, ...] = ("pending", "daily_cap", "unanswered", "active")
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """The rules against spam, per agent and conversation ([check_ins] in the settings)."""
+
+    max_pending: int = 1  # check-ins waiting in one conversation at a time
+    daily_cap: int = 3  # check-ins scheduled or delivered in one conversation in 24 hours
+    unanswered_limit: int = 2  # delivered in a row with no word from the user: no more until they write (0: off)
+    not_while_active: bool = True  # none while the agent is online in the conversation or answering it
 
 
 class NoMomentError(ValueError):

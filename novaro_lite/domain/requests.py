@@ -8,6 +8,7 @@ import random
 from collections.abc import Sequence
 from typing import Literal
 
+from novaro_lite.domain.check_ins import Moment
 from novaro_lite.domain.messages import ChatMessage
 
 Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled", "superseded"]
@@ -16,6 +17,8 @@ PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")  # the d
 PAUSED: Status = "paused"
 ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled", "superseded")
 STATUSES: tuple[Status, ...] = (*PENDING, PAUSED, *ENDED)
+# A reply answers the user's messages; a check-in is written first (domain/check_ins.py). Both are queue rows.
+Kind = Literal["reply", "check_in"]
 RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
 
 
@@ -48,6 +51,10 @@ class MessageRequest:
     # When typing starts, while it is still to be announced (`agent.typing`); None before the reply is
     # written and once typing is under way.
     typing_at: float | None = None
+    kind: Kind = "reply"
+    topic: str | None = None  # a check-in's: what to bring up; content, purged when it ends
+    moment: Moment | None = None  # a check-in's: the window, zone and quiet hours its time was drawn in
+    canceled_reason: str | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
 
     @property
     def is_being_typed(self) -> bool:
@@ -85,9 +92,11 @@ def retry_wait(
 
 
 def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:
-    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids."""
+    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids and the `type`
+    ("reply" or "check_in") that tells an answer from a message the agent wrote first."""
     return json.dumps(
         {
+            "type": request.kind,
             "messages": [
                 {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
             ],
@@ -95,6 +104,7 @@ def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_d
             "secret": secret_digest,
             "id": request.id,
             "agentId": request.agent_id,
+            "conversationId": request.conversation_id,
         },
         ensure_ascii=False,
         separators=(",", ":"),

@@ -151,7 +151,9 @@ class DeliveryQueue:
             common = f"{counter} = {counter} + 1, {common}"
         if outcome == "retry":
             assert retry_at is not None
-            change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
+            change = (
+                f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, sending_at = NULL, {common}"
+            )
             params = (int(retry_at * 1000), int(retry_at), *params)
         elif outcome == "paused":  # back to its due time, so it goes out in turn once the webhook is enabled
             change = f"status = '{PAUSED}', due_ms = scheduled_for * 1000, lease_owner = NULL, {common}"
@@ -185,10 +187,22 @@ class DeliveryQueue:
                 )
             )
         statements.append((f"UPDATE message_requests SET {change} WHERE {held}", (*params, request_id, owner)))
+        moved = len(statements) - 1  # the statement whose rowcount says the lease still held
+        if outcome == "retry":
+            # A check-in whose POST failed after the user wrote is moot: it ends rather than going out later.
+            statements.append(
+                (
+                    f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL} WHERE id = ?"
+                    " AND status = 'scheduled' AND canceled_reason IS NOT NULL",
+                    (request_id,),
+                )
+            )
         if outcome == "paused":
             return await self._pause(request_id, statements)
         counts = await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
-        return counts[-1] == 1
+        if outcome == "retry" and counts[-1]:
+            self._db.content_purged()
+        return counts[moved] == 1
 
     async def _pause(self, request_id: str, statements: list[Statement]) -> bool:
         """Park a request whose webhook its delivery found disabled, under the webhook's lock, as enabling it
@@ -219,7 +233,7 @@ class DeliveryQueue:
             return
         await self._db.write(
             (
-                "UPDATE message_requests SET status = 'scheduled', due_ms = ?, lease_owner = NULL"
+                "UPDATE message_requests SET status = 'scheduled', due_ms = ?, lease_owner = NULL, sending_at = NULL"
                 f" WHERE lease_owner = ? AND status IN {PENDING_SQL} AND id IN ({', '.join('?' * len(request_ids))})",
                 (int(now * 1000), owner, *request_ids),
             )

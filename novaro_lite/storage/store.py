@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.check_ins import CheckInStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
@@ -83,6 +84,7 @@ class Storage:
         self.requests = RequestStore(database)
         self.queue = DeliveryQueue(database)
         self.conversations = ConversationStore(database)
+        self.check_ins = CheckInStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -171,4 +171,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN arrive_ms bigint;
     ALTER TABLE message_requests ADD COLUMN typing_ms bigint;
     """,
+    # issue 21: check-ins, as in SQLite's migration of the same issue.
+    """
+    ALTER TABLE message_requests ADD COLUMN kind text NOT NULL DEFAULT 'reply';
+    ALTER TABLE message_requests ADD COLUMN topic text;
+    ALTER TABLE message_requests ADD COLUMN check_in text;
+    ALTER TABLE message_requests ADD COLUMN canceled_reason text;
+    ALTER TABLE message_requests ADD COLUMN sending_at bigint;
+    CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
+        WHERE kind = 'check_in';
+    CREATE TABLE user_writes (
+        agent_id text NOT NULL,
+        conversation_id text NOT NULL,
+        wrote_at bigint NOT NULL,
+        PRIMARY KEY (agent_id, conversation_id)
+    );
+    """,
 )
