@@ -57,7 +57,7 @@ async def _unanswered(tx: Transaction, agent_id: str, conversation_id: str) -> i
     """Check-ins delivered in the conversation since the user last wrote there."""
     rows = await tx.fetch(
         f"SELECT count(*) FROM message_requests WHERE {_OF_CONVERSATION} AND status = 'delivered'"
-        " AND delivered_at >= coalesce((SELECT wrote_at FROM user_writes WHERE agent_id = ? AND conversation_id = ?),"
+        " AND delivered_at > coalesce((SELECT wrote_at FROM user_writes WHERE agent_id = ? AND conversation_id = ?),"
         " 0)",
         (agent_id, conversation_id, agent_id, conversation_id),
     )
