@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncGenerator, Sequence
+from typing import Literal
 
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.contexts import applicable, merged_ids
@@ -35,10 +36,12 @@ class Delta:
 
 @dataclasses.dataclass(frozen=True)
 class Extras:
-    """What a caller may add to a reply beyond the conversation: its own system text and sampling settings."""
+    """What a caller may add to a reply beyond the conversation: its own system text, sampling settings, and
+    whether the agent answers or writes first (a check-in)."""
 
     system: str = ""
     sampling: Sampling = Sampling()
+    is_check_in: bool = False
 
 
 async def _prompt(
@@ -57,7 +60,10 @@ async def _prompt(
         is_new_chat=not any(message.role == "assistant" for message in messages),
         caller_system=extras.system,
     )
-    return provider, Prompt(system, timed_messages(agent, messages), model, agent, now, sampling=extras.sampling)
+    purpose: Literal["reply", "check_in"] = "check_in" if extras.is_check_in else "reply"
+    return provider, Prompt(
+        system, timed_messages(agent, messages), model, agent, now, purpose=purpose, sampling=extras.sampling
+    )
 
 
 def provider_outcome(exc: BaseException | None) -> str:

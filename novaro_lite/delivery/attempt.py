@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from novaro_lite.delivery import conversations
+from novaro_lite.delivery import check_ins, conversations
 from novaro_lite.delivery.outcome import (
     Answered,
     Crashed,
@@ -28,12 +28,11 @@ from novaro_lite.delivery.outcome import (
     decide,
 )
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.arrival import first_awake
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import Webhook, secret_digest
 from novaro_lite.errors import NotFoundError, ProviderBusyError, ProviderError, UnavailableError
-from novaro_lite.generation import generate_reply
+from novaro_lite.generation import Extras, generate_reply
 from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.targets import TargetRefusedError
 from novaro_lite.outbound.webhook_sender import Answer, WebhookSender
@@ -56,9 +55,10 @@ class Courier:
 
 
 class _Settled(Exception):
-    """Ends an attempt early with what it found (a pause, a refusal, a failed generation)."""
+    """Ends an attempt early with what it found (a pause, a refusal, a failed generation), or None: nothing to
+    record (a check-in dropped or ended as moot)."""
 
-    def __init__(self, found: Found) -> None:
+    def __init__(self, found: Found | None) -> None:
         super().__init__()
         self.found = found
 
@@ -139,6 +139,8 @@ async def _record(
     late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
     services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
     if decision.outcome == "delivered":
+        if request.kind == "check_in":
+            services.metrics.check_in("delivered")
         await _stored(services, lambda: conversations.start_session(services, request, courier.rng))
 
 
@@ -180,12 +182,13 @@ async def _webhook(services: Services, request: MessageRequest) -> Webhook:
 
 
 async def _wake_up(courier: Courier, request: MessageRequest) -> Callable[[float], float]:
-    """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep."""
+    """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep
+    (nor, for a check-in, in the user's quiet hours)."""
     agent = await _agent_if_any(courier.services, request) if request.is_humanlike else None
     if agent is None:
         return lambda at: at
     clock = conversations.model_clock(courier.services, request)
-    return lambda at: first_awake(agent, at, courier.rng, clock)
+    return lambda at: conversations.first_allowed(request, agent, at, courier.rng, clock)
 
 
 async def _agent(services: Services, request: MessageRequest) -> Agent:
@@ -203,9 +206,15 @@ async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | 
 
 
 async def _generate(courier: Courier, request: MessageRequest, agent: Agent) -> tuple[ChatMessage, ...]:
-    """Write the reply; its failures spend the model's budget, not the webhook's."""
+    """Write the reply (or the check-in); its failures spend the model's budget, not the webhook's."""
+    extras = Extras()
+    if request.kind == "check_in":
+        prepared = await check_ins.prepare(courier.services, courier.owner, request, agent)
+        if prepared is None:
+            raise _Settled(None)  # the conversation is active: the check-in was dropped
+        extras = prepared
     try:
-        generated = await generate_reply(courier.services, agent, request.messages or (), request.context_ids)
+        generated = await generate_reply(courier.services, agent, request.messages or (), request.context_ids, extras)
     except UnavailableError:
         raise
     except ProviderError as exc:
@@ -230,7 +239,11 @@ async def _post(
     courier: Courier, request: MessageRequest, webhook: Webhook, reply: tuple[ChatMessage, ...]
 ) -> Answered | Crashed:
     """POST the reply and track the webhook's health; `webhook` was read just before (after generating, if
-    the reply was generated now)."""
+    the reply was generated now). A check-in passes its fence first: if the user wrote, it ends, never sent."""
+    if request.kind == "check_in" and not await courier.services.storage.check_ins.start_sending(
+        request, courier.owner
+    ):
+        raise _Settled(None)
     # The body's `secret` is the digest of the secret current at this attempt (docs/api.md, "The delivery").
     body = webhook_body(request, reply, secret_digest(webhook.secret))
     try:

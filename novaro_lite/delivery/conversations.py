@@ -17,6 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
+from novaro_lite.domain import check_ins
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import ModelClock, TypedReply, first_awake, type_reply
 from novaro_lite.domain.conversations import session_end
@@ -58,6 +59,14 @@ def model_clock(services: Services, request: MessageRequest) -> ModelClock:
     return ModelClock(request.created_at, services.settings.delivery.time_scale)
 
 
+def first_allowed(request: MessageRequest, agent: Agent, at: float, rng: random.Random, clock: ModelClock) -> float:
+    """When the request's next step may happen, from `at` on: the agent is awake, and for a check-in, the user
+    is not in quiet hours either (domain/check_ins.py)."""
+    if request.kind == "check_in" and request.moment is not None:
+        return clock.real(check_ins.first_allowed(agent, request.moment, clock.model(at), rng))
+    return first_awake(agent, at, rng, clock)
+
+
 async def humanlike(
     step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...] | None:
@@ -69,8 +78,8 @@ async def humanlike(
             await _hold(step, arrive_at, arrive_at, None, None)
             return None
         return request.reply
-    awake = first_awake(agent, now, step.rng, step.clock)
-    if awake > now:  # sleep wins, whatever brought the request here now
+    awake = first_allowed(request, agent, now, step.rng, step.clock)
+    if awake > now:  # sleep (and a check-in's quiet hours) wins, whatever brought the request here now
         if request.typing_at is not None:  # its typing was due in the night: it is typed again at wake-up
             await _hold(step, awake, awake, awake, None)
         else:
@@ -107,7 +116,8 @@ async def _read_and_write(
     """The agent opens the chat (`message.read`, once per request, not again when writing is retried) and
     writes the reply. The event goes out while the model writes: the lease covers the longer, not both."""
     request = step.request
-    if request.attempts or request.generation_failures:
+    # A check-in answers no message: there is nothing to read.
+    if request.kind != "reply" or request.attempts or request.generation_failures:
         return await generate(agent)
     body = read_body(request, int(step.services.clock()))
     read = asyncio.create_task(_send_event(step.sender, request, "read", body, step.webhook))

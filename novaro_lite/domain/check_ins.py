@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.timing import MINUTES_PER_DAY, day_jitter_minutes, is_awake
+from novaro_lite.domain.timing import MINUTES_PER_DAY, WAKE_DRAW_SECONDS, day_jitter_minutes, is_awake
 
 WAKE_WEIGHT = 3.0
 WAKE_AFTER_MINUTES = (30, 120)  # "a while after the agent wakes": this span of minutes after its wake-up
@@ -28,7 +28,9 @@ EVENING_WEIGHT = 2.0
 EVENING_HOURS = (18, 21)  # the agent's evening, [18:00, 21:00) on its wall clock
 MAX_WINDOW_SECONDS = 30 * 86400  # a check-in is drawn at most this far ahead (also bounds the work of a draw)
 _MAX_TRIES = 200  # rejection sampling accepts at least 1 draw in WAKE_WEIGHT; 200 misses cost 1e-35
-_OFFSET_PROBE_SECONDS = 3 * 3600  # UTC offsets change at most twice a year; probing every 3 h cannot miss one
+_OFFSET_PROBE_SECONDS = 3 * 3600
+# How far first_allowed looks ahead: sleep and quiet hours repeat daily, so three days see past a DST change.
+_RESUME_HORIZON_SECONDS = 3 * 86400  # UTC offsets change at most twice a year; probing every 3 h cannot miss one
 
 
 # Why a check-in was canceled: the user wrote in its conversation (a message request or a realtime message), the
@@ -176,6 +178,21 @@ def allowed_intervals(agent: Agent, moment: Moment) -> list[tuple[float, float]]
     return intervals
 
 
+def first_allowed(agent: Agent, moment: Moment, at: float, rng: random.Random) -> float:
+    """`at` if the agent is awake then and the user is not in quiet hours; else a moment within WAKE_DRAW_SECONDS
+    of the next time both hold. A check-in held past its moment (a retry, a stopped process) waits for it.
+
+    A drawn check-in always finds one (its window held an allowed moment, and the pattern repeats daily); `at`
+    is returned only for a window that never had one.
+    """
+    ahead = dataclasses.replace(moment, not_before=at, not_after=at + _RESUME_HORIZON_SECONDS)
+    intervals = allowed_intervals(agent, ahead)
+    if not intervals or intervals[0][0] == at:
+        return at
+    start, end = intervals[0]
+    return start + rng.uniform(0, min(WAKE_DRAW_SECONDS, (end - start) / 2))
+
+
 def _why_empty(agent: Agent, moment: Moment) -> str:
     """Say which rule leaves the window empty (called only when it is)."""
     span = f"between {_when(moment.not_before)} and {_when(moment.not_after)}"
@@ -220,6 +237,7 @@ def draw_in(agent: Agent, intervals: Sequence[tuple[float, float]], rng: random.
     return at
 
 
+TOPIC_LINE = "What to bring up: "
 CHECK_IN_INSTRUCTION = """\
 This time nobody wrote to you: you are writing first, on your own initiative, to check in with {user}.
 For you it is {weekday}, {time}. {since}
@@ -245,7 +263,7 @@ def _since(now: float, messages: Sequence[ChatMessage]) -> str:
 def check_in_instruction(agent: Agent, now: float, messages: Sequence[ChatMessage], topic: str | None) -> str:
     """The system text that tells the model it writes first: the moment for the agent, the silence, the topic."""
     local = datetime.datetime.fromtimestamp(now, ZoneInfo(agent.timezone))
-    about = f"What to bring up: {topic.strip()}." if topic and topic.strip() else "Bring up whatever feels natural."
+    about = f"{TOPIC_LINE}{topic.strip()}." if topic and topic.strip() else "Bring up whatever feels natural."
     return CHECK_IN_INSTRUCTION.format(
         user="the user",
         weekday=local.strftime("%A"),
@@ -253,3 +271,11 @@ def check_in_instruction(agent: Agent, now: float, messages: Sequence[ChatMessag
         since=_since(now, messages),
         topic=about,
     )
+
+
+def instructed_topic(system: str) -> str | None:
+    """The topic that check_in_instruction put in a system prompt, if any (the demo model reads it back)."""
+    for line in system.splitlines():
+        if line.startswith(TOPIC_LINE):
+            return line[len(TOPIC_LINE) :].rstrip(".")
+    return None

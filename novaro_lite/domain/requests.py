@@ -8,7 +8,7 @@ import random
 from collections.abc import Sequence
 from typing import Literal
 
-from novaro_lite.domain.check_ins import Moment
+from novaro_lite.domain.check_ins import CanceledReason, Moment
 from novaro_lite.domain.messages import ChatMessage
 
 Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled", "superseded"]
@@ -54,7 +54,7 @@ class MessageRequest:
     kind: Kind = "reply"
     topic: str | None = None  # a check-in's: what to bring up; content, purged when it ends
     moment: Moment | None = None  # a check-in's: the window, zone and quiet hours its time was drawn in
-    canceled_reason: str | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
+    canceled_reason: CanceledReason | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
 
     @property
     def is_being_typed(self) -> bool:

@@ -28,6 +28,7 @@ from novaro_lite.domain.messages import Usage
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
+CHECK_IN_EVENTS = ("scheduled", "delivered", "canceled", "refused")  # canceled by reason, refused by rule
 QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -109,6 +110,12 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
+        self._check_ins = Counter(
+            "novaro_check_ins",
+            "Check-ins by event: scheduled, delivered, canceled (the reason as `why`), refused (the rule as `why`).",
+            ("event", "why"),
+            registry=registry,
+        )
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:
@@ -135,6 +142,11 @@ class Metrics:
             self._attempt_seconds.observe(seconds)
         if lateness is not None:
             self._lateness.observe(max(0.0, lateness))
+
+    def check_in(self, event: str, why: str = "", count: int = 1) -> None:
+        """Count a check-in event; `why` is a reason (domain/check_ins.py REASONS) or a rule (RULES), a bounded set."""
+        if self.enabled:
+            self._check_ins.labels(event, why).inc(count)
 
     def provider_call(self, provider: str, model: str, outcome: str, seconds: float, usage: Usage | None) -> None:
         if not self.enabled:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, Rule, Rules
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
@@ -34,8 +35,8 @@ from novaro_lite.storage.requests import (
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, kind, topic, check_in) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, TRUE,"
-    " 'check_in', ?, ?)"
+    " humanlike, arrive_ms, kind, topic, check_in) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, '[]', ?, ?,"
+    " ?, TRUE, ?, 'check_in', ?, ?)"
 )
 _OF_CONVERSATION = "agent_id = ? AND conversation_id = ? AND kind = 'check_in'"
 DAY = 86400
@@ -109,7 +110,7 @@ async def check_rules(tx: Transaction, rules: Rules, agent_id: str, conversation
 
 @dataclasses.dataclass(frozen=True)
 class NewCheckIn:
-    """What a client asks for; the due time is drawn before it is stored."""
+    """What a client asks for, and its plan: written a little before the drawn moment, arriving at it."""
 
     agent_id: str
     webhook_id: str
@@ -118,7 +119,7 @@ class NewCheckIn:
     messages: Sequence[ChatMessage]
     topic: str | None
     moment: Moment
-    due: float
+    plan: Plan
 
 
 class CheckInStore:
@@ -148,7 +149,7 @@ class CheckInStore:
             webhook_id=new.webhook_id,
             reference=new.reference,
             status="scheduled",
-            scheduled_for=int(new.due),
+            scheduled_for=int(new.plan.arrive_at),
             attempts=0,
             last_error=None,
             last_status_code=None,
@@ -160,6 +161,7 @@ class CheckInStore:
             reply=None,
             conversation_id=new.conversation_id,
             is_humanlike=True,
+            arrive_at=new.plan.arrive_at,
             kind="check_in",
             topic=new.topic,
             moment=new.moment,
@@ -180,8 +182,8 @@ class CheckInStore:
                     new.agent_id,
                     new.webhook_id,
                     new.reference,
-                    int(new.due * 1000),
-                    int(new.due),
+                    int(new.plan.read_at * 1000),
+                    int(new.plan.arrive_at),
                     idempotency_key,
                     body_hash,
                     answer,
@@ -189,6 +191,7 @@ class CheckInStore:
                     now,
                     now,
                     new.conversation_id,
+                    int(new.plan.arrive_at * 1000),
                     new.topic,
                     dump_moment(new.moment),
                 ),

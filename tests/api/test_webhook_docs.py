@@ -29,7 +29,7 @@ async def test_openapi_webhooks_describe_the_delivery_body_and_its_signature_hea
     }
     schema_ref = reply["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     delivery = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
-    assert set(delivery["required"]) == {"messages", "reference", "secret", "id", "agentId"}
+    assert set(delivery["required"]) == {"type", "messages", "reference", "secret", "id", "agentId", "conversationId"}
     assert "ping" in spec["webhooks"]
     assert {"2XX", "410", "default"} == set(reply["responses"])
 

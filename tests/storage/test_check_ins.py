@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, QuietHours, Rules
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.check_ins import NewCheckIn, RefusedError
@@ -28,7 +29,9 @@ async def setup(storage: Storage) -> tuple[str, str]:
 
 def new(agent_id: str, webhook_id: str, conversation: str, due: float) -> NewCheckIn:
     moment = Moment(due - 60, due + 60, "UTC", QuietHours())
-    return NewCheckIn(agent_id, webhook_id, conversation, "exam", HISTORY, "ask how the exam went", moment, due)
+    return NewCheckIn(
+        agent_id, webhook_id, conversation, "exam", HISTORY, "ask how the exam went", moment, Plan(due, due)
+    )
 
 
 async def claim_all(storage: Storage, owner: str = "own_test") -> list[str]:
@@ -46,7 +49,7 @@ async def user_writes(storage: Storage, agent_id: str, webhook_id: str, conversa
         reference="r",
         messages=[ChatMessage("user", "It went great!")],
         context_ids=[],
-        due=time.time() + 3600,
+        plan=Plan(time.time() + 3600, time.time() + 3600),
         conversation_id=conversation,
     )
 
@@ -101,7 +104,7 @@ async def test_user_message_ends_waiting_check_ins_and_purges_their_content(targ
         rows = await storage.database.all(
             "SELECT messages, topic, reply FROM message_requests WHERE kind = 'check_in'", ()
         )
-        assert [tuple(row) for row in rows] == [(None, None, None)] * 2
+        assert [(row[0], row[1], row[2]) for row in rows] == [(None, None, None)] * 2
         # A check-in is not a message request, and the reply the user waits for is not "busy" with a check-in.
         assert [r.kind for r in (await storage.requests.list("acme", limit=10)).items] == ["reply"]
 

@@ -6,7 +6,7 @@ validates real deliveries against it, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,8 +17,11 @@ from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 
 
 class WebhookDelivery(WireModel):
-    """The JSON body POSTed to a webhook: an agent's reply to one message request."""
+    """The JSON body POSTed to a webhook: an agent's reply to one message request, or a check-in it wrote first."""
 
+    type: Literal["reply", "check_in"] = Field(
+        description="`reply` answers a message request; `check_in` is a message the agent wrote first (a check-in)."
+    )
     messages: list[MessageOut] = Field(
         description="The reply, one entry per chat bubble, oldest first; `createdAt` is spaced by typing speed. "
         "Empty in a test ping."
@@ -27,8 +30,11 @@ class WebhookDelivery(WireModel):
     secret: str = Field(
         description="SHA-256 hex of the webhook's current secret: a quick check; verify `webhook-signature` for real."
     )
-    id: str = Field(description="The message request id; equal to the `webhook-id` header. De-duplicate on it.")
+    id: str = Field(
+        description="The message request (or check-in) id; equal to the `webhook-id` header. De-duplicate on it."
+    )
     agent_id: str = Field(description="The agent that replied (empty in a test ping).")
+    conversation_id: str | None = Field(description="The request's (or check-in's) `conversationId`, if it has one.")
 
 
 SIGNATURE_HEADERS: tuple[tuple[str, str], ...] = (
@@ -129,6 +135,12 @@ def webhooks_section(delivery_ref: dict[str, Any]) -> dict[str, Any]:
             "webhook_message_reply",
             "An agent's reply to a message request",
             "POSTed to the request's webhook when its due time comes. " + _RECEIVER_RULES,
+        ),
+        "checkIn": post(
+            "webhook_check_in",
+            "A message the agent wrote first (a check-in)",
+            "POSTed to the check-in's webhook at its drawn moment, `type` `check_in`, signed and retried like a "
+            "reply. A check-in the user made moot by writing first is never sent. " + _RECEIVER_RULES,
         ),
         "ping": post(
             "webhook_ping",

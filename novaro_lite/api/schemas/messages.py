@@ -8,6 +8,7 @@ from pydantic import Field
 
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain import agents as rules
+from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
 from novaro_lite.domain.messages import ChatMessage, Usage
 
 CONTENT_MAX = 20_000
@@ -29,6 +30,13 @@ class MessagesRequest(WireModel):
     messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
     context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
     stream: bool = Field(False, description="Answer text/event-stream: delta, message, done (or error) events.")
+    conversation_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX,
+        description="Yours: the chat this message belongs to. The user wrote, so the agent's waiting check-ins "
+        "there end.",
+    )
 
 
 class MessageOut(WireModel):
