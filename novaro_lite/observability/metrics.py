@@ -28,7 +28,9 @@ from novaro_lite.domain.messages import Usage
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
-CHECK_IN_EVENTS = ("scheduled", "delivered", "canceled", "refused")  # canceled by reason, refused by rule
+CHECK_INS_HELP = (
+    "Check-ins by event: scheduled, delivered, canceled (the reason as `why`), refused (the rule as `why`)."
+)
 QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -49,8 +51,7 @@ class Metrics:
         if multiprocess_dir is not None and values.ValueClass is values.MutexValue:
             # Counting in memory while rendering the files would export zeros, without a word.
             raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
-        self.enabled = enabled
-        self.multiprocess_dir = multiprocess_dir
+        self.enabled, self.multiprocess_dir = enabled, multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self._http_total = Counter(
             "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
@@ -110,12 +111,7 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
-        self._check_ins = Counter(
-            "novaro_check_ins",
-            "Check-ins by event: scheduled, delivered, canceled (the reason as `why`), refused (the rule as `why`).",
-            ("event", "why"),
-            registry=registry,
-        )
+        self._check_ins = Counter("novaro_check_ins", CHECK_INS_HELP, ("event", "why"), registry=registry)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:

@@ -34,6 +34,12 @@ FORGET_KEYS_SQL = (
     "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
     " WHERE request_hash IS NOT NULL AND created_at < ?"
 )
+# A check-in the user made moot while its POST was under way (storage/requests.py, end_check_ins) ends when
+# that POST failed, rather than going out later.
+END_MOOT_SQL = (
+    f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL} WHERE id = ? AND status = 'scheduled'"
+    " AND canceled_reason IS NOT NULL"
+)
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
 Counter = Literal["attempts", "generation_failures"]
 
@@ -187,22 +193,13 @@ class DeliveryQueue:
                 )
             )
         statements.append((f"UPDATE message_requests SET {change} WHERE {held}", (*params, request_id, owner)))
-        moved = len(statements) - 1  # the statement whose rowcount says the lease still held
-        if outcome == "retry":
-            # A check-in whose POST failed after the user wrote is moot: it ends rather than going out later.
-            statements.append(
-                (
-                    f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL} WHERE id = ?"
-                    " AND status = 'scheduled' AND canceled_reason IS NOT NULL",
-                    (request_id,),
-                )
-            )
         if outcome == "paused":
             return await self._pause(request_id, statements)
-        counts = await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
-        if outcome == "retry" and counts[-1]:
+        moot = [(END_MOOT_SQL, (request_id,))] if outcome == "retry" else []
+        counts = await self._db.write(*statements, *moot, purges=outcome in ("delivered", "failed"))
+        if moot and counts[-1]:
             self._db.content_purged()
-        return counts[moved] == 1
+        return counts[len(statements) - 1] == 1  # the move's rowcount: whether the lease still held
 
     async def _pause(self, request_id: str, statements: list[Statement]) -> bool:
         """Park a request whose webhook its delivery found disabled, under the webhook's lock, as enabling it
