@@ -3,16 +3,29 @@ delivered as a signed `check_in`, erased when they end, and ended by the user's 
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from novaro_lite.config.settings import Settings
 from novaro_lite.domain.check_ins import QuietHours, is_quiet
 from novaro_lite.domain.timing import is_awake
 from tests.delivery.steps import accept, run
+from tests.delivery.test_arrival import AWAKE, drive, world
 
 pytestmark = pytest.mark.anyio
 TOPIC = "ask how the exam went"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Retries long enough to run from an evening into the night."""
+    return dataclasses.replace(
+        settings, delivery=dataclasses.replace(settings.delivery, retry_schedule=(5, 300, 3600, 3600, 3600, 3600))
+    )
 
 
 def check_in_body(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -29,7 +42,7 @@ def check_in_body(setup: dict[str, Any], **extra: Any) -> dict[str, Any]:
     } | extra
 
 
-async def schedule(setup: dict[str, Any], expect: int = 201, **extra: Any) -> dict[str, Any]:
+async def schedule(setup: dict[str, Any], *, expect: int = 201, **extra: Any) -> dict[str, Any]:
     response = await setup["client"].post(
         "/api/v1/check-ins", json=check_in_body(setup, **extra), headers=setup["auth"]
     )
@@ -107,3 +120,40 @@ async def test_check_in_rules_and_windows_answer_with_reasons(setup):
     assert bad["errors"][0]["loc"] == ["body", "window"]
     listed = await setup["client"].get("/api/v1/check-ins?conversationId=user-42", headers=setup["auth"])
     assert [c["id"] for c in listed.json()["data"]] == [first["id"]]
+
+
+async def test_a_check_in_is_typed_to_arrive_at_its_drawn_moment(setup, clock):
+    ids = await world(setup, **AWAKE)
+    for index in range(3):
+        setup["receiver"].deliveries.clear()
+        created = await schedule(
+            setup,
+            agentId=ids["agentId"],
+            webhookId=ids["webhookId"],
+            conversationId=f"c{index}",
+            window={"after": 600, "before": 86400},
+        )
+        stamps: list[float] = []
+        await drive(setup, clock, stamps)
+        (typing, check_in) = setup["receiver"].deliveries  # no `message.read`: it answers no message
+        assert (typing.json["type"], check_in.json["type"]) == ("agent.typing", "check_in")
+        typed_at, arrived = stamps
+        assert typed_at <= arrived and int(arrived) == typing.json["until"]
+        # The drawn moment, unless the typing needs longer than the time left after writing (by at most that).
+        assert 0 <= arrived - created["scheduledFor"] < 1 or arrived - created["scheduledFor"] <= arrived - typed_at
+        assert not is_quiet(QuietHours("22:00", "08:00"), "Europe/Paris", arrived)
+
+
+async def test_neither_a_check_in_nor_its_retries_land_in_the_users_quiet_hours(setup, clock):
+    ids = await world(setup, **AWAKE)
+    clock.now = datetime.datetime(2026, 5, 4, 21, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    setup["receiver"].script += [500] * 5  # the typing event, then four POSTs fail: the retries run into the night
+    created = await schedule(
+        setup, agentId=ids["agentId"], webhookId=ids["webhookId"], window={"after": 0, "before": 3600}
+    )
+    stamps: list[float] = []
+    await drive(setup, clock, stamps)
+    assert (await shown(setup, created["id"]))["status"] == "delivered"
+    sent = [at for at, d in zip(stamps, setup["receiver"].deliveries, strict=True) if "messages" in d.json]
+    assert len(sent) == 5 and not any(is_quiet(QuietHours("22:00", "08:00"), "Europe/Paris", at) for at in sent)
+    assert datetime.datetime.fromtimestamp(sent[-1], ZoneInfo("Europe/Paris")).hour >= 8

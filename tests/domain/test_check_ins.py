@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import random
@@ -21,11 +22,12 @@ from novaro_lite.domain.check_ins import (
     check_in_instruction,
     draw_in,
     draw_moment,
+    first_allowed,
     is_quiet,
     moment_weight,
 )
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.timing import is_awake
+from novaro_lite.domain.timing import WAKE_DRAW_SECONDS, is_awake
 
 # DST in both hemispheres, half-hour and 45-minute offsets, a half-hour DST shift (Lord Howe), the date line.
 ZONES = (
@@ -105,6 +107,22 @@ def test_check_in_100000_draws_never_land_in_sleep_or_quiet_hours() -> None:
                 violations += 1
     assert violations == 0
     assert index > 400 and empty < index / 5  # many zones and windows, few of them empty
+
+
+def test_a_held_or_retried_check_in_resumes_at_an_allowed_moment_soon_after() -> None:
+    rng, moved = random.Random(25), 0
+    for index in range(2000):
+        subject, moment = random_case(rng, index)
+        at = moment.not_before + rng.uniform(0, 2 * 86400)
+        resumed = first_allowed(subject, moment, at, rng)
+        assert is_allowed(subject, moment, resumed)
+        if is_allowed(subject, moment, at):
+            assert resumed == at
+        else:  # the first allowed stretch after `at`, within WAKE_DRAW_SECONDS of its start
+            moved += 1
+            (start, _), *_ = allowed_intervals(subject, dataclasses.replace(moment, not_before=at, not_after=resumed))
+            assert at < resumed and resumed - start <= WAKE_DRAW_SECONDS
+    assert moved > 200
 
 
 def test_allowed_intervals_agree_with_a_minute_by_minute_probe() -> None:
