@@ -12,7 +12,14 @@ from starlette.responses import Response
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.requests import IDEMPOTENCY_KEY_MAX
-from novaro_lite.api.schemas.check_ins import CheckInCreate, CheckInOut, CheckInPage, CheckInQuery, WindowIn
+from novaro_lite.api.schemas.check_ins import (
+    CheckInCreate,
+    CheckInOut,
+    CheckInPage,
+    CheckInQuery,
+    QuietHoursModel,
+    WindowIn,
+)
 from novaro_lite.domain.arrival import plan_check_in
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, Moment, NoMomentError, QuietHours, draw_moment
 from novaro_lite.domain.requests import MessageRequest
@@ -35,9 +42,10 @@ def _window(window: WindowIn, now: float) -> tuple[float, float]:
     return not_before, not_after
 
 
-def _quiet_hours(svc: Services, body: CheckInCreate) -> QuietHours:
-    if body.quiet_hours is not None:
-        return QuietHours(body.quiet_hours.start, body.quiet_hours.end)
+def quiet_hours(svc: Services, given: QuietHoursModel | None) -> QuietHours:
+    """The user's quiet hours as given, else the server's [check_ins] default_quiet_hours."""
+    if given is not None:
+        return QuietHours(given.start, given.end)
     start, _, end = svc.settings.check_ins.default_quiet_hours.partition("-")
     return QuietHours(start, end)
 
@@ -58,7 +66,7 @@ async def create_check_in(request: Request) -> Response:
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
     now = svc.clock()
-    moment = Moment(*_window(body.window, now), body.timezone or agent.timezone, _quiet_hours(svc, body))
+    moment = Moment(*_window(body.window, now), body.timezone or agent.timezone, quiet_hours(svc, body.quiet_hours))
     try:
         drawn = draw_moment(agent, moment, random.Random())
     except NoMomentError as exc:

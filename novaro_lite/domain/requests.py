@@ -55,6 +55,7 @@ class MessageRequest:
     topic: str | None = None  # a check-in's: what to bring up; content, purged when it ends
     moment: Moment | None = None  # a check-in's: the window, zone and quiet hours its time was drawn in
     canceled_reason: CanceledReason | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
+    rule_id: str | None = None  # a check-in's: the recurring rule that yielded it (domain/check_in_rules.py)
 
     @property
     def is_being_typed(self) -> bool:

@@ -35,8 +35,8 @@ from novaro_lite.storage.requests import (
 _INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms, kind, topic, check_in) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, '[]', ?, ?,"
-    " ?, TRUE, ?, 'check_in', ?, ?)"
+    " humanlike, arrive_ms, kind, topic, check_in, rule_id) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, '[]',"
+    " ?, ?, ?, TRUE, ?, 'check_in', ?, ?, ?)"
 )
 _OF_CONVERSATION = "agent_id = ? AND conversation_id = ? AND kind = 'check_in'"
 DAY = 86400
@@ -120,6 +120,72 @@ class NewCheckIn:
     topic: str | None
     moment: Moment
     plan: Plan
+    rule_id: str | None = None  # the recurring rule that yields it (domain/check_in_rules.py), if any
+
+
+async def insert_check_in(
+    tx: Transaction,
+    account: str,
+    new: NewCheckIn,
+    rules: Rules,
+    now: int,
+    *,
+    accepted: Callable[[MessageRequest], str] = lambda check_in: "",
+    idempotency_key: str | None = None,
+    body_hash: str | None = None,
+) -> str:
+    """In `tx`: under the conversation's lock, store the check-in unless a rule refuses it (RefusedError, nothing
+    written); return the response that accepts it."""
+    check_in = MessageRequest(
+        id=new_id("chk", now),
+        account=account,
+        agent_id=new.agent_id,
+        webhook_id=new.webhook_id,
+        reference=new.reference,
+        status="scheduled",
+        scheduled_for=int(new.plan.arrive_at),
+        attempts=0,
+        last_error=None,
+        last_status_code=None,
+        delivered_at=None,
+        created_at=now,
+        updated_at=now,
+        messages=tuple(new.messages),
+        context_ids=(),
+        reply=None,
+        conversation_id=new.conversation_id,
+        is_humanlike=True,
+        arrive_at=new.plan.arrive_at,
+        kind="check_in",
+        topic=new.topic,
+        moment=new.moment,
+        rule_id=new.rule_id,
+    )
+    await tx.lock(conversation_lock(new.agent_id, new.conversation_id))
+    await check_rules(tx, rules, new.agent_id, new.conversation_id, now)
+    answer = accepted(check_in)
+    values = (
+        check_in.id,
+        account,
+        new.agent_id,
+        new.webhook_id,
+        new.reference,
+        int(new.plan.read_at * 1000),
+        int(new.plan.arrive_at),
+        idempotency_key,
+        body_hash,
+        answer,
+        dump_messages(new.messages),
+        now,
+        now,
+        new.conversation_id,
+        int(new.plan.arrive_at * 1000),
+        new.topic,
+        dump_moment(new.moment),
+        new.rule_id,
+    )
+    await tx.execute(_INSERT, values)
+    return answer
 
 
 class CheckInStore:
@@ -142,61 +208,14 @@ class CheckInStore:
         message) for one conversation are decided one after the other.
         """
         now = self._db.now()
-        check_in = MessageRequest(
-            id=new_id("chk", now),
-            account=account,
-            agent_id=new.agent_id,
-            webhook_id=new.webhook_id,
-            reference=new.reference,
-            status="scheduled",
-            scheduled_for=int(new.plan.arrive_at),
-            attempts=0,
-            last_error=None,
-            last_status_code=None,
-            delivered_at=None,
-            created_at=now,
-            updated_at=now,
-            messages=tuple(new.messages),
-            context_ids=(),
-            reply=None,
-            conversation_id=new.conversation_id,
-            is_humanlike=True,
-            arrive_at=new.plan.arrive_at,
-            kind="check_in",
-            topic=new.topic,
-            moment=new.moment,
-        )
         async with self._db.transaction() as tx:
             if idempotency_key is not None:
                 first = await take_key(tx, account, idempotency_key, body_hash, now)
                 if first is not None:
                     return first
-            await tx.lock(conversation_lock(new.agent_id, new.conversation_id))
-            await check_rules(tx, rules, new.agent_id, new.conversation_id, now)
-            answer = accepted(check_in)
-            await tx.execute(
-                _INSERT,
-                (
-                    check_in.id,
-                    account,
-                    new.agent_id,
-                    new.webhook_id,
-                    new.reference,
-                    int(new.plan.read_at * 1000),
-                    int(new.plan.arrive_at),
-                    idempotency_key,
-                    body_hash,
-                    answer,
-                    dump_messages(new.messages),
-                    now,
-                    now,
-                    new.conversation_id,
-                    int(new.plan.arrive_at * 1000),
-                    new.topic,
-                    dump_moment(new.moment),
-                ),
+            return await insert_check_in(
+                tx, account, new, rules, now, accepted=accepted, idempotency_key=idempotency_key, body_hash=body_hash
             )
-        return answer
 
     async def get(self, account: str, check_in_id: str) -> MessageRequest:
         row = await self._db.one(f"{SELECT} WHERE account = ? AND id = ? AND kind = 'check_in'", (account, check_in_id))

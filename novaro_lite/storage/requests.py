@@ -24,7 +24,8 @@ IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
-    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, kind, topic, check_in, canceled_reason"
+    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, kind, topic, check_in, canceled_reason,"
+    " rule_id"
 )
 SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
@@ -97,6 +98,7 @@ def row_to_request(row: Row) -> MessageRequest:
         topic=row["topic"],
         moment=load_moment(row["check_in"]),
         canceled_reason=row["canceled_reason"],
+        rule_id=row["rule_id"],
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.check_in_rules import CheckInRuleStore
 from novaro_lite.storage.check_ins import CheckInStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
@@ -85,6 +86,7 @@ class Storage:
         self.queue = DeliveryQueue(database)
         self.conversations = ConversationStore(database)
         self.check_ins = CheckInStore(database)
+        self.check_in_rules = CheckInRuleStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager

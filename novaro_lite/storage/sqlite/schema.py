@@ -207,5 +207,25 @@ MIGRATIONS: tuple[str, ...] = (
         wrote_at INTEGER NOT NULL,
         PRIMARY KEY (agent_id, conversation_id)
     );
+    ALTER TABLE message_requests ADD COLUMN rule_id TEXT;
+    CREATE TABLE check_in_rules (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        topic TEXT,
+        recurrence TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        quiet_hours TEXT NOT NULL,
+        status TEXT NOT NULL,
+        next_after INTEGER NOT NULL,
+        last_skipped TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
     """,
 )

@@ -84,6 +84,44 @@ ALTER TABLE public.agents ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: check_in_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.check_in_rules (
+    seq bigint NOT NULL,
+    id text NOT NULL,
+    account text NOT NULL,
+    agent_id text NOT NULL,
+    webhook_id text NOT NULL,
+    conversation_id text NOT NULL,
+    reference text NOT NULL,
+    topic text,
+    recurrence text NOT NULL,
+    timezone text NOT NULL,
+    quiet_hours text NOT NULL,
+    status text NOT NULL,
+    next_after bigint NOT NULL,
+    last_skipped text,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+);
+
+
+--
+-- Name: check_in_rules_seq_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.check_in_rules ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.check_in_rules_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: contexts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -183,7 +221,8 @@ CREATE TABLE public.message_requests (
     topic text,
     check_in text,
     canceled_reason text,
-    sending_at bigint
+    sending_at bigint,
+    rule_id text
 )
 WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000');
 
@@ -300,7 +339,13 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 -- Data for Name: agents; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m9856c6rbp9m39s4ypk3r78g', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796643959, 1796643959);
+INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796644797, 1796644797);
+
+
+--
+-- Data for Name: check_in_rules; Type: TABLE DATA; Schema: public; Owner: -
+--
+
 
 
 --
@@ -319,9 +364,9 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m9856c6rbp9m
 -- Data for Name: message_requests; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m9856d60kq9gtm1xtdeve1j0', 'default', 'agt_01m9856c6rbp9m39s4ypk3r78g', 'whk_01m9856c6rf65tcc2gjbndyhms', 'ref-0', 'scheduled', 1796640360000, 1796640360, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9856d60kq9gtm1xtdeve1j0","status":"scheduled","scheduledFor":1796647560,"agentId":"agt_01m9856c6rbp9m39s4ypk3r78g","webhookId":"whk_01m9856c6rf65tcc2gjbndyhms","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643960,"updatedAt":1796643960,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796643960, 1796643960, 1796647560000, NULL, 'reply', NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m9856d60jtt8tn04n5c4f919', 'default', 'agt_01m9856c6rbp9m39s4ypk3r78g', 'whk_01m9856c6rf65tcc2gjbndyhms', 'ref-1', 'scheduled', 1796640360015, 1796640360, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9856d60jtt8tn04n5c4f919","status":"scheduled","scheduledFor":1796647560,"agentId":"agt_01m9856c6rbp9m39s4ypk3r78g","webhookId":"whk_01m9856c6rf65tcc2gjbndyhms","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643960,"updatedAt":1796643960,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796643960, 1796643960, 1796647560015, NULL, 'reply', NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m9856d604s8hj8r1ma07shht', 'default', 'agt_01m9856c6rbp9m39s4ypk3r78g', 'whk_01m9856c6rf65tcc2gjbndyhms', 'ref-2', 'scheduled', 1796640360018, 1796640360, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9856d604s8hj8r1ma07shht","status":"scheduled","scheduledFor":1796647560,"agentId":"agt_01m9856c6rbp9m39s4ypk3r78g","webhookId":"whk_01m9856c6rf65tcc2gjbndyhms","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643960,"updatedAt":1796643960,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796643960, 1796643960, 1796647560018, NULL, 'reply', NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m985zzhg2q53rfvqyjv53ehp', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-0', 'scheduled', 1796641198017, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhg2q53rfvqyjv53ehp","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398017, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m985zzhgqbmyyy4pymrrjjdw', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-1', 'scheduled', 1796641198042, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhgqbmyyy4pymrrjjdw","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398042, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m985zzhgh4e04rh2nm0mfhr4', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-2', 'scheduled', 1796641198064, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhgh4e04rh2nm0mfhr4","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398064, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
 
 
 --
@@ -344,7 +389,7 @@ INSERT INTO public.schema_version VALUES (4);
 -- Data for Name: tokens; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.tokens VALUES ('tok_01m9856c6r6x2hwsepgecqcbet', 'first-start', 'default', 'd3a1c7606923899cd50d0f72119b6ec13169aa5265b122eee488547b3c08f426', 'nl_bJTVtDh', 1796643959, 1796643959, NULL, NULL, NULL, '[]');
+INSERT INTO public.tokens VALUES ('tok_01m985zyj8epbs7j14791dw223', 'first-start', 'default', 'fff026a8bf7d562ad6bba22266ce36b997ca40c77ebd5ed06ba5694bab57ca5b', 'nl_V6BO_pP', 1796644797, 1796644797, NULL, NULL, NULL, '[]');
 
 
 --
@@ -357,7 +402,7 @@ INSERT INTO public.tokens VALUES ('tok_01m9856c6r6x2hwsepgecqcbet', 'first-start
 -- Data for Name: webhooks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m9856c6rf65tcc2gjbndyhms', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_IHBFCAqaqCC5tu5zxDZsjObHif3HEY6rMcOT2ox+LtA=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796643959, 1796643959);
+INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m985zyj8ctr8an0556c3q9gj', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_ZwjQiJMD1uCDpvRUn6oKouPg5+9toWTboUvnQLZuYZc=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796644797, 1796644797);
 
 
 --
@@ -365,6 +410,13 @@ INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m9856c6rf6
 --
 
 SELECT pg_catalog.setval('public.agents_seq_seq', 1, true);
+
+
+--
+-- Name: check_in_rules_seq_seq; Type: SEQUENCE SET; Schema: public; Owner: -
+--
+
+SELECT pg_catalog.setval('public.check_in_rules_seq_seq', 1, false);
 
 
 --
@@ -417,6 +469,22 @@ ALTER TABLE ONLY public.agents
 
 ALTER TABLE ONLY public.agents
     ADD CONSTRAINT agents_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: check_in_rules check_in_rules_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.check_in_rules
+    ADD CONSTRAINT check_in_rules_id_key UNIQUE (id);
+
+
+--
+-- Name: check_in_rules check_in_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.check_in_rules
+    ADD CONSTRAINT check_in_rules_pkey PRIMARY KEY (seq);
 
 
 --
@@ -526,6 +594,13 @@ CREATE INDEX agents_by_account ON public.agents USING btree (account, seq);
 --
 
 CREATE INDEX agents_by_name ON public.agents USING btree (account, name);
+
+
+--
+-- Name: check_in_rules_active; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX check_in_rules_active ON public.check_in_rules USING btree (next_after) WHERE (status = 'active'::text);
 
 
 --

@@ -21,7 +21,25 @@ CREATE TABLE agents (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , max_bubbles INTEGER NOT NULL DEFAULT 3, greeting TEXT NOT NULL DEFAULT '', alternate_greetings TEXT NOT NULL DEFAULT '[]', example_messages TEXT NOT NULL DEFAULT '', system_prompt TEXT NOT NULL DEFAULT '', post_history_instructions TEXT NOT NULL DEFAULT '', nickname TEXT, tags TEXT NOT NULL DEFAULT '[]', creator TEXT NOT NULL DEFAULT '', creator_notes TEXT NOT NULL DEFAULT '', character_version TEXT NOT NULL DEFAULT '', card_extras TEXT, presence_enabled INTEGER NOT NULL DEFAULT 1, mean_session_minutes REAL NOT NULL DEFAULT 10, online_response_times TEXT, typing_speed_wpm INTEGER DEFAULT 40);
-INSERT INTO "agents" VALUES(1,'agt_01m98562e82ta7p6asg2f6qk4p','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796643949,1796643949,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
+INSERT INTO "agents" VALUES(1,'agt_01m985zb18myrymdpz8kp9m7dr','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796644777,1796644777,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
+CREATE TABLE check_in_rules (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        topic TEXT,
+        recurrence TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        quiet_hours TEXT NOT NULL,
+        status TEXT NOT NULL,
+        next_after INTEGER NOT NULL,
+        last_skipped TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
 CREATE TABLE contexts (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -63,10 +81,10 @@ CREATE TABLE message_requests (
         reply TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
-    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, kind TEXT NOT NULL DEFAULT 'reply', topic TEXT, check_in TEXT, canceled_reason TEXT, sending_at INTEGER);
-INSERT INTO "message_requests" VALUES(1,'req_01m98562e87x2pkzz6057mq029','default','agt_01m98562e82ta7p6asg2f6qk4p','whk_01m98562e8jaqzmb2wyrhrkqkf','ref-0','scheduled',1796640349443,1796640349,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m98562e87x2pkzz6057mq029","status":"scheduled","scheduledFor":1796647549,"agentId":"agt_01m98562e82ta7p6asg2f6qk4p","webhookId":"whk_01m98562e8jaqzmb2wyrhrkqkf","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643949,"updatedAt":1796643949,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796643949,1796643949,0,NULL,NULL,0,1796647549443,NULL,'reply',NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(2,'req_01m98562e8v5aqbtdyw9kqt3mf','default','agt_01m98562e82ta7p6asg2f6qk4p','whk_01m98562e8jaqzmb2wyrhrkqkf','ref-1','scheduled',1796640349453,1796640349,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m98562e8v5aqbtdyw9kqt3mf","status":"scheduled","scheduledFor":1796647549,"agentId":"agt_01m98562e82ta7p6asg2f6qk4p","webhookId":"whk_01m98562e8jaqzmb2wyrhrkqkf","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643949,"updatedAt":1796643949,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796643949,1796643949,0,NULL,NULL,0,1796647549453,NULL,'reply',NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(3,'req_01m98562e87p4nsq78392rbaw6','default','agt_01m98562e82ta7p6asg2f6qk4p','whk_01m98562e8jaqzmb2wyrhrkqkf','ref-2','scheduled',1796640349468,1796640349,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m98562e87p4nsq78392rbaw6","status":"scheduled","scheduledFor":1796647549,"agentId":"agt_01m98562e82ta7p6asg2f6qk4p","webhookId":"whk_01m98562e8jaqzmb2wyrhrkqkf","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643949,"updatedAt":1796643949,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796643949,1796643949,0,NULL,NULL,0,1796647549468,NULL,'reply',NULL,NULL,NULL,NULL);
+    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, kind TEXT NOT NULL DEFAULT 'reply', topic TEXT, check_in TEXT, canceled_reason TEXT, sending_at INTEGER, rule_id TEXT);
+INSERT INTO "message_requests" VALUES(1,'req_01m985zb1815j31etmhhw1zq3b','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-0','scheduled',1796641177467,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb1815j31etmhhw1zq3b","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377467,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO "message_requests" VALUES(2,'req_01m985zb185zfy9mz7ezg4ttdz','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-1','scheduled',1796641177479,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb185zfy9mz7ezg4ttdz","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377479,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO "message_requests" VALUES(3,'req_01m985zb18zxrm89de2wem330r','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-2','scheduled',1796641177482,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb18zxrm89de2wem330r","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377482,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
 CREATE TABLE presence (
         agent_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
@@ -84,7 +102,7 @@ CREATE TABLE tokens (
         expires_at INTEGER,
         revoked_at INTEGER
     , rate_limit INTEGER, lineage TEXT NOT NULL DEFAULT '[]');
-INSERT INTO "tokens" VALUES('tok_01m98561f0c9p8xyhnr6bnjg1e','first-start','default','c7cf68a1672e5e79590a148451d4d62d7eddc94e7eca63a9c32be1299675c9ee','nl_wTB0AfG',1796643948,1796643949,NULL,NULL,NULL,'[]');
+INSERT INTO "tokens" VALUES('tok_01m985za207eepvwav4p715z6p','first-start','default','dbd7d7ab5261264184d3a819f5ee45eafec3691baa6f010169ce692463289a9b','nl_sM3_vNQ',1796644776,1796644777,NULL,NULL,NULL,'[]');
 CREATE TABLE user_writes (
         agent_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
@@ -105,7 +123,7 @@ CREATE TABLE webhooks (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , events TEXT NOT NULL DEFAULT '["reply"]', last_success_at INTEGER, failing_since INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0);
-INSERT INTO "webhooks" VALUES(1,'whk_01m98562e8jaqzmb2wyrhrkqkf','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_zypwC5ogHr9AHJs8IeLNQ30/PbPCyus32bZZsiceeWM=',NULL,NULL,1796643949,1796643949,'["reply"]',NULL,NULL,0);
+INSERT INTO "webhooks" VALUES(1,'whk_01m985zb180k9bw8phj81tf7vr','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_m6HkCBvAgbQP5jx3EcjsrpNaZ9Jthr7nBD76MOCLwnE=',NULL,NULL,1796644777,1796644777,'["reply"]',NULL,NULL,0);
 CREATE INDEX agents_by_account ON agents (account, seq);
 CREATE INDEX webhooks_by_account ON webhooks (account, seq);
 CREATE INDEX message_requests_pending ON message_requests (due_ms)
@@ -129,5 +147,6 @@ CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
         WHERE status IN ('generating', 'delivering');
 CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
         WHERE kind = 'check_in';
+CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
 COMMIT;
 PRAGMA user_version = 13;
