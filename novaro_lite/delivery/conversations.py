@@ -70,7 +70,25 @@ def first_allowed(request: MessageRequest, agent: Agent, at: float, rng: random.
 async def humanlike(
     step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...] | None:
-    """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held)."""
+    """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held).
+
+    A check-in is written and typed whenever the agent is awake, but it never arrives in the user's quiet
+    hours: one whose arrival falls in them (its typing stretched it there, a process was down) waits them out.
+    """
+    reply = await _step(step, generate)
+    if reply is None or step.agent is None or step.request.kind != "check_in":
+        return reply
+    now = step.services.clock()
+    allowed = first_allowed(step.request, step.agent, now, step.rng, step.clock)
+    if allowed > now:
+        await _hold(step, allowed, allowed, None, reply)
+        return None
+    return reply
+
+
+async def _step(
+    step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
+) -> tuple[ChatMessage, ...] | None:
     services, request, agent = step.services, step.request, step.agent
     now, arrive_at = services.clock(), request.arrive_at or services.clock()
     if agent is None:  # deleted once its reply was written: the reply still arrives as announced, no more events
@@ -78,8 +96,8 @@ async def humanlike(
             await _hold(step, arrive_at, arrive_at, None, None)
             return None
         return request.reply
-    awake = first_allowed(request, agent, now, step.rng, step.clock)
-    if awake > now:  # sleep (and a check-in's quiet hours) wins, whatever brought the request here now
+    awake = first_awake(agent, now, step.rng, step.clock)
+    if awake > now:  # sleep wins, whatever brought the request here now
         if request.typing_at is not None:  # its typing was due in the night: it is typed again at wake-up
             await _hold(step, awake, awake, awake, None)
         else:

@@ -157,3 +157,17 @@ async def test_neither_a_check_in_nor_its_retries_land_in_the_users_quiet_hours(
     sent = [at for at, d in zip(stamps, setup["receiver"].deliveries, strict=True) if "messages" in d.json]
     assert len(sent) == 5 and not any(is_quiet(QuietHours("22:00", "08:00"), "Europe/Paris", at) for at in sent)
     assert datetime.datetime.fromtimestamp(sent[-1], ZoneInfo("Europe/Paris")).hour >= 8
+
+
+async def test_a_check_in_drawn_just_after_quiet_hours_is_written_in_them_and_arrives_on_time(setup, clock):
+    ids = await world(setup, **AWAKE)
+    clock.now = datetime.datetime(2026, 5, 5, 7, 50, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    window = {"after": 600, "before": 720}  # 08:00-08:02: written and typed while the user's quiet hours last
+    created = await schedule(setup, agentId=ids["agentId"], webhookId=ids["webhookId"], window=window)
+    stamps: list[float] = []
+    await drive(setup, clock, stamps)
+    (typing, check_in) = setup["receiver"].deliveries
+    assert check_in.json["type"] == "check_in" and int(stamps[-1]) == typing.json["until"]
+    assert (
+        0 <= stamps[-1] - created["scheduledFor"] < 1 or stamps[-1] - created["scheduledFor"] <= stamps[-1] - stamps[0]
+    )
