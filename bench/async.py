@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import run_load
-from queue_load import Receiver, enqueue_spaced, lateness_ms, seed, write_config
+from queue_load import enqueue_spaced, lateness_ms, seed, write_config
 from realtime import free_port, novaro, process, wait_until_up
+
+from novaro_lite.benchmark.load import run_load
+from novaro_lite.benchmark.loopback import Receiver
 
 SYNCHRONOUS = os.environ.get("BENCH_SQLITE_SYNCHRONOUS", "NORMAL").upper()  # NORMAL (the default) or FULL
 

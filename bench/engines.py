@@ -49,8 +49,10 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from launch import TICK, process_tree
-from queue_load import Receiver, enqueue_load, enqueue_spaced, lateness_ms, request_body, seed, write_config
+from queue_load import enqueue_load, enqueue_spaced, lateness_ms, request_body, seed, write_config
 from realtime import free_port, novaro, wait_until_up
+
+from novaro_lite.benchmark.loopback import Receiver
 
 CONFIGS = ("sqlite-1", "postgres-1", "sqlite-2", "postgres-2")
 # Not run unless named in --only: PostgreSQL with synchronous_commit = off on the database (a COMMIT does not

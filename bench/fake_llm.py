@@ -1,36 +1,22 @@
-"""A zero-latency OpenAI-compatible chat completions server for benchmarks: a bare ASGI app, fixed reply.
+"""A zero-latency OpenAI-compatible chat completions server for benchmarks, in a process of its own.
 
 Run: python bench/fake_llm.py PORT
+The same fake upstream `novaro-lite bench` runs in its own process (novaro_lite/benchmark/loopback.py).
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import sys
-from typing import Any
 
-import uvicorn
-
-REPLY = json.dumps(
-    {
-        "id": "bench",
-        "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Sure!\n\nSee you at eight."}}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 8, "total_tokens": 58},
-    }
-).encode()
-HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(REPLY)).encode())]
+from novaro_lite.benchmark.loopback import fake_upstream
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] != "http":
-        return
-    more = True
-    while more:
-        more = (await receive()).get("more_body", False)
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": REPLY})
+async def serve(port: int) -> None:
+    server = await asyncio.start_server(fake_upstream, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    asyncio.run(serve(int(sys.argv[1])))

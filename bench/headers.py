@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import LoadResult, run_load
 from realtime import free_port, novaro, process, wait_until_up
+
+from novaro_lite.benchmark.load import LoadResult, run_load
 
 LAUNCH = """
 import sys

@@ -23,8 +23,10 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engines import DELIVERY, Postgres, servers, with_postgres
-from queue_load import Receiver, enqueue_load, request_body, seed, write_config
+from queue_load import enqueue_load, request_body, seed, write_config
 from realtime import wait_until_up
+
+from novaro_lite.benchmark.loopback import Receiver
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 DURATION = re.compile(r"duration: ([\d.]+) ms\s+(parse|bind|execute|statement)\s*[^:]*:\s*(.*)", re.DOTALL)

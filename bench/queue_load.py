@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from httpload import LoadResult, build_request, run_load
-
+from novaro_lite.benchmark.load import LoadResult, build_request, run_load
+from novaro_lite.benchmark.loopback import Receiver
 from novaro_lite.domain.agents import ActiveHours, AgentFields
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
@@ -22,39 +22,6 @@ from novaro_lite.storage.store import Storage
 
 ACCOUNT = "default"
 MESSAGES = [ChatMessage("user", "Are we still on for Friday?")]
-
-
-class Receiver:
-    """A bare HTTP/1.1 server that answers 200 to every POST and notes when each delivery id first arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-        self.repeats = 0  # deliveries of an id that had already arrived
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.lower().split(b"\r\n")
-                length = next(int(line.split(b":", 1)[1]) for line in lines if line.startswith(b"content-length"))
-                body = await reader.readexactly(length)
-                delivery_id = json.loads(body)["id"]
-                if delivery_id in self.arrivals:
-                    self.repeats += 1
-                else:
-                    self.arrivals[delivery_id] = time.time()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            writer.close()
-
-    def clear(self) -> None:
-        self.arrivals.clear()
-        self.repeats = 0
-
-    async def wait_for(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.arrivals) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
 
 
 def write_config(path: Path, *, synchronous: str, database_url: str = "", **delivery: Any) -> Path:
@@ -137,7 +104,7 @@ async def enqueue_spaced(
 
     The servers must run with time_scale 1000, so a delay in "seconds" is milliseconds. Returns each request
     id's due time and how many seconds enqueueing took (it must stay under `lead`). Raw keep-alive streams,
-    as in httpload.py: an httpx client managed only ~100 requests/s here, which ate the lead.
+    as in novaro_lite/benchmark/load.py: an httpx client managed only ~100 requests/s here, which ate the lead.
     """
     first_due = time.time() + lead
     targets: dict[str, float] = {}

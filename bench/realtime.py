@@ -3,7 +3,7 @@ sent straight to that provider, so novaro-lite's overhead is a difference measur
 same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
 Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info] [--metrics] [--baseline DIR]
-    [--workers N] [--concurrency 16 64]
+    [--workers N] [--concurrency 16 64] [--sequential]
 Prints one table per concurrency with medians over the rounds, and the load average before and after.
 Everything runs on 127.0.0.1.
 --workers N also serves this checkout as `serve --workers N` (its own data directory and token) beside the
@@ -11,6 +11,9 @@ plain one-process server; the rounds interleave them and the table gives their r
 --baseline DIR also serves the checkout in DIR (e.g. `git worktree add /tmp/base main`) beside this one,
 with the same config, and the rounds interleave the two: a before/after in one run. --metrics turns
 [metrics] on in this checkout's server (not the baseline's, which may not have it).
+--sequential measures overhead the way gateway benchmarks report it: one connection, 15 warm-ups, then
+7 rounds of 25 requests to every target in turn, the median of the round medians (`novaro-lite bench`
+measures its overhead the same way).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import LoadResult, run_load
+from novaro_lite.benchmark.load import LoadResult, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = (1, 16, 64)
@@ -91,7 +94,11 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="a checkout of another revision to serve beside this one")
     parser.add_argument("--workers", type=int, help="also serve this checkout with `serve --workers N`")
     parser.add_argument("--concurrency", type=int, nargs="+", choices=CONCURRENCY, default=CONCURRENCY)
+    parser.add_argument("--sequential", action="store_true", help="overhead only: 7 rounds of 25, one connection")
     options = parser.parse_args()
+    requests, warmup = REQUESTS, (4, WARMUP)
+    if options.sequential:
+        options.concurrency, options.rounds, requests, warmup = (1,), 7, {1: 25}, (1, 15)
 
     work = Path(tempfile.mkdtemp(prefix="novaro-bench-"))
     fake_port, server_port, base_port, workers_port = free_port(), free_port(), free_port(), free_port()
@@ -156,11 +163,12 @@ def main() -> None:
             ).json()
             body = json.dumps({"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]})
             targets[name] = (f"{url}/api/v1/messages", body.encode(), auth)
-            if name == "novaro-lite":
+            if name in ("novaro-lite", "baseline"):
                 openai_body = json.dumps(
                     {"model": agent["id"], "messages": [{"role": "user", "content": "Dinner at 8?"}]}
                 )
-                targets["/v1 (openai)"] = (f"{url}/v1/chat/completions", openai_body.encode(), auth)
+                openai_name = "/v1 (openai)" if name == "novaro-lite" else "base /v1"
+                targets[openai_name] = (f"{url}/v1/chat/completions", openai_body.encode(), auth)
         direct_body = json.dumps(
             {
                 "model": "bench",
@@ -172,7 +180,7 @@ def main() -> None:
         )
         targets["provider only"] = (f"{fake_url}/v1/chat/completions", direct_body.encode(), {})
         for url, body, extra in targets.values():
-            asyncio.run(run_load(url, body, extra, concurrency=4, requests=WARMUP))
+            asyncio.run(run_load(url, body, extra, concurrency=warmup[0], requests=warmup[1]))
         print(
             f"realtime benchmark: {options.rounds} rounds, medians; log_level={options.log_level}, "
             f"metrics={'on' if options.metrics else 'off'}, baseline={options.baseline or 'none'}, "
@@ -184,7 +192,7 @@ def main() -> None:
             for _ in range(options.rounds):
                 for name, (url, body, extra) in targets.items():
                     result = asyncio.run(
-                        run_load(url, body, extra, concurrency=concurrency, requests=REQUESTS[concurrency])
+                        run_load(url, body, extra, concurrency=concurrency, requests=requests[concurrency])
                     )
                     assert result.statuses == {200}, f"{name} answered {result.statuses}"
                     results[name].append(result)
@@ -193,6 +201,8 @@ def main() -> None:
                 print(f"{concurrency:>11} {name:>14} {p50:>8.2f} {p99:>8.2f} {rate:>8.0f}")
             overhead = summaries["novaro-lite"][0] - summaries["provider only"][0]
             print(f"{concurrency:>11} {'overhead p50':>14} {overhead:>8.2f}")
+            v1_overhead = summaries["/v1 (openai)"][0] - summaries["provider only"][0]
+            print(f"{concurrency:>11} {'/v1 overhead':>14} {v1_overhead:>8.2f}")
             native, compat = summaries["novaro-lite"], summaries["/v1 (openai)"]
             print(
                 f"{concurrency:>11} {'/v1 ÷ /api/v1':>14} {compat[0] / native[0]:>8.3f} {compat[1] / native[1]:>8.3f}"
@@ -201,6 +211,10 @@ def main() -> None:
             if options.baseline:
                 ratio = summaries["novaro-lite"][2] / summaries["baseline"][2]
                 print(f"{concurrency:>11} {'req/s vs base':>14} {ratio:>8.3f}")
+                base_overhead = summaries["baseline"][0] - summaries["provider only"][0]
+                print(f"{concurrency:>11} {'base overhead':>14} {base_overhead:>8.2f}")
+                base_v1_overhead = summaries["base /v1"][0] - summaries["provider only"][0]
+                print(f"{concurrency:>11} {'base /v1 ovh.':>14} {base_v1_overhead:>8.2f}")
             if options.workers:
                 one, several = summaries["novaro-lite"], summaries[workers_name]
                 p50_ratio, rate_ratio = several[0] / one[0], several[2] / one[2]

@@ -15,9 +15,17 @@ from typing import Literal
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.contexts import applicable, merged_ids
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
-from novaro_lite.domain.persona import build_system_prompt, fill_macros, timed_messages
+from novaro_lite.domain.persona import (
+    GroupScene,
+    attributed,
+    build_system_prompt,
+    fill_macros,
+    timed_messages,
+    unattributed,
+)
 from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
+from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
 from novaro_lite.providers.registry import resolve
 from novaro_lite.services import Services
@@ -42,6 +50,7 @@ class Extras:
     system: str = ""
     sampling: Sampling = Sampling()
     is_check_in: bool = False
+    scene: GroupScene | None = None  # answering in a group: who else is there (the transcript is attributed)
 
 
 async def _prompt(
@@ -49,6 +58,8 @@ async def _prompt(
 ) -> tuple[Provider, Prompt]:
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
+    if extras.scene is not None:
+        messages = attributed(agent, extras.scene.names(), messages)
     # The agent's contexts, then the request's; one deleted since the request was accepted is left out, and a
     # keyword context only when one of its keys occurs in the recent messages.
     found = await services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
@@ -59,6 +70,7 @@ async def _prompt(
         [(context.name, fill_macros(agent, context.content)) for context in contexts],
         is_new_chat=not any(message.role == "assistant" for message in messages),
         caller_system=extras.system,
+        scene=extras.scene,
     )
     purpose: Literal["reply", "check_in"] = "check_in" if extras.is_check_in else "reply"
     return provider, Prompt(
@@ -101,14 +113,16 @@ async def generate_reply(
         completion = await provider.complete(prompt)
     except BaseException as exc:
         seconds = time.perf_counter() - began
+        add_provider_time(seconds)
         services.metrics.provider_call(
             provider.name, model_label(provider, prompt.model), provider_outcome(exc), seconds, None
         )
         raise
-    services.metrics.provider_call(
-        provider.name, model_label(provider, prompt.model), "ok", time.perf_counter() - began, completion.usage
-    )
-    bubbles = split_bubbles(completion.text, agent.max_bubbles)
+    seconds = time.perf_counter() - began
+    add_provider_time(seconds)
+    services.metrics.provider_call(provider.name, model_label(provider, prompt.model), "ok", seconds, completion.usage)
+    text = completion.text if extras.scene is None else unattributed(agent, completion.text)
+    bubbles = split_bubbles(text, agent.max_bubbles)
     if not bubbles:
         raise _empty(provider)
     return Reply(typed_at(bubbles, int(prompt.now)), completion.usage)
@@ -131,7 +145,7 @@ async def stream_reply(
         nonlocal at, sent
         at += typing_seconds(text) if sent else 0
         sent += 1
-        return ChatMessage("assistant", text, at)
+        return ChatMessage("assistant", text if extras.scene is None else unattributed(agent, text), at)
 
     began, failure = time.perf_counter(), None
     try:
@@ -148,6 +162,7 @@ async def stream_reply(
         raise
     finally:
         seconds = time.perf_counter() - began
+        add_provider_time(seconds)
         services.metrics.provider_call(
             provider.name, model_label(provider, prompt.model), provider_outcome(failure), seconds, usage
         )

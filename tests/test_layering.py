@@ -15,6 +15,7 @@ RANKS = {
     "errors": 1,  # the error vocabulary every layer raises
     "config": 2,
     "observability": 2,
+    "benchmark": 2,  # the load generator and loopback peers of `bench` and bench/: stdlib only
     "storage": 3,  # adapters: the database ...
     "outbound": 3,  # ... every HTTP request the server makes ...
     "workers": 3,  # ... what worker processes share

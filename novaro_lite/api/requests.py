@@ -20,30 +20,66 @@ from novaro_lite.api.schemas.requests import (
     MessageRequestPage,
     MessageRequestQuery,
 )
+from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.conversations import plan_after_busy, plan_message, superseding_plan
+from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.errors import ConflictError
 from novaro_lite.services import Services
-from novaro_lite.storage.requests import Replan
+from novaro_lite.storage.requests import GroupStart, Replan
 
 IDEMPOTENCY_KEY_MAX = 200
 
 
-async def _drawn(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> Plan | None:
-    """The reply's plan by the timing model, or None when `delay` overrides it (checked, not applied)."""
-    if body.delay is None:
-        online_until = None
-        if body.conversation_id is not None:
-            online_until = await svc.storage.conversations.online_until(agent.id, body.conversation_id)
-        return plan_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
-    if not svc.settings.delivery.allow_delay_override:
+async def _drawn(svc: Services, body: MessageRequestCreate, agent: Agent, rng: random.Random) -> Plan:
+    """The reply's plan by the timing model."""
+    online_until = None
+    if body.conversation_id is not None:
+        online_until = await svc.storage.conversations.online_until(agent.id, body.conversation_id)
+    return plan_message(agent, svc.clock(), online_until, rng, time_scale=svc.settings.delivery.time_scale)
+
+
+async def _first_turn(
+    svc: Services, body: MessageRequestCreate, account: str, rng: random.Random
+) -> tuple[Agent, Plan, GroupStart]:
+    """Who in the group answers the message, when, and the exchange it starts (docs/design.md, Groups)."""
+    assert body.group_id is not None
+    group = await svc.storage.groups.get(account, body.group_id)
+    agents = await groups.members(svc, group)
+    if not agents:
+        raise ConflictError(group.notice() or "The group has no members.")
+    requested: tuple[str, ...] = ()
+    if group.strategy == "manual":
+        if body.agent_id not in agents:
+            raise invalid(["body", "agentId"], "this group is manual: name the member who answers")
+        requested = (body.agent_id,)
+    elif body.agent_id is not None:
+        raise invalid(["body", "agentId"], f"this group's strategy is {group.strategy}: the server picks who answers")
+    last = body.messages[-1]
+    answering = (last.content, last.agent_id if last.role == "assistant" else None)
+    turn = await groups.plan_next(svc, group, agents, body.conversation_id, answering, 1, svc.clock(), rng, requested)
+    assert turn is not None, "turn 1 always has a speaker"
+    return agents[turn.agent_id], turn.plan, GroupStart(group.id, group.max_agent_turns - 1, body.seed)
+
+
+async def _speaker(
+    svc: Services, body: MessageRequestCreate, account: str, rng: random.Random
+) -> tuple[Agent, Plan | None, GroupStart | None]:
+    """Who answers, the plan (None when `delay` overrides the timing model), and the exchange a group's message
+    starts."""
+    if body.delay is not None and not svc.settings.delivery.allow_delay_override:
         raise invalid(
             ["body", "delay"],
             "this server does not allow overriding the reply delay ([delivery] allow_delay_override = false)",
         )
-    return None
+    if body.group_id is not None:
+        agent, plan, start = await _first_turn(svc, body, account, rng)
+        return agent, plan if body.delay is None else None, start
+    assert body.agent_id is not None
+    agent = await svc.storage.agents.get(account, body.agent_id)
+    return agent, await _drawn(svc, body, agent, rng) if body.delay is None else None, None
 
 
 def _fixed(svc: Services, body: MessageRequestCreate) -> Plan:
@@ -74,7 +110,8 @@ async def create_request(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    svc, account, rng = services(request), caller(request).account, random.Random()
+    svc, account = services(request), caller(request).account
+    rng = turn_rng(body.seed, 1, random.Random())
     body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None
     if key is not None and body_hash is not None:
         # A retry gets the first answer whatever happened since (agent deleted, webhook disabled).
@@ -82,11 +119,10 @@ async def create_request(request: Request) -> Response:
         if replayed is not None:
             return Response(replayed, status_code=202, media_type="application/json")
     await require_contexts(request, body.context_ids)
-    agent = await svc.storage.agents.get(account, body.agent_id)
+    agent, drawn, group = await _speaker(svc, body, account, rng)
     webhook = await svc.storage.webhooks.get(account, body.webhook_id)
     if not webhook.enabled:
         raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    drawn = await _drawn(svc, body, agent, rng)
     plan = _fixed(svc, body) if drawn is None else drawn
     stored: list[MessageRequest] = []
 
@@ -96,7 +132,7 @@ async def create_request(request: Request) -> Response:
 
     response = await svc.storage.requests.create(
         account,
-        agent_id=body.agent_id,
+        agent_id=agent.id,
         webhook_id=body.webhook_id,
         reference=body.reference,
         messages=[message.to_domain() for message in body.messages],
@@ -111,6 +147,7 @@ async def create_request(request: Request) -> Response:
         replan=_replan(svc, agent, plan, drawn is not None, rng),
         on_superseded=lambda count: svc.metrics.delivery("superseded", count=count),
         on_check_ins_ended=lambda count: svc.metrics.check_in("canceled", "user_wrote", count),
+        group=group,
     )
     if stored:  # not an idempotent replay
         # A replanned read is later than this, or an unread request's that was woken for already.
@@ -129,6 +166,7 @@ async def list_requests(request: Request) -> Response:
         agent_id=query.agent_id,
         reference=query.reference,
         conversation_id=query.conversation_id,
+        group_id=query.group_id,
     )
     return json_response(
         MessageRequestPage(data=[MessageRequestOut.of(r) for r in found.items], next_cursor=found.next_cursor)

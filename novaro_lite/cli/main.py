@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from novaro_lite import __version__
-from novaro_lite.cli import agents, contexts, db, listen, requests, tokens, webhooks
+from novaro_lite.cli import agents, bench, contexts, db, listen, requests, tokens, webhooks
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.cli.serving import serve as run_server
 from novaro_lite.cli.terminal import say
@@ -54,5 +54,14 @@ def serve(settings: Settings) -> None:
     run_server(settings)  # the token exists before any worker starts, so no two workers race to make one
 
 
-for group in (tokens.token, agents.agent, contexts.context, webhooks.webhook, requests.requests, listen.listen, db.db):
+for group in (
+    tokens.token,
+    agents.agent,
+    contexts.context,
+    webhooks.webhook,
+    requests.requests,
+    listen.listen,
+    db.db,
+    bench.bench,
+):
     main.add_command(group)

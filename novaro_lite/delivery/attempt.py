@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from novaro_lite.delivery import check_ins, conversations
+from novaro_lite.delivery import check_ins, conversations, groups
 from novaro_lite.delivery.outcome import (
     Answered,
     Crashed,
@@ -28,6 +28,7 @@ from novaro_lite.delivery.outcome import (
     decide,
 )
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import Webhook, secret_digest
@@ -37,6 +38,7 @@ from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.targets import TargetRefusedError
 from novaro_lite.outbound.webhook_sender import Answer, WebhookSender
 from novaro_lite.services import Services
+from novaro_lite.storage.queue import FollowUp
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_SECONDS = 0.25  # how often a delivery waiting for the database tries its write again
@@ -78,7 +80,10 @@ async def deliver(courier: Courier, request: MessageRequest) -> None:
     wake = await _wake_up(courier, request)
     settings = services.settings.delivery
     decision = decide(request, found, now=services.clock(), settings=settings, rng=courier.rng, wake=wake)
-    await _record(courier, request, decision, attempted_at, time.monotonic() - began)
+    follow_up = None
+    if decision.outcome == "delivered" and isinstance(found, Answered):
+        follow_up = await _stored(services, lambda: groups.next_turn(services, request, found.reply, courier.rng))
+    await _record(courier, request, decision, attempted_at, time.monotonic() - began, follow_up)
 
 
 async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
@@ -92,7 +97,8 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         webhook = await _webhook(services, request)
         if request.is_humanlike:
             agent = await _agent(services, request) if request.reply is None else await _agent_if_any(services, request)
-            step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
+            rng = turn_rng(request.seed, request.turn, courier.rng, "typing")  # a seed makes the typing repeat too
+            step = conversations.Step(services, courier.sender, courier.owner, rng, request, agent, webhook)
             typed = await conversations.humanlike(step, lambda found: _generate(courier, request, found))
             if typed is None:
                 return None
@@ -103,7 +109,8 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         reply = request.reply
         if reply is None:
             agent = await _agent(services, request)
-            reply = await _generate(courier, request, agent)
+            step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
+            reply = await conversations.read_and_write(step, agent, lambda found: _generate(courier, request, found))
             if not await _store(courier, request, reply):
                 return None
             webhook = await _webhook(services, request)  # again: disabled, deleted or rotated while generating?
@@ -118,7 +125,12 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
 
 
 async def _record(
-    courier: Courier, request: MessageRequest, decision: Decision, attempted_at: int, seconds: float
+    courier: Courier,
+    request: MessageRequest,
+    decision: Decision,
+    attempted_at: int,
+    seconds: float,
+    follow_up: FollowUp | None = None,
 ) -> None:
     services = courier.services
     queue = services.storage.queue
@@ -132,7 +144,8 @@ async def _record(
     logged = Attempt(attempted_at, decision.status_code, int(seconds * 1000), decision.error, decision.response_body)
     outcome, retry_at, counter = decision.outcome, decision.retry_at, decision.counter
     if not await _stored(
-        services, lambda: queue.finish_attempt(request.id, courier.owner, logged, outcome, retry_at, counter)
+        services,
+        lambda: queue.finish_attempt(request.id, courier.owner, logged, outcome, retry_at, counter, follow_up),
     ):
         _lost_lease(request)
         return
@@ -141,7 +154,12 @@ async def _record(
     if decision.outcome == "delivered":
         if request.kind == "check_in":
             services.metrics.check_in("delivered")
-        await _stored(services, lambda: conversations.start_session(services, request, courier.rng))
+        stay = turn_rng(request.seed, request.turn, courier.rng, "stay")
+        await _stored(services, lambda: conversations.start_session(services, request, stay))
+        if request.group_id is not None:
+            services.metrics.group_reply("async")
+        if follow_up is not None:
+            services.wake(follow_up[1].read_at)
 
 
 async def _stored(services: Services, call: Callable[[], Awaitable[T]]) -> T:
@@ -207,13 +225,15 @@ async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | 
 
 async def _generate(courier: Courier, request: MessageRequest, agent: Agent) -> tuple[ChatMessage, ...]:
     """Write the reply (or the check-in); its failures spend the model's budget, not the webhook's."""
-    extras = Extras()
+    check_in = None
     if request.kind == "check_in":
-        prepared = await check_ins.prepare(courier.services, courier.owner, request, agent)
-        if prepared is None:
+        check_in = await check_ins.prepare(courier.services, courier.owner, request, agent)
+        if check_in is None:
             raise _Settled(None)  # the conversation is active: the check-in was dropped
-        extras = prepared
     try:
+        # A check-in is one agent's own message; a reply may be a group's, written in its scene.
+        scene = None if check_in is not None else await groups.request_scene(courier.services, request, agent)
+        extras = check_in or Extras(scene=scene)
         generated = await generate_reply(courier.services, agent, request.messages or (), request.context_ids, extras)
     except UnavailableError:
         raise
@@ -259,7 +279,7 @@ async def _post(
     except Exception:  # as in attempt(), but the receiver's answer is logged with the attempt
         logger.exception("delivering message request %s failed unexpectedly", request.id)
         return Crashed("attempts", answer)
-    return Answered(answer, disabled_for)
+    return Answered(answer, disabled_for, reply)
 
 
 async def _record_health(services: Services, webhook: Webhook, answer: Answer) -> str | None:

@@ -22,6 +22,7 @@ from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import ModelClock, TypedReply, first_awake, type_reply
 from novaro_lite.domain.conversations import session_end
 from novaro_lite.domain.events import Event, event_id, read_body, typing_body
+from novaro_lite.domain.groups import chat_key
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.domain.webhooks import Webhook
@@ -112,7 +113,7 @@ async def _step(
                 wait = max(earlier, now + ORDER_POLL_SECONDS / step.clock.scale)
                 await _hold(step, wait, wait + max(0.0, arrive_at - now), None, None)
                 return None
-        reply = await _read_and_write(step, agent, generate)
+        reply = await read_and_write(step, agent, generate)
         return await _type(step, agent, [message.content for message in reply], arrive_at)
     if request.typing_at is not None:  # written, typing to start now
         if now < request.typing_at:
@@ -128,11 +129,12 @@ async def _step(
     return request.reply
 
 
-async def _read_and_write(
+async def read_and_write(
     step: Step, agent: Agent, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...]:
     """The agent opens the chat (`message.read`, once per request, not again when writing is retried) and
-    writes the reply. The event goes out while the model writes: the lease covers the longer, not both."""
+    writes the reply. The event goes out while the model writes: the lease covers the longer, not both.
+    A request that skips the human timing (`delay`) reads and writes the same way, only at once."""
     request = step.request
     # A check-in answers no message: there is nothing to read.
     if request.kind != "reply" or request.attempts or request.generation_failures:
@@ -216,4 +218,7 @@ async def start_session(services: Services, request: MessageRequest, rng: random
     now = services.clock()
     until = session_end(agent, now, rng, time_scale=services.settings.delivery.time_scale)
     if until is not None:
-        await services.storage.conversations.set_online(agent.id, request.conversation_id, until, now)
+        key = (
+            request.conversation_id if request.group_id is None else chat_key(request.group_id, request.conversation_id)
+        )
+        await services.storage.conversations.set_online(agent.id, key, until, now)

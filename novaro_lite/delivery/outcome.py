@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 
 from novaro_lite.config.settings import DeliverySettings
+from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest, retry_wait
 from novaro_lite.outbound.webhook_sender import Answer
 from novaro_lite.storage.queue import Counter, Outcome
@@ -44,11 +45,13 @@ class GenerationFailed:
 
 @dataclasses.dataclass(frozen=True)
 class Answered:
-    """The reply was POSTed: the receiver's answer (or why none came), and the reason if this failure
-    disabled the webhook (it has only failed for [webhooks] disable_after_hours)."""
+    """The reply was POSTed: the receiver's answer (or why none came), the reason if this failure disabled the
+    webhook (it has only failed for [webhooks] disable_after_hours), and the reply itself (a group's next
+    turn answers it)."""
 
     answer: Answer
     disabled_for: str | None = None
+    reply: tuple[ChatMessage, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,8 @@ class ChatMessage:
     role: Role
     content: str
     created_at: int | None = None
+    name: str | None = None  # the person who wrote a user message, when the caller names them
+    agent_id: str | None = None  # in a group: the member who wrote an assistant message
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ How to write:
 - If you would send several messages in a row, separate them with a blank line.
 - Some messages start with [sent …]: that is when they were sent, in your local time. Use it to know how
   the conversation unfolded, but do not write such tags yourself.
-{character}{contexts}"""
+{group}{character}{contexts}"""
 
 CONTEXT_BLOCK = """
 Background you know ({name}):
@@ -47,6 +48,15 @@ POST_HISTORY_BLOCK = """
 Before you answer, keep this in mind:
 {instructions}
 """
+# In a group chat (domain/groups.py): who else is there, and how their messages look.
+GROUP_BLOCK = """
+You are in a group chat called "{group}", with the person who writes the user messages and:
+{members}
+Each message from someone else starts with their name and a colon. Write only your own message, as {name}, in \
+your own voice: never write lines for the others, and do not put your name in front of what you write.
+"""
+MEMBER_LINE = "- {name}: {about}\n"
+ABOUT_MAX = 160  # a member is described in one short line: the first sentence of its persona
 ORIGINAL = "{{original}}"  # Character Card V2: where a card's system prompt puts the app's own prompt
 USER_NAME = "User"
 _MACROS = re.compile(r"\{\{(char|user)\}\}|<(bot|char|user)>", re.IGNORECASE)
@@ -62,10 +72,38 @@ def fill_macros(agent: Agent, text: str) -> str:
     return _MACROS.sub(lambda match: USER_NAME if "user" in match.group(0).lower() else char, text)
 
 
-def _character(agent: Agent, is_new_chat: bool) -> str:
+@dataclasses.dataclass(frozen=True)
+class GroupScene:
+    """The group an agent answers in: its name, the other members (agent id, name, a line about them), and the
+    agent's own group-only greetings (Character Card V3), used instead of its greeting."""
+
+    name: str
+    others: tuple[tuple[str, str, str], ...]
+    greetings: tuple[str, ...] = ()
+
+    def names(self) -> dict[str, str]:
+        return {agent_id: name for agent_id, name, _ in self.others}
+
+
+def about(agent: Agent) -> str:
+    """One short line about an agent for the others in a group: its persona's first sentence."""
+    text = " ".join(fill_macros(agent, agent.persona).split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] if text else f"{agent.name}."
+    return first if len(first) <= ABOUT_MAX else first[: ABOUT_MAX - 3].rstrip() + "..."
+
+
+def _group(agent: Agent, scene: GroupScene | None) -> str:
+    if scene is None:
+        return ""
+    members = "".join(MEMBER_LINE.format(name=name, about=line) for _, name, line in scene.others)
+    return GROUP_BLOCK.format(group=scene.name, members=members, name=agent.nickname or agent.name)
+
+
+def _character(agent: Agent, is_new_chat: bool, scene: GroupScene | None = None) -> str:
     parts = []
-    if is_new_chat and agent.greeting.strip():
-        parts.append(GREETING_BLOCK.format(greeting=agent.greeting.strip()))
+    greeting = scene.greetings[0] if scene is not None and scene.greetings else agent.greeting
+    if is_new_chat and greeting.strip():
+        parts.append(GREETING_BLOCK.format(greeting=greeting.strip()))
     if agent.example_messages.strip():
         parts.append(EXAMPLES_BLOCK.format(examples=agent.example_messages.strip()))
     return fill_macros(agent, "".join(parts))
@@ -78,12 +116,14 @@ def build_system_prompt(
     *,
     is_new_chat: bool = False,
     caller_system: str = "",
+    scene: GroupScene | None = None,
 ) -> str:
     """Return the system prompt for `agent` at unix time `now`, with named context texts in the given order.
 
     `is_new_chat` (no reply from the agent yet) adds the agent's greeting; `caller_system` (a client's own
     system message) comes after the persona prompt. An agent's `system_prompt` comes first, or wraps the
-    built-in prompt where it says {{original}}; its `post_history_instructions` come last.
+    built-in prompt where it says {{original}}; its `post_history_instructions` come last. In a group,
+    `scene` names the group and describes the other members.
     """
     here = local_time(agent, now)
     prompt = SYSTEM_PROMPT.format(
@@ -96,7 +136,8 @@ def build_system_prompt(
         time=here.strftime("%H:%M"),
         timezone=agent.timezone,
         language=agent.language,
-        character=_character(agent, is_new_chat),
+        group=_group(agent, scene),
+        character=_character(agent, is_new_chat, scene),
         contexts="".join(CONTEXT_BLOCK.format(name=name, content=content.strip()) for name, content in contexts),
     )
     own = fill_macros(agent, agent.system_prompt.strip())
@@ -108,6 +149,31 @@ def build_system_prompt(
         instructions = fill_macros(agent, agent.post_history_instructions.strip())
         prompt = prompt.rstrip() + "\n" + POST_HISTORY_BLOCK.format(instructions=instructions)
     return prompt
+
+
+def attributed(agent: Agent, names: Mapping[str, str], messages: Sequence[ChatMessage]) -> tuple[ChatMessage, ...]:
+    """A group's transcript as `agent` reads it: its own messages as its own, everyone else's as user messages
+    that start with their writer's name (a member's from `names` by agent id, the user's as given)."""
+    return tuple(
+        message
+        if message.role == "assistant" and message.agent_id == agent.id
+        else ChatMessage("user", f"{_writer(message, names)}: {message.content}", message.created_at)
+        for message in messages
+    )
+
+
+def _writer(message: ChatMessage, names: Mapping[str, str]) -> str:
+    if message.role == "user":
+        return message.name or USER_NAME
+    return names.get(message.agent_id or "", "Someone")
+
+
+def unattributed(agent: Agent, text: str) -> str:
+    """A group reply without the "Name:" a model may put in front of it, copying the transcript's form."""
+    for name in filter(None, (agent.nickname, agent.name)):
+        if text.startswith(f"{name}:"):
+            return text[len(name) + 1 :].lstrip()
+    return text
 
 
 SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")

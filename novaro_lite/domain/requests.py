@@ -57,6 +57,14 @@ class MessageRequest:
     canceled_reason: CanceledReason | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
     rule_id: str | None = None  # a check-in's: the recurring rule that yielded it (domain/check_in_rules.py)
 
+    # In a group (domain/groups.py): the group, this reply's turn in the exchange (1 answers the user), how
+    # many agent turns may still follow it, the request whose reply it answers, and the caller's seed.
+    group_id: str | None = None
+    turn: int = 0
+    turns_left: int = 0
+    follows: str | None = None
+    seed: int | None = None
+
     @property
     def is_being_typed(self) -> bool:
         """Its reply is written and promised to arrive (the events said so) and not yet tried."""
@@ -93,20 +101,24 @@ def retry_wait(
 
 
 def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:
-    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids and the `type`
-    ("reply" or "check_in") that tells an answer from a message the agent wrote first."""
+    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids, the `type`
+    ("reply" or "check_in") that tells an answer from a message the agent wrote first and, for a group's
+    reply, the group and the turn of the exchange."""
+    body: dict[str, object] = {
+        "type": request.kind,
+        "messages": [
+            {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
+        ],
+        "reference": request.reference,
+        "secret": secret_digest,
+        "id": request.id,
+        "agentId": request.agent_id,
+        "conversationId": request.conversation_id,
+    }
+    if request.group_id is not None:
+        body |= {"groupId": request.group_id, "turn": request.turn}
     return json.dumps(
-        {
-            "type": request.kind,
-            "messages": [
-                {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
-            ],
-            "reference": request.reference,
-            "secret": secret_digest,
-            "id": request.id,
-            "agentId": request.agent_id,
-            "conversationId": request.conversation_id,
-        },
+        body,
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()

@@ -32,6 +32,7 @@ CHECK_INS_HELP = (
     "Check-ins by event: scheduled, delivered, canceled (the reason as `why`), refused (the rule as `why`)."
 )
 QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
+OVERHEAD_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -45,6 +46,28 @@ class QueueStats:
     erasure_overdue_seconds: float = 0.0  # how long purged content has outlived its erase window (SQLite's WAL)
 
 
+GROUP_REPLY_MODES = ("realtime", "async")
+
+
+def _http_series(registry: CollectorRegistry) -> tuple[Counter, Histogram, Histogram]:
+    """Requests by route and status, their durations, and the realtime replies' overhead."""
+    total = Counter("novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry)
+    seconds = Histogram(
+        "novaro_http_request_duration_seconds",
+        "Time from a request's arrival to the end of its response (streams included).",
+        ("method", "route"),
+        registry=registry,
+    )
+    overhead = Histogram(
+        "novaro_http_overhead_seconds",
+        "A realtime reply's time minus its LLM provider calls' time: what novaro-lite added.",
+        ("route",),
+        buckets=OVERHEAD_BUCKETS,
+        registry=registry,
+    )
+    return total, seconds, overhead
+
+
 class Metrics:
     def __init__(self, *, enabled: bool, multiprocess_dir: Path | None = None) -> None:
         """`multiprocess_dir`: the directory every worker of this server counts in (serve --workers)."""
@@ -53,15 +76,7 @@ class Metrics:
             raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
         self.enabled, self.multiprocess_dir = enabled, multiprocess_dir
         self.registry = registry = CollectorRegistry(auto_describe=True)
-        self._http_total = Counter(
-            "novaro_http_requests", "HTTP requests answered.", ("method", "route", "status"), registry=registry
-        )
-        self._http_seconds = Histogram(
-            "novaro_http_request_duration_seconds",
-            "Time from a request's arrival to the end of its response (streams included).",
-            ("method", "route"),
-            registry=registry,
-        )
+        self._http_total, self._http_seconds, self._overhead = _http_series(registry)
         self._accepted = Counter(
             "novaro_message_requests_accepted",
             "Async message requests answered 202 (an idempotent replay answers, and counts, again).",
@@ -112,6 +127,7 @@ class Metrics:
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
         self._check_ins = Counter("novaro_check_ins", CHECK_INS_HELP, ("event", "why"), registry=registry)
+        self._group_replies = _group_replies(registry)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
         for status in QUEUE_STATUSES:
@@ -124,9 +140,18 @@ class Metrics:
         self._http_total.labels(method, route, str(status)).inc()
         self._http_seconds.labels(method, route).observe(seconds)
 
+    def overhead(self, route: str, seconds: float) -> None:
+        if self.enabled:
+            self._overhead.labels(route).observe(max(0.0, seconds))
+
     def accepted(self) -> None:
         if self.enabled:
             self._accepted.inc()
+
+    def group_reply(self, mode: str) -> None:
+        """Count one reply written in a group: "realtime" (in a response) or "async" (delivered)."""
+        if self.enabled:
+            self._group_replies.labels(mode).inc()
 
     def delivery(
         self, outcome: str, *, seconds: float | None = None, lateness: float | None = None, count: int = 1
@@ -165,3 +190,11 @@ class Metrics:
         every_worker = CollectorRegistry()
         MultiProcessCollector(every_worker, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
         return generate_latest(every_worker)
+
+
+def _group_replies(registry: CollectorRegistry) -> Counter:
+    """The group replies series, with both modes shown at 0 before they first happen."""
+    counter = Counter("novaro_group_replies", "Group replies by mode (realtime, async).", ("mode",), registry=registry)
+    for mode in GROUP_REPLY_MODES:
+        counter.labels(mode)
+    return counter

@@ -50,7 +50,7 @@ class AnthropicProvider(HTTPProvider):
             headers["x-api-key"] = str(self._config.api_key)
         return self._client.build_request(
             "POST",
-            f"{self._config.base_url}/v1/messages",
+            self._url("/v1/messages"),
             json=body,
             headers=headers,
             timeout=self._config.timeout_seconds,

@@ -43,7 +43,7 @@ class OpenAIProvider(HTTPProvider):
         key = self._config.api_key
         return self._client.build_request(
             "POST",
-            f"{self._config.base_url}/chat/completions",
+            self._url("/chat/completions"),
             json=body,
             headers={"Authorization": f"Bearer {key}"} if key else {},
             timeout=self._config.timeout_seconds,

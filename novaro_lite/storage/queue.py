@@ -13,6 +13,7 @@ import builtins
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
+from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
 from novaro_lite.storage.database import Claim, Database, Statement
@@ -20,9 +21,11 @@ from novaro_lite.storage.requests import (
     COLUMNS,
     IDEMPOTENCY_WINDOW,
     IN_FLIGHT_SQL,
+    INSERT,
     PENDING_SQL,
     PURGE_SQL,
     dump_messages,
+    insert_row,
     row_to_request,
 )
 
@@ -40,6 +43,8 @@ END_MOOT_SQL = (
     f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL} WHERE id = ? AND status = 'scheduled'"
     " AND canceled_reason IS NOT NULL"
 )
+# A group's next turn, queued when the reply it answers is delivered: the request and its plan.
+FollowUp = tuple[MessageRequest, Plan]
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
 Counter = Literal["attempts", "generation_failures"]
 
@@ -138,12 +143,14 @@ class DeliveryQueue:
         outcome: Outcome,
         retry_at: float | None = None,
         counter: Counter | None = "attempts",
+        follow_up: FollowUp | None = None,
     ) -> bool:
         """Log an attempt (if one was made) and move the request on; False, with nothing written, if `owner`
         no longer holds the request's lease (another process took it over while this one was frozen).
 
         Delivered or failed end it (content purged); retry schedules it again at `retry_at`; paused keeps
         it, content and all, until its webhook is enabled again. `counter` is the budget the attempt used.
+        A delivered group reply queues `follow_up`, the next turn of its exchange, in the same transaction.
         """
         params: tuple[Any, ...]
         if attempt is None:  # nothing was tried (a pause): the last attempt's error and status stay
@@ -195,6 +202,8 @@ class DeliveryQueue:
         statements.append((f"UPDATE message_requests SET {change} WHERE {held}", (*params, request_id, owner)))
         if outcome == "paused":
             return await self._pause(request_id, statements)
+        if outcome == "delivered" and follow_up is not None:
+            return await self._deliver_and_follow(request_id, statements, follow_up)
         moot = [(END_MOOT_SQL, (request_id,))] if outcome == "retry" else []
         counts = await self._db.write(*statements, *moot, purges=outcome in ("delivered", "failed"))
         if moot and counts[-1]:
@@ -220,6 +229,21 @@ class DeliveryQueue:
                 (request_id,),
             )
         return True
+
+    async def _deliver_and_follow(self, request_id: str, statements: list[Statement], follow_up: FollowUp) -> bool:
+        """End a delivered group reply and queue the next turn of its exchange, in one transaction, unless the
+        lease was lost (whoever holds it decides) or a newer user message ended the exchange meanwhile
+        (RequestStore's superseding sets turns_left to 0)."""
+        async with self._db.transaction() as tx:
+            changed = 0
+            for sql, params in statements:
+                changed = await tx.execute(sql, params)
+            if changed:
+                found = await tx.fetch("SELECT turns_left FROM message_requests WHERE id = ?", (request_id,))
+                if found and found[0][0] > 0:
+                    await tx.execute(INSERT, insert_row(*follow_up, None, None, ""))
+        self._db.content_purged()
+        return changed == 1
 
     async def release(self, request_ids: Sequence[str], owner: str, now: float) -> None:
         """Give claimed requests back to the queue, due now (on shutdown).

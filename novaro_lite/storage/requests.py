@@ -24,8 +24,8 @@ IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
-    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, kind, topic, check_in, canceled_reason,"
-    " rule_id"
+    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, group_id, turn, turns_left, follows, seed,"
+    " kind, topic, check_in, canceled_reason, rule_id"
 )
 SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
@@ -34,28 +34,49 @@ IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's 
 # MessageRequest.is_being_typed: the read and typing events have promised this reply; it is not yet tried.
 _BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, topic = NULL, lease_owner = NULL"
-_INSERT = (
+INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed)"
+    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# The other pending requests of a conversation; an unread one (scheduled, no reply yet) can be superseded.
-# Check-ins are not among them: the user's message ends those (end_check_ins).
+# The other pending requests of a conversation: one agent's, or a group's (every member's); an unread one
+# (scheduled, no reply yet) can be superseded. Check-ins are not among them: the user's message ends those
+# (end_check_ins).
 _CONVERSATION = (
-    "SELECT id, status, reply IS NULL AS unread, coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms"
-    " FROM message_requests"
-    f" WHERE agent_id = ? AND conversation_id = ? AND status IN {PENDING_SQL} AND kind = 'reply'"
+    "SELECT id, agent_id, status, reply IS NULL AS unread,"
+    " coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms FROM message_requests"
+    f" WHERE {{}} AND conversation_id = ? AND status IN {PENDING_SQL} AND kind = 'reply'"
 )
+_ONE_TO_ONE, _GROUP = "agent_id = ? AND group_id IS NULL", "group_id = ?"
 _CHECK_INS = "agent_id = ? AND conversation_id = ? AND kind = 'check_in'"
 Replan = Callable[[Sequence[Plan], float | None], Plan]  # (unread requests' plans, busy until) -> the new plan
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupStart:
+    """A group's request starts an exchange: turn 1, with up to `turns_left` agent turns after it."""
+
+    group_id: str
+    turns_left: int
+    seed: int | None
+
+
 def dump_messages(messages: Sequence[ChatMessage]) -> str:
-    return json.dumps([[m.role, m.content, m.created_at] for m in messages], ensure_ascii=False)
+    """Each message as [role, content, created_at], then its writer's name and agent id if it has either."""
+    return json.dumps(
+        [
+            [m.role, m.content, m.created_at, m.name, m.agent_id]
+            if m.name or m.agent_id
+            else [m.role, m.content, m.created_at]
+            for m in messages
+        ],
+        ensure_ascii=False,
+    )
 
 
 def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
-    return None if raw is None else tuple(ChatMessage(role, content, at) for role, content, at in json.loads(raw))
+    return None if raw is None else tuple(ChatMessage(*message) for message in json.loads(raw))
 
 
 def dump_moment(moment: Moment) -> str:
@@ -94,6 +115,11 @@ def row_to_request(row: Row) -> MessageRequest:
         is_humanlike=bool(row["humanlike"]),
         arrive_at=_seconds(row["arrive_ms"]),
         typing_at=_seconds(row["typing_ms"]),
+        group_id=row["group_id"],
+        turn=row["turn"],
+        turns_left=row["turns_left"],
+        follows=row["follows"],
+        seed=row["seed"],
         kind=row["kind"],
         topic=row["topic"],
         moment=load_moment(row["check_in"]),
@@ -126,10 +152,10 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
     )
 
 
-def _row(
+def insert_row(
     request: MessageRequest, plan: Plan, idempotency_key: str | None, body_hash: str | None, accepted: str
 ) -> tuple[Any, ...]:
-    """The values _INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
+    """The values INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
     kept to the millisecond)."""
     return (
         request.id,
@@ -149,6 +175,11 @@ def _row(
         request.conversation_id,
         request.is_humanlike,
         int(plan.arrive_at * 1000),
+        request.group_id,
+        request.turn,
+        request.turns_left,
+        request.follows,
+        request.seed,
     )
 
 
@@ -170,9 +201,10 @@ async def take_key(tx: Transaction, account: str, idempotency_key: str, body_has
     return None
 
 
-def conversation_lock(agent_id: str, conversation_id: str) -> str:
-    """The lock a use case holds while it reads and changes a conversation's pending rows."""
-    return f"conversation:{agent_id}:{conversation_id}"
+def conversation_lock(owner: str, conversation_id: str) -> str:
+    """The lock a use case holds while it reads and changes a conversation's pending rows; `owner` is the
+    agent's id, or the group's in a group."""
+    return f"conversation:{owner}:{conversation_id}"
 
 
 async def end_check_ins(tx: Transaction, agent_id: str, conversation_id: str, now: int) -> int:
@@ -203,18 +235,27 @@ async def end_check_ins(tx: Transaction, agent_id: str, conversation_id: str, no
 async def _supersede(
     tx: Transaction, request: MessageRequest, replan: Replan, *, is_superseding: bool, now: int
 ) -> tuple[Plan, int, int]:
-    """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`) and its
-    waiting check-ins, their content purged; return `request`'s plan as `replan` makes it, how many requests
-    were superseded and how many check-ins ended."""
+    """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`), their
+    content purged, and its waiting check-ins; return `request`'s plan as `replan` makes it, how many requests
+    were superseded and how many check-ins ended.
+
+    In a group every member's unread reply is superseded, and the replies already written end their
+    exchange when delivered: the user has spoken again, so the agents answer that instead of each other.
+    A check-in is one agent's, in a one-to-one conversation, so only a one-to-one message ends check-ins.
+    """
     assert request.conversation_id is not None
-    await tx.lock(conversation_lock(request.agent_id, request.conversation_id))
-    check_ins = await end_check_ins(tx, request.agent_id, request.conversation_id, now)
+    scope, key = (_GROUP, request.group_id) if request.group_id else (_ONE_TO_ONE, request.agent_id)
+    await tx.lock(conversation_lock(key, request.conversation_id))
+    check_ins = 0 if request.group_id else await end_check_ins(tx, request.agent_id, request.conversation_id, now)
     # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
-    earlier = await tx.fetch(_CONVERSATION + tx.row_lock, (request.agent_id, request.conversation_id))
+    earlier = await tx.fetch(_CONVERSATION.format(scope) + tx.row_lock, (key, request.conversation_id))
     unread = [r for r in earlier if is_superseding and r["status"] == "scheduled" and r["unread"]]
+    unread_ids = {r["id"] for r in unread}
+    own = [r for r in earlier if r["agent_id"] == request.agent_id]
     # Busy until the reply being answered there arrives: its promised arrival, not its read (issue 25).
-    busy = [r["arrive_ms"] / 1000 for r in earlier if r["id"] not in {u["id"] for u in unread}]
-    plan = replan([Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000) for r in unread], max(busy, default=None))
+    busy = [r["arrive_ms"] / 1000 for r in own if r["id"] not in unread_ids]
+    own_unread = [Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000) for r in unread if r["agent_id"] == request.agent_id]
+    plan = replan(own_unread, max(busy, default=None))
     superseded = 0
     for found in unread:
         superseded += await tx.execute(
@@ -222,6 +263,10 @@ async def _supersede(
             " updated_at = ? WHERE id = ? AND status = 'scheduled' AND reply IS NULL",
             (request.id, now, found["id"]),
         )
+    if request.group_id and is_superseding:
+        for found in earlier:
+            if found["id"] not in unread_ids:
+                await tx.execute("UPDATE message_requests SET turns_left = 0 WHERE id = ?", (found["id"],))
     return plan, superseded, check_ins
 
 
@@ -261,6 +306,7 @@ class RequestStore:
         replan: Replan | None = None,
         on_superseded: Callable[[int], None] = lambda count: None,
         on_check_ins_ended: Callable[[int], None] = lambda count: None,
+        group: GroupStart | None = None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
 
@@ -270,7 +316,8 @@ class RequestStore:
         `replan` turns the plans of the unread requests it supersedes (none when `supersede` is false) and
         the time the reply being answered there arrives into the new plan; the superseded requests end in
         the same transaction, their content purged, and so do the conversation's waiting check-ins: the user
-        wrote, so they are moot.
+        wrote, so they are moot. A group's request (`agent_id` is its first speaker) starts an exchange
+        (`group`).
         """
         now = self._db.now()
         request = MessageRequest(
@@ -294,10 +341,12 @@ class RequestStore:
             is_humanlike=is_humanlike,
             arrive_at=plan.arrive_at,
         )
+        if group is not None:
+            request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))
 
         if idempotency_key is None and conversation_id is None:
             answer = accepted(request)
-            await self._db.insert(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
+            await self._db.insert(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
             return answer
         return await self._create_locked(
             request,
@@ -337,7 +386,7 @@ class RequestStore:
                 plan, superseded, check_ins = await _supersede(tx, request, planned, is_superseding=supersede, now=now)
                 request = dataclasses.replace(request, scheduled_for=int(plan.arrive_at), arrive_at=plan.arrive_at)
             answer = accepted(request)
-            await tx.execute(_INSERT, _row(request, plan, idempotency_key, body_hash, answer))
+            await tx.execute(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
         if superseded or check_ins:
             self._db.content_purged()
         for ended, count in zip(on_ended, (superseded, check_ins), strict=True):
@@ -377,8 +426,15 @@ class RequestStore:
         agent_id: str | None = None,
         reference: str | None = None,
         conversation_id: str | None = None,
+        group_id: str | None = None,
     ) -> Page[MessageRequest]:
-        filters = {"status": status, "agent_id": agent_id, "reference": reference, "conversation_id": conversation_id}
+        filters = {
+            "status": status,
+            "agent_id": agent_id,
+            "reference": reference,
+            "conversation_id": conversation_id,
+            "group_id": group_id,
+        }
         return await list_rows(self._db, account, "reply", filters, limit=limit, cursor=cursor)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:

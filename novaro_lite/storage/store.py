@@ -16,6 +16,7 @@ from novaro_lite.storage.check_ins import CheckInStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
+from novaro_lite.storage.groups import GroupStore
 from novaro_lite.storage.queue import DeliveryQueue
 from novaro_lite.storage.requests import RequestStore
 from novaro_lite.storage.sqlite.database import (
@@ -87,6 +88,7 @@ class Storage:
         self.conversations = ConversationStore(database)
         self.check_ins = CheckInStore(database)
         self.check_in_rules = CheckInRuleStore(database)
+        self.groups = GroupStore(database)
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.generation import provider_outcome
 from novaro_lite.observability.metrics import Metrics, QueueStats
+from novaro_lite.observability.server_timing import CURRENT, RequestTiming, add_provider_time
 from tests.fakes.world import account_world
 from tests.problems import assert_problem
 
@@ -212,3 +214,50 @@ async def test_model_labels_stay_the_configured_names_whatever_models_agents_nam
     assert {dict(labels)["model"] for _, labels in provider_series} == {"demo", "other"}
     other = (("model", "other"), ("outcome", "ok"), ("provider", "demo"))
     assert after[("novaro_provider_request_duration_seconds_count", other)] == 51
+
+
+def server_timing(response: httpx.Response) -> dict[str, float]:
+    """The Server-Timing header as {name: milliseconds}."""
+    entries = (entry.strip().split(";dur=") for entry in response.headers["server-timing"].split(","))
+    return {name: float(value) for name, value in entries}
+
+
+async def test_a_realtime_reply_says_what_the_provider_took_and_the_overhead_is_counted(setup):
+    client, auth, agent_id = setup["client"], setup["auth"], setup["agent"]["id"]
+    message = [{"role": "user", "content": "Dinner at 8?"}]
+    native = await client.post("/api/v1/messages", json={"agentId": agent_id, "messages": message}, headers=auth)
+    compat = await client.post("/v1/chat/completions", json={"model": agent_id, "messages": message}, headers=auth)
+    for response in (native, compat):
+        assert response.status_code == 200
+        timing = server_timing(response)
+        assert set(timing) == {"total", "provider"}
+        assert 0 < timing["provider"] <= timing["total"]
+    body = {"agentId": agent_id, "webhookId": setup["hook"]["id"], "reference": "r", "messages": message}
+    accepted = await client.post("/api/v1/message-requests", json=body, headers=auth)
+    assert accepted.status_code == 202 and "server-timing" not in accepted.headers  # no provider called
+    samples = await scrape(client)
+    for route in ("/api/v1/messages", "/v1/chat/completions"):
+        assert samples[("novaro_http_overhead_seconds_count", (("route", route),))] == 1
+        overhead = samples[("novaro_http_overhead_seconds_sum", (("route", route),))]
+        took = samples[("novaro_http_request_duration_seconds_sum", (("method", "POST"), ("route", route)))]
+        assert 0 <= overhead < took
+    overheads = [labels for name, labels in samples if name.startswith("novaro_http_overhead")]
+    assert ("route", "/api/v1/message-requests") not in {label for labels in overheads for label in labels}
+
+
+async def test_provider_time_of_another_task_is_not_the_requests():
+    timing = RequestTiming()
+    token = CURRENT.set(timing)
+    try:
+        await asyncio.create_task(_add_provider_time_later(0.5))  # a task inheriting the context: not counted
+        assert timing.provider is None
+        add_provider_time(0.25)
+        add_provider_time(0.5)
+        assert timing.provider == 0.75
+        assert timing.header(1.0) == b"total;dur=1000.00, provider;dur=750.00"
+    finally:
+        CURRENT.reset(token)
+
+
+async def _add_provider_time_later(seconds: float) -> None:
+    add_provider_time(seconds)

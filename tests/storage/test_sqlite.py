@@ -64,3 +64,17 @@ async def test_writes_queued_when_the_flusher_is_cancelled_are_dropped_not_commi
         await database.insert("INSERT INTO t (n) VALUES (?)", (3,))  # a later write is answered
         rows = await database.all("SELECT n FROM t ORDER BY n", ())
         assert [row[0] for row in rows] == [3]  # nothing its caller was told was cancelled got in
+
+
+async def test_a_write_waits_for_another_process_lock_and_goes_ahead_once_it_is_free(tmp_path: Path):
+    path = tmp_path / "novaro.db"
+    async with Storage.open(path, time.time) as storage:
+        other = sqlite3.connect(path, isolation_level=None)  # another process's writer, as far as SQLite knows
+        other.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(storage.tokens.create("t", "acme", None))
+        await asyncio.sleep(0.05)
+        assert not write.done()  # waiting for the lock, not failed
+        other.execute("COMMIT")
+        other.close()
+        created, _ = await write
+        assert [token.id for token in await storage.tokens.list()] == [created.id]

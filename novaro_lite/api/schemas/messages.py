@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain import agents as rules
@@ -20,9 +20,23 @@ class MessageIn(WireModel):
     created_at: int | None = Field(
         None, ge=0, le=rules.LATEST_TIMESTAMP, description="When it was sent, unix seconds; shown to the model."
     )
+    name: str | None = Field(
+        None, min_length=1, max_length=rules.NAME_MAX, description="A user message's writer, named to a group."
+    )
+    agent_id: str | None = Field(
+        None, min_length=1, max_length=100, description="In a group: the member who wrote an assistant message."
+    )
+
+    @model_validator(mode="after")
+    def _writer_fits_role(self) -> MessageIn:
+        if self.name is not None and self.role != "user":
+            raise ValueError("`name` names a user message's writer; an assistant message takes `agentId`")
+        if self.agent_id is not None and self.role != "assistant":
+            raise ValueError("`agentId` names an assistant message's writer; a user message takes `name`")
+        return self
 
     def to_domain(self) -> ChatMessage:
-        return ChatMessage(self.role, self.content, self.created_at)
+        return ChatMessage(self.role, self.content, self.created_at, self.name, self.agent_id)
 
 
 class MessagesRequest(WireModel):

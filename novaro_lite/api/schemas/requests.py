@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
 from novaro_lite.api.schemas.messages import MessageIn
 from novaro_lite.api.schemas.paging import PageQuery
@@ -19,8 +19,36 @@ class FixedDelay(WireModel):
     seconds: int = Field(ge=0, le=MAX_DELAY_SECONDS)
 
 
+SEED_MAX = 2**31 - 1
+GROUP_EXAMPLE: dict[str, JsonValue] = {
+    "groupId": "grp_01jqz8w7b9d1f3h5k7m9p1r3t5",
+    "webhookId": "whk_01jqz8w9c1e3g5j7l9n1q3s5u7",
+    "reference": "flat-chat/1842",
+    "conversationId": "flat-chat",
+    "seed": 7,
+    "messages": [{"role": "user", "name": "Sam", "content": "Lena, are you coming tonight?"}],
+}
+
+
 class MessageRequestCreate(WireModel):
-    agent_id: str = Field(min_length=1, max_length=100)
+    model_config = ConfigDict(json_schema_extra={"examples": [GROUP_EXAMPLE]})
+
+    agent_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The agent who answers. With `groupId`, only for a `manual` group: the member who answers.",
+    )
+    group_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="A group instead of one agent: the server decides who answers, and each reply is its own "
+        "delivery naming its `agentId`, timed by that agent. Needs `conversationId`.",
+    )
+    seed: int | None = Field(
+        None, ge=0, le=SEED_MAX, description="The same seed gives the same speakers and the same times."
+    )
     webhook_id: str = Field(min_length=1, max_length=100)
     reference: str = Field(min_length=1, max_length=500, description="Yours; sent back with the reply.")
     messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
@@ -38,6 +66,14 @@ class MessageRequestCreate(WireModel):
     supersede: bool = Field(
         True, description="false: never supersede an earlier unread request of the same conversation."
     )
+
+    @model_validator(mode="after")
+    def _one_speaker(self) -> MessageRequestCreate:
+        if self.agent_id is None and self.group_id is None:
+            raise ValueError("give `agentId` (one agent answers) or `groupId` (a group's members do)")
+        if self.group_id is not None and self.conversation_id is None:
+            raise ValueError("a group's message needs `conversationId`: the chat its members answer in")
+        return self
 
 
 class MessageRequestOut(WireModel):
@@ -59,6 +95,9 @@ class MessageRequestOut(WireModel):
     superseded_by: str | None = Field(
         description="When `superseded`: the newer request of the conversation whose reply answers this one too."
     )
+    group_id: str | None
+    turn: int = Field(description="In a group: this reply's turn in its exchange (1 answers the user's message).")
+    follows: str | None = Field(description="In a group: the request whose reply this one answers (turn 2 on).")
 
     @classmethod
     def of(cls, request: MessageRequest) -> MessageRequestOut:
@@ -77,6 +116,9 @@ class MessageRequestOut(WireModel):
             updated_at=request.updated_at,
             conversation_id=request.conversation_id,
             superseded_by=request.superseded_by,
+            group_id=request.group_id,
+            turn=request.turn,
+            follows=request.follows,
         )
 
 
@@ -90,6 +132,7 @@ class MessageRequestQuery(PageQuery):
     agent_id: str | None = Field(None, max_length=100)
     reference: str | None = Field(None, max_length=500)
     conversation_id: str | None = Field(None, max_length=CONVERSATION_ID_MAX)
+    group_id: str | None = Field(None, max_length=100)
 
 
 class AttemptOut(WireModel):

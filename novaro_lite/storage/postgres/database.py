@@ -134,11 +134,14 @@ class PostgresDatabase:
                 timeout=CONNECT_TIMEOUT,
                 reset=_keep_session,
             )
-        except CONNECT_ERRORS as exc:  # the URL may hold a password: never echo it
-            raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
+        except CONNECT_ERRORS as exc:
+            raise _unreachable(exc) from None
         try:
-            async with pool.acquire() as connection:
-                check_clock_skew(await clock_skew(connection))
+            try:  # the first connection: with no floor, the pool has not tried the server yet
+                async with pool.acquire() as connection:
+                    check_clock_skew(await clock_skew(connection))
+            except CONNECT_ERRORS as exc:
+                raise _unreachable(exc) from None
             await migrate(pool)
             async with Wakeups.listening(url) as wakeups:
                 yield cls(pool, clock, wakeups)
@@ -259,12 +262,17 @@ def check_clock_skew(skew: float) -> None:
         )
 
 
+def _unreachable(exc: BaseException) -> UnavailableError:
+    # The URL may hold a password: never echo it.
+    return UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}")
+
+
 async def read_clock_skew(url: str) -> float:
     """`clock_skew` on a connection of its own (for `db check`)."""
     try:
         connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
     except CONNECT_ERRORS as exc:
-        raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
+        raise _unreachable(exc) from None
     try:
         return await clock_skew(connection)
     finally:
@@ -276,7 +284,7 @@ async def read_schema_version(url: str) -> int:
     try:
         connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
     except CONNECT_ERRORS as exc:
-        raise UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}") from None
+        raise _unreachable(exc) from None
     try:
         if not await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
             return 0

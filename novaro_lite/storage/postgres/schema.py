@@ -171,6 +171,36 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN arrive_ms bigint;
     ALTER TABLE message_requests ADD COLUMN typing_ms bigint;
     """,
+    # issue 22: groups of agents in one chat; a request's group, its turn in the exchange, how many agent turns
+    # may still follow it, the request it follows (its reply answers that one's) and the caller's seed
+    """
+    CREATE TABLE chat_groups (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        name text NOT NULL,
+        strategy text NOT NULL,
+        max_agent_turns integer NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX chat_groups_by_account ON chat_groups (account, seq);
+    CREATE TABLE chat_group_members (
+        group_id text NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+        agent_id text NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        position integer NOT NULL,
+        talkativeness integer NOT NULL,
+        PRIMARY KEY (group_id, agent_id)
+    );
+    CREATE INDEX chat_group_members_by_agent ON chat_group_members (agent_id);
+    ALTER TABLE message_requests ADD COLUMN group_id text;
+    ALTER TABLE message_requests ADD COLUMN turn integer NOT NULL DEFAULT 0;
+    ALTER TABLE message_requests ADD COLUMN turns_left integer NOT NULL DEFAULT 0;
+    ALTER TABLE message_requests ADD COLUMN follows text;
+    ALTER TABLE message_requests ADD COLUMN seed bigint;
+    CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
+        WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
+    """,
     # issue 21: check-ins, as in SQLite's migration of the same issue.
     """
     ALTER TABLE message_requests ADD COLUMN kind text NOT NULL DEFAULT 'reply';

@@ -190,6 +190,36 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN arrive_ms INTEGER;
     ALTER TABLE message_requests ADD COLUMN typing_ms INTEGER;
     """,
+    # issue 22: groups of agents in one chat; a request's group, its turn in the exchange, how many agent turns
+    # may still follow it, the request it follows (its reply answers that one's) and the caller's seed
+    """
+    CREATE TABLE chat_groups (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        max_agent_turns INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX chat_groups_by_account ON chat_groups (account, seq);
+    CREATE TABLE chat_group_members (
+        group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+        agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        talkativeness INTEGER NOT NULL,
+        PRIMARY KEY (group_id, agent_id)
+    );
+    CREATE INDEX chat_group_members_by_agent ON chat_group_members (agent_id);
+    ALTER TABLE message_requests ADD COLUMN group_id TEXT;
+    ALTER TABLE message_requests ADD COLUMN turn INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE message_requests ADD COLUMN turns_left INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE message_requests ADD COLUMN follows TEXT;
+    ALTER TABLE message_requests ADD COLUMN seed INTEGER;
+    CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
+        WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
+    """,
     # issue 21: check-ins are queue rows of their own kind (docs/design.md, Check-ins): what to bring up (content,
     # purged like the messages), the drawn moment's bounds as JSON, why one was canceled, the moment its POST
     # was fenced against the user's message; and when the user last wrote in a conversation, for the streak.

@@ -84,35 +84,39 @@ ALTER TABLE public.agents ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: check_in_rules; Type: TABLE; Schema: public; Owner: -
+-- Name: chat_group_members; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.check_in_rules (
+CREATE TABLE public.chat_group_members (
+    group_id text NOT NULL,
+    agent_id text NOT NULL,
+    "position" integer NOT NULL,
+    talkativeness integer NOT NULL
+);
+
+
+--
+-- Name: chat_groups; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.chat_groups (
     seq bigint NOT NULL,
     id text NOT NULL,
     account text NOT NULL,
-    agent_id text NOT NULL,
-    webhook_id text NOT NULL,
-    conversation_id text NOT NULL,
-    reference text NOT NULL,
-    topic text,
-    recurrence text NOT NULL,
-    timezone text NOT NULL,
-    quiet_hours text NOT NULL,
-    status text NOT NULL,
-    next_after bigint NOT NULL,
-    last_skipped text,
+    name text NOT NULL,
+    strategy text NOT NULL,
+    max_agent_turns integer NOT NULL,
     created_at bigint NOT NULL,
     updated_at bigint NOT NULL
 );
 
 
 --
--- Name: check_in_rules_seq_seq; Type: SEQUENCE; Schema: public; Owner: -
+-- Name: chat_groups_seq_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
-ALTER TABLE public.check_in_rules ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.check_in_rules_seq_seq
+ALTER TABLE public.chat_groups ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.chat_groups_seq_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -217,12 +221,11 @@ CREATE TABLE public.message_requests (
     updated_at bigint NOT NULL,
     arrive_ms bigint,
     typing_ms bigint,
-    kind text DEFAULT 'reply'::text NOT NULL,
-    topic text,
-    check_in text,
-    canceled_reason text,
-    sending_at bigint,
-    rule_id text
+    group_id text,
+    turn integer DEFAULT 0 NOT NULL,
+    turns_left integer DEFAULT 0 NOT NULL,
+    follows text,
+    seed bigint
 )
 WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000');
 
@@ -281,17 +284,6 @@ CREATE TABLE public.tokens (
 
 
 --
--- Name: user_writes; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.user_writes (
-    agent_id text NOT NULL,
-    conversation_id text NOT NULL,
-    wrote_at bigint NOT NULL
-);
-
-
---
 -- Name: webhooks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -339,11 +331,17 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 -- Data for Name: agents; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796644797, 1796644797);
+INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m9853w48v9014kvtpf211ajt', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796643877, 1796643877);
 
 
 --
--- Data for Name: check_in_rules; Type: TABLE DATA; Schema: public; Owner: -
+-- Data for Name: chat_group_members; Type: TABLE DATA; Schema: public; Owner: -
+--
+
+
+
+--
+-- Data for Name: chat_groups; Type: TABLE DATA; Schema: public; Owner: -
 --
 
 
@@ -364,9 +362,9 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m985zyj8ejaz
 -- Data for Name: message_requests; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m985zzhg2q53rfvqyjv53ehp', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-0', 'scheduled', 1796641198017, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhg2q53rfvqyjv53ehp","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398017, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m985zzhgqbmyyy4pymrrjjdw', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-1', 'scheduled', 1796641198042, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhgqbmyyy4pymrrjjdw","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398042, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m985zzhgh4e04rh2nm0mfhr4', 'default', 'agt_01m985zyj8ejaz0f5hdy4xgc88', 'whk_01m985zyj8ctr8an0556c3q9gj', 'ref-2', 'scheduled', 1796641198064, 1796641198, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m985zzhgh4e04rh2nm0mfhr4","status":"scheduled","scheduledFor":1796648398,"agentId":"agt_01m985zyj8ejaz0f5hdy4xgc88","webhookId":"whk_01m985zyj8ctr8an0556c3q9gj","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644798,"updatedAt":1796644798,"conversationId":null,"supersededBy":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796644798, 1796644798, 1796648398064, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m9853w482c6qkcjsz3drn1qq', 'default', 'agt_01m9853w48v9014kvtpf211ajt', 'whk_01m9853w4843nzygfh9wpe7b86', 'ref-0', 'scheduled', 1796640277739, 1796640277, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9853w482c6qkcjsz3drn1qq","status":"scheduled","scheduledFor":1796647477,"agentId":"agt_01m9853w48v9014kvtpf211ajt","webhookId":"whk_01m9853w4843nzygfh9wpe7b86","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643877,"updatedAt":1796643877,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796643877, 1796643877, 1796647477739, NULL, NULL, 0, 0, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m9853w48gfxnm1qe2n4h0hpn', 'default', 'agt_01m9853w48v9014kvtpf211ajt', 'whk_01m9853w4843nzygfh9wpe7b86', 'ref-1', 'scheduled', 1796640277784, 1796640277, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9853w48gfxnm1qe2n4h0hpn","status":"scheduled","scheduledFor":1796647477,"agentId":"agt_01m9853w48v9014kvtpf211ajt","webhookId":"whk_01m9853w4843nzygfh9wpe7b86","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643877,"updatedAt":1796643877,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796643877, 1796643877, 1796647477784, NULL, NULL, 0, 0, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m9853w48p8c617776jwthzr2', 'default', 'agt_01m9853w48v9014kvtpf211ajt', 'whk_01m9853w4843nzygfh9wpe7b86', 'ref-2', 'scheduled', 1796640277795, 1796640277, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9853w48p8c617776jwthzr2","status":"scheduled","scheduledFor":1796647477,"agentId":"agt_01m9853w48v9014kvtpf211ajt","webhookId":"whk_01m9853w4843nzygfh9wpe7b86","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643877,"updatedAt":1796643877,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796643877, 1796643877, 1796647477795, NULL, NULL, 0, 0, NULL, NULL);
 
 
 --
@@ -389,20 +387,14 @@ INSERT INTO public.schema_version VALUES (4);
 -- Data for Name: tokens; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.tokens VALUES ('tok_01m985zyj8epbs7j14791dw223', 'first-start', 'default', 'fff026a8bf7d562ad6bba22266ce36b997ca40c77ebd5ed06ba5694bab57ca5b', 'nl_V6BO_pP', 1796644797, 1796644797, NULL, NULL, NULL, '[]');
-
-
---
--- Data for Name: user_writes; Type: TABLE DATA; Schema: public; Owner: -
---
-
+INSERT INTO public.tokens VALUES ('tok_01m9853w48010za40d0t482rcy', 'first-start', 'default', '12d3fb451fdc7894cc00abf8f9c9fac8e7ed0a43bd1c2daf1709276887807eaf', 'nl_L9qDYjK', 1796643877, 1796643877, NULL, NULL, NULL, '[]');
 
 
 --
 -- Data for Name: webhooks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m985zyj8ctr8an0556c3q9gj', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_ZwjQiJMD1uCDpvRUn6oKouPg5+9toWTboUvnQLZuYZc=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796644797, 1796644797);
+INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m9853w4843nzygfh9wpe7b86', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_7V6DbOI5Eb49f6ALdmSgf2CTrDGwBEDGhyDKfIzHBYo=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796643877, 1796643877);
 
 
 --
@@ -413,10 +405,10 @@ SELECT pg_catalog.setval('public.agents_seq_seq', 1, true);
 
 
 --
--- Name: check_in_rules_seq_seq; Type: SEQUENCE SET; Schema: public; Owner: -
+-- Name: chat_groups_seq_seq; Type: SEQUENCE SET; Schema: public; Owner: -
 --
 
-SELECT pg_catalog.setval('public.check_in_rules_seq_seq', 1, false);
+SELECT pg_catalog.setval('public.chat_groups_seq_seq', 1, false);
 
 
 --
@@ -472,19 +464,27 @@ ALTER TABLE ONLY public.agents
 
 
 --
--- Name: check_in_rules check_in_rules_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: chat_group_members chat_group_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.check_in_rules
-    ADD CONSTRAINT check_in_rules_id_key UNIQUE (id);
+ALTER TABLE ONLY public.chat_group_members
+    ADD CONSTRAINT chat_group_members_pkey PRIMARY KEY (group_id, agent_id);
 
 
 --
--- Name: check_in_rules check_in_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: chat_groups chat_groups_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.check_in_rules
-    ADD CONSTRAINT check_in_rules_pkey PRIMARY KEY (seq);
+ALTER TABLE ONLY public.chat_groups
+    ADD CONSTRAINT chat_groups_id_key UNIQUE (id);
+
+
+--
+-- Name: chat_groups chat_groups_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.chat_groups
+    ADD CONSTRAINT chat_groups_pkey PRIMARY KEY (seq);
 
 
 --
@@ -552,14 +552,6 @@ ALTER TABLE ONLY public.tokens
 
 
 --
--- Name: user_writes user_writes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.user_writes
-    ADD CONSTRAINT user_writes_pkey PRIMARY KEY (agent_id, conversation_id);
-
-
---
 -- Name: webhooks webhooks_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -597,10 +589,17 @@ CREATE INDEX agents_by_name ON public.agents USING btree (account, name);
 
 
 --
--- Name: check_in_rules_active; Type: INDEX; Schema: public; Owner: -
+-- Name: chat_group_members_by_agent; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX check_in_rules_active ON public.check_in_rules USING btree (next_after) WHERE (status = 'active'::text);
+CREATE INDEX chat_group_members_by_agent ON public.chat_group_members USING btree (agent_id);
+
+
+--
+-- Name: chat_groups_by_account; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX chat_groups_by_account ON public.chat_groups USING btree (account, seq);
 
 
 --
@@ -625,13 +624,6 @@ CREATE INDEX message_requests_by_account ON public.message_requests USING btree 
 
 
 --
--- Name: message_requests_check_ins; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX message_requests_check_ins ON public.message_requests USING btree (agent_id, conversation_id, created_at) WHERE (kind = 'check_in'::text);
-
-
---
 -- Name: message_requests_conversation; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -650,6 +642,13 @@ CREATE INDEX message_requests_due_by_webhook ON public.message_requests USING bt
 --
 
 CREATE INDEX message_requests_finished ON public.message_requests USING btree (updated_at) WHERE (status = ANY (ARRAY['delivered'::text, 'failed'::text, 'canceled'::text, 'superseded'::text]));
+
+
+--
+-- Name: message_requests_group_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_requests_group_conversation ON public.message_requests USING btree (group_id, conversation_id) WHERE ((group_id IS NOT NULL) AND (status = ANY (ARRAY['scheduled'::text, 'generating'::text, 'delivering'::text])));
 
 
 --
@@ -708,6 +707,22 @@ ALTER TABLE ONLY public.agent_contexts
 
 ALTER TABLE ONLY public.agent_contexts
     ADD CONSTRAINT agent_contexts_context_id_fkey FOREIGN KEY (context_id) REFERENCES public.contexts(id);
+
+
+--
+-- Name: chat_group_members chat_group_members_agent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.chat_group_members
+    ADD CONSTRAINT chat_group_members_agent_id_fkey FOREIGN KEY (agent_id) REFERENCES public.agents(id) ON DELETE CASCADE;
+
+
+--
+-- Name: chat_group_members chat_group_members_group_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.chat_group_members
+    ADD CONSTRAINT chat_group_members_group_id_fkey FOREIGN KEY (group_id) REFERENCES public.chat_groups(id) ON DELETE CASCADE;
 
 
 --

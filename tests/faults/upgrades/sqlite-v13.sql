@@ -21,22 +21,21 @@ CREATE TABLE agents (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , max_bubbles INTEGER NOT NULL DEFAULT 3, greeting TEXT NOT NULL DEFAULT '', alternate_greetings TEXT NOT NULL DEFAULT '[]', example_messages TEXT NOT NULL DEFAULT '', system_prompt TEXT NOT NULL DEFAULT '', post_history_instructions TEXT NOT NULL DEFAULT '', nickname TEXT, tags TEXT NOT NULL DEFAULT '[]', creator TEXT NOT NULL DEFAULT '', creator_notes TEXT NOT NULL DEFAULT '', character_version TEXT NOT NULL DEFAULT '', card_extras TEXT, presence_enabled INTEGER NOT NULL DEFAULT 1, mean_session_minutes REAL NOT NULL DEFAULT 10, online_response_times TEXT, typing_speed_wpm INTEGER DEFAULT 40);
-INSERT INTO "agents" VALUES(1,'agt_01m985zb18myrymdpz8kp9m7dr','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796644777,1796644777,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
-CREATE TABLE check_in_rules (
+INSERT INTO "agents" VALUES(1,'agt_01m9853gd87rg231f6m17jjfph','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796643865,1796643865,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
+CREATE TABLE chat_group_members (
+        group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+        agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        talkativeness INTEGER NOT NULL,
+        PRIMARY KEY (group_id, agent_id)
+    );
+CREATE TABLE chat_groups (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         account TEXT NOT NULL,
-        agent_id TEXT NOT NULL,
-        webhook_id TEXT NOT NULL,
-        conversation_id TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        topic TEXT,
-        recurrence TEXT NOT NULL,
-        timezone TEXT NOT NULL,
-        quiet_hours TEXT NOT NULL,
-        status TEXT NOT NULL,
-        next_after INTEGER NOT NULL,
-        last_skipped TEXT,
+        name TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        max_agent_turns INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );
@@ -81,10 +80,10 @@ CREATE TABLE message_requests (
         reply TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
-    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, kind TEXT NOT NULL DEFAULT 'reply', topic TEXT, check_in TEXT, canceled_reason TEXT, sending_at INTEGER, rule_id TEXT);
-INSERT INTO "message_requests" VALUES(1,'req_01m985zb1815j31etmhhw1zq3b','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-0','scheduled',1796641177467,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb1815j31etmhhw1zq3b","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377467,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(2,'req_01m985zb185zfy9mz7ezg4ttdz','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-1','scheduled',1796641177479,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb185zfy9mz7ezg4ttdz","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377479,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(3,'req_01m985zb18zxrm89de2wem330r','default','agt_01m985zb18myrymdpz8kp9m7dr','whk_01m985zb180k9bw8phj81tf7vr','ref-2','scheduled',1796641177482,1796641177,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m985zb18zxrm89de2wem330r","status":"scheduled","scheduledFor":1796648377,"agentId":"agt_01m985zb18myrymdpz8kp9m7dr","webhookId":"whk_01m985zb180k9bw8phj81tf7vr","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796644777,"updatedAt":1796644777,"conversationId":null,"supersededBy":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796644777,1796644777,0,NULL,NULL,0,1796648377482,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
+    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, group_id TEXT, turn INTEGER NOT NULL DEFAULT 0, turns_left INTEGER NOT NULL DEFAULT 0, follows TEXT, seed INTEGER);
+INSERT INTO "message_requests" VALUES(1,'req_01m9853gd8x6qgh5pt6haapfez','default','agt_01m9853gd87rg231f6m17jjfph','whk_01m9853gd8d9362zfkrfy63nc6','ref-0','scheduled',1796640265244,1796640265,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9853gd8x6qgh5pt6haapfez","status":"scheduled","scheduledFor":1796647465,"agentId":"agt_01m9853gd87rg231f6m17jjfph","webhookId":"whk_01m9853gd8d9362zfkrfy63nc6","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643865,"updatedAt":1796643865,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796643865,1796643865,0,NULL,NULL,0,1796647465244,NULL,NULL,0,0,NULL,NULL);
+INSERT INTO "message_requests" VALUES(2,'req_01m9853gd87qhvnn2ahmwycmy4','default','agt_01m9853gd87rg231f6m17jjfph','whk_01m9853gd8d9362zfkrfy63nc6','ref-1','scheduled',1796640265246,1796640265,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9853gd87qhvnn2ahmwycmy4","status":"scheduled","scheduledFor":1796647465,"agentId":"agt_01m9853gd87rg231f6m17jjfph","webhookId":"whk_01m9853gd8d9362zfkrfy63nc6","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643865,"updatedAt":1796643865,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796643865,1796643865,0,NULL,NULL,0,1796647465246,NULL,NULL,0,0,NULL,NULL);
+INSERT INTO "message_requests" VALUES(3,'req_01m9853gd8dwk357f8mjjpydse','default','agt_01m9853gd87rg231f6m17jjfph','whk_01m9853gd8d9362zfkrfy63nc6','ref-2','scheduled',1796640265247,1796640265,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9853gd8dwk357f8mjjpydse","status":"scheduled","scheduledFor":1796647465,"agentId":"agt_01m9853gd87rg231f6m17jjfph","webhookId":"whk_01m9853gd8d9362zfkrfy63nc6","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796643865,"updatedAt":1796643865,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796643865,1796643865,0,NULL,NULL,0,1796647465247,NULL,NULL,0,0,NULL,NULL);
 CREATE TABLE presence (
         agent_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
@@ -102,13 +101,7 @@ CREATE TABLE tokens (
         expires_at INTEGER,
         revoked_at INTEGER
     , rate_limit INTEGER, lineage TEXT NOT NULL DEFAULT '[]');
-INSERT INTO "tokens" VALUES('tok_01m985za207eepvwav4p715z6p','first-start','default','dbd7d7ab5261264184d3a819f5ee45eafec3691baa6f010169ce692463289a9b','nl_sM3_vNQ',1796644776,1796644777,NULL,NULL,NULL,'[]');
-CREATE TABLE user_writes (
-        agent_id TEXT NOT NULL,
-        conversation_id TEXT NOT NULL,
-        wrote_at INTEGER NOT NULL,
-        PRIMARY KEY (agent_id, conversation_id)
-    );
+INSERT INTO "tokens" VALUES('tok_01m9853fe0x6e5d9ahce2wgp3y','first-start','default','4be18a6147cb5b9d9cabb4560aa5f91eabfc3dc8eef54cbd6c72c0ecb513c8ce','nl_74mWCaD',1796643864,1796643865,NULL,NULL,NULL,'[]');
 CREATE TABLE webhooks (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -123,7 +116,7 @@ CREATE TABLE webhooks (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , events TEXT NOT NULL DEFAULT '["reply"]', last_success_at INTEGER, failing_since INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0);
-INSERT INTO "webhooks" VALUES(1,'whk_01m985zb180k9bw8phj81tf7vr','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_m6HkCBvAgbQP5jx3EcjsrpNaZ9Jthr7nBD76MOCLwnE=',NULL,NULL,1796644777,1796644777,'["reply"]',NULL,NULL,0);
+INSERT INTO "webhooks" VALUES(1,'whk_01m9853gd8d9362zfkrfy63nc6','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_7ukFCyWZGo6atVlXH61S3OrshJcs3O9vWpDQNzxamFM=',NULL,NULL,1796643865,1796643865,'["reply"]',NULL,NULL,0);
 CREATE INDEX agents_by_account ON agents (account, seq);
 CREATE INDEX webhooks_by_account ON webhooks (account, seq);
 CREATE INDEX message_requests_pending ON message_requests (due_ms)
@@ -145,8 +138,9 @@ CREATE INDEX message_requests_finished ON message_requests (updated_at)
         WHERE status IN ('delivered', 'failed', 'canceled', 'superseded');
 CREATE INDEX message_requests_in_flight ON message_requests (webhook_id, due_ms)
         WHERE status IN ('generating', 'delivering');
-CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
-        WHERE kind = 'check_in';
-CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
+CREATE INDEX chat_groups_by_account ON chat_groups (account, seq);
+CREATE INDEX chat_group_members_by_agent ON chat_group_members (agent_id);
+CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
+        WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
 COMMIT;
 PRAGMA user_version = 13;

@@ -1,16 +1,21 @@
 """A small closed-loop HTTP/1.1 load generator: N keep-alive connections, each sending one request after another.
 
 Written on raw asyncio streams so that the generator costs far less CPU per request than the servers it
-measures (an httpx client tops out near the rate we want to measure on this 2-core machine).
+measures (an httpx client tops out near the rate we want to measure on a 2-core machine). When a response
+carries `Server-Timing: total;dur=…, provider;dur=…` (novaro-lite's realtime replies), the difference, what
+the server added to its provider's time, is kept beside the latency.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import statistics
 import time
 from urllib.parse import urlsplit
+
+SERVER_TIMING = re.compile(rb"(?im)^server-timing:\s*total;dur=([\d.]+),\s*provider;dur=([\d.]+)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +25,7 @@ class LoadResult:
     seconds: float
     latencies_ms: tuple[float, ...]
     statuses: frozenset[int]
+    overheads_ms: tuple[float, ...] = ()  # Server-Timing total − provider, of the responses that had it
 
     @property
     def throughput(self) -> float:
@@ -45,16 +51,15 @@ def build_request(url: str, body: bytes | None, headers: dict[str, str]) -> tupl
     return parts.hostname or "127.0.0.1", parts.port or 80, head + (body or b"")
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
+    """Read one response with a Content-Length: its status, head and body."""
     head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
     length = 0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
-    await reader.readexactly(length)
-    return status
+    return int(head[9:12]), head, await reader.readexactly(length)
 
 
 async def run_load(
@@ -64,6 +69,7 @@ async def run_load(
     host, port, raw = build_request(url, body, headers)
     per_connection = max(1, requests // concurrency)
     latencies: list[float] = []
+    overheads: list[float] = []
     statuses: set[int] = set()
 
     async def connection() -> None:
@@ -72,12 +78,15 @@ async def run_load(
             for _ in range(per_connection):
                 started = time.perf_counter()
                 writer.write(raw)
-                statuses.add(await _read_response(reader))
+                status, head, _ = await read_response(reader)
                 latencies.append((time.perf_counter() - started) * 1000)
+                statuses.add(status)
+                if timing := SERVER_TIMING.search(head):
+                    overheads.append(float(timing[1]) - float(timing[2]))
         finally:
             writer.close()
 
     began = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
     elapsed = time.perf_counter() - began
-    return LoadResult(concurrency, len(latencies), elapsed, tuple(latencies), frozenset(statuses))
+    return LoadResult(concurrency, len(latencies), elapsed, tuple(latencies), frozenset(statuses), tuple(overheads))
