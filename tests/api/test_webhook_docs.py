@@ -50,6 +50,15 @@ def test_the_delivery_model_accepts_what_delivery_sends():
     assert WebhookDelivery.model_validate_json(ping).messages == []
 
 
+def test_the_delivery_model_accepts_a_groups_reply_and_a_check_in():
+    turn = dataclasses.replace(REQUEST, conversation_id="flat-chat", group_id="grp_1", turn=2)
+    group = WebhookDelivery.model_validate_json(webhook_body(turn, (), "ab" * 32))
+    assert (group.type, group.conversation_id, group.group_id, group.turn) == ("reply", "flat-chat", "grp_1", 2)
+    check_in = dataclasses.replace(REQUEST, kind="check_in", conversation_id="chat-1")
+    written_first = WebhookDelivery.model_validate_json(webhook_body(check_in, (), "ab" * 32))
+    assert (written_first.type, written_first.group_id, written_first.turn) == ("check_in", None, None)
+
+
 def test_response_time_table_labels_hours_past_the_first():
     table = response_time_table((ResponseBand(up_to_seconds=7200, probability=1.0),))
     assert table.splitlines()[-1] == "| 0 – 2 h | 100% | 100% |"

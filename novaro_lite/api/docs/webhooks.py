@@ -17,7 +17,8 @@ from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 
 
 class WebhookDelivery(WireModel):
-    """The JSON body POSTed to a webhook: an agent's reply to one message request, or a check-in it wrote first."""
+    """The JSON body POSTed to a webhook: an agent's reply to one message request (in a group, one turn of the
+    exchange), or a check-in it wrote first."""
 
     type: Literal["reply", "check_in"] = Field(
         description="`reply` answers a message request; `check_in` is a message the agent wrote first (a check-in)."
@@ -35,6 +36,14 @@ class WebhookDelivery(WireModel):
     )
     agent_id: str = Field(description="The agent that replied (empty in a test ping).")
     conversation_id: str | None = Field(description="The request's (or check-in's) `conversationId`, if it has one.")
+    group_id: str | None = Field(
+        default=None, description="Only in a group's reply: the group whose member `agentId` answered."
+    )
+    turn: int | None = Field(
+        default=None,
+        description="Only in a group's reply: its turn in the exchange (1 answers the user; later turns answer "
+        "the agent before).",
+    )
 
 
 SIGNATURE_HEADERS: tuple[tuple[str, str], ...] = (
