@@ -204,6 +204,10 @@ class DeliveryQueue:
             return await self._pause(request_id, statements)
         if outcome == "delivered" and follow_up is not None:
             return await self._deliver_and_follow(request_id, statements, follow_up)
+        return await self._move(request_id, statements, outcome)
+
+    async def _move(self, request_id: str, statements: list[Statement], outcome: Outcome) -> bool:
+        """Write an attempt's statements; a check-in to retry that the user made moot meanwhile ends instead."""
         moot = [(END_MOOT_SQL, (request_id,))] if outcome == "retry" else []
         counts = await self._db.write(*statements, *moot, purges=outcome in ("delivered", "failed"))
         if moot and counts[-1]:

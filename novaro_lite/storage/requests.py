@@ -315,9 +315,8 @@ class RequestStore:
         `plan` says when the agent reads it (its due time) and when its reply arrives. In a conversation,
         `replan` turns the plans of the unread requests it supersedes (none when `supersede` is false) and
         the time the reply being answered there arrives into the new plan; the superseded requests end in
-        the same transaction, their content purged, and so do the conversation's waiting check-ins: the user
-        wrote, so they are moot. A group's request (`agent_id` is its first speaker) starts an exchange
-        (`group`).
+        the same transaction, their content purged, and so do the conversation's waiting check-ins (the user
+        wrote: they are moot). A group's request (`agent_id` is its first speaker) starts an exchange (`group`).
         """
         now = self._db.now()
         request = MessageRequest(
@@ -343,7 +342,6 @@ class RequestStore:
         )
         if group is not None:
             request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))
-
         if idempotency_key is None and conversation_id is None:
             answer = accepted(request)
             await self._db.insert(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
