@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.contexts import applicable, merged_ids
+from novaro_lite.domain.contexts import Context, applicable, merged_ids
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import (
     GroupScene,
@@ -53,9 +53,24 @@ class Extras:
     scene: GroupScene | None = None  # answering in a group: who else is there (the transcript is attributed)
 
 
-async def _prompt(
-    services: Services, agent: Agent, messages: Sequence[ChatMessage], context_ids: Sequence[str], extras: Extras
-) -> tuple[Provider, Prompt]:
+@dataclasses.dataclass(frozen=True)
+class PromptPlan:
+    """What the model would be given for a conversation, and which of the contexts asked for enter it."""
+
+    provider: Provider
+    prompt: Prompt
+    considered: list[Context]  # the agent's and the request's contexts, in order
+    entered: list[Context]  # those among them in the prompt (a keyword context only when a key occurs)
+
+
+async def plan_prompt(
+    services: Services,
+    agent: Agent,
+    messages: Sequence[ChatMessage],
+    context_ids: Sequence[str] = (),
+    extras: Extras = Extras(),
+) -> PromptPlan:
+    """Build the prompt a reply is generated from, without calling the model (a preview shows it as is)."""
     provider, model = resolve(services.providers, services.settings, agent.model)
     now = services.clock()
     if extras.scene is not None:
@@ -73,9 +88,10 @@ async def _prompt(
         scene=extras.scene,
     )
     purpose: Literal["reply", "check_in"] = "check_in" if extras.is_check_in else "reply"
-    return provider, Prompt(
+    prompt = Prompt(
         system, timed_messages(agent, messages), model, agent, now, purpose=purpose, sampling=extras.sampling
     )
+    return PromptPlan(provider, prompt, found, contexts)
 
 
 def provider_outcome(exc: BaseException | None) -> str:
@@ -107,7 +123,8 @@ async def generate_reply(
     extras: Extras = Extras(),
 ) -> Reply:
     """Return the agent's whole reply as timestamped bubbles, with usage."""
-    provider, prompt = await _prompt(services, agent, messages, context_ids, extras)
+    plan = await plan_prompt(services, agent, messages, context_ids, extras)
+    provider, prompt = plan.provider, plan.prompt
     began = time.perf_counter()
     try:
         completion = await provider.complete(prompt)
@@ -136,7 +153,8 @@ async def stream_reply(
     extras: Extras = Extras(),
 ) -> AsyncGenerator[Delta | ChatMessage | Usage]:
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
-    provider, prompt = await _prompt(services, agent, messages, context_ids, extras)
+    plan = await plan_prompt(services, agent, messages, context_ids, extras)
+    provider, prompt = plan.provider, plan.prompt
     splitter = BubbleSplitter(agent.max_bubbles)
     at, sent = int(prompt.now), 0
     usage: Usage | None = None

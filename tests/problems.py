@@ -12,7 +12,7 @@ def assert_problem(response: httpx.Response, status: int, detail_part: str = "")
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
-    assert set(body) - {"errors"} == {"type", "title", "status", "detail"}
+    assert set(body) - {"errors", "agents"} == {"type", "title", "status", "detail"}  # the extensions Problem has
     assert body["status"] == status
     assert body["title"] and body["type"]
     assert detail_part in body["detail"], body["detail"]

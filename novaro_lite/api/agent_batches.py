@@ -21,6 +21,7 @@ from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.domain.agent_batches import CHUNK, MAX_ASKS, SYSTEM_PROMPT, ask, read_agents
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.messages import ChatMessage, Prompt
+from novaro_lite.domain.text import fault_in
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.registry import check_model, resolve
 from novaro_lite.services import Services
@@ -33,6 +34,9 @@ def _validate(candidate: Any, fixed: dict[str, Any]) -> AgentFields:
     if not isinstance(candidate, dict):
         raise ValueError("an entry that is not a JSON object")
     name = candidate.get("name")
+    if (fault := fault_in(candidate, [])) is not None:  # the model's text keeps the rule a client's does
+        where = ".".join(str(part) for part in fault[0]) or "the entry"
+        raise ValueError(f"{name!r}: {where}: {fault[1]}")
     try:
         return AgentCreate.model_validate(candidate | fixed, strict=False).to_fields()
     except pydantic.ValidationError as exc:

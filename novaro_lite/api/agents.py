@@ -29,10 +29,11 @@ async def create_agent(request: Request) -> Response:
 
 
 async def list_agents(request: Request) -> Response:
-    page = read_query(request, PageQuery)
-    account = caller(request).account
-    found = await services(request).storage.agents.list(account, limit=page.limit, cursor=page.cursor)
-    return json_response(AgentPage(data=[AgentOut.of(agent) for agent in found.items], next_cursor=found.next_cursor))
+    listing = read_query(request, PageQuery).listing()
+    found = await services(request).storage.agents.list(caller(request).account, listing)
+    return json_response(
+        AgentPage(data=[AgentOut.of(agent) for agent in found.items], next_cursor=found.next_cursor, total=found.total)
+    )
 
 
 async def get_agent(request: Request) -> Response:
@@ -70,7 +71,7 @@ OPERATIONS = (
         f"{V1}/agents",
         "agents:list",
         list_agents,
-        "List agents, oldest first",
+        "List agents, oldest or newest first, searched by name",
         "agents",
         query=PageQuery,
         response=AgentPage,

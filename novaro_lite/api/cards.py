@@ -1,4 +1,5 @@
-"""Character Card import and export: POST /api/v1/agents/import, GET /api/v1/agents/{id}/card.
+"""Character Card import and export: POST /api/v1/agents/import (JSON, PNG or CHARX; the picture is kept),
+GET /api/v1/agents/{id}/card.
 
 The use cases (create_from_card, export_card) are shared with the CLI (`novaro-lite agent import/export`).
 """
@@ -6,7 +7,6 @@ The use cases (create_from_card, export_card) are shared with the CLI (`novaro-l
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import Any
 
@@ -18,7 +18,9 @@ from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, 
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.api.schemas.cards import Card, CardQuery
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.card_export import card_png, card_v2, card_v3
 from novaro_lite.domain.cards import (
     MAX_CARD_BYTES,
@@ -29,11 +31,14 @@ from novaro_lite.domain.cards import (
     parse_json,
     wire_to_card,
 )
+from novaro_lite.domain.charx import CARD as CHARX_CARD, is_charx, read_charx
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
-from novaro_lite.domain.png import MEDIA_TYPE as PNG, is_png
+from novaro_lite.domain.png import MEDIA_TYPE as PNG, is_png, without_text
 from novaro_lite.errors import ValidationError
 from novaro_lite.storage.store import Storage
+
+CARD_FILES = ("image/png", "application/zip", "image/jpeg")  # a PNG card; a CHARX (a zip, or a JPEG and a zip)
 
 
 def _invalid(loc: list[str | int], message: str) -> ValidationError:
@@ -43,29 +48,44 @@ def _invalid(loc: list[str | int], message: str) -> ValidationError:
     )
 
 
-def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int]) -> ValidationError:
+def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int], where: tuple[str, ...]) -> ValidationError:
     errors: list[dict[str, Any]] = []
     for error in exc.errors(include_url=False):
         head, *rest = error["loc"] or ("name",)
-        path = wire_to_card(str(head)).split(".")
+        path = [*where, wire_to_card(str(head))]
         errors.append({"loc": [*prefix, *path, *rest], "msg": error["msg"].removeprefix("Value error, ")})
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"][1:])
+    place = ".".join(str(part) for part in first["loc"][1:])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ValidationError(f"The character card is invalid at {where}: {first['msg']}{more}.", errors=errors)
+    return ValidationError(f"The character card is invalid at {place}: {first['msg']}{more}.", errors=errors)
 
 
-async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_declared_png: bool = False) -> Agent:
-    """Create an agent (and contexts from its lorebook) from a card: JSON, or a PNG that carries one."""
+def _card_and_picture(raw: bytes, picture_limit: int) -> tuple[Any, list[str | int], Avatar | None]:
+    """The card's JSON, where in the body it is, and its picture: a PNG card is its own picture (without its
+    text chunks), a CHARX brings its icon, a JSON card has none."""
+    if is_png(raw):
+        doc, chunk = card_from_png(raw)
+        image = without_text(raw)
+        if len(image) > picture_limit:
+            message = f"the card's picture is {len(image)} bytes; the limit (avatar_max_bytes) is {picture_limit}"
+            raise CardError(["body"], message)
+        return doc, ["body", chunk], Avatar(PNG, image)
+    if is_charx(raw):
+        doc, icon = read_charx(raw, picture_limit)
+        return doc, ["body", CHARX_CARD], icon
+    return parse_json(raw), ["body"], None
+
+
+async def create_from_card(
+    storage: Storage, account: str, raw: bytes, *, picture_limit: int, is_declared_png: bool = False
+) -> Agent:
+    """Create an agent (with contexts from its lorebook, and its picture) from a card: JSON, a PNG that carries
+    one, or a CHARX; `picture_limit` is the most bytes its picture may have."""
     prefix: list[str | int] = ["body"]
     if is_declared_png and not is_png(raw):
         raise _invalid(["body"], "the body is sent as image/png but does not start with the PNG signature")
     try:
-        if is_png(raw):
-            doc, chunk = card_from_png(raw)
-            prefix.append(chunk)
-        else:
-            doc = parse_json(raw)
+        doc, prefix, picture = _card_and_picture(raw, picture_limit)
         imported = parse_card(doc)
     except CardError as exc:
         loc = exc.loc if exc.loc and exc.loc[0] == "body" else [*prefix, *exc.loc]
@@ -73,7 +93,7 @@ async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_dec
     try:
         fields = AgentCreate.model_validate(imported.agent).to_fields()
     except pydantic.ValidationError as exc:
-        raise _agent_errors(exc, prefix) from None
+        raise _agent_errors(exc, prefix, imported.where) from None
     now = storage.now()
     contexts = [
         Context(new_id("ctx", now), account, entry.name, entry.content, now, now, entry.keywords)
@@ -81,7 +101,7 @@ async def create_from_card(storage: Storage, account: str, raw: bytes, *, is_dec
     ]
     ids = tuple(context.id for context in contexts)
     fields = dataclasses.replace(fields, context_ids=ids, card_extras=bind_contexts(imported.extras, ids))
-    return (await storage.agents.create_many(account, [fields], contexts))[0]
+    return (await storage.agents.create_many(account, [fields], contexts, [picture]))[0]
 
 
 async def export_card(
@@ -94,9 +114,10 @@ async def export_card(
 
 
 async def export_png(storage: Storage, account: str, agent_id: str) -> tuple[Agent, bytes]:
+    """The agent as a PNG card: its own picture when it is a PNG, else a plain one, with V2 and V3 chunks."""
     agent = await storage.agents.with_card_extras(await storage.agents.get(account, agent_id))
     contexts = {context.id: context for context in await storage.contexts.get_many(account, agent.context_ids)}
-    return agent, card_png(agent, contexts)
+    return agent, card_png(agent, contexts, await storage.avatars.get(account, agent_id))
 
 
 def file_name(agent: Agent, extension: str) -> str:
@@ -107,8 +128,13 @@ def file_name(agent: Agent, extension: str) -> str:
 async def import_card(request: Request) -> Response:
     raw = await read_bytes(request, MAX_CARD_BYTES)
     is_declared_png = request.headers.get("content-type", "").split(";")[0].strip().lower() == PNG
+    svc = services(request)
     agent = await create_from_card(
-        services(request).storage, caller(request).account, raw, is_declared_png=is_declared_png
+        svc.storage,
+        caller(request).account,
+        raw,
+        picture_limit=svc.settings.avatar_max_bytes,
+        is_declared_png=is_declared_png,
     )
     return json_response(AgentOut.of(agent), 201)
 
@@ -121,7 +147,7 @@ async def get_card(request: Request) -> Response:
         disposition = f'attachment; filename="{file_name(agent, "png")}"'
         return Response(image, media_type=PNG, headers={"Content-Disposition": disposition})
     agent, card = await export_card(storage, account, agent_id, spec=query.spec)
-    body = json.dumps(card, ensure_ascii=False).encode("utf-8")
+    body = text_rule.dumps(card).encode("utf-8")
     disposition = f'attachment; filename="{file_name(agent, "json")}"'
     return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})
 
@@ -132,19 +158,20 @@ OPERATIONS = (
         f"{V1}/agents/import",
         "agents:import",
         import_card,
-        "Create an agent from a Character Card V2/V3 (JSON, or a PNG carrying it; up to 5 MB)",
+        "Create an agent from a Character Card V1/V2/V3 (JSON, a PNG carrying it, or a CHARX; up to 5 MB)"
+        " with its lorebook and picture",
         "agents",
         status=201,
         body=Card,
         response=AgentOut,
-        binary="image/png",
+        body_media=CARD_FILES,
     ),
     Operation(
         "GET",
         f"{V1}/agents/{{id}}/card",
         "agents:card",
         get_card,
-        "Export an agent as a Character Card V3 (JSON, or a PNG with V2 and V3 chunks)",
+        "Export an agent as a Character Card V3 (JSON, or its picture as a PNG with V2 and V3 chunks)",
         "agents",
         query=CardQuery,
         response=Card,

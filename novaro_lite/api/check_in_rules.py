@@ -56,11 +56,12 @@ async def create_rule(request: Request) -> Response:
 async def list_rules(request: Request) -> Response:
     query = read_query(request, CheckInRuleQuery)
     found = await services(request).storage.check_in_rules.list(
-        caller(request).account, limit=query.limit, cursor=query.cursor, agent_id=query.agent_id
+        caller(request).account, query.listing(), agent_id=query.agent_id
     )
-    return json_response(
-        CheckInRulePage(data=[CheckInRuleOut.of(r) for r in found.items], next_cursor=found.next_cursor)
+    page = CheckInRulePage(
+        data=[CheckInRuleOut.of(r) for r in found.items], next_cursor=found.next_cursor, total=found.total
     )
+    return json_response(page)
 
 
 async def get_rule(request: Request) -> Response:

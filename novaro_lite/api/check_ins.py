@@ -105,14 +105,15 @@ async def list_check_ins(request: Request) -> Response:
     query = read_query(request, CheckInQuery)
     found = await services(request).storage.check_ins.list(
         caller(request).account,
-        limit=query.limit,
-        cursor=query.cursor,
+        query.listing(),
         status=query.status,
         agent_id=query.agent_id,
         conversation_id=query.conversation_id,
         reference=query.reference,
     )
-    return json_response(CheckInPage(data=[CheckInOut.of(c) for c in found.items], next_cursor=found.next_cursor))
+    return json_response(
+        CheckInPage(data=[CheckInOut.of(c) for c in found.items], next_cursor=found.next_cursor, total=found.total)
+    )
 
 
 async def get_check_in(request: Request) -> Response:

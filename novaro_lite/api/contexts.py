@@ -32,11 +32,11 @@ async def create_context(request: Request) -> Response:
 
 
 async def list_contexts(request: Request) -> Response:
-    query = read_query(request, PageQuery)
-    found = await services(request).storage.contexts.list(
-        caller(request).account, limit=query.limit, cursor=query.cursor
+    listing = read_query(request, PageQuery).listing()
+    found = await services(request).storage.contexts.list(caller(request).account, listing)
+    return json_response(
+        ContextPage(data=[ContextOut.of(c) for c in found.items], next_cursor=found.next_cursor, total=found.total)
     )
-    return json_response(ContextPage(data=[ContextOut.of(c) for c in found.items], next_cursor=found.next_cursor))
 
 
 async def get_context(request: Request) -> Response:
@@ -76,7 +76,7 @@ OPERATIONS = (
         PATH,
         "contexts:list",
         list_contexts,
-        "List contexts, oldest first",
+        "List contexts, oldest or newest first, searched by name",
         "contexts",
         query=PageQuery,
         response=ContextPage,

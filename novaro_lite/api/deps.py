@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -10,6 +9,7 @@ import pydantic
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.domain.text import Loc, fault_in, loads, string_fault
 from novaro_lite.domain.tokens import Token
 from novaro_lite.errors import BadRequestError, PayloadTooLargeError, ValidationError
 from novaro_lite.services import Services
@@ -42,26 +42,18 @@ def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationErr
     return ValidationError(f"The request {where} is invalid at {place}: {message}{more}.", errors=errors)
 
 
-NUL = "\x00"
-NUL_MESSAGE = "may not contain the NUL character (U+0000)"
-
-
-def nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
-    """Where in a parsed JSON value a string holds NUL, which no text column of either engine can store."""
-    if isinstance(value, str):
-        return loc if NUL in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and NUL in key:
-            return [*loc, key]
-        if (found := nul_at(item, [*loc, key])) is not None:
-            return found
-    return None
-
-
 def invalid(loc: list[str | int], msg: str) -> ValidationError:
     """A 422 for one bad value found after schema validation; loc starts with body, query or path."""
     return _validation_error([{"loc": loc, "msg": msg}], str(loc[0]))
+
+
+def _text_fault(raw: bytes) -> tuple[Loc, str] | None:
+    """Where a JSON body breaks the text rule (domain/text.py), checked before the schema sees it: the schema's
+    parser calls a lone surrogate invalid JSON (a 400 naming nothing) and takes NaN and 1e999 as numbers."""
+    try:
+        return fault_in(loads(raw), ["body"])
+    except (ValueError, RecursionError):
+        return None  # not JSON, or nested past Python's limit: the schema's parser says what is wrong
 
 
 async def read_bytes(request: Request, limit: int | None = None) -> bytes:
@@ -84,6 +76,8 @@ async def read_body(request: Request, model: type[M]) -> M:
     # A UTF-8 byte order mark is allowed before JSON text (RFC 8259 §8.1 lets parsers ignore it); some
     # Windows tools write one.
     raw = (await read_bytes(request)).removeprefix(b"\xef\xbb\xbf")
+    if (fault := _text_fault(raw)) is not None:
+        raise invalid(*fault)
     try:
         parsed = model.model_validate_json(raw)
     except pydantic.ValidationError as exc:
@@ -94,15 +88,13 @@ async def read_body(request: Request, model: type[M]) -> M:
         if first["type"] == "model_type" and not first["loc"]:
             raise BadRequestError("The request body must be a JSON object.") from None
         raise _validation_error(_field_errors(exc, "body"), "body") from None
-    if b"\\u0000" in raw and (where := nul_at(json.loads(raw), ["body"])) is not None:  # only JSON escapes it
-        raise invalid(where, NUL_MESSAGE)
     return parsed
 
 
 def read_query(request: Request, model: type[M]) -> M:
     for name, value in request.query_params.items():
-        if NUL in value:
-            raise invalid(["query", name], NUL_MESSAGE)
+        if (message := string_fault(value)) is not None:
+            raise invalid(["query", name], message)
     try:
         return model.model_validate(dict(request.query_params))
     except pydantic.ValidationError as exc:

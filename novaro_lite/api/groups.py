@@ -31,9 +31,10 @@ async def create_group(request: Request) -> Response:
 
 
 async def list_groups(request: Request) -> Response:
-    query = read_query(request, PageQuery)
-    found = await services(request).storage.groups.list(caller(request).account, limit=query.limit, cursor=query.cursor)
-    return json_response(GroupPage(data=[GroupOut.of(g) for g in found.items], next_cursor=found.next_cursor))
+    listing = read_query(request, PageQuery).listing()
+    found = await services(request).storage.groups.list(caller(request).account, listing)
+    data = [GroupOut.of(g) for g in found.items]
+    return json_response(GroupPage(data=data, next_cursor=found.next_cursor, total=found.total))
 
 
 async def get_group(request: Request) -> Response:
@@ -74,7 +75,7 @@ OPERATIONS = (
         PATH,
         "groups:list",
         list_groups,
-        "List groups, oldest first",
+        "List groups, oldest or newest first, searched by name",
         "groups",
         query=PageQuery,
         response=GroupPage,

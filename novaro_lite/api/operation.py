@@ -32,6 +32,8 @@ class Operation:
     streams: bool = False  # may also answer text/event-stream
     events: Mapping[str, Any] | None = None  # the schema of its events, when it answers only text/event-stream
     binary: str | None = None  # a media type (image/png) the body may be instead of JSON, and the answer too
+    body_media: tuple[str, ...] = ()  # the body is raw bytes of one of these media types (no JSON body)
+    answer_media: tuple[str, ...] = ()  # the answer is raw bytes of one of these media types (no JSON answer)
     is_public: bool = False
     in_schema: bool = True
     openai: bool = False  # the OpenAI-compatible face: errors in OpenAI's shape, and 400 where others say 422

@@ -63,6 +63,7 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build an application/problem+json response."""
     body: dict[str, Any] = {
@@ -73,6 +74,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    body |= extensions or {}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -89,7 +91,13 @@ async def problem_response(request: Request, exc: Exception) -> Response:
     """Exception handler for AppError and Starlette's HTTPException (router 404/405 included)."""
     if isinstance(exc, AppError):
         return problem(
-            exc.status, exc.detail, type=problem_type(exc.slug), title=exc.title, errors=exc.errors, headers=exc.headers
+            exc.status,
+            exc.detail,
+            type=problem_type(exc.slug),
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            extensions=exc.extensions,
         )
     assert isinstance(exc, HTTPException)
     slug = ROUTER_PROBLEMS[exc.status_code][0] if exc.status_code in ROUTER_PROBLEMS else None

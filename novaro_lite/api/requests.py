@@ -160,8 +160,7 @@ async def list_requests(request: Request) -> Response:
     query = read_query(request, MessageRequestQuery)
     found = await services(request).storage.requests.list(
         caller(request).account,
-        limit=query.limit,
-        cursor=query.cursor,
+        query.listing(),
         status=query.status,
         agent_id=query.agent_id,
         reference=query.reference,
@@ -169,7 +168,9 @@ async def list_requests(request: Request) -> Response:
         group_id=query.group_id,
     )
     return json_response(
-        MessageRequestPage(data=[MessageRequestOut.of(r) for r in found.items], next_cursor=found.next_cursor)
+        MessageRequestPage(
+            data=[MessageRequestOut.of(r) for r in found.items], next_cursor=found.next_cursor, total=found.total
+        )
     )
 
 
@@ -225,7 +226,7 @@ OPERATIONS = (
         PATH,
         "requests:list",
         list_requests,
-        "List message requests, oldest first",
+        "List message requests, oldest or newest first, searched by reference",
         "message-requests",
         query=MessageRequestQuery,
         response=MessageRequestPage,

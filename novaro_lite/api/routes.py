@@ -12,6 +12,7 @@ from novaro_lite.api import (
     agent_batches,
     agents,
     auth,
+    avatars,
     cards,
     check_in_rules,
     check_ins,
@@ -21,15 +22,17 @@ from novaro_lite.api import (
     health,
     messages,
     playground,
+    prompt_preview,
     requests,
     tokens,
     webhooks,
 )
-from novaro_lite.api.deps import NUL, NUL_MESSAGE, Endpoint, invalid
+from novaro_lite.api.deps import Endpoint, invalid
 from novaro_lite.api.docs import pages as docs
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.openai import handlers as openai_compat
 from novaro_lite.api.operation import Operation
+from novaro_lite.domain.text import string_fault
 
 
 def operations() -> tuple[Operation, ...]:
@@ -38,9 +41,11 @@ def operations() -> tuple[Operation, ...]:
         *health.OPERATIONS,
         *auth.OPERATIONS,
         *agents.OPERATIONS,
+        *prompt_preview.OPERATIONS,
         *agent_batches.OPERATIONS,
         *messages.OPERATIONS,
         *cards.OPERATIONS,
+        *avatars.OPERATIONS,
         *contexts.OPERATIONS,
         *groups.OPERATIONS,
         *webhooks.OPERATIONS,
@@ -58,8 +63,8 @@ def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         for name, value in request.path_params.items():
-            if NUL in str(value):
-                raise invalid(["path", name], NUL_MESSAGE)
+            if (message := string_fault(str(value))) is not None:
+                raise invalid(["path", name], message)
         method = "GET" if request.method == "HEAD" else request.method
         return await endpoints[method](request)
 

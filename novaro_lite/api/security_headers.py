@@ -17,7 +17,7 @@ def _policy(style_src: str) -> str:
             "default-src 'self'",
             "script-src 'self'",
             f"style-src {style_src}",
-            "img-src 'self'",
+            "img-src 'self' blob:",  # the dashboard shows an agent's picture (fetched with the token) from a blob:
             "connect-src 'self'",
             "font-src 'self'",
             "object-src 'none'",

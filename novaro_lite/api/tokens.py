@@ -5,14 +5,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
+from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.operation import V1, Operation
-from novaro_lite.api.schemas.tokens import TokenCreate, TokenList, TokenOut, TokenWithSecret
+from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.schemas.tokens import TokenCreate, TokenOut, TokenPage, TokenWithSecret
 
 
 async def list_tokens(request: Request) -> Response:
-    found = await services(request).storage.tokens.list_active(caller(request).account)
-    return json_response(TokenList(data=[TokenOut.of(token) for token in found]))
+    listing = read_query(request, PageQuery).listing()
+    found = await services(request).storage.tokens.list_active(caller(request).account, listing)
+    data = [TokenOut.of(token) for token in found.items]
+    return json_response(TokenPage(data=data, next_cursor=found.next_cursor, total=found.total))
 
 
 async def create_token(request: Request) -> Response:
@@ -50,9 +53,10 @@ OPERATIONS = (
         PATH,
         "tokens:list",
         list_tokens,
-        "List your account's tokens (never their secrets)",
+        "List your account's tokens (never their secrets), searched by name",
         "tokens",
-        response=TokenList,
+        query=PageQuery,
+        response=TokenPage,
     ),
     Operation(
         "POST",

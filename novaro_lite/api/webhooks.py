@@ -42,14 +42,11 @@ async def create_webhook(request: Request) -> Response:
 
 
 async def list_webhooks(request: Request) -> Response:
-    query = read_query(request, PageQuery)
-    found = await services(request).storage.webhooks.list(
-        caller(request).account, limit=query.limit, cursor=query.cursor
-    )
+    listing = read_query(request, PageQuery).listing()
+    found = await services(request).storage.webhooks.list(caller(request).account, listing)
     paused = await services(request).storage.webhooks.paused_counts([w.id for w in found.items])
-    return json_response(
-        WebhookPage(data=[WebhookOut.of(w, paused.get(w.id, 0)) for w in found.items], next_cursor=found.next_cursor)
-    )
+    data = [WebhookOut.of(w, paused.get(w.id, 0)) for w in found.items]
+    return json_response(WebhookPage(data=data, next_cursor=found.next_cursor, total=found.total))
 
 
 async def _paused(request: Request, webhook_id: str) -> int:
@@ -141,7 +138,7 @@ OPERATIONS = (
         PATH,
         "webhooks:list",
         list_webhooks,
-        "List webhooks, oldest first",
+        "List webhooks, oldest or newest first, searched by URL or description",
         "webhooks",
         query=PageQuery,
         response=WebhookPage,

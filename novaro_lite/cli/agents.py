@@ -83,15 +83,7 @@ def agent_create(
 def agent_list(settings: Settings, account: str) -> None:
     """List an account's agents: id, name, time zone, active hours, model."""
 
-    async def every_agent(storage: Storage) -> list[Agent]:
-        page = await storage.agents.list(account, limit=200)
-        found = page.items
-        while page.next_cursor:
-            page = await storage.agents.list(account, limit=200, cursor=page.next_cursor)
-            found += page.items
-        return found
-
-    agents = run_with_storage(settings, every_agent)
+    agents = run_with_storage(settings, lambda storage: storage.agents.every(account))
     echo_table(
         ("ID", "NAME", "TIMEZONE", "ACTIVE", "MODEL"),
         [(a.id, a.name, a.timezone, f"{a.active_hours.start}-{a.active_hours.end}", a.model or "-") for a in agents],
@@ -126,9 +118,9 @@ def agent_delete(settings: Settings, account: str, agent_id: str) -> None:
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Account that owns the agent.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def agent_import(settings: Settings, account: str, file: Path) -> None:
-    """Create an agent from a Character Card V2/V3 (JSON, or a PNG carrying one) and print it as JSON.
+    """Create an agent from a Character Card V1/V2/V3 (JSON, a PNG carrying one, or a CHARX); print it as JSON.
 
-    Lorebook entries become contexts, as with POST /api/v1/agents/import.
+    Lorebook entries become contexts and the card's picture is kept, as with POST /api/v1/agents/import.
 
     \b
     Example:
@@ -137,7 +129,14 @@ def agent_import(settings: Settings, account: str, file: Path) -> None:
     if file.stat().st_size > MAX_CARD_BYTES:
         raise CliError(f"{file} is larger than the {MAX_CARD_BYTES:,} bytes a card may have.")
     raw = file.read_bytes()
-    _print_agent_json(AgentOut.of(run_with_storage(settings, lambda storage: create_from_card(storage, account, raw))))
+    _print_agent_json(
+        AgentOut.of(
+            run_with_storage(
+                settings,
+                lambda storage: create_from_card(storage, account, raw, picture_limit=settings.avatar_max_bytes),
+            )
+        )
+    )
 
 
 @agent.command("export")

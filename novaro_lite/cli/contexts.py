@@ -14,6 +14,7 @@ from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.contexts import CONTENT_MAX, DEFAULT_SCAN_DEPTH, NAME_MAX, SCAN_DEPTH_MAX, Context
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 
@@ -98,7 +99,7 @@ def context_create(
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Whose contexts to list.")
 def context_list(settings: Settings, account: str) -> None:
     """List an account's contexts: id, name, size, updated."""
-    found = run_with_storage(settings, lambda storage: storage.contexts.list(account, limit=200))
+    found = run_with_storage(settings, lambda storage: storage.contexts.list(account, Listing(200)))
     echo_table(
         ("ID", "NAME", "CHARACTERS", "UPDATED"),
         [(c.id, c.name, f"{len(c.content):,}", when(c.updated_at)) for c in found.items],

@@ -7,6 +7,7 @@ import click
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.requests import STATUSES, Status
+from novaro_lite.storage.paging import Listing
 
 
 @click.group()
@@ -26,7 +27,7 @@ def requests_list(settings: Settings, account: str, status: Status | None, limit
     Example:
         novaro-lite requests list --status failed
     """
-    found = run_with_storage(settings, lambda storage: storage.requests.list(account, limit=limit, status=status))
+    found = run_with_storage(settings, lambda storage: storage.requests.list(account, Listing(limit), status=status))
     echo_table(
         ("ID", "STATUS", "DUE", "ATTEMPTS", "REFERENCE", "LAST ERROR"),
         [

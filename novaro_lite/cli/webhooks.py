@@ -9,6 +9,7 @@ from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.webhooks import Webhook
 from novaro_lite.outbound.targets import TargetRefusedError, check_target
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 
@@ -47,7 +48,7 @@ def webhook_create(settings: Settings, account: str, url: str, description: str)
 @click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Whose webhooks to list.")
 def webhook_list(settings: Settings, account: str) -> None:
     """List an account's webhooks: id, url, enabled, description."""
-    found = run_with_storage(settings, lambda storage: storage.webhooks.list(account, limit=200))
+    found = run_with_storage(settings, lambda storage: storage.webhooks.list(account, Listing(200)))
     echo_table(
         ("ID", "URL", "ENABLED", "DESCRIPTION"),
         [

@@ -54,6 +54,9 @@ class Settings:
     )
     database_pool_size: int = setting(10, "PostgreSQL connections each server process keeps open at most (1-100).")
     max_body_bytes: int = setting(1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.")
+    avatar_max_bytes: int = setting(
+        5_242_880, "Largest agent picture kept (a card's, or one put through the API), in bytes; larger: 413/422."
+    )
     log_level: str = setting("info", "Log level: critical, error, warning, info or debug.")
     log_format: str = setting("text", 'Log lines as "text" or "json" (one object a line, with the request id).')
     sqlite_synchronous: str = setting(
@@ -86,6 +89,8 @@ class Settings:
             raise ConfigError(f"workers: {self.workers} is not between 1 and {MAX_WORKERS}")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes: {self.max_body_bytes} is too small (at least 1024)")
+        if not 1024 <= self.avatar_max_bytes <= 50 * 1_048_576:
+            raise ConfigError(f"avatar_max_bytes: {self.avatar_max_bytes} is not between 1024 and 52428800")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         if self.log_format not in LOG_FORMATS:

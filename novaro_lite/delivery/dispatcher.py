@@ -17,6 +17,7 @@ from collections.abc import Callable
 from novaro_lite.delivery.attempt import Courier, deliver
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import MessageRequest
+from novaro_lite.errors import UnavailableError
 from novaro_lite.outbound.webhook_sender import WebhookSender
 from novaro_lite.services import Services
 
@@ -37,6 +38,7 @@ class Dispatcher:
         self._stopping = False
         self._claiming = asyncio.Lock()  # one claim loop at a time, so the in-flight limits hold
         self._handing_back: set[asyncio.Task[None]] = set()
+        self._unsure = False  # a claim failed with the database: it may have committed, its answer lost
         self.claimed_at = 0.0
         self.on_capacity: Callable[[], None] = lambda: None  # set by the scheduler: "run me again soon"
 
@@ -55,6 +57,8 @@ class Dispatcher:
 
     async def _claim_and_start(self, now: float) -> int:
         settings, started = self._services.settings.delivery, 0
+        if self._unsure:
+            await self._take_back(now)
         while not self._stopping:
             free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
             if free <= 0:
@@ -82,6 +86,11 @@ class Dispatcher:
         )
         try:
             return await asyncio.shield(claim)
+        except UnavailableError:
+            # The connection may have gone after PostgreSQL committed the claim but before we heard so: rows
+            # leased to us that no task of ours delivers. _take_back finds them before the next claim.
+            self._unsure = True
+            raise
         except asyncio.CancelledError:
             # Cancelled while the claim ran (shutdown): its COMMIT may still land. Hand back whatever it took
             # rather than leave those rows leased to us until the lease runs out.
@@ -94,6 +103,17 @@ class Dispatcher:
         with contextlib.suppress(Exception):  # a claim that failed took nothing
             claimed = await claim
             await self._services.storage.queue.release([r.id for r in claimed], self.owner, self._services.clock())
+
+    async def _take_back(self, now: float) -> None:
+        """Release the requests leased to this process that it is not delivering, so the next claim takes them
+        now rather than once their lease (lease_seconds) runs out. Under the claiming lock: no task starts
+        meanwhile, and only this process changes rows under its own live lease."""
+        queue = self._services.storage.queue
+        lost = [request_id for request_id in await queue.leased_to(self.owner) if request_id not in self._tasks]
+        await queue.release(lost, self.owner, now)
+        if lost:
+            logger.info("took back %d requests whose claim's answer the database lost", len(lost))
+        self._unsure = False
 
     def _start(self, request: MessageRequest) -> None:
         self._per_webhook[request.webhook_id] += 1

@@ -94,6 +94,7 @@ class Agent(AgentFields):
     account: str
     created_at: int
     updated_at: int
+    has_avatar: bool = False  # whether it has a picture (the picture itself is read only to be served)
 
 
 def field_values(fields: AgentFields) -> dict[str, Any]:

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
 from novaro_lite.domain.contexts import Context
-from novaro_lite.domain.png import tiny_png
+from novaro_lite.domain.png import MEDIA_TYPE, tiny_png, with_text
+
+# The V3 spec's additions to `data` (lorebook entries gain `use_regex`), left out of a V2 card.
+V3_ONLY = frozenset(
+    {
+        "nickname",
+        "creator_notes_multilingual",
+        "source",
+        "group_only_greetings",
+        "creation_date",
+        "modification_date",
+        "assets",
+    }
+)
 
 
 def _persona(agent: Agent, kept: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,16 +128,28 @@ def card_v3(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
 
 
 def card_v2(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:
-    """The agent as a Character Card V2 object (for readers that only know V2)."""
-    return _card(agent, card_data(agent, contexts), SPEC_V2, "2.0")
+    """The agent as a Character Card V2 object (for readers that only know V2): V2's fields only."""
+    data = {key: value for key, value in card_data(agent, contexts).items() if key not in V3_ONLY}
+    if "character_book" in data:  # new entry objects: kept raw entries are shared with the agent's extras
+        book = data["character_book"]
+        entries = [
+            {key: value for key, value in entry.items() if key != "use_regex"} if isinstance(entry, dict) else entry
+            for entry in book["entries"]
+        ]
+        data["character_book"] = {**book, "entries": entries}
+    return _card(agent, data, SPEC_V2, "2.0")
 
 
 def _chunk(card: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(card, ensure_ascii=False).encode("utf-8")).decode("ascii")
+    return base64.b64encode(text_rule.dumps(card).encode("utf-8")).decode("ascii")
 
 
-def card_png(agent: Agent, contexts: Mapping[str, Context]) -> bytes:
-    """A plain PNG (a colour drawn from the agent's id) carrying the V2 card as `chara` and the V3 as `ccv3`."""
-    colour = hashlib.sha256(agent.id.encode()).digest()[:3]
+def card_png(agent: Agent, contexts: Mapping[str, Context], picture: Avatar | None = None) -> bytes:
+    """The agent's picture, when it is a PNG, carrying the V2 card as `chara` and the V3 as `ccv3`; without one
+    (or with a JPEG or WebP, which a PNG cannot hold without decoding it), a plain PNG of a colour drawn from
+    the agent's id."""
     texts = [("chara", _chunk(card_v2(agent, contexts))), ("ccv3", _chunk(card_v3(agent, contexts)))]
+    if picture is not None and picture.media_type == MEDIA_TYPE:
+        return with_text(picture.data, texts)
+    colour = hashlib.sha256(agent.id.encode()).digest()[:3]
     return tiny_png((colour[0], colour[1], colour[2]), texts)

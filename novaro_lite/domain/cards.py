@@ -1,20 +1,21 @@
-"""Character Cards V2 and V3 in: a card (JSON object) becomes agent fields, lorebook contexts and extras.
+"""Character Cards V1, V2 and V3 in: a card (JSON object) becomes agent fields, lorebook contexts and extras.
 
-Specs: https://github.com/malfoyslastname/character-card-spec-v2 (spec "chara_card_v2") and
-https://github.com/kwaroran/character-card-spec-v3 (spec "chara_card_v3"). What novaro-lite has no field for
-(unknown fields, `extensions`, disabled or regex lorebook entries) is kept in the agent's `card_extras`,
-so that domain/card_export.py can give the card back without loss.
+Specs: https://github.com/malfoyslastname/character-card-spec-v2 (V1, TavernAI's flat object with no `spec`,
+and spec "chara_card_v2") and https://github.com/kwaroran/character-card-spec-v3 (spec "chara_card_v3").
+What novaro-lite has no field for (unknown fields, `extensions`, V1 tools' legacy keys, disabled or regex
+lorebook entries) is kept in the agent's `card_extras`, so that domain/card_export.py can give the card back
+without loss. Cards in the wild are loose: an optional field holding "" (RisuAI writes `nickname: ""` for
+every character without one) or null is not set.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novaro_lite.domain import contexts as context_rules
+from novaro_lite.domain import contexts as context_rules, text as text_rule
 from novaro_lite.domain.contexts import Keywords
 from novaro_lite.domain.png import PNGError, text_chunks
 
@@ -67,16 +68,17 @@ class LoreEntry:
 
 @dataclasses.dataclass(frozen=True)
 class CardImport:
+    where: tuple[str, ...]  # where the card's fields are: ("data",), or () for a V1 card (at the top level)
     agent: dict[str, Any]  # agent fields by wire (camelCase) name, to be validated like POST /api/v1/agents
     entries: tuple[LoreEntry, ...]  # in the order the agent knows them (by insertion_order)
     extras: dict[str, Any]  # becomes Agent.card_extras; its book entries point at `entries` by index
 
 
 def wire_to_card(wire_name: str) -> str:
-    """Where an agent field comes from in a card, for error messages (persona: three fields together)."""
+    """The card field an agent field comes from, for error messages (persona: three fields together)."""
     if wire_name == "persona":
-        return "data.description"
-    return "data." + next((card for card, wire, _ in FIELDS if wire == wire_name), wire_name)
+        return "description"
+    return next((card for card, wire, _ in FIELDS if wire == wire_name), wire_name)
 
 
 def card_from_png(data: bytes) -> tuple[Any, str]:
@@ -95,15 +97,16 @@ def card_from_png(data: bytes) -> tuple[Any, str]:
     return parse_json(text.encode("utf-8"), keyword), keyword
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's json takes them, JSON does not
-
-
 def parse_json(raw: bytes, where: str = "body") -> Any:
+    """The card's JSON, held to the text rule (domain/text.py): a fault is an error at its place in the card."""
     try:
-        return json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        doc = text_rule.loads(raw)
+        fault = text_rule.fault_in(doc, [where])
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise CardError([where], f"the card is not valid JSON: {exc}") from None
+    if fault is not None:
+        raise CardError(*fault)
+    return doc
 
 
 def _object(value: Any, loc: Sequence[str | int]) -> dict[str, Any]:
@@ -118,12 +121,12 @@ def _strings(value: Any, loc: Sequence[str | int]) -> list[str]:
     return value
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
+def _text(data: Mapping[str, Any], key: str, where: Sequence[str]) -> str:
     value = data.get(key, "")
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise CardError(["data", key], "must be a string")
+        raise CardError([*where, key], "must be a string")
     return value
 
 
@@ -151,11 +154,11 @@ def _scan_depth(book: Mapping[str, Any]) -> int:
     return context_rules.DEFAULT_SCAN_DEPTH
 
 
-def _entry(raw: Any, index: int, card_name: str, depth: int) -> LoreEntry | None:
+def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEntry | None:
     """The context a lorebook entry becomes, or None when it stays inert (disabled, a regex entry, or one with
     no keys that is not constant: nothing could ever bring it into a prompt)."""
-    loc: list[str | int] = ["data", "character_book", "entries", index]
     entry = _object(raw, loc)
+    index = int(loc[-1])
     if entry.get("enabled", True) is False or entry.get("use_regex") is True:
         return None
     if entry.get("constant") is not True and not entry.get("keys"):
@@ -184,20 +187,19 @@ def _entry(raw: Any, index: int, card_name: str, depth: int) -> LoreEntry | None
     return LoreEntry(name, content, keywords, order if isinstance(order, int | float) else 0)
 
 
-def _book(value: Any, card_name: str) -> tuple[list[LoreEntry], dict[str, Any]]:
-    book = _object(value, ["data", "character_book"])
+def _book(value: Any, card_name: str, where: Sequence[str]) -> tuple[list[LoreEntry], dict[str, Any]]:
+    loc: list[str | int] = [*where, "character_book", "entries"]
+    book = _object(value, loc[:-1])
     raw_entries = book.get("entries", [])
     if not isinstance(raw_entries, list):
-        raise CardError(["data", "character_book", "entries"], "must be a list")
+        raise CardError(loc, "must be a list")
     if len(raw_entries) > MAX_BOOK_ENTRIES:
-        raise CardError(
-            ["data", "character_book", "entries"], f"has {len(raw_entries)} entries; at most {MAX_BOOK_ENTRIES}"
-        )
+        raise CardError(loc, f"has {len(raw_entries)} entries; at most {MAX_BOOK_ENTRIES}")
     depth = _scan_depth(book)
     entries: list[LoreEntry] = []
     kept: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_entries):
-        entry = _entry(raw, index, card_name, depth)
+        entry = _entry(raw, [*loc, index], card_name, depth)
         if entry is None:
             kept.append({"raw": raw})
             continue
@@ -207,18 +209,29 @@ def _book(value: Any, card_name: str) -> tuple[list[LoreEntry], dict[str, Any]]:
     return entries, {"fields": fields, "entries": kept}
 
 
+def _is_v1(card: Mapping[str, Any]) -> bool:
+    """A V1 card (TavernAI's): no `spec` and no `data`, its fields at the top level, a name among them."""
+    return "spec" not in card and "data" not in card and isinstance(card.get("name"), str)
+
+
 def parse_card(doc: Any) -> CardImport:
-    """Map a V2 or V3 card to agent fields, lorebook contexts and extras; raise CardError naming what is wrong."""
+    """Map a V1, V2 or V3 card to agent fields, lorebook contexts and extras; raise CardError naming what is wrong."""
     card = _object(doc, [])
     spec = card.get("spec")
-    if spec not in (SPEC_V2, SPEC_V3):
-        raise CardError(["spec"], f"must be {SPEC_V2!r} or {SPEC_V3!r}, not {spec!r}")
-    data = _object(card.get("data"), ["data"])
+    if _is_v1(card):  # its fields become `data`; the rest (avatar, chat, talkativeness…) is kept at the root
+        where: tuple[str, ...] = ()
+        data = {key: card[key] for key in V1_MIRRORS if key in card}
+        card = {key: value for key, value in card.items() if key not in data} | {"data": data}
+    elif spec in (SPEC_V2, SPEC_V3):
+        where = ("data",)
+        data = _object(card.get("data"), ["data"])
+    else:
+        raise CardError(["spec"], f"must be {SPEC_V2!r} or {SPEC_V3!r} (or absent, for a V1 card), not {spec!r}")
     agent: dict[str, Any] = {}
     for card_key, wire, _ in FIELDS:
-        if card_key in data and data[card_key] is not None:
-            agent[wire] = data[card_key]  # types are checked by the agent schema; errors name the card field
-    parts = {key: _text(data, key) for key in PERSONA_PARTS}
+        if data.get(card_key) not in (None, ""):  # types are checked by the agent schema; errors name the field
+            agent[wire] = data[card_key]
+    parts = {key: _text(data, key, where) for key in PERSONA_PARTS}
     agent["persona"] = build_persona(parts)
     name = data["name"] if isinstance(data.get("name"), str) else ""
     entries: list[LoreEntry] = []
@@ -226,7 +239,7 @@ def parse_card(doc: Any) -> CardImport:
         "spec": spec,
         "specVersion": card.get("spec_version"),
         "root": {key: value for key, value in card.items() if key not in ("spec", "spec_version", "data")},
-        "mirrors": [key for key in V1_MIRRORS if key in card and card[key] == data.get(key)],
+        "mirrors": [key for key in V1_MIRRORS if key in card and card[key] == data.get(key)] if where else list(data),
         "data": {
             key: value
             for key, value in data.items()
@@ -235,12 +248,12 @@ def parse_card(doc: Any) -> CardImport:
         "persona": {**{key: data[key] for key in PERSONA_PARTS if key in data}, "text": agent["persona"]},
     }
     if data.get("character_book") is not None:
-        entries, extras["book"] = _book(data["character_book"], name)
+        entries, extras["book"] = _book(data["character_book"], name, where)
     order = sorted(range(len(entries)), key=lambda index: entries[index].order)
     for item in extras.get("book", {}).get("entries", []):
         if "entry" in item:
             item["entry"] = order.index(item["entry"])
-    return CardImport(agent, tuple(entries[index] for index in order), extras)
+    return CardImport(where, agent, tuple(entries[index] for index in order), extras)
 
 
 def bind_contexts(extras: dict[str, Any], context_ids: Sequence[str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""PNG text chunks, standard library only: read the tEXt chunks of a PNG, and write a small PNG that has some.
+"""PNG chunks, standard library only: read the tEXt chunks of a PNG, take its text out, put text in, and write
+a small PNG that has some.
 
 Character Cards travel inside PNG images as base64 text in `tEXt` chunks (`chara` for V2, `ccv3` for V3).
 https://www.w3.org/TR/png-3/#11tEXt
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MEDIA_TYPE = "image/png"
+TEXT_KINDS = frozenset({b"tEXt", b"zTXt", b"iTXt"})
 
 
 class PNGError(ValueError):
@@ -22,11 +24,10 @@ def is_png(data: bytes) -> bool:
     return data.startswith(SIGNATURE)
 
 
-def text_chunks(data: bytes) -> dict[str, str]:
-    """Return the tEXt chunks of a PNG by keyword (the first of each), checking every chunk's CRC."""
+def _chunks(data: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """Each chunk of a PNG up to IEND: its type, its body and all its bytes, checking every chunk's CRC."""
     if not is_png(data):
         raise PNGError("it does not start with the PNG signature")
-    found: dict[str, str] = {}
     at = len(SIGNATURE)
     while at < len(data):
         if at + 8 > len(data):
@@ -39,14 +40,36 @@ def text_chunks(data: bytes) -> dict[str, str]:
         (crc,) = struct.unpack(">I", data[end : end + 4])
         if zlib.crc32(kind + body) != crc:
             raise PNGError(f"the {kind.decode('latin-1')!r} chunk at byte {at} fails its CRC check")
+        yield kind, body, data[at : end + 4]
+        if kind == b"IEND":
+            return
+        at = end + 4
+
+
+def text_chunks(data: bytes) -> dict[str, str]:
+    """Return the tEXt chunks of a PNG by keyword (the first of each), checking every chunk's CRC."""
+    found: dict[str, str] = {}
+    for kind, body, _ in _chunks(data):
         if kind == b"tEXt":
             keyword, separator, text = body.partition(b"\0")
             if separator:
                 found.setdefault(keyword.decode("latin-1"), text.decode("latin-1"))
-        if kind == b"IEND":
-            break
-        at = end + 4
     return found
+
+
+def without_text(data: bytes) -> bytes:
+    """The PNG's picture alone: its text chunks (a card's, or a tool's megabytes of its own) left out."""
+    kept = (whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS)
+    return SIGNATURE + b"".join(kept)
+
+
+def with_text(data: bytes, texts: Sequence[tuple[str, str]]) -> bytes:
+    """The PNG with its text chunks replaced by `texts` (tEXt, latin-1), written just before IEND."""
+    chunks = [whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS]
+    if not chunks or not chunks[-1][4:8] == b"IEND":
+        raise PNGError("it has no IEND chunk")
+    added = [_chunk(b"tEXt", key.encode("latin-1") + b"\0" + text.encode("latin-1")) for key, text in texts]
+    return SIGNATURE + b"".join(chunks[:-1] + added + chunks[-1:])
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

@@ -19,6 +19,7 @@ import ipaddress
 import socket
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,9 @@ MAX_CONNECTIONS = 512
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 INFLATE_STEP = 64 * 1024  # most bytes inflated from one compressed chunk before the reader takes them
 _INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
+# A request extension: True when sending the request again has the effect of sending it once (a webhook
+# delivery, which carries its webhook-id for the receiver to recognise a repeat).
+REPLAYABLE = "novaro_lite.replayable"
 
 
 def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
@@ -101,6 +105,19 @@ class _ResponseStream(httpx.AsyncByteStream):
             self._response.close()
 
 
+async def _on_reused(
+    _: aiohttp.ClientSession, context: SimpleNamespace, __: aiohttp.TraceConnectionReuseconnParams
+) -> None:
+    context.trace_request_ctx["reused"] = True
+
+
+def _reuse_tracing() -> aiohttp.TraceConfig:
+    """Tracing that marks a request's `trace_request_ctx` dict when it went out on a kept-alive connection."""
+    tracing = aiohttp.TraceConfig()
+    tracing.on_connection_reuseconn.append(_on_reused)
+    return tracing
+
+
 class PolicyResolver(AbstractResolver):
     """Resolve names like aiohttp does, but never to an address the webhook target policy refuses.
 
@@ -161,7 +178,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, resolver=self._resolver)
         # httpx decodes Content-Encoding itself, so aiohttp must hand over the body as it came.
         self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            connector=connector,
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent",),
+            trace_configs=[_reuse_tracing()],
         )
         return self._session
 
@@ -171,22 +191,35 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers = [
             (name, value) for name, value in request.headers.multi_items() if name.lower() not in _SKIPPED_HEADERS
         ]
-        try:
-            response = await session.request(
-                request.method,
-                str(request.url),
-                headers=headers,
-                data=await request.aread() or None,
-                allow_redirects=False,
-                proxy=self._proxy(request.url),
-                timeout=aiohttp.ClientTimeout(
-                    connect=timeout.get("pool"), sock_connect=timeout.get("connect"), sock_read=timeout.get("read")
-                ),
-            )
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _httpx_error(exc, request) from exc
-        except ValueError as exc:  # a URL or header aiohttp will not send
-            raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
+        data = await request.aread() or None
+        while True:
+            sent = {"reused": False}
+            try:
+                response = await session.request(
+                    request.method,
+                    str(request.url),
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    proxy=self._proxy(request.url),
+                    timeout=aiohttp.ClientTimeout(
+                        connect=timeout.get("pool"), sock_connect=timeout.get("connect"), sock_read=timeout.get("read")
+                    ),
+                    trace_request_ctx=sent,
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                # A kept-alive connection the other side closed as we sent on it (its idle timeout ran out at
+                # that moment: 5 s for uvicorn, 2 s for gunicorn): no answer, and almost surely not read. Send a
+                # replayable request again (RFC 9112, 9.3.1); each try leaves one stale connection fewer in the
+                # pool, and a failure on a new connection is final.
+                if sent["reused"] and request.extensions.get(REPLAYABLE):
+                    continue
+                raise _httpx_error(exc, request) from exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise _httpx_error(exc, request) from exc
+            except ValueError as exc:  # a URL or header aiohttp will not send
+                raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
+            break
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers]
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         inflater = None

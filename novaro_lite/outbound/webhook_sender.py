@@ -19,6 +19,7 @@ from novaro_lite import __version__
 from novaro_lite.config.settings import WebhookSettings
 from novaro_lite.domain.requests import RESPONSE_BODY_LIMIT
 from novaro_lite.domain.webhooks import Webhook, signature_header
+from novaro_lite.outbound.client import REPLAYABLE
 from novaro_lite.outbound.deadline import running_timeout
 from novaro_lite.outbound.playground import PLAYGROUND_URL, Playground
 from novaro_lite.outbound.retry_after import retry_after_seconds
@@ -79,7 +80,11 @@ class WebhookSender:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature_header(webhook.signing_secrets(timestamp), message_id, timestamp, body),
         }
-        async with self.http.stream("POST", webhook.url, content=body, headers=headers) as response:
+        # Replayable: a receiver tells a repeat by its webhook-id (a stale kept-alive connection is retried).
+        extensions = {REPLAYABLE: True}
+        async with self.http.stream(
+            "POST", webhook.url, content=body, headers=headers, extensions=extensions
+        ) as response:
             head = b""
             async for chunk in response.aiter_bytes():
                 head += chunk[: RESPONSE_BODY_LIMIT - len(head)]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand, field_values
+from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
+from novaro_lite.storage.avatars import put_avatar
 from novaro_lite.storage.contexts import INSERT as INSERT_CONTEXT, context_row
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 CHARACTER_TEXT = (
     "greeting",
@@ -51,7 +55,8 @@ COLUMNS = (
 # An imported card's extras can be large (lorebook entries, extensions): they are written with the agent but
 # read only for an export, never on the hot path of a reply, and an update leaves them as they are.
 INSERT_COLUMNS = (*COLUMNS, "card_extras")
-_SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM agents"
+_HAS_AVATAR = "EXISTS (SELECT 1 FROM agent_avatars WHERE agent_id = agents.id) AS has_avatar"
+_SELECT = f"SELECT seq, {', '.join(COLUMNS)}, {_HAS_AVATAR} FROM agents"
 
 
 def _bands_json(bands: tuple[ResponseBand, ...] | None) -> str | None:
@@ -106,6 +111,7 @@ def _agent(row: Row, context_ids: tuple[str, ...]) -> Agent:
         context_ids=context_ids,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        has_avatar=bool(row["has_avatar"]),
         **{name: row[name] for name in CHARACTER_TEXT},
         alternate_greetings=tuple(json.loads(row["alternate_greetings"])),
         tags=tuple(json.loads(row["tags"])),
@@ -146,22 +152,38 @@ class AgentStore:
         return (await self.create_many(account, [fields]))[0]
 
     async def create_many(
-        self, account: str, batch: list[AgentFields], contexts: Sequence[Context] = ()
+        self,
+        account: str,
+        batch: list[AgentFields],
+        contexts: Sequence[Context] = (),
+        avatars: Sequence[Avatar | None] = (),
     ) -> list[Agent]:
-        """Create all the agents (and new `contexts` they may use) in one transaction: all of them or none."""
+        """Create all the agents (and new `contexts` they may use, and their pictures: `avatars[i]` is the
+        i-th agent's, if any) in one transaction: all of them or none."""
         now = self._db.now()
+        pictures = [*avatars, *[None] * (len(batch) - len(avatars))]
         agents = [
-            Agent(**field_values(fields), id=new_id("agt", now), account=account, created_at=now, updated_at=now)
-            for fields in batch
+            Agent(
+                **field_values(fields),
+                id=new_id("agt", now),
+                account=account,
+                created_at=now,
+                updated_at=now,
+                has_avatar=picture is not None,
+            )
+            for fields, picture in zip(batch, pictures, strict=True)
         ]
         async with self._db.transaction() as tx:
             await tx.executemany(INSERT_CONTEXT, [context_row(context) for context in contexts])
             for agent in agents:
                 await tx.execute(
                     f"INSERT INTO agents ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})",
-                    (*_row(agent), None if agent.card_extras is None else json.dumps(agent.card_extras)),
+                    (*_row(agent), None if agent.card_extras is None else text_rule.dumps(agent.card_extras)),
                 )
                 await self._link(tx, agent)
+            for agent, picture in zip(agents, pictures, strict=True):
+                if picture is not None:
+                    await put_avatar(tx, agent.id, picture, now)
         return agents
 
     async def get(self, account: str, agent_id: str) -> Agent:
@@ -170,13 +192,27 @@ class AgentStore:
             raise _not_found(agent_id)
         return (await self._agents([row]))[0]
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Agent]:
-        """Return up to `limit` agents in creation order, starting after `cursor` (from the previous page)."""
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
+    async def list(self, account: str, listing: Listing) -> Page[Agent]:
+        """A page of the account's agents whose name contains `listing.q`, in creation order."""
+        found = await select_page(
+            self._db,
+            "agents",
+            f"{', '.join(COLUMNS)}, {_HAS_AVATAR}",
+            "account = ?",
+            (account,),
+            listing,
+            lambda row: row,
         )
-        found = page(rows, limit, lambda row: row)
-        return Page(await self._agents(found.items), found.next_cursor)
+        return Page(await self._agents(found.items), found.next_cursor, found.total)
+
+    async def every(self, account: str) -> builtins.list[Agent]:
+        """All the account's agents, oldest first, read a page at a time."""
+        found = await self.list(account, Listing(200))
+        agents = found.items
+        while found.next_cursor:
+            found = await self.list(account, Listing(200, found.next_cursor))
+            agents += found.items
+        return agents
 
     async def update(self, account: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Apply `changes` (AgentFields names to new values) to an agent and return the result; none writes nothing."""

@@ -18,7 +18,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.check_ins import NewCheckIn, RefusedError, insert_check_in
 from novaro_lite.storage.database import Database, Row
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 from novaro_lite.storage.requests import PURGE_SQL, WAITING_SQL
 
 _COLUMNS = (
@@ -93,15 +93,14 @@ class CheckInRuleStore:
             raise NotFoundError(f"There is no check-in rule with id {rule_id!r}.")
         return _row_to_rule(row)
 
-    async def list(
-        self, account: str, *, limit: int, cursor: str | None = None, agent_id: str | None = None
-    ) -> Page[CheckInRule]:
-        where, params = ["account = ?", "seq > ?"], [account, decode_cursor(cursor)]
-        if agent_id is not None:
-            where.append("agent_id = ?")
-            params.append(agent_id)
-        rows = await self._db.all(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit + 1))
-        return page(rows, limit, _row_to_rule)
+    async def list(self, account: str, listing: Listing, *, agent_id: str | None = None) -> Page[CheckInRule]:
+        """A page of the account's rules (of one agent, if given) whose reference contains `listing.q`."""
+        where, params = (
+            ("account = ? AND agent_id = ?", (account, agent_id)) if agent_id else ("account = ?", (account,))
+        )
+        return await select_page(
+            self._db, "check_in_rules", _COLUMNS, where, params, listing, _row_to_rule, search=("reference",)
+        )
 
     async def cancel(self, account: str, rule_id: str) -> CheckInRule:
         """End the rule and its waiting check-in (if not yet being written); canceling it twice is harmless."""

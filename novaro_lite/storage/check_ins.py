@@ -17,7 +17,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Transaction
-from novaro_lite.storage.paging import Page
+from novaro_lite.storage.paging import Listing, Page
 from novaro_lite.storage.requests import (
     PENDING_SQL,
     PURGE_SQL,
@@ -226,16 +226,17 @@ class CheckInStore:
     async def list(
         self,
         account: str,
+        listing: Listing,
         *,
-        limit: int,
-        cursor: str | None = None,
         status: Status | None = None,
         agent_id: str | None = None,
         conversation_id: str | None = None,
         reference: str | None = None,
     ) -> Page[MessageRequest]:
+        """A page of the account's check-ins that match every filter given and whose reference contains
+        `listing.q`."""
         filters = {"status": status, "agent_id": agent_id, "conversation_id": conversation_id, "reference": reference}
-        return await list_rows(self._db, account, "check_in", filters, limit=limit, cursor=cursor)
+        return await list_rows(self._db, account, "check_in", filters, listing)
 
     async def cancel(self, account: str, check_in_id: str) -> MessageRequest:
         """Cancel a check-in that is waiting (or paused); one being written or sent cannot be stopped."""

@@ -11,7 +11,7 @@ from novaro_lite.domain.contexts import Context, Keywords
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 BASE = ("id", "account", "name", "content", "created_at", "updated_at")
 COLUMNS = (*BASE, "keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")
@@ -78,11 +78,9 @@ class ContextStore:
         known = {context.id for context in await self.get_many(account, context_ids)}
         return [context_id for context_id in context_ids if context_id not in known]
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Context]:
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
-        )
-        return page(rows, limit, _context)
+    async def list(self, account: str, listing: Listing) -> Page[Context]:
+        """A page of the account's contexts whose name contains `listing.q`, in creation order."""
+        return await select_page(self._db, "contexts", ", ".join(COLUMNS), "account = ?", (account,), listing, _context)
 
     async def update(self, account: str, context_id: str, change: Callable[[Context], dict[str, Any]]) -> Context:
         """Apply the changes `change` makes of the context as it is now (read under the write lock, so two
@@ -104,17 +102,22 @@ class ContextStore:
         return changed
 
     async def delete(self, account: str, context_id: str, *, force: bool = False) -> None:
-        """Delete a context; if agents still have it attached, refuse (409) unless `force` detaches it."""
-        await self.get(account, context_id)
+        """Delete a context; if agents still have it attached, refuse (409, naming them) unless `force`
+        detaches it."""
+        context = await self.get(account, context_id)
         async with self._db.transaction() as tx:
             rows = await tx.fetch(
-                "SELECT agent_id FROM agent_contexts WHERE context_id = ? ORDER BY agent_id", (context_id,)
+                "SELECT agents.id, agents.name FROM agent_contexts JOIN agents ON agents.id = agent_contexts.agent_id"
+                " WHERE agent_contexts.context_id = ? ORDER BY agents.seq",
+                (context_id,),
             )
             if rows and not force:
-                agents = ", ".join(row[0] for row in rows)
+                names = ", ".join(f"{row[1]} ({row[0]})" for row in rows)
                 raise ConflictError(
-                    f"The context {context_id!r} is attached to agents {agents}; detach it from them first, "
-                    "or delete with ?force=true to detach it from every agent."
+                    f"The context {context.name!r} is attached to {len(rows)} agent{'s' if len(rows) > 1 else ''}:"
+                    f" {names}. Detach it from them first, or force the delete (?force=true; the CLI's --force)"
+                    " to detach it from every agent.",
+                    extensions={"agents": [{"id": row[0], "name": row[1]} for row in rows]},
                 )
             await tx.execute("DELETE FROM agent_contexts WHERE context_id = ?", (context_id,))
             await tx.execute("DELETE FROM contexts WHERE id = ?", (context_id,))

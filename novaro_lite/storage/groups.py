@@ -13,9 +13,10 @@ from novaro_lite.domain.groups import Group, GroupFields, Member
 from novaro_lite.domain.ids import new_id
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
-_SELECT = "SELECT seq, id, account, name, strategy, max_agent_turns, created_at, updated_at FROM chat_groups"
+_COLUMNS = "id, account, name, strategy, max_agent_turns, created_at, updated_at"
+_SELECT = f"SELECT seq, {_COLUMNS} FROM chat_groups"
 _MEMBERS = (
     "SELECT group_id, agent_id, talkativeness FROM chat_group_members WHERE group_id IN ({})"
     " ORDER BY group_id, position"
@@ -104,12 +105,11 @@ class GroupStore:
             raise _not_found(group_id)
         return (await self._groups([row]))[0]
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Group]:
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
-        )
-        found = page(rows, limit, lambda row: row)
-        return Page(await self._groups(found.items), found.next_cursor)
+    async def list(self, account: str, listing: Listing) -> Page[Group]:
+        """A page of the account's groups whose name contains `listing.q`, in creation order."""
+        where = "account = ?"
+        found = await select_page(self._db, "chat_groups", _COLUMNS, where, (account,), listing, lambda row: row)
+        return Page(await self._groups(found.items), found.next_cursor, found.total)
 
     async def update(self, account: str, group_id: str, changes: dict[str, Any]) -> Group:
         """Apply `changes` (GroupFields names to new values); `members` replaces the whole list."""

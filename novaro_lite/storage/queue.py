@@ -264,6 +264,13 @@ class DeliveryQueue:
             )
         )
 
+    async def leased_to(self, owner: str) -> builtins.list[str]:
+        """The ids of the requests `owner` holds a live or lapsed lease on (from the small in-flight index)."""
+        rows = await self._db.read(
+            f"SELECT id FROM message_requests WHERE status IN {IN_FLIGHT_SQL} AND lease_owner = ?", (owner,)
+        )
+        return [row[0] for row in rows]
+
     async def next_due(self, after: float) -> float | None:
         """When the dispatcher is next needed: the earliest due time or lease expiry later than `after`.
 

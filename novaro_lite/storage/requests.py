@@ -18,7 +18,7 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, Kind, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 
 IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
@@ -271,16 +271,16 @@ async def _supersede(
 
 
 async def list_rows(
-    database: Database, account: str, kind: Kind, filters: Mapping[str, str | None], *, limit: int, cursor: str | None
+    database: Database, account: str, kind: Kind, filters: Mapping[str, str | None], listing: Listing
 ) -> Page[MessageRequest]:
-    """A page of the account's rows of one kind, oldest first, each filter (column: value) applied unless None."""
-    where, params = ["account = ?", "seq > ?", "kind = ?"], [account, decode_cursor(cursor), kind]
-    for column, value in filters.items():
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    rows = await database.all(f"{SELECT} WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*params, limit + 1))
-    return page(rows, limit, row_to_request)
+    """A page of the account's rows of one kind whose reference contains `listing.q`, each filter (column:
+    value) applied unless None."""
+    given = [(column, value) for column, value in filters.items() if value is not None]
+    where = " AND ".join(["account = ?", "kind = ?", *(f"{column} = ?" for column, _ in given)])
+    params = (account, kind, *(value for _, value in given))
+    return await select_page(
+        database, "message_requests", COLUMNS, where, params, listing, row_to_request, search=("reference",)
+    )
 
 
 class RequestStore:
@@ -417,15 +417,16 @@ class RequestStore:
     async def list(
         self,
         account: str,
+        listing: Listing,
         *,
-        limit: int,
-        cursor: str | None = None,
         status: Status | None = None,
         agent_id: str | None = None,
         reference: str | None = None,
         conversation_id: str | None = None,
         group_id: str | None = None,
     ) -> Page[MessageRequest]:
+        """A page of the account's requests that match every filter given and whose reference contains
+        `listing.q`, in the order they were accepted."""
         filters = {
             "status": status,
             "agent_id": agent_id,
@@ -433,7 +434,7 @@ class RequestStore:
             "conversation_id": conversation_id,
             "group_id": group_id,
         }
-        return await list_rows(self._db, account, "reply", filters, limit=limit, cursor=cursor)
+        return await list_rows(self._db, account, "reply", filters, listing)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
         """Cancel a request that is waiting (or paused); one being generated, typed or delivered cannot be stopped:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
+from novaro_lite.storage.avatars import AvatarStore
 from novaro_lite.storage.check_in_rules import CheckInRuleStore
 from novaro_lite.storage.check_ins import CheckInStore
 from novaro_lite.storage.contexts import ContextStore
@@ -81,6 +82,7 @@ class Storage:
         self.database = database
         self.tokens = TokenStore(database)
         self.agents = AgentStore(database)
+        self.avatars = AvatarStore(database)
         self.contexts = ContextStore(database)
         self.webhooks = WebhookStore(database)
         self.requests = RequestStore(database)

@@ -9,6 +9,7 @@ from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Ancestor, Token, hash_token, mint_token
 from novaro_lite.errors import ConflictError, ForbiddenError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
+from novaro_lite.storage.paging import Listing, Page, escape_like, select_page
 
 TOUCH_INTERVAL = 60  # seconds; last_used_at is refreshed at most this often, so auth rarely writes
 FIRST_TOKEN_LOCK = "novaro-lite:first-token"
@@ -22,8 +23,7 @@ def _token(row: Row) -> Token:
 
 def _below_pattern(token_id: str) -> str:
     """A LIKE pattern (escaped with backslash) matching the lineage of every token below `token_id`."""
-    escaped = token_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f'%["{escaped}",%'
+    return f'%["{escape_like(token_id)}",%'
 
 
 class TokenStore:
@@ -114,12 +114,12 @@ class TokenStore:
     async def list(self) -> list[Token]:
         return [_token(row) for row in await self._db.all("SELECT * FROM tokens ORDER BY id", ())]
 
-    async def list_active(self, account: str) -> tuple[Token, ...]:
-        """The account's tokens that are not revoked (expired ones included, so they can be cleaned up)."""
-        rows = await self._db.all(
-            "SELECT * FROM tokens WHERE account = ? AND revoked_at IS NULL ORDER BY id", (account,)
-        )
-        return tuple(_token(row) for row in rows)
+    async def list_active(self, account: str, listing: Listing) -> Page[Token]:
+        """A page of the account's tokens that are not revoked (expired ones included, so they can be cleaned
+        up) whose name contains `listing.q`, in creation order (their ids begin with the time)."""
+        where = "account = ? AND revoked_at IS NULL"
+        columns = ", ".join([*_COLUMNS, "lineage"])
+        return await select_page(self._db, "tokens", columns, where, (account,), listing, _token, key="id")
 
     async def find(self, token_hash: str) -> Token | None:
         row = await self._db.one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))

@@ -12,7 +12,7 @@ from novaro_lite.domain.requests import PAUSED
 from novaro_lite.domain.webhooks import ROTATION_OVERLAP_SECONDS, Webhook, new_secret
 from novaro_lite.errors import NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
-from novaro_lite.storage.paging import Page, decode_cursor, page
+from novaro_lite.storage.paging import Listing, Page, select_page
 from novaro_lite.storage.requests import PURGE_SQL
 
 COLUMNS = tuple(field.name for field in dataclasses.fields(Webhook))
@@ -68,11 +68,18 @@ class WebhookStore:
             raise _not_found(webhook_id)
         return _webhook(row)
 
-    async def list(self, account: str, *, limit: int, cursor: str | None = None) -> Page[Webhook]:
-        rows = await self._db.all(
-            f"{_SELECT} WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?", (account, decode_cursor(cursor), limit + 1)
+    async def list(self, account: str, listing: Listing) -> Page[Webhook]:
+        """A page of the account's webhooks whose URL or description contains `listing.q`, in creation order."""
+        return await select_page(
+            self._db,
+            "webhooks",
+            ", ".join(COLUMNS),
+            "account = ?",
+            (account,),
+            listing,
+            _webhook,
+            search=("url", "description"),
         )
-        return page(rows, limit, _webhook)
 
     async def paused_counts(self, webhook_ids: Sequence[str]) -> dict[str, int]:
         """How many requests wait, paused, for each of these webhooks to be enabled again."""

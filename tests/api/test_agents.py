@@ -112,6 +112,25 @@ async def test_agent_list_paginates_with_a_cursor(client: httpx.AsyncClient, aut
     assert seen == ids
 
 
+@pytest.mark.parametrize("path", ["agents", "contexts", "webhooks", "message-requests", "tokens", "groups"])
+async def test_every_list_searches_orders_newest_first_and_counts(client: httpx.AsyncClient, auth, path):
+    page = (await client.get(f"/api/v1/{path}", params={"q": "no such thing", "order": "newest"}, headers=auth)).json()
+    assert page == {"data": [], "nextCursor": None, "total": 0}
+    bad = await client.get(f"/api/v1/{path}", params={"order": "sideways"}, headers=auth)
+    assert assert_problem(bad, 422, "order")["errors"][0]["loc"] == ["query", "order"]
+
+
+async def test_agent_list_finds_names_newest_first_with_the_count(client: httpx.AsyncClient, auth):
+    for name in ("Mara", "Tom", "Amara", "mark"):
+        await client.post("/api/v1/agents", json={"name": name}, headers=auth)
+    params: dict[str, str | int] = {"q": "MAR", "order": "newest", "limit": 2}
+    page = (await client.get("/api/v1/agents", params=params, headers=auth)).json()
+    assert [agent["name"] for agent in page["data"]] == ["mark", "Amara"] and page["total"] == 3
+    params["cursor"] = page["nextCursor"]
+    page = (await client.get("/api/v1/agents", params=params, headers=auth)).json()
+    assert [agent["name"] for agent in page["data"]] == ["Mara"] and page["nextCursor"] is None
+
+
 @pytest.mark.parametrize("limit", ["0", "201", "ten"])
 async def test_agent_list_rejects_bad_limit(client: httpx.AsyncClient, auth, limit):
     body = assert_problem(await client.get("/api/v1/agents", params={"limit": limit}, headers=auth), 422, "limit")

@@ -53,7 +53,7 @@ def _request_numbers() -> list[tuple[str, dict[str, Any]]]:
         for method, op in item.items():
             for parameter in op.get("parameters", []):
                 found += _numeric_fields(parameter["schema"], f"{method} {path} {parameter['name']}")
-            if "requestBody" in op:
+            if "application/json" in op.get("requestBody", {}).get("content", {}):  # not a picture's bytes
                 body = op["requestBody"]["content"]["application/json"]["schema"]
                 found += _numeric_fields(body, f"{method} {path} body")
     return found

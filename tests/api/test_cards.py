@@ -13,7 +13,7 @@ from starlette.datastructures import Secret
 
 from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
 from novaro_lite.domain.png import text_chunks
-from tests.fakes.cards import card_png, chunk, v2_card, v3_card
+from tests.fakes.cards import card_png, chunk, risu_v3_card, v1_card, v2_card, v3_card
 from tests.fakes.llm import API_KEY
 from tests.problems import assert_problem
 
@@ -146,7 +146,8 @@ async def test_edits_after_import_show_in_the_export(client, auth):
         (card_png([("chara", "%%% not base64")]), ["body", "chara"], "not base64"),
         (card_png([("chara", "\u00e9abc")]), ["body", "chara"], "not base64"),  # non-ASCII: once a 500
         (b"[" * 200_000, ["body"], "not valid JSON"),  # nesting past the recursion limit: once a 500
-        (b'{"spec": "chara_card_v2", "data": {"name": "A", "extensions": {"k": NaN}}}', ["body"], "not valid JSON"),
+        (b'{"spec": "chara_card_v2", "data": {"name": "A", "extensions": {"k": NaN}}}',
+         ["body", "data", "extensions", "k"], "finite number"),
         (card_png([("ccv3", base64.b64encode(b"{nope").decode())]), ["body", "ccv3"], "not valid JSON"),
         (b"\x89PNG\r\n\x1a\nbroken", ["body"], "PNG is malformed"),
         (b"{not json", ["body"], "not valid JSON"),
@@ -237,3 +238,49 @@ async def test_a_keyless_entry_stays_inert_and_round_trips_unchanged(client, aut
     assert agent["contextIds"] == [contexts[0]["id"]]
     exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", params={"spec": "v2"}, headers=auth)).json()
     assert exported["data"]["character_book"]["entries"][0] == entries[0]
+
+
+async def test_a_v1_card_imports_with_its_legacy_keys_kept(client, auth):
+    response = await import_card(client, auth, v1_card())
+    assert response.status_code == 201, response.text
+    agent = response.json()
+    assert (agent["name"], agent["greeting"]) == ("Tomas", "*checks his watch* You're late, {{user}}.")
+    assert agent["persona"] == (
+        "{{char}} runs the ferry between the island and the mainland.\n\n"
+        "Personality:\nGruff, punctual, secretly sentimental."
+    )
+    exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
+    assert exported["spec"] == "chara_card_v3" and exported["data"]["name"] == "Tomas"
+    # V1 readers find the fields at the top level, and the legacy keys come back as they were.
+    assert {key: exported[key] for key in v1_card()} == v1_card()
+
+
+async def test_a_v1_png_imports_and_its_errors_name_top_level_fields(client, auth):
+    response = await import_card(client, auth, card_png([("chara", chunk(v1_card()))]))
+    assert response.status_code == 201 and response.json()["name"] == "Tomas"
+    wrong_type = v1_card() | {"first_mes": 1}
+    problem = assert_problem(await import_card(client, auth, wrong_type), 422, "first_mes")
+    assert problem["errors"][0]["loc"] == ["body", "first_mes"]
+    problem = assert_problem(await import_card(client, auth, v1_card() | {"scenario": 3}), 422, "scenario")
+    assert problem["errors"][0]["loc"] == ["body", "scenario"]
+
+
+async def test_empty_optional_fields_are_not_set_as_risuai_writes_them(client, auth):
+    response = await import_card(client, auth, risu_v3_card())
+    assert response.status_code == 201, response.text
+    agent = response.json()
+    assert agent["nickname"] is None and agent["creatorNotes"] == "" and agent["contextIds"] == []
+    exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
+    assert exported["data"]["creation_date"] == 1_761_917_762_720 and "nickname" not in exported["data"]
+
+
+async def test_the_v2_export_of_a_v3_card_holds_v2_fields_only(client, auth):
+    agent = (await import_card(client, auth, v3_card())).json()
+    v2 = (await client.get(f"/api/v1/agents/{agent['id']}/card?spec=v2", headers=auth)).json()
+    assert v2["spec"] == "chara_card_v2"
+    v3_only = {"nickname", "creator_notes_multilingual", "source", "group_only_greetings", "creation_date",
+               "modification_date", "assets"}  # fmt: skip
+    assert not set(v2["data"]) & v3_only
+    assert all("use_regex" not in entry for entry in v2["data"]["character_book"]["entries"])
+    v3 = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
+    assert v3 == v3_card()  # and the V3 export, made after it, lost nothing

@@ -62,7 +62,8 @@ async def test_deleting_an_attached_context_is_409_naming_agents_unless_forced(c
     agent = (
         await client.post("/api/v1/agents", json={"name": "Lena", "contextIds": [menu["id"]]}, headers=auth)
     ).json()
-    assert_problem(await client.delete(f"/api/v1/contexts/{menu['id']}", headers=auth), 409, agent["id"])
+    refused = assert_problem(await client.delete(f"/api/v1/contexts/{menu['id']}", headers=auth), 409, "Lena")
+    assert refused["agents"] == [{"id": agent["id"], "name": "Lena"}]  # named, for a question in plain words
     forced = await client.delete(f"/api/v1/contexts/{menu['id']}", params={"force": "true"}, headers=auth)
     assert forced.status_code == 204
     assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=auth)).json()["contextIds"] == []

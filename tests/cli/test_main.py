@@ -166,7 +166,7 @@ def test_cli_context_create_from_file_and_stdin_list_show_delete(tmp_path: Path,
     agent = json.loads(invoke("agent", "create", "--name", "Lena", "--context", hours["id"], *data))
     assert agent["contextIds"] == [hours["id"]]
     assert "ctx_nope" in fails("agent", "create", "--name", "X", "--context", "ctx_nope", *data)
-    assert "attached to agents" in fails("context", "delete", hours["id"], *data)
+    assert "attached to 1 agent: Lena" in fails("context", "delete", hours["id"], *data)
     invoke("agent", "delete", agent["id"], *data)
     assert "Deleted" in invoke("context", "delete", hours["id"], *data)
     assert "no context" in fails("context", "show", hours["id"], *data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,10 @@ from novaro_lite.app import create_app
 from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.requests import MessageRequest
+from novaro_lite.errors import DatabaseUnavailableError
 from novaro_lite.services import Services
+from novaro_lite.storage.paging import Listing
 from tests.delivery.steps import SECRET_TEXT, accept, fetch, request_body, run
 from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
@@ -198,6 +202,29 @@ async def test_expired_lease_returns_a_request_to_the_queue(setup, settings, clo
     assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
 
 
+async def test_a_claim_whose_answer_the_database_lost_is_taken_back_at_the_next_dispatch(setup, monkeypatch):
+    """PostgreSQL may commit a claim and go away before it answers (stopped at that moment): its rows are then
+    leased to this process with no delivery of them under way. The next dispatch takes them up, at once
+    rather than when the lease (300 s) runs out."""
+    accepted = await accept(setup, delay="immediate")
+    queue = setup["services"].storage.queue
+    claim = queue.claim
+
+    async def answer_lost(**kwargs: Any) -> list[MessageRequest]:
+        await claim(**kwargs)
+        raise DatabaseUnavailableError("The database cannot be reached (ConnectionDoesNotExistError).")
+
+    monkeypatch.setattr(queue, "claim", answer_lost)
+    with pytest.raises(DatabaseUnavailableError):
+        await setup["dispatcher"].run_due()
+    assert (await fetch(setup, accepted["id"]))["status"] == "generating"
+    monkeypatch.setattr(queue, "claim", claim)
+    await run(setup)  # the clock has not moved: the lease still holds
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "delivered" and shown["attempts"] == 1
+    assert len(setup["receiver"].deliveries) == 1
+
+
 async def test_stop_hands_unfinished_deliveries_back(setup, clock, settings):
     import dataclasses
 
@@ -282,7 +309,7 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         dispatcher = Dispatcher(services)
         await dispatcher.run_due()
         await dispatcher.wait_idle()
-        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(10))).items
         # The model's failures have their own budget: the webhook's attempts are untouched.
         assert request.status == "scheduled" and request.attempts == 0 and request.generation_failures == 1
         assert request.last_error is not None and "Generating the reply failed" in request.last_error
@@ -290,7 +317,7 @@ async def test_provider_failure_while_generating_is_retried_on_the_schedule(tmp_
         clock.now += 5
         await dispatcher.run_due()
         await dispatcher.wait_idle()
-        (request,) = (await services.storage.requests.list("acme", limit=10)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(10))).items
         assert request.status == "failed" and request.generation_failures == 2 and receiver[1].deliveries == []
 
 
@@ -335,7 +362,7 @@ async def test_a_receiver_slower_than_the_timeout_is_a_retry(tmp_path, database_
         await dispatcher.run_due()
         await dispatcher.wait_idle()
         assert time.monotonic() - began < 1.5
-        (request,) = (await services.storage.requests.list("acme", limit=1)).items
+        (request,) = (await services.storage.requests.list("acme", Listing(1))).items
         assert request.status == "scheduled" and request.last_error == "The receiver did not answer in time."
 
 

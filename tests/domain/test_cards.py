@@ -48,7 +48,7 @@ def test_null_texts_are_empty_and_a_bad_scan_depth_falls_back_to_the_default():
     imported = parse_card(card(description=None, character_book={"scan_depth": True, "entries": [entry()]}))
     assert imported.agent["persona"] == "" and imported.entries[0].keywords.scan_depth == 4
     assert bind_contexts({"spec": "x"}, []) == {"spec": "x"}
-    assert wire_to_card("persona") == "data.description" and wire_to_card("greeting") == "data.first_mes"
+    assert wire_to_card("persona") == "description" and wire_to_card("greeting") == "first_mes"
 
 
 def _imported() -> tuple[Agent, dict[str, Context]]:

@@ -9,10 +9,12 @@ import hashlib
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import AXE, check_accessibility, sign_in
+from tests.fakes.cards import card_png, chunk, v1_card
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -82,10 +84,10 @@ def test_dashboard_creates_an_agent_through_the_form_and_navigates_back(page: Pa
     expect(page.get_by_role("heading", name="Marta")).to_be_visible()
     page.go_back()
     expect(page.get_by_role("heading", name="Agents", exact=True)).to_be_visible()
-    page.get_by_label("Search agents").fill("lisbon")
+    page.get_by_label("Search agents").fill("MART")  # the server searches names, ignoring case
     expect(page.get_by_role("link", name="Marta")).to_be_visible()
     page.get_by_label("Search agents").fill("no such agent anywhere")
-    expect(page.get_by_text("No agent matches the search.")).to_be_visible()
+    expect(page.get_by_text("No agent's name contains “no such agent anywhere”.")).to_be_visible()
 
 
 def test_dashboard_generates_agents_with_the_demo_model(page: Page, dashboard):
@@ -168,14 +170,25 @@ def test_dashboard_renders_an_xss_probe_as_text(page: Page, dashboard, watch):
     dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}")
 
 
-def test_dashboard_context_delete_shows_the_conflict_and_offers_force(page: Page, dashboard, watch):
+def test_dashboard_context_delete_asks_and_names_the_agents_that_use_it(page: Page, dashboard, watch):
     made = dashboard.api("POST", "/api/v1/contexts", {"name": "Menu", "content": "Pastel de nata 1.20"}).json()
+    spare = dashboard.api("POST", "/api/v1/contexts", {"name": "Spare", "content": "…"}).json()
     dashboard.api("POST", "/api/v1/agents", {"name": "Rui", "contextIds": [made["id"]]})
     sign_in(page, dashboard, "/contexts")
-    row = page.get_by_role("row", name=re.compile("^Menu"))
-    row.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("alert")).to_contain_text("is attached to agents")
-    page.get_by_role("button", name="Detach from those agents and delete").click()
+    # An unused one is deleted only once confirmed.
+    page.get_by_role("row", name=re.compile("^Spare")).get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("alert")).to_contain_text("Delete Spare?")
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("Deleted Spare.")).to_be_visible()
+    assert dashboard.api("GET", f"/api/v1/contexts/{spare['id']}").status_code == 404
+    # One in use: which agents use it, by name, and a choice in plain words; no ids, no ?force.
+    page.get_by_role("row", name=re.compile("^Menu")).get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    alert = page.get_by_role("alert").filter(has_text="is used by")
+    expect(alert).to_contain_text("Menu is used by Rui. Deleting it takes it away from them.")
+    expect(alert).not_to_contain_text("ctx_")
+    expect(alert.get_by_role("button", name="Keep it")).to_be_focused()
+    alert.get_by_role("button", name="Take it from Rui and delete").click()
     expect(page.get_by_text("Deleted Menu.")).to_be_visible()
     assert dashboard.api("GET", f"/api/v1/contexts/{made['id']}").status_code == 404
     watch.console_errors = [e for e in watch.console_errors if "409" not in e]  # the browser logs the 409 itself
@@ -239,3 +252,18 @@ def test_dashboard_vendored_axe_matches_its_pinned_sha256():
     assert pinned is not None
     assert hashlib.sha256((AXE / "axe.min.js").read_bytes()).hexdigest() == pinned.group(1)
     assert "- Licence: MPL-2.0" in readme and (AXE / "LICENSE").exists()
+
+
+def test_dashboard_shows_an_agents_picture_fetched_with_the_token(page: Page, dashboard, watch):
+    card = card_png([("chara", chunk(v1_card()))])  # a PNG card: its picture is kept with the agent
+    headers = {"Authorization": f"Bearer {dashboard.token}"}
+    agent = httpx.post(dashboard.url + "/api/v1/agents/import", content=card, headers=headers).json()
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    picture = page.locator("img.avatar")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.src.startsWith('blob:') && img.naturalWidth > 0")  # CSP: blob: only
+    dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}/avatar")
+    page.reload()
+    expect(page.get_by_role("heading", name="Tomas")).to_be_visible()
+    assert page.locator("img").count() == 0  # and no request for a picture it does not have (no 404 logged)
+    dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}")

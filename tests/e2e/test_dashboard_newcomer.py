@@ -96,7 +96,7 @@ def test_lists_page_newest_first_with_a_count_and_rows_as_cards_on_a_phone(page:
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_text(re.compile(r"showing 51–"))).to_be_visible()
     page.get_by_label("Search agents").fill(f"bulk{width} 0")
-    expect(page.get_by_text("10 agents", exact=True)).to_be_visible()
+    expect(page.get_by_text("10 agents, newest first", exact=True)).to_be_visible()
     cell = page.locator("td[data-label='Time zone']").first
     display = cell.evaluate("node => getComputedStyle(node).display")
     assert display == ("block" if width < 640 else "table-cell")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import zipfile
 from typing import Any
 
 from novaro_lite.domain.png import tiny_png
@@ -110,3 +112,62 @@ def chunk(card: Any) -> str:
 
 def card_png(texts: list[tuple[str, str]]) -> bytes:
     return tiny_png((200, 100, 50), texts, size=8)
+
+
+def v1_card() -> dict[str, Any]:
+    """A V1 card as TavernAI and early SillyTavern wrote it: no `spec`, the fields at the top level, `scenario`
+    missing, and legacy keys of loose types (talkativeness and dates as strings, last_mes a list)."""
+    return {
+        "name": "Tomas",
+        "description": "{{char}} runs the ferry between the island and the mainland.",
+        "personality": "Gruff, punctual, secretly sentimental.",
+        "first_mes": "*checks his watch* You're late, {{user}}.",
+        "mes_example": "",
+        "avatar": "none",
+        "chat": "1671700000000",
+        "create_date": "1671700000000",
+        "last_mes": [",,,", ""],
+        "talkativeness": "0.5",
+        "fav": False,
+    }
+
+
+def risu_v3_card() -> dict[str, Any]:
+    """A V3 card the way RisuAI writes one: `nickname: ""` for a character without one, dates in milliseconds
+    and seconds, `character_book: null`, an empty `source`."""
+    card = v3_card()
+    card["data"] |= {
+        "nickname": "",
+        "creation_date": 1_761_917_762_720,
+        "modification_date": 1_763_518_239,
+        "source": [],
+        "character_book": None,
+        "creator_notes": "",
+    }
+    return card
+
+
+def picture(rgb: tuple[int, int, int] = (10, 120, 200)) -> bytes:
+    """A small PNG standing for a character's face (no text chunks)."""
+    return tiny_png(rgb, size=16)
+
+
+def charx(card: Any, files: dict[str, bytes], *, jpeg_prefix: bytes = b"") -> bytes:
+    """A CHARX: `card` as card.json and `files` beside it, deflated; after `jpeg_prefix` for RisuAI's CHARX-JPEG."""
+    buffer = io.BytesIO()
+    buffer.write(jpeg_prefix)
+    with zipfile.ZipFile(buffer, "a" if jpeg_prefix else "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("card.json", json.dumps(card))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def risu_charx_card(icons: list[tuple[str, str]]) -> dict[str, Any]:
+    """A V3 card for a CHARX laid out as RisuAI writes it: `assets/<type>/image/N.png`, icons (name, uri)."""
+    card = risu_v3_card()
+    card["data"]["assets"] = [{"type": "background", "uri": "embeded://assets/background/image/2.png",
+                               "name": "main", "ext": "png"}] + [
+        {"type": "icon", "uri": uri, "name": name, "ext": "png"} for name, uri in icons
+    ]  # fmt: skip
+    return card

@@ -6,8 +6,8 @@ Models:
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
 - `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON.
 - `agents-good` answers a batch request with valid personas as JSON, `agents-fenced` wraps them in prose and
-  a code fence, `agents-badtz` gives one an invalid time zone unless re-asked, `agents-few` always gives one
-  too few, `agents-garbage` answers prose.
+  a code fence, `agents-badtz` gives one an invalid time zone unless re-asked, `agents-badtext` gives one a NUL
+  and one a lone surrogate unless re-asked, `agents-few` always gives one too few, `agents-garbage` answers prose.
 - Streaming: `stream-error` fails after the first token, `stream-truncated` stops there without its
   terminator, `stream-malformed` sends a chunk of the wrong shape, `slow-stream` sends one token and then
   nothing for 30 s, recording when its client went away.
@@ -60,6 +60,9 @@ def personas(model: str, body: dict[str, Any]) -> str:
     ]  # fmt: skip
     if model == "agents-badtz" and not request["problems"]:
         people[0]["timezone"] = "Mars/Olympus"
+    if model == "agents-badtext" and not request["problems"]:
+        people[0]["persona"] = "You are a test persona.\u0000"
+        people[1]["location"] = "Lisbon \ud800"
     if model == "agents-few":
         people = people[:-1]
     if model == "agents-garbage":

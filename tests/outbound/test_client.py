@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import re
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from novaro_lite.outbound.client import INFLATE_STEP, _bypasses, _httpx_error, build_http_client
+from novaro_lite.outbound.client import INFLATE_STEP, REPLAYABLE, _bypasses, _httpx_error, build_http_client
 from tests.fakes.hostile import gzip_bomb, hostile_app
 from tests.fakes.serve import serve_in_thread
 
@@ -93,6 +95,58 @@ async def test_transport_maps_a_refused_connection_to_connect_error():
     async with build_http_client() as client:
         with pytest.raises(httpx.ConnectError):
             await client.get("http://127.0.0.1:9/")
+
+
+class ClosingReceiver:
+    """A receiver that answers the first `answered` requests of each connection, then closes the connection
+    when the next one comes, unanswered: what a receiver's idle timeout (uvicorn's 5 s) does to a kept-alive
+    connection when a request goes out on it at that moment."""
+
+    def __init__(self, answered: int) -> None:
+        self.answered = answered
+        self.requests = 0  # every request that reached it, answered or not
+        self.connections = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        with contextlib.suppress(asyncio.IncompleteReadError):  # the client closed a connection it kept
+            for answering in [True] * self.answered + [False]:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                await reader.readexactly(int(length[1]) if length else 0)
+                self.requests += 1
+                if answering:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    await writer.drain()
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def closing_receiver(answered: int) -> AsyncIterator[tuple[ClosingReceiver, str]]:
+    receiver = ClosingReceiver(answered)
+    server = await asyncio.start_server(receiver.serve, "127.0.0.1", 0)
+    async with server:
+        yield receiver, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+
+
+async def test_a_replayable_request_goes_again_on_a_new_connection_when_a_kept_alive_one_was_closed():
+    async with closing_receiver(answered=1) as (receiver, url), build_http_client() as client:
+        assert (await client.post(url, content=b"first")).status_code == 200
+        again = await client.post(url, content=b"second", extensions={REPLAYABLE: True})
+    assert again.status_code == 200 and again.text == "ok"
+    assert (receiver.requests, receiver.connections) == (3, 2)
+
+
+async def test_a_request_not_replayable_or_on_a_new_connection_is_sent_once():
+    async with closing_receiver(answered=1) as (receiver, url), build_http_client() as client:
+        assert (await client.post(url, content=b"first")).status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(url, content=b"second")
+    assert (receiver.requests, receiver.connections) == (2, 1)
+    async with closing_receiver(answered=0) as (receiver, url), build_http_client() as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(url, content=b"first", extensions={REPLAYABLE: True})
+    assert (receiver.requests, receiver.connections) == (1, 1)
 
 
 @pytest.mark.parametrize(

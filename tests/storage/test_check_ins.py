@@ -14,6 +14,7 @@ from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, QuietHours, Rules
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.check_ins import NewCheckIn, RefusedError
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
@@ -99,14 +100,14 @@ async def test_user_message_ends_waiting_check_ins_and_purges_their_content(targ
         await storage.check_ins.create("acme", new(agent_id, webhook_id, "c2", time.time() + 3600), LAX)
         await user_writes(storage, agent_id, webhook_id, "c1")
         assert await storage.check_ins.user_wrote(agent_id, "c2") == 1
-        page = await storage.check_ins.list("acme", limit=10)
+        page = await storage.check_ins.list("acme", Listing(10))
         assert [(c.status, c.canceled_reason) for c in page.items] == [("canceled", "user_wrote")] * 2
         rows = await storage.database.all(
             "SELECT messages, topic, reply FROM message_requests WHERE kind = 'check_in'", ()
         )
         assert [(row[0], row[1], row[2]) for row in rows] == [(None, None, None)] * 2
         # A check-in is not a message request, and the reply the user waits for is not "busy" with a check-in.
-        assert [r.kind for r in (await storage.requests.list("acme", limit=10)).items] == ["reply"]
+        assert [r.kind for r in (await storage.requests.list("acme", Listing(10))).items] == ["reply"]
 
 
 STAGES = ("before", "start", "stored", "fenced")  # where in the delivery the user's message is sent

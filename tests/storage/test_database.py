@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
@@ -22,8 +23,8 @@ async def test_lists_see_committed_rows_only(target: Path | str):
                     " VALUES ('ctx_1', 'acme', 'n', 'c', 0, 0)"
                 )
                 # Inside the open transaction, a list (another request's) must not show the row yet.
-                assert (await storage.contexts.list("acme", limit=10)).items == []
+                assert (await storage.contexts.list("acme", Listing(10))).items == []
                 raise RuntimeError("roll back")
-        assert (await storage.contexts.list("acme", limit=10)).items == []
+        assert (await storage.contexts.list("acme", Listing(10))).items == []
         await storage.contexts.create("acme", "n", "c")
-        assert len((await storage.contexts.list("acme", limit=10)).items) == 1
+        assert len((await storage.contexts.list("acme", Listing(10))).items) == 1

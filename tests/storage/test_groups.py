@@ -10,6 +10,7 @@ import pytest
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.groups import GroupFields, Member
 from novaro_lite.errors import NotFoundError
+from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
 pytestmark = pytest.mark.anyio
@@ -21,8 +22,8 @@ async def test_groups_keep_members_in_order_and_belong_to_their_account(target: 
         members = (Member(marco.id, 80), Member(lena.id, 10))
         group = await storage.groups.create("acme", GroupFields("Flatmates", members, "list", 3))
         assert await storage.groups.get("acme", group.id) == group
-        assert (await storage.groups.list("acme", limit=10)).items == [group]
-        assert (await storage.groups.list("other", limit=10)).items == []
+        assert (await storage.groups.list("acme", Listing(10))).items == [group]
+        assert (await storage.groups.list("other", Listing(10))).items == []
         with pytest.raises(NotFoundError):
             await storage.groups.get("other", group.id)
         assert await storage.groups.unknown_agents("acme", [lena.id, "agt_x"]) == ["agt_x"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,7 @@ import pytest
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.storage.postgres import claims, settings
+from novaro_lite.storage.postgres.database import _Connection
 from novaro_lite.storage.store import Storage
 from tests.fakes.postgres import LocalPostgres
 
@@ -104,3 +106,19 @@ async def test_a_frozen_process_holding_the_claim_lock_stalls_the_others_only_br
     assert [request.id for request in claimed] == [request_id]
     assert time.monotonic() - started < 5  # PostgreSQL ended the frozen session, and its lock with it
     frozen.terminate()
+
+
+async def test_closing_a_connection_whose_server_is_gone_does_not_raise(postgres: LocalPostgres):
+    """asyncpg's pool closes the connections `expire_connections` retired in tasks nobody awaits: a close that
+    raised there (PostgreSQL stopped: a broken pipe) was logged as a traceback during every outage."""
+    url = postgres.new_database()
+    for connection_class, raised in ((asyncpg.Connection, BrokenPipeError), (_Connection, None)):
+        connection = await asyncpg.connect(url, connection_class=connection_class)
+        connection._transport.get_extra_info("socket").shutdown(socket.SHUT_WR)  # writes now fail: EPIPE
+        try:
+            await connection.close(timeout=1)
+        except Exception as exc:
+            assert type(exc) is raised
+        else:
+            assert raised is None
+        assert connection.is_closed()

@@ -71,6 +71,10 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _media(types: Sequence[str]) -> dict[str, Any]:
+    return {media: {"schema": {"type": "string", "contentMediaType": media}} for media in types}
+
+
 def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.openai:
         problem = {"application/json": {"schema": refs[(OpenAIError, "serialization")]}}
@@ -84,8 +88,12 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     binary = {op.binary: {"schema": {"type": "string", "contentMediaType": op.binary}}} if op.binary else {}
     if op.response is not None:
         content |= binary
+    content |= _media(op.answer_media)
     responses = {
-        str(status): {"description": http.HTTPStatus(status).phrase, **({"content": content} if content else {})}
+        str(status): {
+            "description": http.HTTPStatus(status).phrase,
+            **({"content": content} if content and status not in (204, 304) else {}),
+        }
         for status in (op.status, *op.also)
     }
     for status in op.error_statuses:
@@ -119,6 +127,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}, **binary},
         }
+    if op.body_media:  # instead of a JSON body, or beside it
+        document.setdefault("requestBody", {"required": True, "content": {}})["content"] |= _media(op.body_media)
     if op.is_public:
         document["security"] = []
     return document

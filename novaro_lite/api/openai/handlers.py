@@ -197,11 +197,7 @@ async def _chunks(
 
 async def list_models(request: Request) -> Response:
     storage, account = services(request).storage, caller(request).account
-    page = await storage.agents.list(account, limit=200)
-    agents = list(page.items)
-    while page.next_cursor:
-        page = await storage.agents.list(account, limit=200, cursor=page.next_cursor)
-        agents += page.items
+    agents = await storage.agents.every(account)
     return JSONResponse({"object": "list", "data": [model_entry(agent) for agent in agents]})
 
 

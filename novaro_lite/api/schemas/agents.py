@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.api.schemas.characters import CharacterCreate, CharacterOut, CharacterPatch
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import Name, WireModel
 from novaro_lite.domain import agents as rules
 from novaro_lite.domain.agents import ActiveHours, Agent, AgentFields, Presence, ResponseBand
@@ -159,6 +160,7 @@ class AgentOut(CharacterOut):
     presence: PresenceModel
     online_response_times: list[ResponseBandModel] | None
     typing_speed_wpm: int | None
+    has_avatar: bool = Field(description="Whether it has a picture, at /api/v1/agents/{id}/avatar.")
     created_at: int
     updated_at: int
 
@@ -182,6 +184,7 @@ class AgentOut(CharacterOut):
             ),
             online_response_times=_bands_out(agent.online_response_times),
             typing_speed_wpm=agent.typing_speed_wpm,
+            has_avatar=agent.has_avatar,
             created_at=agent.created_at,
             updated_at=agent.updated_at,
             **CharacterOut.fields_of(agent),
@@ -194,6 +197,5 @@ def _bands_out(bands: tuple[ResponseBand, ...] | None) -> list[ResponseBandModel
     return [ResponseBandModel(up_to_seconds=band.up_to_seconds, probability=band.probability) for band in bands]
 
 
-class AgentPage(WireModel):
+class AgentPage(PageOut):
     data: list[AgentOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, JsonValue
 
 from novaro_lite.api.schemas.agents import ClockTime, TimeZone
 from novaro_lite.api.schemas.messages import MessageIn
-from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.schemas.paging import PageOut, PageQuery
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.check_in_rules import CheckInRule, RuleStatus
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, CanceledReason
@@ -131,9 +131,8 @@ class CheckInOut(WireModel):
         )
 
 
-class CheckInPage(WireModel):
+class CheckInPage(PageOut):
     data: list[CheckInOut]
-    next_cursor: str | None
 
 
 class CheckInQuery(PageQuery):
@@ -231,9 +230,8 @@ class CheckInRuleOut(WireModel):
         )
 
 
-class CheckInRulePage(WireModel):
+class CheckInRulePage(PageOut):
     data: list[CheckInRuleOut]
-    next_cursor: str | None
 
 
 class CheckInRuleQuery(PageQuery):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import Name, PatchModel, WireModel
 from novaro_lite.domain import contexts as rules
 from novaro_lite.domain.contexts import Context, Keywords
@@ -92,9 +93,8 @@ class ContextOut(WireModel):
         )
 
 
-class ContextPage(WireModel):
+class ContextPage(PageOut):
     data: list[ContextOut]
-    next_cursor: str | None
 
 
 class DeleteQuery(WireModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, JsonValue, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import PatchModel, WireModel
 from novaro_lite.domain import groups as rules
 from novaro_lite.domain.groups import Group, Member, Strategy
@@ -116,6 +117,5 @@ class GroupOut(WireModel):
         )
 
 
-class GroupPage(WireModel):
+class GroupPage(PageOut):
     data: list[GroupOut]
-    next_cursor: str | None

@@ -12,6 +12,11 @@ class FieldError(WireModel):
     msg: str
 
 
+class AgentRef(WireModel):
+    id: str
+    name: str
+
+
 class Problem(WireModel):
     """An RFC 9457 problem: every error the API returns has this shape."""
 
@@ -20,3 +25,6 @@ class Problem(WireModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+    agents: list[AgentRef] | None = Field(
+        None, description="Deleting a context agents use (409): those agents, so they can be named."
+    )

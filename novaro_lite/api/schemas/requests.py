@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
 from novaro_lite.api.schemas.messages import MessageIn
-from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.schemas.paging import PageOut, PageQuery
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
 from novaro_lite.domain.requests import Attempt, MessageRequest, Status
@@ -122,9 +122,8 @@ class MessageRequestOut(WireModel):
         )
 
 
-class MessageRequestPage(WireModel):
+class MessageRequestPage(PageOut):
     data: list[MessageRequestOut]
-    next_cursor: str | None
 
 
 class MessageRequestQuery(PageQuery):

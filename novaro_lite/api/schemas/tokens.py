@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import NOT_BLANK_SCHEMA, NotBlank, WireModel
 from novaro_lite.domain.tokens import MAX_LIFETIME_SECONDS, MAX_RATE_LIMIT, Token
 
@@ -80,5 +81,5 @@ class TokenWithSecret(TokenOut):
         return cls(**TokenOut.of(token).model_dump(), token=secret)
 
 
-class TokenList(WireModel):
-    data: list[TokenOut] = Field(description="The account's tokens that are not revoked, oldest first.")
+class TokenPage(PageOut):
+    data: list[TokenOut] = Field(description="The account's tokens that are not revoked.")

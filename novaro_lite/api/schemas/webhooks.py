@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from novaro_lite.api.schemas.paging import PageOut
 from novaro_lite.api.schemas.wire import PatchModel, WireModel
 from novaro_lite.domain.events import EVENTS, Event, check_events
 from novaro_lite.domain.webhooks import Webhook
@@ -100,9 +101,8 @@ class WebhookWithSecret(WebhookOut):
         return cls(**WebhookOut.of(webhook, paused_count).model_dump(), secret=webhook.secret)
 
 
-class WebhookPage(WireModel):
+class WebhookPage(PageOut):
     data: list[WebhookOut]
-    next_cursor: str | None
 
 
 class WebhookTestResult(WireModel):

@@ -1,22 +1,34 @@
-// The dashboard's only way to the server: the public API with the token from sessionStorage as a bearer
-// header. The token never goes into a URL, a cookie or the console.
+// The dashboard's only way to the server: the public API with the token as a bearer header. The token never
+// goes into a URL, a cookie or the console.
+//
+// By default it stays in this tab's sessionStorage: closing the tab forgets it, and each new tab asks again.
+// "Remember on this device" is an explicit opt-in that keeps it in localStorage instead, so new tabs (and
+// restarts of the browser) are signed in; signing out in any tab then forgets it in all of them.
 
 const KEY = 'novaro-lite.token';
 const listeners = new Set();
 
 export function token() {
-  return sessionStorage.getItem(KEY);
+  return sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
 }
 
-export function signIn(value) {
-  sessionStorage.setItem(KEY, value);
+export function signIn(value, remember = false) {
+  (remember ? localStorage : sessionStorage).setItem(KEY, value);
 }
 
 /** Forget the token and tell the app (which shows the sign-in form, with `reason` when given). */
 export function signOut(reason) {
   sessionStorage.removeItem(KEY);
+  localStorage.removeItem(KEY);
   for (const listener of listeners) listener(reason);
 }
+
+// Another tab signed out of the remembered token: this tab, which used it, is signed out too.
+addEventListener('storage', (event) => {
+  if (event.key === KEY && event.newValue === null && event.oldValue && !sessionStorage.getItem(KEY)) {
+    for (const listener of listeners) listener('You signed out in another tab.');
+  }
+});
 
 export function onSignOut(listener) {
   listeners.add(listener);
@@ -66,6 +78,16 @@ async function send(method, path, body, { signal, bearer, type } = {}) {
 export async function api(method, path, body, options) {
   const response = await send(method, path, body, options);
   return response.status === 204 ? null : response.json();
+}
+
+/** An image the API serves (with the bearer header, which an <img src> cannot send) as a blob; null on 404. */
+export async function image(path) {
+  try {
+    return await (await send('GET', path)).blob();
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
 }
 
 /** Check a token before keeping it: the answer of GET /api/v1/auth/verify. */

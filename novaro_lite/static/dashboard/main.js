@@ -53,6 +53,7 @@ function signInPage(reason) {
     placeholder: 'nl_…',
     spellcheck: false,
   });
+  const remember = h('input', { type: 'checkbox' });
   const status = h('div', {});
   if (reason) status.append(notice('error', reason));
   const form = h(
@@ -65,7 +66,7 @@ function signInPage(reason) {
         replace(status, notice('info', 'Checking the token…'));
         try {
           who = await verify(candidate);
-          signIn(candidate);
+          signIn(candidate, remember.checked);
           render();
         } catch (error) {
           replace(status, notice('error', error.message));
@@ -79,9 +80,15 @@ function signInPage(reason) {
       {},
       "Paste an API token: the one printed on the server's first start, or one from ",
       h('code', {}, 'novaro-lite token create --name dashboard'),
-      '. It stays in this browser tab only.',
+      '. It stays in this browser tab only, unless you ask to remember it.',
     ),
     field('API token', input),
+    h(
+      'label',
+      { class: 'check' },
+      remember,
+      ' Remember on this device (new tabs open signed in; anyone using this browser profile can use it)',
+    ),
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     status,
     h(

@@ -84,6 +84,20 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     """
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    async def close(self, *, timeout: float | None = None) -> None:
+        """Close, or only drop, a connection whose server is gone (asyncpg has dropped it by then).
+
+        The pool closes each connection `expire_connections` retired in a task nobody awaits; a close that
+        failed there (BrokenPipeError: PostgreSQL stopped) was logged as an unretrieved task's traceback.
+        """
+        try:
+            await super().close(timeout=timeout)
+        except Exception as exc:
+            if not is_broken(exc):
+                raise
+
+
 class _Transaction:
     row_lock = " FOR UPDATE"
 
@@ -133,6 +147,7 @@ class PostgresDatabase:
                 command_timeout=COMMAND_TIMEOUT,
                 timeout=CONNECT_TIMEOUT,
                 reset=_keep_session,
+                connection_class=_Connection,
             )
         except CONNECT_ERRORS as exc:
             raise _unreachable(exc) from None

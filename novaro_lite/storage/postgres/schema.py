@@ -201,6 +201,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
         WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
     """,
+    # issue 20: an agent's picture (from its card, or put through the API), kept with it and gone with it
+    """
+    CREATE TABLE agent_avatars (
+        agent_id text PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+        media_type text NOT NULL,
+        image bytea NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    """,
     # issue 21: check-ins, as in SQLite's migration of the same issue.
     """
     ALTER TABLE message_requests ADD COLUMN kind text NOT NULL DEFAULT 'reply';

@@ -220,6 +220,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
         WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
     """,
+    # issue 20: an agent's picture (from its card, or put through the API), kept with it and gone with it
+    """
+    CREATE TABLE agent_avatars (
+        agent_id TEXT PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+        media_type TEXT NOT NULL,
+        image BLOB NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    """,
     # issue 21: check-ins are queue rows of their own kind (docs/design.md, Check-ins): what to bring up (content,
     # purged like the messages), the drawn moment's bounds as JSON, why one was canceled, the moment its POST
     # was fenced against the user's message; and when the user last wrote in a conversation, for the streak.

@@ -21,6 +21,18 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: agent_avatars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.agent_avatars (
+    agent_id text NOT NULL,
+    media_type text NOT NULL,
+    image bytea NOT NULL,
+    updated_at bigint NOT NULL
+);
+
+
+--
 -- Name: agent_contexts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -117,44 +129,6 @@ CREATE TABLE public.chat_groups (
 
 ALTER TABLE public.chat_groups ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.chat_groups_seq_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-
---
--- Name: check_in_rules; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.check_in_rules (
-    seq bigint NOT NULL,
-    id text NOT NULL,
-    account text NOT NULL,
-    agent_id text NOT NULL,
-    webhook_id text NOT NULL,
-    conversation_id text NOT NULL,
-    reference text NOT NULL,
-    topic text,
-    recurrence text NOT NULL,
-    timezone text NOT NULL,
-    quiet_hours text NOT NULL,
-    status text NOT NULL,
-    next_after bigint NOT NULL,
-    last_skipped text,
-    created_at bigint NOT NULL,
-    updated_at bigint NOT NULL
-);
-
-
---
--- Name: check_in_rules_seq_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-ALTER TABLE public.check_in_rules ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.check_in_rules_seq_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -263,13 +237,7 @@ CREATE TABLE public.message_requests (
     turn integer DEFAULT 0 NOT NULL,
     turns_left integer DEFAULT 0 NOT NULL,
     follows text,
-    seed bigint,
-    kind text DEFAULT 'reply'::text NOT NULL,
-    topic text,
-    check_in text,
-    canceled_reason text,
-    sending_at bigint,
-    rule_id text
+    seed bigint
 )
 WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000');
 
@@ -328,17 +296,6 @@ CREATE TABLE public.tokens (
 
 
 --
--- Name: user_writes; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.user_writes (
-    agent_id text NOT NULL,
-    conversation_id text NOT NULL,
-    wrote_at bigint NOT NULL
-);
-
-
---
 -- Name: webhooks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -377,6 +334,12 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Data for Name: agent_avatars; Type: TABLE DATA; Schema: public; Owner: -
+--
+
+
+
+--
 -- Data for Name: agent_contexts; Type: TABLE DATA; Schema: public; Owner: -
 --
 
@@ -386,7 +349,7 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 -- Data for Name: agents; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m98734hgpdh21q80bnw1dt1v', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796645950, 1796645950);
+INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m986d1gga3yct71kkaraye4m', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796645226, 1796645226);
 
 
 --
@@ -397,12 +360,6 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m98734hgpdh2
 
 --
 -- Data for Name: chat_groups; Type: TABLE DATA; Schema: public; Owner: -
---
-
-
-
---
--- Data for Name: check_in_rules; Type: TABLE DATA; Schema: public; Owner: -
 --
 
 
@@ -423,9 +380,9 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m98734hgpdh2
 -- Data for Name: message_requests; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m98734hghpf3xkyx5eabgfqc', 'default', 'agt_01m98734hgpdh21q80bnw1dt1v', 'whk_01m98734hgd674mctgtaqa0h1y', 'ref-0', 'scheduled', 1796642350590, 1796642350, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m98734hghpf3xkyx5eabgfqc","status":"scheduled","scheduledFor":1796649550,"agentId":"agt_01m98734hgpdh21q80bnw1dt1v","webhookId":"whk_01m98734hgd674mctgtaqa0h1y","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645950,"updatedAt":1796645950,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796645950, 1796645950, 1796649550590, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m98734hgt4q0t4w7atkrae1j', 'default', 'agt_01m98734hgpdh21q80bnw1dt1v', 'whk_01m98734hgd674mctgtaqa0h1y', 'ref-1', 'scheduled', 1796642350604, 1796642350, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m98734hgt4q0t4w7atkrae1j","status":"scheduled","scheduledFor":1796649550,"agentId":"agt_01m98734hgpdh21q80bnw1dt1v","webhookId":"whk_01m98734hgd674mctgtaqa0h1y","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645950,"updatedAt":1796645950,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796645950, 1796645950, 1796649550604, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m98734hg3v01se0e1ae3gjf8', 'default', 'agt_01m98734hgpdh21q80bnw1dt1v', 'whk_01m98734hgd674mctgtaqa0h1y', 'ref-2', 'scheduled', 1796642350613, 1796642350, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m98734hg3v01se0e1ae3gjf8","status":"scheduled","scheduledFor":1796649550,"agentId":"agt_01m98734hgpdh21q80bnw1dt1v","webhookId":"whk_01m98734hgd674mctgtaqa0h1y","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645950,"updatedAt":1796645950,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796645950, 1796645950, 1796649550613, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m986d1ggsyaat1yx1b8r0bnp', 'default', 'agt_01m986d1gga3yct71kkaraye4m', 'whk_01m986d1ggbrzms2ekbrnsfy87', 'ref-0', 'scheduled', 1796641626240, 1796641626, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m986d1ggsyaat1yx1b8r0bnp","status":"scheduled","scheduledFor":1796648826,"agentId":"agt_01m986d1gga3yct71kkaraye4m","webhookId":"whk_01m986d1ggbrzms2ekbrnsfy87","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645226,"updatedAt":1796645226,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796645226, 1796645226, 1796648826240, NULL, NULL, 0, 0, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m986d1gg9e7cqcy7v8eyvze9', 'default', 'agt_01m986d1gga3yct71kkaraye4m', 'whk_01m986d1ggbrzms2ekbrnsfy87', 'ref-1', 'scheduled', 1796641626267, 1796641626, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m986d1gg9e7cqcy7v8eyvze9","status":"scheduled","scheduledFor":1796648826,"agentId":"agt_01m986d1gga3yct71kkaraye4m","webhookId":"whk_01m986d1ggbrzms2ekbrnsfy87","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645226,"updatedAt":1796645226,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796645226, 1796645226, 1796648826267, NULL, NULL, 0, 0, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m986d1ggkpzje7sr6whav747', 'default', 'agt_01m986d1gga3yct71kkaraye4m', 'whk_01m986d1ggbrzms2ekbrnsfy87', 'ref-2', 'scheduled', 1796641626291, 1796641626, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m986d1ggkpzje7sr6whav747","status":"scheduled","scheduledFor":1796648826,"agentId":"agt_01m986d1gga3yct71kkaraye4m","webhookId":"whk_01m986d1ggbrzms2ekbrnsfy87","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645226,"updatedAt":1796645226,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796645226, 1796645226, 1796648826291, NULL, NULL, 0, 0, NULL, NULL);
 
 
 --
@@ -449,20 +406,14 @@ INSERT INTO public.schema_version VALUES (5);
 -- Data for Name: tokens; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.tokens VALUES ('tok_01m98734hg93vvd63rzkv76ye3', 'first-start', 'default', '193dc362d10b15d0072dff3cbbfffefb4e040224876def064f9d804ad33ec5e3', 'nl_Hk4ga8s', 1796645950, 1796645950, NULL, NULL, NULL, '[]');
-
-
---
--- Data for Name: user_writes; Type: TABLE DATA; Schema: public; Owner: -
---
-
+INSERT INTO public.tokens VALUES ('tok_01m986d0h8601gf8g0pbm329t7', 'first-start', 'default', '6168d82a8fc924a4193de3e9dd11ba4daf80c3644360cd67790b9bcd8a63771b', 'nl_2f5gzZj', 1796645225, 1796645226, NULL, NULL, NULL, '[]');
 
 
 --
 -- Data for Name: webhooks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m98734hgd674mctgtaqa0h1y', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_zBH/ZY1v0QuJ4QnBXTXBXrF5eYBOhZFCyFYeaqxuw9s=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796645950, 1796645950);
+INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m986d1ggbrzms2ekbrnsfy87', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_yPmGrkM0irwYQRJ7a0uET+uIIWAOgwyEFZkR2wfOdrM=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796645226, 1796645226);
 
 
 --
@@ -477,13 +428,6 @@ SELECT pg_catalog.setval('public.agents_seq_seq', 1, true);
 --
 
 SELECT pg_catalog.setval('public.chat_groups_seq_seq', 1, false);
-
-
---
--- Name: check_in_rules_seq_seq; Type: SEQUENCE SET; Schema: public; Owner: -
---
-
-SELECT pg_catalog.setval('public.check_in_rules_seq_seq', 1, false);
 
 
 --
@@ -512,6 +456,14 @@ SELECT pg_catalog.setval('public.message_requests_seq_seq', 3, true);
 --
 
 SELECT pg_catalog.setval('public.webhooks_seq_seq', 1, true);
+
+
+--
+-- Name: agent_avatars agent_avatars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.agent_avatars
+    ADD CONSTRAINT agent_avatars_pkey PRIMARY KEY (agent_id);
 
 
 --
@@ -560,22 +512,6 @@ ALTER TABLE ONLY public.chat_groups
 
 ALTER TABLE ONLY public.chat_groups
     ADD CONSTRAINT chat_groups_pkey PRIMARY KEY (seq);
-
-
---
--- Name: check_in_rules check_in_rules_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.check_in_rules
-    ADD CONSTRAINT check_in_rules_id_key UNIQUE (id);
-
-
---
--- Name: check_in_rules check_in_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.check_in_rules
-    ADD CONSTRAINT check_in_rules_pkey PRIMARY KEY (seq);
 
 
 --
@@ -643,14 +579,6 @@ ALTER TABLE ONLY public.tokens
 
 
 --
--- Name: user_writes user_writes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.user_writes
-    ADD CONSTRAINT user_writes_pkey PRIMARY KEY (agent_id, conversation_id);
-
-
---
 -- Name: webhooks webhooks_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -702,13 +630,6 @@ CREATE INDEX chat_groups_by_account ON public.chat_groups USING btree (account, 
 
 
 --
--- Name: check_in_rules_active; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX check_in_rules_active ON public.check_in_rules USING btree (next_after) WHERE (status = 'active'::text);
-
-
---
 -- Name: contexts_by_account; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -727,13 +648,6 @@ CREATE INDEX delivery_attempts_by_request ON public.delivery_attempts USING btre
 --
 
 CREATE INDEX message_requests_by_account ON public.message_requests USING btree (account, seq);
-
-
---
--- Name: message_requests_check_ins; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX message_requests_check_ins ON public.message_requests USING btree (agent_id, conversation_id, created_at) WHERE (kind = 'check_in'::text);
 
 
 --
@@ -804,6 +718,14 @@ CREATE INDEX message_requests_pending ON public.message_requests USING btree (du
 --
 
 CREATE INDEX webhooks_by_account ON public.webhooks USING btree (account, seq);
+
+
+--
+-- Name: agent_avatars agent_avatars_agent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.agent_avatars
+    ADD CONSTRAINT agent_avatars_agent_id_fkey FOREIGN KEY (agent_id) REFERENCES public.agents(id) ON DELETE CASCADE;
 
 
 --

@@ -1,4 +1,10 @@
 BEGIN TRANSACTION;
+CREATE TABLE agent_avatars (
+        agent_id TEXT PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+        media_type TEXT NOT NULL,
+        image BLOB NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
 CREATE TABLE agent_contexts (
         agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
         context_id TEXT NOT NULL REFERENCES contexts (id),
@@ -21,7 +27,7 @@ CREATE TABLE agents (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , max_bubbles INTEGER NOT NULL DEFAULT 3, greeting TEXT NOT NULL DEFAULT '', alternate_greetings TEXT NOT NULL DEFAULT '[]', example_messages TEXT NOT NULL DEFAULT '', system_prompt TEXT NOT NULL DEFAULT '', post_history_instructions TEXT NOT NULL DEFAULT '', nickname TEXT, tags TEXT NOT NULL DEFAULT '[]', creator TEXT NOT NULL DEFAULT '', creator_notes TEXT NOT NULL DEFAULT '', character_version TEXT NOT NULL DEFAULT '', card_extras TEXT, presence_enabled INTEGER NOT NULL DEFAULT 1, mean_session_minutes REAL NOT NULL DEFAULT 10, online_response_times TEXT, typing_speed_wpm INTEGER DEFAULT 40);
-INSERT INTO "agents" VALUES(1,'agt_01m9872xprpz9rn2jsq040yap1','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796645943,1796645943,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
+INSERT INTO "agents" VALUES(1,'agt_01m986cspgbcqnxaaer0ckad3m','default','Lena','',NULL,'Europe/Berlin','en','00:00','23:59',NULL,NULL,1796645218,1796645218,3,'','[]','','','',NULL,'[]','','','',NULL,1,10.0,NULL,40);
 CREATE TABLE chat_group_members (
         group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
         agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
@@ -36,24 +42,6 @@ CREATE TABLE chat_groups (
         name TEXT NOT NULL,
         strategy TEXT NOT NULL,
         max_agent_turns INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-    );
-CREATE TABLE check_in_rules (
-        seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        account TEXT NOT NULL,
-        agent_id TEXT NOT NULL,
-        webhook_id TEXT NOT NULL,
-        conversation_id TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        topic TEXT,
-        recurrence TEXT NOT NULL,
-        timezone TEXT NOT NULL,
-        quiet_hours TEXT NOT NULL,
-        status TEXT NOT NULL,
-        next_after INTEGER NOT NULL,
-        last_skipped TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );
@@ -98,10 +86,10 @@ CREATE TABLE message_requests (
         reply TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
-    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, group_id TEXT, turn INTEGER NOT NULL DEFAULT 0, turns_left INTEGER NOT NULL DEFAULT 0, follows TEXT, seed INTEGER, kind TEXT NOT NULL DEFAULT 'reply', topic TEXT, check_in TEXT, canceled_reason TEXT, sending_at INTEGER, rule_id TEXT);
-INSERT INTO "message_requests" VALUES(1,'req_01m9872xprg3nnts5x9dakh95t','default','agt_01m9872xprpz9rn2jsq040yap1','whk_01m9872xprdexg9d7h3zz3d2xs','ref-0','scheduled',1796642343286,1796642343,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9872xprg3nnts5x9dakh95t","status":"scheduled","scheduledFor":1796649543,"agentId":"agt_01m9872xprpz9rn2jsq040yap1","webhookId":"whk_01m9872xprdexg9d7h3zz3d2xs","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645943,"updatedAt":1796645943,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796645943,1796645943,0,NULL,NULL,0,1796649543286,NULL,NULL,0,0,NULL,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(2,'req_01m9872xpr9zh1c14jxnn2fyvq','default','agt_01m9872xprpz9rn2jsq040yap1','whk_01m9872xprdexg9d7h3zz3d2xs','ref-1','scheduled',1796642343289,1796642343,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9872xpr9zh1c14jxnn2fyvq","status":"scheduled","scheduledFor":1796649543,"agentId":"agt_01m9872xprpz9rn2jsq040yap1","webhookId":"whk_01m9872xprdexg9d7h3zz3d2xs","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645943,"updatedAt":1796645943,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796645943,1796645943,0,NULL,NULL,0,1796649543289,NULL,NULL,0,0,NULL,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
-INSERT INTO "message_requests" VALUES(3,'req_01m9872xpr83d4nxqxba4hshg9','default','agt_01m9872xprpz9rn2jsq040yap1','whk_01m9872xprdexg9d7h3zz3d2xs','ref-2','scheduled',1796642343295,1796642343,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m9872xpr83d4nxqxba4hshg9","status":"scheduled","scheduledFor":1796649543,"agentId":"agt_01m9872xprpz9rn2jsq040yap1","webhookId":"whk_01m9872xprdexg9d7h3zz3d2xs","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645943,"updatedAt":1796645943,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796645943,1796645943,0,NULL,NULL,0,1796649543295,NULL,NULL,0,0,NULL,NULL,'reply',NULL,NULL,NULL,NULL,NULL);
+    , generation_failures INTEGER NOT NULL DEFAULT 0, conversation_id TEXT, superseded_by TEXT, humanlike INTEGER NOT NULL DEFAULT 0, arrive_ms INTEGER, typing_ms INTEGER, group_id TEXT, turn INTEGER NOT NULL DEFAULT 0, turns_left INTEGER NOT NULL DEFAULT 0, follows TEXT, seed INTEGER);
+INSERT INTO "message_requests" VALUES(1,'req_01m986cspgzms1q64mxkbncqvt','default','agt_01m986cspgbcqnxaaer0ckad3m','whk_01m986cspg9yxd6011x337n7ce','ref-0','scheduled',1796641618769,1796641618,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m986cspgzms1q64mxkbncqvt","status":"scheduled","scheduledFor":1796648818,"agentId":"agt_01m986cspgbcqnxaaer0ckad3m","webhookId":"whk_01m986cspg9yxd6011x337n7ce","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645218,"updatedAt":1796645218,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (0)", null]]','[]',NULL,1796645218,1796645218,0,NULL,NULL,0,1796648818769,NULL,NULL,0,0,NULL,NULL);
+INSERT INTO "message_requests" VALUES(2,'req_01m986cspgk1ncbk33yzk4axpm','default','agt_01m986cspgbcqnxaaer0ckad3m','whk_01m986cspg9yxd6011x337n7ce','ref-1','scheduled',1796641618774,1796641618,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m986cspgk1ncbk33yzk4axpm","status":"scheduled","scheduledFor":1796648818,"agentId":"agt_01m986cspgbcqnxaaer0ckad3m","webhookId":"whk_01m986cspg9yxd6011x337n7ce","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645218,"updatedAt":1796645218,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (1)", null]]','[]',NULL,1796645218,1796645218,0,NULL,NULL,0,1796648818774,NULL,NULL,0,0,NULL,NULL);
+INSERT INTO "message_requests" VALUES(3,'req_01m986cspg30v2zzhab5vmqf80','default','agt_01m986cspgbcqnxaaer0ckad3m','whk_01m986cspg9yxd6011x337n7ce','ref-2','scheduled',1796641618778,1796641618,0,NULL,NULL,NULL,NULL,NULL,NULL,'{"id":"req_01m986cspg30v2zzhab5vmqf80","status":"scheduled","scheduledFor":1796648818,"agentId":"agt_01m986cspgbcqnxaaer0ckad3m","webhookId":"whk_01m986cspg9yxd6011x337n7ce","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796645218,"updatedAt":1796645218,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null}','[["user", "Are you open tomorrow? (2)", null]]','[]',NULL,1796645218,1796645218,0,NULL,NULL,0,1796648818778,NULL,NULL,0,0,NULL,NULL);
 CREATE TABLE presence (
         agent_id TEXT NOT NULL,
         conversation_id TEXT NOT NULL,
@@ -119,13 +107,7 @@ CREATE TABLE tokens (
         expires_at INTEGER,
         revoked_at INTEGER
     , rate_limit INTEGER, lineage TEXT NOT NULL DEFAULT '[]');
-INSERT INTO "tokens" VALUES('tok_01m9872wqgn4dcp4r6yf5fenqa','first-start','default','cae3fbf7061146d63ed1e9f14479505b69a0bc5936cb8d0cb43347fe46126c10','nl_cpfNIaj',1796645942,1796645943,NULL,NULL,NULL,'[]');
-CREATE TABLE user_writes (
-        agent_id TEXT NOT NULL,
-        conversation_id TEXT NOT NULL,
-        wrote_at INTEGER NOT NULL,
-        PRIMARY KEY (agent_id, conversation_id)
-    );
+INSERT INTO "tokens" VALUES('tok_01m986cspgkxkax3tftd9fxq69','first-start','default','31e527b7442efb73cb6fcc72c1c2870c885876c6d0542f33350a1a7e96a6a101','nl_aZnEAMm',1796645218,1796645218,NULL,NULL,NULL,'[]');
 CREATE TABLE webhooks (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -140,7 +122,7 @@ CREATE TABLE webhooks (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     , events TEXT NOT NULL DEFAULT '["reply"]', last_success_at INTEGER, failing_since INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0);
-INSERT INTO "webhooks" VALUES(1,'whk_01m9872xprdexg9d7h3zz3d2xs','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_yKJFyfc+/Pqj70w6PVGKcoYyRmYNK51CAyJi8S3PfiA=',NULL,NULL,1796645943,1796645943,'["reply"]',NULL,NULL,0);
+INSERT INTO "webhooks" VALUES(1,'whk_01m986cspg9yxd6011x337n7ce','default','http://127.0.0.1:9/hook','',1,NULL,'whsec_tOTXUpWEU//YfikdIUUJ9YMWhB9Z5Elr38jAYADPKko=',NULL,NULL,1796645218,1796645218,'["reply"]',NULL,NULL,0);
 CREATE INDEX agents_by_account ON agents (account, seq);
 CREATE INDEX webhooks_by_account ON webhooks (account, seq);
 CREATE INDEX message_requests_pending ON message_requests (due_ms)
@@ -166,8 +148,5 @@ CREATE INDEX chat_groups_by_account ON chat_groups (account, seq);
 CREATE INDEX chat_group_members_by_agent ON chat_group_members (agent_id);
 CREATE INDEX message_requests_group_conversation ON message_requests (group_id, conversation_id)
         WHERE group_id IS NOT NULL AND status IN ('scheduled', 'generating', 'delivering');
-CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
-        WHERE kind = 'check_in';
-CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
 COMMIT;
 PRAGMA user_version = 14;

@@ -1,6 +1,7 @@
-// One agent: its details, its day beside the viewer's, its response times, the edit form and the playground.
+// One agent: its details, its day beside the viewer's, its response times, the edit form, the playground and
+// what the model sees.
 
-import { api, listAll } from '../api.js';
+import { api, image, listAll } from '../api.js';
 import { barChart, dayStrip, isAwake } from '../charts.js';
 import { confirmButton, h, notice, replace } from '../dom.js';
 import { clock, duration, viewerTimeZone, when } from '../format.js';
@@ -9,6 +10,7 @@ import { cardExport } from './cards.js';
 import { characterSection, resolved } from './character.js';
 import { errorBox, navLink } from './common.js';
 import { playground } from './playground.js';
+import { promptView } from './prompt_view.js';
 
 function bands(agent) {
   const table = agent.responseTimes || DEFAULT_RESPONSE_TIMES;
@@ -35,7 +37,7 @@ export async function agentPage(main, context, id) {
   const now = Date.now() / 1000;
   main.append(
     h('p', {}, navLink('/agents', '← Agents')),
-    h('h1', {}, agent.name),
+    h('h1', {}, avatar(agent), agent.name),
     h(
       'p',
       { class: `badge ${awake ? 'ok' : 'off'}` },
@@ -88,6 +90,7 @@ export async function agentPage(main, context, id) {
     ),
     edit,
     characterSection(agent, () => context.navigate(`/agents/${agent.id}`)),
+    promptView(agent),
     h('section', { class: 'card' }, h('h2', {}, 'Waking hours today'), dayStrip(agent)),
     h(
       'section',
@@ -99,6 +102,24 @@ export async function agentPage(main, context, id) {
       ),
     ),
   );
+}
+
+/** The agent's picture, once fetched (shown from a blob: URL, the only kind the CSP lets an image come from
+ * besides the dashboard itself); nothing when it has none. */
+function avatar(agent) {
+  if (!agent.hasAvatar) return null;
+  const img = h('img', { class: 'avatar', alt: '', hidden: true });
+  image(`/api/v1/agents/${encodeURIComponent(agent.id)}/avatar`).then(
+    (blob) => {
+      if (!blob) return;
+      const url = URL.createObjectURL(blob);
+      img.onload = () => URL.revokeObjectURL(url);
+      img.src = url;
+      img.hidden = false;
+    },
+    () => {},
+  );
+  return img;
 }
 
 function fact(term, value) {

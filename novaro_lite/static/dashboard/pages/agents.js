@@ -1,44 +1,28 @@
 // Agents: the list with search, the create form and the "Generate agents" form.
 
-import { api, listAll } from '../api.js';
+import { api } from '../api.js';
 import { isAwake } from '../charts.js';
-import { confirmButton, field, h, notice, replace } from '../dom.js';
+import { confirmButton, field, h, notice, replace, table } from '../dom.js';
 import { when } from '../format.js';
 import { agentForm, generateForm } from './agent_form.js';
 import { cardImport } from './cards.js';
-import { empty, load, navLink, pagedTable } from './common.js';
+import { navLink, pagedList, searchBox } from './common.js';
 
 export async function agentsPage(main, context) {
-  const search = h('input', { type: 'search', placeholder: 'name, location, time zone…' });
-  const list = h('div', {});
   const tools = h('div', {});
   const status = h('div', {});
-  let agents = [];
-
-  function show() {
-    const needle = search.value.trim().toLowerCase();
-    const found = agents.filter(
-      (agent) =>
-        !needle ||
-        [agent.name, agent.location, agent.timezone, agent.persona, agent.id, ...(agent.tags || [])].some((text) =>
-          (text || '').toLowerCase().includes(needle),
-        ),
-    );
-    if (!agents.length) {
-      replace(list, empty('No agents yet: create one, or generate a few.'));
-      return;
-    }
-    if (!found.length) {
-      replace(list, empty('No agent matches the search.'));
-      return;
-    }
-    replace(
-      list,
-      pagedTable(
-        needle ? `Agents matching “${search.value.trim()}”` : 'Agents',
+  const search = searchBox('a name or part of one', () => list.restart());
+  const list = pagedList({
+    path: '/api/v1/agents',
+    noun: 'agent',
+    query: () => (search.value.trim() ? { q: search.value.trim() } : {}),
+    none: (q) =>
+      q ? `No agent's name contains “${q}”.` : 'No agents yet: create one, import a card or generate a few.',
+    render: (agents) =>
+      table(
+        search.value.trim() ? `Agents whose name contains “${search.value.trim()}”` : 'Agents',
         ['Name', 'Where', 'Time zone', 'Awake', 'Model', 'Created', ''],
-        found,
-        (agent) => [
+        agents.map((agent) => [
           navLink(`/agents/${agent.id}`, agent.name),
           agent.location || '—',
           agent.timezone,
@@ -49,26 +33,16 @@ export async function agentsPage(main, context) {
             try {
               await api('DELETE', `/api/v1/agents/${encodeURIComponent(agent.id)}`);
               replace(status, notice('info', `Deleted ${agent.name}.`));
-              await refresh();
+              await list.refresh();
             } catch (error) {
               replace(status, notice('error', error.message));
             }
           }),
-        ],
-        'agent',
+        ]),
       ),
-    );
-  }
+  });
+  const refresh = () => list.refresh();
 
-  async function refresh() {
-    await load(list, async () => {
-      agents = (await listAll('/api/v1/agents', {}, 5000)).items.reverse(); // newest first
-      return [];
-    });
-    if (!list.querySelector('.notice')) show();
-  }
-
-  search.addEventListener('input', show);
   main.append(
     h('h1', {}, 'Agents'),
     h(
@@ -124,8 +98,8 @@ export async function agentsPage(main, context) {
     ),
     tools,
     status,
-    field('Search agents', search),
-    list,
+    field('Search agents', search, 'Finds the names that contain the text.'),
+    list.element,
   );
-  await refresh();
+  await list.restart();
 }

@@ -1,7 +1,7 @@
-// What pages share: loading/empty/error states, the secret shown once, and the agents' names.
+// What pages share: loading/empty/error states, the secret shown once, lists the server pages, look-ups by id.
 
-import { api, listAll } from '../api.js';
-import { h, notice, replace, table } from '../dom.js';
+import { api } from '../api.js';
+import { h, notice, replace } from '../dom.js';
 
 /** Show "Loading…" in `container`, then what `build()` returns, or the problem's detail if it fails. */
 export async function load(container, build, what = 'Loading…') {
@@ -52,15 +52,27 @@ export function shownOnce(label, value) {
   );
 }
 
-/** Every agent of the account, by id (for names and time zones beside ids). */
-export async function agentsById() {
-  const { items } = await listAll('/api/v1/agents');
-  return new Map(items.map((agent) => [agent.id, agent]));
-}
-
-export async function webhooksById() {
-  const { items } = await listAll('/api/v1/webhooks');
-  return new Map(items.map((webhook) => [webhook.id, webhook]));
+/** Resources of `path` (/api/v1/agents) fetched by id as rows need them, each once; `get(id)` is
+ * undefined for one that does not exist (any more). */
+export function lookup(path) {
+  const known = new Map();
+  return {
+    get: (id) => known.get(id),
+    remember: (item) => known.set(item.id, item),
+    async fetch(ids) {
+      const missing = [...new Set(ids)].filter((id) => id && !known.has(id));
+      await Promise.all(
+        missing.map(async (id) => {
+          try {
+            known.set(id, await api('GET', `${path}/${encodeURIComponent(id)}`));
+          } catch (error) {
+            if (error.status !== 404) throw error;
+            known.set(id, undefined);
+          }
+        }),
+      );
+    },
+  };
 }
 
 export function navLink(path, text) {
@@ -110,43 +122,92 @@ export async function attempt(box, action, fields = {}) {
 
 const PAGE_SIZE = 50;
 
-/** `items` (in the order given: newest first) as a table of PAGE_SIZE rows a page, with the count of
- * matches and Previous/Next; `rowOf(item)` gives a row's cells, `noun` names one item ("agent"). */
-export function pagedTable(caption, headers, items, rowOf, noun) {
+/** A list the server pages, searches and counts: PAGE_SIZE items of `path` a page, newest first, with the
+ * number that match and Previous/Next. `query()` gives the search and filters (q=, status=…) at each draw;
+ * `prepare(items)` may fetch what the rows need (names); `render(items)` builds the table or cards; `none`
+ * is what an empty page says, given the search. `refresh()` redraws only when the page changed, keeping the
+ * focused link or button where it was; `restart()` goes back to the first page (after a new search). */
+export function pagedList({ path, noun, query = () => ({}), prepare, render, none }) {
   const holder = h('div', {});
-  let start = 0;
-  function draw(focus) {
-    const shown = items.slice(start, start + PAGE_SIZE);
-    const plural = `${items.length.toLocaleString()} ${noun}${items.length === 1 ? '' : 's'}`;
-    const count =
-      items.length > PAGE_SIZE ? `${plural}; showing ${start + 1}–${start + shown.length}, newest first` : plural;
-    const previous = h('button', { type: 'button', disabled: start === 0, onclick: () => move(-1) }, 'Previous');
-    const next = h(
+  const cursors = [null]; // each shown page's cursor: the last is the current page's, the ones before go back
+  let shown = null;
+
+  async function draw(step) {
+    const params = new URLSearchParams({ ...query(), limit: String(PAGE_SIZE), order: 'newest' });
+    if (cursors.at(-1)) params.set('cursor', cursors.at(-1));
+    const page = await api('GET', `${path}?${params}`);
+    const seen = JSON.stringify([page, [...params]]);
+    if (seen === shown) return;
+    shown = seen;
+    if (prepare) await prepare(page.data);
+    const focused = holder.contains(document.activeElement) ? document.activeElement : null;
+    const place = focused?.getAttribute('href') || focused?.textContent;
+    const first = (cursors.length - 1) * PAGE_SIZE;
+    const plural = `${page.total.toLocaleString()} ${noun}${page.total === 1 ? '' : 's'}`;
+    const count = page.total > PAGE_SIZE ? `${plural}; showing ${first + 1}–${first + page.data.length}` : plural;
+    const previous = h(
       'button',
-      { type: 'button', disabled: start + PAGE_SIZE >= items.length, onclick: () => move(1) },
-      'Next',
+      { type: 'button', disabled: cursors.length === 1, onclick: () => move(-1, page) },
+      'Previous',
     );
+    const next = h('button', { type: 'button', disabled: !page.nextCursor, onclick: () => move(1, page) }, 'Next');
     replace(
       holder,
       h(
         'div',
         { class: 'pager' },
-        h('p', { class: 'count muted' }, count),
-        items.length > PAGE_SIZE ? [previous, next] : null,
+        h('p', { class: 'count muted' }, `${count}, newest first`),
+        page.total > PAGE_SIZE ? [previous, next] : null,
       ),
-      table(caption, headers, shown.map(rowOf)),
+      page.data.length ? render(page.data) : empty(none(params.get('q'))),
     );
-    if (focus) {
-      const [pressed, other] = focus < 0 ? [previous, next] : [next, previous];
+    if (step) {
+      const [pressed, other] = step < 0 ? [previous, next] : [next, previous];
       (pressed.disabled ? other : pressed).focus(); // the button just pressed is gone: keep the place
+    } else if (focused) {
+      const again = [...holder.querySelectorAll('a, button')].find(
+        (node) => (node.getAttribute('href') || node.textContent) === place,
+      );
+      (again || holder.querySelector('.table-wrap') || holder).focus();
     }
   }
-  function move(step) {
-    start = Math.max(0, start + step * PAGE_SIZE);
-    draw(step);
+
+  async function safely(step) {
+    try {
+      await draw(step);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      shown = null;
+      replace(holder, notice('error', error.message));
+    }
   }
-  draw(0);
-  return holder;
+
+  function move(step, page) {
+    if (step > 0) cursors.push(page.nextCursor);
+    else cursors.pop();
+    return safely(step);
+  }
+
+  return {
+    element: holder,
+    refresh: () => safely(0),
+    restart: () => {
+      cursors.length = 1;
+      shown = null;
+      return safely(0);
+    },
+  };
+}
+
+/** A search box that calls `then` a moment after typing stops (each keystroke would be a request). */
+export function searchBox(placeholder, then) {
+  const input = h('input', { type: 'search', placeholder });
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(then, 250);
+  });
+  return input;
 }
 
 export { api };

@@ -1,10 +1,10 @@
 // Overview: how many agents and webhooks, the last 24 hours of requests, what is due next, what fails.
 
-import { listAll } from '../api.js';
+import { api, listAll } from '../api.js';
 import { hourlyStatusChart, STATUSES } from '../charts.js';
 import { h, table } from '../dom.js';
 import { ago, whenFor } from '../format.js';
-import { empty, load, navLink } from './common.js';
+import { empty, load, lookup, navLink } from './common.js';
 
 function hourly(requests, start) {
   const buckets = Array.from({ length: 24 }, () => ({}));
@@ -20,12 +20,11 @@ export async function overviewPage(main) {
   const body = h('div', {});
   main.append(body);
   await load(body, async () => {
-    const [agents, webhooks, requests] = await Promise.all([
-      listAll('/api/v1/agents'),
+    const [{ total: agentCount }, webhooks, requests] = await Promise.all([
+      api('GET', '/api/v1/agents?limit=1'),
       listAll('/api/v1/webhooks'),
       listAll('/api/v1/message-requests', {}, 5000),
     ]);
-    const byAgent = new Map(agents.items.map((agent) => [agent.id, agent]));
     const now = Math.floor(Date.now() / 1000);
     const start = (Math.floor(now / 3600) - 23) * 3600;
     const recent = requests.items.filter((request) => request.createdAt >= start);
@@ -37,6 +36,8 @@ export async function overviewPage(main) {
       .filter((request) => request.status === 'scheduled')
       .sort((a, b) => a.scheduledFor - b.scheduledFor)
       .slice(0, 5);
+    const byAgent = lookup('/api/v1/agents');
+    await byAgent.fetch(next.map((request) => request.agentId));
     const failing = webhooks.items
       .map((webhook) => {
         const mine = recent.filter((request) => request.webhookId === webhook.id);
@@ -45,11 +46,11 @@ export async function overviewPage(main) {
       })
       .filter(({ webhook, failed }) => failed.length || !webhook.enabled);
     return [
-      agents.items.length && webhooks.items.length ? null : firstSteps(agents.items.length, webhooks.items.length),
+      agentCount && webhooks.items.length ? null : firstSteps(agentCount, webhooks.items.length),
       h(
         'section',
         { class: 'stats', 'aria-label': 'Counts' },
-        stat('Agents', agents.items.length, '/agents'),
+        stat('Agents', agentCount, '/agents'),
         stat('Webhooks', webhooks.items.length, '/webhooks'),
         stat('Requests, last 24 h', recent.length, '/requests'),
       ),

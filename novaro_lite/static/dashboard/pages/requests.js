@@ -1,97 +1,96 @@
 // Requests: the async requests with filters, refreshed every few seconds; one request's timeline.
 
-import { api, listAll } from '../api.js';
+import { api } from '../api.js';
 import { STATUSES } from '../charts.js';
-import { field, h, notice, replace, select } from '../dom.js';
+import { field, h, notice, replace, select, table } from '../dom.js';
 import { ago, whenFor } from '../format.js';
-import { agentsById, attempt, empty, errorBox, navLink, pagedTable, webhooksById } from './common.js';
+import { attempt, errorBox, lookup, navLink, pagedList, searchBox } from './common.js';
 
 const REFRESH_MS = 3000;
 const FINAL = new Set(['delivered', 'failed', 'canceled', 'superseded']);
 
 export async function requestsPage(main, context) {
-  const agents = await agentsById();
+  const agents = lookup('/api/v1/agents');
   const params = new URLSearchParams(location.search);
   const status = select([['', 'any'], ...STATUSES], params.get('status') || '');
-  // A searchable picker (hundreds of agents make a select useless): type a name, pick from the list.
-  const names = new Map([...agents.values()].map((a) => [`${a.name} (${a.id})`, a.id]));
-  const picked = agents.get(params.get('agentId') || '');
-  const choices = h(
-    'datalist',
-    { id: 'agent-choices' },
-    [...names.keys()].map((label) => h('option', { value: label })),
-  );
-  const agent = h('input', {
-    type: 'search',
-    list: 'agent-choices',
-    placeholder: 'any agent',
-    value: picked ? `${picked.name} (${picked.id})` : '',
+  // A searchable picker that asks the server (hundreds of agents make a select useless): type part of a
+  // name, pick from the names that contain it.
+  let offered = []; // the names the picker offers now
+  const labels = new Map(); // "name (id)" -> id, for the names offered so far
+  const choices = h('datalist', { id: 'agent-choices' });
+  const label = (found) => `${found.name} (${found.id})`;
+  async function offer(text) {
+    const { data } = await api('GET', `/api/v1/agents?${new URLSearchParams({ q: text, limit: '20' })}`);
+    for (const found of data) {
+      agents.remember(found);
+      labels.set(label(found), found.id);
+    }
+    offered = data;
+    replace(
+      choices,
+      data.map((found) => h('option', { value: label(found) })),
+    );
+  }
+  const agent = searchBox('any agent', () => {
+    if (!labels.has(agent.value.trim())) offer(agent.value.trim()).catch(() => {});
   });
+  agent.setAttribute('list', 'agent-choices');
   const agentId = () => {
     const text = agent.value.trim();
     if (!text) return '';
-    if (names.has(text)) return names.get(text);
-    const lower = text.toLowerCase();
-    const found = [...agents.values()].filter((a) => a.name.toLowerCase() === lower || a.id === text);
-    return found.length === 1 ? found[0].id : text; // an unknown one matches nothing, as the API says
+    if (labels.has(text)) return labels.get(text);
+    const same = offered.filter((found) => found.name.toLowerCase() === text.toLowerCase() || found.id === text);
+    return same.length === 1 ? same[0].id : text; // an unknown one matches nothing, as the API says
   };
-  const reference = h('input', { type: 'search', value: params.get('reference') || '' });
-  const list = h('div', {});
+  const reference = h('input', { type: 'search', value: params.get('q') || '' });
   const updated = h('p', { class: 'muted' });
-  let shown = null; // what the list shows: redrawn only when it changed, so focus and reading stay put
-
-  async function refresh() {
+  const filters = () => {
     const query = {};
     if (status.value) query.status = status.value;
     if (agentId()) query.agentId = agentId();
-    if (reference.value.trim()) query.reference = reference.value.trim();
+    if (reference.value.trim()) query.q = reference.value.trim();
+    return query;
+  };
+  const list = pagedList({
+    path: '/api/v1/message-requests',
+    noun: 'request',
+    query: filters,
+    prepare: (requests) => agents.fetch(requests.map((request) => request.agentId)),
+    none: () => 'No requests match.',
+    render: (requests) =>
+      table(
+        'Message requests, newest first',
+        ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
+        requests.map((request) => {
+          const who = agents.get(request.agentId);
+          return [
+            navLink(`/requests/${request.id}`, request.id),
+            h('span', { class: `badge s-${request.status}` }, request.status),
+            who ? who.name : request.agentId,
+            request.reference,
+            whenFor(request.deliveredAt || request.scheduledFor, who),
+            String(request.attempts),
+          ];
+        }),
+      ),
+  });
+
+  async function refresh(again) {
+    const query = filters();
     history.replaceState(null, '', `/requests${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`);
-    try {
-      const { items, truncated } = await listAll('/api/v1/message-requests', query, 2000);
-      const rows = items.slice().reverse();
-      const now = JSON.stringify(rows);
-      if (now !== shown) {
-        shown = now;
-        const focused = list.contains(document.activeElement) ? document.activeElement : null;
-        const place = focused?.getAttribute('href') || focused?.textContent;
-        replace(
-          list,
-          rows.length
-            ? pagedTable(
-                'Message requests, newest first',
-                ['Request', 'Status', 'Agent', 'Reference', 'Due / delivered', 'Attempts'],
-                rows,
-                (request) => {
-                  const who = agents.get(request.agentId);
-                  return [
-                    navLink(`/requests/${request.id}`, request.id),
-                    h('span', { class: `badge s-${request.status}` }, request.status),
-                    who ? who.name : request.agentId,
-                    request.reference,
-                    whenFor(request.deliveredAt || request.scheduledFor, who),
-                    String(request.attempts),
-                  ];
-                },
-                'request',
-              )
-            : empty('No requests match.'),
-          truncated ? h('p', { class: 'muted' }, 'Showing the newest of the first 2,000 matches.') : null,
-        );
-        if (focused) {
-          const again = [...list.querySelectorAll('a, button')].find(
-            (node) => (node.getAttribute('href') || node.textContent) === place,
-          );
-          (again || list.querySelector('.table-wrap') || list).focus();
-        }
-      }
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s.`;
-    } catch (error) {
-      replace(list, notice('error', error.message));
-    }
+    await (again ? list.refresh() : list.restart());
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s.`;
   }
 
-  for (const control of [status, agent]) control.addEventListener('change', refresh);
-  reference.addEventListener('change', refresh);
+  const wanted = params.get('agentId');
+  if (wanted) {
+    await agents.fetch([wanted]);
+    const found = agents.get(wanted);
+    agent.value = found ? label(found) : wanted;
+    if (found) labels.set(label(found), found.id);
+  }
+  await offer('').catch(() => {});
+  for (const control of [status, agent, reference]) control.addEventListener('change', () => refresh(false));
   main.append(
     h('h1', {}, 'Requests'),
     h(
@@ -101,20 +100,20 @@ export async function requestsPage(main, context) {
         role: 'search',
         onsubmit: (event) => {
           event.preventDefault();
-          refresh();
+          refresh(false);
         },
       },
       field('Status', status),
-      field('Agent', agent, 'Type a name and pick it.'),
+      field('Agent', agent, 'Type part of a name and pick it.'),
       choices,
-      field('Reference', reference),
+      field('Reference contains', reference),
       h('button', { type: 'submit' }, 'Filter'),
     ),
     updated,
-    list,
+    list.element,
   );
-  await refresh();
-  const timer = setInterval(refresh, REFRESH_MS);
+  await refresh(false);
+  const timer = setInterval(() => refresh(true), REFRESH_MS);
   context.onLeave(() => clearInterval(timer));
 }
 
@@ -131,7 +130,8 @@ function step(label, seconds, agent, detail, kind = '') {
 
 export async function requestPage(main, context, id) {
   const path = `/api/v1/message-requests/${encodeURIComponent(id)}`;
-  const [agents, webhooks] = await Promise.all([agentsById(), webhooksById()]);
+  const agents = lookup('/api/v1/agents');
+  const webhooks = lookup('/api/v1/webhooks');
   const body = h('div', {});
   const errors = errorBox();
   main.append(h('p', {}, navLink('/requests', '← Requests')), h('h1', {}, `Request ${id}`), errors, body);
@@ -142,6 +142,7 @@ export async function requestPage(main, context, id) {
     let request, attempts;
     try {
       [request, attempts] = await Promise.all([api('GET', path), api('GET', `${path}/attempts`)]);
+      await Promise.all([agents.fetch([request.agentId]), webhooks.fetch([request.webhookId])]);
     } catch (error) {
       replace(body, notice('error', error.message));
       clearInterval(timer);

@@ -3,7 +3,7 @@
 import { api, signOut } from '../api.js';
 import { confirmButton, field, h, notice, replace, select, table } from '../dom.js';
 import { when } from '../format.js';
-import { attempt, empty, errorBox, load, shownOnce } from './common.js';
+import { attempt, errorBox, pagedList, searchBox, shownOnce } from './common.js';
 
 const LIFETIMES = [
   ['', 'never'],
@@ -14,7 +14,6 @@ const LIFETIMES = [
 ];
 
 export async function tokensPage(main, context) {
-  const list = h('div', {});
   const created = h('div', {});
   const status = h('div', {});
   const name = field(
@@ -25,14 +24,17 @@ export async function tokensPage(main, context) {
   const lifetime = field('Expires after', select(LIFETIMES, ''));
   const errors = errorBox();
 
-  async function refresh() {
-    await load(list, async () => {
-      const { data } = await api('GET', '/api/v1/tokens');
-      if (!data.length) return empty('No tokens.');
-      return table(
+  const search = searchBox('a name or part of one', () => list.restart());
+  const list = pagedList({
+    path: '/api/v1/tokens',
+    noun: 'token',
+    query: () => (search.value.trim() ? { q: search.value.trim() } : {}),
+    none: (q) => (q ? `No token's name contains “${q}”.` : 'No tokens.'),
+    render: (tokens) =>
+      table(
         'API tokens',
         ['Name', 'Prefix', 'Created', 'Last used', 'Expires', ''],
-        data.map((token) => {
+        tokens.map((token) => {
           const mine = token.id === context.who.id;
           return [
             mine ? h('span', {}, token.name, ' ', h('span', { class: 'badge ok' }, 'this dashboard')) : token.name,
@@ -57,14 +59,13 @@ export async function tokensPage(main, context) {
                   return;
                 }
                 replace(status, notice('info', `Revoked ${token.name}.`));
-                await refresh();
+                await list.refresh();
               },
             ),
           ];
         }),
-      );
-    });
-  }
+      ),
+  });
 
   main.append(
     h('h1', {}, 'Tokens'),
@@ -80,7 +81,7 @@ export async function tokensPage(main, context) {
           if (made) {
             replace(created, shownOnce(`API token ${made.name}`, made.token));
             name.control.value = '';
-            await refresh();
+            await list.refresh();
           }
         },
       },
@@ -91,7 +92,8 @@ export async function tokensPage(main, context) {
     ),
     created,
     status,
-    list,
+    field('Search tokens', search),
+    list.element,
   );
-  await refresh();
+  await list.restart();
 }

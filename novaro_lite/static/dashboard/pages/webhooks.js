@@ -1,9 +1,9 @@
 // Webhooks: where async replies go. The secret is shown once (creation, rotation); test pings; on/off.
 
-import { api, listAll } from '../api.js';
+import { api } from '../api.js';
 import { confirmButton, field, h, notice, replace } from '../dom.js';
 import { when } from '../format.js';
-import { attempt, empty, errorBox, load, shownOnce } from './common.js';
+import { attempt, errorBox, pagedList, searchBox, shownOnce } from './common.js';
 
 const SHOWN = new Set(['id', 'url', 'description', 'enabled', 'createdAt', 'updatedAt']);
 
@@ -37,7 +37,6 @@ function extraFacts(webhook) {
 
 export async function webhooksPage(main) {
   const creator = h('div', {});
-  const list = h('div', {});
   const status = h('div', {});
 
   function createForm() {
@@ -162,12 +161,15 @@ export async function webhooksPage(main) {
     );
   }
 
-  async function refresh() {
-    await load(list, async () => {
-      const { items } = await listAll('/api/v1/webhooks');
-      return items.length ? h('ul', { class: 'cards' }, items.map(card)) : empty('No webhooks yet.');
-    });
-  }
+  const search = searchBox('part of a URL or description', () => list.restart());
+  const list = pagedList({
+    path: '/api/v1/webhooks',
+    noun: 'webhook',
+    query: () => (search.value.trim() ? { q: search.value.trim() } : {}),
+    none: (q) => (q ? `No webhook's URL or description contains “${q}”.` : 'No webhooks yet.'),
+    render: (webhooks) => h('ul', { class: 'cards' }, webhooks.map(card)),
+  });
+  const refresh = () => list.refresh();
 
   main.append(
     h('h1', {}, 'Webhooks'),
@@ -175,7 +177,8 @@ export async function webhooksPage(main) {
     h('button', { type: 'button', class: 'primary', onclick: createForm }, 'New webhook'),
     creator,
     status,
-    list,
+    field('Search webhooks', search),
+    list.element,
   );
-  await refresh();
+  await list.restart();
 }

@@ -1,0 +1,38 @@
+"""Wire models of /api/v1/agents/{id}/prompt-preview: a sample conversation in, what the model would see out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from novaro_lite.api.schemas.messages import MessageIn
+from novaro_lite.api.schemas.wire import WireModel
+
+
+class PromptPreviewRequest(WireModel):
+    messages: list[MessageIn] = Field(
+        default_factory=list, max_length=200, description="A sample conversation, oldest first; none is a new chat."
+    )
+    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20, description="Contexts a request would add to the agent's own."
+    )
+
+
+class PromptMessage(WireModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(description="As the model gets it: with the [sent …] time in front when it has one.")
+
+
+class ContextUse(WireModel):
+    id: str
+    name: str
+    keys: list[str] = Field(description="Empty: always in the prompt.")
+    entered: bool = Field(description="Whether it is in this prompt (a keyword context: one of its keys occurs).")
+
+
+class PromptPreview(WireModel):
+    model: str = Field(description="The provider and model that would answer, as `provider/model`.")
+    system: str = Field(description="The system prompt: persona, character fields, contexts, time and place.")
+    messages: list[PromptMessage]
+    contexts: list[ContextUse] = Field(description="The agent's and the request's contexts, in prompt order.")
