@@ -11,7 +11,11 @@ from novaro_lite.api.deps import caller, invalid, json_response, read_body, read
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.groups import GroupCreate, GroupOut, GroupPage, GroupPatch
 from novaro_lite.api.schemas.paging import PageQuery
-from novaro_lite.domain.groups import Member
+from novaro_lite.delivery import groups
+from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.groups import Group, Member
+from novaro_lite.errors import ConflictError
+from novaro_lite.services import Services
 
 
 async def _require_agents(request: Request, members: Sequence[Member]) -> None:
@@ -20,6 +24,24 @@ async def _require_agents(request: Request, members: Sequence[Member]) -> None:
     unknown = await services(request).storage.groups.unknown_agents(caller(request).account, ids)
     if unknown:
         raise invalid(["body", "members", ids.index(unknown[0]), "agentId"], f"there is no agent {unknown[0]!r}")
+
+
+async def speaking(
+    svc: Services, account: str, group_id: str, agent_id: str | None
+) -> tuple[Group, dict[str, Agent], tuple[str, ...]]:
+    """The group a message is sent to, its members' agents, and the speakers the caller names: a `manual`
+    group's member named by `agentId`, which the other strategies refuse (the server picks who answers)."""
+    group = await svc.storage.groups.get(account, group_id)
+    agents = await groups.members(svc, group)
+    if not agents:
+        raise ConflictError(group.notice() or "The group has no members.")
+    if group.strategy == "manual":
+        if agent_id not in agents:
+            raise invalid(["body", "agentId"], "this group is manual: name the member who answers")
+        return group, agents, (agent_id,)
+    if agent_id is not None:
+        raise invalid(["body", "agentId"], f"this group's strategy is {group.strategy}: the server picks who answers")
+    return group, agents, ()
 
 
 async def create_group(request: Request) -> Response:

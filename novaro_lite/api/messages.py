@@ -1,31 +1,31 @@
-"""POST /api/v1/messages: the agent's reply in the response, whole or streamed as server-sent events."""
+"""POST /api/v1/messages: the agent's reply in the response, whole or streamed as server-sent events; with
+`groupId`, a group's replies (group_messages.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncGenerator
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.api import group_messages
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, json_response, read_body, services
 from novaro_lite.api.operation import V1, Operation
-from novaro_lite.api.problems import problem_body
-from novaro_lite.api.schemas.messages import MessageOut, MessagesRequest, MessagesResponse, UsageOut
-from novaro_lite.api.sse import Event, event_stream
+from novaro_lite.api.schemas.messages import MessageOut, MessagesAnswer, MessagesRequest, MessagesResponse, UsageOut
+from novaro_lite.api.sse import Event, reply_event, started
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
-from novaro_lite.errors import AppError
 from novaro_lite.generation import Delta, generate_reply, stream_reply
-
-logger = logging.getLogger(__name__)
 
 
 async def create_message(request: Request) -> Response:
     body = await read_body(request, MessagesRequest)
     await require_contexts(request, body.context_ids)
+    if body.group_id is not None:
+        return await group_messages.answer(request, body)
+    assert body.agent_id is not None
     svc = services(request)
     agent = await svc.storage.agents.get(caller(request).account, body.agent_id)
     messages = [message.to_domain() for message in body.messages]
@@ -35,9 +35,8 @@ async def create_message(request: Request) -> Response:
             svc.metrics.check_in("canceled", "user_wrote", ended)
     reply_id = new_id("msg", svc.clock())
     if body.stream:
-        events = stream_reply(svc, agent, messages, body.context_ids)
-        first = await anext(events)  # upstream failures before the first token are still plain problems
-        return event_stream(_sse(reply_id, agent.id, first, events))
+        events = _events(reply_id, agent.id, stream_reply(svc, agent, messages, body.context_ids))
+        return await started(events, f"reply {reply_id}")
     reply = await generate_reply(svc, agent, messages, body.context_ids)
     return json_response(
         MessagesResponse(
@@ -49,29 +48,18 @@ async def create_message(request: Request) -> Response:
     )
 
 
-async def _sse(
-    reply_id: str, agent_id: str, first: Delta | ChatMessage | Usage, rest: AsyncGenerator[Delta | ChatMessage | Usage]
+async def _events(
+    reply_id: str, agent_id: str, items: AsyncGenerator[Delta | ChatMessage | Usage]
 ) -> AsyncGenerator[Event]:
-    """Turn reply items into SSE events; an error after the first byte becomes an `error` event."""
-    async with contextlib.aclosing(rest):
-        item = first
-        try:
-            while True:
-                if isinstance(item, Delta):
-                    yield "delta", {"text": item.text}
-                elif isinstance(item, ChatMessage):
-                    yield "message", MessageOut.of(item).model_dump(by_alias=True)
-                else:
-                    usage = UsageOut.of(item).model_dump(by_alias=True)
-                    yield "done", {"id": reply_id, "agentId": agent_id, "usage": usage}
-                item = await anext(rest)
-        except StopAsyncIteration:
-            return
-        except AppError as exc:
-            yield "error", problem_body(exc)
-        except Exception:  # the status line is sent: the stream itself must say that it failed
-            logger.exception("streamed reply %s failed", reply_id)
-            yield "error", problem_body(AppError("The server hit an unexpected error; it has been logged."))
+    async with contextlib.aclosing(items):
+        async for item in items:
+            if isinstance(item, Usage):
+                yield (
+                    "done",
+                    {"id": reply_id, "agentId": agent_id, "usage": UsageOut.of(item).model_dump(by_alias=True)},
+                )
+            else:
+                yield reply_event(item)
 
 
 OPERATIONS = (
@@ -80,11 +68,11 @@ OPERATIONS = (
         f"{V1}/messages",
         "messages:create",
         create_message,
-        "Get an agent's reply now, whole or streamed",
+        "Get an agent's reply now, or a group's replies, whole or streamed",
         "messages",
         body=MessagesRequest,
-        response=MessagesResponse,
-        errors=(404,),
+        response=MessagesAnswer,
+        errors=(404, 409),
         streams=True,
     ),
 )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.groups import speaking
 from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.requests import (
     AttemptList,
@@ -46,19 +47,8 @@ async def _first_turn(
 ) -> tuple[Agent, Plan, GroupStart]:
     """Who in the group answers the message, when, and the exchange it starts (docs/design.md, Groups)."""
     assert body.group_id is not None
-    group = await svc.storage.groups.get(account, body.group_id)
-    agents = await groups.members(svc, group)
-    if not agents:
-        raise ConflictError(group.notice() or "The group has no members.")
-    requested: tuple[str, ...] = ()
-    if group.strategy == "manual":
-        if body.agent_id not in agents:
-            raise invalid(["body", "agentId"], "this group is manual: name the member who answers")
-        requested = (body.agent_id,)
-    elif body.agent_id is not None:
-        raise invalid(["body", "agentId"], f"this group's strategy is {group.strategy}: the server picks who answers")
-    last = body.messages[-1]
-    answering = (last.content, last.agent_id if last.role == "assistant" else None)
+    group, agents, requested = await speaking(svc, account, body.group_id, body.agent_id)
+    answering = groups.answering(body.messages[-1].to_domain())
     turn = await groups.plan_next(svc, group, agents, body.conversation_id, answering, 1, svc.clock(), rng, requested)
     assert turn is not None, "turn 1 always has a speaker"
     return agents[turn.agent_id], turn.plan, GroupStart(group.id, group.max_agent_turns - 1, body.seed)

@@ -35,6 +35,11 @@ async def members(services: Services, group: Group) -> dict[str, Agent]:
     return found
 
 
+def answering(message: ChatMessage) -> tuple[str, str | None]:
+    """What a turn answers: the message's text and its writer's agent id (None for the user)."""
+    return message.content, message.agent_id if message.role == "assistant" else None
+
+
 async def plan_next(
     services: Services,
     group: Group,

@@ -30,6 +30,9 @@ async def test_openapi_webhooks_describe_the_delivery_body_and_its_signature_hea
     schema_ref = reply["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     delivery = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert set(delivery["required"]) == {"type", "messages", "reference", "secret", "id", "agentId", "conversationId"}
+    assert {"groupId", "turn"} <= set(delivery["properties"])
+    (example,) = delivery["examples"]  # a group member's reply, which the model accepts
+    assert WebhookDelivery.model_validate(example).turn == 1 and example["groupId"].startswith("grp_")
     assert "ping" in spec["webhooks"]
     assert {"2XX", "410", "default"} == set(reply["responses"])
 
@@ -46,6 +49,15 @@ def test_the_delivery_model_accepts_what_delivery_sends():
     body = webhook_body(REQUEST, reply, "ab" * 32)
     delivery = WebhookDelivery.model_validate_json(body)
     assert delivery.id == "req_1" and delivery.agent_id == "agt_1" and len(delivery.messages) == 2
+    assert (delivery.group_id, delivery.conversation_id, delivery.turn) == (None, None, None)
+    group = dataclasses.replace(REQUEST, group_id="grp_1", conversation_id="flat-chat", turn=2)
+    delivery = WebhookDelivery.model_validate_json(webhook_body(group, reply, "ab" * 32))
+    assert (delivery.agent_id, delivery.group_id, delivery.conversation_id, delivery.turn) == (
+        "agt_1",
+        "grp_1",
+        "flat-chat",
+        2,
+    )
     ping = webhook_body(dataclasses.replace(REQUEST, agent_id=""), (), "ab" * 32)
     assert WebhookDelivery.model_validate_json(ping).messages == []
 

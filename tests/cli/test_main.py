@@ -106,6 +106,38 @@ def test_cli_agent_create_validates_like_the_api(data):
     assert "activeHours.start" in fails("agent", "create", "--name", "X", "--active-hours", "9-5", *data)
 
 
+def test_cli_group_create_list_show_delete(data):
+    lena = json.loads(invoke("agent", "create", "--name", "Lena", *data))["id"]
+    marco = json.loads(invoke("agent", "create", "--name", "Marco\x1b[2J", *data))["id"]
+    created = json.loads(
+        invoke("group", "create", "--name", "Flat\x1b]0;x\x07mates", "--member", f"{lena}:80", "--member", marco, *data)
+    )
+    assert created["members"] == [{"agentId": lena, "talkativeness": 80}, {"agentId": marco, "talkativeness": 50}]
+    assert (created["strategy"], created["maxAgentTurns"]) == ("natural", 2)
+    listed = invoke("group", "list", *data)
+    assert (
+        created["id"] in listed and lena in listed and "\x1b" not in listed and "Flat\\u001b]0;x\\u0007mates" in listed
+    )
+    assert json.loads(invoke("group", "show", created["id"], *data)) == created
+    assert "Deleted" in invoke("group", "delete", created["id"], *data)
+    assert "no group" in fails("group", "show", created["id"], *data)
+    assert json.loads(invoke("agent", "show", lena, *data))["id"] == lena
+
+
+def test_cli_group_create_validates_like_the_api(data):
+    lena = json.loads(invoke("agent", "create", "--name", "Lena", *data))["id"]
+    assert "members" in fails("group", "create", "--name", "Solo", "--member", lena, *data)
+    assert "talkativeness" in fails(
+        "group", "create", "--name", "G", "--member", f"{lena}:loud", "--member", lena, *data
+    )
+    assert "no agent with id 'agt_gone'" in fails(
+        "group", "create", "--name", "G", "--member", lena, "--member", "agt_gone", *data
+    )
+    assert "maxAgentTurns" in fails(
+        "group", "create", "--name", "G", "--member", lena, "--member", "agt_x", "--max-agent-turns", "7", *data
+    )
+
+
 def test_cli_reports_bad_configuration_naming_the_key(tmp_path: Path):
     config = tmp_path / "novaro.toml"
     config.write_text("port = 'high'\n")

@@ -134,3 +134,25 @@ async def test_a_reader_in_another_process_delays_the_erasure_but_never_the_writ
         other.rollback()
     await wait_until_erased(settings.data_dir, MARKER, within=5)
     assert time.monotonic() - began < 10
+
+
+async def test_a_group_exchange_holds_its_content_until_its_last_turn_ends_then_erases_it(api, settings, receiver):
+    client, auth = api["client"], api["auth"]
+    other = (await client.post("/api/v1/agents", json={"name": "Bo"}, headers=auth)).json()["id"]
+    members = [{"agentId": api["agent"]["id"]}, {"agentId": other}]
+    group = {"name": "Pair", "members": members, "strategy": "list", "maxAgentTurns": 2}
+    group_id = (await client.post("/api/v1/groups", json=group, headers=auth)).json()["id"]
+    body = api["body"] | {"agentId": None, "groupId": group_id, "conversationId": "chat", "delay": "immediate"}
+    response = await client.post("/api/v1/message-requests", json=body, headers=auth)
+    assert response.status_code == 202, response.text
+    dispatcher = Dispatcher(api["services"])
+    await dispatcher.run_due()
+    await dispatcher.wait_idle()
+    # Turn 1 is delivered; turn 2, which answers it, still needs the transcript (the demo reply quotes it).
+    assert [delivery.json["turn"] for delivery in receiver[1].deliveries] == [1]
+    await asyncio.sleep(ERASE_SECONDS + 0.5)
+    assert holding(settings.data_dir, MARKER) != []
+    await dispatcher.run_due()
+    await dispatcher.wait_idle()
+    assert [delivery.json["turn"] for delivery in receiver[1].deliveries] == [1, 2]
+    await wait_until_erased(settings.data_dir, MARKER, within=5)

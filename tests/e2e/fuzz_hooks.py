@@ -28,6 +28,9 @@ def map_body(context: Any, body: Any) -> Any:
     if operation.path == "/api/v1/webhooks" and _valid(body.get("url"), URL, 2000):
         body["url"] = os.environ["NOVARO_FUZZ_RECEIVER"]
     if operation.path == "/api/v1/message-requests":
+        if _valid(body.get("groupId"), ANY, 100):  # a generated group id names no group: one agent answers
+            del body["groupId"]
+            body.setdefault("agentId", "an agent")
         for field, variable in (("agentId", "NOVARO_FUZZ_AGENT"), ("webhookId", "NOVARO_FUZZ_WEBHOOK")):
             if _valid(body.get(field), ANY, 100):
                 body[field] = os.environ[variable]

@@ -46,6 +46,7 @@ def test_readme_quick_start_serves_and_its_curl_examples_work(tmp_path: Path):
             *shell_blocks(section("A taste of the API")),
             *shell_blocks(section("Tokens and agents", "docs/api.md")),
             *shell_blocks(section("Messages", "docs/api.md")),
+            *shell_blocks(section("Groups", "docs/api.md")),
         ]
         assert len(examples) >= 5
         script = "set -euo pipefail\n" + "\n".join(examples).replace("http://127.0.0.1:8080", server.url)
@@ -61,6 +62,7 @@ def test_readme_quick_start_serves_and_its_curl_examples_work(tmp_path: Path):
     assert '"account":"default"' in out and '"nextCursor":null' in out
     assert '"usage":{"provider":"demo"' in out and "Lena here" in out
     assert "event: delta" in out and "event: message" in out and "event: done" in out
+    assert "event: speaker" in out and '"name":"Lena","turn":1' in out  # the group's stream: Lena was named
     assert (tmp_path / "data" / "novaro.db").exists()
 
 

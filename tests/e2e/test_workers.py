@@ -220,6 +220,36 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
         until(lambda: not asyncio.run(holders_of(where, MARKER)), 10, "erasure")
 
 
+def test_two_workers_deliver_each_turn_of_group_exchanges_once(tmp_path: Path, upstream: str, receiver):
+    rx, hook_url = receiver
+    with (
+        running_server(server_args(tmp_path, upstream), cwd=tmp_path, env=ENV) as server,
+        clients(server) as (_, pooled),
+    ):
+        agents = [pooled.post("/api/v1/agents", json={"name": name}).json()["id"] for name in ("Ana", "Bo", "Cy")]
+        members = [{"agentId": agent_id} for agent_id in agents]
+        group = {"name": "Trio", "members": members, "strategy": "list", "maxAgentTurns": 3}
+        group_id = pooled.post("/api/v1/groups", json=group).json()["id"]
+        webhook = pooled.post("/api/v1/webhooks", json={"url": hook_url}).json()
+
+        def say(chat: int) -> httpx.Response:
+            body = {"groupId": group_id, "webhookId": webhook["id"], "reference": f"r-{chat}", "delay": "immediate"}
+            body |= {"conversationId": f"chat-{chat}", "messages": [{"role": "user", "content": "hi all"}]}
+            return pooled.post("/api/v1/message-requests", json=body)
+
+        accepted = burst(say, range(20))
+        assert {response.status_code for response in accepted} == {202}
+        rx.wait_for(60, timeout=30)  # 20 exchanges of 3 turns, each turn queued when the one before is delivered
+        time.sleep(0.5)  # a second delivery of any turn would arrive now
+        turns = collections.Counter((receipt.json["conversationId"], receipt.json["turn"]) for receipt in rx.receipts)
+        assert turns == {(f"chat-{chat}", turn): 1 for chat in range(20) for turn in (1, 2, 3)}
+        webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
+        assert len(set(webhook_ids)) == 60
+        for chat in range(20):  # each exchange in member order, each turn after the one it answers
+            said = [r for r in rx.receipts if r.json["conversationId"] == f"chat-{chat}"]
+            assert [r.json["agentId"] for r in said] == agents and [r.json["turn"] for r in said] == [1, 2, 3]
+
+
 def statuses(args: list[str]) -> collections.Counter[str]:
     """How many requests are in each status, by `novaro-lite requests list` on the server's database."""
     listed = subprocess.run(

@@ -21,12 +21,23 @@ Mode = Literal["validation", "serialization"]
 SSE_EVENT = {  # the schema of one event, as OpenAPI 3.2 describes sequential media types
     "type": "object",
     "description": "Server-sent events: `delta` {text} as tokens arrive, `message` {role, content, createdAt} per "
-    "finished bubble, then `done` {id, agentId, usage}; a failure after the stream began is an `error` problem.",
+    "finished bubble, then `done` {id, agentId, usage}; a failure after the stream began is an `error` problem. "
+    "With `groupId`, each speaker's events follow a `speaker` {agentId, name, turn} event, its `message` events "
+    "carry its `agentId`, and `done` is {id, groupId, replies: [{agentId, name, turn, usage}]}.",
     "properties": {
-        "event": {"enum": ["delta", "message", "done", "error"]},
+        "event": {"enum": ["speaker", "delta", "message", "done", "error"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
     },
     "required": ["event", "data"],
+    "examples": [  # the start of a group's stream
+        {"event": "speaker", "data": '{"agentId":"agt_01jqz8v1b3d5f7h9k1m3p5r7t9","name":"Lena","turn":1}'},
+        {"event": "delta", "data": '{"text":"Yes! "}'},
+        {
+            "event": "message",
+            "data": '{"role":"assistant","content":"Yes! I\'ll bring bread.","createdAt":1764054000,'
+            '"agentId":"agt_01jqz8v1b3d5f7h9k1m3p5r7t9"}',
+        },
+    ],
 }
 OPENAI_SSE_EVENT = {
     "type": "object",

@@ -8,17 +8,34 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, JsonValue
 
 from novaro_lite.api.schemas.messages import MessageOut
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 
+GROUP_DELIVERY_EXAMPLE: dict[str, JsonValue] = {
+    "type": "reply",
+    "messages": [
+        {"role": "assistant", "createdAt": 1764097260, "content": "Yes! I'll bring bread."},
+        {"role": "assistant", "createdAt": 1764097264, "content": "Who else is coming?"},
+    ],
+    "reference": "flat-chat/1842",
+    "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "id": "req_01jqz8y3b5d7f9h1k3m5p7r9t1",
+    "agentId": "agt_01jqz8v1b3d5f7h9k1m3p5r7t9",
+    "groupId": "grp_01jqz8w7b9d1f3h5k7m9p1r3t5",
+    "conversationId": "flat-chat",
+    "turn": 1,
+}
+
 
 class WebhookDelivery(WireModel):
-    """The JSON body POSTed to a webhook: an agent's reply to one message request (in a group, one turn of the
-    exchange), or a check-in it wrote first."""
+    """The JSON body POSTed to a webhook: an agent's reply to one message request (in a group, one member's
+    reply, with the group and the turn), or a check-in it wrote first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [GROUP_DELIVERY_EXAMPLE]})
 
     type: Literal["reply", "check_in"] = Field(
         description="`reply` answers a message request; `check_in` is a message the agent wrote first (a check-in)."
@@ -37,12 +54,15 @@ class WebhookDelivery(WireModel):
     agent_id: str = Field(description="The agent that replied (empty in a test ping).")
     conversation_id: str | None = Field(description="The request's (or check-in's) `conversationId`, if it has one.")
     group_id: str | None = Field(
-        default=None, description="Only in a group's reply: the group whose member `agentId` answered."
+        None,
+        description="Only in a group's reply: the group whose message this answers. Each member's reply is "
+        "its own delivery.",
     )
     turn: int | None = Field(
-        default=None,
-        description="Only in a group's reply: its turn in the exchange (1 answers the user; later turns answer "
-        "the agent before).",
+        None,
+        ge=1,
+        description="Only in a group's reply: its turn in the exchange (1 answers the user's message, 2 answers "
+        "turn 1's reply, and so on up to the group's `maxAgentTurns`).",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from novaro_lite.api.schemas.messages import MessageIn
+from novaro_lite.api.schemas.messages import SEED_MAX, MessageIn
 from novaro_lite.api.schemas.paging import PageOut, PageQuery
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
@@ -19,7 +19,6 @@ class FixedDelay(WireModel):
     seconds: int = Field(ge=0, le=MAX_DELAY_SECONDS)
 
 
-SEED_MAX = 2**31 - 1
 GROUP_EXAMPLE: dict[str, JsonValue] = {
     "groupId": "grp_01jqz8w7b9d1f3h5k7m9p1r3t5",
     "webhookId": "whk_01jqz8w9c1e3g5j7l9n1q3s5u7",
