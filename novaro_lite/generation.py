@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncGenerator, Sequence
+from typing import Literal
 
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.contexts import Context, applicable, merged_ids
@@ -43,10 +44,12 @@ class Delta:
 
 @dataclasses.dataclass(frozen=True)
 class Extras:
-    """What a caller may add to a reply beyond the conversation: its own system text and sampling settings."""
+    """What a caller may add to a reply beyond the conversation: its own system text, sampling settings, and
+    whether the agent answers or writes first (a check-in)."""
 
     system: str = ""
     sampling: Sampling = Sampling()
+    is_check_in: bool = False
     scene: GroupScene | None = None  # answering in a group: who else is there (the transcript is attributed)
 
 
@@ -84,7 +87,10 @@ async def plan_prompt(
         caller_system=extras.system,
         scene=extras.scene,
     )
-    prompt = Prompt(system, timed_messages(agent, messages), model, agent, now, sampling=extras.sampling)
+    purpose: Literal["reply", "check_in"] = "check_in" if extras.is_check_in else "reply"
+    prompt = Prompt(
+        system, timed_messages(agent, messages), model, agent, now, purpose=purpose, sampling=extras.sampling
+    )
     return PromptPlan(provider, prompt, found, contexts)
 
 

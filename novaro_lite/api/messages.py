@@ -29,6 +29,10 @@ async def create_message(request: Request) -> Response:
     svc = services(request)
     agent = await svc.storage.agents.get(caller(request).account, body.agent_id)
     messages = [message.to_domain() for message in body.messages]
+    if body.conversation_id is not None:
+        ended = await svc.storage.check_ins.user_wrote(agent.id, body.conversation_id)
+        if ended:
+            svc.metrics.check_in("canceled", "user_wrote", ended)
     reply_id = new_id("msg", svc.clock())
     if body.stream:
         events = _events(reply_id, agent.id, stream_reply(svc, agent, messages, body.context_ids))

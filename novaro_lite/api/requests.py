@@ -136,6 +136,7 @@ async def create_request(request: Request) -> Response:
         is_humanlike=drawn is not None,
         replan=_replan(svc, agent, plan, drawn is not None, rng),
         on_superseded=lambda count: svc.metrics.delivery("superseded", count=count),
+        on_check_ins_ended=lambda count: svc.metrics.check_in("canceled", "user_wrote", count),
         group=group,
     )
     if stored:  # not an idempotent replay

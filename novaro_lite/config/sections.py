@@ -1,5 +1,5 @@
 """The sections of the settings: one frozen dataclass per TOML table ([providers.NAME], [defaults],
-[webhooks], [delivery], [scheduler], [metrics], [limits]), each checking its own values.
+[webhooks], [delivery], [scheduler], [metrics], [limits], [check_ins]), each checking its own values.
 
 settings.py assembles them into Settings and loads them. Like it, this module must not import the web,
 storage or scheduler layers.
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from starlette.datastructures import Secret
 
+from novaro_lite.domain.agents import CLOCK_PATTERN
+from novaro_lite.domain.check_ins import Rules
 from novaro_lite.domain.webhooks import TargetPolicy
 
 PROVIDER_KINDS = ("openai", "anthropic", "demo")
@@ -182,3 +185,34 @@ class LimitsSettings:
             raise ConfigError("limits.rate_limit_per_minute: must be between 0 (no limit) and 1000000")
         if not 1 <= self.tokens_per_account <= 1_000_000:
             raise ConfigError("limits.tokens_per_account: must be between 1 and 1000000")
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckInSettings:
+    """[check_ins]: the rules that keep check-ins (messages an agent writes first) from becoming spam."""
+
+    max_pending: int = setting(1, "Check-ins waiting at once in one conversation (of one agent).")
+    daily_cap: int = setting(3, "Check-ins scheduled or delivered in one conversation in any 24 hours.")
+    unanswered_limit: int = setting(
+        2, "Check-ins delivered in a row with no message from the user, after which none until they write; 0: off."
+    )
+    not_while_active: bool = setting(
+        True, "Refuse a check-in (and drop a due one) while the agent is online in the conversation or answering it."
+    )
+    default_quiet_hours: str = setting(
+        "22:00-08:00", "The user's quiet hours when a check-in names none (HH:MM-HH:MM)."
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("max_pending", "daily_cap"):
+            if not 1 <= getattr(self, name) <= 1000:
+                raise ConfigError(f"check_ins.{name}: must be between 1 and 1000")
+        if not 0 <= self.unanswered_limit <= 1000:
+            raise ConfigError("check_ins.unanswered_limit: must be between 0 (off) and 1000")
+        start, _, end = self.default_quiet_hours.partition("-")
+        if not all(re.fullmatch(CLOCK_PATTERN, clock) for clock in (start, end)):
+            raise ConfigError(f"check_ins.default_quiet_hours: {self.default_quiet_hours!r} is not HH:MM-HH:MM")
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.max_pending, self.daily_cap, self.unanswered_limit, self.not_while_active)

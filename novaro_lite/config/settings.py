@@ -21,6 +21,7 @@ from starlette.datastructures import Secret
 
 from novaro_lite.config.sections import (
     DEMO,
+    CheckInSettings,
     ConfigError as ConfigError,
     DefaultsSettings,
     DeliverySettings as DeliverySettings,
@@ -70,6 +71,7 @@ class Settings:
     scheduler: SchedulerSettings = setting(SchedulerSettings(), "[scheduler] section.")
     metrics: MetricsSettings = setting(MetricsSettings(), "[metrics] section.")
     limits: LimitsSettings = setting(LimitsSettings(), "[limits] section.")
+    check_ins: CheckInSettings = setting(CheckInSettings(), "[check_ins] section.")
     providers: Mapping[str, ProviderSettings] = dataclasses.field(
         default_factory=lambda: MappingProxyType({}),
         metadata={"help": "[providers.NAME] tables; a built-in 'demo' provider is always there."},
@@ -152,6 +154,7 @@ SECTIONS = MappingProxyType(
         "scheduler": SchedulerSettings,
         "metrics": MetricsSettings,
         "limits": LimitsSettings,
+        "check_ins": CheckInSettings,
     }
 )
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from novaro_lite.delivery import conversations, groups
+from novaro_lite.delivery import check_ins, conversations, groups
 from novaro_lite.delivery.outcome import (
     Answered,
     Crashed,
@@ -28,7 +28,6 @@ from novaro_lite.delivery.outcome import (
     decide,
 )
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.arrival import first_awake
 from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt, MessageRequest, webhook_body
@@ -58,9 +57,10 @@ class Courier:
 
 
 class _Settled(Exception):
-    """Ends an attempt early with what it found (a pause, a refusal, a failed generation)."""
+    """Ends an attempt early with what it found (a pause, a refusal, a failed generation), or None: nothing to
+    record (a check-in dropped or ended as moot)."""
 
-    def __init__(self, found: Found) -> None:
+    def __init__(self, found: Found | None) -> None:
         super().__init__()
         self.found = found
 
@@ -152,6 +152,8 @@ async def _record(
     late = services.clock() - request.scheduled_for if decision.outcome == "delivered" else None
     services.metrics.delivery(decision.outcome, seconds=seconds, lateness=late)
     if decision.outcome == "delivered":
+        if request.kind == "check_in":
+            services.metrics.check_in("delivered")
         stay = turn_rng(request.seed, request.turn, courier.rng, "stay")
         await _stored(services, lambda: conversations.start_session(services, request, stay))
         if request.group_id is not None:
@@ -198,12 +200,13 @@ async def _webhook(services: Services, request: MessageRequest) -> Webhook:
 
 
 async def _wake_up(courier: Courier, request: MessageRequest) -> Callable[[float], float]:
-    """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep."""
+    """When a retry at a given time can happen: at once, or for a humanlike request, not in the agent's sleep
+    (nor, for a check-in, in the user's quiet hours)."""
     agent = await _agent_if_any(courier.services, request) if request.is_humanlike else None
     if agent is None:
         return lambda at: at
     clock = conversations.model_clock(courier.services, request)
-    return lambda at: first_awake(agent, at, courier.rng, clock)
+    return lambda at: conversations.first_allowed(request, agent, at, courier.rng, clock)
 
 
 async def _agent(services: Services, request: MessageRequest) -> Agent:
@@ -221,9 +224,16 @@ async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | 
 
 
 async def _generate(courier: Courier, request: MessageRequest, agent: Agent) -> tuple[ChatMessage, ...]:
-    """Write the reply; its failures spend the model's budget, not the webhook's."""
+    """Write the reply (or the check-in); its failures spend the model's budget, not the webhook's."""
+    check_in = None
+    if request.kind == "check_in":
+        check_in = await check_ins.prepare(courier.services, courier.owner, request, agent)
+        if check_in is None:
+            raise _Settled(None)  # the conversation is active: the check-in was dropped
     try:
-        extras = Extras(scene=await groups.request_scene(courier.services, request, agent))
+        # A check-in is one agent's own message; a reply may be a group's, written in its scene.
+        scene = None if check_in is not None else await groups.request_scene(courier.services, request, agent)
+        extras = check_in or Extras(scene=scene)
         generated = await generate_reply(courier.services, agent, request.messages or (), request.context_ids, extras)
     except UnavailableError:
         raise
@@ -249,7 +259,11 @@ async def _post(
     courier: Courier, request: MessageRequest, webhook: Webhook, reply: tuple[ChatMessage, ...]
 ) -> Answered | Crashed:
     """POST the reply and track the webhook's health; `webhook` was read just before (after generating, if
-    the reply was generated now)."""
+    the reply was generated now). A check-in passes its fence first: if the user wrote, it ends, never sent."""
+    if request.kind == "check_in" and not await courier.services.storage.check_ins.start_sending(
+        request, courier.owner
+    ):
+        raise _Settled(None)
     # The body's `secret` is the digest of the secret current at this attempt (docs/api.md, "The delivery").
     body = webhook_body(request, reply, secret_digest(webhook.secret))
     try:

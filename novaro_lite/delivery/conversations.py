@@ -17,6 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
+from novaro_lite.domain import check_ins
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import ModelClock, TypedReply, first_awake, type_reply
 from novaro_lite.domain.conversations import session_end
@@ -59,10 +60,36 @@ def model_clock(services: Services, request: MessageRequest) -> ModelClock:
     return ModelClock(request.created_at, services.settings.delivery.time_scale)
 
 
+def first_allowed(request: MessageRequest, agent: Agent, at: float, rng: random.Random, clock: ModelClock) -> float:
+    """When the request's next step may happen, from `at` on: the agent is awake, and for a check-in, the user
+    is not in quiet hours either (domain/check_ins.py)."""
+    if request.kind == "check_in" and request.moment is not None:
+        return clock.real(check_ins.first_allowed(agent, request.moment, clock.model(at), rng))
+    return first_awake(agent, at, rng, clock)
+
+
 async def humanlike(
     step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
 ) -> tuple[ChatMessage, ...] | None:
-    """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held)."""
+    """Do the step that is due now; return the reply once it is to be POSTed, else None (it is held).
+
+    A check-in is written and typed whenever the agent is awake, but it never arrives in the user's quiet
+    hours: one whose arrival falls in them (its typing stretched it there, a process was down) waits them out.
+    """
+    reply = await _step(step, generate)
+    if reply is None or step.agent is None or step.request.kind != "check_in":
+        return reply
+    now = step.services.clock()
+    allowed = first_allowed(step.request, step.agent, now, step.rng, step.clock)
+    if allowed > now:
+        await _hold(step, allowed, allowed, None, reply)
+        return None
+    return reply
+
+
+async def _step(
+    step: Step, generate: Callable[[Agent], Awaitable[tuple[ChatMessage, ...]]]
+) -> tuple[ChatMessage, ...] | None:
     services, request, agent = step.services, step.request, step.agent
     now, arrive_at = services.clock(), request.arrive_at or services.clock()
     if agent is None:  # deleted once its reply was written: the reply still arrives as announced, no more events
@@ -109,7 +136,8 @@ async def read_and_write(
     writes the reply. The event goes out while the model writes: the lease covers the longer, not both.
     A request that skips the human timing (`delay`) reads and writes the same way, only at once."""
     request = step.request
-    if request.attempts or request.generation_failures:
+    # A check-in answers no message: there is nothing to read.
+    if request.kind != "reply" or request.attempts or request.generation_failures:
         return await generate(agent)
     body = read_body(request, int(step.services.clock()))
     read = asyncio.create_task(_send_event(step.sender, request, "read", body, step.webhook))

@@ -3,26 +3,30 @@
 One `dispatch` job is (re)set for the earliest pending due time and moved earlier when a sooner request
 arrives or a delivery frees a slot (nothing polls); a periodic `sweep` runs it anyway as a safety net, and
 `housekeeping` deletes expired metadata, fails requests paused too long and empties the WAL of purged
-content. Every job has misfire_grace_time=None: a run that comes due while
-the process was busy or down still runs (APScheduler's default grace would silently drop it).
+content; `check_in_rules` yields the recurring check-ins whose window opens soon. Every job has
+misfire_grace_time=None: a run that comes due while the process was busy or down still runs (APScheduler's
+default grace would silently drop it).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from novaro_lite.delivery import check_ins
 from novaro_lite.delivery.attempt import UNAVAILABLE_RETRY_SECONDS
 from novaro_lite.delivery.dispatcher import Dispatcher
 from novaro_lite.errors import UnavailableError
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
-DISPATCH, SWEEP, HOUSEKEEPING = "dispatch", "sweep", "housekeeping"
+DISPATCH, SWEEP, HOUSEKEEPING, RULES = "dispatch", "sweep", "housekeeping", "check_in_rules"
 HOUSEKEEPING_SECONDS = 300.0
+RULES_SECONDS = 60.0  # well inside check_in_rules.YIELD_LEAD_SECONDS: a check-in is yielded before its window
 MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due time is re-timed from there
 
 
@@ -60,6 +64,14 @@ async def housekeeping(services: Services) -> None:
     await services.storage.database.checkpoint()
 
 
+async def check_in_rules(services: Services, rng: random.Random) -> None:
+    """Yield the recurring check-ins whose window opens soon (delivery/check_ins.py)."""
+    try:
+        await check_ins.yield_due(services, rng)
+    except UnavailableError:  # storage has logged why; the next run does it
+        return
+
+
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -78,6 +90,9 @@ class Scheduler:
         self._aps.add_job(dispatch, "interval", seconds=sweep_seconds, args=[self], id=SWEEP, **common)
         self._aps.add_job(
             housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, args=[self.services], id=HOUSEKEEPING, **common
+        )
+        self._aps.add_job(
+            check_in_rules, "interval", seconds=RULES_SECONDS, args=[self.services, random.Random()], id=RULES, **common
         )
         self._aps.start()
         self.wake(self.services.clock())

@@ -76,6 +76,14 @@ def plan_reply(
     return Plan(clock.real(_awake_since(agent, read, arrive)), clock.real(arrive))
 
 
+def plan_check_in(agent: Agent, now: float, drawn: float, *, time_scale: float = 1.0) -> Plan:
+    """A check-in's plan: it arrives at its `drawn` moment (model time, domain/check_ins.py); the agent writes it
+    up to READ_LEAD_SECONDS before (not before now), awake from then until it arrives."""
+    clock = ModelClock(now, time_scale)
+    write = max(now, drawn - READ_LEAD_SECONDS)
+    return Plan(clock.real(_awake_since(agent, write, drawn)), clock.real(drawn))
+
+
 def first_awake(agent: Agent, at: float, rng: random.Random, clock: ModelClock) -> float:
     """`at` if the agent is awake then, else a moment within WAKE_DRAW_SECONDS of its next wake-up."""
     model = clock.model(at)

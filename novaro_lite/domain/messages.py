@@ -41,8 +41,9 @@ class Sampling:
 class Prompt:
     """Everything a provider is given: the system prompt, the conversation, the model, and whom it speaks as.
 
-    `purpose` is "reply" (an agent answers a chat; `agent` is set) or "agents" (write new personas as JSON;
-    the last user message is the JSON request of domain/agent_batches.py).
+    `purpose` is "reply" (an agent answers a chat; `agent` is set), "check_in" (the agent writes first;
+    domain/check_ins.py's instruction ends the system prompt) or "agents" (write new personas as JSON; the
+    last user message is the JSON request of domain/agent_batches.py).
     """
 
     system: str
@@ -50,7 +51,7 @@ class Prompt:
     model: str
     agent: Agent | None
     now: float
-    purpose: Literal["reply", "agents"] = "reply"
+    purpose: Literal["reply", "check_in", "agents"] = "reply"
     sampling: Sampling = Sampling()
 
 

@@ -8,6 +8,7 @@ import random
 from collections.abc import Sequence
 from typing import Literal
 
+from novaro_lite.domain.check_ins import CanceledReason, Moment
 from novaro_lite.domain.messages import ChatMessage
 
 Status = Literal["scheduled", "generating", "delivering", "paused", "delivered", "failed", "canceled", "superseded"]
@@ -16,6 +17,8 @@ PENDING: tuple[Status, ...] = ("scheduled", "generating", "delivering")  # the d
 PAUSED: Status = "paused"
 ENDED: tuple[Status, ...] = ("delivered", "failed", "canceled", "superseded")
 STATUSES: tuple[Status, ...] = (*PENDING, PAUSED, *ENDED)
+# A reply answers the user's messages; a check-in is written first (domain/check_ins.py). Both are queue rows.
+Kind = Literal["reply", "check_in"]
 RESPONSE_BODY_LIMIT = 1024  # bytes of a receiver's answer kept in the attempt log
 
 
@@ -48,11 +51,11 @@ class MessageRequest:
     # When typing starts, while it is still to be announced (`agent.typing`); None before the reply is
     # written and once typing is under way.
     typing_at: float | None = None
-
-    @property
-    def is_being_typed(self) -> bool:
-        """Its reply is written and promised to arrive (the events said so) and not yet tried."""
-        return self.is_humanlike and self.reply is not None and self.attempts == 0
+    kind: Kind = "reply"
+    topic: str | None = None  # a check-in's: what to bring up; content, purged when it ends
+    moment: Moment | None = None  # a check-in's: the window, zone and quiet hours its time was drawn in
+    canceled_reason: CanceledReason | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
+    rule_id: str | None = None  # a check-in's: the recurring rule that yielded it (domain/check_in_rules.py)
 
     # In a group (domain/groups.py): the group, this reply's turn in the exchange (1 answers the user), how
     # many agent turns may still follow it, the request whose reply it answers, and the caller's seed.
@@ -61,6 +64,11 @@ class MessageRequest:
     turns_left: int = 0
     follows: str | None = None
     seed: int | None = None
+
+    @property
+    def is_being_typed(self) -> bool:
+        """Its reply is written and promised to arrive (the events said so) and not yet tried."""
+        return self.is_humanlike and self.reply is not None and self.attempts == 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,9 +101,11 @@ def retry_wait(
 
 
 def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_digest: str) -> bytes:
-    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids (and, for a
-    group's reply, the group, the conversation and the turn)."""
+    """The JSON a receiver gets: the hosted API's `messages`, `reference` and `secret`, plus ids, the `type`
+    ("reply" or "check_in") that tells an answer from a message the agent wrote first and, for a group's
+    reply, the group and the turn of the exchange."""
     body: dict[str, object] = {
+        "type": request.kind,
         "messages": [
             {"role": message.role, "createdAt": message.created_at, "content": message.content} for message in reply
         ],
@@ -103,9 +113,10 @@ def webhook_body(request: MessageRequest, reply: Sequence[ChatMessage], secret_d
         "secret": secret_digest,
         "id": request.id,
         "agentId": request.agent_id,
+        "conversationId": request.conversation_id,
     }
-    if request.group_id is not None:  # a group's reply: which group, which chat, which turn of the exchange
-        body |= {"groupId": request.group_id, "conversationId": request.conversation_id, "turn": request.turn}
+    if request.group_id is not None:
+        body |= {"groupId": request.group_id, "turn": request.turn}
     return json.dumps(
         body,
         ensure_ascii=False,

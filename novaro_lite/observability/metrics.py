@@ -28,6 +28,9 @@ from novaro_lite.domain.messages import Usage
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DELIVERY_OUTCOMES = ("delivered", "retry", "failed", "canceled", "superseded", "paused")
+CHECK_INS_HELP = (
+    "Check-ins by event: scheduled, delivered, canceled (the reason as `why`), refused (the rule as `why`)."
+)
 QUEUE_STATUSES = ("scheduled", "generating", "delivering", "paused")
 OVERHEAD_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SLOW_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
@@ -123,6 +126,7 @@ class Metrics:
         self._provider_tokens = Counter(
             "novaro_provider_tokens", "Tokens the providers reported.", ("provider", "model", "kind"), registry=registry
         )
+        self._check_ins = Counter("novaro_check_ins", CHECK_INS_HELP, ("event", "why"), registry=registry)
         self._group_replies = _group_replies(registry)
         for outcome in DELIVERY_OUTCOMES:
             self._deliveries.labels(outcome)  # every outcome shows, at 0, before it first happens
@@ -159,6 +163,11 @@ class Metrics:
             self._attempt_seconds.observe(seconds)
         if lateness is not None:
             self._lateness.observe(max(0.0, lateness))
+
+    def check_in(self, event: str, why: str = "", count: int = 1) -> None:
+        """Count a check-in event; `why` is a reason (domain/check_ins.py REASONS) or a rule (RULES), a bounded set."""
+        if self.enabled:
+            self._check_ins.labels(event, why).inc(count)
 
     def provider_call(self, provider: str, model: str, outcome: str, seconds: float, usage: Usage | None) -> None:
         if not self.enabled:

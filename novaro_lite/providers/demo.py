@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import AsyncGenerator
 
+from novaro_lite.domain.check_ins import instructed_topic
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.domain.persona import local_time, untimed
 from novaro_lite.providers.demo_people import demo_agents
@@ -30,6 +31,18 @@ def _part_of_day(hour: int) -> str:
     if 18 <= hour < 23:
         return "Good evening"
     return "Hey, it's late"
+
+
+def demo_check_in(prompt: Prompt) -> str:
+    """Compose a check-in: the agent's name, its local time, the topic it was given, and how long it has been."""
+    agent = prompt.agent
+    assert agent is not None, "a check-in is always in an agent's voice"
+    here = local_time(agent, prompt.now)
+    topic = instructed_topic(prompt.system)
+    about = f"I was just thinking: {topic}?" if topic else "Just checking in, how are you?"
+    return (
+        f"{_part_of_day(here.hour)}! {agent.name} here, writing first at {here:%H:%M} on {here:%A}. {about}\n\n{LABEL}"
+    )
 
 
 def demo_reply(prompt: Prompt) -> str:
@@ -61,6 +74,8 @@ class DemoProvider:
     async def complete(self, prompt: Prompt) -> Completion:
         if prompt.purpose == "agents":
             text = demo_agents(json.loads(prompt.messages[-1].content))
+        elif prompt.purpose == "check_in":
+            text = demo_check_in(prompt)
         else:
             text = demo_reply(prompt)
         return Completion(text, self._usage(prompt, text))

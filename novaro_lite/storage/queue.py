@@ -37,6 +37,12 @@ FORGET_KEYS_SQL = (
     "UPDATE message_requests SET idempotency_key = NULL, request_hash = NULL"
     " WHERE request_hash IS NOT NULL AND created_at < ?"
 )
+# A check-in the user made moot while its POST was under way (storage/requests.py, end_check_ins) ends when
+# that POST failed, rather than going out later.
+END_MOOT_SQL = (
+    f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL} WHERE id = ? AND status = 'scheduled'"
+    " AND canceled_reason IS NOT NULL"
+)
 # A group's next turn, queued when the reply it answers is delivered: the request and its plan.
 FollowUp = tuple[MessageRequest, Plan]
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
@@ -158,7 +164,9 @@ class DeliveryQueue:
             common = f"{counter} = {counter} + 1, {common}"
         if outcome == "retry":
             assert retry_at is not None
-            change = f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, {common}"
+            change = (
+                f"status = 'scheduled', due_ms = ?, scheduled_for = ?, lease_owner = NULL, sending_at = NULL, {common}"
+            )
             params = (int(retry_at * 1000), int(retry_at), *params)
         elif outcome == "paused":  # back to its due time, so it goes out in turn once the webhook is enabled
             change = f"status = '{PAUSED}', due_ms = scheduled_for * 1000, lease_owner = NULL, {common}"
@@ -196,8 +204,15 @@ class DeliveryQueue:
             return await self._pause(request_id, statements)
         if outcome == "delivered" and follow_up is not None:
             return await self._deliver_and_follow(request_id, statements, follow_up)
-        counts = await self._db.write(*statements, purges=outcome in ("delivered", "failed"))
-        return counts[-1] == 1
+        return await self._move(request_id, statements, outcome)
+
+    async def _move(self, request_id: str, statements: list[Statement], outcome: Outcome) -> bool:
+        """Write an attempt's statements; a check-in to retry that the user made moot meanwhile ends instead."""
+        moot = [(END_MOOT_SQL, (request_id,))] if outcome == "retry" else []
+        counts = await self._db.write(*statements, *moot, purges=outcome in ("delivered", "failed"))
+        if moot and counts[-1]:
+            self._db.content_purged()
+        return counts[len(statements) - 1] == 1  # the move's rowcount: whether the lease still held
 
     async def _pause(self, request_id: str, statements: list[Statement]) -> bool:
         """Park a request whose webhook its delivery found disabled, under the webhook's lock, as enabling it
@@ -243,7 +258,7 @@ class DeliveryQueue:
             return
         await self._db.write(
             (
-                "UPDATE message_requests SET status = 'scheduled', due_ms = ?, lease_owner = NULL"
+                "UPDATE message_requests SET status = 'scheduled', due_ms = ?, lease_owner = NULL, sending_at = NULL"
                 f" WHERE lease_owner = ? AND status IN {PENDING_SQL} AND id IN ({', '.join('?' * len(request_ids))})",
                 (int(now * 1000), owner, *request_ids),
             )

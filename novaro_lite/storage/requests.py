@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.check_ins import Moment, QuietHours
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, MessageRequest, Status
+from novaro_lite.domain.requests import PAUSED, PENDING, Attempt, Kind, MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Listing, Page, select_page
@@ -23,14 +24,16 @@ IDEMPOTENCY_WINDOW = 24 * 3600
 COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
-    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, group_id, turn, turns_left, follows, seed"
+    " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, group_id, turn, turns_left, follows, seed,"
+    " kind, topic, check_in, canceled_reason, rule_id"
 )
-_SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
+SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
+WAITING_SQL = "('scheduled', 'generating', 'delivering', 'paused')"  # not ended
 IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's expiry
 # MessageRequest.is_being_typed: the read and typing events have promised this reply; it is not yet tried.
 _BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
-PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, lease_owner = NULL"
+PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, topic = NULL, lease_owner = NULL"
 INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
@@ -38,13 +41,15 @@ INSERT = (
     " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The other pending requests of a conversation: one agent's, or a group's (every member's); an unread one
-# (scheduled, no reply yet) can be superseded.
+# (scheduled, no reply yet) can be superseded. Check-ins are not among them: the user's message ends those
+# (end_check_ins).
 _CONVERSATION = (
     "SELECT id, agent_id, status, reply IS NULL AS unread,"
     " coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms FROM message_requests"
-    f" WHERE {{}} AND conversation_id = ? AND status IN {PENDING_SQL}"
+    f" WHERE {{}} AND conversation_id = ? AND status IN {PENDING_SQL} AND kind = 'reply'"
 )
 _ONE_TO_ONE, _GROUP = "agent_id = ? AND group_id IS NULL", "group_id = ?"
+_CHECK_INS = "agent_id = ? AND conversation_id = ? AND kind = 'check_in'"
 Replan = Callable[[Sequence[Plan], float | None], Plan]  # (unread requests' plans, busy until) -> the new plan
 
 
@@ -72,6 +77,18 @@ def dump_messages(messages: Sequence[ChatMessage]) -> str:
 
 def load_messages(raw: str | None) -> tuple[ChatMessage, ...] | None:
     return None if raw is None else tuple(ChatMessage(*message) for message in json.loads(raw))
+
+
+def dump_moment(moment: Moment) -> str:
+    quiet = moment.quiet_hours
+    return json.dumps([moment.not_before, moment.not_after, moment.timezone, quiet.start, quiet.end])
+
+
+def load_moment(raw: str | None) -> Moment | None:
+    if raw is None:
+        return None
+    not_before, not_after, timezone, quiet_start, quiet_end = json.loads(raw)
+    return Moment(not_before, not_after, timezone, QuietHours(quiet_start, quiet_end))
 
 
 def row_to_request(row: Row) -> MessageRequest:
@@ -103,6 +120,11 @@ def row_to_request(row: Row) -> MessageRequest:
         turns_left=row["turns_left"],
         follows=row["follows"],
         seed=row["seed"],
+        kind=row["kind"],
+        topic=row["topic"],
+        moment=load_moment(row["check_in"]),
+        canceled_reason=row["canceled_reason"],
+        rule_id=row["rule_id"],
     )
 
 
@@ -161,7 +183,7 @@ def insert_row(
     )
 
 
-async def _take_key(tx: Transaction, account: str, idempotency_key: str, body_hash: str | None, now: int) -> str | None:
+async def take_key(tx: Transaction, account: str, idempotency_key: str, body_hash: str | None, now: int) -> str | None:
     """The response first given for this key in the last 24 hours, ConflictError for another body; or None,
     the key (freed from an expired request) now the caller's to store. Holds the key's lock to the commit."""
     await tx.lock(f"idempotency:{account}:{idempotency_key}")
@@ -179,17 +201,52 @@ async def _take_key(tx: Transaction, account: str, idempotency_key: str, body_ha
     return None
 
 
+def conversation_lock(owner: str, conversation_id: str) -> str:
+    """The lock a use case holds while it reads and changes a conversation's pending rows; `owner` is the
+    agent's id, or the group's in a group."""
+    return f"conversation:{owner}:{conversation_id}"
+
+
+async def end_check_ins(tx: Transaction, agent_id: str, conversation_id: str, now: int) -> int:
+    """The user wrote: end the conversation's waiting check-ins (content purged) and note when; return how many.
+
+    Called under the conversation's lock. A check-in whose POST already started (`sending_at`, set under the
+    same lock by CheckInStore.start_sending) went out before this message: it is only marked, so that a failed
+    POST is not tried again after the user's message (queue.py ends it instead of retrying it).
+    """
+    ended = await tx.execute(
+        f"UPDATE message_requests SET status = 'canceled', canceled_reason = 'user_wrote', {PURGE_SQL},"
+        f" updated_at = ? WHERE {_CHECK_INS} AND status IN {WAITING_SQL} AND sending_at IS NULL",
+        (now, agent_id, conversation_id),
+    )
+    await tx.execute(
+        f"UPDATE message_requests SET canceled_reason = 'user_wrote' WHERE {_CHECK_INS} AND status IN {PENDING_SQL}"
+        " AND sending_at IS NOT NULL",
+        (agent_id, conversation_id),
+    )
+    await tx.execute(
+        "INSERT INTO user_writes (agent_id, conversation_id, wrote_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (agent_id, conversation_id) DO UPDATE SET wrote_at = excluded.wrote_at",
+        (agent_id, conversation_id, now),
+    )
+    return ended
+
+
 async def _supersede(
     tx: Transaction, request: MessageRequest, replan: Replan, *, is_superseding: bool, now: int
-) -> tuple[Plan, int]:
+) -> tuple[Plan, int, int]:
     """End the conversation's unread requests that `request` supersedes (none unless `is_superseding`), their
-    content purged; return `request`'s plan as `replan` makes it, and how many requests ended.
+    content purged, and its waiting check-ins; return `request`'s plan as `replan` makes it, how many requests
+    were superseded and how many check-ins ended.
 
     In a group every member's unread reply is superseded, and the replies already written end their
     exchange when delivered: the user has spoken again, so the agents answer that instead of each other.
+    A check-in is one agent's, in a one-to-one conversation, so only a one-to-one message ends check-ins.
     """
+    assert request.conversation_id is not None
     scope, key = (_GROUP, request.group_id) if request.group_id else (_ONE_TO_ONE, request.agent_id)
-    await tx.lock(f"conversation:{key}:{request.conversation_id}")
+    await tx.lock(conversation_lock(key, request.conversation_id))
+    check_ins = 0 if request.group_id else await end_check_ins(tx, request.agent_id, request.conversation_id, now)
     # Locked as read: a claim in another process skips them, and a reply stored meanwhile is seen.
     earlier = await tx.fetch(_CONVERSATION.format(scope) + tx.row_lock, (key, request.conversation_id))
     unread = [r for r in earlier if is_superseding and r["status"] == "scheduled" and r["unread"]]
@@ -210,7 +267,20 @@ async def _supersede(
         for found in earlier:
             if found["id"] not in unread_ids:
                 await tx.execute("UPDATE message_requests SET turns_left = 0 WHERE id = ?", (found["id"],))
-    return plan, superseded
+    return plan, superseded, check_ins
+
+
+async def list_rows(
+    database: Database, account: str, kind: Kind, filters: Mapping[str, str | None], listing: Listing
+) -> Page[MessageRequest]:
+    """A page of the account's rows of one kind whose reference contains `listing.q`, each filter (column:
+    value) applied unless None."""
+    given = [(column, value) for column, value in filters.items() if value is not None]
+    where = " AND ".join(["account = ?", "kind = ?", *(f"{column} = ?" for column, _ in given)])
+    params = (account, kind, *(value for _, value in given))
+    return await select_page(
+        database, "message_requests", COLUMNS, where, params, listing, row_to_request, search=("reference",)
+    )
 
 
 class RequestStore:
@@ -235,6 +305,7 @@ class RequestStore:
         is_humanlike: bool = False,
         replan: Replan | None = None,
         on_superseded: Callable[[int], None] = lambda count: None,
+        on_check_ins_ended: Callable[[int], None] = lambda count: None,
         group: GroupStart | None = None,
     ) -> str:
         """Store a request and return the response that accepts it (`accepted` renders it), committed.
@@ -244,8 +315,8 @@ class RequestStore:
         `plan` says when the agent reads it (its due time) and when its reply arrives. In a conversation,
         `replan` turns the plans of the unread requests it supersedes (none when `supersede` is false) and
         the time the reply being answered there arrives into the new plan; the superseded requests end in
-        the same transaction, their content purged. A group's request (`agent_id` is its first speaker)
-        starts an exchange (`group`).
+        the same transaction, their content purged, and so do the conversation's waiting check-ins (the user
+        wrote: they are moot). A group's request (`agent_id` is its first speaker) starts an exchange (`group`).
         """
         now = self._db.now()
         request = MessageRequest(
@@ -271,7 +342,6 @@ class RequestStore:
         )
         if group is not None:
             request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))
-
         if idempotency_key is None and conversation_id is None:
             answer = accepted(request)
             await self._db.insert(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
@@ -284,7 +354,7 @@ class RequestStore:
             accepted=accepted,
             supersede=supersede,
             replan=replan,
-            on_superseded=on_superseded,
+            on_ended=(on_superseded, on_check_ins_ended),
         )
 
     async def _create_locked(
@@ -297,25 +367,29 @@ class RequestStore:
         accepted: Callable[[MessageRequest], str],
         supersede: bool,
         replan: Replan | None,
-        on_superseded: Callable[[int], None],
+        on_ended: tuple[Callable[[int], None], Callable[[int], None]],
     ) -> str:
         """create() when it must read first, in one transaction: under the idempotency key's lock and the
         conversation's."""
-        now, superseded = request.created_at, 0
+        now, superseded, check_ins = request.created_at, 0, 0
         # Checked again inside the transaction: a concurrent request with the same key may have won.
         async with self._db.transaction() as tx:
             if idempotency_key is not None:
-                first = await _take_key(tx, request.account, idempotency_key, body_hash, now)
+                first = await take_key(tx, request.account, idempotency_key, body_hash, now)
                 if first is not None:
                     return first
-            if request.conversation_id is not None and replan is not None:
-                plan, superseded = await _supersede(tx, request, replan, is_superseding=supersede, now=now)
+            if request.conversation_id is not None:
+                own = plan
+                planned = replan or (lambda unread, busy: own)
+                plan, superseded, check_ins = await _supersede(tx, request, planned, is_superseding=supersede, now=now)
                 request = dataclasses.replace(request, scheduled_for=int(plan.arrive_at), arrive_at=plan.arrive_at)
             answer = accepted(request)
             await tx.execute(INSERT, insert_row(request, plan, idempotency_key, body_hash, answer))
-        if superseded:
+        if superseded or check_ins:
             self._db.content_purged()
-            on_superseded(superseded)
+        for ended, count in zip(on_ended, (superseded, check_ins), strict=True):
+            if count:
+                ended(count)
         return answer
 
     async def replay(self, account: str, idempotency_key: str, body_hash: str) -> str | None:
@@ -335,7 +409,7 @@ class RequestStore:
         return str(row["accepted"])
 
     async def get(self, account: str, request_id: str) -> MessageRequest:
-        row = await self._db.one(f"{_SELECT} WHERE account = ? AND id = ?", (account, request_id))
+        row = await self._db.one(f"{SELECT} WHERE account = ? AND id = ? AND kind = 'reply'", (account, request_id))
         if row is None:
             raise _not_found(request_id)
         return row_to_request(row)
@@ -353,19 +427,14 @@ class RequestStore:
     ) -> Page[MessageRequest]:
         """A page of the account's requests that match every filter given and whose reference contains
         `listing.q`, in the order they were accepted."""
-        filters = (
-            ("status", status),
-            ("agent_id", agent_id),
-            ("reference", reference),
-            ("conversation_id", conversation_id),
-            ("group_id", group_id),
-        )
-        given = [(column, value) for column, value in filters if value is not None]
-        where = " AND ".join(["account = ?", *(f"{column} = ?" for column, _ in given)])
-        params = (account, *(value for _, value in given))
-        return await select_page(
-            self._db, "message_requests", COLUMNS, where, params, listing, row_to_request, search=("reference",)
-        )
+        filters = {
+            "status": status,
+            "agent_id": agent_id,
+            "reference": reference,
+            "conversation_id": conversation_id,
+            "group_id": group_id,
+        }
+        return await list_rows(self._db, account, "reply", filters, listing)
 
     async def cancel(self, account: str, request_id: str) -> MessageRequest:
         """Cancel a request that is waiting (or paused); one being generated, typed or delivered cannot be stopped:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from novaro_lite.storage.agents import AgentStore
 from novaro_lite.storage.avatars import AvatarStore
+from novaro_lite.storage.check_in_rules import CheckInRuleStore
+from novaro_lite.storage.check_ins import CheckInStore
 from novaro_lite.storage.contexts import ContextStore
 from novaro_lite.storage.conversations import ConversationStore
 from novaro_lite.storage.database import Database, redact
@@ -86,6 +88,8 @@ class Storage:
         self.requests = RequestStore(database)
         self.queue = DeliveryQueue(database)
         self.conversations = ConversationStore(database)
+        self.check_ins = CheckInStore(database)
+        self.check_in_rules = CheckInRuleStore(database)
         self.groups = GroupStore(database)
 
     @classmethod

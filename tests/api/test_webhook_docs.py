@@ -29,8 +29,8 @@ async def test_openapi_webhooks_describe_the_delivery_body_and_its_signature_hea
     }
     schema_ref = reply["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     delivery = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
-    assert set(delivery["required"]) == {"messages", "reference", "secret", "id", "agentId"}
-    assert {"groupId", "conversationId", "turn"} <= set(delivery["properties"])
+    assert set(delivery["required"]) == {"type", "messages", "reference", "secret", "id", "agentId", "conversationId"}
+    assert {"groupId", "turn"} <= set(delivery["properties"])
     (example,) = delivery["examples"]  # a group member's reply, which the model accepts
     assert WebhookDelivery.model_validate(example).turn == 1 and example["groupId"].startswith("grp_")
     assert "ping" in spec["webhooks"]
@@ -60,6 +60,15 @@ def test_the_delivery_model_accepts_what_delivery_sends():
     )
     ping = webhook_body(dataclasses.replace(REQUEST, agent_id=""), (), "ab" * 32)
     assert WebhookDelivery.model_validate_json(ping).messages == []
+
+
+def test_the_delivery_model_accepts_a_groups_reply_and_a_check_in():
+    turn = dataclasses.replace(REQUEST, conversation_id="flat-chat", group_id="grp_1", turn=2)
+    group = WebhookDelivery.model_validate_json(webhook_body(turn, (), "ab" * 32))
+    assert (group.type, group.conversation_id, group.group_id, group.turn) == ("reply", "flat-chat", "grp_1", 2)
+    check_in = dataclasses.replace(REQUEST, kind="check_in", conversation_id="chat-1")
+    written_first = WebhookDelivery.model_validate_json(webhook_body(check_in, (), "ab" * 32))
+    assert (written_first.type, written_first.group_id, written_first.turn) == ("check_in", None, None)
 
 
 def test_response_time_table_labels_hours_past_the_first():

@@ -22,11 +22,11 @@ SLOWEST = 40 * (1 - TYPING_SPREAD) * CHARS_PER_WORD / 60  # characters a second 
 
 
 def replies(setup: dict[str, Any]) -> list[Any]:
-    return [d for d in setup["receiver"].deliveries if "type" not in d.json]
+    return [d for d in setup["receiver"].deliveries if d.json["type"] == "reply"]
 
 
 def events(setup: dict[str, Any]) -> list[Any]:
-    return [d for d in setup["receiver"].deliveries if "type" in d.json]
+    return [d for d in setup["receiver"].deliveries if d.json["type"] != "reply"]
 
 
 async def say(setup: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
@@ -166,7 +166,7 @@ async def test_read_and_typing_events_are_signed_and_sent_only_when_subscribed(s
     assert typing.json["until"] <= delivered["deliveredAt"] <= typing.json["until"] + 1  # the test clock steps 1 s
     assert accepted["scheduledFor"] <= read.json["readAt"] <= typing.json["until"]
     (reply,) = replies(setup)
-    assert set(reply.json) == {"messages", "reference", "secret", "id", "agentId"}  # the reply body as before
+    assert set(reply.json) == {"type", "messages", "reference", "secret", "id", "agentId", "conversationId"}
     # The default subscription is the reply alone.
     setup["receiver"].deliveries.clear()
     plain = await accept(setup, conversationId="c-10")

@@ -64,7 +64,7 @@ async def run_exchange(setup: dict[str, Any], clock, group_id: str, chat: str | 
 
 
 def replies(setup: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d.json for d in setup["receiver"].deliveries if "type" not in d.json]
+    return [d.json for d in setup["receiver"].deliveries if d.json["type"] == "reply"]
 
 
 async def test_the_named_agent_answers_then_another_answers_it_each_in_its_own_delivery(setup, clock):

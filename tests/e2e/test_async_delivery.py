@@ -159,7 +159,8 @@ def test_delivery_body_and_signature_verify_independently(tmp_path: Path, receiv
         assert abs(int(receipt.headers["webhook-timestamp"]) - time.time()) < 10
 
         body = receipt.json
-        assert set(body) == {"messages", "reference", "secret", "id", "agentId"}
+        assert set(body) == {"messages", "reference", "secret", "id", "agentId", "type", "conversationId"}
+        assert (body["type"], body["conversationId"]) == ("reply", None)
         assert body["messages"], body
         for bubble in body["messages"]:
             assert set(bubble) == {"role", "createdAt", "content"}

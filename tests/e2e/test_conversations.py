@@ -63,9 +63,9 @@ def test_three_quick_messages_get_one_typed_reply_with_read_and_typing_events(tm
         second = say(api, agent_id, hook["id"], "hello??")
         third = say(api, agent_id, hook["id"], "call me when you can")
         assert third["scheduledFor"] <= first["scheduledFor"]
-        until(lambda: of_type(rx, None), 10, "the reply")
+        until(lambda: of_type(rx, "reply"), 10, "the reply")
         time.sleep(0.5)  # nothing else may arrive
-        (reply,) = of_type(rx, None)
+        (reply,) = of_type(rx, "reply")
         assert reply.json["id"] == third["id"]
         for earlier, newer in ((first, second), (second, third)):
             shown = api.get(earlier["id"])
@@ -100,4 +100,4 @@ def test_follow_ups_inside_the_session_are_answered_from_the_online_table(tmp_pa
             waits.append(accepted["scheduledFor"] - accepted["createdAt"])
             api.wait_status(accepted["id"], "delivered", timeout=15)
         assert max(waits) <= 300 / scale + 1, waits
-        assert len(of_type(rx, None)) == 4
+        assert len(of_type(rx, "reply")) == 4

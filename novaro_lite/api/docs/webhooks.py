@@ -6,7 +6,7 @@ validates real deliveries against it, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue
 
@@ -16,6 +16,7 @@ from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 
 GROUP_DELIVERY_EXAMPLE: dict[str, JsonValue] = {
+    "type": "reply",
     "messages": [
         {"role": "assistant", "createdAt": 1764097260, "content": "Yes! I'll bring bread."},
         {"role": "assistant", "createdAt": 1764097264, "content": "Who else is coming?"},
@@ -32,10 +33,13 @@ GROUP_DELIVERY_EXAMPLE: dict[str, JsonValue] = {
 
 class WebhookDelivery(WireModel):
     """The JSON body POSTed to a webhook: an agent's reply to one message request (in a group, one member's
-    reply, with the group, the conversation and the turn)."""
+    reply, with the group and the turn), or a check-in it wrote first."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [GROUP_DELIVERY_EXAMPLE]})
 
+    type: Literal["reply", "check_in"] = Field(
+        description="`reply` answers a message request; `check_in` is a message the agent wrote first (a check-in)."
+    )
     messages: list[MessageOut] = Field(
         description="The reply, one entry per chat bubble, oldest first; `createdAt` is spaced by typing speed. "
         "Empty in a test ping."
@@ -44,14 +48,16 @@ class WebhookDelivery(WireModel):
     secret: str = Field(
         description="SHA-256 hex of the webhook's current secret: a quick check; verify `webhook-signature` for real."
     )
-    id: str = Field(description="The message request id; equal to the `webhook-id` header. De-duplicate on it.")
+    id: str = Field(
+        description="The message request (or check-in) id; equal to the `webhook-id` header. De-duplicate on it."
+    )
     agent_id: str = Field(description="The agent that replied (empty in a test ping).")
+    conversation_id: str | None = Field(description="The request's (or check-in's) `conversationId`, if it has one.")
     group_id: str | None = Field(
         None,
         description="Only in a group's reply: the group whose message this answers. Each member's reply is "
         "its own delivery.",
     )
-    conversation_id: str | None = Field(None, description="Only in a group's reply: the request's `conversationId`.")
     turn: int | None = Field(
         None,
         ge=1,
@@ -158,6 +164,12 @@ def webhooks_section(delivery_ref: dict[str, Any]) -> dict[str, Any]:
             "webhook_message_reply",
             "An agent's reply to a message request",
             "POSTed to the request's webhook when its due time comes. " + _RECEIVER_RULES,
+        ),
+        "checkIn": post(
+            "webhook_check_in",
+            "A message the agent wrote first (a check-in)",
+            "POSTed to the check-in's webhook at its drawn moment, `type` `check_in`, signed and retried like a "
+            "reply. A check-in the user made moot by writing first is never sent. " + _RECEIVER_RULES,
         ),
         "ping": post(
             "webhook_ping",

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, JsonValue, RootModel, model_validator
 
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain import agents as rules
+from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
 from novaro_lite.domain.messages import ChatMessage, Usage
 
 CONTENT_MAX = 20_000
@@ -67,6 +68,13 @@ class MessagesRequest(WireModel):
         False,
         description="Answer text/event-stream: delta, message, done (or error) events; in a group, a speaker event "
         "names each speaker before its bubbles.",
+    )
+    conversation_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX,
+        description="Yours: the chat this message belongs to. The user wrote, so the agent's waiting check-ins "
+        "there end.",
     )
 
     @model_validator(mode="after")

@@ -210,4 +210,40 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at bigint NOT NULL
     );
     """,
+    # issue 21: check-ins, as in SQLite's migration of the same issue.
+    """
+    ALTER TABLE message_requests ADD COLUMN kind text NOT NULL DEFAULT 'reply';
+    ALTER TABLE message_requests ADD COLUMN topic text;
+    ALTER TABLE message_requests ADD COLUMN check_in text;
+    ALTER TABLE message_requests ADD COLUMN canceled_reason text;
+    ALTER TABLE message_requests ADD COLUMN sending_at bigint;
+    CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
+        WHERE kind = 'check_in';
+    CREATE TABLE user_writes (
+        agent_id text NOT NULL,
+        conversation_id text NOT NULL,
+        wrote_at bigint NOT NULL,
+        PRIMARY KEY (agent_id, conversation_id)
+    );
+    ALTER TABLE message_requests ADD COLUMN rule_id text;
+    CREATE TABLE check_in_rules (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        agent_id text NOT NULL,
+        webhook_id text NOT NULL,
+        conversation_id text NOT NULL,
+        reference text NOT NULL,
+        topic text,
+        recurrence text NOT NULL,
+        timezone text NOT NULL,
+        quiet_hours text NOT NULL,
+        status text NOT NULL,
+        next_after bigint NOT NULL,
+        last_skipped text,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
+    """,
 )

@@ -229,4 +229,42 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at INTEGER NOT NULL
     );
     """,
+    # issue 21: check-ins are queue rows of their own kind (docs/design.md, Check-ins): what to bring up (content,
+    # purged like the messages), the drawn moment's bounds as JSON, why one was canceled, the moment its POST
+    # was fenced against the user's message; and when the user last wrote in a conversation, for the streak.
+    """
+    ALTER TABLE message_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';
+    ALTER TABLE message_requests ADD COLUMN topic TEXT;
+    ALTER TABLE message_requests ADD COLUMN check_in TEXT;
+    ALTER TABLE message_requests ADD COLUMN canceled_reason TEXT;
+    ALTER TABLE message_requests ADD COLUMN sending_at INTEGER;
+    CREATE INDEX message_requests_check_ins ON message_requests (agent_id, conversation_id, created_at)
+        WHERE kind = 'check_in';
+    CREATE TABLE user_writes (
+        agent_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        wrote_at INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, conversation_id)
+    );
+    ALTER TABLE message_requests ADD COLUMN rule_id TEXT;
+    CREATE TABLE check_in_rules (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        topic TEXT,
+        recurrence TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        quiet_hours TEXT NOT NULL,
+        status TEXT NOT NULL,
+        next_after INTEGER NOT NULL,
+        last_skipped TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
+    """,
 )

@@ -1,0 +1,76 @@
+"""Recurring check-ins through the API and the dispatcher, on both engines: one at a time, on the chosen weekdays
+around the chosen time, never in the user's quiet hours, paused by an unanswered streak until the user writes."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from novaro_lite.delivery.check_ins import yield_due
+from novaro_lite.domain.check_in_rules import YIELD_LEAD_SECONDS
+from novaro_lite.domain.check_ins import QuietHours, is_quiet
+from tests.delivery.steps import accept, run
+from tests.delivery.test_arrival import world
+
+pytestmark = pytest.mark.anyio
+PARIS = ZoneInfo("Europe/Paris")
+QUIET = QuietHours("22:00", "08:15")  # the window 07:50-09:10 starts in them: nothing lands before 08:15
+
+
+async def advance(setup: dict[str, Any], clock: Any, rule_id: str, until: float, rng: random.Random) -> None:
+    """Run the rules and the dispatcher at each moment something is due, up to `until`."""
+    services = setup["services"]
+    while clock.now < until:
+        await yield_due(services, rng)
+        await run(setup)
+        rule = await services.storage.check_in_rules.get("acme", rule_id)
+        times = [until, rule.next_after - YIELD_LEAD_SECONDS]
+        due = await services.storage.queue.next_due(clock.now)
+        times += [due] if due is not None else []
+        clock.now = max(clock.now + 1, min(times))
+
+
+def local(at: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(at, PARIS)
+
+
+async def test_a_weekday_morning_rule_yields_one_at_a_time_and_pauses_when_unanswered(setup, clock):
+    rng = random.Random(8)
+    ids = await world(setup, timezone="Europe/Paris", activeHours={"start": "07:00", "end": "23:00"})
+    clock.now = datetime.datetime(2026, 5, 8, 12, 0, tzinfo=PARIS).timestamp()  # a Friday
+    body = ids | {
+        "conversationId": "user-42",
+        "reference": "good-morning",
+        "topic": "say good morning",
+        "at": "08:30",
+        "spreadMinutes": 40,
+        "timezone": "Europe/Paris",
+        "quietHours": {"start": QUIET.start, "end": QUIET.end},
+    }
+    made = await setup["client"].post("/api/v1/check-in-rules", json=body, headers=setup["auth"])
+    assert made.status_code == 201, made.text
+    rule = made.json()
+    assert local(rule["nextWindowOpens"]).strftime("%a %H:%M") == "Mon 07:50"  # not the weekend
+    # Monday and Tuesday: delivered; Wednesday: the user answered neither, so the rule is paused.
+    await advance(setup, clock, rule["id"], datetime.datetime(2026, 5, 13, 12, 0, tzinfo=PARIS).timestamp(), rng)
+    sent = [d for d in setup["receiver"].deliveries if d.json.get("type") == "check_in"]
+    arrived = [local(d.json["messages"][-1]["createdAt"]) for d in sent]
+    assert [at.strftime("%a") for at in arrived] == ["Mon", "Tue"]
+    for at in arrived:
+        assert not is_quiet(QUIET, "Europe/Paris", at.timestamp())
+        assert datetime.time(8, 15) <= at.time() <= datetime.time(9, 10)
+    shown = (await setup["client"].get(f"/api/v1/check-in-rules/{rule['id']}", headers=setup["auth"])).json()
+    assert (shown["status"], shown["lastSkipped"]) == ("active", "unanswered")
+    # The user writes on Wednesday afternoon: Thursday's check-in goes out again, Friday's too.
+    await accept(setup, agentId=ids["agentId"], webhookId=ids["webhookId"], conversationId="user-42")
+    await advance(setup, clock, rule["id"], datetime.datetime(2026, 5, 16, 12, 0, tzinfo=PARIS).timestamp(), rng)
+    sent = [d for d in setup["receiver"].deliveries if d.json.get("type") == "check_in"]
+    assert [local(d.json["messages"][-1]["createdAt"]).strftime("%a") for d in sent] == ["Mon", "Tue", "Thu", "Fri"]
+    listed = await setup["client"].get("/api/v1/check-ins?conversationId=user-42", headers=setup["auth"])
+    assert {c["ruleId"] for c in listed.json()["data"]} == {rule["id"]}
+    canceled = await setup["client"].delete(f"/api/v1/check-in-rules/{rule['id']}", headers=setup["auth"])
+    assert canceled.json()["status"] == "canceled"
