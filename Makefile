@@ -9,7 +9,7 @@ BIOME := node_modules/.bin/biome
 COG_FILES := docs/cli.md docs/configuration.md
 
 .DEFAULT_GOAL := help
-.PHONY: help serve check quick test fuzz format docs dist dist-test clean browser
+.PHONY: help serve check quick test faults fuzz format docs dist dist-test clean browser
 
 help: ## List the targets
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)$$/  make \1\t\2/p' $(MAKEFILE_LIST) | expand -t 18
@@ -44,7 +44,7 @@ check: $(VENV)/.installed-test node_modules/.installed ## Ruff, mypy and Biome: 
 
 # Everything but tests/e2e (real servers, the browser) and PostgreSQL's runs (which never start): under a minute.
 quick: $(VENV)/.installed-test ## The in-process tests on SQLite only, no browser or PostgreSQL (under a minute)
-	$(BIN)/pytest -n auto -m 'not postgres' --ignore=tests/e2e
+	$(BIN)/pytest -n auto -m 'not postgres and not long' --ignore=tests/e2e
 
 # The dashboard's browser tests drive Debian's chromium (Playwright's own browser download cannot work
 # offline). Installed with apt when missing and we are root; otherwise stop with what to run.
@@ -63,7 +63,11 @@ browser: ## Install Debian's chromium for the browser tests when it is missing
 # The suite runs on every core (pytest-xdist); each worker starts its own test PostgreSQL (pgserver).
 test: check browser ## The full gate CI runs: check, the cog-generated docs, every test on both engines, 95% coverage
 	$(BIN)/cog --check $(COG_FILES)
-	$(BIN)/pytest -n auto --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -n auto -m 'not long' --cov --cov-report=term-missing:skip-covered
+
+# The long fault tests (servers frozen with SIGSTOP past their leases, on both engines), not part of `make test`.
+faults: $(VENV)/.installed-test ## The long fault tests on real processes (not part of make test)
+	$(BIN)/pytest -n auto -p no:cacheprovider -m long tests/faults
 
 # Long fuzzing, not part of `make test`: schemathesis with many more examples against a live server (every
 # phase, stateful included) and the hypothesis bound checks with more examples.

@@ -29,6 +29,8 @@ from tests.e2e.server import RunningServer, running_server
 from tests.e2e.test_async_delivery import api_client, until
 from tests.fakes.serve import serve_in_thread
 
+# Four real-server freezes take most of a minute together: `make faults` runs them, `make test` does not.
+pytestmark = pytest.mark.long
 METRICS_TOKEN = "faults-metrics-token-0123456789"
 DELIVERED = re.compile(r'^novaro_deliveries_total\{outcome="delivered"\} ([\d.e+]+)$', re.MULTILINE)
 
