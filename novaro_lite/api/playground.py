@@ -1,7 +1,7 @@
 """GET /api/v1/playground/events: the account's playground receiver as server-sent events for an open page.
 
 Each delivery to a webhook with the playground URL (outbound/playground.py) arrives here as one event named
-by its body's `type` (`message.reply` for a reply, which has none), with the body as sent, signed
+by what it carries (`message.reply`, `message.check_in`, or the event's own `type`), with the body as sent, signed
 headers aside. `open` starts the stream, `keepalive` follows every KEEPALIVE_SECONDS, and after
 STREAM_SECONDS (or when the page falls behind) `closed` ends it; the page connects again.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -29,16 +30,23 @@ EVENTS = {
     " `message.read` and `agent.typing` (as the webhooks section describes them), a test ping as a"
     " `message.reply` without messages; `keepalive` {} now and then; `closed` {reason} before the stream ends.",
     "properties": {
-        "event": {"enum": ["open", "message.reply", "message.read", "agent.typing", "keepalive", "closed"]},
+        "event": {
+            "enum": ["open", "message.reply", "message.check_in", "message.read", "agent.typing", "keepalive", "closed"]
+        },
         "data": {"type": "string", "contentMediaType": "application/json"},
     },
     "required": ["event", "data"],
 }
 
 
+# A delivery's `type` names what it carries: a reply or a check-in (events name themselves: `message.read`, …).
+DELIVERY_EVENTS = MappingProxyType({"reply": "message.reply", "check_in": "message.check_in"})
+
+
 def _event(body: bytes) -> Event:
     data: dict[str, Any] = json.loads(body)
-    return str(data.get("type", "message.reply")), data
+    kind = str(data.get("type", "reply"))
+    return DELIVERY_EVENTS.get(kind, kind), data
 
 
 async def events(request: Request) -> Response:
