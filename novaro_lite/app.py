@@ -16,10 +16,10 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from novaro_lite.api import metrics as metrics_api
-from novaro_lite.api.disconnect import client_disconnected
 from novaro_lite.api.openai.errors import scoped
-from novaro_lite.api.problems import problem_response, server_error_response
 from novaro_lite.api.routes import build_routes, operations
+from novaro_lite.api.web.disconnect import client_disconnected
+from novaro_lite.api.web.problems import problem_response, server_error_response
 from novaro_lite.config.settings import Settings
 from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import AppError

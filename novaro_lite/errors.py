@@ -17,7 +17,7 @@
         ├── DatabaseUnavailableError  503  the database is unreachable, restarting or busy: retry after Retry-After
         └── StorageFullError          507  the database's disk is full: writes fail, reads still work
 
-Domain and storage code raise these; only the api package turns them into responses (api/problems.py, and
+Domain and storage code raise these; only the api package turns them into responses (api/web/problems.py, and
 api/openai/errors.py under /v1). This module imports nothing of the app and no web framework.
 """
 

@@ -1,4 +1,4 @@
-"""Services: the one object the lifespan builds and every endpoint reaches through api.deps."""
+"""Services: the one object the lifespan builds and every endpoint reaches through api/web/deps.py."""
 
 from __future__ import annotations
 

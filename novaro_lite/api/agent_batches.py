@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.agent_batches import GenerateAgents, GeneratedAgents
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.agent_batches import CHUNK, MAX_ASKS, SYSTEM_PROMPT, ask, read_agents
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.messages import ChatMessage, Prompt

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut, AgentPage, AgentPatch
 from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.providers.registry import check_model
 
 

@@ -7,9 +7,9 @@ import functools
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import Endpoint, caller, json_response, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.tokens import TokenInfo
+from novaro_lite.api.web.deps import Endpoint, caller, json_response, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.rate_limits import hit_all
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
 from novaro_lite.errors import AuthError, RateLimitedError
@@ -38,7 +38,7 @@ async def authenticate(request: Request) -> Token:
 
 
 def require_token(endpoint: Endpoint) -> Endpoint:
-    """Wrap an endpoint so it runs only for an authenticated caller, available as api.deps.caller()."""
+    """Wrap an endpoint so it runs only for an authenticated caller, available as api.web.deps.caller()."""
 
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:

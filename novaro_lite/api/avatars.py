@@ -9,8 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, read_bytes, services
-from novaro_lite.api.operation import V1, Operation
+from novaro_lite.api.web.deps import caller, invalid, read_bytes, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.avatars import Avatar, media_type_of
 from novaro_lite.domain.png import MEDIA_TYPE as PNG, PNGError, without_text
 from novaro_lite.errors import NotFoundError

@@ -14,10 +14,10 @@ import pydantic
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, json_response, read_bytes, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
 from novaro_lite.api.schemas.cards import Card, CardQuery
+from novaro_lite.api.web.deps import caller, json_response, read_bytes, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.avatars import Avatar

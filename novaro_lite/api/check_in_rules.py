@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.check_ins import quiet_hours
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.check_ins import CheckInRuleCreate, CheckInRuleOut, CheckInRulePage, CheckInRuleQuery
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery.check_ins import yield_next
 from novaro_lite.domain.check_in_rules import YIELD_LEAD_SECONDS, CheckInRule, Recurrence, next_window
 from novaro_lite.errors import ConflictError

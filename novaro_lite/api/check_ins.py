@@ -9,8 +9,6 @@ import random
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.requests import IDEMPOTENCY_KEY_MAX
 from novaro_lite.api.schemas.check_ins import (
     CheckInCreate,
@@ -20,6 +18,8 @@ from novaro_lite.api.schemas.check_ins import (
     QuietHoursModel,
     WindowIn,
 )
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.arrival import plan_check_in
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, Moment, NoMomentError, QuietHours, draw_moment
 from novaro_lite.domain.requests import MessageRequest

@@ -1,7 +1,7 @@
 """The dashboard: its pages (one HTML shell for every client-side URL) and its static files.
 
 The dashboard is a plain client of the public API (docs/design.md, The dashboard): nothing here reads storage. Every
-answer carries a strict Content-Security-Policy (api/security_headers.py), so even a bug that put API data
+answer carries a strict Content-Security-Policy (api/web/security_headers.py), so even a bug that put API data
 into HTML could not run a script.
 """
 
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from novaro_lite.api.security_headers import SECURITY_HEADERS
+from novaro_lite.api.web.security_headers import SECURITY_HEADERS
 from novaro_lite.errors import NotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent / "static" / "dashboard"

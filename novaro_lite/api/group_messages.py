@@ -15,10 +15,10 @@ from collections.abc import AsyncGenerator, Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, json_response, services
 from novaro_lite.api.groups import speaking
 from novaro_lite.api.schemas.messages import GroupMessagesResponse, GroupReplyOut, MessageOut, MessagesRequest, UsageOut
-from novaro_lite.api.sse import Event, reply_event, started
+from novaro_lite.api.web.deps import caller, json_response, services
+from novaro_lite.api.web.sse import Event, reply_event, started
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.groups import Group, turn_rng

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.groups import GroupCreate, GroupOut, GroupPage, GroupPatch
 from novaro_lite.api.schemas.paging import PageQuery
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.groups import Group, Member

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite import __version__
-from novaro_lite.api.deps import json_response, services
-from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas.health import Health, Readiness
+from novaro_lite.api.web.deps import json_response, services
+from novaro_lite.api.web.operation import Operation
 from novaro_lite.delivery.scheduler import Scheduler
 from novaro_lite.errors import UnavailableError
 

@@ -11,10 +11,10 @@ from starlette.responses import Response
 
 from novaro_lite.api import group_messages
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, json_response, read_body, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.messages import MessageOut, MessagesAnswer, MessagesRequest, MessagesResponse, UsageOut
-from novaro_lite.api.sse import Event, reply_event, started
+from novaro_lite.api.web.deps import caller, json_response, read_body, services
+from novaro_lite.api.web.operation import V1, Operation
+from novaro_lite.api.web.sse import Event, reply_event, started
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
 from novaro_lite.generation import Delta, generate_reply, stream_reply

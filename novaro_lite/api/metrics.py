@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from novaro_lite.api.deps import services
+from novaro_lite.api.web.deps import services
 from novaro_lite.errors import AuthError
 from novaro_lite.observability.metrics import CONTENT_TYPE, QueueStats
 

@@ -17,9 +17,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, services
-from novaro_lite.api.operation import Operation
-from novaro_lite.api.sse import Event, event_stream
+from novaro_lite.api.web.deps import caller, services
+from novaro_lite.api.web.operation import Operation
+from novaro_lite.api.web.sse import Event, event_stream
 from novaro_lite.errors import ConflictError
 from novaro_lite.outbound.playground import KEEPALIVE_SECONDS, STREAM_SECONDS, Playground, PlaygroundBusyError
 

@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, json_response, read_body, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.prompt_preview import ContextUse, PromptMessage, PromptPreview, PromptPreviewRequest
+from novaro_lite.api.web.deps import caller, json_response, read_body, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.generation import plan_prompt
 
 

@@ -10,9 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.groups import speaking
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.requests import (
     AttemptList,
     AttemptOut,
@@ -21,6 +19,8 @@ from novaro_lite.api.schemas.requests import (
     MessageRequestPage,
     MessageRequestQuery,
 )
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import Plan

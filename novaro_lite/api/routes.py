@@ -27,11 +27,11 @@ from novaro_lite.api import (
     tokens,
     webhooks,
 )
-from novaro_lite.api.deps import Endpoint, invalid
 from novaro_lite.api.docs import pages as docs
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.openai import handlers as openai_compat
-from novaro_lite.api.operation import Operation
+from novaro_lite.api.web.deps import Endpoint, invalid
+from novaro_lite.api.web.operation import Operation
 from novaro_lite.domain.text import string_fault
 
 

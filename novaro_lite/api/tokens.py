@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.tokens import TokenCreate, TokenOut, TokenPage, TokenWithSecret
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 
 
 async def list_tokens(request: Request) -> Response:

@@ -7,8 +7,6 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.api.deps import caller, invalid, json_response, read_body, read_query, services
-from novaro_lite.api.operation import V1, Operation
 from novaro_lite.api.schemas.paging import PageQuery
 from novaro_lite.api.schemas.webhooks import (
     WebhookCreate,
@@ -18,6 +16,8 @@ from novaro_lite.api.schemas.webhooks import (
     WebhookTestResult,
     WebhookWithSecret,
 )
+from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
+from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.requests import MessageRequest, webhook_body
 from novaro_lite.domain.webhooks import secret_digest

@@ -15,7 +15,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from novaro_lite.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from novaro_lite.api.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from novaro_lite.errors import HeadersTooLargeError
 
 HEADER_LINE_MAX = 16 * 1024  # the request line, or one header's name and value

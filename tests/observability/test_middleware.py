@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from novaro_lite.api.problems import server_error_response
+from novaro_lite.api.web.problems import server_error_response
 from novaro_lite.app import App
 from novaro_lite.observability.logs import ACCESS_LOGGER, REQUEST_ID, RequestIdFilter
 from novaro_lite.observability.metrics import Metrics

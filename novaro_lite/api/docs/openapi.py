@@ -11,10 +11,10 @@ from pydantic.json_schema import models_json_schema
 
 from novaro_lite import __version__
 from novaro_lite.api.docs.webhooks import WebhookDelivery, api_description, webhooks_section
-from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas.events import event_webhooks
 from novaro_lite.api.schemas.openai import OpenAIError
 from novaro_lite.api.schemas.problems import Problem
+from novaro_lite.api.web.operation import Operation
 
 _REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]

@@ -12,9 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from novaro_lite.api.deps import Endpoint
-from novaro_lite.api.problems import problem_pages
-from novaro_lite.api.security_headers import SCALAR_HEADERS, SECURITY_HEADERS
+from novaro_lite.api.web.deps import Endpoint
+from novaro_lite.api.web.problems import problem_pages
+from novaro_lite.api.web.security_headers import SCALAR_HEADERS, SECURITY_HEADERS
 from novaro_lite.errors import NotFoundError
 
 SCALAR_BUNDLE = Path(__file__).resolve().parents[2] / "static" / "scalar" / "standalone.js.gz"

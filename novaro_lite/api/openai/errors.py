@@ -1,6 +1,6 @@
 """Errors under /v1 in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, which its clients parse.
 
-Everything else answers RFC 9457 problems (api/problems.py); `scoped` picks the shape by path, so the
+Everything else answers RFC 9457 problems (api/web/problems.py); `scoped` picks the shape by path, so the
 same exceptions (AppError, router 404/405, unexpected ones) serve both.
 """
 

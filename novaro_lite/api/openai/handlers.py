@@ -17,9 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from novaro_lite.api.contexts import require_contexts
-from novaro_lite.api.deps import caller, read_body, services
 from novaro_lite.api.openai.errors import OpenAIRequestError
-from novaro_lite.api.operation import Operation
 from novaro_lite.api.schemas.openai import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -29,6 +27,8 @@ from novaro_lite.api.schemas.openai import (
     model_entry,
     usage_of,
 )
+from novaro_lite.api.web.deps import caller, read_body, services
+from novaro_lite.api.web.operation import Operation
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage

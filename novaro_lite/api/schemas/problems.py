@@ -1,4 +1,4 @@
-"""The RFC 9457 problem body every error of the API has; novaro_lite.api.problems builds it."""
+"""The RFC 9457 problem body every error of the API has; novaro_lite.api.web.problems builds it."""
 
 from __future__ import annotations
 

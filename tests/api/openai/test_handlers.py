@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from novaro_lite.api.openai.errors import scoped
-from novaro_lite.api.problems import server_error_response
+from novaro_lite.api.web.problems import server_error_response
 from novaro_lite.config.settings import ProviderSettings, SchedulerSettings, Settings
 from tests.fakes.engines import holders_of
 from tests.fakes.llm import API_KEY, Recorder, anthropic_app

@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from novaro_lite.api.problems import problem_body
 from novaro_lite.api.schemas.messages import MessageOut
+from novaro_lite.api.web.problems import problem_body
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.errors import AppError
 from novaro_lite.generation import Delta

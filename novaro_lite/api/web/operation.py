@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from novaro_lite.api.deps import Endpoint
+from novaro_lite.api.web.deps import Endpoint
 
 V1 = "/api/v1"
 
