@@ -282,30 +282,31 @@ def _unreachable(exc: BaseException) -> UnavailableError:
     return UnavailableError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {redact(str(exc))}")
 
 
-async def read_clock_skew(url: str) -> float:
-    """`clock_skew` on a connection of its own (for `db check`)."""
+@contextlib.asynccontextmanager
+async def _own_connection(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own, outside any pool (for `db check`); unreachable: UnavailableError."""
     try:
         connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
     except CONNECT_ERRORS as exc:
         raise _unreachable(exc) from None
     try:
-        return await clock_skew(connection)
+        yield connection
     finally:
         await connection.close()
+
+
+async def read_clock_skew(url: str) -> float:
+    """`clock_skew` on a connection of its own (for `db check`)."""
+    async with _own_connection(url) as connection:
+        return await clock_skew(connection)
 
 
 async def read_schema_version(url: str) -> int:
     """The schema version of the database at `url`, without changing anything (0: never migrated)."""
-    try:
-        connection = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
-    except CONNECT_ERRORS as exc:
-        raise _unreachable(exc) from None
-    try:
+    async with _own_connection(url) as connection:
         if not await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
             return 0
         return int(await connection.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
-    finally:
-        await connection.close()
 
 
 async def schema_version(connection: asyncpg.Connection) -> int:
