@@ -1,0 +1,336 @@
+// Groups: the list with search, the create and edit form (members picked by searching the account's agents,
+// however many there are), and one group's page with its playground (group_playground.js).
+
+import { api, listAll } from '../api.js';
+import { confirmButton, field, h, notice, replace, select, table } from '../dom.js';
+import { when } from '../format.js';
+import { attempt, errorBox, lookup, navLink, pagedList, searchBox } from './common.js';
+import { groupPlayground } from './group_playground.js';
+
+// domain/groups.py's limits and defaults (a test keeps them equal).
+const MIN_MEMBERS = 2;
+const MAX_MEMBERS = 10;
+const DEFAULT_TALKATIVENESS = 50;
+const MAX_AGENT_TURNS = 6;
+const DEFAULT_MAX_AGENT_TURNS = 2;
+const FOUND = 8; // agents offered at a time: typing more of a name narrows them
+const STRATEGIES = [
+  ['natural', 'natural: who is named first, then the talkative, then chance'],
+  ['list', 'list: in member order'],
+  ['manual', 'manual: you pick who answers'],
+];
+
+/** The members of a group being made or changed: found by name (the server searches), each with its
+ * talkativeness, in order. `wrapper` is a field (its search box carries the members' errors). */
+function memberPicker(members, agents) {
+  const chosen = members.map((member) => ({ id: member.agentId, talkativeness: member.talkativeness }));
+  const rows = h('ol', { class: 'members' });
+  const offered = h('ul', { class: 'offered', 'aria-label': 'Agents found' });
+  const count = h('p', { class: 'muted', role: 'status' });
+  const search = searchBox('a name or part of one', () => offer());
+  const wrapper = field(
+    'Find agents to add',
+    search,
+    `${MIN_MEMBERS} to ${MAX_MEMBERS} members. Talkativeness (0–100): how eagerly one speaks when nobody named it.`,
+  );
+
+  function nameOf(id) {
+    return agents.get(id)?.name || `${id} (deleted)`;
+  }
+
+  function draw() {
+    replace(
+      rows,
+      chosen.map((member, index) => {
+        const level = h('input', {
+          type: 'number',
+          min: 0,
+          max: 100,
+          step: 1,
+          required: true,
+          value: member.talkativeness,
+          oninput: () => {
+            member.talkativeness = Number(level.value);
+          },
+        });
+        const move = (step) => () => {
+          chosen.splice(index + step, 0, ...chosen.splice(index, 1));
+          draw();
+          rows.children[index + step]?.querySelector('input').focus();
+        };
+        return h(
+          'li',
+          {},
+          field(`Talkativeness of ${nameOf(member.id)}`, level),
+          h(
+            'div',
+            { class: 'row' },
+            index > 0 ? h('button', { type: 'button', onclick: move(-1) }, `Move ${nameOf(member.id)} up`) : null,
+            h(
+              'button',
+              {
+                type: 'button',
+                onclick: () => {
+                  chosen.splice(index, 1);
+                  draw();
+                  offer();
+                  search.focus();
+                },
+              },
+              `Remove ${nameOf(member.id)}`,
+            ),
+          ),
+        );
+      }),
+    );
+    if (!chosen.length) rows.append(h('li', { class: 'muted' }, 'No members yet.'));
+  }
+
+  async function offer() {
+    const query = new URLSearchParams({ limit: String(FOUND), order: 'oldest' });
+    if (search.value.trim()) query.set('q', search.value.trim());
+    try {
+      const page = await api('GET', `/api/v1/agents?${query}`);
+      const taken = new Set(chosen.map((member) => member.id));
+      replace(
+        offered,
+        page.data.map((agent) => {
+          agents.remember(agent);
+          const add = h(
+            'button',
+            {
+              type: 'button',
+              disabled: taken.has(agent.id) || chosen.length >= MAX_MEMBERS,
+              onclick: () => {
+                chosen.push({ id: agent.id, talkativeness: DEFAULT_TALKATIVENESS });
+                draw();
+                offer();
+                search.focus();
+              },
+            },
+            `Add ${agent.name}`,
+          );
+          return h('li', {}, add, agent.location ? h('span', { class: 'muted' }, ` ${agent.location}`) : null);
+        }),
+      );
+      const more = page.total > page.data.length ? `; showing ${page.data.length}, type more of a name` : '';
+      count.textContent = `${page.total} agent${page.total === 1 ? '' : 's'} found${more}.`;
+    } catch (error) {
+      count.textContent = error.message;
+    }
+  }
+
+  draw();
+  offer();
+  return {
+    wrapper,
+    element: h('fieldset', {}, h('legend', {}, 'Members'), rows, wrapper, count, offered),
+    value: () => chosen.map((member) => ({ agentId: member.id, talkativeness: member.talkativeness })),
+  };
+}
+
+/** A form for `group` (null: a new one); `onSaved(group)` runs after the server accepted it. */
+async function groupForm(group, agents, onSaved, onCancel) {
+  await agents.fetch((group?.members || []).map((member) => member.agentId));
+  const name = field('Name', h('input', { type: 'text', required: true, maxLength: 100, value: group?.name || '' }));
+  const members = memberPicker(group?.members || [], agents);
+  const strategy = field(
+    'Who answers',
+    select(STRATEGIES, group?.strategy || 'natural'),
+    'Nobody speaks twice in a row unless alone.',
+  );
+  const turns = field(
+    'Most agent messages per message',
+    h('input', {
+      type: 'number',
+      min: 1,
+      max: MAX_AGENT_TURNS,
+      required: true,
+      value: group?.maxAgentTurns || DEFAULT_MAX_AGENT_TURNS,
+    }),
+    `Agents answering each other included; at most ${MAX_AGENT_TURNS}.`,
+  );
+  const errors = errorBox();
+  return h(
+    'form',
+    {
+      class: 'card form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = {
+          name: name.control.value,
+          members: members.value(),
+          strategy: strategy.control.value,
+          maxAgentTurns: Number(turns.control.value),
+        };
+        const path = group ? `/api/v1/groups/${encodeURIComponent(group.id)}` : '/api/v1/groups';
+        const saved = await attempt(errors, () => api(group ? 'PATCH' : 'POST', path, body), {
+          name,
+          members: members.wrapper,
+          strategy,
+          maxAgentTurns: turns,
+        });
+        if (saved) onSaved(saved);
+      },
+    },
+    h('h2', {}, group ? `Edit ${group.name}` : 'New group'),
+    name,
+    members.element,
+    h('div', { class: 'grid' }, strategy, turns),
+    errors,
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { type: 'submit', class: 'primary' }, group ? 'Save group' : 'Create group'),
+      h('button', { type: 'button', onclick: onCancel }, 'Cancel'),
+    ),
+  );
+}
+
+/** "Lena (80), Marco (50)", or what the server says is wrong with a group whose members were deleted. */
+function membersText(group, agents) {
+  const names = group.members.map(
+    (member) => `${agents.get(member.agentId)?.name || member.agentId} (${member.talkativeness})`,
+  );
+  return [names.join(', ') || '—', group.notice ? [' ', h('span', { class: 'badge off' }, group.notice)] : null];
+}
+
+export async function groupsPage(main, context) {
+  const agents = lookup('/api/v1/agents');
+  const tools = h('div', {});
+  const status = h('div', {});
+  const search = searchBox('a name or part of one', () => list.restart());
+  const open = async (group) => {
+    replace(
+      tools,
+      await groupForm(
+        group,
+        agents,
+        (saved) => context.navigate(`/groups/${saved.id}`),
+        () => replace(tools),
+      ),
+    );
+    tools.querySelector('input').focus();
+  };
+  const list = pagedList({
+    path: '/api/v1/groups',
+    noun: 'group',
+    query: () => (search.value.trim() ? { q: search.value.trim() } : {}),
+    prepare: (groups) => agents.fetch(groups.flatMap((group) => group.members.map((member) => member.agentId))),
+    none: (q) => (q ? `No group's name contains “${q}”.` : 'No groups yet: put two or more agents in one chat.'),
+    render: (groups) =>
+      table(
+        search.value.trim() ? `Groups whose name contains “${search.value.trim()}”` : 'Groups',
+        ['Name', 'Members (talkativeness)', 'Who answers', 'Turns', 'Created', ''],
+        groups.map((group) => [
+          navLink(`/groups/${group.id}`, group.name),
+          membersText(group, agents),
+          group.strategy,
+          String(group.maxAgentTurns),
+          when(group.createdAt),
+          h(
+            'div',
+            { class: 'row' },
+            h('button', { type: 'button', onclick: () => open(group) }, `Edit ${group.name}`),
+            confirmButton('Delete', `Delete ${group.name}? Its agents stay.`, async () => {
+              try {
+                await api('DELETE', `/api/v1/groups/${encodeURIComponent(group.id)}`);
+                replace(status, notice('info', `Deleted ${group.name}.`));
+                await list.refresh();
+              } catch (error) {
+                replace(status, notice('error', error.message));
+              }
+            }),
+          ),
+        ]),
+      ),
+  });
+  main.append(
+    h('h1', {}, 'Groups'),
+    h('p', { class: 'muted' }, 'Several agents in one chat, each answering in its own voice and at its own pace.'),
+    h('button', { type: 'button', class: 'primary', onclick: () => open(null) }, 'New group'),
+    tools,
+    status,
+    field('Search groups', search, 'Finds the names that contain the text.'),
+    list.element,
+  );
+  await list.restart();
+}
+
+/** One group: its members, the edit form, delete, and its playground. */
+export async function groupPage(main, context, id) {
+  const group = await api('GET', `/api/v1/groups/${encodeURIComponent(id)}`);
+  const agents = lookup('/api/v1/agents');
+  const [webhooks] = await Promise.all([
+    listAll('/api/v1/webhooks'),
+    agents.fetch(group.members.map((member) => member.agentId)),
+  ]);
+  const members = group.members.map((member) => agents.get(member.agentId)).filter(Boolean);
+  const edit = h('div', {});
+  const status = h('div', {});
+  main.append(
+    h('p', {}, navLink('/groups', '← Groups')),
+    h('h1', {}, group.name),
+    group.notice ? notice('error', group.notice) : null,
+    members.length ? groupPlayground(group, members, webhooks.items, context) : null,
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'dl',
+        { class: 'facts' },
+        fact('Id', group.id),
+        fact(
+          'Members (talkativeness)',
+          members.length
+            ? members.map((agent, index) => [
+                index ? ', ' : '',
+                navLink(`/agents/${agent.id}`, agent.name),
+                ` (${group.members.find((member) => member.agentId === agent.id).talkativeness})`,
+              ])
+            : '—',
+        ),
+        fact('Who answers', STRATEGIES.find(([value]) => value === group.strategy)[1]),
+        fact('Most agent messages per message', String(group.maxAgentTurns)),
+        fact('Created', when(group.createdAt)),
+      ),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              replace(
+                edit,
+                await groupForm(
+                  group,
+                  agents,
+                  () => context.navigate(`/groups/${group.id}`),
+                  () => replace(edit),
+                ),
+              );
+              edit.querySelector('input').focus();
+            },
+          },
+          'Edit',
+        ),
+        confirmButton('Delete', `Delete ${group.name}? Its agents stay.`, async () => {
+          try {
+            await api('DELETE', `/api/v1/groups/${encodeURIComponent(group.id)}`);
+            context.navigate('/groups');
+          } catch (error) {
+            replace(status, notice('error', error.message));
+          }
+        }),
+      ),
+      status,
+    ),
+    edit,
+  );
+}
+
+function fact(term, value) {
+  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
+}
