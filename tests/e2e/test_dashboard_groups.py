@@ -65,7 +65,7 @@ def test_groups_are_made_from_agents_found_by_name_edited_and_deleted(page: Page
     page.get_by_role("button", name=f"Add Marco{width}").click()
     page.get_by_label(f"Talkativeness of Lena{width}").fill("80")
     page.get_by_role("button", name=f"Move Marco{width} up").click()
-    page.get_by_label("Who answers").select_option("list")
+    page.get_by_label("How they take turns").select_option("list")
     _fits(page)
     page.get_by_role("button", name="Create group").click()
     expect(page.get_by_role("heading", name=f"Flatmates{width}", exact=True)).to_be_visible()
@@ -108,6 +108,7 @@ def test_a_group_whose_members_are_gone_says_so(page: Page, dashboard):
     page.get_by_role("link", name="Ghost Town").click()
     expect(page.get_by_role("alert")).to_contain_text("Every member of this group was deleted")
     expect(page.get_by_label("Message")).to_have_count(0)  # nobody to write to
+    expect(page.get_by_text("null", exact=True)).to_have_count(0)
     assert dashboard.api("GET", f"/api/v1/groups/{group['id']}").json()["members"] == []
 
 
@@ -125,13 +126,9 @@ def test_group_playground_streams_each_speaker_under_its_name_and_shows_who_type
     page.get_by_label("Message").fill(f"Lena{width}, are you coming tonight?")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text(re.compile(r"^demo/"))).to_be_visible()  # the usage line comes after the last bubble
-    writers = page.locator(".bubble.assistant .writer").all_inner_texts()
-    # Lena was named, so she answers first; Marco answers her; every bubble says who wrote it.
-    assert (
-        writers[0] == f"Lena{width}"
-        and writers[-1] == f"Marco{width}"
-        and set(writers) == {f"Lena{width}", f"Marco{width}"}
-    )
+    # Lena was named, so she answers first; Marco answers her; each one's bubbles come under its name.
+    assert page.locator(".bubble.assistant .writer").all_inner_texts() == [f"Lena{width}", f"Marco{width}"]
+    assert page.locator(".bubble.assistant").count() > 2  # the demo model writes several bubbles
     seen = page.evaluate("window.seen")
     assert f"Lena{width} is typing…" in seen and f"Marco{width} is typing…" in seen
     _fits(page)
@@ -152,7 +149,7 @@ def test_group_playground_manual_lets_the_person_pick_who_answers(page: Page, da
     page.get_by_label("Message").fill("Lena M, what do you think?")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text(re.compile(r"^demo/"))).to_be_visible()
-    assert set(page.locator(".bubble.assistant .writer").all_inner_texts()) == {"Marco M"}
+    assert page.locator(".bubble.assistant .writer").all_inner_texts() == ["Marco M"]
     check_accessibility(page)
 
 
@@ -171,8 +168,7 @@ def test_group_playground_async_replies_to_this_page_join_the_chat(page: Page, d
     log = page.get_by_role("list", name=f"Conversation with Async{width}")
     # Each member's reply is its own delivery: Lena's (turn 1), then Marco's answer to it (turn 2).
     expect(page.get_by_text(f"Marco A{width} answered (turn 2).")).to_be_visible()
-    writers = log.locator(".bubble.assistant .writer").all_inner_texts()
-    assert writers[0] == f"Lena A{width}" and writers[-1] == f"Marco A{width}"
+    assert log.locator(".bubble.assistant .writer").all_inner_texts() == [f"Lena A{width}", f"Marco A{width}"]
     expect(log.locator(".bubble.note").first).to_contain_text("Status: delivered")
     assert any(text.startswith(f"Lena A{width} read it at") for text in page.evaluate("window.seen"))
     check_accessibility(page)

@@ -46,14 +46,15 @@ export function groupPlayground(group, members, webhooks, context) {
     choices.element.hidden = !asAsync.checked;
   });
 
-  /** A member's bubble under its name; a user's without one (it is the person on this page). */
-  const bubble = (message, agent) =>
-    chatBubble(
-      log,
-      message,
-      message.role === 'assistant' ? agent : null,
-      message.role === 'assistant' ? agent?.name : null,
-    );
+  /** A member's bubble; the first of a run of its bubbles is headed by its name. A user's has none (it is
+   * the person on this page). */
+  function bubble(message, agent) {
+    if (message.role !== 'assistant') return chatBubble(log, message, null);
+    const follows = agent && log.lastElementChild?.dataset.writer === agent.id;
+    const item = chatBubble(log, message, agent, follows ? null : agent?.name);
+    if (agent) item.dataset.writer = agent.id;
+    return item;
+  }
 
   const speaking = (body) => (group.strategy === 'manual' ? { ...body, agentId: answerer.control.value } : body);
 
@@ -188,7 +189,7 @@ export function groupPlayground(group, members, webhooks, context) {
     h(
       'p',
       { class: 'muted' },
-      `Members: ${members.map((agent) => agent.name).join(', ')}. Who answers: ${group.strategy}.`,
+      `Members: ${members.map((agent) => agent.name).join(', ')}. Turn-taking: ${group.strategy}.`,
     ),
     log,
     activity,

@@ -15,9 +15,9 @@ const MAX_AGENT_TURNS = 6;
 const DEFAULT_MAX_AGENT_TURNS = 2;
 const FOUND = 8; // agents offered at a time: typing more of a name narrows them
 const STRATEGIES = [
-  ['natural', 'natural: who is named first, then the talkative, then chance'],
-  ['list', 'list: in member order'],
-  ['manual', 'manual: you pick who answers'],
+  ['natural', 'Natural'],
+  ['list', 'In member order'],
+  ['manual', 'You pick who answers'],
 ];
 
 /** The members of a group being made or changed: found by name (the server searches), each with its
@@ -135,9 +135,9 @@ async function groupForm(group, agents, onSaved, onCancel) {
   const name = field('Name', h('input', { type: 'text', required: true, maxLength: 100, value: group?.name || '' }));
   const members = memberPicker(group?.members || [], agents);
   const strategy = field(
-    'Who answers',
+    'How they take turns',
     select(STRATEGIES, group?.strategy || 'natural'),
-    'Nobody speaks twice in a row unless alone.',
+    'Natural: whoever the message names, then the talkative, then chance; nobody twice in a row unless alone.',
   );
   const turns = field(
     'Most agent messages per message',
@@ -221,11 +221,11 @@ export async function groupsPage(main, context) {
     render: (groups) =>
       table(
         search.value.trim() ? `Groups whose name contains “${search.value.trim()}”` : 'Groups',
-        ['Name', 'Members (talkativeness)', 'Who answers', 'Turns', 'Created', ''],
+        ['Name', 'Members (talkativeness)', 'Turn-taking', 'Most turns', 'Created', ''],
         groups.map((group) => [
           navLink(`/groups/${group.id}`, group.name),
           membersText(group, agents),
-          group.strategy,
+          strategyName(group),
           String(group.maxAgentTurns),
           when(group.createdAt),
           h(
@@ -271,8 +271,9 @@ export async function groupPage(main, context, id) {
   main.append(
     h('p', {}, navLink('/groups', '← Groups')),
     h('h1', {}, group.name),
-    group.notice ? notice('error', group.notice) : null,
-    members.length ? groupPlayground(group, members, webhooks.items, context) : null,
+    // A group whose members were all deleted has nobody to write to: only what the server says of it.
+    ...(group.notice ? [notice('error', group.notice)] : []),
+    ...(members.length ? [groupPlayground(group, members, webhooks.items, context)] : []),
     h(
       'section',
       { class: 'card' },
@@ -290,7 +291,7 @@ export async function groupPage(main, context, id) {
               ])
             : '—',
         ),
-        fact('Who answers', STRATEGIES.find(([value]) => value === group.strategy)[1]),
+        fact('Turn-taking', strategyName(group)),
         fact('Most agent messages per message', String(group.maxAgentTurns)),
         fact('Created', when(group.createdAt)),
       ),
@@ -329,6 +330,10 @@ export async function groupPage(main, context, id) {
     ),
     edit,
   );
+}
+
+function strategyName(group) {
+  return STRATEGIES.find(([value]) => value === group.strategy)?.[1] || group.strategy;
 }
 
 function fact(term, value) {
