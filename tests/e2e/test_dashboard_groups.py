@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -28,11 +29,11 @@ def _fits(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def _group(dashboard: Dashboard, name: str, *agents: str, **fields: object) -> dict:
+def _group(dashboard: Dashboard, name: str, *agents: str, **fields: object) -> dict[str, Any]:
     members = [{"agentId": agent, "talkativeness": 100} for agent in agents]
     response = dashboard.api("POST", "/api/v1/groups", {"name": name, "members": members, **fields})
     assert response.status_code == 201, response.text
-    group: dict = response.json()
+    group: dict[str, Any] = response.json()
     return group
 
 
