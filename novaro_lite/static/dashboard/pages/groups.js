@@ -86,11 +86,14 @@ function memberPicker(members, agents) {
     if (!chosen.length) rows.append(h('li', { class: 'muted' }, 'No members yet.'));
   }
 
+  let asked = 0; // the latest search: an older one answering late is dropped
   async function offer() {
     const query = new URLSearchParams({ limit: String(FOUND), order: 'oldest' });
     if (search.value.trim()) query.set('q', search.value.trim());
+    const mine = ++asked;
     try {
       const page = await api('GET', `/api/v1/agents?${query}`);
+      if (mine !== asked) return;
       const taken = new Set(chosen.map((member) => member.id));
       replace(
         offered,
