@@ -102,7 +102,7 @@ def test_dashboard_default_response_times_match_the_server():
 
 
 def test_dashboard_group_limits_match_the_server():
-    source = (ROOT / "pages" / "groups.js").read_text()
+    source = (ROOT / "pages" / "group_form.js").read_text()
     found = dict(re.findall(r"^const ([A-Z_]+) = (\d+);", source, re.MULTILINE))
     names = ("MIN_MEMBERS", "MAX_MEMBERS", "DEFAULT_TALKATIVENESS", "MAX_AGENT_TURNS", "DEFAULT_MAX_AGENT_TURNS")
     assert {name: int(found[name]) for name in names} == {name: getattr(groups, name) for name in names}
