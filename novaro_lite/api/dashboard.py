@@ -20,7 +20,18 @@ from novaro_lite.errors import NotFoundError
 ROOT = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 # Client-side URLs: each serves the same shell, so a reload or a shared link opens that page.
 # Listed one by one (no catch-all), so an unknown path, /api/… above all, stays a JSON problem 404.
-PAGES = ("/", "/agents", "/agents/{id}", "/contexts", "/webhooks", "/requests", "/requests/{id}", "/tokens")
+PAGES = (
+    "/",
+    "/agents",
+    "/agents/{id}",
+    "/groups",
+    "/groups/{id}",
+    "/contexts",
+    "/webhooks",
+    "/requests",
+    "/requests/{id}",
+    "/tokens",
+)
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",

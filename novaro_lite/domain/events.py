@@ -24,7 +24,9 @@ def check_events(events: list[Event]) -> tuple[Event, ...]:
 
 
 def _body(kind: str, request: MessageRequest, **extra: Any) -> bytes:
-    fields = {
+    """The event's fields; a group's events, like its replies, name the group and the turn of the exchange,
+    so a receiver showing several speakers knows which chat and which reply the event is about."""
+    fields: dict[str, Any] = {
         "type": kind,
         "id": request.id,
         "agentId": request.agent_id,
@@ -32,6 +34,8 @@ def _body(kind: str, request: MessageRequest, **extra: Any) -> bytes:
         "conversationId": request.conversation_id,
         **extra,
     }
+    if request.group_id is not None:
+        fields |= {"groupId": request.group_id, "turn": request.turn}
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from novaro_lite.api.dashboard import PAGES, ROOT
+from novaro_lite.domain import groups
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 from tests.problems import assert_problem
 
@@ -98,6 +99,13 @@ def test_dashboard_default_response_times_match_the_server():
     assert [(int(up), float(p)) for up, p in bands] == [
         (b.up_to_seconds, b.probability) for b in DEFAULT_RESPONSE_TIMES
     ]
+
+
+def test_dashboard_group_limits_match_the_server():
+    source = (ROOT / "pages" / "group_form.js").read_text()
+    found = dict(re.findall(r"^const ([A-Z_]+) = (\d+);", source, re.MULTILINE))
+    names = ("MIN_MEMBERS", "MAX_MEMBERS", "DEFAULT_TALKATIVENESS", "MAX_AGENT_TURNS", "DEFAULT_MAX_AGENT_TURNS")
+    assert {name: int(found[name]) for name in names} == {name: getattr(groups, name) for name in names}
 
 
 def test_dashboard_loads_nothing_from_other_origins():

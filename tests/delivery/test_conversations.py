@@ -262,8 +262,9 @@ def test_the_openapi_document_describes_both_events():
     spec = build_openapi(operations())
     read = spec["webhooks"]["messageRead"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     typing = spec["webhooks"]["agentTyping"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert set(read["properties"]) == {"type", "id", "agentId", "reference", "conversationId", "readAt"}
-    assert set(typing["properties"]) == {"type", "id", "agentId", "reference", "conversationId", "until"}
+    shared = {"type", "id", "agentId", "reference", "conversationId", "groupId", "turn"}
+    assert set(read["properties"]) == shared | {"readAt"} and set(typing["properties"]) == shared | {"until"}
+    assert set(read["required"]) == {"type", "id", "agentId", "reference", "conversationId", "readAt"}
     assert read["properties"]["type"]["const"] == "message.read"
     request = spec["components"]["schemas"]["MessageRequestCreate"]["properties"]
     assert request["conversationId"]["anyOf"][0]["maxLength"] == 200 and request["supersede"]["default"] is True

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from novaro_lite.api.schemas.events import AgentTypingEvent, MessageReadEvent
 from novaro_lite.domain.agents import ActiveHours
 from novaro_lite.domain.timing import is_awake
 from tests.delivery.steps import fetch, run
@@ -83,6 +84,26 @@ async def test_the_named_agent_answers_then_another_answers_it_each_in_its_own_d
     second = await fetch(setup, two["id"])
     assert second["follows"] == first["id"] and second["status"] == "delivered"
     assert second["deliveredAt"] >= (await fetch(setup, first["id"]))["deliveredAt"]
+
+
+async def test_read_and_typing_events_name_the_group_and_the_turn_of_their_reply(setup, clock, receiver):
+    hook = await setup["client"].post(
+        "/api/v1/webhooks", json={"url": receiver[0], "events": ["reply", "read", "typing"]}, headers=setup["auth"]
+    )
+    setup["hook"] = hook.json()
+    lena, marco = await agent(setup, "Lena"), await agent(setup, "Marco")
+    group_id = await group(setup, lena, marco, maxAgentTurns=2)
+    assert (await say(setup, group_id, "Lena, are you coming tonight?", seed=7)).status_code == 202
+    await run_exchange(setup, clock, group_id)
+    turns = {reply["id"]: (reply["agentId"], reply["turn"]) for reply in replies(setup)}
+    assert sorted(turn for _, turn in turns.values()) == [1, 2]
+    sent = [d.json for d in setup["receiver"].deliveries if d.json["type"] != "reply"]
+    assert sorted(event["type"] for event in sent) == ["agent.typing"] * 2 + ["message.read"] * 2
+    for event in sent:
+        model = MessageReadEvent if event["type"] == "message.read" else AgentTypingEvent
+        model.model_validate(event)  # the OpenAPI `webhooks` section describes what was sent
+        assert event["groupId"] == group_id and event["conversationId"] == "flat-chat"
+        assert (event["agentId"], event["turn"]) == turns[event["id"]]
 
 
 async def test_never_more_agent_turns_than_allowed_and_list_goes_in_member_order(setup, clock):

@@ -220,6 +220,9 @@ def test_dashboard_every_page_is_accessible_and_fits_the_screen(page: Page, dash
     request = dashboard.api("POST", "/api/v1/message-requests", {
         "agentId": agent["id"], "webhookId": hook["id"], "reference": "screenshot", "delay": {"seconds": 3600},
         "messages": [{"role": "user", "content": "Hi"}]}).json()  # fmt: skip
+    other = dashboard.api("POST", "/api/v1/agents", {"name": "Kofi", "timezone": "Africa/Accra"}).json()
+    group = dashboard.api("POST", "/api/v1/groups", {
+        "name": "Ama and Kofi", "members": [{"agentId": agent["id"]}, {"agentId": other["id"]}]}).json()  # fmt: skip
     page.set_viewport_size({"width": width, "height": 900})
     page.emulate_media(color_scheme=scheme)
     sign_in(page, dashboard)
@@ -227,6 +230,8 @@ def test_dashboard_every_page_is_accessible_and_fits_the_screen(page: Page, dash
         "overview": ("/", "Overview"),
         "agents": ("/agents", "Agents"),
         "agent": (f"/agents/{agent['id']}", "Ama"),
+        "groups": ("/groups", "Groups"),
+        "group": (f"/groups/{group['id']}", "Ama and Kofi"),
         "contexts": ("/contexts", "Contexts"),
         "webhooks": ("/webhooks", "Webhooks"),
         "requests": ("/requests", "Requests"),

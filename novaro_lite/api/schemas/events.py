@@ -13,6 +13,9 @@ _SIGNED = (
     "`webhook-id` is the request id plus `.{event}`. Best-effort: sent once, never retried."
 )
 
+_GROUP = "Only in a group's exchange: the group, as in its reply."
+_TURN = "Only in a group's exchange: the turn of the reply this event is about, as in the reply."
+
 
 class MessageReadEvent(WireModel):
     """Sent to a webhook subscribed to `read` when the agent opens the chat and reads the request's messages."""
@@ -23,6 +26,8 @@ class MessageReadEvent(WireModel):
     reference: str
     conversation_id: str | None
     read_at: int = Field(description="Unix seconds.")
+    group_id: str | None = Field(None, description=_GROUP)
+    turn: int | None = Field(None, ge=1, description=_TURN)
 
 
 class AgentTypingEvent(WireModel):
@@ -34,6 +39,8 @@ class AgentTypingEvent(WireModel):
     reference: str
     conversation_id: str | None
     until: int = Field(description="Unix seconds: when the last bubble is typed and the reply is delivered.")
+    group_id: str | None = Field(None, description=_GROUP)
+    turn: int | None = Field(None, ge=1, description=_TURN)
 
 
 def _entry(name: str, model: type[WireModel], event: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import { field, h, notice, replace } from './dom.js';
 import { agentPage } from './pages/agent.js';
 import { agentsPage } from './pages/agents.js';
 import { contextsPage } from './pages/contexts.js';
+import { groupPage, groupsPage } from './pages/groups.js';
 import { overviewPage } from './pages/overview.js';
 import { requestPage, requestsPage } from './pages/requests.js';
 import { tokensPage } from './pages/tokens.js';
@@ -13,6 +14,7 @@ import { webhooksPage } from './pages/webhooks.js';
 const NAV = [
   ['/', 'Overview'],
   ['/agents', 'Agents'],
+  ['/groups', 'Groups'],
   ['/contexts', 'Contexts'],
   ['/webhooks', 'Webhooks'],
   ['/requests', 'Requests'],
@@ -22,6 +24,8 @@ const ROUTES = [
   [/^\/$/, overviewPage],
   [/^\/agents$/, agentsPage],
   [/^\/agents\/([^/]+)$/, agentPage],
+  [/^\/groups$/, groupsPage],
+  [/^\/groups\/([^/]+)$/, groupPage],
   [/^\/contexts$/, contextsPage],
   [/^\/webhooks$/, webhooksPage],
   [/^\/requests$/, requestsPage],
