@@ -32,7 +32,7 @@ from novaro_lite.errors import UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.outage import Outage
-from novaro_lite.storage.postgres.claims import claim_statement
+from novaro_lite.storage.postgres.claims import CLAIM_IDLE, CLAIM_LOCK, LOCK_SQL, claim_statement
 from novaro_lite.storage.postgres.faults import cause_of, is_broken
 from novaro_lite.storage.postgres.schema import MIGRATIONS
 from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, CONNECT_TIMEOUT, SERVER_SETTINGS
@@ -214,8 +214,14 @@ class PostgresDatabase:
         return await self.read(sql, params)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        async with self.transaction() as tx:
-            return await claim_statement(tx, claim, set_sql, columns)
+        """Lease under the claim lock, the statement prepared before the lock is taken (claims.py says why)."""
+        sql, params = claim_statement(claim, set_sql, columns)
+        async with self._connection() as connection:
+            statement = await connection.prepare(numbered(sql))
+            async with connection.transaction():
+                await connection.execute(LOCK_SQL, CLAIM_LOCK, CLAIM_IDLE)
+                rows: list[Row] = await statement.fetch(*params)
+        return rows
 
     def content_purged(self) -> None:
         """Nothing to schedule: the purging UPDATE left dead row versions that (auto)vacuum removes."""
