@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from novaro_lite.errors import UnavailableError, ValidationError
+from novaro_lite.errors import StorageFullError, UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.outage import Outage
@@ -43,6 +43,11 @@ MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run un
 # Errors of opening a connection: the server's absence or refusal, or a URL asyncpg cannot read.
 CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError, ValueError)
 MAX_CLOCK_SKEW = 1.0  # seconds between a server's clock and the database's; leases are 1 s at the very least
+# How long /readyz fails after a write found PostgreSQL's disk full, unless a write that stored something
+# commits sooner. PostgreSQL cannot say how much room is left, and the readiness probe's own write stores
+# nothing (it commits on a full disk too): only a write that needed room tells, so the last one is trusted
+# for this long; then the server is offered traffic again, and the next write tells anew.
+FULL_DISK_HOLD_SECONDS = 30.0
 
 
 @functools.lru_cache(maxsize=1024)
@@ -129,6 +134,7 @@ class PostgresDatabase:
         self.wakeups = wakeups
         self._group = GroupCommit(self.transaction, self.content_purged)
         self._outage = Outage()
+        self._full_at: float | None = None  # when a write last found the disk full (time.monotonic)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -183,6 +189,8 @@ class PostgresDatabase:
         except Exception as exc:
             if (found := cause_of(exc)) is not None:
                 error, cause = found
+                if isinstance(error, StorageFullError):
+                    self._full_at = time.monotonic()
                 raise self._outage.failed(error, cause) from exc
             raise
         self._outage.answered()
@@ -194,9 +202,13 @@ class PostgresDatabase:
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         await self._group.insert(sql, params)
+        self._full_at = None  # a row was stored: there is room again
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
-        return await self._group.write(*statements, purges=purges)
+        counts = await self._group.write(*statements, purges=purges)
+        if any(counts):
+            self._full_at = None
+        return counts
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         async with self._connection() as connection:
@@ -256,10 +268,14 @@ class PostgresDatabase:
             raise UnavailableError(f"the database is unusable: {redact(str(exc))}") from exc
 
     async def check_writable(self) -> None:
+        """Raise UnavailableError unless a write transaction commits and no write found the disk full lately
+        (FULL_DISK_HOLD_SECONDS): the probe's write stores nothing, so it commits on a full disk too."""
         try:
             await self.write(("DELETE FROM tokens WHERE FALSE", ()))
         except asyncpg.PostgresError as exc:
             raise UnavailableError(f"the database does not take writes: {redact(str(exc))}") from exc
+        if self._full_at is not None and time.monotonic() - self._full_at < FULL_DISK_HOLD_SECONDS:
+            raise StorageFullError("A write found PostgreSQL's disk full, and none has stored anything since.")
 
 
 async def clock_skew(connection: asyncpg.Connection, wall_clock: Callable[[], float] = time.time) -> float:
