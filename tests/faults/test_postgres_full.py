@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from novaro_lite.config.settings import Settings
+from novaro_lite.storage.postgres import database
 from tests.conftest import loopback_settings
 from tests.fakes.engines import execute_directly
 from tests.fakes.postgres import LocalPostgres
@@ -34,7 +35,7 @@ def settings(tmp_path, postgres: LocalPostgres) -> Settings:
 
 
 async def test_postgresql_full_disk_answers_507_fails_readiness_keeps_reading_and_recovers(
-    client: httpx.AsyncClient, auth, receiver, settings
+    client: httpx.AsyncClient, auth, receiver, settings, monkeypatch
 ):
     body = await request_body(client, auth, receiver[0])
     before = await client.post("/api/v1/message-requests", json=body, headers=auth)
@@ -49,6 +50,11 @@ async def test_postgresql_full_disk_answers_507_fails_readiness_keeps_reading_an
     assert ready.status_code == 503 and ready.json()["database"] == "unavailable"
     assert (await client.get(f"/api/v1/agents/{body['agentId']}", headers=auth)).status_code == 200
     assert (await client.get(f"/api/v1/message-requests/{before.json()['id']}", headers=auth)).status_code == 200
+    with monkeypatch.context() as hold:  # once the hold is over the server is offered traffic; a write tells anew
+        hold.setattr(database, "FULL_DISK_HOLD_SECONDS", 0)
+        assert (await client.get("/readyz")).status_code == 200
+    assert_problem(await client.post("/api/v1/message-requests", json=body, headers=auth), 507)
+    assert (await client.get("/readyz")).status_code == 503
 
     await execute_directly(settings, *SPACE_FREED)  # the operator freed space: no restart
     after = await client.post("/api/v1/message-requests", json=body, headers=auth)
