@@ -13,11 +13,13 @@ one statement (a few milliseconds); everything else — accepting, delivering, r
 
 A process that stops while it holds that lock (SIGSTOP, a paused VM) stalls every claim on the database, so
 the lock is held only while PostgreSQL can end the stopped transaction by itself:
-- The claim statement is prepared on its connection before the transaction begins (PostgresDatabase.claim).
-  asyncpg prepares a statement's first use on a connection with Parse/Describe and no Sync, and PostgreSQL,
-  waiting for the rest, counts the session as active, not idle: neither idle_in_transaction_session_timeout
-  nor statement_timeout ends it. A process stopped there, the lock taken, held it (and stalled every claim
-  on the database) for as long as it stayed stopped.
+- The claim statement is prepared on its connection before the transaction begins. asyncpg prepares a
+  statement's first use on a connection with Parse/Describe and no Sync, and PostgreSQL, waiting for the
+  rest, counts the session as active, not idle: neither idle_in_transaction_session_timeout nor
+  statement_timeout ends it. A process stopped there, the lock taken, held it (and stalled every claim on
+  the database) for as long as it stayed stopped. So PostgresDatabase.claim runs the statement first asking
+  for nothing (LIMIT 0: one cheap round trip), and asyncpg, which keeps it prepared, sends no Parse for the
+  real one under the lock.
 - Once the lock is taken, the transaction is idle only between our statements, and a stopped client's is
   ended after CLAIM_IDLE (set with the lock, for this transaction alone): sooner than a waiting claim's
   lock_timeout (settings.LOCK_WAIT), so the others wait a few seconds rather than fail.

@@ -19,6 +19,7 @@ agree: a server whose clock is more than MAX_CLOCK_SKEW off the database server'
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import re
@@ -226,13 +227,16 @@ class PostgresDatabase:
         return await self.read(sql, params)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        """Lease under the claim lock, the statement prepared before the lock is taken (claims.py says why)."""
+        """Lease under the claim lock, the statement already prepared on the connection when the lock is taken
+        (claims.py says why): it runs first, before the transaction, asking for nothing (LIMIT 0)."""
         sql, params = claim_statement(claim, set_sql, columns)
+        _, nothing = claim_statement(dataclasses.replace(claim, limit=0), set_sql, columns)
+        sql = numbered(sql)
         async with self._connection() as connection:
-            statement = await connection.prepare(numbered(sql))
+            await connection.fetch(sql, *nothing)  # asyncpg keeps it prepared: below it sends no Parse
             async with connection.transaction():
                 await connection.execute(LOCK_SQL, CLAIM_LOCK, CLAIM_IDLE)
-                rows: list[Row] = await statement.fetch(*params)
+                rows: list[Row] = await connection.fetch(sql, *params)
         return rows
 
     def content_purged(self) -> None:
