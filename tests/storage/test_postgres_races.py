@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import socket
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.storage.postgres import claims, settings
+from novaro_lite.errors import UnavailableError
+from novaro_lite.storage.postgres import claims, database, settings
 from novaro_lite.storage.postgres.database import _Connection
 from novaro_lite.storage.store import Storage
 from tests.fakes.postgres import LocalPostgres
@@ -93,19 +97,77 @@ async def test_a_request_being_claimed_elsewhere_is_not_superseded_or_planned_ar
     assert (await storage.requests.get("acme", first_id)).status == "generating"
 
 
-async def test_a_frozen_process_holding_the_claim_lock_stalls_the_others_only_briefly(world, monkeypatch):
-    url, storage, hook_id, request_id = world
-    monkeypatch.setitem(settings.SERVER_SETTINGS, "idle_in_transaction_session_timeout", "1s")
-    frozen = await asyncpg.connect(url, server_settings=settings.SERVER_SETTINGS)  # as every connection of ours
-    await frozen.execute("BEGIN")
-    await frozen.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", claims.CLAIM_LOCK)
-    started = time.monotonic()  # ... and then the process stops (SIGSTOP, a paused VM), its transaction open
-    claimed = await storage.queue.claim(
-        now=NOW, lease_seconds=300, limit=1, per_webhook=8, in_flight={}, working=(), owner="alive"
-    )
-    assert [request.id for request in claimed] == [request_id]
-    assert time.monotonic() - started < 5  # PostgreSQL ended the frozen session, and its lock with it
-    frozen.terminate()
+class Stopping(_Connection):
+    """A connection of ours that stops sending after `Stopping.sends` more writes, as if its process had
+    been stopped (SIGSTOP, a paused VM) right then: PostgreSQL has what was sent, and hears nothing more."""
+
+    sends: int | None = None  # writes still allowed, counted over every connection; None: no limit
+    withheld = 0  # writes held back since the limit was reached
+    made: list[Stopping] = []
+
+    def __init__(self, protocol: Any, transport: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(protocol, transport, *args, **kwargs)
+        Stopping.made.append(self)
+        write = transport.write
+
+        def stoppable(data: bytes) -> None:
+            if Stopping.sends is None or Stopping.sends > 0:
+                Stopping.sends = None if Stopping.sends is None else Stopping.sends - 1
+                write(data)
+            else:
+                Stopping.withheld += 1
+
+        transport.write = stoppable
+
+
+async def seconds_to_take_the_claim_lock(url: str) -> float:
+    """How long another process waits for the claim lock (at most settings.LOCK_WAIT, then it fails)."""
+    other = await asyncpg.connect(url, server_settings=settings.SERVER_SETTINGS)
+    started = time.monotonic()
+    try:
+        async with other.transaction():
+            await other.execute(claims.LOCK_SQL, claims.CLAIM_LOCK, "0")
+        return time.monotonic() - started
+    except asyncpg.LockNotAvailableError:
+        return math.inf
+    finally:
+        await other.close()
+
+
+async def test_a_process_stopped_anywhere_in_a_claim_holds_the_claim_lock_only_briefly(postgres, monkeypatch):
+    """The claim lock every claim waits for is held only while PostgreSQL can end a stopped claim by itself.
+
+    The claim is stopped after each of its writes in turn. Before the fix, one point held the lock for as long
+    as the process stayed stopped: asyncpg had sent the claim statement's Parse/Describe (its first use on the
+    connection) with no Sync, which PostgreSQL counts as active, not idle in transaction."""
+    monkeypatch.setattr(database, "_Connection", Stopping)
+    monkeypatch.setattr(database, "CLAIM_IDLE", "1s")
+    url = postgres.new_database()
+    async with Storage.open(url, time.time, pool_size=1) as storage:
+        hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
+        for stop_after in itertools.count(1):
+            await storage.requests.create(
+                "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", "hi")],
+                context_ids=(), plan=Plan(NOW - 1, NOW - 1), accepted=lambda request: request.id,
+            )  # fmt: skip
+            Stopping.sends, Stopping.withheld = stop_after, 0
+            claiming = asyncio.create_task(
+                storage.queue.claim(now=time.time(), lease_seconds=300, limit=1, per_webhook=8, in_flight={},
+                                    working=(), owner="stopped")
+            )  # fmt: skip
+            while not claiming.done() and not Stopping.withheld:
+                await asyncio.sleep(0.01)
+            Stopping.sends = None
+            if claiming.done():  # it needed no more writes than that: every point was tried
+                break
+            waited = await seconds_to_take_the_claim_lock(url)
+            assert waited < 5, f"stopped after write {stop_after}, the claim held the lock {waited:.1f} s"
+            for stopped in Stopping.made:  # the stopped process dies: its claim fails, its connection closes
+                stopped.terminate()
+            Stopping.made.clear()
+            with pytest.raises(UnavailableError):
+                await claiming
+        assert stop_after > 3  # the claim was stopped before the lock, under it, and before its commit
 
 
 async def test_closing_a_connection_whose_server_is_gone_does_not_raise(postgres: LocalPostgres):

@@ -7,14 +7,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
 
 import asyncpg
 import pytest
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.storage.database import Claim, Transaction
+from novaro_lite.storage.database import Claim
 from novaro_lite.storage.postgres.claims import claim_statement
 from novaro_lite.storage.postgres.database import numbered
 from novaro_lite.storage.queue import FORGET_KEYS_SQL
@@ -162,20 +161,19 @@ async def test_a_postgresql_claim_reads_no_more_as_a_busy_webhooks_backlog_grows
             now_ms=int(NOW * 1000), lease_until_ms=int((NOW + 300) * 1000), owner="own", limit=20, per_webhook=8,
             in_flight={busy.id: 8}, working=(),
         )  # fmt: skip
+        sql, params = claim_statement(claim, "due_ms = ?, lease_owner = ?, updated_at = ?", "id")
+        blocks: list[int] = []
 
-        class Explained:
-            async def lock(self, key: str) -> None:
-                pass
-
-            async def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-                async with connection.transaction():  # EXPLAIN ANALYZE runs the UPDATE: roll it back
+        async def explained() -> None:
+            """Note the shared buffers the claim touches; EXPLAIN ANALYZE runs the UPDATE: it is rolled back."""
+            with pytest.raises(asyncpg.exceptions.QueryCanceledError):
+                async with connection.transaction():
                     plan = await connection.fetchval(
                         f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {numbered(sql)}", *params
                     )
                     blocks.append(json.loads(plan)[0]["Plan"]["Shared Hit Blocks"])
                     raise asyncpg.exceptions.QueryCanceledError("rolled back")
 
-        blocks: list[int] = []
         try:
             for start, end in ((0, 1000), (1000, 30000)):
                 await connection.executemany(
@@ -185,9 +183,7 @@ async def test_a_postgresql_claim_reads_no_more_as_a_busy_webhooks_backlog_grows
                     [(f"req_busy_{n}", busy.id, int((NOW - 60) * 1000) + n) for n in range(start, end)],
                 )
                 await connection.execute("ANALYZE message_requests")
-                with pytest.raises(asyncpg.exceptions.QueryCanceledError):
-                    explained = cast(Transaction, Explained())
-                    await claim_statement(explained, claim, "due_ms = ?, lease_owner = ?, updated_at = ?", "id")
+                await explained()
         finally:
             await connection.close()
         assert blocks[1] < blocks[0] * 2, f"a 30x backlog made the claim read {blocks}"

@@ -10,22 +10,41 @@ under a live lease, from a small partial index of those alone).
 That count can only be trusted if no other process is claiming at the same moment (it would not see the
 other's uncommitted leases), so claims take one transaction-scoped advisory lock first. It is held for the
 one statement (a few milliseconds); everything else — accepting, delivering, recording — runs in parallel.
+
+A process that stops while it holds that lock (SIGSTOP, a paused VM) stalls every claim on the database, so
+the lock is held only while PostgreSQL can end the stopped transaction by itself:
+- The claim statement is prepared on its connection before the transaction begins. asyncpg prepares a
+  statement's first use on a connection with Parse/Describe and no Sync, and PostgreSQL, waiting for the
+  rest, counts the session as active, not idle: neither idle_in_transaction_session_timeout nor
+  statement_timeout ends it. A process stopped there, the lock taken, held it (and stalled every claim on
+  the database) for as long as it stayed stopped. So PostgresDatabase.claim runs the statement first asking
+  for nothing (LIMIT 0: one cheap round trip), and asyncpg, which keeps it prepared, sends no Parse for the
+  real one under the lock.
+- Once the lock is taken, the transaction is idle only between our statements, and a stopped client's is
+  ended after CLAIM_IDLE (set with the lock, for this transaction alone): sooner than a waiting claim's
+  lock_timeout (settings.LOCK_WAIT), so the others wait a few seconds rather than fail.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from novaro_lite.storage.database import Claim, Row, Transaction
+from novaro_lite.storage.database import Claim
 from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
 
 CLAIM_LOCK = "novaro-lite:claim"
+CLAIM_IDLE = "5s"  # how long PostgreSQL lets a claim's transaction sit idle, the claim lock held
+# The claim's first statement: the lock, and the idle limit of this transaction (set_config's `true`: local).
+LOCK_SQL = (
+    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('idle_in_transaction_session_timeout', $2, true)"
+)
 MIN_BIGINT = -(2**63)
 
 
-async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-    """Lease what `claim` asks for in `tx`; `set_sql`'s placeholders take lease_until_ms, owner and now."""
-    await tx.lock(CLAIM_LOCK)
+def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement that leases what `claim` asks for, to run under LOCK_SQL, and its parameters;
+    `set_sql`'s placeholders take lease_until_ms, owner and now."""
     sql = f"""
         WITH open AS (
             SELECT w.id, ?::bigint - greatest(coalesce(mine.value::bigint, 0), (
@@ -68,4 +87,4 @@ async def claim_statement(tx: Transaction, claim: Claim, set_sql: str, columns: 
         claim.owner,
         list(claim.working),
     )
-    return await tx.fetch(sql, params)
+    return sql, params

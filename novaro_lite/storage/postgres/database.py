@@ -19,6 +19,7 @@ agree: a server whose clock is more than MAX_CLOCK_SKEW off the database server'
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import re
@@ -28,11 +29,11 @@ from typing import Any
 
 import asyncpg
 
-from novaro_lite.errors import UnavailableError, ValidationError
+from novaro_lite.errors import StorageFullError, UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import GroupCommit
 from novaro_lite.storage.outage import Outage
-from novaro_lite.storage.postgres.claims import claim_statement
+from novaro_lite.storage.postgres.claims import CLAIM_IDLE, CLAIM_LOCK, LOCK_SQL, claim_statement
 from novaro_lite.storage.postgres.faults import cause_of, is_broken
 from novaro_lite.storage.postgres.schema import MIGRATIONS
 from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, CONNECT_TIMEOUT, SERVER_SETTINGS
@@ -43,6 +44,11 @@ MIGRATION_LOCK = 0x6E6F7661726F  # "novaro": the advisory lock migrations run un
 # Errors of opening a connection: the server's absence or refusal, or a URL asyncpg cannot read.
 CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError, ValueError)
 MAX_CLOCK_SKEW = 1.0  # seconds between a server's clock and the database's; leases are 1 s at the very least
+# How long /readyz fails after a write found PostgreSQL's disk full, unless a write that stored something
+# commits sooner. PostgreSQL cannot say how much room is left, and the readiness probe's own write stores
+# nothing (it commits on a full disk too): only a write that needed room tells, so the last one is trusted
+# for this long; then the server is offered traffic again, and the next write tells anew.
+FULL_DISK_HOLD_SECONDS = 30.0
 
 
 @functools.lru_cache(maxsize=1024)
@@ -129,6 +135,7 @@ class PostgresDatabase:
         self.wakeups = wakeups
         self._group = GroupCommit(self.transaction, self.content_purged)
         self._outage = Outage()
+        self._full_at: float | None = None  # when a write last found the disk full (time.monotonic)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -183,6 +190,8 @@ class PostgresDatabase:
         except Exception as exc:
             if (found := cause_of(exc)) is not None:
                 error, cause = found
+                if isinstance(error, StorageFullError):
+                    self._full_at = time.monotonic()
                 raise self._outage.failed(error, cause) from exc
             raise
         self._outage.answered()
@@ -194,9 +203,13 @@ class PostgresDatabase:
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         await self._group.insert(sql, params)
+        self._full_at = None  # a row was stored: there is room again
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
-        return await self._group.write(*statements, purges=purges)
+        counts = await self._group.write(*statements, purges=purges)
+        if any(counts):
+            self._full_at = None
+        return counts
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         async with self._connection() as connection:
@@ -214,8 +227,17 @@ class PostgresDatabase:
         return await self.read(sql, params)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        async with self.transaction() as tx:
-            return await claim_statement(tx, claim, set_sql, columns)
+        """Lease under the claim lock, the statement already prepared on the connection when the lock is taken
+        (claims.py says why): it runs first, before the transaction, asking for nothing (LIMIT 0)."""
+        sql, params = claim_statement(claim, set_sql, columns)
+        _, nothing = claim_statement(dataclasses.replace(claim, limit=0), set_sql, columns)
+        sql = numbered(sql)
+        async with self._connection() as connection:
+            await connection.fetch(sql, *nothing)  # asyncpg keeps it prepared: below it sends no Parse
+            async with connection.transaction():
+                await connection.execute(LOCK_SQL, CLAIM_LOCK, CLAIM_IDLE)
+                rows: list[Row] = await connection.fetch(sql, *params)
+        return rows
 
     def content_purged(self) -> None:
         """Nothing to schedule: the purging UPDATE left dead row versions that (auto)vacuum removes."""
@@ -250,10 +272,14 @@ class PostgresDatabase:
             raise UnavailableError(f"the database is unusable: {redact(str(exc))}") from exc
 
     async def check_writable(self) -> None:
+        """Raise UnavailableError unless a write transaction commits and no write found the disk full lately
+        (FULL_DISK_HOLD_SECONDS): the probe's write stores nothing, so it commits on a full disk too."""
         try:
             await self.write(("DELETE FROM tokens WHERE FALSE", ()))
         except asyncpg.PostgresError as exc:
             raise UnavailableError(f"the database does not take writes: {redact(str(exc))}") from exc
+        if self._full_at is not None and time.monotonic() - self._full_at < FULL_DISK_HOLD_SECONDS:
+            raise StorageFullError("A write found PostgreSQL's disk full, and none has stored anything since.")
 
 
 async def clock_skew(connection: asyncpg.Connection, wall_clock: Callable[[], float] = time.time) -> float:

@@ -6,6 +6,12 @@ otherwise hold a lock for good: the claim lock, or a row that every other proces
 So a session idle inside a transaction is ended by PostgreSQL after IDLE_IN_TRANSACTION (its locks with
 it), a lock is waited for at most LOCK_WAIT (the statement then fails, and is retried: a claim by the next
 dispatch or sweep, a write by its caller), and TCP keepalives notice a peer that is gone.
+
+"Idle" means waiting for the next command. A process stopped halfway through sending one (asyncpg prepares
+a statement's first use on a connection without a Sync) leaves its session active, which no timeout ends:
+its locks stay until it resumes or dies. The claim lock, which every server needs, is never held there
+(claims.py); a row or key lock held there only holds up that row or key (its writers answer 503 after
+LOCK_WAIT; claims skip the row).
 """
 
 from __future__ import annotations
