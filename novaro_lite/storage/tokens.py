@@ -57,7 +57,8 @@ class TokenStore:
                     f"The account has {rows[0][0]} live tokens, the most the server allows ([limits]"
                     " tokens_per_account); revoke one before creating another."
                 )
-            return await self._insert(tx, name, parent.account, expires_in, rate_limit, parent.child_lineage())
+            lineage = parent.child_lineage()
+            return await self._insert(tx, name, parent.account, expires_in, rate_limit, lineage, parent.expires_at)
 
     async def create_first(self, name: str, account: str) -> tuple[Token, str] | None:
         """Create a token only if the database has none (a first start); None if it already has one.
@@ -79,9 +80,13 @@ class TokenStore:
         expires_in: int | None,
         rate_limit: int | None,
         lineage: tuple[Ancestor, ...] = (),
+        not_after: int | None = None,
     ) -> tuple[Token, str]:
         secret = mint_token()
         now = self._db.now()
+        expires_at = None if expires_in is None else now + expires_in
+        if not_after is not None:  # a child never outlives its parent, whatever second the lifetime was read at
+            expires_at = not_after if expires_at is None else min(expires_at, not_after)
         token = Token(
             id=new_id("tok", now),
             name=name,
@@ -89,7 +94,7 @@ class TokenStore:
             prefix=secret[:DISPLAY_PREFIX_CHARS],
             created_at=now,
             last_used_at=None,
-            expires_at=None if expires_in is None else now + expires_in,
+            expires_at=expires_at,
             revoked_at=None,
             rate_limit=rate_limit,
             lineage=lineage,

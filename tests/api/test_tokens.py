@@ -69,3 +69,12 @@ async def test_a_token_cannot_mint_one_with_more_than_its_own_limit_or_lifetime(
     assert_problem(longer, 422, "expiresIn")
     minted = (await client.post("/api/v1/tokens", json={"name": "x"}, headers=theirs)).json()
     assert minted["rateLimit"] == 3 and minted["expiresAt"] <= limited.expires_at
+
+
+async def test_a_minted_token_never_outlives_its_parent_even_when_the_lifetime_was_read_a_second_earlier(services):
+    # The API reads the parent's remaining lifetime at one clock second and the store adds it at a later one:
+    # the store caps the child's expiry at the parent's, so the family cannot gain that second.
+    parent, _ = await services.storage.tokens.create("handed-out", "acme", 60, None)
+    child, _ = await services.storage.tokens.mint(parent, "child", 61, None, 100)
+    everlasting, _ = await services.storage.tokens.mint(parent, "no-lifetime-asked", None, None, 100)
+    assert child.expires_at == parent.expires_at == everlasting.expires_at
