@@ -47,6 +47,8 @@ END_MOOT_SQL = (
 FollowUp = tuple[MessageRequest, Plan]
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
 Counter = Literal["attempts", "generation_failures"]
+# The moments of a humanlike reply that are kept for its timeline (DeliveryQueue.note).
+Milestone = Literal["read", "typing"]
 
 
 class DeliveryQueue:
@@ -132,6 +134,18 @@ class DeliveryQueue:
                     owner,
                 ),
             )  # fmt: skip
+        )
+        return updated == 1
+
+    async def note(self, request_id: str, owner: str, milestone: Milestone, at: int) -> bool:
+        """Keep when the agent read a leased request (the first time only) or started typing its reply (the
+        latest time: a reply typed again after a long stop was typed then); False if the lease was lost."""
+        change = "read_at = coalesce(read_at, ?)" if milestone == "read" else "typing_started_at = ?"
+        (updated,) = await self._db.write(
+            (
+                f"UPDATE message_requests SET {change} WHERE id = ? AND lease_owner = ? AND status IN {IN_FLIGHT_SQL}",
+                (at, request_id, owner),
+            )
         )
         return updated == 1
 
