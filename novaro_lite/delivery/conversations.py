@@ -6,8 +6,8 @@ the next one: the agent reads (`message.read`) and the reply is written, typing 
 its `until` the arrival), the reply arrives. domain/arrival.py decides every time. Whatever brought a
 request here early (a hand-back at shutdown, a resend), it only waits again; whatever brought it in the
 agent's sleep (a retry, a resumed pause), it waits for the wake-up. Events are best-effort: one signed
-POST each, never retried, and a failure is only logged. When the agent read and started typing is kept on
-the request (its timeline), whichever events its webhook subscribes to.
+POST each, never retried, and a failure is only logged. When the agent read (storage/queue.py, READ_SQL) and
+started typing is kept on the request (its timeline), whichever events its webhook subscribes to.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from novaro_lite.errors import NotFoundError, UnavailableError
 from novaro_lite.outbound.targets import TargetRefusedError
 from novaro_lite.outbound.webhook_sender import WebhookSender
 from novaro_lite.services import Services
-from novaro_lite.storage.queue import Milestone
 
 logger = logging.getLogger(__name__)
 # How soon (model seconds) a message looks again whether the earlier reply of its conversation has arrived,
@@ -141,16 +140,15 @@ async def read_and_write(
     # A check-in answers no message: there is nothing to read.
     if request.kind != "reply" or request.attempts or request.generation_failures:
         return await generate(agent)
-    read_at = int(step.services.clock())
-    noted = asyncio.create_task(_note(step, "read", read_at))
-    read = asyncio.create_task(_send_event(step.sender, request, "read", read_body(request, read_at), step.webhook))
+    body = read_body(request, int(step.services.clock()))
+    read = asyncio.create_task(_send_event(step.sender, request, "read", body, step.webhook))
     try:
         reply = await generate(agent)
     except BaseException:
-        read.cancel()  # the event is moot; the read still happened, and its time is kept
-        await asyncio.gather(read, noted, return_exceptions=True)
+        read.cancel()
+        await asyncio.gather(read, return_exceptions=True)
         raise
-    await asyncio.gather(read, noted)
+    await read
     return reply
 
 
@@ -168,7 +166,7 @@ async def _start_typing(step: Step, typed: TypedReply) -> tuple[ChatMessage, ...
     """`agent.typing` goes out while the request is still leased to this process, so nobody delivers the reply
     before it (issue 25); then the reply waits until `typed.until`, unless that is now."""
     if typed.until > typed.started_at:  # an agent without a typing speed does not type
-        noted = _note(step, "typing", int(step.services.clock()))
+        noted = _note_typing(step, int(step.services.clock()))
         webhook = await _current_webhook(step)
         if webhook is None:
             await noted
@@ -190,13 +188,13 @@ async def _hold(
         step.services.wake(due)
 
 
-async def _note(step: Step, milestone: Milestone, at: int) -> None:
-    """Keep a step's time for the request's timeline; like the events, best-effort: an unavailable database
-    costs the time, never the reply."""
+async def _note_typing(step: Step, at: int) -> None:
+    """Keep when typing started, for the request's timeline; like the event, best-effort: an unavailable
+    database costs the time, never the reply."""
     try:
-        await step.services.storage.queue.note(step.request.id, step.owner, milestone, at)
+        await step.services.storage.queue.typing_started(step.request.id, step.owner, at)
     except UnavailableError:
-        logger.info("the %s time of %s was not kept: the database is unavailable", milestone, step.request.id)
+        logger.info("the typing time of %s was not kept: the database is unavailable", step.request.id)
 
 
 async def _current_webhook(step: Step) -> Webhook | None:

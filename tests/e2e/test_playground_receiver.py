@@ -27,7 +27,7 @@ STREAM_TIMEOUT = httpx.Timeout(20, read=KEEPALIVE_SECONDS + 10)
 
 def _events(response: httpx.Response, deadline: float) -> Iterator[tuple[str, dict[str, Any]]]:
     """The stream's events, until `deadline` (time.monotonic()); past it the test fails, naming what came."""
-    name, came = "message", []
+    name, came = "message", list[str]()
     for line in response.iter_lines():
         if time.monotonic() > deadline:
             raise AssertionError(f"the awaited event did not come within {WAIT_SECONDS} s; the stream sent {came}")
