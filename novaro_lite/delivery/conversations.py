@@ -6,7 +6,8 @@ the next one: the agent reads (`message.read`) and the reply is written, typing 
 its `until` the arrival), the reply arrives. domain/arrival.py decides every time. Whatever brought a
 request here early (a hand-back at shutdown, a resend), it only waits again; whatever brought it in the
 agent's sleep (a retry, a resumed pause), it waits for the wake-up. Events are best-effort: one signed
-POST each, never retried, and a failure is only logged.
+POST each, never retried, and a failure is only logged. When the agent read (storage/queue.py, READ_SQL) and
+started typing is kept on the request (its timeline), whichever events its webhook subscribes to.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from novaro_lite.domain.groups import chat_key
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.domain.webhooks import Webhook
-from novaro_lite.errors import NotFoundError
+from novaro_lite.errors import NotFoundError, UnavailableError
 from novaro_lite.outbound.targets import TargetRefusedError
 from novaro_lite.outbound.webhook_sender import WebhookSender
 from novaro_lite.services import Services
@@ -165,10 +166,13 @@ async def _start_typing(step: Step, typed: TypedReply) -> tuple[ChatMessage, ...
     """`agent.typing` goes out while the request is still leased to this process, so nobody delivers the reply
     before it (issue 25); then the reply waits until `typed.until`, unless that is now."""
     if typed.until > typed.started_at:  # an agent without a typing speed does not type
+        noted = _note_typing(step, int(step.services.clock()))
         webhook = await _current_webhook(step)
-        if webhook is not None:
+        if webhook is None:
+            await noted
+        else:
             body = typing_body(step.request, int(typed.until))
-            await _send_event(step.sender, step.request, "typing", body, webhook)
+            await asyncio.gather(noted, _send_event(step.sender, step.request, "typing", body, webhook))
     if typed.until <= step.services.clock():
         return typed.messages
     await _hold(step, typed.until, typed.until, None, typed.messages)
@@ -182,6 +186,15 @@ async def _hold(
     queue = step.services.storage.queue
     if await queue.hold(step.request.id, step.owner, due=due, arrive_at=arrive_at, typing_at=typing_at, reply=reply):
         step.services.wake(due)
+
+
+async def _note_typing(step: Step, at: int) -> None:
+    """Keep when typing started, for the request's timeline; like the event, best-effort: an unavailable
+    database costs the time, never the reply."""
+    try:
+        await step.services.storage.queue.typing_started(step.request.id, step.owner, at)
+    except UnavailableError:
+        logger.info("the typing time of %s was not kept: the database is unavailable", step.request.id)
 
 
 async def _current_webhook(step: Step) -> Webhook | None:

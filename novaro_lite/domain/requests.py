@@ -56,6 +56,10 @@ class MessageRequest:
     moment: Moment | None = None  # a check-in's: the window, zone and quiet hours its time was drawn in
     canceled_reason: CanceledReason | None = None  # a check-in's: why it was canceled (domain/check_ins.py, REASONS)
     rule_id: str | None = None  # a check-in's: the recurring rule that yielded it (domain/check_in_rules.py)
+    # When the agent read the request's messages and when it last started typing the reply (a check-in is only
+    # typed), as they happened (delivery/conversations.py): times, not content, so never purged.
+    read_at: int | None = None
+    typing_started_at: int | None = None
 
     # In a group (domain/groups.py): the group, this reply's turn in the exchange (1 answers the user), how
     # many agent turns may still follow it, the request whose reply it answers, and the caller's seed.

@@ -47,6 +47,11 @@ END_MOOT_SQL = (
 FollowUp = tuple[MessageRequest, Plan]
 # Which budget an attempt used: the webhook's attempts, the provider's own, or neither (a pause).
 Counter = Literal["attempts", "generation_failures"]
+# When the agent read a reply's messages, kept with the reply it wrote from them (store_reply, or hold with the
+# reply): the claim that read them set updated_at, and nothing writes the row between that claim and the
+# reply's keeping. So the read costs no write of its own, which every delivery would pay (docs/design.md,
+# Arrival). The first writing's read stays; a check-in reads nothing.
+READ_SQL = "read_at = CASE WHEN kind = 'reply' THEN coalesce(read_at, updated_at) END"
 
 
 class DeliveryQueue:
@@ -93,8 +98,8 @@ class DeliveryQueue:
         """Keep the generated reply so every attempt sends the same body; False if the lease was lost."""
         (updated,) = await self._db.write(
             (
-                "UPDATE message_requests SET reply = ?, status = 'delivering', due_ms = ?, updated_at = ?"
-                " WHERE id = ? AND lease_owner = ? AND status = 'generating'",
+                f"UPDATE message_requests SET reply = ?, {READ_SQL}, status = 'delivering', due_ms = ?,"
+                " updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'generating'",
                 (dump_messages(reply), int(lease_until * 1000), self._db.now(), request_id, owner),
             )
         )
@@ -115,7 +120,7 @@ class DeliveryQueue:
         How a humanlike reply waits between reading, typing and arriving (delivery/attempt.py). No attempt
         is logged. False if the lease was lost (the request was canceled or taken over meanwhile).
         """
-        reply_sql, params = ("", ()) if reply is None else ("reply = ?, ", (dump_messages(reply),))
+        reply_sql, params = ("", ()) if reply is None else (f"reply = ?, {READ_SQL}, ", (dump_messages(reply),))
         (updated,) = await self._db.write(
             (
                 f"UPDATE message_requests SET {reply_sql}status = 'scheduled', due_ms = ?, scheduled_for = ?,"
@@ -132,6 +137,18 @@ class DeliveryQueue:
                     owner,
                 ),
             )  # fmt: skip
+        )
+        return updated == 1
+
+    async def typing_started(self, request_id: str, owner: str, at: int) -> bool:
+        """Keep when the agent started typing a leased request's reply (the latest time: a reply typed again
+        after a long stop was typed then); False if the lease was lost."""
+        (updated,) = await self._db.write(
+            (
+                "UPDATE message_requests SET typing_started_at = ?"
+                f" WHERE id = ? AND lease_owner = ? AND status IN {IN_FLIGHT_SQL}",
+                (at, request_id, owner),
+            )
         )
         return updated == 1
 

@@ -25,7 +25,7 @@ COLUMNS = (
     "id, account, agent_id, webhook_id, reference, status, scheduled_for, attempts, last_error, "
     "last_status_code, delivered_at, created_at, updated_at, messages, context_ids, reply, generation_failures,"
     " conversation_id, superseded_by, humanlike, arrive_ms, typing_ms, group_id, turn, turns_left, follows, seed,"
-    " kind, topic, check_in, canceled_reason, rule_id"
+    " kind, topic, check_in, canceled_reason, rule_id, read_at, typing_started_at"
 )
 SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
@@ -125,6 +125,8 @@ def row_to_request(row: Row) -> MessageRequest:
         moment=load_moment(row["check_in"]),
         canceled_reason=row["canceled_reason"],
         rule_id=row["rule_id"],
+        read_at=row["read_at"],
+        typing_started_at=row["typing_started_at"],
     )
 
 

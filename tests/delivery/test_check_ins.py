@@ -139,6 +139,7 @@ async def test_a_check_in_is_typed_to_arrive_at_its_drawn_moment(setup, clock):
         assert (typing.json["type"], check_in.json["type"]) == ("agent.typing", "check_in")
         typed_at, arrived = stamps
         assert typed_at <= arrived and int(arrived) == typing.json["until"]
+        assert (await shown(setup, created["id"]))["typingAt"] == int(typed_at)  # kept for its timeline
         # The drawn moment, unless the typing needs longer than the time left after writing (by at most that).
         assert 0 <= arrived - created["scheduledFor"] < 1 or arrived - created["scheduledFor"] <= arrived - typed_at
         assert not is_quiet(QuietHours("22:00", "08:00"), "Europe/Paris", arrived)

@@ -130,14 +130,16 @@ async def test_presence_and_typing_can_be_turned_off(setup, clock):
     clock.now = first["scheduledFor"] + 1
     await run(setup)  # no typing: delivered at the due time in one go
     shown = await fetch(setup, first["id"])
-    assert shown["status"] == "delivered"
+    assert shown["status"] == "delivered" and shown["readAt"] is not None and shown["typingAt"] is None
     assert (await setup["services"].storage.conversations.online_until(agent_id, "chat-1")) is None
 
 
 async def test_an_overridden_delay_is_not_typed(setup, clock):
     accepted = await say(setup, "hi", delay="immediate")
     await run(setup)
-    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "delivered"
+    assert shown["readAt"] == int(clock.now) and shown["typingAt"] is None  # read and written at once, never typed
 
 
 async def test_read_and_typing_events_are_signed_and_sent_only_when_subscribed(setup, clock, receiver):
@@ -165,13 +167,22 @@ async def test_read_and_typing_events_are_signed_and_sent_only_when_subscribed(s
     assert typing.json["type"] == "agent.typing"
     assert typing.json["until"] <= delivered["deliveredAt"] <= typing.json["until"] + 1  # the test clock steps 1 s
     assert accepted["scheduledFor"] <= read.json["readAt"] <= typing.json["until"]
+    # The request keeps both moments, as the events told them, for its timeline.
+    assert delivered["readAt"] == read.json["readAt"]
+    assert delivered["typingAt"] == int(typing.headers["webhook-timestamp"])
+    assert delivered["readAt"] <= delivered["typingAt"] <= delivered["deliveredAt"]
     (reply,) = replies(setup)
     assert set(reply.json) == {"type", "messages", "reference", "secret", "id", "agentId", "conversationId"}
-    # The default subscription is the reply alone.
+    # The default subscription is the reply alone; the moments are kept all the same.
     setup["receiver"].deliveries.clear()
     plain = await accept(setup, conversationId="c-10")
-    await until_delivered(setup, clock, plain["id"])
+    waiting = await fetch(setup, plain["id"])
+    assert waiting["readAt"] is None and waiting["typingAt"] is None
+    shown = await until_delivered(setup, clock, plain["id"])
     assert events(setup) == [] and len(replies(setup)) == 1
+    assert shown["readAt"] <= shown["typingAt"] <= shown["deliveredAt"]
+    listed = (await client.get("/api/v1/message-requests?conversationId=c-10", headers=auth)).json()["data"]
+    assert [(found["readAt"], found["typingAt"]) for found in listed] == [(shown["readAt"], shown["typingAt"])]
 
 
 @pytest.mark.parametrize("events", [["read"], ["reply", "seen"], []])

@@ -102,3 +102,32 @@ def test_lists_page_newest_first_with_a_count_and_rows_as_cards_on_a_phone(page:
     assert display == ("block" if width < 640 else "table-cell")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     check_accessibility(page)
+
+
+@WIDTHS
+def test_request_timeline_shows_the_agent_reading_and_typing_in_order(page: Page, dashboard, width, tmp_path: Path):
+    """A humanlike request on the real server (1000× time: minutes pass in a blink), followed on its page from
+    acceptance until it is delivered: the agent's read and typing are steps with their times."""
+    page.set_viewport_size({"width": width, "height": 844})
+    name = f"Yara {width}"
+    agent = dashboard.api("POST", "/api/v1/agents", {
+        "name": name, "timezone": "UTC", "activeHours": {"start": "00:00", "end": "00:00"},  # never asleep
+        "responseTimes": [{"upToSeconds": 600, "probability": 1}]}).json()  # fmt: skip
+    hook = dashboard.api("POST", "/api/v1/webhooks", {"url": dashboard.receiver_url}).json()
+    accepted = dashboard.api("POST", "/api/v1/message-requests", {
+        "agentId": agent["id"], "webhookId": hook["id"], "reference": f"timeline-{width}",
+        "messages": [{"role": "user", "content": "Did the tiles arrive?"}]}).json()  # fmt: skip
+    sign_in(page, dashboard, f"/requests/{accepted['id']}")
+    timeline = page.locator(".timeline")
+    expect(timeline.locator("li.step", has_text="Delivered")).to_be_visible()  # the page refreshes until then
+    labels = timeline.locator("li.step > strong").all_inner_texts()
+    assert labels[:3] == ["Accepted", "Read", "Started typing"] and labels[-1] == "Delivered", labels
+    for label, sentence in (("Read", "read the messages."), ("Started typing", "started typing the reply.")):
+        shown = timeline.locator("li.step", has=page.locator("strong", has_text=re.compile(f"^{label}$")))
+        expect(shown.locator("time")).to_have_text(re.compile(r"\d{2}:\d{2}:\d{2}"))
+        expect(shown).to_contain_text(f"{name} {sentence}")
+    request = dashboard.api("GET", f"/api/v1/message-requests/{accepted['id']}").json()
+    assert request["createdAt"] <= request["readAt"] <= request["typingAt"] <= request["deliveredAt"]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    check_accessibility(page)
+    page.locator("body").screenshot(path=tmp_path / f"timeline-{width}.png")

@@ -14,17 +14,27 @@ import httpx
 
 from novaro_lite.app import create_app
 from novaro_lite.config.settings import DeliverySettings, Settings, WebhookSettings
-from novaro_lite.outbound.playground import PLAYGROUND_URL
+from novaro_lite.outbound.playground import KEEPALIVE_SECONDS, PLAYGROUND_URL
 from novaro_lite.services import Services
 from tests.fakes.serve import serve_in_thread
 
+# However long the test waits for an event; the stream's keepalives (every KEEPALIVE_SECONDS) would otherwise
+# keep a read waiting for one that never comes alive until the stream closes, 15 minutes on.
+WAIT_SECONDS = 45
+# A stream silent for longer than its keepalive period is broken: the read fails then.
+STREAM_TIMEOUT = httpx.Timeout(20, read=KEEPALIVE_SECONDS + 10)
 
-def _events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
-    name = "message"
+
+def _events(response: httpx.Response, deadline: float) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The stream's events, until `deadline` (time.monotonic()); past it the test fails, naming what came."""
+    name, came = "message", list[str]()
     for line in response.iter_lines():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the awaited event did not come within {WAIT_SECONDS} s; the stream sent {came}")
         if line.startswith("event:"):
             name = line[6:].strip()
         elif line.startswith("data:"):
+            came.append(name)
             yield name, json.loads(line[5:])
 
 
@@ -44,7 +54,7 @@ def test_playground_receiver_streams_a_reply_and_its_read_event_to_the_accounts_
             return mine, theirs
 
     mine, theirs = asyncio.run(tokens())
-    with serve_in_thread(app, lifespan="on") as base, httpx.Client(base_url=base, timeout=20) as client:
+    with serve_in_thread(app, lifespan="on") as base, httpx.Client(base_url=base, timeout=STREAM_TIMEOUT) as client:
         auth = {"Authorization": f"Bearer {mine}"}
         agent = client.post("/api/v1/agents", json={"name": "Lena"}, headers=auth).json()
         hook = client.post(
@@ -57,7 +67,8 @@ def test_playground_receiver_streams_a_reply_and_its_read_event_to_the_accounts_
             client.stream("GET", "/api/v1/playground/events", headers=other) as elsewhere,
         ):
             assert stream.headers["content-type"].startswith("text/event-stream")
-            events, others = _events(stream), _events(elsewhere)
+            deadline = time.monotonic() + WAIT_SECONDS
+            events, others = _events(stream, deadline), _events(elsewhere, deadline)
             assert next(events)[0] == "open" and next(others)[0] == "open"
             accepted = client.post("/api/v1/message-requests", headers=auth, json={
                 "agentId": agent["id"], "webhookId": hook["id"], "reference": "play", "delay": "immediate",

@@ -97,5 +97,6 @@ def test_a_database_of_an_earlier_version_migrates_and_delivers_its_pending_requ
             for request_id in made["pending"]:
                 done = api.wait_status(request_id, "delivered", timeout=30)
                 assert done["agentId"] == made["agent"] and done["webhookId"] == made["webhook"]
+                assert done["readAt"] is not None  # the latest columns exist and are written (issue 26)
             agents = api.client.get("/api/v1/agents")
             assert agents.status_code == 200 and [a["id"] for a in agents.json()["data"]] == [made["agent"]]

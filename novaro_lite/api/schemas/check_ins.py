@@ -97,6 +97,10 @@ class CheckInOut(WireModel):
         description="user_wrote: a message came in the conversation; conversation_active: the agent was online "
         "there when it came due; canceled: DELETE."
     )
+    typing_at: int | None = Field(
+        description="When the agent started typing it (the `agent.typing` moment, sent or not), unix seconds; "
+        "null until then."
+    )
     attempts: int
     last_error: str | None
     last_status_code: int | None
@@ -122,6 +126,7 @@ class CheckInOut(WireModel):
             quiet_hours=QuietHoursModel(start=moment.quiet_hours.start, end=moment.quiet_hours.end),
             rule_id=check_in.rule_id,
             canceled_reason=check_in.canceled_reason,
+            typing_at=check_in.typing_started_at,
             attempts=check_in.attempts,
             last_error=check_in.last_error,
             last_status_code=check_in.last_status_code,

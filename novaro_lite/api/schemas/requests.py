@@ -97,6 +97,14 @@ class MessageRequestOut(WireModel):
     group_id: str | None
     turn: int = Field(description="In a group: this reply's turn in its exchange (1 answers the user's message).")
     follows: str | None = Field(description="In a group: the request whose reply this one answers (turn 2 on).")
+    read_at: int | None = Field(
+        description="When the agent read the messages (the `message.read` moment, sent or not), unix seconds; "
+        "null until then."
+    )
+    typing_at: int | None = Field(
+        description="When the agent started typing the reply (the `agent.typing` moment, sent or not), unix "
+        "seconds; null until then, and for a reply that is not typed (`delay`, or an agent without a typing speed)."
+    )
 
     @classmethod
     def of(cls, request: MessageRequest) -> MessageRequestOut:
@@ -118,6 +126,8 @@ class MessageRequestOut(WireModel):
             group_id=request.group_id,
             turn=request.turn,
             follows=request.follows,
+            read_at=request.read_at,
+            typing_at=request.typing_started_at,
         )
 
 

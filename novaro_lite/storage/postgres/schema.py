@@ -246,4 +246,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
     """,
+    # issue 26: read and typing times, as in SQLite's migration of the same issue.
+    """
+    ALTER TABLE message_requests ADD COLUMN read_at bigint;
+    ALTER TABLE message_requests ADD COLUMN typing_started_at bigint;
+    """,
 )

@@ -267,4 +267,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX check_in_rules_active ON check_in_rules (next_after) WHERE status = 'active';
     """,
+    # issue 26: when the agent read a request and when it started typing its reply (unix seconds), for the
+    # request's timeline; times, not content, so they stay until the row is deleted
+    """
+    ALTER TABLE message_requests ADD COLUMN read_at INTEGER;
+    ALTER TABLE message_requests ADD COLUMN typing_started_at INTEGER;
+    """,
 )

@@ -154,10 +154,16 @@ export async function requestPage(main, context, id) {
     drawn = seen;
     const agent = agents.get(request.agentId);
     const webhook = webhooks.get(request.webhookId);
+    const name = agent ? agent.name : 'The agent';
     const timeline = h(
       'ol',
       { class: 'timeline' },
       step('Accepted', request.createdAt, agent),
+      // The agent's own steps, as they happened (the read and typing events mark the same moments).
+      request.readAt !== null ? step('Read', request.readAt, agent, `${name} read the messages.`) : null,
+      request.typingAt !== null
+        ? step('Started typing', request.typingAt, agent, `${name} started typing the reply.`)
+        : null,
       step(
         request.status === 'scheduled' ? 'Scheduled for' : 'Was due',
         request.scheduledFor,
