@@ -37,8 +37,8 @@ PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, topic = NULL, le
 INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed)"
-    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed, kind, topic, check_in, rule_id)"
+    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The other pending requests of a conversation: one agent's, or a group's (every member's); an unread one
 # (scheduled, no reply yet) can be superseded. Check-ins are not among them: the user's message ends those
@@ -155,8 +155,8 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
 def insert_row(
     request: MessageRequest, plan: Plan, idempotency_key: str | None, body_hash: str | None, accepted: str
 ) -> tuple[Any, ...]:
-    """The values INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
-    kept to the millisecond)."""
+    """The values INSERT stores for a new request or check-in, due at its read and arriving as `plan` says
+    (seconds, kept to the millisecond)."""
     return (
         request.id,
         request.account,
@@ -180,6 +180,10 @@ def insert_row(
         request.turns_left,
         request.follows,
         request.seed,
+        request.kind,
+        request.topic,
+        None if request.moment is None else dump_moment(request.moment),
+        request.rule_id,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,13 +30,13 @@ def ids(data) -> tuple[str, str]:
     return agent, webhook
 
 
-def _create(data, ids, *extra: str) -> dict:
+def _create(data, ids, *extra: str) -> Any:
     agent, webhook = ids
     args = ("check-in", "create", "--agent", agent, "--webhook", webhook, "--conversation", "user-42", *extra)
     return json.loads(invoke(*args, *data))
 
 
-def _api_get(tmp_path: Path, path: str) -> dict:
+def _api_get(tmp_path: Path, path: str) -> Any:
     token = invoke("token", "create", "--name", "t", "--data-dir", str(tmp_path / "data")).strip()
 
     async def get() -> httpx.Response:
