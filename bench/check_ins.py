@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,42 +40,24 @@ from novaro_lite.benchmark.loopback import Receiver
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, QuietHours
 from novaro_lite.domain.messages import ChatMessage
-from novaro_lite.domain.requests import MessageRequest
-from novaro_lite.storage.requests import INSERT, insert_row
+from novaro_lite.storage.requests import INSERT, insert_row, new_queued
 from novaro_lite.storage.store import Storage
 
 WEEK = 7 * 86400
 QUIET = QuietHours("22:00", "08:00")
 HISTORY = (ChatMessage("user", "Exam tomorrow, wish me luck"),)
+TOPIC = "ask how the exam went"
 
 
-def check_in_row(number: int, agent_id: str, webhook_id: str, arrive_at: float, now: int) -> tuple[object, ...]:
+def check_in_row(number: int, agent_id: str, webhook_id: str, arrive_at: float, now: int) -> tuple[Any, ...]:
     """One pending check-in as the store writes it, arriving at `arrive_at`."""
-    check_in = MessageRequest(
-        id=f"chk_bench_{number:08d}",
-        account=ACCOUNT,
-        agent_id=agent_id,
-        webhook_id=webhook_id,
-        reference=f"c{number}",
-        status="scheduled",
-        scheduled_for=int(arrive_at),
-        attempts=0,
-        last_error=None,
-        last_status_code=None,
-        delivered_at=None,
-        created_at=now,
-        updated_at=now,
-        messages=HISTORY,
-        context_ids=(),
-        reply=None,
-        conversation_id=f"user-{number}",
-        is_humanlike=True,
-        arrive_at=arrive_at,
-        kind="check_in",
-        topic="ask how the exam went",
-        moment=Moment(now, now + WEEK, "Europe/Paris", QUIET),
-    )
-    return insert_row(check_in, Plan(arrive_at - 180, arrive_at), None, None, "")
+    plan = Plan(arrive_at - 180, arrive_at)
+    moment = Moment(now, now + WEEK, "Europe/Paris", QUIET)
+    check_in = new_queued(
+        "chk", ACCOUNT, agent_id, webhook_id, f"c{number}", HISTORY, plan, now,
+        conversation_id=f"user-{number}", is_humanlike=True, kind="check_in", topic=TOPIC, moment=moment,
+    )  # fmt: skip
+    return insert_row(check_in, plan, None, None, "")
 
 
 async def add_check_ins(storage: Storage, agent_id: str, webhook_id: str, pending: int, due: int, now: int) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, Rule, Rules
-from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
@@ -28,6 +27,7 @@ from novaro_lite.storage.requests import (
     end_check_ins,
     insert_row,
     list_rows,
+    new_queued,
     row_to_request,
     take_key,
 )
@@ -130,26 +130,17 @@ async def insert_check_in(
 ) -> str:
     """In `tx`: under the conversation's lock, store the check-in unless a rule refuses it (RefusedError, nothing
     written); return the response that accepts it."""
-    check_in = MessageRequest(
-        id=new_id("chk", now),
-        account=account,
-        agent_id=new.agent_id,
-        webhook_id=new.webhook_id,
-        reference=new.reference,
-        status="scheduled",
-        scheduled_for=int(new.plan.arrive_at),
-        attempts=0,
-        last_error=None,
-        last_status_code=None,
-        delivered_at=None,
-        created_at=now,
-        updated_at=now,
-        messages=tuple(new.messages),
-        context_ids=(),
-        reply=None,
+    check_in = new_queued(
+        "chk",
+        account,
+        new.agent_id,
+        new.webhook_id,
+        new.reference,
+        new.messages,
+        new.plan,
+        now,
         conversation_id=new.conversation_id,
         is_humanlike=True,
-        arrive_at=new.plan.arrive_at,
         kind="check_in",
         topic=new.topic,
         moment=new.moment,

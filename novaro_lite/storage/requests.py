@@ -91,6 +91,43 @@ def load_moment(raw: str | None) -> Moment | None:
     return Moment(not_before, not_after, timezone, QuietHours(quiet_start, quiet_end))
 
 
+def new_queued(
+    prefix: str,
+    account: str,
+    agent_id: str,
+    webhook_id: str,
+    reference: str,
+    messages: Sequence[ChatMessage],
+    plan: Plan,
+    now: int,
+    *,
+    context_ids: Sequence[str] = (),
+    **more: Any,
+) -> MessageRequest:
+    """A request (`req`) or check-in (`chk`) as it is accepted: scheduled to arrive as `plan` says, nothing
+    tried yet; `more` sets the fields of its kind."""
+    return MessageRequest(
+        id=new_id(prefix, now),
+        account=account,
+        agent_id=agent_id,
+        webhook_id=webhook_id,
+        reference=reference,
+        status="scheduled",
+        scheduled_for=int(plan.arrive_at),
+        attempts=0,
+        last_error=None,
+        last_status_code=None,
+        delivered_at=None,
+        created_at=now,
+        updated_at=now,
+        messages=tuple(messages),
+        context_ids=tuple(context_ids),
+        reply=None,
+        arrive_at=plan.arrive_at,
+        **more,
+    )
+
+
 def row_to_request(row: Row) -> MessageRequest:
     return MessageRequest(
         id=row["id"],
@@ -323,26 +360,18 @@ class RequestStore:
         wrote: they are moot). A group's request (`agent_id` is its first speaker) starts an exchange (`group`).
         """
         now = self._db.now()
-        request = MessageRequest(
-            id=new_id("req", now),
-            account=account,
-            agent_id=agent_id,
-            webhook_id=webhook_id,
-            reference=reference,
-            status="scheduled",
-            scheduled_for=int(plan.arrive_at),
-            attempts=0,
-            last_error=None,
-            last_status_code=None,
-            delivered_at=None,
-            created_at=now,
-            updated_at=now,
-            messages=tuple(messages),
-            context_ids=tuple(context_ids),
-            reply=None,
+        request = new_queued(
+            "req",
+            account,
+            agent_id,
+            webhook_id,
+            reference,
+            messages,
+            plan,
+            now,
+            context_ids=context_ids,
             conversation_id=conversation_id,
             is_humanlike=is_humanlike,
-            arrive_at=plan.arrive_at,
         )
         if group is not None:
             request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))
