@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from queue_load import enqueue_spaced, lateness_ms, seed, write_config
+from queue_load import database_mb, enqueue_spaced, lateness_ms, rss_mb, seed, write_config
 from realtime import free_port, novaro, process, wait_until_up
 
 from novaro_lite.benchmark.load import run_load
@@ -33,17 +33,6 @@ SYNCHRONOUS = os.environ.get("BENCH_SQLITE_SYNCHRONOUS", "NORMAL").upper()  # NO
 
 def config(work: Path, **delivery: Any) -> Path:
     return write_config(work / "novaro.toml", synchronous=SYNCHRONOUS, **delivery)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def database_mb(data: Path) -> float:
-    return sum(path.stat().st_size for path in data.iterdir()) / 2**20
 
 
 def raw_single_row_inserts(path: Path, rows: int, run: int) -> float:

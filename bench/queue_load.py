@@ -1,4 +1,5 @@
-"""What the queue benchmarks share: a loopback receiver, a server config, seeding, and spaced or bulk enqueueing.
+"""What the queue benchmarks share: a loopback receiver, a server config, seeding, spaced or bulk enqueueing, and
+what a server process and its data weigh.
 
 Used by bench/async.py (one SQLite server) and bench/engines.py (SQLite and PostgreSQL, one or two servers).
 A target is where the data lives: a data directory (SQLite, its novaro.db) or a `postgresql://` URL.
@@ -33,6 +34,17 @@ def write_config(path: Path, *, synchronous: str, database_url: str = "", **deli
     lines += [f"{key} = {value}" for key, value in delivery.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def database_mb(data: Path) -> float:
+    return sum(path.stat().st_size for path in data.iterdir()) / 2**20
 
 
 def storage_target(target: Path | str) -> Path | str:

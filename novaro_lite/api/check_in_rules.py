@@ -39,7 +39,7 @@ async def create_rule(request: Request) -> Response:
             topic=body.topic,
             recurrence=recurrence,
             moment_zone=body.timezone or agent.timezone,
-            quiet_hours=quiet_hours(svc, body.quiet_hours),
+            quiet_hours=quiet_hours(svc.settings, body.quiet_hours),
             status="active",
             next_after=first[0],
             last_skipped=None,

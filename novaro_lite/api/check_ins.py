@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import random
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,12 +21,13 @@ from novaro_lite.api.schemas.check_ins import (
 )
 from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.web.operation import V1, Operation
+from novaro_lite.config.settings import Settings
 from novaro_lite.domain.arrival import plan_check_in
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, Moment, NoMomentError, QuietHours, draw_moment
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.errors import ConflictError
-from novaro_lite.services import Services
 from novaro_lite.storage.check_ins import NewCheckIn, RefusedError
+from novaro_lite.storage.store import Storage
 
 
 def _bound(value: int | datetime.datetime, now: float) -> float:
@@ -42,12 +44,50 @@ def _window(window: WindowIn, now: float) -> tuple[float, float]:
     return not_before, not_after
 
 
-def quiet_hours(svc: Services, given: QuietHoursModel | None) -> QuietHours:
+def quiet_hours(settings: Settings, given: QuietHoursModel | None) -> QuietHours:
     """The user's quiet hours as given, else the server's [check_ins] default_quiet_hours."""
     if given is not None:
         return QuietHours(given.start, given.end)
-    start, _, end = svc.settings.check_ins.default_quiet_hours.partition("-")
+    start, _, end = settings.check_ins.default_quiet_hours.partition("-")
     return QuietHours(start, end)
+
+
+async def schedule(
+    storage: Storage,
+    settings: Settings,
+    account: str,
+    body: CheckInCreate,
+    now: float,
+    *,
+    idempotency_key: str | None = None,
+    body_hash: str | None = None,
+    accepted: Callable[[MessageRequest], str] = lambda check_in: "",
+) -> str:
+    """Draw the check-in's moment and store it under the rules against spam (RefusedError if one refuses);
+    return the response that accepts it. The API and `novaro-lite check-in create` both schedule through here."""
+    agent = await storage.agents.get(account, body.agent_id)
+    webhook = await storage.webhooks.get(account, body.webhook_id)
+    if not webhook.enabled:
+        raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
+    zone = body.timezone or agent.timezone
+    moment = Moment(*_window(body.window, now), zone, quiet_hours(settings, body.quiet_hours))
+    try:
+        drawn = draw_moment(agent, moment, random.Random())
+    except NoMomentError as exc:
+        raise invalid(["body", "window"], f"no moment fits: {exc}") from None
+    plan = plan_check_in(agent, now, drawn, time_scale=settings.delivery.time_scale)  # scaled, as for replies
+    messages = [message.to_domain() for message in body.messages]
+    new = NewCheckIn(
+        body.agent_id, body.webhook_id, body.conversation_id, body.reference, messages, body.topic, moment, plan
+    )
+    return await storage.check_ins.create(
+        account,
+        new,
+        settings.check_ins.rules,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+        accepted=accepted,
+    )
 
 
 async def create_check_in(request: Request) -> Response:
@@ -61,27 +101,6 @@ async def create_check_in(request: Request) -> Response:
         replayed = await svc.storage.requests.replay(account, key, body_hash)
         if replayed is not None:
             return Response(replayed, status_code=201, media_type="application/json")
-    agent = await svc.storage.agents.get(account, body.agent_id)
-    webhook = await svc.storage.webhooks.get(account, body.webhook_id)
-    if not webhook.enabled:
-        raise ConflictError(f"The webhook {webhook.id!r} is disabled ({webhook.disabled_reason or 'by its owner'}).")
-    now = svc.clock()
-    moment = Moment(*_window(body.window, now), body.timezone or agent.timezone, quiet_hours(svc, body.quiet_hours))
-    try:
-        drawn = draw_moment(agent, moment, random.Random())
-    except NoMomentError as exc:
-        raise invalid(["body", "window"], f"no moment fits: {exc}") from None
-    plan = plan_check_in(agent, now, drawn, time_scale=svc.settings.delivery.time_scale)  # scaled, as for replies
-    new = NewCheckIn(
-        body.agent_id,
-        body.webhook_id,
-        body.conversation_id,
-        body.reference,
-        [message.to_domain() for message in body.messages],
-        body.topic,
-        moment,
-        plan,
-    )
     stored: list[MessageRequest] = []
 
     def accepted(check_in: MessageRequest) -> str:
@@ -89,8 +108,15 @@ async def create_check_in(request: Request) -> Response:
         return CheckInOut.of(check_in).model_dump_json(by_alias=True)
 
     try:
-        response = await svc.storage.check_ins.create(
-            account, new, svc.settings.check_ins.rules, idempotency_key=key, body_hash=body_hash, accepted=accepted
+        response = await schedule(
+            svc.storage,
+            svc.settings,
+            account,
+            body,
+            svc.clock(),
+            idempotency_key=key,
+            body_hash=body_hash,
+            accepted=accepted,
         )
     except RefusedError as exc:
         svc.metrics.check_in("refused", exc.rule)

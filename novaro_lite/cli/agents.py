@@ -14,7 +14,7 @@ from novaro_lite.api.agent_batches import generate_agents
 from novaro_lite.api.cards import create_from_card, export_card, export_png
 from novaro_lite.api.schemas.agent_batches import GenerateAgents
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, validated
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
@@ -55,14 +55,8 @@ def agent_create(
         novaro-lite agent create --name Lena --timezone Europe/Berlin --persona "A baker in Kreuzberg"
     """
     start, _, end = active_hours.partition("-")
-    try:
-        request = AgentCreate.model_validate(
-            {**fields, "activeHours": {"start": start, "end": end}, "contextIds": list(context_ids)}
-        )
-    except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CliError(f"Invalid agent: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    body = {**fields, "activeHours": {"start": start, "end": end}, "contextIds": list(context_ids)}
+    request = validated(AgentCreate, body, "agent")
     try:
         check_model(settings, request.model)
     except ValueError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pydantic
 
 from novaro_lite.cli.terminal import CliError, escape_controls, say
 from novaro_lite.config.settings import ConfigError, Settings, load_settings
@@ -19,6 +21,7 @@ from novaro_lite.errors import AppError
 from novaro_lite.storage.store import Storage
 
 T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
 DEFAULT_ACCOUNT = "default"
 
 
@@ -46,6 +49,16 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(load_cli_settings(config, data_dir=data_dir, **overrides), **kwargs)
 
     return wrapper
+
+
+def validated(model: type[M], body: dict[str, Any], what: str) -> M:
+    """`body` read as the API reads that JSON body; its first fault as a CliError (`Invalid agent: name: …`)."""
+    try:
+        return model.model_validate_json(json.dumps(body))
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CliError(f"Invalid {what}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]]) -> T:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import click
-import pydantic
 
 from novaro_lite.api.schemas.groups import GroupCreate, GroupOut
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, validated
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.groups import DEFAULT_MAX_AGENT_TURNS, STRATEGIES, Group
@@ -69,13 +68,7 @@ def group_create(
         "strategy": strategy,
         "maxAgentTurns": max_agent_turns,
     }
-    try:
-        request = GroupCreate.model_validate(body)
-    except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CliError(f"Invalid group: {where}: {first['msg'].removeprefix('Value error, ')}") from None
-    fields = request.fields()
+    fields = validated(GroupCreate, body, "group").fields()
 
     async def create(storage: Storage) -> Group:
         unknown = await storage.groups.unknown_agents(account, [member.agent_id for member in fields.members])

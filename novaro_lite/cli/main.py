@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from novaro_lite import __version__
-from novaro_lite.cli import agents, bench, contexts, db, groups, listen, requests, tokens, webhooks
+from novaro_lite.cli import agents, bench, check_ins, contexts, db, groups, listen, requests, tokens, webhooks
 from novaro_lite.cli.common import DEFAULT_ACCOUNT, run_with_storage, settings_options
 from novaro_lite.cli.serving import serve as run_server
 from novaro_lite.cli.terminal import say
@@ -58,6 +58,7 @@ for group in (
     tokens.token,
     agents.agent,
     groups.group,
+    check_ins.check_in,
     contexts.context,
     webhooks.webhook,
     requests.requests,

@@ -12,32 +12,26 @@ from collections.abc import Callable, Sequence
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.check_ins import Moment, Rule, Rules
-from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import MessageRequest, Status
 from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Transaction
 from novaro_lite.storage.paging import Listing, Page
 from novaro_lite.storage.requests import (
+    INSERT,
     PENDING_SQL,
     PURGE_SQL,
     SELECT,
     WAITING_SQL,
     conversation_lock,
-    dump_messages,
-    dump_moment,
     end_check_ins,
+    insert_row,
     list_rows,
+    new_queued,
     row_to_request,
     take_key,
 )
 
-_INSERT = (
-    "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
-    " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms, kind, topic, check_in, rule_id) VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, '[]',"
-    " ?, ?, ?, TRUE, ?, 'check_in', ?, ?, ?)"
-)
 _OF_CONVERSATION = "agent_id = ? AND conversation_id = ? AND kind = 'check_in'"
 DAY = 86400
 
@@ -136,26 +130,17 @@ async def insert_check_in(
 ) -> str:
     """In `tx`: under the conversation's lock, store the check-in unless a rule refuses it (RefusedError, nothing
     written); return the response that accepts it."""
-    check_in = MessageRequest(
-        id=new_id("chk", now),
-        account=account,
-        agent_id=new.agent_id,
-        webhook_id=new.webhook_id,
-        reference=new.reference,
-        status="scheduled",
-        scheduled_for=int(new.plan.arrive_at),
-        attempts=0,
-        last_error=None,
-        last_status_code=None,
-        delivered_at=None,
-        created_at=now,
-        updated_at=now,
-        messages=tuple(new.messages),
-        context_ids=(),
-        reply=None,
+    check_in = new_queued(
+        "chk",
+        account,
+        new.agent_id,
+        new.webhook_id,
+        new.reference,
+        new.messages,
+        new.plan,
+        now,
         conversation_id=new.conversation_id,
         is_humanlike=True,
-        arrive_at=new.plan.arrive_at,
         kind="check_in",
         topic=new.topic,
         moment=new.moment,
@@ -164,27 +149,7 @@ async def insert_check_in(
     await tx.lock(conversation_lock(new.agent_id, new.conversation_id))
     await check_rules(tx, rules, new.agent_id, new.conversation_id, now)
     answer = accepted(check_in)
-    values = (
-        check_in.id,
-        account,
-        new.agent_id,
-        new.webhook_id,
-        new.reference,
-        int(new.plan.read_at * 1000),
-        int(new.plan.arrive_at),
-        idempotency_key,
-        body_hash,
-        answer,
-        dump_messages(new.messages),
-        now,
-        now,
-        new.conversation_id,
-        int(new.plan.arrive_at * 1000),
-        new.topic,
-        dump_moment(new.moment),
-        new.rule_id,
-    )
-    await tx.execute(_INSERT, values)
+    await tx.execute(INSERT, insert_row(check_in, new.plan, idempotency_key, body_hash, answer))
     return answer
 
 

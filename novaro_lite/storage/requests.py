@@ -37,8 +37,8 @@ PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, topic = NULL, le
 INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
     " idempotency_key, request_hash, accepted, messages, context_ids, created_at, updated_at, conversation_id,"
-    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed)"
-    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " humanlike, arrive_ms, group_id, turn, turns_left, follows, seed, kind, topic, check_in, rule_id)"
+    " VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The other pending requests of a conversation: one agent's, or a group's (every member's); an unread one
 # (scheduled, no reply yet) can be superseded. Check-ins are not among them: the user's message ends those
@@ -89,6 +89,43 @@ def load_moment(raw: str | None) -> Moment | None:
         return None
     not_before, not_after, timezone, quiet_start, quiet_end = json.loads(raw)
     return Moment(not_before, not_after, timezone, QuietHours(quiet_start, quiet_end))
+
+
+def new_queued(
+    prefix: str,
+    account: str,
+    agent_id: str,
+    webhook_id: str,
+    reference: str,
+    messages: Sequence[ChatMessage],
+    plan: Plan,
+    now: int,
+    *,
+    context_ids: Sequence[str] = (),
+    **more: Any,
+) -> MessageRequest:
+    """A request (`req`) or check-in (`chk`) as it is accepted: scheduled to arrive as `plan` says, nothing
+    tried yet; `more` sets the fields of its kind."""
+    return MessageRequest(
+        id=new_id(prefix, now),
+        account=account,
+        agent_id=agent_id,
+        webhook_id=webhook_id,
+        reference=reference,
+        status="scheduled",
+        scheduled_for=int(plan.arrive_at),
+        attempts=0,
+        last_error=None,
+        last_status_code=None,
+        delivered_at=None,
+        created_at=now,
+        updated_at=now,
+        messages=tuple(messages),
+        context_ids=tuple(context_ids),
+        reply=None,
+        arrive_at=plan.arrive_at,
+        **more,
+    )
 
 
 def row_to_request(row: Row) -> MessageRequest:
@@ -157,8 +194,8 @@ def _key_conflict(idempotency_key: str) -> ConflictError:
 def insert_row(
     request: MessageRequest, plan: Plan, idempotency_key: str | None, body_hash: str | None, accepted: str
 ) -> tuple[Any, ...]:
-    """The values INSERT stores for a new request, due at its read and arriving as `plan` says (seconds,
-    kept to the millisecond)."""
+    """The values INSERT stores for a new request or check-in, due at its read and arriving as `plan` says
+    (seconds, kept to the millisecond)."""
     return (
         request.id,
         request.account,
@@ -182,6 +219,10 @@ def insert_row(
         request.turns_left,
         request.follows,
         request.seed,
+        request.kind,
+        request.topic,
+        None if request.moment is None else dump_moment(request.moment),
+        request.rule_id,
     )
 
 
@@ -321,26 +362,18 @@ class RequestStore:
         wrote: they are moot). A group's request (`agent_id` is its first speaker) starts an exchange (`group`).
         """
         now = self._db.now()
-        request = MessageRequest(
-            id=new_id("req", now),
-            account=account,
-            agent_id=agent_id,
-            webhook_id=webhook_id,
-            reference=reference,
-            status="scheduled",
-            scheduled_for=int(plan.arrive_at),
-            attempts=0,
-            last_error=None,
-            last_status_code=None,
-            delivered_at=None,
-            created_at=now,
-            updated_at=now,
-            messages=tuple(messages),
-            context_ids=tuple(context_ids),
-            reply=None,
+        request = new_queued(
+            "req",
+            account,
+            agent_id,
+            webhook_id,
+            reference,
+            messages,
+            plan,
+            now,
+            context_ids=context_ids,
             conversation_id=conversation_id,
             is_humanlike=is_humanlike,
-            arrive_at=plan.arrive_at,
         )
         if group is not None:
             request = dataclasses.replace(request, turn=1, **dataclasses.asdict(group))

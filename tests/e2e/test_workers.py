@@ -313,3 +313,45 @@ def test_a_hang_up_sent_to_the_whole_process_group_stops_nothing(tmp_path: Path,
         assert all(alive(pid) for pid in workers) and server.process.poll() is None
         assert "died" not in "".join(server.output)
         assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_two_workers_deliver_each_check_in_once_and_the_users_message_ends_a_pending_one(
+    tmp_path: Path, upstream: str, receiver: tuple[Receiver, str]
+):
+    rx, hook_url = receiver
+    args = server_args(tmp_path, upstream, time_scale=3600)  # a model hour is a real second
+    with running_server(args, cwd=tmp_path, env=ENV) as server, clients(server) as (_, pooled):
+        until(lambda: len(worker_pids(server)) == 2, 20, "both workers")
+        awake = {"name": "Ana", "activeHours": {"start": "00:00", "end": "00:00"}}  # never asleep
+        agent = pooled.post("/api/v1/agents", json=awake).json()
+        webhook = pooled.post("/api/v1/webhooks", json={"url": hook_url}).json()
+
+        def schedule(chat: str, hours: tuple[int, int]) -> httpx.Response:
+            body = {"agentId": agent["id"], "webhookId": webhook["id"], "conversationId": chat, "reference": chat}
+            body |= {"window": {"after": hours[0] * 3600, "before": hours[1] * 3600}, "topic": "ask about the exam"}
+            body |= {"quietHours": {"start": "00:00", "end": "00:00"}}  # none: the moments fall anywhere in 3 s
+            body |= {"messages": [{"role": "user", "content": "Exam tomorrow, wish me luck"}]}
+            return pooled.post("/api/v1/check-ins", json=body)
+
+        scheduled = burst(lambda chat: schedule(f"chat-{chat}", (0, 3)), range(30))
+        assert {response.status_code for response in scheduled} == {201}
+        ids = {response.json()["id"] for response in scheduled}
+        # Due half a model day (12 s) from now; the user writes first.
+        waiting = schedule("chat-user", (12, 13)).json()
+        message = {"agentId": agent["id"], "webhookId": webhook["id"], "reference": "u", "delay": "immediate"}
+        message |= {"conversationId": "chat-user", "messages": [{"role": "user", "content": "hi, exam went well"}]}
+        assert pooled.post("/api/v1/message-requests", json=message).status_code == 202
+        ended = pooled.get(f"/api/v1/check-ins/{waiting['id']}").json()
+        assert (ended["status"], ended["canceledReason"], ended["topic"]) == ("canceled", "user_wrote", None)
+
+        def delivered() -> int:
+            listed = pooled.get("/api/v1/check-ins", params={"status": "delivered", "limit": 100}).json()
+            return int(listed["total"])
+
+        until(lambda: delivered() == 30, 60, "every check-in delivered")
+        rx.wait_for(31, timeout=30)  # and the reply to the user's message
+        time.sleep(0.5)  # a second delivery of any of them would arrive now
+        check_ins = [receipt.webhook_id for receipt in rx.receipts if receipt.json["type"] == "check_in"]
+        assert len(check_ins) == 30 and set(check_ins) == ids
+        assert waiting["id"] not in {receipt.webhook_id for receipt in rx.receipts}
+        assert pooled.get(f"/api/v1/check-ins/{waiting['id']}").json()["status"] == "canceled"

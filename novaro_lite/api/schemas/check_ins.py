@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, JsonValue
 from novaro_lite.api.schemas.agents import ClockTime, TimeZone
 from novaro_lite.api.schemas.messages import MessageIn
 from novaro_lite.api.schemas.paging import PageOut, PageQuery
+from novaro_lite.api.schemas.requests import QueuedOut
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.check_in_rules import CheckInRule, RuleStatus
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, CanceledReason
@@ -80,14 +81,9 @@ class WindowOut(WireModel):
     not_after: int = Field(description="Unix seconds.")
 
 
-class CheckInOut(WireModel):
-    id: str
-    status: Status
+class CheckInOut(QueuedOut):
     scheduled_for: int = Field(description="The drawn moment (or the next attempt), unix seconds.")
-    agent_id: str
-    webhook_id: str
     conversation_id: str
-    reference: str
     topic: str | None = Field(description="While it waits; null once it has ended (erased).")
     window: WindowOut
     timezone: str
@@ -101,25 +97,14 @@ class CheckInOut(WireModel):
         description="When the agent started typing it (the `agent.typing` moment, sent or not), unix seconds; "
         "null until then."
     )
-    attempts: int
-    last_error: str | None
-    last_status_code: int | None
-    delivered_at: int | None
-    created_at: int
-    updated_at: int
 
     @classmethod
     def of(cls, check_in: MessageRequest) -> CheckInOut:
         moment = check_in.moment
         assert moment is not None and check_in.conversation_id is not None, "a check-in row has both"
         return cls(
-            id=check_in.id,
-            status=check_in.status,
-            scheduled_for=check_in.scheduled_for,
-            agent_id=check_in.agent_id,
-            webhook_id=check_in.webhook_id,
+            **cls.queued(check_in),
             conversation_id=check_in.conversation_id,
-            reference=check_in.reference,
             topic=check_in.topic,
             window=WindowOut(not_before=int(moment.not_before), not_after=int(moment.not_after)),
             timezone=moment.timezone,
@@ -127,12 +112,6 @@ class CheckInOut(WireModel):
             rule_id=check_in.rule_id,
             canceled_reason=check_in.canceled_reason,
             typing_at=check_in.typing_started_at,
-            attempts=check_in.attempts,
-            last_error=check_in.last_error,
-            last_status_code=check_in.last_status_code,
-            delivered_at=check_in.delivered_at,
-            created_at=check_in.created_at,
-            updated_at=check_in.updated_at,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
@@ -75,12 +75,12 @@ class MessageRequestCreate(WireModel):
         return self
 
 
-class MessageRequestOut(WireModel):
+class QueuedOut(WireModel):
+    """What a message request and a check-in both show: they are rows of one queue (docs/design.md, Check-ins)."""
+
     id: str
     status: Status
-    scheduled_for: int = Field(
-        description="When the reply arrives (after a failed attempt: when it is tried again), unix seconds."
-    )
+    scheduled_for: int
     agent_id: str
     webhook_id: str
     reference: str
@@ -90,6 +90,17 @@ class MessageRequestOut(WireModel):
     delivered_at: int | None
     created_at: int
     updated_at: int
+
+    @staticmethod
+    def queued(row: MessageRequest) -> dict[str, Any]:
+        """The shared fields' values, for a subclass's constructor."""
+        return {name: getattr(row, name) for name in QueuedOut.model_fields}
+
+
+class MessageRequestOut(QueuedOut):
+    scheduled_for: int = Field(
+        description="When the reply arrives (after a failed attempt: when it is tried again), unix seconds."
+    )
     conversation_id: str | None
     superseded_by: str | None = Field(
         description="When `superseded`: the newer request of the conversation whose reply answers this one too."
@@ -109,18 +120,7 @@ class MessageRequestOut(WireModel):
     @classmethod
     def of(cls, request: MessageRequest) -> MessageRequestOut:
         return cls(
-            id=request.id,
-            status=request.status,
-            scheduled_for=request.scheduled_for,
-            agent_id=request.agent_id,
-            webhook_id=request.webhook_id,
-            reference=request.reference,
-            attempts=request.attempts,
-            last_error=request.last_error,
-            last_status_code=request.last_status_code,
-            delivered_at=request.delivered_at,
-            created_at=request.created_at,
-            updated_at=request.updated_at,
+            **cls.queued(request),
             conversation_id=request.conversation_id,
             superseded_by=request.superseded_by,
             group_id=request.group_id,

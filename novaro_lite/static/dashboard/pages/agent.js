@@ -8,6 +8,7 @@ import { clock, duration, viewerTimeZone, when } from '../format.js';
 import { agentForm, DEFAULT_RESPONSE_TIMES } from './agent_form.js';
 import { cardExport } from './cards.js';
 import { characterSection, resolved } from './character.js';
+import { checkInList } from './check_ins.js';
 import { errorBox, navLink } from './common.js';
 import { playground } from './playground.js';
 import { promptView } from './prompt_view.js';
@@ -35,6 +36,7 @@ export async function agentPage(main, context, id) {
   const status = h('div', {});
   const exported = errorBox();
   const now = Date.now() / 1000;
+  const checkIns = checkInList(agent, context);
   main.append(
     h('p', {}, navLink('/agents', '← Agents')),
     h('h1', {}, avatar(agent), agent.name),
@@ -44,7 +46,8 @@ export async function agentPage(main, context, id) {
       awake ? 'Awake now' : 'Asleep now',
       ` · ${clock(now, agent.timezone)} in ${agent.timezone}, ${clock(now)} for you (${viewerTimeZone()})`,
     ),
-    playground(agent, webhooks.items, context),
+    playground(agent, webhooks.items, context, () => checkIns.refresh()),
+    checkIns.element,
     h(
       'section',
       { class: 'card' },

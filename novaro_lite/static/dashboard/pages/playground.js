@@ -1,13 +1,15 @@
 // The playground: chat with an agent. Realtime replies stream in as bubbles; or the conversation goes out
 // as an async request to a webhook, and its status is followed live. Sent to "this page" (the server's
-// playground receiver, docs/api.md), the async reply joins the conversation, read and typing as they happen.
-// What the group playground shares with it is in chat.js.
+// playground receiver, docs/api.md), the async reply joins the conversation, read and typing as they happen;
+// so does a check-in scheduled from here (check_ins.js), which the chat's next message ends. What the group
+// playground shares with it is in chat.js.
 
 import { api, stream } from '../api.js';
 import { field, h, notice, replace } from '../dom.js';
 import { duration, whenFor } from '../format.js';
 import { DEFAULT_RESPONSE_TIMES } from './agent_form.js';
 import { asyncChoices, chatBubble, playgroundReceiver, replyEvents, sentNote } from './chat.js';
+import { checkInForm } from './check_ins.js';
 
 /** "usually within 5 min (half within 5 min, 9 in 10 within 1.5 h)": from the agent's response-time table. */
 export function expectedWait(agent) {
@@ -23,9 +25,18 @@ export function expectedWait(agent) {
   return `half of replies within ${duration(within(0.5))}, 9 in 10 within ${duration(within(0.9))}, counted from when ${agent.name} is awake`;
 }
 
-export function playground(agent, webhooks, context) {
+/** The playground's chat; `checkedIn()` runs when a check-in is scheduled from it (the page's list refreshes). */
+export function playground(agent, webhooks, context, checkedIn = () => {}) {
   const conversation = []; // {role, content, createdAt}
-  const log = h('ol', { class: 'chat', 'aria-live': 'polite', 'aria-label': `Conversation with ${agent.name}` });
+  // The chat's conversationId (New chat starts another): a check-in scheduled in it ends when the user writes.
+  let conversationId = '';
+  // Focusable: a long chat scrolls, and a keyboard must be able to scroll it.
+  const log = h('ol', {
+    class: 'chat',
+    tabindex: 0,
+    'aria-live': 'polite',
+    'aria-label': `Conversation with ${agent.name}`,
+  });
   const input = h('textarea', { rows: 2, required: true, placeholder: `Write to ${agent.name}…` });
   const asAsync = h('input', { type: 'checkbox' });
   const choices = asyncChoices(webhooks, agent.id, expectedWait(agent));
@@ -47,7 +58,7 @@ export function playground(agent, webhooks, context) {
     controller = new AbortController();
     await stream(
       '/api/v1/messages',
-      { agentId: agent.id, stream: true, messages: conversation },
+      { agentId: agent.id, stream: true, messages: conversation, conversationId },
       replyEvents(conversation, status, bubble),
       controller.signal,
     );
@@ -68,7 +79,7 @@ export function playground(agent, webhooks, context) {
       note.say(`${agent.name} is typing; the reply comes at ${whenFor(data.until, agent)}.`);
       note.typing = note.typing || bubble({ role: 'assistant', content: '' });
       note.typing.classList.add('typing');
-    } else if (name === 'message.reply') {
+    } else if (name === 'message.reply' || name === 'message.check_in') {
       note.typing?.remove();
       for (const message of data.messages) {
         conversation.push(message);
@@ -78,27 +89,31 @@ export function playground(agent, webhooks, context) {
     }
   }
 
+  /** A note in the conversation that says what happens to request or check-in `id` delivered to this page. */
+  function track(id, sent) {
+    const heard = h('p', { class: 'muted' });
+    sent.append(heard);
+    mine.set(id, {
+      say: (text) => {
+        heard.textContent = text;
+      },
+    });
+    for (const [name, data] of early.splice(0).filter(([, data]) => data.id === id)) received(name, data);
+  }
+
   async function asynchronous() {
     const target = await choices.target();
     if (choices.isThisPage()) await listen();
     const body = {
       agentId: agent.id,
       ...target,
+      conversationId,
       reference: `playground-${Date.now()}`,
       messages: conversation,
     };
     const accepted = await api('POST', '/api/v1/message-requests', body);
     const sent = sentNote(log, accepted, agent, context);
-    if (choices.isThisPage()) {
-      const heard = h('p', { class: 'muted' });
-      sent.append(heard);
-      mine.set(accepted.id, {
-        say: (text) => {
-          heard.textContent = text;
-        },
-      });
-      for (const [name, data] of early.splice(0).filter(([, data]) => data.id === accepted.id)) received(name, data);
-    }
+    if (choices.isThisPage()) track(accepted.id, sent);
   }
 
   const form = h(
@@ -148,6 +163,7 @@ export function playground(agent, webhooks, context) {
   );
   /** A new chat: empty, or opened by the agent's greeting. */
   function restart() {
+    conversationId = `playground-${agent.id}-${Date.now().toString(36)}`;
     conversation.length = 0;
     mine.clear();
     replace(log);
@@ -164,5 +180,25 @@ export function playground(agent, webhooks, context) {
       form.requestSubmit();
     }
   });
-  return h('section', { class: 'card' }, h('h2', {}, 'Playground'), log, status, form);
+  /** The chosen webhook's id for a check-in; for this page, the playground webhook, followed from now on. */
+  async function checkInWebhook() {
+    const { webhookId } = await choices.target();
+    if (choices.isThisPage()) await listen();
+    return webhookId;
+  }
+  const checkIn = checkInForm(
+    agent,
+    () => ({ conversationId, messages: conversation, webhookId: checkInWebhook }),
+    (made) => {
+      const sent = h(
+        'li',
+        { class: 'bubble note' },
+        `Check-in ${made.id} scheduled for ${whenFor(made.scheduledFor, agent)}.`,
+      );
+      log.append(sent);
+      if (choices.isThisPage()) track(made.id, sent);
+      checkedIn(made);
+    },
+  );
+  return h('section', { class: 'card' }, h('h2', {}, 'Playground'), log, status, form, checkIn);
 }

@@ -1,0 +1,67 @@
+"""Check-ins on the dashboard (issue 21): scheduled from the playground, delivered into its chat, listed on the
+agent's page with their status, canceled there or by the user's next message. Fixtures: tests/e2e/conftest.py
+(time_scale 1000: a model hour is 3.6 s)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser import check_accessibility, sign_in
+
+AWAKE = {"start": "00:00", "end": "00:00"}  # never asleep, so the moment does not depend on the hour of the run
+
+
+def schedule(page: Page, topic: str, hours: tuple[str, str]) -> None:
+    """Fill and send the playground's check-in form (opened first if it is closed)."""
+    if not page.locator("details.check-in").evaluate("details => details.open"):
+        page.get_by_text(re.compile("^Schedule a check-in")).click()
+    page.get_by_label("Topic").fill(topic)
+    page.get_by_label("Not before (hours from now)").fill(hours[0])
+    page.get_by_label("Not after (hours from now)").fill(hours[1])
+    page.get_by_label("Quiet hours from").fill("00:00")
+    page.get_by_label("Quiet hours until").fill("00:00")  # none
+    page.get_by_role("button", name="Schedule check-in").click()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_check_in_scheduled_in_the_playground_arrives_in_its_chat_and_is_listed(page: Page, dashboard, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    agent = dashboard.api("POST", "/api/v1/agents", {"name": f"Mia {width}", "activeHours": AWAKE}).json()
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    listed = page.get_by_role("heading", name="Check-ins").locator("..")
+    expect(listed).to_contain_text("None yet: schedule one from the playground")
+    page.get_by_text(re.compile("^Schedule a check-in")).click()
+    expect(page.get_by_label("User's time zone")).to_have_value("UTC")  # the browser's
+    expect(page.get_by_label("Quiet hours from")).to_have_value("22:00")
+
+    schedule(page, "ask how the exam went", ("0", "1"))
+    expect(page.get_by_text(re.compile(r"^Scheduled chk_\w+ for"))).to_be_visible()
+    log = page.get_by_role("list", name=f"Conversation with Mia {width}")
+    expect(log.locator(".bubble.assistant").first).to_contain_text(
+        "ask how the exam went"
+    )  # written first, on the page
+    table = page.get_by_role("region", name=f"Mia {width}'s check-ins, newest first")
+    expect(table.locator(".badge")).to_have_text("delivered")
+
+    schedule(page, "say good night", ("12", "13"))  # 43 s away: still waiting when canceled
+    expect(table.locator(".badge").first).to_have_text("scheduled")
+    table.get_by_role("button", name=re.compile("^Cancel chk_")).click()
+    expect(table.locator(".badge").first).to_have_text("canceled")
+    expect(table).to_contain_text("canceled")
+    check_accessibility(page)
+
+
+def test_the_users_next_message_in_the_playground_ends_its_check_in(page: Page, dashboard):
+    agent = dashboard.api("POST", "/api/v1/agents", {"name": "Noor", "activeHours": AWAKE}).json()
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    schedule(page, "ask about the trip", ("12", "13"))
+    table = page.get_by_role("region", name="Noor's check-ins, newest first")
+    expect(table.locator(".badge")).to_have_text("scheduled")
+    page.get_by_label("Message").fill("Back from the trip!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("list", name="Conversation with Noor").locator(".bubble.assistant").first).to_be_visible()
+    expect(table.locator(".badge")).to_have_text("canceled")
+    expect(table).to_contain_text("the user wrote first")
