@@ -156,7 +156,10 @@ async def _type(step: Step, agent: Agent, bubbles: Sequence[str], arrive_at: flo
     """Place the typing of the written reply to end at `arrive_at` (or as soon after as physics allows)."""
     now = step.services.clock()
     typed = type_reply(agent, bubbles, now, arrive_at, step.rng, step.clock)
-    if typed.started_at > now:  # typing starts later: the reply waits, kept, until then
+    # Typing starts later: the reply waits, kept, until then. Or it starts now but the reply is not kept yet:
+    # it is kept first (due at once), so that a shutdown while `agent.typing` goes out hands the request back
+    # with the times that event announces, and the next claim announces the same again (issue 25).
+    if typed.started_at > now or (step.request.reply is None and typed.until > typed.started_at):
         await _hold(step, typed.started_at, typed.until, typed.started_at, typed.messages)
         return None
     return await _start_typing(step, typed)

@@ -45,10 +45,11 @@ async def drive(setup: dict[str, Any], clock: Any, stamps: list[float]) -> None:
         seen = len(setup["receiver"].deliveries)
         await run(setup)
         stamps += [clock.now] * (len(setup["receiver"].deliveries) - seen)
-        due = await queue.next_due(clock.now)
+        # Due now too: a reply written to be typed at once is kept first, due again at once.
+        due = await queue.next_due(clock.now - 0.001)
         if due is None:
             return
-        clock.now = due
+        clock.now = max(clock.now, due)
     raise AssertionError("still pending after 100 steps")
 
 
@@ -132,3 +133,37 @@ async def test_a_reply_being_typed_can_be_neither_canceled_nor_sent_sooner(setup
     await drive(setup, clock, stamps)
     (typing,) = [d.json for d in setup["receiver"].deliveries if d.json.get("type") == "agent.typing"]
     assert int(stamps[-1]) == typing["until"]  # it arrives as the typing event announced
+
+
+async def test_an_agent_without_a_typing_speed_sends_its_reply_whole_at_the_drawn_moment(setup, clock):
+    """docs/api.md: `"typingSpeedWpm": null` means no typing; the reply arrives at the drawn time."""
+    ids = await world(setup, **AWAKE, typingSpeedWpm=None)
+    for index in range(5):
+        setup["receiver"].deliveries.clear()
+        accepted = await accept(setup, **ids, conversationId=f"c{index}")
+        stamps: list[float] = []
+        await drive(setup, clock, stamps)
+        assert kinds(setup) == [("message.read", accepted["id"]), ("reply", accepted["id"])]  # read, never typed
+        reply = setup["receiver"].deliveries[-1].json
+        assert int(stamps[-1]) == accepted["scheduledFor"]  # the drawn moment, not a second later
+        assert {bubble["createdAt"] for bubble in reply["messages"]} == {accepted["scheduledFor"]}
+
+
+async def test_a_delay_override_skips_sleep_and_typing(setup, clock):
+    """docs/api.md: `"delay": {"seconds": N}` skips all human timing: the reply goes out N seconds after the
+    request, untyped, though the agent is asleep then."""
+    here = datetime.datetime.fromtimestamp(clock.now, ZoneInfo("UTC"))
+    asleep = {
+        "timezone": "UTC",
+        "activeHours": {"start": f"{(here.hour + 2) % 24:02}:00", "end": f"{(here.hour + 4) % 24:02}:00"},
+    }
+    ids = await world(setup, **asleep)
+    for delay in ("immediate", {"seconds": 90}):
+        setup["receiver"].deliveries.clear()
+        accepted = await accept(setup, **ids, conversationId="c", delay=delay)
+        stamps: list[float] = []
+        await drive(setup, clock, stamps)
+        assert ("agent.typing", accepted["id"]) not in kinds(setup)
+        assert kinds(setup)[-1] == ("reply", accepted["id"])
+        wait = 0 if delay == "immediate" else 90
+        assert accepted["scheduledFor"] == accepted["createdAt"] + wait and int(stamps[-1]) == accepted["scheduledFor"]

@@ -26,6 +26,7 @@ ALWAYS_AWAKE = make_agent(start="00:00", end="00:00")
 NOON = local_time("Europe/Berlin", MAY_2, 12)
 CHART_REPLY = ["x" * 70, "y" * 50]  # the chart's reply (scripts/conversation-chart): 120 characters
 SHORT_REPLY = ["ok, see you then!"]
+DEMO_REPLY = ["x" * 68, "y" * 51, "z" * 64]  # the demo model's three bubbles (providers/demo.py), 183 characters
 
 
 def shares(bands: tuple[ResponseBand, ...], delays: list[float]) -> list[float]:
@@ -61,6 +62,16 @@ def test_only_physics_stretches_an_arrival_and_never_by_more_than_the_typing_tim
     assert all(drawn < 46 and arrived - drawn <= 46 for drawn, arrived in late)
     # ...and it still arrives within the first minute: every band of the table holds.
     for band, share in zip(DEFAULT_RESPONSE_TIMES, shares(DEFAULT_RESPONSE_TIMES, [a for _, a in pairs]), strict=True):
+        assert share == pytest.approx(band.probability, abs=0.006)
+
+
+def test_the_demo_models_longer_reply_leaves_the_first_minute_a_little_more_often():
+    """The figure docs/api.md states for the demo model: its reply (here 183 characters in three bubbles, the
+    usual 150-190) takes 47-70 s to type at 40 wpm, so the first minute gets 6.3% of cold replies, not 10%."""
+    pairs = list(arrivals(None, DEMO_REPLY, seed=4))
+    first, second, *later = shares(DEFAULT_RESPONSE_TIMES, [arrived for _, arrived in pairs])
+    assert first == pytest.approx(0.063, abs=0.006) and second == pytest.approx(0.537, abs=0.006)
+    for band, share in zip(DEFAULT_RESPONSE_TIMES[2:], later, strict=True):  # the later bands hold
         assert share == pytest.approx(band.probability, abs=0.006)
 
 
