@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
@@ -111,6 +111,28 @@ def model_label(provider: Provider, model: str) -> str:
     return model if model == provider.default_model else "other"
 
 
+@dataclasses.dataclass
+class _Call:
+    usage: Usage | None = None  # what the call reported it used, once it did
+
+
+@contextlib.contextmanager
+def _provider_call(services: Services, provider: Provider, prompt: Prompt) -> Iterator[_Call]:
+    """Time one provider call, whatever its outcome, for Server-Timing and the provider metrics."""
+    call, began, failure = _Call(), time.perf_counter(), None
+    try:
+        yield call
+    except BaseException as exc:
+        failure = exc
+        raise
+    finally:
+        seconds = time.perf_counter() - began
+        add_provider_time(seconds)
+        services.metrics.provider_call(
+            provider.name, model_label(provider, prompt.model), provider_outcome(failure), seconds, call.usage
+        )
+
+
 def _empty(provider: Provider) -> ProviderError:
     return ProviderError(f"The provider {provider.name!r} returned an empty reply.")
 
@@ -125,19 +147,9 @@ async def generate_reply(
     """Return the agent's whole reply as timestamped bubbles, with usage."""
     plan = await plan_prompt(services, agent, messages, context_ids, extras)
     provider, prompt = plan.provider, plan.prompt
-    began = time.perf_counter()
-    try:
+    with _provider_call(services, provider, prompt) as call:
         completion = await provider.complete(prompt)
-    except BaseException as exc:
-        seconds = time.perf_counter() - began
-        add_provider_time(seconds)
-        services.metrics.provider_call(
-            provider.name, model_label(provider, prompt.model), provider_outcome(exc), seconds, None
-        )
-        raise
-    seconds = time.perf_counter() - began
-    add_provider_time(seconds)
-    services.metrics.provider_call(provider.name, model_label(provider, prompt.model), "ok", seconds, completion.usage)
+        call.usage = completion.usage
     text = completion.text if extras.scene is None else unattributed(agent, completion.text)
     bubbles = split_bubbles(text, agent.max_bubbles)
     if not bubbles:
@@ -157,7 +169,6 @@ async def stream_reply(
     provider, prompt = plan.provider, plan.prompt
     splitter = BubbleSplitter(agent.max_bubbles)
     at, sent = int(prompt.now), 0
-    usage: Usage | None = None
 
     def bubble(text: str) -> ChatMessage:
         nonlocal at, sent
@@ -165,28 +176,18 @@ async def stream_reply(
         sent += 1
         return ChatMessage("assistant", text if extras.scene is None else unattributed(agent, text), at)
 
-    began, failure = time.perf_counter(), None
-    try:
+    with _provider_call(services, provider, prompt) as call:
         async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
             async for item in items:
                 if isinstance(item, Usage):
-                    usage = item
+                    call.usage = item
                     continue
                 yield Delta(item)
                 for text in splitter.feed(item):
                     yield bubble(text)
-    except BaseException as exc:
-        failure = exc
-        raise
-    finally:
-        seconds = time.perf_counter() - began
-        add_provider_time(seconds)
-        services.metrics.provider_call(
-            provider.name, model_label(provider, prompt.model), provider_outcome(failure), seconds, usage
-        )
     for text in splitter.finish():
         yield bubble(text)
     if not sent:
         raise _empty(provider)
-    assert usage is not None, "providers end every stream with usage"
-    yield usage
+    assert call.usage is not None, "providers end every stream with usage"
+    yield call.usage
