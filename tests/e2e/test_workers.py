@@ -134,8 +134,9 @@ def until(check: Callable[[], Any], timeout: float, what: str | Callable[[], str
     """Wait for `check` to hold; `what` names what was awaited (a callable says what was found instead)."""
     deadline = time.monotonic() + timeout
     while not (result := check()):
-        said = what if isinstance(what, str) else what()
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {said}"
+        assert time.monotonic() < deadline, (
+            f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}"
+        )
         time.sleep(0.05)
     return result
 
@@ -212,10 +213,6 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
         assert {response.status_code for response in accepted} == {202}
         ids = {response.json()["id"] for response in accepted}
         rx.wait_for(200, timeout=30)
-        time.sleep(0.5)  # a second delivery of any of them would arrive now
-        webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
-        assert len(webhook_ids) == 200 and set(webhook_ids) == ids
-        assert "\nnovaro_message_requests_accepted_total 200.0\n" in scrape("after-async")
 
         # Every request ended, recorded delivered. The receiver saw each one before its answer reached the worker
         # that then records the delivery and purges the content: the erase window starts there, not at the receipt.
@@ -224,6 +221,10 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
             return {request["id"] for request in listed.json()["data"]}
 
         until(lambda: delivered() == ids, 30, lambda: f"every request delivered (not yet: {ids - delivered()})")
+        time.sleep(0.5)  # a second delivery of any of them would arrive now
+        webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
+        assert len(webhook_ids) == 200 and set(webhook_ids) == ids
+        assert "\nnovaro_message_requests_accepted_total 200.0\n" in scrape("after-async")
 
         # Both workers purged (and, on SQLite, erased) what they delivered: the content has left the database.
         where = Settings(data_dir=tmp_path / "data", database_url=database_url)
