@@ -39,7 +39,7 @@ CHECKPOINT_BUSY_MS = 50
 ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its old copies from the WAL
 # How soon a checkpoint that found the WAL in use is tried again. With `serve --workers` under load, another
 # worker's reads and writes keep it in use much of the time: a retry a whole erase_seconds later left three
-# tries of 50 ms in the 10 s promise (measured at load 20: two in a row blocked, content erased after 6-7 s).
+# tries of 50 ms in the 10 s promise (measured at load 15-20: two in a row blocked, content erased after 6-9 s).
 BLOCKED_RETRY_SECONDS = 0.5
 ERASE_WINDOW = 10.0  # the promise (README): no content outlives its request by more than this in any file
 
