@@ -136,6 +136,32 @@ async def test_a_reader_in_another_process_delays_the_erasure_but_never_the_writ
     assert time.monotonic() - began < 10
 
 
+async def test_a_checkpoint_that_finds_the_wal_in_use_is_tried_again_in_a_moment(api, settings, monkeypatch):
+    """Another worker under load keeps the WAL in use much of the time: the eraser tries again within a moment,
+    not a whole erase_seconds later, so many tries fit in the 10 s window."""
+    database = api["services"].storage.database
+    monkeypatch.setattr(database, "_erase_seconds", 1.5)
+    request_id = await accept(api, delay={"seconds": 3600})
+    real, attempts = database.checkpoint, 0
+    with sqlite3.connect(settings.database_path) as other:  # busy each time the eraser looks, four times
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM message_requests").fetchone()
+
+        async def blocked_four_times() -> bool:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 5:
+                other.rollback()
+            erased: bool = await real()
+            return erased
+
+        monkeypatch.setattr(database, "checkpoint", blocked_four_times)
+        await api["client"].delete(f"/api/v1/message-requests/{request_id}", headers=api["auth"])
+        took = await wait_until_erased(settings.data_dir, MARKER, within=15)
+    assert attempts == 5
+    assert took < 6  # tries 0.5 s apart after the first at 1.5 s (~3.5 s); a window apart took 7.5 s
+
+
 async def test_a_group_exchange_holds_its_content_until_its_last_turn_ends_then_erases_it(api, settings, receiver):
     client, auth = api["client"], api["auth"]
     other = (await client.post("/api/v1/agents", json={"name": "Bo"}, headers=auth)).json()["id"]

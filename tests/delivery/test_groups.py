@@ -11,7 +11,7 @@ import pytest
 
 from novaro_lite.api.schemas.events import AgentTypingEvent, MessageReadEvent
 from novaro_lite.domain.agents import ActiveHours
-from novaro_lite.domain.timing import is_awake
+from novaro_lite.domain.timing import JITTER_MINUTES, is_awake
 from tests.delivery.steps import fetch, run
 from tests.problems import assert_problem
 
@@ -126,7 +126,10 @@ async def test_an_agent_asleep_answers_after_it_wakes_never_in_its_sleep(setup, 
     assert first["agentId"] == sleeper
     stored = await setup["services"].storage.agents.get("acme", sleeper)
     assert stored.active_hours == ActiveHours(start, end)
-    assert first["scheduledFor"] > clock.now + 9 * 3600 and is_awake(stored, first["scheduledFor"])
+    # The window opens on the hour more than 9 hours from now, moved by the day's shift of up to JITTER_MINUTES
+    # (late in an hour, 8 h 57 min from now was right: the bound once read 9 hours flat).
+    wakes = clock.now + 9 * 3600 - JITTER_MINUTES * 60
+    assert first["scheduledFor"] > wakes and is_awake(stored, first["scheduledFor"])
     await run_exchange(setup, clock, group_id)
     for reply in replies(setup):
         speaker = await setup["services"].storage.agents.get("acme", reply["agentId"])

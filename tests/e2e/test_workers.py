@@ -130,10 +130,13 @@ def clients(server: RunningServer) -> Iterator[tuple[httpx.Client, httpx.Client]
         yield fresh, pooled
 
 
-def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+def until(check: Callable[[], Any], timeout: float, what: str | Callable[[], str]) -> Any:
+    """Wait for `check` to hold; `what` names what was awaited (a callable says what was found instead)."""
     deadline = time.monotonic() + timeout
     while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        assert time.monotonic() < deadline, (
+            f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}"
+        )
         time.sleep(0.05)
     return result
 
@@ -210,6 +213,14 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
         assert {response.status_code for response in accepted} == {202}
         ids = {response.json()["id"] for response in accepted}
         rx.wait_for(200, timeout=30)
+
+        # Every request ended, recorded delivered. The receiver saw each one before its answer reached the worker
+        # that then records the delivery and purges the content: the erase window starts there, not at the receipt.
+        def delivered() -> set[str]:
+            listed = pooled.get("/api/v1/message-requests", params={"status": "delivered", "limit": 200})
+            return {request["id"] for request in listed.json()["data"]}
+
+        until(lambda: delivered() == ids, 30, lambda: f"every request delivered (not yet: {ids - delivered()})")
         time.sleep(0.5)  # a second delivery of any of them would arrive now
         webhook_ids = [receipt.webhook_id for receipt in rx.receipts]
         assert len(webhook_ids) == 200 and set(webhook_ids) == ids
@@ -217,7 +228,13 @@ def test_two_workers_answer_deliver_each_request_once_and_count_for_the_whole_se
 
         # Both workers purged (and, on SQLite, erased) what they delivered: the content has left the database.
         where = Settings(data_dir=tmp_path / "data", database_url=database_url)
-        until(lambda: not asyncio.run(holders_of(where, MARKER)), 10, "erasure")
+
+        def erasure() -> str:
+            holders = asyncio.run(holders_of(where, MARKER))
+            said = [entry["message"] for entry in log_entries(server) if "WAL" in entry.get("message", "")]
+            return f"erasure: still held by {holders}; the server said {said}"
+
+        until(lambda: not asyncio.run(holders_of(where, MARKER)), 10, erasure)
 
 
 def test_two_workers_deliver_each_turn_of_group_exchanges_once(tmp_path: Path, upstream: str, receiver):
