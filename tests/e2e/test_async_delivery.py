@@ -53,10 +53,11 @@ def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.05)
 
 
-def server_args(tmp_path: Path, **delivery: Any) -> list[str]:
+def server_args(tmp_path: Path, *, webhook_timeout: float = 2, **delivery: Any) -> list[str]:
     """Write a TOML config (loopback receivers allowed, no jitter, plus `delivery` keys); return serve args."""
     delivery = {"retry_jitter": 0, **delivery}
-    lines = ['log_level = "info"', "", "[webhooks]", "allow_private_networks = true", "timeout_seconds = 2", ""]
+    lines = ['log_level = "info"', "", "[webhooks]", "allow_private_networks = true"]
+    lines += [f"timeout_seconds = {webhook_timeout}", ""]
     lines += ["[delivery]", *(f"{key} = {json.dumps(value)}" for key, value in delivery.items())]
     config = tmp_path / "novaro.toml"
     config.write_text("\n".join(lines) + "\n")
@@ -133,9 +134,9 @@ def api_client(server: RunningServer, token: str) -> Iterator[Api]:
 
 
 @contextlib.contextmanager
-def novaro(tmp_path: Path, **delivery: Any) -> Iterator[Api]:
+def novaro(tmp_path: Path, *, webhook_timeout: float = 2, **delivery: Any) -> Iterator[Api]:
     """A fresh server with this [delivery] config, and a client holding its first token."""
-    with running_server(server_args(tmp_path, **delivery), cwd=tmp_path) as server:
+    with running_server(server_args(tmp_path, webhook_timeout=webhook_timeout, **delivery), cwd=tmp_path) as server:
         assert server.first_token, "".join(server.output)
         with api_client(server, server.first_token) as api:
             yield api
