@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,10 +54,11 @@ def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.05)
 
 
-def server_args(tmp_path: Path, **delivery: Any) -> list[str]:
+def server_args(tmp_path: Path, *, webhook_timeout: float = 2, **delivery: Any) -> list[str]:
     """Write a TOML config (loopback receivers allowed, no jitter, plus `delivery` keys); return serve args."""
     delivery = {"retry_jitter": 0, **delivery}
-    lines = ['log_level = "info"', "", "[webhooks]", "allow_private_networks = true", "timeout_seconds = 2", ""]
+    lines = ['log_level = "info"', "", "[webhooks]", "allow_private_networks = true"]
+    lines += [f"timeout_seconds = {webhook_timeout}", ""]
     lines += ["[delivery]", *(f"{key} = {json.dumps(value)}" for key, value in delivery.items())]
     config = tmp_path / "novaro.toml"
     config.write_text("\n".join(lines) + "\n")
@@ -133,9 +135,9 @@ def api_client(server: RunningServer, token: str) -> Iterator[Api]:
 
 
 @contextlib.contextmanager
-def novaro(tmp_path: Path, **delivery: Any) -> Iterator[Api]:
+def novaro(tmp_path: Path, *, webhook_timeout: float = 2, **delivery: Any) -> Iterator[Api]:
     """A fresh server with this [delivery] config, and a client holding its first token."""
-    with running_server(server_args(tmp_path, **delivery), cwd=tmp_path) as server:
+    with running_server(server_args(tmp_path, webhook_timeout=webhook_timeout, **delivery), cwd=tmp_path) as server:
         assert server.first_token, "".join(server.output)
         with api_client(server, server.first_token) as api:
             yield api
@@ -275,12 +277,19 @@ def test_delivery_fails_after_the_retry_schedule_is_used_up(tmp_path: Path, rece
 def test_cancel_stops_a_scheduled_delivery(tmp_path: Path, receiver):
     rx, hook_url = receiver
     # time_scale = 60 makes a 60 s delay come due after 1 s, so the wait below really gives the canceled
-    # request its chance to go out; an uncanceled twin shows that the wait was long enough.
-    with novaro(tmp_path, time_scale=60, sweep_seconds=0.5) as api:
+    # request its chance to go out; an uncanceled twin shows that the wait was long enough. The server's one
+    # delivery slot is kept busy (a held delivery) until the DELETE is answered, so however slow the machine,
+    # the request is still scheduled when it is canceled.
+    slot_free = threading.Event()
+    rx.answer(Answer(hold=slot_free))
+    with novaro(tmp_path, time_scale=60, sweep_seconds=0.5, max_in_flight=1, webhook_timeout=60) as api:
         agent_id, webhook = api.setup(hook_url)
+        api.accept(agent_id, webhook["id"], reference="holds the slot")
+        rx.wait_for(1, timeout=10)
         doomed = api.accept(agent_id, webhook["id"], delay={"seconds": 60}, reference="doomed")
         twin = api.accept(agent_id, webhook["id"], delay={"seconds": 60}, reference="twin")
         canceled = api.client.delete(f"/api/v1/message-requests/{doomed['id']}")
+        slot_free.set()
         assert canceled.status_code == 200, canceled.text
         assert canceled.json()["status"] == "canceled" and canceled.json()["id"] == doomed["id"]
 

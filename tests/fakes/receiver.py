@@ -1,5 +1,5 @@
 """A webhook receiver for tests against a real server: records every delivery with its arrival time and
-answers from a per-test script (status, headers, a pause before answering)."""
+answers from a per-test script (status, headers, a pause before answering, or a hold until the test lets go)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+HOLD_SECONDS = 60  # a held answer goes out after this anyway, so a failed test does not hang its receiver
+
 
 @dataclasses.dataclass(frozen=True)
 class Answer:
     status: int = 200
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     sleep: float = 0.0  # seconds to wait before answering, so the delivery stays in flight
+    # Answer only once the test sets this: the delivery stays in flight for as long as the test needs, however
+    # slow the machine (the server's webhooks.timeout_seconds must outlast it).
+    hold: threading.Event | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Receiver:
             try:
                 if answer.sleep:
                     await asyncio.sleep(answer.sleep)
+                if answer.hold is not None:
+                    await asyncio.to_thread(answer.hold.wait, HOLD_SECONDS)
                 return Response(f"answer {answer.status}", status_code=answer.status, headers=answer.headers)
             finally:
                 with self._lock:
