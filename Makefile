@@ -63,7 +63,7 @@ browser: ## Install Debian's chromium for the browser tests when it is missing
 # The suite runs on every core (pytest-xdist); each worker starts its own test PostgreSQL (pgserver).
 test: check browser ## The full gate CI runs: check, the cog-generated docs, every test on both engines, 95% coverage
 	$(BIN)/cog --check $(COG_FILES)
-	$(BIN)/pytest -n auto -m 'not long' --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -n auto -m 'not long' --cov --cov-report=term-missing:skip-covered --durations=20
 
 # The long fault tests (servers frozen with SIGSTOP past their leases, on both engines), not part of `make test`.
 faults: $(VENV)/.installed-test ## The long fault tests on real processes (not part of make test)
