@@ -82,6 +82,11 @@ export function replyEvents(conversation, status, bubble) {
   };
 }
 
+/** The row under a chat's message box: its send button, and "New chat", which calls `newChat`. */
+export function chatButtons(send, newChat) {
+  return h('div', { class: 'row' }, send, h('button', { type: 'button', onclick: newChat }, 'New chat'));
+}
+
 /** The async choices: which webhook (this page first) and whether to skip the human timing, whose expected
  * wait (`wait`, a sentence) shows when it is chosen. `element` is hidden until the page shows it. */
 export function asyncChoices(webhooks, id, wait) {

@@ -6,7 +6,7 @@
 import { api, stream } from '../api.js';
 import { field, h, notice, replace, select } from '../dom.js';
 import { whenFor } from '../format.js';
-import { asyncChoices, chatBubble, playgroundReceiver, replyEvents, sentNote } from './chat.js';
+import { asyncChoices, chatBubble, chatButtons, playgroundReceiver, replyEvents, sentNote } from './chat.js';
 
 /** `members`: the group's agents, in member order. */
 export function groupPlayground(group, members, webhooks, context) {
@@ -150,23 +150,11 @@ export function groupPlayground(group, members, webhooks, context) {
     ),
     h('label', { class: 'check' }, asAsync, ' Send as an async request to a webhook instead'),
     choices.element,
-    h(
-      'div',
-      { class: 'row' },
-      send,
-      h(
-        'button',
-        {
-          type: 'button',
-          onclick: () => {
-            replace(status);
-            restart();
-            input.focus();
-          },
-        },
-        'New chat',
-      ),
-    ),
+    chatButtons(send, () => {
+      replace(status);
+      restart();
+      input.focus();
+    }),
   );
   function restart() {
     conversation.length = 0;

@@ -8,7 +8,7 @@ import { api, stream } from '../api.js';
 import { field, h, notice, replace } from '../dom.js';
 import { duration, whenFor } from '../format.js';
 import { DEFAULT_RESPONSE_TIMES } from './agent_form.js';
-import { asyncChoices, chatBubble, playgroundReceiver, replyEvents, sentNote } from './chat.js';
+import { asyncChoices, chatBubble, chatButtons, playgroundReceiver, replyEvents, sentNote } from './chat.js';
 import { checkInForm } from './check_ins.js';
 
 /** "usually within 5 min (half within 5 min, 9 in 10 within 1.5 h)": from the agent's response-time table. */
@@ -143,23 +143,11 @@ export function playground(agent, webhooks, context, checkedIn = () => {}) {
     field('Message', input),
     h('label', { class: 'check' }, asAsync, ' Send as an async request to a webhook instead'),
     asyncOptions,
-    h(
-      'div',
-      { class: 'row' },
-      send,
-      h(
-        'button',
-        {
-          type: 'button',
-          onclick: () => {
-            replace(status);
-            restart();
-            input.focus();
-          },
-        },
-        'New chat',
-      ),
-    ),
+    chatButtons(send, () => {
+      replace(status);
+      restart();
+      input.focus();
+    }),
   );
   /** A new chat: empty, or opened by the agent's greeting. */
   function restart() {
