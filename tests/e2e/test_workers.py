@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -283,7 +284,8 @@ def test_sigterm_to_the_parent_stops_every_worker_and_each_hands_back_its_claims
     tmp_path: Path, upstream: str, receiver: tuple[Receiver, str]
 ):
     rx, hook_url = receiver
-    rx.answer(then=Answer(sleep=30))  # every delivery stays in flight
+    stopped = threading.Event()
+    rx.answer(then=Answer(hold=stopped))  # every delivery stays in flight until the server has stopped
     args = server_args(tmp_path, upstream, shutdown_grace_seconds=0.2, sweep_seconds=0.3, max_in_flight=4)
     with running_server(args, cwd=tmp_path, env=ENV) as server, clients(server) as (_, pooled):
         workers = until(lambda: worker_pids(server) if len(worker_pids(server)) == 2 else None, 20, "both workers")
@@ -299,6 +301,7 @@ def test_sigterm_to_the_parent_stops_every_worker_and_each_hands_back_its_claims
 
         os.kill(server.process.pid, signal.SIGTERM)
         assert server.process.wait(timeout=20) == 0
+        stopped.set()
         assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
         finished = {int(pid) for pid in re.findall(r"Finished server process \[(\d+)\]", "".join(server.output))}
         assert finished == workers

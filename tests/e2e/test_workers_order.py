@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,9 +79,10 @@ def test_a_shutdown_while_a_reply_is_typed_keeps_the_arrival_its_typing_event_an
     tmp_path: Path, upstream: str, receiver
 ):
     rx, hook_url = receiver
-    # The read event is answered at once; the typing event is held, so the shutdown comes while a worker is
-    # still sending it, the reply leased to it; every later delivery is answered at once.
-    rx.answer(Answer(), Answer(sleep=10))
+    # The read event is answered at once; the typing event is held until the server has stopped, so the shutdown
+    # comes while a worker is still sending it, the reply leased to it; every later delivery is answered at once.
+    stopped = threading.Event()
+    rx.answer(Answer(), Answer(hold=stopped))
     # At time_scale 8 and 5 words a minute, "Echo: hi…" takes 9-13 s to type: longer than a restart.
     args = server_args(tmp_path, upstream, time_scale=8, shutdown_grace_seconds=0.2)
     with running_server(args, cwd=tmp_path, env=ENV) as server, clients(server) as (_, pooled):
@@ -94,6 +96,7 @@ def test_a_shutdown_while_a_reply_is_typed_keeps_the_arrival_its_typing_event_an
         announced = typing[0].json["until"]
         os.kill(server.process.pid, signal.SIGTERM)
         assert server.process.wait(timeout=20) == 0
+        stopped.set()
 
     # One process takes it up again (it starts sooner than two).
     with running_server(args[2:], cwd=tmp_path, env=ENV) as server:
