@@ -303,11 +303,12 @@ def test_kill_9_of_one_server_repeats_only_its_in_flight_deliveries(
     postgres: fake_postgres.LocalPostgres, tmp_path: Path
 ) -> None:
     witness = Witness(hold=Witness.holding(0.05, 0.15))
-    # A short lease, so the victim's claims come back soon; it must exceed the webhook timeout.
-    webhooks = {"timeout_seconds": 3}
+    # A short lease, so the victim's claims come back soon; it must exceed the webhook timeout, which is long
+    # enough that a server starved of CPU seldom gives up on a receiver that answers in 150 ms.
+    webhooks = {"timeout_seconds": 8}
     delivery = {
         "max_in_flight_per_webhook": PER_WEBHOOK,
-        "lease_seconds": 5,
+        "lease_seconds": 10,
         "sweep_seconds": 1,
         "retry_schedule": [1] * 9,  # a starved server may time out on the receiver; it must not give up
     }
