@@ -47,14 +47,15 @@ class Receipt:
 
 def socket_inode(local_port: int, remote_port: int) -> int | None:
     """The inode of the IPv4 loopback socket from `local_port` to `remote_port`, if it is open."""
-    local, remote = f"{LOOPBACK_HEX}:{local_port:04X}", f"{LOOPBACK_HEX}:{remote_port:04X}"
+    # One search of the whole table, not a Python loop over its lines: the receiver does this for each new
+    # connection on its event loop, and a loaded machine under coverage made the loop fall seconds behind.
     with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            if fields[1] == local and fields[2] == remote:
-                return int(fields[9])
-    return None
+        text = table.read()
+    start = text.find(f" {LOOPBACK_HEX}:{local_port:04X} {LOOPBACK_HEX}:{remote_port:04X} ")
+    if start < 0:
+        return None
+    end = text.find("\n", start)
+    return int(text[start : end if end >= 0 else len(text)].split()[8])
 
 
 def socket_owners(pids: Sequence[int]) -> dict[int, int]:
@@ -80,6 +81,7 @@ class Witness:
         self.most_open: collections.Counter[str] = collections.Counter()  # path -> most held at once
         self._open: collections.Counter[str] = collections.Counter()
         self._by_connection: dict[object, int | None] = {}
+        self._owners: dict[int, int] = {}  # socket inode -> server pid, as last read from /proc
         self._lock = threading.Lock()
         self.port = 0
 
@@ -93,7 +95,9 @@ class Witness:
         if connection not in self._by_connection:
             peer = connection.get_extra_info("peername") if connection else None
             inode = socket_inode(peer[1], self.port) if peer else None
-            self._by_connection[connection] = socket_owners(self.senders).get(inode or -1)
+            if inode is not None and inode not in self._owners:  # a socket opened since the last look
+                self._owners = socket_owners(self.senders)
+            self._by_connection[connection] = self._owners.get(inode or -1)
         return self._by_connection[connection]
 
     async def hook(self, request: web.Request) -> web.Response:
