@@ -19,6 +19,7 @@ from tests.delivery.test_arrival import world
 pytestmark = pytest.mark.anyio
 PARIS = ZoneInfo("Europe/Paris")
 QUIET = QuietHours("22:00", "08:15")  # the window 07:50-09:10 starts in them: nothing lands before 08:15
+SEED = 1
 
 
 async def advance(setup: dict[str, Any], clock: Any, rule_id: str, until: float, rng: random.Random) -> None:
@@ -65,9 +66,13 @@ async def test_a_weekday_morning_rule_yields_one_at_a_time_and_pauses_when_unans
         assert datetime.time(8, 15) <= at.time() <= datetime.time(9, 10)
     shown = (await setup["client"].get(f"/api/v1/check-in-rules/{rule['id']}", headers=setup["auth"])).json()
     assert (shown["status"], shown["lastSkipped"]) == ("active", "unanswered")
-    # The user writes on Wednesday afternoon: Thursday's check-in goes out again, Friday's too.
-    await accept(setup, agentId=ids["agentId"], webhookId=ids["webhookId"], conversationId="user-42")
+    # The user writes on Wednesday afternoon: Thursday's check-in goes out again, Friday's too. The seed draws a
+    # reply that same afternoon; an unseeded draw may put it in the 1% tail, answered next morning, and an agent
+    # still online in the conversation rightly skips that day's check-in (not_while_active).
+    await accept(setup, agentId=ids["agentId"], webhookId=ids["webhookId"], conversationId="user-42", seed=SEED)
     await advance(setup, clock, rule["id"], datetime.datetime(2026, 5, 16, 12, 0, tzinfo=PARIS).timestamp(), rng)
+    replies = [d for d in setup["receiver"].deliveries if d.json.get("type") == "reply"]
+    assert [local(d.json["messages"][-1]["createdAt"]).strftime("%a") for d in replies] == ["Wed"]
     sent = [d for d in setup["receiver"].deliveries if d.json.get("type") == "check_in"]
     assert [local(d.json["messages"][-1]["createdAt"]).strftime("%a") for d in sent] == ["Mon", "Tue", "Thu", "Fri"]
     listed = await setup["client"].get("/api/v1/check-ins?conversationId=user-42", headers=setup["auth"])
