@@ -1,7 +1,8 @@
 """Group commit: writes that arrive while a batch is being committed go into the next batch, in one transaction.
 
 A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
-use it; each supplies how to open a transaction, whose errors say when the database itself failed
+use it; each supplies how to commit a Batch (SQLite: the whole transaction in one trip to its writer thread;
+PostgreSQL: in a pooled transaction, `commit_in`), whose errors say when the database itself failed
 (UnavailableError: it is locked, gone or full), which fails every write of the batch alike. Any other error
 fails only the write that caused it: the batch is committed again write by write, so a row the database
 refuses costs no other caller (another account, say) its write.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from novaro_lite.errors import UnavailableError
@@ -37,22 +38,34 @@ def _consume(done: asyncio.Future[list[int]]) -> None:
         done.exception()
 
 
-def _inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
-    """The batch's inserts grouped by statement, each group for one executemany, in arrival order."""
-    inserts: dict[str, list[tuple[Any, ...]]] = {}
-    for write in batch:
-        for sql, params in write.inserts:
-            inserts.setdefault(sql, []).append(params)
-    return inserts
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """What one transaction of the group commit runs: first `inserts` (one executemany per statement, rows in
+    arrival order), then each write's statements in turn; its result is each write's rowcounts."""
+
+    inserts: dict[str, list[tuple[Any, ...]]]
+    writes: list[tuple[Statement, ...]]
+
+    @classmethod
+    def of(cls, writes: list[Write]) -> Batch:
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        for write in writes:
+            for sql, params in write.inserts:
+                inserts.setdefault(sql, []).append(params)
+        return cls(inserts, [write.statements for write in writes])
+
+
+async def commit_in(transaction: contextlib.AbstractAsyncContextManager[Transaction], batch: Batch) -> list[list[int]]:
+    """Run `batch` in `transaction`, one statement at a time; return each write's rowcounts."""
+    async with transaction as tx:
+        for sql, rows in batch.inserts.items():
+            await tx.executemany(sql, rows)
+        return [[await tx.execute(sql, params) for sql, params in statements] for statements in batch.writes]
 
 
 class GroupCommit:
-    def __init__(
-        self,
-        transaction: Callable[[], contextlib.AbstractAsyncContextManager[Transaction]],
-        on_purged: Callable[[], None],
-    ) -> None:
-        self._transaction = transaction
+    def __init__(self, commit: Callable[[Batch], Awaitable[list[list[int]]]], on_purged: Callable[[], None]) -> None:
+        self._commit_batch = commit
         self._on_purged = on_purged
         self._queue: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -103,10 +116,7 @@ class GroupCommit:
 
     async def _commit(self, batch: list[Write]) -> list[list[int]]:
         """Write the batch in one transaction; return each write's statement rowcounts."""
-        async with self._transaction() as tx:
-            for sql, rows in _inserts_by_statement(batch).items():
-                await tx.executemany(sql, rows)
-            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+        return await self._commit_batch(Batch.of(batch))
 
     async def _commit_one(self, write: Write) -> list[int] | Exception:
         try:
