@@ -4,9 +4,10 @@ One aiosqlite connection per process for writes, WAL, foreign keys on, a busy ti
 running server share the file, and writes serialised through `transaction()`. The hot writes (a group-commit
 batch, a claim) run as one function on the writer's thread, BEGIN IMMEDIATE to COMMIT (`_in_one_trip`): the
 file's write lock is then held for the SQL's time only, not across several turns of a busy event loop, which
-kept a second process sharing the file (`serve --workers`) asleep in SQLite's busy handler. List queries (`all()`) use a
-second aiosqlite connection, so they see committed data only: the writer's connection would also show the
-rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
+kept a second process sharing the file (`serve --workers`) asleep in SQLite's busy handler, and a statement
+costs no trip of its own (docs/benchmarks.md). List queries (`all()`) use a second aiosqlite connection, so
+they see committed data only: the writer's connection would also show the rows of a transaction (or
+group-commit batch) that has not committed yet and may still roll back.
 
 Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
 on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
