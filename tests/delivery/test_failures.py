@@ -305,7 +305,7 @@ async def test_a_claim_cancelled_during_its_commit_is_handed_back(tmp_path):
         await writer.set_trace_callback(trace)
         try:
             running = asyncio.create_task(env.dispatcher.run_due())
-            await committing.wait()
+            await asyncio.wait_for(committing.wait(), 60)  # the claim reached its COMMIT
             running.cancel()  # lands while the claim's COMMIT runs in aiosqlite's thread
             cancelled.set()
             with pytest.raises(asyncio.CancelledError):
