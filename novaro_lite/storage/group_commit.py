@@ -19,6 +19,8 @@ from typing import Any
 from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.database import Statement, Transaction
 
+GATHER_SECONDS = 0.001  # how long a batch gathers writes under concurrent writes (PostgreSQL's commit_delay idea)
+
 
 @dataclasses.dataclass
 class Write:
@@ -69,6 +71,7 @@ class GroupCommit:
         self._on_purged = on_purged
         self._queue: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._concurrent = False  # the last batch held more than one write: gather before the next
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         """Insert one row, committed when this returns."""
@@ -91,8 +94,15 @@ class GroupCommit:
 
     async def _flush(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue, []
+            batch: list[Write] = []
             try:
+                # Under concurrent writes, gather for a millisecond first: a commit in one trip ends so soon that
+                # batches would otherwise shrink to a few writes each, every one a transaction and a WAL append
+                # (docs/benchmarks.md). A lone writer (the last batch held one write) is not kept waiting.
+                if self._concurrent:
+                    await asyncio.sleep(GATHER_SECONDS)
+                batch, self._queue = self._queue, []
+                self._concurrent = len(batch) > 1
                 try:
                     results: list[list[int] | BaseException] = list(await self._commit(batch))
                 except UnavailableError as exc:  # locked, busy, gone, full: the same for every write
