@@ -1,7 +1,8 @@
 """Group commit: writes that arrive while a batch is being committed go into the next batch, in one transaction.
 
 A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
-use it; each supplies how to open a transaction, whose errors say when the database itself failed
+use it; each supplies how to commit a Batch (SQLite: the whole transaction in one trip to its writer thread;
+PostgreSQL: in a pooled transaction, `commit_in`), whose errors say when the database itself failed
 (UnavailableError: it is locked, gone or full), which fails every write of the batch alike. Any other error
 fails only the write that caused it: the batch is committed again write by write, so a row the database
 refuses costs no other caller (another account, say) its write.
@@ -12,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.database import Statement, Transaction
+
+GATHER_SECONDS = 0.001  # how long a batch gathers writes under concurrent writes (PostgreSQL's commit_delay idea)
 
 
 @dataclasses.dataclass
@@ -37,25 +40,38 @@ def _consume(done: asyncio.Future[list[int]]) -> None:
         done.exception()
 
 
-def _inserts_by_statement(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
-    """The batch's inserts grouped by statement, each group for one executemany, in arrival order."""
-    inserts: dict[str, list[tuple[Any, ...]]] = {}
-    for write in batch:
-        for sql, params in write.inserts:
-            inserts.setdefault(sql, []).append(params)
-    return inserts
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """What one transaction of the group commit runs: first `inserts` (one executemany per statement, rows in
+    arrival order), then each write's statements in turn; its result is each write's rowcounts."""
+
+    inserts: dict[str, list[tuple[Any, ...]]]
+    writes: list[tuple[Statement, ...]]
+
+    @classmethod
+    def of(cls, writes: list[Write]) -> Batch:
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        for write in writes:
+            for sql, params in write.inserts:
+                inserts.setdefault(sql, []).append(params)
+        return cls(inserts, [write.statements for write in writes])
+
+
+async def commit_in(transaction: contextlib.AbstractAsyncContextManager[Transaction], batch: Batch) -> list[list[int]]:
+    """Run `batch` in `transaction`, one statement at a time; return each write's rowcounts."""
+    async with transaction as tx:
+        for sql, rows in batch.inserts.items():
+            await tx.executemany(sql, rows)
+        return [[await tx.execute(sql, params) for sql, params in statements] for statements in batch.writes]
 
 
 class GroupCommit:
-    def __init__(
-        self,
-        transaction: Callable[[], contextlib.AbstractAsyncContextManager[Transaction]],
-        on_purged: Callable[[], None],
-    ) -> None:
-        self._transaction = transaction
+    def __init__(self, commit: Callable[[Batch], Awaitable[list[list[int]]]], on_purged: Callable[[], None]) -> None:
+        self._commit_batch = commit
         self._on_purged = on_purged
         self._queue: list[Write] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._concurrent = False  # the last batch held more than one write: gather before the next
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         """Insert one row, committed when this returns."""
@@ -78,8 +94,15 @@ class GroupCommit:
 
     async def _flush(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue, []
+            batch: list[Write] = []
             try:
+                # Under concurrent writes, gather for a millisecond first: a commit in one trip ends so soon that
+                # batches would otherwise shrink to a few writes each, every one a transaction and a WAL append
+                # (docs/benchmarks.md). A lone writer (the last batch held one write) is not kept waiting.
+                if self._concurrent:
+                    await asyncio.sleep(GATHER_SECONDS)
+                batch, self._queue = self._queue, []
+                self._concurrent = len(batch) > 1
                 try:
                     results: list[list[int] | BaseException] = list(await self._commit(batch))
                 except UnavailableError as exc:  # locked, busy, gone, full: the same for every write
@@ -103,10 +126,7 @@ class GroupCommit:
 
     async def _commit(self, batch: list[Write]) -> list[list[int]]:
         """Write the batch in one transaction; return each write's statement rowcounts."""
-        async with self._transaction() as tx:
-            for sql, rows in _inserts_by_statement(batch).items():
-                await tx.executemany(sql, rows)
-            return [[await tx.execute(sql, params) for sql, params in write.statements] for write in batch]
+        return await self._commit_batch(Batch.of(batch))
 
     async def _commit_one(self, write: Write) -> list[int] | Exception:
         try:

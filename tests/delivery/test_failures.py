@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -288,23 +289,30 @@ async def test_a_claim_cancelled_during_its_commit_is_handed_back(tmp_path):
         database = env.services.storage.database
         assert isinstance(database, SqliteDatabase)
         writer = database._writer
-        real_execute = writer.execute
-        committing = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        committing, cancelled = asyncio.Event(), threading.Event()
+        claimed = False
 
-        def execute(sql: str, *args: Any) -> Any:
-            if sql == "COMMIT" and not committing.is_set():
-                committing.set()
-            return real_execute(sql, *args)
+        def trace(sql: str) -> None:  # on the writer's thread, as each statement starts
+            nonlocal claimed
+            if sql.lstrip().startswith("UPDATE message_requests SET status = CASE"):  # the claim
+                claimed = True
+            elif sql == "COMMIT" and claimed:
+                claimed = False
+                loop.call_soon_threadsafe(committing.set)
+                cancelled.wait(timeout=60)  # the COMMIT goes on once the caller has been cancelled
 
-        writer.execute = execute  # type: ignore[method-assign]
+        await writer.set_trace_callback(trace)
         try:
             running = asyncio.create_task(env.dispatcher.run_due())
-            await committing.wait()
+            await asyncio.wait_for(committing.wait(), 60)  # the claim reached its COMMIT
             running.cancel()  # lands while the claim's COMMIT runs in aiosqlite's thread
+            cancelled.set()
             with pytest.raises(asyncio.CancelledError):
                 await running
         finally:
-            writer.execute = real_execute  # type: ignore[method-assign]
+            cancelled.set()
+            await writer.set_trace_callback(None)  # type: ignore[arg-type]
         await env.dispatcher.stop()
         returned = await env.get(request_id)
         assert returned.status == "scheduled"  # not leased to this process until the lease runs out

@@ -31,7 +31,7 @@ import asyncpg
 
 from novaro_lite.errors import StorageFullError, UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
-from novaro_lite.storage.group_commit import GroupCommit
+from novaro_lite.storage.group_commit import Batch, GroupCommit, commit_in
 from novaro_lite.storage.outage import Outage
 from novaro_lite.storage.postgres.claims import CLAIM_IDLE, CLAIM_LOCK, LOCK_SQL, claim_statement
 from novaro_lite.storage.postgres.faults import cause_of, is_broken
@@ -133,7 +133,7 @@ class PostgresDatabase:
         self._pool = pool
         self.clock = clock
         self.wakeups = wakeups
-        self._group = GroupCommit(self.transaction, self.content_purged)
+        self._group = GroupCommit(self._commit, self.content_purged)
         self._outage = Outage()
         self._full_at: float | None = None  # when a write last found the disk full (time.monotonic)
 
@@ -200,6 +200,9 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._connection() as connection, connection.transaction():
             yield _Transaction(connection)
+
+    async def _commit(self, batch: Batch) -> list[list[int]]:
+        return await commit_in(self.transaction(), batch)
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         await self._group.insert(sql, params)

@@ -1,9 +1,13 @@
 """The SQLite engine: connections, transactions, migrations and erasure of purged content.
 
 One aiosqlite connection per process for writes, WAL, foreign keys on, a busy timeout so the CLI and a
-running server share the file, and writes serialised through `transaction()`. List queries (`all()`) use a
-second aiosqlite connection, so they see committed data only: the writer's connection would also show the
-rows of a transaction (or group-commit batch) that has not committed yet and may still roll back.
+running server share the file, and writes serialised through `transaction()`. The hot writes (a group-commit
+batch, a claim) run as one function on the writer's thread, BEGIN IMMEDIATE to COMMIT (`_in_one_trip`): the
+file's write lock is then held for the SQL's time only, not across several turns of a busy event loop, which
+kept a second process sharing the file (`serve --workers`) asleep in SQLite's busy handler, and a statement
+costs no trip of its own (docs/benchmarks.md). List queries (`all()`) use a second aiosqlite connection, so
+they see committed data only: the writer's connection would also show the rows of a transaction (or
+group-commit batch) that has not committed yet and may still roll back.
 
 Point lookups by key (the token on every request, the agent) run on a second, plain sqlite3 connection
 on the event loop's own thread: in WAL mode a reader never waits for a writer, and an indexed lookup
@@ -15,19 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from novaro_lite.errors import StorageFullError, UnavailableError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction
-from novaro_lite.storage.group_commit import GroupCommit
+from novaro_lite.storage.group_commit import Batch, GroupCommit
 from novaro_lite.storage.outage import Outage
 from novaro_lite.storage.sqlite.claims import claim_statement
 from novaro_lite.storage.sqlite.faults import READY_ROOM_BYTES, cause_of, room_bytes
@@ -42,6 +47,7 @@ ERASE_SECONDS = 3.0  # how soon after content is purged a checkpoint erases its 
 # tries of 50 ms in the 10 s promise (measured at load 15-20: two in a row blocked, content erased after 6-9 s).
 BLOCKED_RETRY_SECONDS = 0.5
 ERASE_WINDOW = 10.0  # the promise (README): no content outlives its request by more than this in any file
+T = TypeVar("T")
 
 
 def _create_private_file(path: Path) -> None:
@@ -88,6 +94,35 @@ def backup(source: Path, destination: Path) -> None:
         raise
 
 
+def _atomically(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` in one write transaction on `connection` (on its own thread), rolled back if it fails."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (a full disk)
+            connection.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _run_batch(batch: Batch, connection: sqlite3.Connection) -> list[list[int]]:
+    for sql, rows in batch.inserts.items():
+        connection.executemany(sql, rows)
+    return [[connection.execute(sql, params).rowcount for sql, params in statements] for statements in batch.writes]
+
+
+async def _on_thread(connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` with `connection`'s sqlite3 connection on its thread, in one trip there and back.
+
+    aiosqlite offers no public call for this: its own methods (execute, executemany, commit) are each one
+    `_execute` of a function, the call used here; a closed connection raises ValueError as they do.
+    """
+    result: T = await connection._execute(lambda: work(connection._conn))  # type: ignore[no-untyped-call]
+    return result
+
+
 class _Transaction:
     """A write transaction on the writer connection."""
 
@@ -125,7 +160,7 @@ class SqliteDatabase:
         self._path = path
         self.clock = clock
         self._write_lock = asyncio.Lock()
-        self._group = GroupCommit(self.transaction, self.content_purged)
+        self._group = GroupCommit(self._commit, self.content_purged)
         self._outage = Outage()
         self._erase_seconds = erase_seconds
         self._unerased_since: float | None = None  # monotonic time of the oldest purge not yet checkpointed
@@ -213,6 +248,24 @@ class SqliteDatabase:
                 raise
         self._outage.answered()
 
+    async def _in_one_trip(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one write transaction in a single trip to the writer's thread (see the module's doc).
+
+        A cancelled caller does not stop the thread: `work` still commits or rolls back there, by itself, before
+        the writer's next use (its queue is FIFO), so the connection is left clean either way.
+        """
+        async with self._write_lock:
+            try:
+                result = await _on_thread(self._writer, functools.partial(_atomically, work=work))
+            except BaseException as exc:
+                self._raise_if_unavailable(exc)
+                raise
+        self._outage.answered()
+        return result
+
+    async def _commit(self, batch: Batch) -> list[list[int]]:
+        return await self._in_one_trip(functools.partial(_run_batch, batch))
+
     def _raise_if_unavailable(self, exc: BaseException) -> None:
         """Raise the UnavailableError that `exc` means (busy, full, closed), if it means one."""
         if (found := cause_of(exc)) is not None:
@@ -234,8 +287,9 @@ class SqliteDatabase:
         return await self._group.write(*statements, purges=purges)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        async with self.transaction() as tx:
-            return await tx.fetch(*claim_statement(claim, set_sql, columns))
+        sql, params = claim_statement(claim, set_sql, columns)
+        rows: list[Row] = await self._in_one_trip(lambda connection: connection.execute(sql, params).fetchall())
+        return rows
 
     async def _migrate(self) -> None:
         async with self.transaction() as tx:
