@@ -356,9 +356,11 @@ class SqliteDatabase:
                 wait = self._erase_seconds if erased else min(self._erase_seconds, BLOCKED_RETRY_SECONDS)
 
     def _reader_blocked(self) -> None:
-        """A checkpoint could not empty the WAL: say so once, naming the cause (the README lists what delays
-        erasure), while erasure_overdue() tells the metrics how far past the window content now is."""
-        if not self._blocked_warned:
+        """A checkpoint could not empty the WAL: once content has waited half its window, say so once, naming the
+        cause (the README lists what delays erasure), while erasure_overdue() tells the metrics how far past the
+        window content now is. A briefly busy WAL (another worker's read, retried within a second) is not news."""
+        waited = time.monotonic() - (self._oldest_unerased or time.monotonic())
+        if not self._blocked_warned and waited >= ERASE_WINDOW / 2:
             self._blocked_warned = True
             logger.warning(
                 "purged chat content is still in the WAL (novaro.db-wal): another connection holds a read"
