@@ -180,11 +180,11 @@ async def _stored(services: Services, call: Callable[[], Awaitable[T]]) -> T:
 
 
 def _lost_lease(request: MessageRequest) -> None:
-    # This process was frozen or stalled past the lease and another took the request over (or it ended):
-    # what this attempt saw is not ours to record, and nothing about it was written.
+    # The request ended meanwhile (canceled, superseded, its agent deleted), or this process was frozen or stalled
+    # past the lease and another took it over: what this attempt saw is not ours to record; nothing was written.
     logger.warning(
-        "delivery of %s not recorded: this process lost its lease on it (it was paused or stalled past"
-        " [delivery] lease_seconds; another process took the request over)",
+        "delivery of %s not recorded: the request is no longer this process's (it ended meanwhile, or this"
+        " process was paused or stalled past [delivery] lease_seconds and another took it over)",
         request.id,
     )
 
