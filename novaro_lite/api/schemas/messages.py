@@ -13,6 +13,16 @@ from novaro_lite.domain.messages import ChatMessage, Usage
 
 CONTENT_MAX = 20_000
 SEED_MAX = 2**31 - 1
+# The fields a realtime message and an async request share, with one definition each.
+Speaker = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="The agent who answers. With `groupId`, only for a `manual` group: the member who answers.",
+    ),
+]
+ContextIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20)]
 GROUP_EXAMPLE: dict[str, JsonValue] = {
     "groupId": "grp_01jqz8w7b9d1f3h5k7m9p1r3t5",
     "seed": 7,
@@ -48,12 +58,7 @@ class MessageIn(WireModel):
 class MessagesRequest(WireModel):
     model_config = ConfigDict(json_schema_extra={"examples": [GROUP_EXAMPLE]})
 
-    agent_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=100,
-        description="The agent who answers. With `groupId`, only for a `manual` group: the member who answers.",
-    )
+    agent_id: Speaker = None
     group_id: str | None = Field(
         None,
         min_length=1,
@@ -63,7 +68,7 @@ class MessagesRequest(WireModel):
     )
     seed: int | None = Field(None, ge=0, le=SEED_MAX, description="With `groupId`: the same seed, the same speakers.")
     messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
-    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+    context_ids: ContextIds = Field(default_factory=list)
     stream: bool = Field(
         False,
         description="Answer text/event-stream: delta, message, done (or error) events; in a group, a speaker event "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from novaro_lite.api.schemas.messages import MessageIn
+from novaro_lite.api.schemas.messages import ContextIds, MessageIn
 from novaro_lite.api.schemas.wire import WireModel
 
 
@@ -14,8 +14,8 @@ class PromptPreviewRequest(WireModel):
     messages: list[MessageIn] = Field(
         default_factory=list, max_length=200, description="A sample conversation, oldest first; none is a new chat."
     )
-    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=20, description="Contexts a request would add to the agent's own."
+    context_ids: ContextIds = Field(
+        default_factory=list, description="Contexts a request would add to the agent's own."
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from novaro_lite.api.schemas.messages import SEED_MAX, MessageIn
+from novaro_lite.api.schemas.messages import SEED_MAX, ContextIds, MessageIn, Speaker
 from novaro_lite.api.schemas.paging import PageOut, PageQuery
 from novaro_lite.api.schemas.wire import WireModel
 from novaro_lite.domain.conversations import CONVERSATION_ID_MAX
@@ -32,12 +32,7 @@ GROUP_EXAMPLE: dict[str, JsonValue] = {
 class MessageRequestCreate(WireModel):
     model_config = ConfigDict(json_schema_extra={"examples": [GROUP_EXAMPLE]})
 
-    agent_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=100,
-        description="The agent who answers. With `groupId`, only for a `manual` group: the member who answers.",
-    )
+    agent_id: Speaker = None
     group_id: str | None = Field(
         None,
         min_length=1,
@@ -51,7 +46,7 @@ class MessageRequestCreate(WireModel):
     webhook_id: str = Field(min_length=1, max_length=100)
     reference: str = Field(min_length=1, max_length=500, description="Yours; sent back with the reply.")
     messages: list[MessageIn] = Field(min_length=1, max_length=200, description="The conversation, oldest first.")
-    context_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=20)
+    context_ids: ContextIds = Field(default_factory=list)
     delay: Literal["immediate"] | FixedDelay | None = Field(
         None, description="For integration tests: skip the human-like timing (the operator may forbid it)."
     )
