@@ -35,20 +35,26 @@ async def until(check: Callable[[], bool], within: float) -> None:
         await asyncio.sleep(0.05)
 
 
+async def being_delivered(storage: Storage) -> str:
+    """A request holding MARKER, due and claimed by "own": its delivery's end purges the content."""
+    hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
+    request_id: str = await storage.requests.create(
+        "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", MARKER)],
+        context_ids=(), plan=Plan(time.time() - 1, time.time() - 1), accepted=lambda request: request.id,
+    )  # fmt: skip
+    await storage.queue.claim(
+        now=time.time(), lease_seconds=60, limit=1, per_webhook=1, in_flight={}, working=(), owner="own"
+    )
+    return request_id
+
+
 async def test_a_reader_pinning_the_wal_is_reported_and_content_goes_once_it_lets_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
     monkeypatch.setattr(sqlite_database, "ERASE_WINDOW", WINDOW)
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time, erase_seconds=0.1) as storage:
-        hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
-        request_id = await storage.requests.create(
-            "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", MARKER)],
-            context_ids=(), plan=Plan(time.time() - 1, time.time() - 1), accepted=lambda request: request.id,
-        )  # fmt: skip
-        await storage.queue.claim(
-            now=time.time(), lease_seconds=60, limit=1, per_webhook=1, in_flight={}, working=(), owner="own"
-        )
+        request_id = await being_delivered(storage)
         with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as shell:
             shell.execute("BEGIN")
             shell.execute("SELECT count(*) FROM message_requests").fetchone()  # holds a snapshot, as a shell can
@@ -72,14 +78,7 @@ async def test_a_wal_busy_for_a_moment_is_erased_without_a_warning(
     monkeypatch.setattr(sqlite_database, "ERASE_WINDOW", 60.0)
     path = tmp_path / "novaro.db"
     async with Storage.open(path, time.time, erase_seconds=0.1) as storage:
-        hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
-        request_id = await storage.requests.create(
-            "acme", agent_id="agt_1", webhook_id=hook.id, reference="r", messages=[ChatMessage("user", MARKER)],
-            context_ids=(), plan=Plan(time.time() - 1, time.time() - 1), accepted=lambda request: request.id,
-        )  # fmt: skip
-        await storage.queue.claim(
-            now=time.time(), lease_seconds=60, limit=1, per_webhook=1, in_flight={}, working=(), owner="own"
-        )
+        request_id = await being_delivered(storage)
         with caplog.at_level(logging.WARNING):
             with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as shell:
                 shell.execute("BEGIN")
