@@ -359,8 +359,7 @@ class SqliteDatabase:
         """A checkpoint could not empty the WAL: once content has waited half its window, say so once, naming the
         cause (the README lists what delays erasure), while erasure_overdue() tells the metrics how far past the
         window content now is. A briefly busy WAL (another worker's read, retried within a second) is not news."""
-        waited = time.monotonic() - (self._oldest_unerased or time.monotonic())
-        if not self._blocked_warned and waited >= ERASE_WINDOW / 2:
+        if not self._blocked_warned and self._unerased_seconds() >= ERASE_WINDOW / 2:
             self._blocked_warned = True
             logger.warning(
                 "purged chat content is still in the WAL (novaro.db-wal): another connection holds a read"
@@ -371,10 +370,9 @@ class SqliteDatabase:
             )
 
     def _erased(self, covered: int) -> None:
-        if self._blocked_warned and self._oldest_unerased is not None:
+        if self._blocked_warned:
             logger.warning(
-                "purged content erased from the WAL after %.0f s, once the reader let go",
-                time.monotonic() - self._oldest_unerased,
+                "purged content erased from the WAL after %.0f s, once the reader let go", self._unerased_seconds()
             )
         self._blocked_warned = False
         if self._purges == covered:
@@ -382,11 +380,13 @@ class SqliteDatabase:
         else:  # purged while this checkpoint ran: the oldest not yet erased is no older than now
             self._oldest_unerased = time.monotonic()
 
+    def _unerased_seconds(self) -> float:
+        """How long the oldest purged content still in a file has waited for erasure (0 when none waits)."""
+        return 0.0 if self._oldest_unerased is None else time.monotonic() - self._oldest_unerased
+
     def erasure_overdue(self) -> float:
         """Seconds the oldest purged content still in a file has outlived ERASE_WINDOW (0 when none has)."""
-        if self._oldest_unerased is None:
-            return 0.0
-        return max(0.0, time.monotonic() - self._oldest_unerased - ERASE_WINDOW)
+        return max(0.0, self._unerased_seconds() - ERASE_WINDOW)
 
     async def ping(self) -> None:
         """Raise UnavailableError unless the database answers a trivial query."""
