@@ -36,6 +36,11 @@ def test_playground_async_reply_to_this_page_joins_the_conversation(page: Page, 
     page.get_by_role("button", name="Send").click()
     expect(log.locator(".bubble.assistant").nth(1)).to_contain_text(f"Ines {width}")  # after the greeting
     expect(log.get_by_text(re.compile(f"^Ines {width} read it at"))).to_be_visible()
+    # "New chat" starts over: only the greeting again, and the cursor back in the message box.
+    page.get_by_role("button", name="New chat").click()
+    expect(log.locator(".bubble")).to_have_count(1)
+    expect(log.locator(".bubble.assistant")).to_have_text(re.compile(f"^Olá you, I am Ines {width}."))
+    expect(page.get_by_label("Message")).to_be_focused()
     check_accessibility(page)
 
 

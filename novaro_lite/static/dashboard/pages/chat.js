@@ -82,8 +82,14 @@ export function replyEvents(conversation, status, bubble) {
   };
 }
 
-/** The row under a chat's message box: its send button, and "New chat", which calls `newChat`. */
-export function chatButtons(send, newChat) {
+/** The row under a chat's message box: its send button, and "New chat", which clears `status`, calls `restart`
+ * and puts the focus back in `input`. */
+export function chatButtons(send, status, restart, input) {
+  const newChat = () => {
+    replace(status);
+    restart();
+    input.focus();
+  };
   return h('div', { class: 'row' }, send, h('button', { type: 'button', onclick: newChat }, 'New chat'));
 }
 

@@ -150,11 +150,7 @@ export function groupPlayground(group, members, webhooks, context) {
     ),
     h('label', { class: 'check' }, asAsync, ' Send as an async request to a webhook instead'),
     choices.element,
-    chatButtons(send, () => {
-      replace(status);
-      restart();
-      input.focus();
-    }),
+    chatButtons(send, status, restart, input),
   );
   function restart() {
     conversation.length = 0;

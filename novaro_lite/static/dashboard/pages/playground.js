@@ -143,11 +143,7 @@ export function playground(agent, webhooks, context, checkedIn = () => {}) {
     field('Message', input),
     h('label', { class: 'check' }, asAsync, ' Send as an async request to a webhook instead'),
     asyncOptions,
-    chatButtons(send, () => {
-      replace(status);
-      restart();
-      input.focus();
-    }),
+    chatButtons(send, status, restart, input),
   );
   /** A new chat: empty, or opened by the agent's greeting. */
   function restart() {
