@@ -66,6 +66,9 @@ def configure_logging(level: str, log_format: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
+    # httpx logs every call's whole URL at INFO, and a webhook URL often holds its receiver's secret (in the
+    # path, as Slack's and Discord's do, or the query); our own lines say what was called without it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

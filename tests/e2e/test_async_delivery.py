@@ -187,6 +187,22 @@ def test_delivery_body_and_signature_verify_independently(tmp_path: Path, receiv
     assert len(rx.receipts) == 1
 
 
+def test_the_log_never_holds_a_webhook_url(tmp_path: Path, receiver):
+    """A webhook URL often carries the receiver's secret; at the default log level it must not reach the log."""
+    rx, hook_url = receiver
+    secret = "key-in-the-url-4f1c9e"
+    with running_server(server_args(tmp_path), cwd=tmp_path) as server:
+        assert server.first_token
+        with api_client(server, server.first_token) as api:
+            agent_id, webhook = api.setup(f"{hook_url}?key={secret}")
+            accepted = api.accept(agent_id, webhook["id"])
+            rx.wait_for(1, timeout=5)
+            api.wait_status(accepted["id"], "delivered", timeout=5)
+    logged = "".join(server.output)
+    assert "novaro_lite.access" in logged  # the log was on at INFO
+    assert secret not in logged and "/hook" not in logged
+
+
 def test_delivery_retries_500s_with_the_same_id_and_body(tmp_path: Path, receiver):
     rx, hook_url = receiver
     rx.answer(Answer(500), Answer(500), then=Answer(200))

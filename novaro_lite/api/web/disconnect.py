@@ -12,11 +12,15 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.observability.logs import route_of
+
 logger = logging.getLogger(__name__)
 CLIENT_CLOSED_REQUEST = 499
 
 
 async def client_disconnected(request: Request, exc: Exception) -> Response:
     """Exception handler for starlette's ClientDisconnect."""
-    logger.info("the client disconnected before its request body was read: %s %s", request.method, request.url.path)
+    logger.info(
+        "the client disconnected before its request body was read: %s %s", request.method, route_of(request.scope)
+    )
     return Response(status_code=CLIENT_CLOSED_REQUEST)
