@@ -27,6 +27,7 @@ from novaro_lite.observability.logs import configure_logging
 from novaro_lite.observability.metrics import Metrics
 from novaro_lite.observability.middleware import RequestContext
 from novaro_lite.outbound.client import build_http_client
+from novaro_lite.outbound.upstream import build_upstream
 from novaro_lite.providers.registry import build_providers
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
@@ -103,7 +104,7 @@ def _lifespan(
                 erase_seconds=settings.erase_seconds,
                 pool_size=settings.database_pool_size,
             ) as storage,
-            build_http_client(transport, proxies=settings.provider_proxies) as http,
+            contextlib.aclosing(build_upstream(transport, settings.provider_proxies)) as upstream,
             build_http_client(transport, policy=settings.webhooks.policy) as webhook_http,
             open_limiter(share.rate_limits_path if share else None) as limiter,
         ):
@@ -111,8 +112,7 @@ def _lifespan(
                 settings=settings,
                 storage=storage,
                 clock=clock,
-                http=http,
-                providers=build_providers(settings, http),
+                providers=build_providers(settings, upstream),
                 webhook_http=webhook_http,
                 wake=wake,
                 metrics=metrics,

@@ -20,8 +20,7 @@ class Services:
     settings: Settings
     storage: Storage
     clock: Callable[[], float]
-    http: httpx.AsyncClient  # providers' client
-    providers: Mapping[str, Provider]
+    providers: Mapping[str, Provider]  # each calls its upstream through one shared outbound/upstream.py
     webhook_http: httpx.AsyncClient  # webhooks' client: connects only where the target policy allows
     wake: Callable[[float], None]  # "a request is due at this unix time": moves the scheduler's next dispatch
     metrics: Metrics = dataclasses.field(default_factory=lambda: Metrics(enabled=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.cards import MAX_CARD_BYTES
 from novaro_lite.outbound.client import build_http_client
+from novaro_lite.outbound.upstream import build_upstream
 from novaro_lite.providers.registry import build_providers, check_model
 from novaro_lite.services import Services
 from novaro_lite.storage.store import Storage
@@ -211,13 +213,15 @@ def agent_generate(
         raise CliError(f"Invalid request: {exc}") from None
 
     async def create(storage: Storage) -> list[Agent]:
-        async with build_http_client() as http:
+        async with (
+            contextlib.aclosing(build_upstream(proxies=settings.provider_proxies)) as upstream,
+            build_http_client() as http,
+        ):
             services = Services(
                 settings=settings,
                 storage=storage,
                 clock=time.time,
-                http=http,
-                providers=build_providers(settings, http),
+                providers=build_providers(settings, upstream),
                 webhook_http=http,  # no webhook is called from here
                 wake=lambda _: None,
             )

@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from novaro_lite import __version__
@@ -40,7 +41,7 @@ _INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 REPLAYABLE = "novaro_lite.replayable"
 
 
-def _httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+def _httpx_error(exc: BaseException, request: httpx.Request | None) -> httpx.TransportError:
     """Translate an aiohttp failure into the httpx exception a provider expects."""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(str(exc) or "connect timed out", request=request)
@@ -77,6 +78,40 @@ class _Inflater:
                 yield out
 
 
+async def body_chunks(
+    response: aiohttp.ClientResponse, inflater: _Inflater | None, request: httpx.Request | None = None
+) -> AsyncIterator[bytes]:
+    """The body of `response` as it arrives, inflated with its cap; failures as httpx's exceptions."""
+    try:
+        async for chunk in response.content.iter_any():
+            if inflater is None:
+                yield chunk
+                continue
+            for part in inflater.feed(chunk):
+                yield part
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise _httpx_error(exc, request) from exc
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the compressed answer is corrupt: {exc}", request=request) from exc
+
+
+def finish(response: aiohttp.ClientResponse) -> None:
+    """Let go of `response`: a body read to the end gives its connection back to the pool; anything else drops
+    the connection, which is also how an abandoned stream tells the upstream to stop."""
+    if response.content.at_eof():
+        response.release()
+    else:
+        response.close()
+
+
+def inflater_for(response: aiohttp.ClientResponse) -> _Inflater | None:
+    """The inflater a gzip or deflate answer needs (inflated here, with a cap, never by httpx), else None."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in _INFLATED:
+        return None
+    return _Inflater("deflate" if encoding == "deflate" else "gzip")
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request, inflater: _Inflater | None) -> None:
         self._response = response
@@ -84,25 +119,11 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._inflater = inflater
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.content.iter_any():
-                if self._inflater is None:
-                    yield chunk
-                    continue
-                for part in self._inflater.feed(chunk):
-                    yield part
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _httpx_error(exc, self._request) from exc
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"the compressed answer is corrupt: {exc}", request=self._request) from exc
+        async for chunk in body_chunks(self._response, self._inflater, self._request):
+            yield chunk
 
     async def aclose(self) -> None:
-        # A body read to the end lets the connection go back to the pool; anything else drops it, which is
-        # also how an abandoned stream tells the upstream to stop.
-        if self._response.content.at_eof():
-            self._response.release()
-        else:
-            self._response.close()
+        finish(self._response)
 
 
 async def _on_reused(
@@ -157,10 +178,11 @@ def _bypasses(host: str, no_proxy: str) -> bool:
     return False
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends requests with one aiohttp session (created in the running loop).
+class AiohttpSender:
+    """One aiohttp session (created in the running loop) and how a request goes out on it.
 
     `proxies` maps "http" / "https" to a proxy URL and "no" to a NO_PROXY list, as in the environment.
+    Failures are raised as httpx's exceptions, which providers and the webhook sender both map.
     """
 
     def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
@@ -168,15 +190,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._resolver = resolver
         self._proxies = dict(proxies or {})
 
-    def _proxy(self, url: httpx.URL) -> str | None:
+    def _proxy(self, url: yarl.URL) -> str | None:
         proxy = self._proxies.get(url.scheme)
-        if proxy is None or _bypasses(url.host, self._proxies.get("no", "")):
+        if proxy is None or _bypasses(url.host or "", self._proxies.get("no", "")):
             return None
         return proxy
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, resolver=self._resolver)
-        # httpx decodes Content-Encoding itself, so aiohttp must hand over the body as it came.
+        # Content-Encoding is undone by inflater_for's inflater, with a cap, so aiohttp hands the body over as it came.
         self._session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
@@ -185,26 +207,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def request(
+        self,
+        method: str,
+        url: yarl.URL,
+        headers: Any,
+        data: bytes | None,
+        timeout: aiohttp.ClientTimeout,
+        *,
+        replayable: bool = False,
+        request: httpx.Request | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send one request; return the response with its body unread. `request` is named in httpx's errors."""
         session = self._session or self._open()
-        timeout: dict[str, Any] = request.extensions.get("timeout", {})
-        headers = [
-            (name, value) for name, value in request.headers.multi_items() if name.lower() not in _SKIPPED_HEADERS
-        ]
-        data = await request.aread() or None
         while True:
             sent = {"reused": False}
             try:
-                response = await session.request(
-                    request.method,
-                    str(request.url),
+                return await session.request(
+                    method,
+                    url,
                     headers=headers,
                     data=data,
                     allow_redirects=False,
-                    proxy=self._proxy(request.url),
-                    timeout=aiohttp.ClientTimeout(
-                        connect=timeout.get("pool"), sock_connect=timeout.get("connect"), sock_read=timeout.get("read")
-                    ),
+                    proxy=self._proxy(url) if self._proxies else None,
+                    timeout=timeout,
                     trace_request_ctx=sent,
                 )
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
@@ -212,19 +238,48 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 # that moment: 5 s for uvicorn, 2 s for gunicorn): no answer, and almost surely not read. Send a
                 # replayable request again (RFC 9112, 9.3.1); each try leaves one stale connection fewer in the
                 # pool, and a failure on a new connection is final.
-                if sent["reused"] and request.extensions.get(REPLAYABLE):
+                if sent["reused"] and replayable:
                     continue
                 raise _httpx_error(exc, request) from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise _httpx_error(exc, request) from exc
             except ValueError as exc:  # a URL or header aiohttp will not send
                 raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
-            break
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def client_timeout(connect: float | None, read: float | None, pool: float | None = None) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for httpx's: `pool` bounds waiting for a connection, `connect` making one, `read` each
+    read of the answer."""
+    return aiohttp.ClientTimeout(connect=pool, sock_connect=connect, sock_read=read)
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends requests with an AiohttpSender."""
+
+    def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
+        self._sender = AiohttpSender(resolver, proxies)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout: dict[str, Any] = request.extensions.get("timeout", {})
+        headers = [
+            (name, value) for name, value in request.headers.multi_items() if name.lower() not in _SKIPPED_HEADERS
+        ]
+        response = await self._sender.request(
+            request.method,
+            yarl.URL(str(request.url), encoded=True),
+            headers,
+            await request.aread() or None,
+            client_timeout(timeout.get("connect"), timeout.get("read"), timeout.get("pool")),
+            replayable=bool(request.extensions.get(REPLAYABLE)),
+            request=request,
+        )
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.raw_headers]
-        encoding = response.headers.get("Content-Encoding", "").strip().lower()
-        inflater = None
-        if encoding in _INFLATED:  # inflated here with a cap; httpx must not inflate it again
-            inflater = _Inflater("deflate" if encoding == "deflate" else "gzip")
+        inflater = inflater_for(response)
+        if inflater is not None:  # httpx must not inflate it again, nor expect the compressed length
             headers = [(n, v) for n, v in headers if n.lower() not in ("content-encoding", "content-length")]
         return httpx.Response(
             response.status,
@@ -234,8 +289,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._sender.aclose()
 
 
 def build_http_client(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
-
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.http import (
     SHAPE_ERRORS,
+    Call,
     HTTPProvider,
     close,
     deadline,
@@ -27,7 +26,7 @@ API_VERSION = "2023-06-01"
 class AnthropicProvider(HTTPProvider):
     shape = "an Anthropic message"
 
-    def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
+    def _request(self, prompt: Prompt, *, stream: bool) -> Call:
         body: dict[str, Any] = {
             "model": prompt.model,
             "system": prompt.system,
@@ -48,17 +47,11 @@ class AnthropicProvider(HTTPProvider):
         headers = {"anthropic-version": API_VERSION}
         if self._config.api_key:
             headers["x-api-key"] = str(self._config.api_key)
-        return self._client.build_request(
-            "POST",
-            self._url("/v1/messages"),
-            json=body,
-            headers=headers,
-            timeout=self._config.timeout_seconds,
-        )
+        return self._call("/v1/messages", body, headers)
 
     async def complete(self, prompt: Prompt) -> Completion:
         until = deadline(self._config)
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False), until)
+        response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=False), until)
         data = await read_json(self.name, self._config, response, until)
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
@@ -70,13 +63,13 @@ class AnthropicProvider(HTTPProvider):
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         until = deadline(self._config)
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True), until)
+        response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=True), until)
         prompt_tokens = completion_tokens = 0
         finished = False
         try:
             # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
-                async for event, data in sse_events(self.name, response, until):
+                async for event, data in sse_events(self.name, response.chunks(), until):
                     payload = parse_json(self.name, data)
                     try:
                         if event == "error":

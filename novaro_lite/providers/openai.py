@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
-
 from novaro_lite.domain.messages import Completion, Prompt, Usage
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.http import (
     SHAPE_ERRORS,
+    Call,
     HTTPProvider,
     close,
     deadline,
@@ -25,7 +24,7 @@ from novaro_lite.providers.http import (
 class OpenAIProvider(HTTPProvider):
     shape = "a chat completion"
 
-    def _request(self, prompt: Prompt, *, stream: bool) -> httpx.Request:
+    def _request(self, prompt: Prompt, *, stream: bool) -> Call:
         body: dict[str, Any] = {
             "model": prompt.model,
             "messages": [
@@ -41,13 +40,7 @@ class OpenAIProvider(HTTPProvider):
         if sampling.stop:
             body["stop"] = list(sampling.stop)
         key = self._config.api_key
-        return self._client.build_request(
-            "POST",
-            self._url("/chat/completions"),
-            json=body,
-            headers={"Authorization": f"Bearer {key}"} if key else {},
-            timeout=self._config.timeout_seconds,
-        )
+        return self._call("/chat/completions", body, {"Authorization": f"Bearer {key}"} if key else {})
 
     def _usage(self, prompt: Prompt, usage: Any) -> Usage:
         usage = usage if isinstance(usage, dict) else {}
@@ -57,7 +50,7 @@ class OpenAIProvider(HTTPProvider):
 
     async def complete(self, prompt: Prompt) -> Completion:
         until = deadline(self._config)
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=False), until)
+        response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=False), until)
         data = await read_json(self.name, self._config, response, until)
         try:
             text = data["choices"][0]["message"]["content"]
@@ -69,13 +62,13 @@ class OpenAIProvider(HTTPProvider):
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         until = deadline(self._config)
-        response = await send(self._client, self.name, self._config, self._request(prompt, stream=True), until)
+        response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=True), until)
         usage: Any = None
         finished = False
         try:
             # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
-                async for _, data in sse_events(self.name, response, until):
+                async for _, data in sse_events(self.name, response.chunks(), until):
                     if finished or data.strip() == "[DONE]":
                         finished = True
                         continue

@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-import httpx
-
 from novaro_lite.config.settings import Settings
 from novaro_lite.errors import ProviderError
+from novaro_lite.outbound.upstream import Upstream
 from novaro_lite.providers.anthropic import AnthropicProvider
 from novaro_lite.providers.base import Provider
 from novaro_lite.providers.demo import DemoProvider
 from novaro_lite.providers.openai import OpenAIProvider
 
 
-def build_providers(settings: Settings, client: httpx.AsyncClient) -> Mapping[str, Provider]:
+def build_providers(settings: Settings, upstream: Upstream) -> Mapping[str, Provider]:
     providers: dict[str, Provider] = {}
     for name, config in settings.providers.items():
         if config.kind == "openai":
-            providers[name] = OpenAIProvider(name, config, client)
+            providers[name] = OpenAIProvider(name, config, upstream)
         elif config.kind == "anthropic":
-            providers[name] = AnthropicProvider(name, config, client)
+            providers[name] = AnthropicProvider(name, config, upstream)
         else:
             providers[name] = DemoProvider(name)
     return MappingProxyType(providers)

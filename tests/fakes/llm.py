@@ -2,7 +2,8 @@
 
 Models:
 - `echo` answers three bubbles quoting the last user message; `empty` answers an empty text.
-- `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key.
+- `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key;
+  `fail-400` refuses the request as too long for the model's context.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
 - `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON.
 - `agents-good` answers a batch request with valid personas as JSON, `agents-fenced` wraps them in prose and
@@ -85,6 +86,8 @@ async def _scripted_failure(model: str, recorder: Recorder, error: Any) -> Respo
         return JSONResponse(error("server exploded"), status_code=500, headers={"Retry-After": "0"})
     if model == "fail-401":
         return JSONResponse(error("invalid api key"), status_code=401)
+    if model == "fail-400":
+        return JSONResponse(error("the messages exceed this model's context of 8192 tokens"), status_code=400)
     if model == "rate-limit":
         return JSONResponse(error("slow down"), status_code=429, headers={"Retry-After": "0"})
     if model == "rate-limit-long":

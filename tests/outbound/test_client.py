@@ -1,4 +1,5 @@
-"""The aiohttp-backed transport behaves like httpx's own: errors, timeouts, compression, streaming."""
+"""The aiohttp-backed transport behaves like httpx's own: errors, timeouts, compression, streaming; and the
+providers' upstream (outbound/upstream.py), which shares its sender, likewise."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import httpx
 import pytest
+import yarl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from novaro_lite.outbound.client import INFLATE_STEP, REPLAYABLE, _bypasses, _httpx_error, build_http_client
+from novaro_lite.outbound.upstream import UpstreamResponse, build_upstream
 from tests.fakes.hostile import gzip_bomb, hostile_app
 from tests.fakes.serve import serve_in_thread
 
@@ -59,9 +62,9 @@ async def redirect(request: Request) -> Response:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     routes = [
-        Route("/gzip", gzipped),
+        Route("/gzip", gzipped, methods=["GET", "POST"]),
         Route("/echo", echo, methods=["POST"]),
-        Route("/stalls", stalls),
+        Route("/stalls", stalls, methods=["GET", "POST"]),
         Route("/redirect", redirect),
         Route("/deflate", deflated),
         Route("/corrupt", corrupt),
@@ -223,6 +226,37 @@ async def test_transport_uses_the_proxy_it_is_given_unless_no_proxy_names_the_ho
     async with build_http_client() as direct:  # no proxies given (the webhook client): never a proxy
         with pytest.raises(httpx.ConnectError):
             await direct.get("http://models.example.invalid/v1/models")
+
+
+async def test_providers_upstream_uses_the_proxy_it_is_given_unless_no_proxy_names_the_host(proxy):
+    url, seen = proxy
+    async with contextlib.aclosing(build_upstream(proxies={"http": url, "no": ".internal.example"})) as upstream:
+        answer = await upstream.post(yarl.URL("http://models.example.invalid/v1/chat/completions"), b"{}", {}, 5)
+        assert b"".join([chunk async for chunk in answer.chunks()]) == b"via proxy"
+        assert seen[-1] == "models.example.invalid"
+        await answer.aclose()
+        with pytest.raises(httpx.ConnectError):
+            await upstream.post(yarl.URL("http://api.internal.example/v1/chat/completions"), b"{}", {}, 5)
+
+
+async def body_of(answer: UpstreamResponse) -> bytes:
+    try:
+        return b"".join([chunk async for chunk in answer.chunks()])
+    finally:
+        await answer.aclose()
+
+
+async def test_providers_upstream_posts_json_with_its_headers_inflates_and_times_out(upstream):
+    async with contextlib.aclosing(build_upstream()) as calls:
+        echoed = await calls.post(yarl.URL(f"{upstream}/echo"), b'{"a":1}', {"Authorization": "Bearer k"}, 5)
+        assert echoed.status == 200 and echoed.headers["x-seen-ua"].startswith("novaro-lite/")
+        assert await body_of(echoed) == b'{"a":1}'
+        assert await body_of(await calls.post(yarl.URL(f"{upstream}/gzip"), b"{}", {}, 5)) == b"hello " * 100
+        stalled = await calls.post(yarl.URL(f"{upstream}/stalls"), b"{}", {}, 0.3)
+        with pytest.raises(httpx.ReadTimeout):
+            await body_of(stalled)
+        with pytest.raises(httpx.ConnectError):
+            await calls.post(yarl.URL("http://127.0.0.1:9/v1/chat/completions"), b"{}", {}, 5)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -8,11 +10,8 @@ import pytest
 
 from novaro_lite.errors import ProviderBusyError, ProviderError
 from novaro_lite.outbound.retry_after import MAX_RETRY_AFTER_SECONDS
+from novaro_lite.outbound.upstream import build_upstream
 from novaro_lite.providers.http import MAX_LINE_BYTES, sse_events, status_error
-
-
-def response(status: int, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
-    return httpx.Response(status, headers=headers, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -26,13 +25,13 @@ def response(status: int, headers: dict[str, str] | None = None, **kwargs) -> ht
     ],
 )
 def test_status_error_names_provider_and_upstream_reason(status, body, kind, detail):
-    upstream = response(status, json=body) if body is not None else response(status, text="plain words")
-    error = status_error("up", upstream, 3)
+    raw = json.dumps(body).encode() if body is not None else b"plain words"
+    error = status_error("up", status, {}, raw, 3)
     assert type(error) is kind and "'up'" in error.detail and detail in error.detail
 
 
 def test_status_error_429_without_retry_after_suggests_30_seconds():
-    error = status_error("up", response(429), 1)
+    error = status_error("up", 429, {}, b"", 1)
     assert isinstance(error, ProviderBusyError) and error.headers == {"Retry-After": "30"}
 
 
@@ -42,7 +41,7 @@ async def events_of(*chunks: bytes) -> list[tuple[str, str]]:
             yield chunk
 
     until = asyncio.get_running_loop().time() + 5
-    return [event async for event in sse_events("up", httpx.Response(200, content=body()), until)]
+    return [event async for event in sse_events("up", body(), until)]
 
 
 @pytest.mark.anyio
@@ -71,7 +70,7 @@ async def test_sse_refuses_an_endless_line():
 
 
 def test_a_huge_retry_after_on_429_still_makes_a_problem():
-    error = status_error("up", response(429, {"Retry-After": "9" * 400}), 1)
+    error = status_error("up", 429, {"retry-after": "9" * 400}, b"", 1)
     assert isinstance(error, ProviderBusyError) and error.headers == {"Retry-After": str(int(MAX_RETRY_AFTER_SECONDS))}
 
 
@@ -92,9 +91,35 @@ async def test_an_upstream_answer_over_the_cap_is_refused_not_read_whole():
             yield b" " * 65536
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=endless()))
-    async with httpx.AsyncClient(transport=transport) as client:
-        provider = OpenAIProvider("up", ProviderSettings(base_url="http://up/v1", model="m").check("up"), client)
+    async with contextlib.aclosing(build_upstream(transport)) as upstream:
+        provider = OpenAIProvider("up", ProviderSettings(base_url="http://up/v1", model="m").check("up"), upstream)
         agent = Agent(id="agt_1", account="acme", created_at=0, updated_at=0, **vars(AgentFields(name="A")))
         with pytest.raises(ProviderError, match="more than 8 MiB"):
             await provider.complete(Prompt("system", (), "m", agent, 0))
     assert sent <= MAX_ANSWER_BYTES + 2 * 65536
+
+
+@pytest.mark.anyio
+async def test_an_endless_error_answer_is_read_only_for_its_message():
+    from novaro_lite.config.settings import ProviderSettings
+    from novaro_lite.domain.messages import Prompt
+    from novaro_lite.providers.http import ERROR_BODY_BYTES
+    from novaro_lite.providers.openai import OpenAIProvider
+
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'{"error": {"message": "too long' + b"g" * 65536
+        while sent <= 100 * ERROR_BODY_BYTES:
+            sent += 65536
+            yield b"g" * 65536
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(400, content=endless()))
+    settings = ProviderSettings(base_url="http://up/v1", model="m", max_retries=0).check("up")
+    async with contextlib.aclosing(build_upstream(transport)) as upstream:
+        with pytest.raises(
+            ProviderError, match=r"refused the request \(HTTP 400\): \{\"error\": \{\"message\": \"too long"
+        ):
+            await OpenAIProvider("up", settings, upstream).complete(Prompt("system", (), "m", None, 0))
+    assert sent <= ERROR_BODY_BYTES + 2 * 65536

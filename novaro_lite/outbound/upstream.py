@@ -1,0 +1,109 @@
+"""How providers call their upstream: a POST of JSON bytes straight on aiohttp, without httpx's models.
+
+A realtime reply waits for exactly one such call, so its cost is overhead every user sees: measured
+in-process against a loopback upstream, httpx's request and response models over our aiohttp transport
+cost about 120 µs more per call than aiohttp itself (docs/benchmarks.md, issue 24). Failures are still
+raised as httpx's exceptions (outbound/client.py's mapping), which providers/http.py turns into
+ProviderErrors. `TransportUpstream` sends through an httpx transport instead: the test seam of
+create_app, where one MockTransport plays every peer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
+
+import aiohttp
+import httpx
+import yarl
+
+from novaro_lite import __version__
+from novaro_lite.outbound.client import AiohttpSender, body_chunks, client_timeout, finish, inflater_for
+
+USER_AGENT = f"novaro-lite/{__version__}"
+
+
+class UpstreamResponse(Protocol):
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (inflated when it came gzip or deflate); once."""
+        ...
+
+    async def aclose(self) -> None:
+        """Give the connection back (a body read to the end) or drop it."""
+        ...
+
+
+class Upstream(Protocol):
+    async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
+        """POST `body` as JSON; return once the answer's head arrived. `timeout` bounds connecting and each read."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class _AiohttpResponse:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return body_chunks(self._response, inflater_for(self._response))
+
+    async def aclose(self) -> None:
+        finish(self._response)
+
+
+class AiohttpUpstream:
+    """Providers' calls on one aiohttp session; `proxies` as AiohttpSender takes them."""
+
+    def __init__(self, proxies: Mapping[str, str] | None = None) -> None:
+        self._sender = AiohttpSender(proxies=proxies)
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
+        limits = self._timeouts.get(timeout) or self._timeouts.setdefault(timeout, client_timeout(timeout, timeout))
+        sent = {"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers}
+        return _AiohttpResponse(await self._sender.request("POST", url, sent, body, limits))
+
+    async def aclose(self) -> None:
+        await self._sender.aclose()
+
+
+class _HttpxResponse:
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._response.aiter_bytes()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class TransportUpstream:
+    """Providers' calls through an httpx transport (the test seam: an httpx.MockTransport)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._client = httpx.AsyncClient(transport=transport, headers={"User-Agent": USER_AGENT})
+
+    async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
+        request = self._client.build_request(
+            "POST", str(url), content=body, headers={"Content-Type": "application/json", **headers}, timeout=timeout
+        )
+        return _HttpxResponse(await self._client.send(request, stream=True))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def build_upstream(
+    transport: httpx.AsyncBaseTransport | None = None, proxies: Mapping[str, str] | None = None
+) -> AiohttpUpstream | TransportUpstream:
+    """Providers' upstream: through `transport` when a test gives one, else aiohttp with `proxies`."""
+    return TransportUpstream(transport) if transport is not None else AiohttpUpstream(proxies)
