@@ -43,6 +43,7 @@ PY_SPY = Path(sys.executable).parent / "py-spy"
 GROUPS = (
     ("upstream call: httpx's API layer", ("AsyncClient.send", "BaseClient.build_request", "AsyncClient._send")),
     ("upstream call: aiohttp transport", ("AiohttpTransport.handle_async_request",)),
+    ("upstream call: aiohttp", ("AiohttpUpstream.post",)),
     ("upstream call: reading the answer", ("read_json",)),
     ("upstream call: other", ("OpenAIProvider.complete",)),
     ("signed webhook POST", ("WebhookSender.post",)),

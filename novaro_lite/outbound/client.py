@@ -182,13 +182,18 @@ class AiohttpSender:
     """One aiohttp session (created in the running loop) and how a request goes out on it.
 
     `proxies` maps "http" / "https" to a proxy URL and "no" to a NO_PROXY list, as in the environment.
+    `replays`: requests may be sent again when a kept-alive connection turns out closed (`replayable`), which
+    needs aiohttp's tracing on every request (several awaits each, so only where it is used: webhooks).
     Failures are raised as httpx's exceptions, which providers and the webhook sender both map.
     """
 
-    def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None, *, replays: bool
+    ) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._resolver = resolver
         self._proxies = dict(proxies or {})
+        self._replays = replays
 
     def _proxy(self, url: yarl.URL) -> str | None:
         proxy = self._proxies.get(url.scheme)
@@ -203,7 +208,7 @@ class AiohttpSender:
             connector=connector,
             auto_decompress=False,
             skip_auto_headers=("User-Agent",),
-            trace_configs=[_reuse_tracing()],
+            trace_configs=[_reuse_tracing()] if self._replays else None,
         )
         return self._session
 
@@ -261,7 +266,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends requests with an AiohttpSender."""
 
     def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
-        self._sender = AiohttpSender(resolver, proxies)
+        self._sender = AiohttpSender(resolver, proxies, replays=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout: dict[str, Any] = request.extensions.get("timeout", {})

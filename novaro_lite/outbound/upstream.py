@@ -61,7 +61,7 @@ class AiohttpUpstream:
     """Providers' calls on one aiohttp session; `proxies` as AiohttpSender takes them."""
 
     def __init__(self, proxies: Mapping[str, str] | None = None) -> None:
-        self._sender = AiohttpSender(proxies=proxies)
+        self._sender = AiohttpSender(proxies=proxies, replays=False)  # a provider's POST is never sent twice
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
