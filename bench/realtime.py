@@ -11,6 +11,10 @@ plain one-process server; the rounds interleave them and the table gives their r
 --baseline DIR also serves the checkout in DIR (e.g. `git worktree add /tmp/base main`) beside this one,
 with the same config, and the rounds interleave the two: a before/after in one run. --metrics turns
 [metrics] on in this checkout's server (not the baseline's, which may not have it).
+With --workers the table also says what this machine allows: the cores the servers could have had while two
+workers ran (all cores less the CPU the load generator and the fake provider took, read from /proc), over
+the cores one process used; that is the most two workers can serve relative to one at the same CPU cost
+per request ("ceiling").
 --sequential measures overhead the way gateway benchmarks report it: one connection, 15 warm-ups, then
 7 rounds of 25 requests to every target in turn, the median of the round medians (`novaro-lite bench`
 measures its overhead the same way).
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import functools
 import json
 import os
 import socket
@@ -28,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -72,6 +78,44 @@ def process(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and every process under it so far, from /proc (Linux)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended meanwhile
+    return total
+
+
+@dataclasses.dataclass
+class CoreUse:
+    """Cores a round's server and the rest (load generator, fake provider) used: CPU seconds per wall second."""
+
+    server: float
+    others: float
+
+
+def core_use(run: Callable[[], LoadResult], server: int, fake: int) -> tuple[LoadResult, CoreUse]:
+    began, mine, fakes, servers = time.perf_counter(), time.process_time(), cpu_seconds(fake), cpu_seconds(server)
+    result = run()
+    wall = time.perf_counter() - began
+    others = time.process_time() - mine + cpu_seconds(fake) - fakes
+    return result, CoreUse((cpu_seconds(server) - servers) / wall, others / wall)
+
+
+def load(url: str, body: bytes, headers: dict[str, str], concurrency: int, count: int) -> LoadResult:
+    return asyncio.run(run_load(url, body, headers, concurrency=concurrency, requests=count))
 
 
 def novaro(*args: str) -> list[str]:
@@ -138,14 +182,14 @@ def main() -> None:
     workers_headers = mint(workers_data, env) if options.workers else {}
     load_before = os.getloadavg()
     with (
-        process([sys.executable, str(ROOT / "bench" / "fake_llm.py"), str(fake_port)]),
-        process(novaro("serve", "--port", str(server_port), *data), env),
+        process([sys.executable, str(ROOT / "bench" / "fake_llm.py"), str(fake_port)]) as fake,
+        process(novaro("serve", "--port", str(server_port), *data), env) as server,
         process(novaro("serve", "--port", str(base_port), *base_data), base_env, options.baseline)
         if options.baseline
         else nullcontext(),
         process(novaro("serve", "--port", str(workers_port), "--workers", str(options.workers), *workers_data), env)
         if options.workers
-        else nullcontext(),
+        else nullcontext() as workers,
     ):
         wait_until_up(fake_url)
         servers = {"novaro-lite": (server_url, headers)}
@@ -179,8 +223,8 @@ def main() -> None:
             }
         )
         targets["provider only"] = (f"{fake_url}/v1/chat/completions", direct_body.encode(), {})
-        for url, body, extra in targets.values():
-            asyncio.run(run_load(url, body, extra, concurrency=warmup[0], requests=warmup[1]))
+        for url, payload, extra in targets.values():
+            load(url, payload, extra, *warmup)
         print(
             f"realtime benchmark: {options.rounds} rounds, medians; log_level={options.log_level}, "
             f"metrics={'on' if options.metrics else 'off'}, baseline={options.baseline or 'none'}, "
@@ -189,13 +233,15 @@ def main() -> None:
         print(f"{'concurrency':>11} {'target':>14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for concurrency in options.concurrency:
             results: dict[str, list[LoadResult]] = {name: [] for name in targets}
+            cores: dict[str, list[CoreUse]] = {name: [] for name in targets}
+            pids = {"novaro-lite": server.pid, workers_name: workers.pid if workers else 0}
             for _ in range(options.rounds):
-                for name, (url, body, extra) in targets.items():
-                    result = asyncio.run(
-                        run_load(url, body, extra, concurrency=concurrency, requests=requests[concurrency])
-                    )
+                for name, (url, payload, extra) in targets.items():
+                    run = functools.partial(load, url, payload, extra, concurrency, requests[concurrency])
+                    result, use = core_use(run, pids.get(name, 0), fake.pid)
                     assert result.statuses == {200}, f"{name} answered {result.statuses}"
                     results[name].append(result)
+                    cores[name].append(use)
             summaries = {name: summarize(rs) for name, rs in results.items()}
             for name, (p50, p99, rate) in summaries.items():
                 print(f"{concurrency:>11} {name:>14} {p50:>8.2f} {p99:>8.2f} {rate:>8.0f}")
@@ -219,6 +265,14 @@ def main() -> None:
                 one, several = summaries["novaro-lite"], summaries[workers_name]
                 p50_ratio, rate_ratio = several[0] / one[0], several[2] / one[2]
                 print(f"{concurrency:>11} {'workers ÷ one':>14} {p50_ratio:>8.3f} {'':>8} {rate_ratio:>8.3f}")
+                one_cores = statistics.median(use.server for use in cores["novaro-lite"])
+                others = statistics.median(use.others for use in cores[workers_name])
+                workers_cores = statistics.median(use.server for use in cores[workers_name])
+                left = (os.cpu_count() or 1) - others
+                print(
+                    f"{concurrency:>11} {'cores':>14} one process {one_cores:.2f}, {workers_name} {workers_cores:.2f},"
+                    f" generator + fake beside {workers_name} {others:.2f}: ceiling {left / one_cores:.2f}"
+                )
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
