@@ -35,7 +35,7 @@ OWNERS = {
     "sqlite3": {"storage/sqlite"},
     "asyncpg": {"storage/postgres"},
     "apscheduler": {"delivery/scheduler.py"},
-    "aiohttp": {"outbound/client.py"},
+    "aiohttp": {"outbound/client.py", "outbound/upstream.py"},
     "click": {"cli"},
     "uvicorn": {"cli", "app.py"},
 }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,6 +10,7 @@ from novaro_lite.api.schemas.check_ins import CheckInRuleCreate, CheckInRuleOut,
 from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery.check_ins import yield_next
+from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.check_in_rules import YIELD_LEAD_SECONDS, CheckInRule, Recurrence, next_window
 from novaro_lite.errors import ConflictError
 
@@ -48,7 +47,7 @@ async def create_rule(request: Request) -> Response:
         )
     )
     if first[0] <= svc.clock() + YIELD_LEAD_SECONDS:  # the scheduler's next run would: yield it now
-        await yield_next(svc, rule, random.Random())
+        await yield_next(svc, rule, UNSEEDED)
     found = await svc.storage.check_in_rules.get(account, rule.id)
     return json_response(CheckInRuleOut.of(found), status=201)
 

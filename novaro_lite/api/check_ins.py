@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import random
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -23,6 +22,7 @@ from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, 
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.arrival import plan_check_in
+from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.check_ins import MAX_WINDOW_SECONDS, Moment, NoMomentError, QuietHours, draw_moment
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.errors import ConflictError
@@ -72,7 +72,7 @@ async def schedule(
     zone = body.timezone or agent.timezone
     moment = Moment(*_window(body.window, now), zone, quiet_hours(settings, body.quiet_hours))
     try:
-        drawn = draw_moment(agent, moment, random.Random())
+        drawn = draw_moment(agent, moment, UNSEEDED)
     except NoMomentError as exc:
         raise invalid(["body", "window"], f"no moment fits: {exc}") from None
     plan = plan_check_in(agent, now, drawn, time_scale=settings.delivery.time_scale)  # scaled, as for replies

@@ -21,6 +21,7 @@ from novaro_lite.api.web.deps import caller, json_response, services
 from novaro_lite.api.web.sse import Event, reply_event, started
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.groups import Group, turn_rng
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
@@ -41,7 +42,7 @@ class Exchange:
     context_ids: Sequence[str]
     turn: int = 0
     answering: tuple[str, str | None] = ("", None)
-    rng: random.Random = dataclasses.field(default_factory=random.Random)  # without a seed
+    rng: random.Random = dataclasses.field(default_factory=lambda: UNSEEDED)  # without a seed
 
     def __post_init__(self) -> None:
         self.answering = groups.answering(self.messages[-1])

@@ -24,6 +24,7 @@ from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.conversations import plan_after_busy, plan_message, superseding_plan
 from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.requests import MessageRequest
@@ -101,7 +102,7 @@ async def create_request(request: Request) -> Response:
     if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
         raise invalid(["header", "Idempotency-Key"], f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
     svc, account = services(request), caller(request).account
-    rng = turn_rng(body.seed, 1, random.Random())
+    rng = turn_rng(body.seed, 1, UNSEEDED)
     body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if key else None
     if key is not None and body_hash is not None:
         # A retry gets the first answer whatever happened since (agent deleted, webhook disabled).
