@@ -106,12 +106,15 @@ class CoreUse:
     others: float
 
 
-def core_use(run: Callable[[], LoadResult], server: int, fake: int) -> tuple[LoadResult, CoreUse]:
-    began, mine, fakes, servers = time.perf_counter(), time.process_time(), cpu_seconds(fake), cpu_seconds(server)
+def core_use(run: Callable[[], LoadResult], server: int | None, fake: int) -> tuple[LoadResult, CoreUse]:
+    """Run one round; with `server` (a pid), also what it and the rest took (generator, fake provider)."""
+    servers = 0.0 if server is None else cpu_seconds(server)
+    began, mine, fakes = time.perf_counter(), time.process_time(), cpu_seconds(fake)
     result = run()
     wall = time.perf_counter() - began
     others = time.process_time() - mine + cpu_seconds(fake) - fakes
-    return result, CoreUse((cpu_seconds(server) - servers) / wall, others / wall)
+    served = 0.0 if server is None else cpu_seconds(server) - servers
+    return result, CoreUse(served / wall, others / wall)
 
 
 def load(url: str, body: bytes, headers: dict[str, str], concurrency: int, count: int) -> LoadResult:
@@ -234,11 +237,11 @@ def main() -> None:
         for concurrency in options.concurrency:
             results: dict[str, list[LoadResult]] = {name: [] for name in targets}
             cores: dict[str, list[CoreUse]] = {name: [] for name in targets}
-            pids = {"novaro-lite": server.pid, workers_name: workers.pid if workers else 0}
+            pids = {"novaro-lite": server.pid, **({workers_name: workers.pid} if workers else {})}
             for _ in range(options.rounds):
                 for name, (url, payload, extra) in targets.items():
                     run = functools.partial(load, url, payload, extra, concurrency, requests[concurrency])
-                    result, use = core_use(run, pids.get(name, 0), fake.pid)
+                    result, use = core_use(run, pids.get(name), fake.pid)
                     assert result.statuses == {200}, f"{name} answered {result.statuses}"
                     results[name].append(result)
                     cores[name].append(use)

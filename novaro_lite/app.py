@@ -54,9 +54,10 @@ def create_app(
     clock: Callable[[], float] = time.time,
     share: WorkerShare | None = None,
 ) -> Starlette:
-    """Build the ASGI app; its lifespan opens the database and the HTTP client and puts Services on app.state.
+    """Build the ASGI app; its lifespan opens the database and the outbound clients and puts Services on app.state.
 
-    `share`: this app is one worker of `serve --workers N`; it counts metrics and rate limits with the others.
+    `transport` (a test seam) carries every outbound call, providers' and webhooks'. `share`: this app is one
+    worker of `serve --workers N`; it counts metrics and rate limits with the others.
     """
     metrics = Metrics(enabled=settings.metrics.enabled, multiprocess_dir=share.metrics_dir if share else None)
     routes = build_routes(operations())

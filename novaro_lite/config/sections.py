@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import yarl
 from starlette.datastructures import Secret
 
 from novaro_lite.domain.agents import CLOCK_PATTERN
@@ -63,9 +64,21 @@ class ProviderSettings:
         if self.max_tokens < 1:
             raise ConfigError(f"{where}.max_tokens: must be at least 1")
         base_url = (self.base_url or DEFAULT_BASE_URLS[self.kind]).rstrip("/")
-        if self.kind != DEMO and not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}.base_url: {self.base_url!r} is not an http(s) URL")
+        if self.kind != DEMO and not _is_http_url(base_url):
+            raise ConfigError(
+                f"{where}.base_url: {self.base_url!r} is not an http(s) URL with a host (and a valid port)"
+            )
         return dataclasses.replace(self, base_url=base_url)
+
+
+def _is_http_url(url: str) -> bool:
+    """Whether `url` is one the providers' client can call: http(s), a host, a port in range (parsed as it will
+    be, by yarl)."""
+    try:
+        parsed = yarl.URL(url)
+        return parsed.scheme in ("http", "https") and bool(parsed.host) and parsed.port is not None
+    except ValueError:
+        return False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -216,8 +216,8 @@ async def _send_event(
         return
     try:
         answer = await sender.post(webhook, event_id(request, event), body)
-    except TargetRefusedError as exc:
-        logger.warning("the %s event of %s was not sent: %s", event, request.id, exc)
+    except TargetRefusedError:  # its message names the URL, which may hold the receiver's secret: not logged
+        logger.warning("the %s event of %s was not sent: webhook %s's URL is refused", event, request.id, webhook.id)
         return
     if not answer.is_success:
         logger.info("the %s event of %s was not accepted: %s", event, request.id, answer.error or answer.status_code)

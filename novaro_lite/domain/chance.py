@@ -1,4 +1,5 @@
-"""The process's one unseeded random source, for the draws no request seeded (delays, moments, speakers).
+"""One unseeded random source per process, for the per-request draws no request seeded (delays, moments,
+speakers).
 
 A new random.Random seeds itself from the OS, which cost about 2% of an accepted request's CPU when each
 request made one (bench/profile.py enqueue); drawing from one instance costs nothing extra. A forked child

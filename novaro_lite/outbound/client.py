@@ -1,15 +1,16 @@
-"""The app's single outbound httpx.AsyncClient, with aiohttp doing the network I/O underneath.
+"""The network I/O of every outbound call, on aiohttp: AiohttpSender, and the webhooks' httpx client over it.
 
-Providers (and webhook delivery) speak httpx: its request/response API, its exception hierarchy and its
-MockTransport test seam. The wire is aiohttp's, through AiohttpTransport: on this 2-core machine httpcore's
-connection pool capped 64 concurrent calls to a zero-latency upstream near 830 requests/s (its pool rescans
-and polls every connection per request: encode/httpcore#1035), while aiohttp made 11,750 requests/s; the
-realtime benchmark in docs/benchmarks.md has the end-to-end figures.
+The wire is aiohttp's: on this 2-core machine httpcore's connection pool capped 64 concurrent calls to a
+zero-latency upstream near 830 requests/s (its pool rescans and polls every connection per request:
+encode/httpcore#1035), while aiohttp made 11,750 requests/s; the realtime benchmark in docs/benchmarks.md has
+the end-to-end figures. Webhook delivery speaks httpx's API (its request/response models, its exception
+hierarchy, its MockTransport test seam) through AiohttpTransport; providers call AiohttpSender more directly,
+through outbound/upstream.py. Failures are raised as httpx's exceptions either way.
 
 Answers are inflated here, never by httpx: gzip and deflate are inflated INFLATE_STEP bytes at a time, so
 a reader that stops at its limit never holds more than that, whatever the other side compresses (a 400 KiB
-gzip answer can inflate to 400 MiB). Proxies are used only when the caller passes them (providers' client,
-from HTTP_PROXY / HTTPS_PROXY / NO_PROXY); the webhook client never has any.
+gzip answer can inflate to 400 MiB). Proxies are used only by the providers' calls (from HTTP_PROXY /
+HTTPS_PROXY / NO_PROXY); the webhook client never has any.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import ipaddress
 import socket
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -80,7 +81,7 @@ class _Inflater:
 
 async def body_chunks(
     response: aiohttp.ClientResponse, inflater: _Inflater | None, request: httpx.Request | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     """The body of `response` as it arrives, inflated with its cap; failures as httpx's exceptions."""
     try:
         async for chunk in response.content.iter_any():
@@ -263,10 +264,10 @@ def client_timeout(connect: float | None, read: float | None, pool: float | None
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends requests with an AiohttpSender."""
+    """An httpx transport that sends requests with an AiohttpSender (never through a proxy)."""
 
-    def __init__(self, resolver: AbstractResolver | None = None, proxies: Mapping[str, str] | None = None) -> None:
-        self._sender = AiohttpSender(resolver, proxies, replays=True)
+    def __init__(self, resolver: AbstractResolver | None = None) -> None:
+        self._sender = AiohttpSender(resolver, replays=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout: dict[str, Any] = request.extensions.get("timeout", {})
@@ -298,17 +299,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 def build_http_client(
-    transport: httpx.AsyncBaseTransport | None = None,
-    *,
-    policy: TargetPolicy | None = None,
-    proxies: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None, *, policy: TargetPolicy | None = None
 ) -> httpx.AsyncClient:
-    """Return an outbound client; with `policy`, one that connects only to addresses the policy allows.
+    """Return the webhooks' client; with `policy`, one that connects only to addresses the policy allows.
 
-    `proxies` ("http", "https", "no") routes its calls through a proxy. `transport` is the test seam.
+    It never uses a proxy. `transport` is the test seam.
     """
     return httpx.AsyncClient(
-        transport=transport or AiohttpTransport(None if policy is None else PolicyResolver(policy), proxies),
+        transport=transport or AiohttpTransport(None if policy is None else PolicyResolver(policy)),
         timeout=TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": f"novaro-lite/{__version__}"},

@@ -2,7 +2,7 @@
 
 A realtime reply waits for exactly one such call, so its cost is overhead every user sees: measured
 in-process against a loopback upstream, httpx's request and response models over our aiohttp transport
-cost about 120 µs more per call than aiohttp itself (docs/benchmarks.md, issue 24). Failures are still
+cost 120-150 µs more per call than aiohttp itself (docs/benchmarks.md, issue 24). Failures are still
 raised as httpx's exceptions (outbound/client.py's mapping), which providers/http.py turns into
 ProviderErrors. `TransportUpstream` sends through an httpx transport instead: the test seam of
 create_app, where one MockTransport plays every peer.
@@ -10,7 +10,7 @@ create_app, where one MockTransport plays every peer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Protocol
 
 import aiohttp
@@ -21,13 +21,15 @@ from novaro_lite import __version__
 from novaro_lite.outbound.client import AiohttpSender, body_chunks, client_timeout, finish, inflater_for
 
 USER_AGENT = f"novaro-lite/{__version__}"
+# Only what body_chunks can inflate: aiohttp's own default adds br (and zstd) when their decoders are installed.
+SENT_HEADERS = {"User-Agent": USER_AGENT, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}
 
 
 class UpstreamResponse(Protocol):
     status: int
     headers: Mapping[str, str]  # case-insensitive
 
-    def chunks(self) -> AsyncIterator[bytes]:
+    def chunks(self) -> AsyncGenerator[bytes]:
         """The body as it arrives (inflated when it came gzip or deflate); once."""
         ...
 
@@ -38,7 +40,8 @@ class UpstreamResponse(Protocol):
 
 class Upstream(Protocol):
     async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
-        """POST `body` as JSON; return once the answer's head arrived. `timeout` bounds connecting and each read."""
+        """POST `body` as JSON; return once the answer's head arrived. `timeout` bounds waiting for a connection,
+        connecting, and each read."""
         ...
 
     async def aclose(self) -> None: ...
@@ -50,7 +53,7 @@ class _AiohttpResponse:
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
 
-    def chunks(self) -> AsyncIterator[bytes]:
+    def chunks(self) -> AsyncGenerator[bytes]:
         return body_chunks(self._response, inflater_for(self._response))
 
     async def aclose(self) -> None:
@@ -65,8 +68,10 @@ class AiohttpUpstream:
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def post(self, url: yarl.URL, body: bytes, headers: Mapping[str, str], timeout: float) -> UpstreamResponse:
-        limits = self._timeouts.get(timeout) or self._timeouts.setdefault(timeout, client_timeout(timeout, timeout))
-        sent = {"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers}
+        limits = self._timeouts.get(timeout)
+        if limits is None:
+            limits = self._timeouts[timeout] = client_timeout(timeout, timeout, timeout)
+        sent = {**SENT_HEADERS, **headers}
         return _AiohttpResponse(await self._sender.request("POST", url, sent, body, limits))
 
     async def aclose(self) -> None:
@@ -79,8 +84,9 @@ class _HttpxResponse:
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        return self._response.aiter_bytes()
+    async def chunks(self) -> AsyncGenerator[bytes]:
+        async for chunk in self._response.aiter_bytes():
+            yield chunk
 
     async def aclose(self) -> None:
         await self._response.aclose()

@@ -127,10 +127,7 @@ async def send(upstream: Upstream, name: str, config: ProviderSettings, call: Ca
                 response = await upstream.post(call.url, call.body, call.headers, config.timeout_seconds)
                 if 200 <= response.status < 300:
                     return response
-                try:
-                    body = await _read_some(response, ERROR_BODY_BYTES)
-                finally:
-                    await close(response)
+                body = await _error_body(response)
         asked = retry_after_seconds(response.headers.get("retry-after"), time.time())
         wait = asked if asked is not None else BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         # A wait past the deadline (or longer than MAX_WAIT_SECONDS) helps no one: say so now, with the
@@ -155,21 +152,31 @@ SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 async def _read_capped(response: UpstreamResponse, limit: int) -> bytes:
     """Read a body of at most `limit` bytes; None of a longer one is kept."""
     body = bytearray()
-    async for chunk in response.chunks():
-        body += chunk
-        if len(body) > limit:
-            raise _TooLongError
+    async with contextlib.aclosing(response.chunks()) as chunks:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise _TooLongError
     return bytes(body)
 
 
-async def _read_some(response: UpstreamResponse, limit: int) -> bytes:
-    """The first `limit` bytes of a body (all of a shorter one); the rest is left unread."""
+async def _error_body(response: UpstreamResponse) -> bytes:
+    """The first ERROR_BODY_BYTES of an error answer, for its message, and the response closed. A body that
+    breaks off or will not inflate says nothing (b""): the status still tells what happened."""
     body = bytearray()
-    async for chunk in response.chunks():
-        body += chunk
-        if len(body) >= limit:
-            break
-    return bytes(body[:limit])
+    try:
+        async with contextlib.aclosing(response.chunks()) as chunks:
+            async for chunk in chunks:
+                body += chunk
+                if len(body) >= ERROR_BODY_BYTES:
+                    break
+    except httpx.TimeoutException:
+        raise
+    except httpx.RequestError:
+        return b""
+    finally:
+        await close(response)
+    return bytes(body[:ERROR_BODY_BYTES])
 
 
 class _TooLongError(Exception):

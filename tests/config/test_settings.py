@@ -112,6 +112,9 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
         ("[providers.x]\napi_key_env = 'MISSING_KEY'\n", {}, "MISSING_KEY is not set"),
         ("[providers.x]\nkind = 'magic'\n", {}, "providers.x.kind"),
         ("[providers.x]\nbase_url = 'ftp://x'\n", {}, "providers.x.base_url"),
+        ("[providers.x]\nbase_url = 'http://llm:99999/v1'\n", {}, "providers.x.base_url"),  # port out of range
+        ("[providers.x]\nbase_url = 'http://[bad/v1'\n", {}, "providers.x.base_url"),
+        ("[providers.x]\nbase_url = 'http:///v1'\n", {}, "providers.x.base_url"),  # no host
         ("[providers.x]\ntimeout_seconds = 0\n", {}, "providers.x.timeout_seconds"),
         ("[providers.x]\ntimeout_seconds = 'slow'\n", {}, "providers.x.timeout_seconds"),
         ("[providers.x]\nmax_retries = 11\n", {}, "providers.x.max_retries"),

@@ -281,3 +281,25 @@ def test_the_openapi_document_describes_both_events():
     assert read["properties"]["type"]["const"] == "message.read"
     request = spec["components"]["schemas"]["MessageRequestCreate"]["properties"]
     assert request["conversationId"]["anyOf"][0]["maxLength"] == 200 and request["supersede"]["default"] is True
+
+
+async def test_an_event_refused_by_the_target_policy_is_logged_without_the_webhook_url(caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from novaro_lite.delivery.conversations import _send_event
+    from novaro_lite.outbound.targets import TargetRefusedError
+
+    url = "https://hooks.example.com/services/T0/B0/secret-path-token?key=query-secret"
+
+    class Refusing:
+        async def post(self, webhook: Any, webhook_id: str, body: bytes) -> Any:
+            raise TargetRefusedError(f"The webhook URL {url} names the host hooks.example.com, which does not resolve.")
+
+    webhook = SimpleNamespace(id="whk_1", events=("message.read",), enabled=True, url=url)
+    request = SimpleNamespace(id="req_1")
+    with caplog.at_level(logging.INFO):
+        await _send_event(Refusing(), request, "message.read", b"{}", webhook)  # type: ignore[arg-type]
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "req_1" in logged and "whk_1" in logged
+    assert "secret-path-token" not in logged and "query-secret" not in logged

@@ -33,7 +33,11 @@ async def gzipped(request: Request) -> Response:
 
 
 async def echo(request: Request) -> Response:
-    return Response(await request.body(), headers={"X-Seen-UA": request.headers.get("user-agent", "")})
+    seen = {"UA": "user-agent", "Type": "content-type", "Auth": "authorization", "Encodings": "accept-encoding"}
+    return Response(
+        await request.body(),
+        headers={f"X-Seen-{name}": request.headers.get(header, "") for name, header in seen.items()},
+    )
 
 
 async def stalls(request: Request) -> StreamingResponse:
@@ -216,16 +220,14 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
         yield url, seen
 
 
-async def test_transport_uses_the_proxy_it_is_given_unless_no_proxy_names_the_host(proxy):
+async def test_the_webhook_client_never_uses_a_proxy_even_one_in_the_environment(proxy, monkeypatch):
     url, seen = proxy
-    async with build_http_client(proxies={"http": url, "no": "localhost, .internal.example"}) as client:
-        answer = await client.get("http://models.example.invalid/v1/models")
-        assert answer.text == "via proxy" and seen[-1] == "models.example.invalid"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, url)
+    async with build_http_client() as client:
         with pytest.raises(httpx.ConnectError):  # straight to the host, which does not exist
-            await client.get("http://api.internal.example/v1/models")
-    async with build_http_client() as direct:  # no proxies given (the webhook client): never a proxy
-        with pytest.raises(httpx.ConnectError):
-            await direct.get("http://models.example.invalid/v1/models")
+            await client.get("http://models.example.invalid/v1/models")
+    assert "models.example.invalid" not in seen
 
 
 async def test_providers_upstream_uses_the_proxy_it_is_given_unless_no_proxy_names_the_host(proxy):
@@ -250,6 +252,8 @@ async def test_providers_upstream_posts_json_with_its_headers_inflates_and_times
     async with contextlib.aclosing(build_upstream()) as calls:
         echoed = await calls.post(yarl.URL(f"{upstream}/echo"), b'{"a":1}', {"Authorization": "Bearer k"}, 5)
         assert echoed.status == 200 and echoed.headers["x-seen-ua"].startswith("novaro-lite/")
+        assert echoed.headers["x-seen-type"] == "application/json" and echoed.headers["x-seen-auth"] == "Bearer k"
+        assert echoed.headers["x-seen-encodings"] == "gzip, deflate"  # only what it can inflate (not br, zstd)
         assert await body_of(echoed) == b'{"a":1}'
         assert await body_of(await calls.post(yarl.URL(f"{upstream}/gzip"), b"{}", {}, 5)) == b"hello " * 100
         stalled = await calls.post(yarl.URL(f"{upstream}/stalls"), b"{}", {}, 0.3)

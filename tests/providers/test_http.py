@@ -3,15 +3,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from novaro_lite.errors import ProviderBusyError, ProviderError
 from novaro_lite.outbound.retry_after import MAX_RETRY_AFTER_SECONDS
 from novaro_lite.outbound.upstream import build_upstream
 from novaro_lite.providers.http import MAX_LINE_BYTES, sse_events, status_error
+from tests.fakes.serve import serve_in_thread
 
 
 @pytest.mark.parametrize(
@@ -123,3 +128,49 @@ async def test_an_endless_error_answer_is_read_only_for_its_message():
         ):
             await OpenAIProvider("up", settings, upstream).complete(Prompt("system", (), "m", None, 0))
     assert sent <= ERROR_BODY_BYTES + 2 * 65536
+
+
+def _refusing_upstream() -> Starlette:
+    """An OpenAI-compatible path that refuses every call as its model path says (the last path segment)."""
+
+    async def refuse(request: Request) -> Response:
+        how = request.path_params["how"]
+        if how == "json":
+            return JSONResponse({"error": {"message": "maximum context length exceeded"}}, status_code=400)
+        if how == "corrupt-gzip":
+            return Response(b"\x1f\x8b\x08\x00not gzip", status_code=400, headers={"Content-Encoding": "gzip"})
+        return StreamingResponse(_endless(), status_code=500)
+
+    return Starlette(routes=[Route("/{how}/v1/chat/completions", refuse, methods=["POST"])])
+
+
+async def _endless() -> AsyncIterator[bytes]:
+    for _ in range(10_000):  # 640 MiB, were it read
+        yield b"e" * 65536
+
+
+@pytest.fixture(scope="module")
+def refusing() -> Iterator[str]:
+    with serve_in_thread(_refusing_upstream()) as url:
+        yield url
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("how", "detail"),
+    [
+        ("json", r"refused the request \(HTTP 400\): maximum context length exceeded"),
+        ("corrupt-gzip", r"refused the request \(HTTP 400\): $"),  # the status still says what happened
+        ("endless", r"failed with HTTP 500 after 1 attempt"),  # read for 64 KiB at most, then dropped
+    ],
+)
+async def test_refusals_over_the_network_name_the_status_and_the_upstreams_reason(refusing, how, detail):
+    from novaro_lite.config.settings import ProviderSettings
+    from novaro_lite.domain.messages import Prompt
+    from novaro_lite.providers.openai import OpenAIProvider
+
+    settings = ProviderSettings(base_url=f"{refusing}/{how}/v1", model="m", max_retries=0, timeout_seconds=5)
+    async with contextlib.aclosing(build_upstream()) as upstream:
+        provider = OpenAIProvider("up", settings.check("up"), upstream)
+        with pytest.raises(ProviderError, match=detail):
+            await provider.complete(Prompt("system", (), "m", None, 0))
