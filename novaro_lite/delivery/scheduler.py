@@ -10,10 +10,14 @@ default grace would silently drop it).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import math
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import ParamSpec
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,12 +28,30 @@ from novaro_lite.errors import UnavailableError
 from novaro_lite.services import Services
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+
+
+def stops_quietly(job: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+    """A job that a shutdown may stop mid-run: APScheduler would log its CancelledError as a failure, traceback
+    and all (at every stop that caught a dispatch in a claim, and when `serve` cannot bind its port)."""
+
+    @functools.wraps(job)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await job(*args, **kwargs)
+        except asyncio.CancelledError:  # the dispatcher hands back what it claimed (Dispatcher.stop)
+            logger.debug("%s stopped by the shutdown", job.__name__)
+
+    return run
+
+
 DISPATCH, SWEEP, HOUSEKEEPING, RULES = "dispatch", "sweep", "housekeeping", "check_in_rules"
 HOUSEKEEPING_SECONDS = 300.0
 RULES_SECONDS = 60.0  # well inside check_in_rules.YIELD_LEAD_SECONDS: a check-in is yielded before its window
 MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due time is re-timed from there
 
 
+@stops_quietly
 async def dispatch(scheduler: Scheduler) -> None:
     """Start what is due, then set the next dispatch for the earliest due time after this run.
 
@@ -49,6 +71,7 @@ async def dispatch(scheduler: Scheduler) -> None:
         scheduler.wake(when)
 
 
+@stops_quietly
 async def housekeeping(services: Services) -> None:
     """Delete the metadata of requests that ended before the retention period, fail those paused too long;
     empty the WAL."""
@@ -64,6 +87,7 @@ async def housekeeping(services: Services) -> None:
     await services.storage.database.checkpoint()
 
 
+@stops_quietly
 async def check_in_rules(services: Services, rng: random.Random) -> None:
     """Yield the recurring check-ins whose window opens soon (delivery/check_ins.py)."""
     try:

@@ -104,3 +104,29 @@ async def test_no_due_time_can_poison_the_scheduler(services, poison, caplog):
         assert "Traceback" not in caplog.text
     finally:
         await scheduler.stop()
+
+
+async def test_a_dispatch_the_shutdown_stops_mid_run_is_not_logged_as_a_failure(services, caplog, monkeypatch):
+    """APScheduler logs a job's CancelledError as "raised an exception" with a traceback: at every stop that found a
+    dispatch in its claim (and when `serve` could not bind its port) the log showed an error that was none."""
+    import asyncio
+    import logging
+
+    scheduler = Scheduler(services)
+    started = asyncio.Event()
+
+    async def claiming() -> None:
+        started.set()
+        await asyncio.sleep(30)  # the claim, still running when the shutdown comes
+
+    monkeypatch.setattr(scheduler.dispatcher, "run_due", claiming)
+    with caplog.at_level(logging.INFO):
+        scheduler.start()
+        await asyncio.wait_for(started.wait(), 5)
+        await scheduler.stop()
+        jobs = [task for task in asyncio.all_tasks() if "run_coroutine_job" in repr(task.get_coro())]
+        assert jobs, "the dispatch job's task was not found"
+        for task in jobs:  # what the event loop's shutdown does to what is left
+            task.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
