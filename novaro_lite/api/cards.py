@@ -34,7 +34,7 @@ from novaro_lite.domain.cards import (
 from novaro_lite.domain.charx import CARD as CHARX_CARD, is_charx, read_charx
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.ids import new_id
-from novaro_lite.domain.png import MEDIA_TYPE as PNG, is_png, without_text
+from novaro_lite.domain.png import MEDIA_TYPE as PNG, PNGError, is_png, without_text
 from novaro_lite.errors import ValidationError
 from novaro_lite.storage.store import Storage
 
@@ -65,7 +65,10 @@ def _card_and_picture(raw: bytes, picture_limit: int) -> tuple[Any, list[str | i
     text chunks), a CHARX brings its icon, a JSON card has none."""
     if is_png(raw):
         doc, chunk = card_from_png(raw)
-        image = without_text(raw)
+        try:
+            image = without_text(raw)
+        except PNGError as exc:
+            raise CardError(["body"], f"the card's PNG holds no picture: {exc}") from None
         if len(image) > picture_limit:
             message = f"the card's picture is {len(image)} bytes; the limit (avatar_max_bytes) is {picture_limit}"
             raise CardError(["body"], message)

@@ -64,7 +64,7 @@ def read_agents(text: str) -> list[Any]:
                 continue
             try:
                 found = json.loads(candidate[start : end + 1])
-            except ValueError:
+            except (ValueError, RecursionError):  # nested past Python's recursion limit: no personas either
                 continue
             if isinstance(found, dict):
                 found = next((value for value in found.values() if isinstance(value, list)), None)

@@ -11,7 +11,9 @@ https://github.com/kwaroran/character-card-spec-v3/blob/main/SPEC_V3.md#charx
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +62,7 @@ def _read(archive: zipfile.ZipFile, name: str, limit: int, loc: list[str | int],
         raise CardError(loc, f"{what} is {size} bytes; the limit is {limit} bytes")
     try:
         return archive.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:  # zlib.error too
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise CardError(loc, f"{what} cannot be read from the CHARX: {exc}") from None
 
 

@@ -58,18 +58,24 @@ def text_chunks(data: bytes) -> dict[str, str]:
 
 
 def without_text(data: bytes) -> bytes:
-    """The PNG's picture alone: its text chunks (a card's, or a tool's megabytes of its own) left out."""
-    kept = (whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS)
-    return SIGNATURE + b"".join(kept)
+    """The PNG's picture alone: its text chunks (a card's, or a tool's megabytes of its own) left out, and ended
+    by IEND even when it came without one. Raises PNGError unless it starts with its IHDR header."""
+    kept = [whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS]
+    if not kept or kept[0][4:8] != b"IHDR":
+        raise PNGError("it does not start with an IHDR chunk, so it holds no picture")
+    return SIGNATURE + b"".join(_ended(kept))
 
 
 def with_text(data: bytes, texts: Sequence[tuple[str, str]]) -> bytes:
     """The PNG with its text chunks replaced by `texts` (tEXt, latin-1), written just before IEND."""
-    chunks = [whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS]
-    if not chunks or not chunks[-1][4:8] == b"IEND":
-        raise PNGError("it has no IEND chunk")
+    chunks = _ended([whole for kind, _, whole in _chunks(data) if kind not in TEXT_KINDS])
     added = [_chunk(b"tEXt", key.encode("latin-1") + b"\0" + text.encode("latin-1")) for key, text in texts]
     return SIGNATURE + b"".join(chunks[:-1] + added + chunks[-1:])
+
+
+def _ended(chunks: list[bytes]) -> list[bytes]:
+    """The chunks, with an IEND after them if they lack one (a picture stored before this was checked, say)."""
+    return chunks if chunks and chunks[-1][4:8] == b"IEND" else [*chunks, _chunk(b"IEND", b"")]
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

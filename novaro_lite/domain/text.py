@@ -23,6 +23,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 Loc = list[str | int]
 
 
+def mended(text: str) -> str:
+    """Text from a peer (a model's reply, an upstream's error) made to fit the rule where it can be stored and
+    sent: each lone surrogate becomes U+FFFD. NUL stays; JSON carries it escaped."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def string_fault(text: str) -> str | None:
     """What is wrong with one string under the rule, or None."""
     if NUL in text:

@@ -90,6 +90,7 @@ class WebhookSender:
                 head += chunk[: RESPONSE_BODY_LIMIT - len(head)]
                 if len(head) >= RESPONSE_BODY_LIMIT:
                     break
-        text = head.decode("utf-8", errors="replace")
+        # NUL as U+FFFD: the attempt log keeps this text, and PostgreSQL's text cannot hold NUL.
+        text = head.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
         asked = retry_after_seconds(response.headers.get("retry-after"), self.clock())
         return Answer(response.status_code, text, asked, None)

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from novaro_lite.domain.messages import Completion, Prompt, Usage
+from novaro_lite.domain.text import mended
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.http import (
     SHAPE_ERRORS,
@@ -17,6 +18,7 @@ from novaro_lite.providers.http import (
     read_json,
     send,
     sse_events,
+    token_count,
     upstream_errors,
 )
 
@@ -56,10 +58,10 @@ class AnthropicProvider(HTTPProvider):
         try:
             text = "".join(block["text"] for block in data["content"] if block.get("type") == "text")
             usage = data.get("usage") or {}
-            tokens = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+            tokens = token_count(usage.get("input_tokens")), token_count(usage.get("output_tokens"))
         except SHAPE_ERRORS:
             raise self._malformed() from None
-        return Completion(text, Usage(self.name, prompt.model, *tokens))
+        return Completion(mended(text), Usage(self.name, prompt.model, *tokens))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         until = deadline(self._config)
@@ -73,17 +75,17 @@ class AnthropicProvider(HTTPProvider):
                     payload = parse_json(self.name, data)
                     try:
                         if event == "error":
-                            message = str(payload["error"]["message"])[:300]
+                            message = mended(str(payload["error"]["message"])[:300])
                             raise ProviderError(f"The provider {self.name!r} failed mid-stream: {message}")
                         if event == "message_start":
-                            prompt_tokens = int(payload["message"]["usage"].get("input_tokens") or 0)
+                            prompt_tokens = token_count(payload["message"]["usage"].get("input_tokens"))
                         elif event == "content_block_delta" and payload["delta"].get("type") == "text_delta":
                             text = payload["delta"]["text"]
                             if not isinstance(text, str):
                                 raise TypeError(text)
-                            yield text
+                            yield mended(text)
                         elif event == "message_delta":
-                            completion_tokens = int((payload.get("usage") or {}).get("output_tokens") or 0)
+                            completion_tokens = token_count((payload.get("usage") or {}).get("output_tokens"))
                         elif event == "message_stop":
                             finished = True
                     except SHAPE_ERRORS:

@@ -24,6 +24,7 @@ import httpx
 import yarl
 
 from novaro_lite.config.settings import ProviderSettings
+from novaro_lite.domain.text import mended
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.outbound.retry_after import retry_after_seconds
 from novaro_lite.outbound.upstream import Upstream, UpstreamResponse
@@ -34,6 +35,7 @@ MAX_WAIT_SECONDS = 30.0
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, what is read for its message; the rest is not waited for
+MAX_TOKEN_COUNT = 10**9  # more tokens than any call uses: a larger count is not one
 # SSE lines end at CR, LF or CRLF only (https://html.spec.whatwg.org/multipage/server-sent-events.html);
 # str.splitlines would also split at U+2028, U+2029 and U+0085, which JSON strings may carry raw.
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -78,12 +80,20 @@ def deadline(config: ProviderSettings) -> float:
 
 def _error_message(body: bytes) -> str:
     """The upstream's own error text, shortened; never headers, so never a key."""
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
+    with contextlib.suppress(ValueError, AttributeError, TypeError, RecursionError):
         error = json.loads(body).get("error")
         message = error.get("message") if isinstance(error, dict) else error
         if message:
-            return str(message)[:300]
+            return mended(str(message)[:300])
     return body.decode("utf-8", "replace")[:300]
+
+
+def token_count(value: Any) -> int:
+    """An upstream's count of tokens; what is not a count (negative, fractional past the bound, infinite, not a
+    number) counts 0 rather than reaching our answers and metrics."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_TOKEN_COUNT:
+        return 0
+    return int(value)
 
 
 def status_error(name: str, status: int, headers: Mapping[str, str], body: bytes, attempts: int) -> ProviderError:
@@ -200,7 +210,7 @@ async def read_json(name: str, config: ProviderSettings, response: UpstreamRespo
 def parse_json(name: str, raw: str | bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past Python's recursion limit: not a completion either
         raise ProviderError(f"The provider {name!r} answered with a body that is not JSON.") from None
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from novaro_lite.domain.messages import Completion, Prompt, Usage
+from novaro_lite.domain.text import mended
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.http import (
     SHAPE_ERRORS,
@@ -17,6 +18,7 @@ from novaro_lite.providers.http import (
     read_json,
     send,
     sse_events,
+    token_count,
     upstream_errors,
 )
 
@@ -45,7 +47,10 @@ class OpenAIProvider(HTTPProvider):
     def _usage(self, prompt: Prompt, usage: Any) -> Usage:
         usage = usage if isinstance(usage, dict) else {}
         return Usage(
-            self.name, prompt.model, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            self.name,
+            prompt.model,
+            token_count(usage.get("prompt_tokens")),
+            token_count(usage.get("completion_tokens")),
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
@@ -56,7 +61,7 @@ class OpenAIProvider(HTTPProvider):
             text = data["choices"][0]["message"]["content"]
             if not isinstance(text, str):
                 raise TypeError(text)
-            return Completion(text, self._usage(prompt, data.get("usage")))
+            return Completion(mended(text), self._usage(prompt, data.get("usage")))
         except SHAPE_ERRORS:
             raise self._malformed() from None
 
@@ -75,7 +80,7 @@ class OpenAIProvider(HTTPProvider):
                     chunk = parse_json(self.name, data)
                     if isinstance(chunk, dict) and "error" in chunk:
                         raise ProviderError(
-                            f"The provider {self.name!r} failed mid-stream: {str(chunk['error'])[:300]}"
+                            f"The provider {self.name!r} failed mid-stream: {mended(str(chunk['error'])[:300])}"
                         )
                     try:
                         for choice in chunk.get("choices") or ():
@@ -83,7 +88,7 @@ class OpenAIProvider(HTTPProvider):
                             if not isinstance(delta, str | None):
                                 raise TypeError(delta)
                             if delta:
-                                yield delta
+                                yield mended(delta)
                         usage = chunk.get("usage") or usage
                     except SHAPE_ERRORS:
                         raise self._malformed() from None

@@ -116,3 +116,10 @@ async def test_demo_model_writes_varied_valid_agents_that_reflect_the_data(clien
 )
 async def test_bad_generation_requests_are_422(client, auth, body, where):
     assert_problem(await generate(client, auth, **body), 422, where)
+
+
+def test_an_answer_nested_past_the_recursion_limit_holds_no_personas():
+    from novaro_lite.domain.agent_batches import read_agents
+
+    with pytest.raises(ValueError, match="no JSON array of personas"):  # not a RecursionError, which was a 500
+        read_agents("Here you are: " + "[" * 5000 + "]" * 5000)

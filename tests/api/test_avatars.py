@@ -4,6 +4,7 @@ by the PNG export, gone with the agent; CHARX bounds (zip bombs, encryption); on
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zipfile
 import zlib
@@ -59,6 +60,23 @@ async def test_a_png_cards_picture_is_kept_served_and_carried_by_the_export(clie
     assert again.status_code == 304 and again.content == b""
     exported = (await client.get(f"/api/v1/agents/{agent}/card?format=png", headers=auth)).content
     assert without_text(exported) == FACE and set(text_chunks(exported)) == {"chara", "ccv3"}
+
+
+async def test_a_png_without_its_end_is_kept_whole_and_one_without_a_header_is_refused(client, auth):
+    agent = await imported(client, auth, card_png([("chara", chunk(v1_card()))]))
+    cut = FACE[: FACE.rindex(b"IEND") - 4]  # no IEND chunk: browsers show it; our export needs one
+    assert (await client.put(f"/api/v1/agents/{agent}/avatar", content=cut, headers=auth)).status_code == 204
+    exported = await client.get(f"/api/v1/agents/{agent}/card?format=png", headers=auth)
+    assert exported.status_code == 200 and without_text(exported.content) == FACE
+    for headless in (FACE[:8], FACE[:8] + b"\0\0\0\0IEND\xaeB`\x82"):
+        refused = await client.put(f"/api/v1/agents/{agent}/avatar", content=headless, headers=auth)
+        assert_problem(refused, 422, "IHDR")
+    text = b"chara\0" + chunk(v1_card()).encode()
+    card_alone = (
+        FACE[:8] + struct.pack(">I", len(text)) + b"tEXt" + text + struct.pack(">I", zlib.crc32(b"tEXt" + text))
+    )
+    problem = assert_problem(await client.post("/api/v1/agents/import", content=card_alone, headers=auth), 422, "IHDR")
+    assert problem["errors"][0]["loc"] == ["body"]
 
 
 async def test_a_picture_is_replaced_and_removed_through_the_api(client, auth):
@@ -160,6 +178,23 @@ def _many() -> bytes:
     return buffer.getvalue()
 
 
+def _corrupt_deflate() -> bytes:
+    raw = bytearray(charx(v3_card(), {}))
+    name = raw.index(b"card.json")  # the local header's name, then the deflated data
+    raw[name + len(b"card.json")] = 0x07  # a deflate block of the reserved type 3: zlib refuses it
+    return bytes(raw)
+
+
+def _bad_lzma() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_LZMA) as archive:
+        archive.writestr("card.json", json.dumps(v3_card()))
+    raw = bytearray(buffer.getvalue())
+    properties = raw.index(b"card.json") + len(b"card.json") + 4  # after LZMA's version and size bytes
+    raw[properties] = 0xFF  # properties no LZMA decoder accepts
+    return bytes(raw)
+
+
 def _encrypted() -> bytes:
     raw = bytearray(charx(v3_card(), {}))
     for at in (0, raw.index(b"PK\x01\x02")):  # set the encrypted flag in the local and the central header
@@ -174,6 +209,8 @@ def _encrypted() -> bytes:
         (_bomb(), "inflates more than 100 times", ["body"]),
         (_many(), "at most 1000", ["body"]),
         (_encrypted(), "encrypted", ["body"]),
+        (_corrupt_deflate(), "cannot be read from the CHARX", ["body", "card.json"]),
+        (_bad_lzma(), "cannot be read from the CHARX", ["body", "card.json"]),
         (charx(v3_card(), {}).replace(b"card.json", b"card.jsno"), "no card.json", ["body"]),
         (b"PK\x03\x04 broken", "not a readable zip", ["body"]),
         (charx({"spec": "chara_card_v3", "data": {"name": "A\u0000"}}, {}), "NUL",

@@ -205,6 +205,8 @@ async def test_failure_before_the_stream_starts_is_a_plain_problem(client, auth)
         ("fake/rate-limit", 503, "rate limiting"),
         ("fake/malformed", 502, "not a chat completion"),
         ("fake/garbage", 502, "not JSON"),
+        ("fake/deep", 502, "not JSON"),
+        ("claude/deep", 502, "not JSON"),
         ("fake/empty", 502, "empty reply"),
         ("claude/malformed", 502, "not an Anthropic message"),
         ("claude/fail-401", 502, "'claude' rejected its credentials"),
@@ -306,3 +308,25 @@ async def test_realtime_content_is_never_written_to_disk_or_logs(client, auth, s
     assert (await ask(client, auth, agent["id"], secret_text)).status_code == 200
     assert await holders_of(settings, secret_text) == []
     assert secret_text not in caplog.text
+
+
+@pytest.mark.parametrize("model", ["fake/surrogate", "claude/surrogate"])
+async def test_a_lone_surrogate_from_the_model_arrives_as_a_replacement_character(client, auth, model):
+    agent = await new_agent(client, auth, model=model)
+    whole = await ask(client, auth, agent["id"])
+    assert whole.status_code == 200, whole.text
+    assert [m["content"] for m in whole.json()["messages"]] == ["Lone \ufffd half.", "Second bubble."]
+    streamed = await ask(client, auth, agent["id"], stream=True)
+    events = sse_events(streamed)
+    assert events[-1][0] == "done", events[-1]
+    bubbles = [data["content"] for name, data in events if name == "message"]
+    assert bubbles == ["Lone \ufffd half.", "Second bubble."], events
+
+
+@pytest.mark.parametrize("model", ["fake/odd-usage", "claude/odd-usage"])
+async def test_token_counts_that_are_no_counts_are_reported_as_zero(client, auth, model):
+    agent = await new_agent(client, auth, model=model)
+    answered = await ask(client, auth, agent["id"])
+    assert answered.status_code == 200, answered.text
+    usage = answered.json()["usage"]
+    assert (usage["promptTokens"], usage["completionTokens"]) == (0, 0)

@@ -52,6 +52,18 @@ async def test_immediate_request_is_delivered_signed_and_then_purged(setup, sett
     assert await holders_of(settings, delivery.json["messages"][0]["content"]) == []
 
 
+async def test_a_receiver_answering_nul_is_delivered_once_and_its_answer_logged(setup):
+    """PostgreSQL's text holds no NUL: the attempt log could not be written, so the lease ran out and the request
+    was POSTed again and again. The answer is kept with U+FFFD instead, on both engines."""
+    setup["receiver"].body = b"ok\x00 thanks"
+    accepted = await accept(setup, delay="immediate")
+    await run(setup)
+    assert len(setup["receiver"].deliveries) == 1
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+    (attempt,) = (await fetch(setup, accepted["id"], "/attempts"))["data"]
+    assert attempt["responseBody"] == "ok\ufffd thanks"
+
+
 async def test_failed_deliveries_retry_on_schedule_with_the_same_body(setup, clock):
     setup["receiver"].script += [(503, {"Retry-After": "42"}), 500]
     accepted = await accept(setup, delay="immediate")

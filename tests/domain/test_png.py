@@ -30,3 +30,18 @@ def test_tiny_png_is_a_valid_image_carrying_its_text_chunks():
 def test_malformed_pngs_say_why(data, reason):
     with pytest.raises(PNGError, match=reason):
         text_chunks(data)
+
+
+def test_a_picture_is_kept_only_with_its_header_and_always_ends_with_iend():
+    from novaro_lite.domain.png import with_text, without_text
+
+    whole = tiny_png((5, 6, 7), [("chara", "old")], size=2)
+    iend = whole.rindex(b"IEND") - 4
+    headless = whole[:8] + whole[whole.index(b"IDAT") - 4 :]
+    with pytest.raises(PNGError, match="IHDR"):
+        without_text(whole[:8])  # the signature alone
+    with pytest.raises(PNGError, match="IHDR"):
+        without_text(headless)
+    kept = without_text(whole[:iend])  # no IEND: one is added, so what is stored is a whole PNG
+    assert kept.endswith(b"IEND\xaeB`\x82") and text_chunks(kept) == {}
+    assert text_chunks(with_text(whole[:iend], [("chara", "new")])) == {"chara": "new"}

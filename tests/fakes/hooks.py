@@ -30,6 +30,7 @@ class Receiver:
     script: list[int | tuple[int, dict[str, str]]] = dataclasses.field(default_factory=list)
     deliveries: list[Delivery] = dataclasses.field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering
+    body: bytes | None = None  # what every answer says (else "answer <status>")
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
@@ -37,6 +38,6 @@ class Receiver:
             await asyncio.sleep(self.delay)
             answer = self.script.pop(0) if self.script else 200
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
-            return Response(f"answer {status}", status_code=status, headers=headers)
+            return Response(self.body or f"answer {status}".encode(), status_code=status, headers=headers)
 
         return Starlette(routes=[Route("/hook", hook, methods=["POST"])])

@@ -5,7 +5,10 @@ Models:
 - `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key;
   `fail-400` refuses the request as too long for the model's context.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
-- `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON.
+- `malformed` answers 200 with a body that is not a completion; `garbage` answers text that is not JSON;
+  `deep` answers JSON nested 5,000 deep (past Python's recursion limit).
+- `surrogate` answers text holding a lone UTF-16 surrogate (JSON may escape one); `odd-usage` reports
+  a negative and an infinite token count.
 - `agents-good` answers a batch request with valid personas as JSON, `agents-fenced` wraps them in prose and
   a code fence, `agents-badtz` gives one an invalid time zone unless re-asked, `agents-badtext` gives one a NUL
   and one a lone surrogate unless re-asked, `agents-few` always gives one too few, `agents-garbage` answers prose.
@@ -96,7 +99,22 @@ async def _scripted_failure(model: str, recorder: Recorder, error: Any) -> Respo
         return PlainTextResponse("<html>oops</html>")
     if model == "malformed":
         return JSONResponse({"unexpected": True})
+    if model == "deep":
+        return Response(b"[" * 5000 + b"]" * 5000, media_type="application/json")
     return None
+
+
+def _text(model: str, body: dict[str, Any]) -> str:
+    if model == "empty":
+        return ""
+    if model == "surrogate":
+        return "Lone \ud800 half.\n\nSecond bubble."
+    return personas(model, body) if model.startswith("agents-") else reply_text(body)
+
+
+def _json(content: Any) -> Response:
+    """JSON as json.dumps writes it (non-ASCII escaped), so a lone surrogate travels as \\ud800."""
+    return Response(json.dumps(content), media_type="application/json")
 
 
 def openai_app(recorder: Recorder) -> Starlette:
@@ -112,11 +130,13 @@ def openai_app(recorder: Recorder) -> Starlette:
         model = body["model"]
         if (failure := await _scripted_failure(model, recorder, error)) is not None:
             return failure
-        text = "" if model == "empty" else personas(model, body) if model.startswith("agents-") else reply_text(body)
-        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        text = _text(model, body)
+        usage: dict[str, Any] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        if model == "odd-usage":
+            usage = {"prompt_tokens": -5, "completion_tokens": float("inf")}
         if not body.get("stream"):
             choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            return JSONResponse({"id": "c1", "object": "chat.completion", "choices": [choice], "usage": usage})
+            return _json({"id": "c1", "object": "chat.completion", "choices": [choice], "usage": usage})
 
         def chunk(delta: dict[str, Any], **extra: Any) -> str:
             return "data: " + json.dumps({"id": "c1", "choices": [{"index": 0, "delta": delta}], **extra}) + "\n\n"
@@ -162,15 +182,17 @@ def anthropic_app(recorder: Recorder) -> Starlette:
         model = body["model"]
         if (failure := await _scripted_failure(model, recorder, error)) is not None:
             return failure
-        text = "" if model == "empty" else reply_text(body)
+        text = _text(model, body)
         if not body.get("stream"):
-            return JSONResponse(
+            return _json(
                 {
                     "id": "m1",
                     "type": "message",
                     "role": "assistant",
                     "content": [{"type": "text", "text": text}],
-                    "usage": {"input_tokens": 13, "output_tokens": 9},
+                    "usage": {"input_tokens": -5, "output_tokens": float("inf")}
+                    if model == "odd-usage"
+                    else {"input_tokens": 13, "output_tokens": 9},
                 }
             )
 

@@ -174,3 +174,13 @@ async def test_refusals_over_the_network_name_the_status_and_the_upstreams_reaso
         provider = OpenAIProvider("up", settings.check("up"), upstream)
         with pytest.raises(ProviderError, match=detail):
             await provider.complete(Prompt("system", (), "m", None, 0))
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [(7, 7), (7.0, 7), (None, 0), (-5, 0), (float("inf"), 0), (float("nan"), 0), (10**23, 0), (True, 0), ("9", 0)],
+)
+def test_only_a_plausible_token_count_is_taken(value, count):
+    from novaro_lite.providers.http import token_count
+
+    assert token_count(value) == count
