@@ -7,7 +7,7 @@ import json
 
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.tokens import DISPLAY_PREFIX_CHARS, Ancestor, Token, hash_token, mint_token
-from novaro_lite.errors import ConflictError, ForbiddenError, NotFoundError
+from novaro_lite.errors import AuthError, ConflictError, ForbiddenError, NotFoundError
 from novaro_lite.storage.database import Database, Row, Transaction
 from novaro_lite.storage.paging import Listing, Page, escape_like, select_page
 
@@ -19,6 +19,11 @@ _COLUMNS = [field.name for field in dataclasses.fields(Token) if field.name != "
 def _token(row: Row) -> Token:
     lineage = tuple(Ancestor(id, limit) for id, limit in json.loads(row["lineage"]))
     return Token(**{name: row[name] for name in _COLUMNS}, lineage=lineage)
+
+
+def _lock(account: str) -> str:
+    """The lock of an account's tokens: minting (the cap, the parent still live) and revoking hold it."""
+    return f"novaro-lite:tokens:{account}"
 
 
 def _below_pattern(token_id: str) -> str:
@@ -43,10 +48,18 @@ class TokenStore:
     ) -> tuple[Token, str]:
         """Mint a token under `parent` (through the API): 409 when its account already has `most_live` live ones.
 
-        Counting and inserting hold the account's lock, so concurrent mints cannot pass the cap together.
+        Counting and inserting hold the account's lock, so concurrent mints cannot pass the cap together; so does
+        revoking, and the parent is read again under it: a parent revoked since it authenticated (while its
+        request's body was still arriving, say) mints nothing (401), so no child outlives a revoked family.
         """
         async with self._db.transaction() as tx:
-            await tx.lock(f"novaro-lite:tokens:{parent.account}")
+            await tx.lock(_lock(parent.account))
+            live = await tx.fetch(
+                "SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+                (parent.id, self._db.now()),
+            )
+            if not live:
+                raise AuthError("The token is unknown or has been revoked.")
             rows = await tx.fetch(
                 "SELECT count(*) FROM tokens WHERE account = ? AND revoked_at IS NULL"
                 " AND (expires_at IS NULL OR expires_at > ?)",
@@ -135,7 +148,7 @@ class TokenStore:
         row = await self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
         if row is None:
             raise NotFoundError(f"There is no token with id {token_id!r}.")
-        await self._revoke_family(token_id)
+        await self._revoke_family(row["account"], token_id)
         return _token(await self._db.one("SELECT * FROM tokens WHERE id = ?", (token_id,)) or row)
 
     async def revoke_own(self, caller: Token, token_id: str) -> None:
@@ -154,10 +167,11 @@ class TokenStore:
                 f"Token {token_id!r} was not minted under this token: a token may revoke only itself and the"
                 " tokens minted under it. The operator revokes others with 'novaro-lite token revoke'."
             )
-        await self._revoke_family(token_id)
+        await self._revoke_family(caller.account, token_id)
 
-    async def _revoke_family(self, token_id: str) -> None:
+    async def _revoke_family(self, account: str, token_id: str) -> None:
         async with self._db.transaction() as tx:
+            await tx.lock(_lock(account))  # as minting holds it: no child is minted under a family being revoked
             await tx.execute(
                 "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR lineage LIKE ? ESCAPE '\\')",
                 (self._db.now(), token_id, _below_pattern(token_id)),

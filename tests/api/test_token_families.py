@@ -137,3 +137,21 @@ async def test_an_account_holds_at_most_tokens_per_account_live_tokens(world, cl
     await mint(client, root)
     assert_problem(await client.post("/api/v1/tokens", json={"name": "x"}, headers=bearer(root)), 409)
     assert short["expiresAt"] is not None
+
+
+async def test_a_token_revoked_while_its_mint_request_is_under_way_mints_nothing(world):
+    """The API authenticates a caller before it reads the body, so a client trickling the body can have its
+    token revoked in between: the mint reads the parent again under the lock revoking takes, and refuses."""
+    from novaro_lite.domain.tokens import hash_token
+    from novaro_lite.errors import AuthError
+
+    services, client = world
+    _, root = await services.storage.tokens.create("root", "acme", None, None)
+    child = await mint(client, root)
+    authenticated = await services.storage.tokens.find(hash_token(str(child["token"])))
+    assert authenticated is not None  # what the request holds, checked before its body arrived
+    assert (await client.delete(f"/api/v1/tokens/{child['id']}", headers=bearer(root))).status_code == 204
+    with pytest.raises(AuthError, match="revoked"):
+        await services.storage.tokens.mint(authenticated, "grandchild", None, None, most_live=8)
+    listed = (await client.get("/api/v1/tokens", headers=bearer(root))).json()["data"]
+    assert "grandchild" not in [token["name"] for token in listed]
