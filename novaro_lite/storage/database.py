@@ -70,6 +70,9 @@ class Claim:
 
 class Database(Protocol):
     clock: Callable[[], float]  # unix time; tests may replace it
+    ascii_lower: str
+    """SQL that lower-cases the text of `{}` in ASCII only, as searches promise on both engines: SQLite's lower()
+    does just that; PostgreSQL's follows the database's locale unless told the C collation."""
 
     def now(self) -> int:
         """The clock's time in whole seconds."""

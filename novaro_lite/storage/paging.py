@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import string
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +17,7 @@ from novaro_lite.errors import ValidationError
 from novaro_lite.storage.database import Database, Row
 
 MAX_SEQ = 2**63 - 1  # the largest integer both engines store (SQLite INTEGER, PostgreSQL bigint)
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # searches ignore ASCII case only
 T = TypeVar("T")
 
 
@@ -92,8 +94,9 @@ async def select_page(
     """
     values = list(params)
     if listing.q:
-        where += " AND (" + " OR ".join(f"lower({column}) LIKE ? ESCAPE '\\'" for column in search) + ")"
-        values += [f"%{escape_like(listing.q.lower())}%"] * len(search)
+        folded = [database.ascii_lower.format(column) for column in search]
+        where += " AND (" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in folded) + ")"
+        values += [f"%{escape_like(listing.q.translate(ASCII_LOWER))}%"] * len(search)
     total = (await database.all(f"SELECT count(*) FROM {table} WHERE {where}", tuple(values)))[0][0]
     position = decode_cursor(listing.cursor, key)
     if position is not None:

@@ -131,6 +131,22 @@ async def test_agent_list_finds_names_newest_first_with_the_count(client: httpx.
     assert [agent["name"] for agent in page["data"]] == ["Mara"] and page["nextCursor"] is None
 
 
+async def test_search_ignores_ascii_case_only_the_same_on_both_engines(client: httpx.AsyncClient, auth):
+    """PostgreSQL's lower() folded by its locale and SQLite's in ASCII only: "É" found "Émile" on one engine
+    and not the other. Both fold ASCII only, as docs/api.md says."""
+    for name in ("Émile", "émile", "EMILY", "Ärger"):
+        await client.post("/api/v1/agents", json={"name": name}, headers=auth)
+
+    async def found(q: str) -> list[str]:
+        page = (await client.get("/api/v1/agents", params={"q": q}, headers=auth)).json()
+        return sorted(agent["name"] for agent in page["data"])
+
+    assert await found("É") == ["Émile"]
+    assert await found("ä") == []
+    assert await found("EMI") == ["EMILY"]
+    assert await found("MILE") == ["Émile", "émile"]
+
+
 @pytest.mark.parametrize("limit", ["0", "201", "ten"])
 async def test_agent_list_rejects_bad_limit(client: httpx.AsyncClient, auth, limit):
     body = assert_problem(await client.get("/api/v1/agents", params={"limit": limit}, headers=auth), 422, "limit")

@@ -129,6 +129,8 @@ class _Transaction:
 
 
 class PostgresDatabase:
+    ascii_lower = 'lower({} COLLATE "C")'
+
     def __init__(self, pool: asyncpg.Pool, clock: Callable[[], float], wakeups: Wakeups) -> None:
         self._pool = pool
         self.clock = clock

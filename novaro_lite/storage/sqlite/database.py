@@ -145,6 +145,8 @@ class _Transaction:
 
 
 class SqliteDatabase:
+    ascii_lower = "lower({})"
+
     def __init__(
         self,
         path: Path,
