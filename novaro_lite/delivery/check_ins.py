@@ -57,7 +57,8 @@ async def yield_next(services: Services, rule: CheckInRule, rng: random.Random) 
     store = services.storage.check_in_rules
     try:
         agent = await services.storage.agents.get(rule.account, rule.agent_id)
-    except NotFoundError:
+        await services.storage.webhooks.get(rule.account, rule.webhook_id)
+    except NotFoundError:  # its agent or its webhook is gone (deleted before it ended its rules, say)
         await store.end(rule.id)
         return 0
     window = next_window(agent.timezone, rule.recurrence, rule.next_after)

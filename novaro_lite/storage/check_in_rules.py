@@ -165,7 +165,7 @@ class CheckInRuleStore:
         return stored, skipped
 
     async def end(self, rule_id: str) -> None:
-        """End a rule that can yield no more (its agent was deleted)."""
+        """End a rule that can yield no more (its agent or its webhook was deleted)."""
         await self._db.write(
             (
                 "UPDATE check_in_rules SET status = 'ended', updated_at = ? WHERE id = ? AND status = 'active'",

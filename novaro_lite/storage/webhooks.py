@@ -196,7 +196,8 @@ class WebhookStore:
         return True
 
     async def delete(self, account: str, webhook_id: str) -> None:
-        """Delete a webhook; every request of it that has not ended fails at once, its content erased with it.
+        """Delete a webhook; every request of it that has not ended fails at once, its content erased with it,
+        and its recurring check-in rules end (their check-ins could never be delivered).
 
         That includes requests being generated or delivered right now: whatever their delivery then records
         (a retry, a pause) needs a pending status, so it cannot bring them back.
@@ -208,6 +209,11 @@ class WebhookStore:
                     f"UPDATE message_requests SET status = 'failed', {PURGE_SQL},"
                     " last_error = 'The webhook was deleted before the reply was delivered.', updated_at = ?"
                     f" WHERE webhook_id = ? AND status IN ('scheduled', 'generating', 'delivering', '{PAUSED}')",
+                    (self._db.now(), webhook_id),
+                )
+                await tx.execute(
+                    "UPDATE check_in_rules SET status = 'ended', updated_at = ?"
+                    " WHERE webhook_id = ? AND status = 'active'",
                     (self._db.now(), webhook_id),
                 )
         if not deleted:

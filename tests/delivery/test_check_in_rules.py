@@ -79,3 +79,31 @@ async def test_a_weekday_morning_rule_yields_one_at_a_time_and_pauses_when_unans
     assert {c["ruleId"] for c in listed.json()["data"]} == {rule["id"]}
     canceled = await setup["client"].delete(f"/api/v1/check-in-rules/{rule['id']}", headers=setup["auth"])
     assert canceled.json()["status"] == "canceled"
+
+
+async def test_deleting_its_webhook_ends_a_rule_and_it_yields_no_more(setup, clock):
+    """A rule outlived its deleted webhook: active, and every occurrence stored a check-in nobody could deliver."""
+    ids = await world(setup, timezone="Europe/Paris", activeHours={"start": "07:00", "end": "23:00"})
+    clock.now = datetime.datetime(2026, 5, 8, 12, 0, tzinfo=PARIS).timestamp()  # a Friday
+    body = ids | {"conversationId": "user-7", "reference": "r", "topic": "say hi", "at": "08:30"}
+    client, auth = setup["client"], setup["auth"]
+    rule = (await client.post("/api/v1/check-in-rules", json=body, headers=auth)).json()
+    assert (await client.delete(f"/api/v1/webhooks/{ids['webhookId']}", headers=auth)).status_code == 204
+    assert (await client.get(f"/api/v1/check-in-rules/{rule['id']}", headers=auth)).json()["status"] == "ended"
+    clock.now = rule["nextWindowOpens"]
+    assert await yield_due(setup["services"], random.Random(SEED)) == 0
+    listed = (await client.get("/api/v1/check-ins", headers=auth)).json()["data"]
+    assert listed == []
+
+
+async def test_a_rule_whose_webhook_is_already_gone_ends_at_its_next_occurrence(setup, clock):
+    """Rules left active by a webhook deleted before deleting ended them (an older version) end when next due."""
+    ids = await world(setup, timezone="Europe/Paris", activeHours={"start": "07:00", "end": "23:00"})
+    clock.now = datetime.datetime(2026, 5, 8, 12, 0, tzinfo=PARIS).timestamp()
+    body = ids | {"conversationId": "user-8", "reference": "r", "topic": "say hi", "at": "08:30"}
+    client, auth = setup["client"], setup["auth"]
+    rule = (await client.post("/api/v1/check-in-rules", json=body, headers=auth)).json()
+    await setup["services"].storage.database.write(("DELETE FROM webhooks WHERE id = ?", (ids["webhookId"],)))
+    clock.now = rule["nextWindowOpens"]
+    assert await yield_due(setup["services"], random.Random(SEED)) == 0
+    assert (await client.get(f"/api/v1/check-in-rules/{rule['id']}", headers=auth)).json()["status"] == "ended"
