@@ -76,6 +76,25 @@ async def test_validation_problem_lists_every_field_error(client: httpx.AsyncCli
     assert all(error["msg"] for error in body["errors"])
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "loc", "detail"),
+    [
+        # Each field takes one of two shapes: the error is the one about the shape sent, at its place in the body.
+        ("/api/v1/message-requests", {"delay": {"seconds": -1}}, ["body", "delay", "seconds"], "greater than or equal"),
+        ("/api/v1/message-requests", {"delay": "soon"}, ["body", "delay"], "should be 'immediate' or an object"),
+        ("/api/v1/check-ins", {"window": {"after": -5}}, ["body", "window", "after"], "greater than or equal"),
+    ],
+)
+async def test_a_field_of_two_shapes_is_faulted_at_its_place_not_at_a_type_name(client, auth, path, body, loc, detail):
+    """pydantic names the union member it tried in the loc (FixedDelay, literal['immediate'], constrained-int)
+    and reports every member's complaint; the problem named those names as places and led with the wrong one."""
+    problem = assert_problem(await client.post(path, json=body, headers=auth), 422)
+    said = [error["msg"] for error in problem["errors"] if error["loc"] == loc]
+    assert len(said) == 1 and detail in said[0], problem["errors"]
+    named = " ".join(str(part) for error in problem["errors"] for part in error["loc"])
+    assert not any(tag in named for tag in ("FixedDelay", "literal[", "constrained", "function-")), named
+
+
 def _cursor(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 

@@ -27,11 +27,48 @@ def caller(request: Request) -> Token:
     return cast(Token, request.state.token)
 
 
-def _field_errors(exc: pydantic.ValidationError, where: str) -> list[dict[str, Any]]:
-    return [
-        {"loc": [where, *error["loc"]], "msg": error["msg"].removeprefix("Value error, ")}
-        for error in exc.errors(include_url=False)
-    ]
+# What a member of a union says when the value is not of its type: beside a member of the value's own type that
+# said what is wrong with it, noise ("Input should be 'immediate'" about {"seconds": -1}).
+_OTHER_TYPE = frozenset({"literal_error", "int_parsing", "float_parsing", "bool_parsing", "datetime_parsing"})
+
+
+def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[str | int], bool]:
+    """The loc as a place in what was sent, and whether it passed through a union: pydantic puts the name of
+    the union member it tried in the loc (`FixedDelay`, `literal['immediate']`, `constrained-int`), which is
+    no place at all. A part not found in the value is such a name, unless it is the field a `missing` names."""
+    place: list[str | int] = []
+    value, through_union = given, False
+    for index, part in enumerate(loc):
+        if isinstance(value, dict) and isinstance(part, str) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        elif not (missing and index == len(loc) - 1):
+            through_union = True
+            continue
+        place.append(part)
+    return place, through_union
+
+
+def _field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
+    """Each error at its place in `given` (what was sent); of a union's members, the ones the value is not of
+    are left out when another said more."""
+    found = []
+    for error in exc.errors(include_url=False):
+        place, through_union = _place(error["loc"], given, error["type"] == "missing")
+        other_type = through_union and (error["type"].endswith("_type") or error["type"] in _OTHER_TYPE)
+        found.append(({"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}, other_type))
+    said = [entry["loc"] for entry, other_type in found if not other_type]
+    errors: list[dict[str, Any]] = []
+    for entry, other_type in found:
+        if other_type and any(loc[: len(entry["loc"])] == entry["loc"] for loc in said):
+            continue
+        same = next((error for error in errors if error["loc"] == entry["loc"]), None) if other_type else None
+        if same is not None:  # no member took the value's type: one message naming every shape it may take
+            same["msg"] += " or " + entry["msg"].removeprefix("Input should be ")
+        elif entry not in errors:
+            errors.append(entry)
+    return errors
 
 
 def _validation_error(errors: list[dict[str, Any]], where: str) -> ValidationError:
@@ -87,7 +124,7 @@ async def read_body(request: Request, model: type[M]) -> M:
             raise BadRequestError(f"The request body is not valid JSON: {reason}.") from None
         if first["type"] == "model_type" and not first["loc"]:
             raise BadRequestError("The request body must be a JSON object.") from None
-        raise _validation_error(_field_errors(exc, "body"), "body") from None
+        raise _validation_error(_field_errors(exc, "body", loads(raw)), "body") from None
     return parsed
 
 
@@ -95,10 +132,11 @@ def read_query(request: Request, model: type[M]) -> M:
     for name, value in request.query_params.items():
         if (message := string_fault(value)) is not None:
             raise invalid(["query", name], message)
+    given = dict(request.query_params)
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(given)
     except pydantic.ValidationError as exc:
-        raise _validation_error(_field_errors(exc, "query"), "query") from None
+        raise _validation_error(_field_errors(exc, "query", given), "query") from None
 
 
 def json_response(model: pydantic.BaseModel, status: int = 200) -> Response:

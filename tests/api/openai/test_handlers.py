@@ -125,7 +125,15 @@ async def test_errors_under_v1_use_openais_shape_and_elsewhere_problems(client, 
     ],
 )  # fmt: skip
 async def test_unsupported_or_invalid_fields_answer_400_naming_the_parameter(client, auth, lena, extra, code, param):
-    assert_openai_error(await chat(client, auth, lena["id"], **extra), 400, code, param)
+    message = assert_openai_error(await chat(client, auth, lena["id"], **extra), 400, code, param)
+    assert "constrained" not in message and "literal[" not in message, message  # a union member's name
+
+
+async def test_five_stop_sequences_are_faulted_as_too_many_not_as_a_string_expected(client, auth, lena):
+    message = assert_openai_error(
+        await chat(client, auth, lena["id"], stop=list("abcde")), 400, "invalid_value", "stop"
+    )
+    assert "at most 4" in message, message
 
 
 async def test_modalities_text_is_accepted(client, auth, lena):
