@@ -53,7 +53,7 @@ def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[
 def _field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
     """Each error at its place in `given` (what was sent); of a union's members, the ones the value is not of
     are left out when another said more."""
-    found = []
+    found: list[tuple[dict[str, Any], bool]] = []
     for error in exc.errors(include_url=False):
         place, through_union = _place(error["loc"], given, error["type"] == "missing")
         other_type = through_union and (error["type"].endswith("_type") or error["type"] in _OTHER_TYPE)
