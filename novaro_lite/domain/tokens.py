@@ -18,7 +18,7 @@ TOKEN_BYTES = 32
 DISPLAY_PREFIX_CHARS = 10  # "nl_" + 7 characters: enough to tell tokens apart in `token list`
 MAX_RATE_LIMIT = 1_000_000  # requests a minute
 MAX_LIFETIME_SECONDS = 3650 * 86400  # ten years; a token that should live longer should not expire at all
-_DURATION = re.compile(r"^(\d{1,20})([smhdw])$")
+_DURATION = re.compile(r"^([0-9]{1,20})([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

@@ -50,6 +50,7 @@ async def test_agent_create_applies_defaults(client: httpx.AsyncClient, auth):
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"language": "english!"}, "language"),
         ({"activeHours": {"start": "25:00", "end": "07:00"}}, "activeHours.start"),
+        ({"activeHours": {"start": "0\u0668:30", "end": "07:00"}}, "activeHours.start"),  # an Arabic-Indic 8
         ({"responseTimes": [{"upToSeconds": 60, "probability": 0.7}]}, "responseTimes"),
         (
             {"responseTimes": [{"upToSeconds": 60, "probability": 0.5}, {"upToSeconds": 30, "probability": 0.5}]},
