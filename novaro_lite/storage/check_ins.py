@@ -18,11 +18,13 @@ from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.storage.database import Database, Transaction
 from novaro_lite.storage.paging import Listing, Page
 from novaro_lite.storage.requests import (
+    BEING_TYPED_SQL,
     INSERT,
     PENDING_SQL,
     PURGE_SQL,
     SELECT,
     WAITING_SQL,
+    busy,
     conversation_lock,
     end_check_ins,
     insert_row,
@@ -204,19 +206,21 @@ class CheckInStore:
         return await list_rows(self._db, account, "check_in", filters, listing)
 
     async def cancel(self, account: str, check_in_id: str) -> MessageRequest:
-        """Cancel a check-in that is waiting (or paused); one being written or sent cannot be stopped."""
+        """Cancel a check-in that is waiting (or paused); one being written, typed (its typing was announced) or
+        sent cannot be stopped, as a message request's reply cannot."""
         await self.get(account, check_in_id)
         (canceled,) = await self._db.write(
             (
                 f"UPDATE message_requests SET status = 'canceled', canceled_reason = 'canceled', {PURGE_SQL},"
-                " updated_at = ? WHERE id = ? AND status IN ('scheduled', 'paused')",
+                " updated_at = ? WHERE id = ?"
+                f" AND (status = 'paused' OR status = 'scheduled' AND NOT {BEING_TYPED_SQL})",
                 (self._db.now(), check_in_id),
             ),
             purges=True,
         )
         found = await self.get(account, check_in_id)
         if not canceled:
-            raise ConflictError(f"The check-in {check_in_id!r} is {found.status}; it cannot be canceled now.")
+            raise ConflictError(f"The check-in {check_in_id!r} {busy(found)}; it cannot be canceled now.")
         return found
 
     async def user_wrote(self, agent_id: str, conversation_id: str) -> int:

@@ -32,7 +32,7 @@ PENDING_SQL = "('scheduled', 'generating', 'delivering')"
 WAITING_SQL = "('scheduled', 'generating', 'delivering', 'paused')"  # not ended
 IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's expiry
 # MessageRequest.is_being_typed: the read and typing events have promised this reply; it is not yet tried.
-_BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
+BEING_TYPED_SQL = "(humanlike AND reply IS NOT NULL AND attempts = 0)"
 PURGE_SQL = "messages = NULL, reply = NULL, context_ids = NULL, topic = NULL, lease_owner = NULL"
 INSERT = (
     "INSERT INTO message_requests (id, account, agent_id, webhook_id, reference, status, due_ms, scheduled_for,"
@@ -171,7 +171,7 @@ def _seconds(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 
 
-def _busy(found: MessageRequest) -> str:
+def busy(found: MessageRequest) -> str:
     """What a request is doing, for a refused cancel or resend."""
     if found.is_being_typed and found.status == "scheduled":
         return f"has its reply written and being typed: it arrives at {found.scheduled_for}, as announced"
@@ -478,14 +478,14 @@ class RequestStore:
         (canceled,) = await self._db.write(
             (
                 f"UPDATE message_requests SET status = 'canceled', {PURGE_SQL}, updated_at = ?"
-                f" WHERE id = ? AND (status = '{PAUSED}' OR status = 'scheduled' AND NOT {_BEING_TYPED_SQL})",
+                f" WHERE id = ? AND (status = '{PAUSED}' OR status = 'scheduled' AND NOT {BEING_TYPED_SQL})",
                 (self._db.now(), request_id),
             ),
             purges=True,
         )
         found = await self.get(account, request_id)
         if not canceled:
-            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be canceled.")
+            raise ConflictError(f"The message request {request_id!r} {busy(found)}; it cannot be canceled.")
         return found
 
     async def redeliver(self, account: str, request_id: str, now: float) -> MessageRequest:
@@ -502,19 +502,19 @@ class RequestStore:
                 " (an ended request's content was purged, so there is nothing left to resend)."
             )
         if found.is_being_typed:
-            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be sent sooner.")
+            raise ConflictError(f"The message request {request_id!r} {busy(found)}; it cannot be sent sooner.")
         # Unread: the agent reads it now and its reply arrives once typed. Written: it is tried again now.
         (changed,) = await self._db.write(
             (
                 "UPDATE message_requests SET due_ms = ?, scheduled_for = ?, updated_at = ?,"
                 " arrive_ms = CASE WHEN reply IS NULL THEN ? ELSE arrive_ms END"
-                f" WHERE id = ? AND status = 'scheduled' AND NOT {_BEING_TYPED_SQL}",
+                f" WHERE id = ? AND status = 'scheduled' AND NOT {BEING_TYPED_SQL}",
                 (int(now * 1000), int(now), self._db.now(), int(now * 1000), request_id),
             )
         )
         found = await self.get(account, request_id)
         if not changed:
-            raise ConflictError(f"The message request {request_id!r} {_busy(found)}; it cannot be sent sooner.")
+            raise ConflictError(f"The message request {request_id!r} {busy(found)}; it cannot be sent sooner.")
         return found
 
     async def attempts(self, account: str, request_id: str) -> builtins.list[Attempt]:

@@ -172,3 +172,23 @@ async def test_a_check_in_drawn_just_after_quiet_hours_is_written_in_them_and_ar
     assert (
         0 <= stamps[-1] - created["scheduledFor"] < 1 or stamps[-1] - created["scheduledFor"] <= stamps[-1] - stamps[0]
     )
+
+
+async def test_a_check_in_being_typed_cannot_be_canceled_like_a_reply_being_typed(setup, clock):
+    """Its `agent.typing` event went out announcing when it arrives; a cancel then would break that promise, as
+    it would for a message request's reply (409 there too)."""
+    ids = await world(setup, **AWAKE)
+    created = await schedule(
+        setup, agentId=ids["agentId"], webhookId=ids["webhookId"], conversationId="c9", window={"after": 600}
+    )
+    queue = setup["services"].storage.queue
+    for _ in range(20):  # run to the moment its typing is announced
+        if setup["receiver"].deliveries:
+            break
+        clock.now = max(clock.now, await queue.next_due(clock.now - 0.001) or clock.now)
+        await run(setup)
+    (typing,) = setup["receiver"].deliveries
+    assert typing.json["type"] == "agent.typing"
+    refused = await setup["client"].delete(f"/api/v1/check-ins/{created['id']}", headers=setup["auth"])
+    assert refused.status_code == 409 and "being typed" in refused.json()["detail"], refused.text
+    assert (await shown(setup, created["id"]))["status"] == "scheduled"
