@@ -20,6 +20,7 @@ from novaro_lite.providers.http import (
     sse_events,
     token_count,
     upstream_errors,
+    upstream_said,
 )
 
 API_VERSION = "2023-06-01"
@@ -75,7 +76,7 @@ class AnthropicProvider(HTTPProvider):
                     payload = parse_json(self.name, data)
                     try:
                         if event == "error":
-                            message = mended(str(payload["error"]["message"])[:300])
+                            message = upstream_said(str(payload["error"]["message"]))
                             raise ProviderError(f"The provider {self.name!r} failed mid-stream: {message}")
                         if event == "message_start":
                             prompt_tokens = token_count(payload["message"]["usage"].get("input_tokens"))

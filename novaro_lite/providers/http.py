@@ -78,14 +78,20 @@ def deadline(config: ProviderSettings) -> float:
     return asyncio.get_running_loop().time() + config.timeout_seconds
 
 
+def upstream_said(text: str) -> str:
+    """An upstream's own words quoted in one of our error messages, which an async request keeps as its last
+    error (text, which PostgreSQL refuses with NUL in it): shortened, NUL and lone surrogates as U+FFFD."""
+    return mended(text[:300]).replace("\x00", "\ufffd")
+
+
 def _error_message(body: bytes) -> str:
     """The upstream's own error text, shortened; never headers, so never a key."""
     with contextlib.suppress(ValueError, AttributeError, TypeError, RecursionError):
         error = json.loads(body).get("error")
         message = error.get("message") if isinstance(error, dict) else error
         if message:
-            return mended(str(message)[:300])
-    return body.decode("utf-8", "replace")[:300]
+            return upstream_said(str(message))
+    return upstream_said(body.decode("utf-8", "replace"))
 
 
 def token_count(value: Any) -> int:

@@ -20,6 +20,7 @@ from novaro_lite.providers.http import (
     sse_events,
     token_count,
     upstream_errors,
+    upstream_said,
 )
 
 
@@ -80,7 +81,7 @@ class OpenAIProvider(HTTPProvider):
                     chunk = parse_json(self.name, data)
                     if isinstance(chunk, dict) and "error" in chunk:
                         raise ProviderError(
-                            f"The provider {self.name!r} failed mid-stream: {mended(str(chunk['error'])[:300])}"
+                            f"The provider {self.name!r} failed mid-stream: {upstream_said(str(chunk['error']))}"
                         )
                     try:
                         for choice in chunk.get("choices") or ():

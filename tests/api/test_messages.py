@@ -200,6 +200,7 @@ async def test_failure_before_the_stream_starts_is_a_plain_problem(client, auth)
         ("fake/fail-500", 502, "failed with HTTP 500 after 3 attempt(s)"),
         ("fake/fail-401", 502, "'fake' rejected its credentials"),
         ("fake/fail-400", 502, "'fake' refused the request (HTTP 400): the messages exceed this model's context"),
+        ("fake/fail-400-nul", 502, "(HTTP 400): bad\ufffdrequest \ufffd"),  # kept as a last error: no NUL
         ("claude/fail-400", 502, "(HTTP 400): the messages exceed this model's context of 8192 tokens"),
         ("nokey/echo", 502, "'nokey' rejected its credentials"),
         ("fake/rate-limit", 503, "rate limiting"),

@@ -91,6 +91,8 @@ async def _scripted_failure(model: str, recorder: Recorder, error: Any) -> Respo
         return JSONResponse(error("invalid api key"), status_code=401)
     if model == "fail-400":
         return JSONResponse(error("the messages exceed this model's context of 8192 tokens"), status_code=400)
+    if model == "fail-400-nul":
+        return _json(error("bad\x00request \ud800"), status_code=400)
     if model == "rate-limit":
         return JSONResponse(error("slow down"), status_code=429, headers={"Retry-After": "0"})
     if model == "rate-limit-long":
@@ -112,9 +114,9 @@ def _text(model: str, body: dict[str, Any]) -> str:
     return personas(model, body) if model.startswith("agents-") else reply_text(body)
 
 
-def _json(content: Any) -> Response:
+def _json(content: Any, status_code: int = 200) -> Response:
     """JSON as json.dumps writes it (non-ASCII escaped), so a lone surrogate travels as \\ud800."""
-    return Response(json.dumps(content), media_type="application/json")
+    return Response(json.dumps(content), status_code=status_code, media_type="application/json")
 
 
 def openai_app(recorder: Recorder) -> Starlette:
