@@ -11,6 +11,7 @@ the web, storage or scheduler layers.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -199,9 +200,16 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{problem} {kind}")
         try:
-            return int(value) if kind == "int" else float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{problem} {kind}") from None
+            if kind == "int":
+                if isinstance(value, float) and not value.is_integer():  # 8080.9 is no port; nor are nan, inf
+                    raise ValueError(value)
+                return int(value)
+            number = float(value)
+            if not math.isfinite(number):  # TOML and float() both take nan and inf
+                raise ValueError(value)
+            return number
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{problem} {'whole number' if kind == 'int' else 'finite number'}") from None
     if kind == "Path":
         if not isinstance(value, str | Path) or not str(value):
             raise ConfigError(f"{problem} path")

@@ -40,7 +40,7 @@ def _open(data: bytes) -> zipfile.ZipFile:
     where = ["body"]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:  # a zip version it cannot read
         raise CardError(where, f"the CHARX is not a readable zip: {exc}") from None
     entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:

@@ -195,6 +195,12 @@ def _bad_lzma() -> bytes:
     return bytes(raw)
 
 
+def _from_the_future() -> bytes:
+    raw = bytearray(charx(v3_card(), {}))
+    raw[raw.index(b"PK\x01\x02") + 6] = 100  # "version needed to extract": 10.0, which zipfile cannot read
+    return bytes(raw)
+
+
 def _encrypted() -> bytes:
     raw = bytearray(charx(v3_card(), {}))
     for at in (0, raw.index(b"PK\x01\x02")):  # set the encrypted flag in the local and the central header
@@ -209,6 +215,7 @@ def _encrypted() -> bytes:
         (_bomb(), "inflates more than 100 times", ["body"]),
         (_many(), "at most 1000", ["body"]),
         (_encrypted(), "encrypted", ["body"]),
+        (_from_the_future(), "not a readable zip", ["body"]),
         (_corrupt_deflate(), "cannot be read from the CHARX", ["body", "card.json"]),
         (_bad_lzma(), "cannot be read from the CHARX", ["body", "card.json"]),
         (charx(v3_card(), {}).replace(b"card.json", b"card.jsno"), "no card.json", ["body"]),

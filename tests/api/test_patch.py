@@ -48,6 +48,23 @@ async def test_patch_null_on_a_required_field_is_a_422_naming_it(client, auth, r
     assert (await client.get(f"/api/v1/{resource}/{item['id']}", headers=auth)).json() == item
 
 
+@pytest.mark.parametrize(
+    ("resource", "change", "said"),
+    [
+        ("agents", {"name": 5}, "valid string"),
+        ("webhooks", {"enabled": "yes please"}, "valid boolean"),
+        ("webhooks", {"events": "reply"}, "valid array"),
+        ("contexts", {"keys": "a"}, "valid array"),
+    ],
+)
+async def test_patch_of_the_wrong_type_says_what_the_field_takes_not_null(client, auth, resource, change, said):
+    """A PATCH field is its type or null: "Input should be null", the null member's word, led every such 422."""
+    item = await _create(client, auth, resource)
+    problem = assert_problem(await client.patch(f"/api/v1/{resource}/{item['id']}", json=change, headers=auth), 422)
+    (error,) = problem["errors"]
+    assert error["loc"] == ["body", *change] and said in error["msg"] and "null" not in error["msg"], error
+
+
 @pytest.mark.parametrize("resource", RESOURCES)
 async def test_patch_null_clears_an_optional_field(client, auth, resource):
     item = await _create(client, auth, resource)

@@ -130,6 +130,13 @@ def test_default_provider_can_come_from_the_environment(tmp_path: Path):
         ("[delivery]\nlease_seconds = 10\n", {}, "delivery.lease_seconds"),
         ("[delivery]\nretry_schedule = []\n", {}, "delivery.retry_schedule"),
         ("[delivery]\ntime_scale = 0\n", {}, "delivery.time_scale"),
+        ("[delivery]\ntime_scale = nan\n", {}, "delivery.time_scale"),  # TOML has nan and inf
+        ("", {"NOVARO_LITE_DELIVERY_TIME_SCALE": "inf"}, "delivery.time_scale"),
+        ("", {"NOVARO_LITE_DELIVERY_SWEEP_SECONDS": "nan"}, "delivery.sweep_seconds"),
+        ("port = inf\n", {}, "port"),
+        ("port = 8080.9\n", {}, "port"),
+        ("[delivery]\nretry_schedule = [inf]\n", {}, "delivery.retry_schedule"),
+        ("[providers.x]\ntimeout_seconds = nan\n", {}, "providers.x.timeout_seconds"),
         ("[delivery]\nretry_jitter = 1.5\n", {}, "delivery.retry_jitter"),
         ("[delivery]\nmax_in_flight = 0\n", {}, "delivery.max_in_flight"),
         ("[delivery]\nsweep_seconds = 0\n", {}, "delivery.sweep_seconds"),

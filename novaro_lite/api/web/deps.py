@@ -29,7 +29,10 @@ def caller(request: Request) -> Token:
 
 # What a member of a union says when the value is not of its type: beside a member of the value's own type that
 # said what is wrong with it, noise ("Input should be 'immediate'" about {"seconds": -1}).
-_OTHER_TYPE = frozenset({"literal_error", "int_parsing", "float_parsing", "bool_parsing", "datetime_parsing"})
+# A PATCH field's `| None` member says "Input should be null" (none_required) about any other value.
+_OTHER_TYPE = frozenset(
+    {"literal_error", "int_parsing", "float_parsing", "bool_parsing", "datetime_parsing", "none_required"}
+)
 
 
 def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[str | int], bool]:
@@ -52,16 +55,20 @@ def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[
 
 def _field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
     """Each error at its place in `given` (what was sent); of a union's members, the ones the value is not of
-    are left out when another said more."""
-    found: list[tuple[dict[str, Any], bool]] = []
+    are left out when another said more, and a field's null member whenever another member spoke."""
+    found: list[tuple[dict[str, Any], bool, bool]] = []
     for error in exc.errors(include_url=False):
         place, through_union = _place(error["loc"], given, error["type"] == "missing")
         other_type = through_union and (error["type"].endswith("_type") or error["type"] in _OTHER_TYPE)
-        found.append(({"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}, other_type))
-    said = [entry["loc"] for entry, other_type in found if not other_type]
+        entry = {"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}
+        found.append((entry, other_type, error["type"] == "none_required"))
+    said = [entry["loc"] for entry, other_type, _ in found if not other_type]
+    shaped = [entry["loc"] for entry, _, null in found if not null]
     errors: list[dict[str, Any]] = []
-    for entry, other_type in found:
+    for entry, other_type, null in found:
         if other_type and any(loc[: len(entry["loc"])] == entry["loc"] for loc in said):
+            continue
+        if null and any(loc[: len(entry["loc"])] == entry["loc"] for loc in shaped):
             continue
         same = next((error for error in errors if error["loc"] == entry["loc"]), None) if other_type else None
         if same is not None:  # no member took the value's type: one message naming every shape it may take
