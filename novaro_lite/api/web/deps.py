@@ -60,7 +60,7 @@ def _field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list
     for error in exc.errors(include_url=False):
         place, through_union = _place(error["loc"], given, error["type"] == "missing")
         other_type = through_union and (error["type"].endswith("_type") or error["type"] in _OTHER_TYPE)
-        entry = {"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}
+        entry: dict[str, Any] = {"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}
         found.append((entry, other_type, error["type"] == "none_required"))
     said = [entry["loc"] for entry, other_type, _ in found if not other_type]
     shaped = [entry["loc"] for entry, _, null in found if not null]
