@@ -49,9 +49,11 @@ async def check_target(url: str, policy: TargetPolicy) -> None:
     if not host:
         raise TargetRefusedError(f"The webhook URL {url} has no host; use a URL such as https://example.com/hook.")
     try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
+        port = _DEFAULT_PORTS[scheme] if parts.port is None else parts.port
     except ValueError:
-        raise TargetRefusedError(f"The webhook URL {url} has an invalid port.") from None
+        port = 0
+    if port == 0:  # no server listens on port 0: every delivery would fail
+        raise TargetRefusedError(f"The webhook URL {url} has an invalid port.")
     for address in await _resolve(url, host, port):
         reason = refused_address_reason(address, policy)
         if reason is None:

@@ -73,7 +73,19 @@ async def test_webhook_to_a_private_address_is_refused_by_default(tmp_path, auth
     assert body["errors"][0]["loc"] == ["body", "url"]
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", "", "http://[::1/hook"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/x",
+        "not a url",
+        "",
+        "http://[::1/hook",
+        "http://127.0.0.1/\x01",  # a control character: aiohttp would refuse every delivery
+        "http://127.0.0.1/\x7f",
+        "http://127.0.0.1/a b",
+        "http://127.0.0.1:0/hook",  # no server listens on port 0
+    ],
+)
 async def test_webhook_url_must_be_http(client, auth, url):
     assert_problem(await client.post("/api/v1/webhooks", json={"url": url}, headers=auth), 422, "url")
 

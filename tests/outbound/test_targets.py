@@ -73,9 +73,10 @@ async def test_check_target_refuses_a_url_without_host(url):
         await check_target(url, DEFAULT)
 
 
-async def test_check_target_refuses_an_invalid_port():
-    with pytest.raises(TargetRefusedError, match="invalid port"):
-        await check_target("http://127.0.0.1:99999/x", DEFAULT)
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/x", "http://127.0.0.1:0/x", "https://example.com:0/"])
+async def test_check_target_refuses_an_invalid_port(url):
+    with pytest.raises(TargetRefusedError, match="invalid port"):  # port 0 was taken for the scheme's default
+        await check_target(url, DEFAULT)
 
 
 async def test_check_target_refuses_a_host_that_does_not_resolve():

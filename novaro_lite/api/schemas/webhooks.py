@@ -18,7 +18,7 @@ Url = Annotated[
     Field(
         min_length=1,
         max_length=2000,
-        pattern=rf"^(https?://\S+|{PLAYGROUND_URL})$",
+        pattern=rf"^(https?://[^\s\x00-\x1f\x7f]+|{PLAYGROUND_URL})$",  # no space, no control character
         examples=["https://example.com/hook"],
         description=f"Where deliveries are POSTed; or {PLAYGROUND_URL!r}, the receiver inside the server whose"
         " deliveries stream to the account's open dashboard pages (GET /api/v1/playground/events), kept nowhere.",
