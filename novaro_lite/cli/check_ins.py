@@ -28,7 +28,7 @@ def _print_json(found: MessageRequest) -> None:
 
 def _bound(text: str) -> int | str:
     """Seconds (`3600`), a duration (`90m`, `1d`) from now, or an RFC 3339 time left for the schema to read."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # isdigit alone takes "²", which int() refuses
         return int(text)
     try:
         return parse_duration(text)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 import pydantic
 
+from novaro_lite.api.web.deps import field_errors
 from novaro_lite.cli.terminal import CliError, escape_controls, say
 from novaro_lite.config.settings import ConfigError, Settings, load_settings
 from novaro_lite.errors import AppError
@@ -56,9 +57,9 @@ def validated(model: type[M], body: dict[str, Any], what: str) -> M:
     try:
         return model.model_validate_json(json.dumps(body))
     except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CliError(f"Invalid {what}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+        first = field_errors(exc, "body", body)[0]  # placed as the API places it (no union member's name)
+        where = ".".join(str(part) for part in first["loc"][1:])
+        raise CliError(f"Invalid {what}: {where}: {first['msg']}") from None
 
 
 def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]]) -> T:

@@ -29,7 +29,7 @@ def _member(text: str) -> dict[str, object]:
     agent_id, colon, talkativeness = text.partition(":")
     if not colon:
         return {"agentId": agent_id}
-    if not talkativeness.isdigit():
+    if not (talkativeness.isascii() and talkativeness.isdigit()):
         raise CliError(f"Invalid group: member {text!r}: its talkativeness is a whole number 0-100 (AGENT_ID:80).")
     return {"agentId": agent_id, "talkativeness": int(talkativeness)}
 

@@ -79,7 +79,13 @@ def receiver_app(secret: str | None, echo: Callable[[str], None], clock: Callabl
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9000, show_default=True, type=int, help="Port to listen on; 0 picks a free one.")
+@click.option(
+    "--port",
+    default=9000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one.",
+)
 @click.option("--secret", help="The webhook's whsec_… secret: check each delivery's signature (401 when wrong).")
 def listen(host: str, port: int, secret: str | None) -> None:
     """Receive webhook deliveries on any path and print them: a receiver for development.

@@ -91,3 +91,7 @@ def test_cli_check_in_create_refuses_like_the_api(data, ids):
     assert "quietHours.start" in fails(*base, "--conversation", "c2", "--quiet-hours", "late", *data)
     assert "user:TEXT" in fails(*base, "--conversation", "c2", "--message", "hello", *data)
     assert "no agent" in fails(*base[:2], "--agent", "agt_gone", *base[4:], "--conversation", "c2", *data)
+    # "²" is a digit to str.isdigit and nothing to int(); a number past the bound is named at its place.
+    assert "window.after" in fails(*base, "--conversation", "c2", "--after", "\u00b2", *data)
+    huge = fails(*base, "--conversation", "c2", "--after", "9" * 30, *data)
+    assert "Invalid check-in: window.after: " in huge and "constrained" not in huge, huge

@@ -121,7 +121,12 @@ def test_cli_group_create_list_show_delete(data):
     assert json.loads(invoke("group", "show", created["id"], *data)) == created
     assert "Deleted" in invoke("group", "delete", created["id"], *data)
     assert "no group" in fails("group", "show", created["id"], *data)
+    assert "whole number 0-100" in fails("group", "create", "--name", "G", "--member", f"{lena}:\u00b2", *data)
     assert json.loads(invoke("agent", "show", lena, *data))["id"] == lena
+
+
+def test_cli_listen_refuses_a_port_out_of_range_before_it_starts():
+    assert "--port" in fails("listen", "--port", "99999")  # it wrapped and listened on another port
 
 
 def test_cli_group_create_validates_like_the_api(data):

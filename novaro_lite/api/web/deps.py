@@ -53,7 +53,7 @@ def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[
     return place, through_union
 
 
-def _field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
+def field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
     """Each error at its place in `given` (what was sent); of a union's members, the ones the value is not of
     are left out when another said more, and a field's null member whenever another member spoke."""
     found: list[tuple[dict[str, Any], bool, bool]] = []
@@ -131,7 +131,7 @@ async def read_body(request: Request, model: type[M]) -> M:
             raise BadRequestError(f"The request body is not valid JSON: {reason}.") from None
         if first["type"] == "model_type" and not first["loc"]:
             raise BadRequestError("The request body must be a JSON object.") from None
-        raise _validation_error(_field_errors(exc, "body", loads(raw)), "body") from None
+        raise _validation_error(field_errors(exc, "body", loads(raw)), "body") from None
     return parsed
 
 
@@ -143,7 +143,7 @@ def read_query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(given)
     except pydantic.ValidationError as exc:
-        raise _validation_error(_field_errors(exc, "query", given), "query") from None
+        raise _validation_error(field_errors(exc, "query", given), "query") from None
 
 
 def json_response(model: pydantic.BaseModel, status: int = 200) -> Response:
