@@ -273,3 +273,18 @@ def test_cli_serve_takes_workers_from_its_option_and_bounds_them(tmp_path: Path,
     assert "workers: 0 is not between 1 and 64" in fails("serve", "--workers", "0", *data)
     assert "workers: 65 is not between 1 and 64" in fails("serve", "--workers", "65", *data)
     assert len(served) == 1
+
+
+def test_a_database_file_that_cannot_be_opened_is_one_clear_line(tmp_path: Path):
+    """A directory where the file should be, or a file that is no database: a traceback before."""
+    taken = tmp_path / "taken"
+    (taken / "novaro.db").mkdir(parents=True)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "novaro.db").write_bytes(b"this is not an SQLite database, not at all" * 100)
+    for data_dir in (taken, garbage):
+        result = CliRunner().invoke(
+            main, ["agent", "list", "--data-dir", str(data_dir)], env={"NOVARO_LITE_CONFIG": ""}
+        )
+        assert result.exit_code != 0 and not isinstance(result.exception, sqlite3.Error | OSError), result.exception
+        assert f"Cannot open the SQLite database at {data_dir / 'novaro.db'}" in result.output, result.output

@@ -56,6 +56,16 @@ def _create_private_file(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Opening the file failed (no permission, a directory in its place, not a database): one clear sentence
+    rather than a traceback from `serve` or any command."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        raise UnavailableError(f"Cannot open the SQLite database at {path}: {exc}.") from None
+
+
 def read_schema_version(path: Path) -> int:
     """The schema version of the SQLite file at `path`, without changing anything (0: no file yet)."""
     if not path.exists():
@@ -186,27 +196,30 @@ class SqliteDatabase:
         In WAL mode, synchronous "normal" keeps every committed transaction through a process crash
         (kill -9 included); "full" also through a power cut, with an fsync per commit (docs/benchmarks.md).
         """
-        _create_private_file(path)
-        writer = await aiosqlite.connect(path, isolation_level=None)
-        reader = sqlite3.connect(path, isolation_level=None)
+        with _opening(path):
+            _create_private_file(path)
+            writer = await aiosqlite.connect(path, isolation_level=None)
         lister: aiosqlite.Connection | None = None
+        reader: sqlite3.Connection | None = None
         try:
-            writer.row_factory = reader.row_factory = sqlite3.Row
-            await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await writer.execute("PRAGMA journal_mode = WAL")
-            await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
-            await writer.execute("PRAGMA foreign_keys = ON")
-            # Purged chat content is overwritten, not just unlinked (docs/design.md, Erasure: no chat history).
-            await writer.execute("PRAGMA secure_delete = ON")
-            reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            lister = await aiosqlite.connect(path, isolation_level=None)
-            lister.row_factory = sqlite3.Row
-            await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await lister.execute("PRAGMA query_only = ON")
-            database = cls(path, writer, reader, clock, lister, erase_seconds)
-            await database._migrate()
-            # After a crash the WAL may still hold content purged before it: erase it before serving.
-            await database.checkpoint()
+            with _opening(path):
+                reader = sqlite3.connect(path, isolation_level=None)
+                writer.row_factory = reader.row_factory = sqlite3.Row
+                await writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await writer.execute("PRAGMA journal_mode = WAL")
+                await writer.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+                await writer.execute("PRAGMA foreign_keys = ON")
+                # Purged chat content is overwritten, not just unlinked (docs/design.md, Erasure: no chat history).
+                await writer.execute("PRAGMA secure_delete = ON")
+                reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                lister = await aiosqlite.connect(path, isolation_level=None)
+                lister.row_factory = sqlite3.Row
+                await lister.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await lister.execute("PRAGMA query_only = ON")
+                database = cls(path, writer, reader, clock, lister, erase_seconds)
+                await database._migrate()
+                # After a crash the WAL may still hold content purged before it: erase it before serving.
+                await database.checkpoint()
             try:
                 yield database
             finally:
@@ -216,7 +229,8 @@ class SqliteDatabase:
                     with contextlib.suppress(sqlite3.Error, ValueError):  # already closed: nothing to erase
                         await database.checkpoint()
         finally:
-            reader.close()
+            if reader is not None:
+                reader.close()
             if lister is not None:
                 await lister.close()
             await writer.close()
