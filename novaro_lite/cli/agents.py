@@ -15,7 +15,15 @@ from novaro_lite.api.agent_batches import generate_agents
 from novaro_lite.api.cards import create_from_card, export_card, export_png
 from novaro_lite.api.schemas.agent_batches import GenerateAgents
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, validated
+from novaro_lite.cli.common import (
+    DEFAULT_ACCOUNT,
+    echo_table,
+    read_text,
+    run_with_storage,
+    settings_options,
+    validated,
+    write_bytes,
+)
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.agents import Agent
@@ -162,13 +170,13 @@ def agent_export(
     if output is None:
         click.echo(data, nl=False)  # click writes bytes to the binary stream
         return
-    output.write_bytes(data)
+    write_bytes(output, data)
     say(f"Wrote {output} ({len(data):,} bytes).", err=True)
 
 
 def _read_data(path: Path) -> Any:
     """The material a batch should reflect: the file's JSON, or its text when it is not JSON (CSV, prose)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, f"The data file {path}")
     try:
         return json.loads(text)
     except ValueError:

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -60,6 +61,25 @@ def validated(model: type[M], body: dict[str, Any], what: str) -> M:
         first = field_errors(exc, "body", body)[0]  # placed as the API places it (no union member's name)
         where = ".".join(str(part) for part in first["loc"][1:])
         raise CliError(f"Invalid {what}: {where}: {first['msg']}") from None
+
+
+def read_text(path: Path | None, what: str) -> str:
+    """The UTF-8 text of the file at `path` (standard input when None); one that cannot be read, or is not UTF-8,
+    is a CliError naming `what`."""
+    try:
+        return path.read_text(encoding="utf-8") if path else sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{what} is not UTF-8 text (byte {exc.start} cannot be read).") from None
+    except OSError as exc:
+        raise CliError(f"{what} cannot be read: {exc.strerror}.") from None
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path`; a place it cannot go (no such directory, no permission) is a CliError."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"Cannot write {path}: {exc.strerror}.") from None
 
 
 def run_with_storage(settings: Settings, use: Callable[[Storage], Awaitable[T]]) -> T:

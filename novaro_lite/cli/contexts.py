@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 import pydantic
 
 from novaro_lite.api.schemas.contexts import ContextOut, KeywordFields
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
+from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, read_text, run_with_storage, settings_options, when
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.contexts import CONTENT_MAX, DEFAULT_SCAN_DEPTH, NAME_MAX, SCAN_DEPTH_MAX, Context
@@ -75,7 +74,7 @@ def context_create(
         novaro-lite context create --name Menu --file menu.md
         novaro-lite context create --name Prices --file prices.md --key price --key "how much"
     """
-    content = path.read_text(encoding="utf-8") if path else sys.stdin.read()
+    content = read_text(path, f"The file {path}" if path else "Standard input")
     if not 1 <= len(name) <= NAME_MAX:
         raise click.BadParameter(f"give 1 to {NAME_MAX} characters", param_hint="--name")
     if len(content) > CONTENT_MAX:

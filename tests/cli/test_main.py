@@ -288,3 +288,17 @@ def test_a_database_file_that_cannot_be_opened_is_one_clear_line(tmp_path: Path)
         )
         assert result.exit_code != 0 and not isinstance(result.exception, sqlite3.Error | OSError), result.exception
         assert f"Cannot open the SQLite database at {data_dir / 'novaro.db'}" in result.output, result.output
+
+
+def test_files_that_cannot_be_read_or_written_are_one_clear_line(tmp_path: Path, data):
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x81 not text")
+    config = tmp_path / "bad.toml"
+    config.write_bytes(b"port = 8080\n\xff\n")
+    assert "is not UTF-8 text" in fails("context", "create", "--name", "M", "--file", str(binary), *data)
+    assert "is not UTF-8 text" in fails("agent", "generate", "--count", "1", "--description", "x", "--data",
+                                        str(binary), *data)  # fmt: skip
+    assert "not UTF-8 text, as TOML must be" in fails("agent", "list", "--config", str(config), *data)
+    agent = json.loads(invoke("agent", "create", "--name", "Lena", *data))["id"]
+    missing = tmp_path / "no-such-dir" / "lena.json"
+    assert f"Cannot write {missing}" in fails("agent", "export", agent, "-o", str(missing), *data)
