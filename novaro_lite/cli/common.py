@@ -19,6 +19,7 @@ import pydantic
 from novaro_lite.api.web.deps import field_errors
 from novaro_lite.cli.terminal import CliError, escape_controls, say
 from novaro_lite.config.settings import ConfigError, Settings, load_settings
+from novaro_lite.domain.text import fault_in
 from novaro_lite.errors import AppError
 from novaro_lite.storage.store import Storage
 
@@ -54,7 +55,11 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def validated(model: type[M], body: dict[str, Any], what: str) -> M:
-    """`body` read as the API reads that JSON body; its first fault as a CliError (`Invalid agent: name: …`)."""
+    """`body` read as the API reads that JSON body, the text rule first; its first fault as a CliError
+    (`Invalid agent: name: …`)."""
+    if (fault := fault_in(body, [])) is not None:  # NUL and lone surrogates: refused on both engines alike
+        place, message = fault
+        raise CliError(f"Invalid {what}: {'.'.join(str(part) for part in place)}: {message}")
     try:
         return model.model_validate_json(json.dumps(body))
     except pydantic.ValidationError as exc:

@@ -6,13 +6,20 @@ import json
 from pathlib import Path
 
 import click
-import pydantic
 
-from novaro_lite.api.schemas.contexts import ContextOut, KeywordFields
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, read_text, run_with_storage, settings_options, when
-from novaro_lite.cli.terminal import CliError, say
+from novaro_lite.api.schemas.contexts import ContextCreate, ContextOut
+from novaro_lite.cli.common import (
+    DEFAULT_ACCOUNT,
+    echo_table,
+    read_text,
+    run_with_storage,
+    settings_options,
+    validated,
+    when,
+)
+from novaro_lite.cli.terminal import say
 from novaro_lite.config.settings import Settings
-from novaro_lite.domain.contexts import CONTENT_MAX, DEFAULT_SCAN_DEPTH, NAME_MAX, SCAN_DEPTH_MAX, Context
+from novaro_lite.domain.contexts import DEFAULT_SCAN_DEPTH, SCAN_DEPTH_MAX, Context
 from novaro_lite.storage.paging import Listing
 from novaro_lite.storage.store import Storage
 
@@ -75,22 +82,13 @@ def context_create(
         novaro-lite context create --name Prices --file prices.md --key price --key "how much"
     """
     content = read_text(path, f"The file {path}" if path else "Standard input")
-    if not 1 <= len(name) <= NAME_MAX:
-        raise click.BadParameter(f"give 1 to {NAME_MAX} characters", param_hint="--name")
-    if len(content) > CONTENT_MAX:
-        raise CliError(f"The content has {len(content):,} characters; a context holds at most {CONTENT_MAX:,}.")
-    try:
-        keywords = KeywordFields(
-            keys=list(keys),
-            case_sensitive=case_sensitive,
-            secondary_keys=list(secondary_keys),
-            selective=selective,
-            scan_depth=scan_depth,
-        ).keywords()
-    except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise CliError(f"Invalid keys: {first['loc'][0]}: {first['msg']}") from None
-    _echo_json(run_with_storage(settings, lambda storage: storage.contexts.create(account, name, content, keywords)))
+    fields = {"keys": list(keys), "caseSensitive": case_sensitive, "secondaryKeys": list(secondary_keys)}
+    fields |= {"selective": selective, "scanDepth": scan_depth}
+    body = validated(ContextCreate, {"name": name, "content": content, **fields}, "context")
+    keywords = body.keywords()
+    _echo_json(
+        run_with_storage(settings, lambda storage: storage.contexts.create(account, body.name, body.content, keywords))
+    )
 
 
 @context.command("list")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, when
+from novaro_lite.api.schemas.tokens import TokenCreate
+from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, validated, when
 from novaro_lite.cli.terminal import say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.tokens import MAX_RATE_LIMIT, parse_duration
@@ -32,8 +33,9 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
     Example:
         novaro-lite token create --name my-app --expires-in 30d --rate-limit 600
     """
-    if not name.strip():
-        raise click.BadParameter("must have a character other than spaces", param_hint="--name")
+    if not account.strip():
+        raise click.BadParameter("must have a character other than spaces", param_hint="--account")
+    validated(TokenCreate, {"name": name, "rateLimit": rate_limit}, "token")  # as POST /api/v1/tokens reads them
     try:
         lifetime = None if expires_in is None else parse_duration(expires_in)
     except ValueError as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options
+from novaro_lite.api.schemas.webhooks import WebhookCreate
+from novaro_lite.cli.common import DEFAULT_ACCOUNT, echo_table, run_with_storage, settings_options, validated
 from novaro_lite.cli.terminal import CliError, say
 from novaro_lite.config.settings import Settings
 from novaro_lite.domain.webhooks import Webhook
@@ -31,12 +32,14 @@ def webhook_create(settings: Settings, account: str, url: str, description: str)
         novaro-lite webhook create --url https://example.com/novaro-hook
     """
 
+    body = validated(WebhookCreate, {"url": url, "description": description}, "webhook")
+
     async def create(storage: Storage) -> Webhook:
         try:
-            await check_target(url, settings.webhooks.policy)
+            await check_target(body.url, settings.webhooks.policy)
         except TargetRefusedError as exc:
             raise CliError(str(exc)) from None
-        return await storage.webhooks.create(account, url, description, True)
+        return await storage.webhooks.create(account, body.url, body.description, True)
 
     created = run_with_storage(settings, create)
     say(f"{created.id} {created.secret}")

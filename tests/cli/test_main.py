@@ -261,7 +261,24 @@ def test_cli_context_create_makes_keyword_contexts(tmp_path: Path, data):
     )  # fmt: skip
     assert (created["keys"], created["secondaryKeys"], created["selective"]) == (["price", "how much"], ["bread"], True)
     assert (created["caseSensitive"], created["scanDepth"]) == (True, 2)
-    assert "Invalid keys: keys" in fails("context", "create", "--name", "X", "--file", str(prices), "--key", "", *data)
+    assert "Invalid context: keys.0" in fails(
+        "context", "create", "--name", "X", "--file", str(prices), "--key", "", *data
+    )
+
+
+def test_cli_creates_validate_as_the_api_does(tmp_path: Path, data):
+    """Commands that wrote straight to storage stored what the API refuses (and NUL, which PostgreSQL refuses)."""
+    nul = tmp_path / "nul.md"
+    nul.write_text("bread\u0000and butter")
+    assert "Invalid context: content: may not contain the NUL" in fails(
+        "context", "create", "--name", "X", "--file", str(nul), *data
+    )
+    assert "Invalid webhook: url" in fails("webhook", "create", "--url", "http://127.0.0.1/a b", *data)
+    assert "Invalid webhook: description" in fails(
+        "webhook", "create", "--url", "http://127.0.0.1/h", "--description", "d" * 5000, *data
+    )
+    assert "Invalid token: name" in fails("token", "create", "--name", "n" * 201, *data)
+    assert "--account" in fails("token", "create", "--name", "ok", "--account", " ", *data)
 
 
 def test_cli_serve_takes_workers_from_its_option_and_bounds_them(tmp_path: Path, data, monkeypatch):
