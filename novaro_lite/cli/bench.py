@@ -190,7 +190,12 @@ def bench(url: str | None, token: str | None, workers: int, size: float, as_json
         raise click.UsageError("--url needs --token (or $NOVARO_LITE_TOKEN)")
     sizes = Sizes().scaled(size)
     before = [round(value, 2) for value in os.getloadavg()]
-    report = asyncio.run(_bench(url, token, workers, sizes, lambda line: click.echo(line, err=True)))
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise click.BadParameter("give the server's base URL, e.g. http://127.0.0.1:8080", param_hint="--url")
+    try:
+        report = asyncio.run(_bench(url, token, workers, sizes, lambda line: click.echo(line, err=True)))
+    except httpx.HTTPError as exc:  # --url names no server that answers, or it went away meanwhile
+        raise click.ClickException(f"Could not reach {url or 'the server'}: {exc or type(exc).__name__}") from None
     after = [round(value, 2) for value in os.getloadavg()]
     if as_json:
         machine = {"cores": os.cpu_count(), "load_average_before": before, "load_average_after": after}

@@ -76,6 +76,13 @@ def test_bench_on_a_running_server_needs_its_token():
     assert result.exit_code == 2 and "--token" in result.output
 
 
+def test_bench_on_an_address_nothing_answers_says_so_in_one_line():
+    for url, said in (("http://127.0.0.1:1", "Could not reach http://127.0.0.1:1"), ("127.0.0.1:1", "--url")):
+        result = CliRunner().invoke(main, ["bench", "--url", url, "--token", "nl_x"])
+        assert result.exit_code != 0 and not isinstance(result.exception, httpx.HTTPError), result.exception
+        assert said in result.output, result.output
+
+
 def test_sizes_scale_counts_but_keep_every_connection_busy():
     small = Sizes().scaled(0.001)
     assert small.enqueue_requests == 2 * small.enqueue_concurrency
