@@ -5,7 +5,8 @@ could send one endless line and grow the process without limit (seen: a 64 MB Au
 whole, RSS 61 → 248 MB). This protocol counts the bytes the parser takes without producing anything (no
 new message, no complete head, no body): past HEAD_MAX it answers 431 and closes the connection. A parsed
 head is checked once: the request line and each header at most HEADER_LINE_MAX, all of it at most
-HEAD_MAX. Everything else, and the parser's speed, stays uvicorn's. Imports uvicorn, errors and the problem body only.
+HEAD_MAX. A request the parser refuses is answered as a problem too (uvicorn writes plain text). Everything
+else, and the parser's speed, stays uvicorn's. Imports uvicorn, errors and the problem body only.
 """
 
 from __future__ import annotations
@@ -16,19 +17,24 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from novaro_lite.api.web.problems import PROBLEM_MEDIA_TYPE, problem_body
-from novaro_lite.errors import HeadersTooLargeError
+from novaro_lite.errors import AppError, BadRequestError, HeadersTooLargeError
 
 HEADER_LINE_MAX = 16 * 1024  # the request line, or one header's name and value
 HEAD_MAX = 64 * 1024  # the request line and every header together; also any run of bytes that parses to nothing
 
 
-def _refusal(detail: str) -> bytes:
-    body = json.dumps(problem_body(HeadersTooLargeError(detail))).encode()
+def _problem(error: AppError, reason: str) -> bytes:
+    """A whole response: `error` as a problem, and the connection closed after it."""
+    body = json.dumps(problem_body(error)).encode()
     head = (
-        f"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
+        f"HTTP/1.1 {error.status} {reason}\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+def _refusal(detail: str) -> bytes:
+    return _problem(HeadersTooLargeError(detail), "Request Header Fields Too Large")
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -93,6 +99,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._progress = True
         if not self._refused:
             super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse (a raw non-ASCII byte in the URL, an unknown method): uvicorn answers
+        in plain text; here it is a problem, as every 4xx of this server."""
+        self.transport.write(_problem(BadRequestError(f"The request is not valid HTTP/1.1: {msg}"), "Bad Request"))
+        self.transport.close()
 
     def _refuse(self, detail: str) -> None:
         if self._refused or self.transport.is_closing():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -45,6 +46,22 @@ def test_an_oversized_request_head_is_a_431_problem(server, headers):
     assert problem["status"] == 431 and problem["type"] == "/problems/headers-too-large"
     assert str(HEADER_LINE_MAX) in problem["detail"] or str(HEAD_MAX) in problem["detail"]
     assert httpx.get(f"{server.url}{problem['type']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "request_line", [b"GET /healthz?q=\xc3\xa9 HTTP/1.1", b"BREW /healthz HTTP/1.1", b"GET /healthz HTTP/9.9"]
+)
+def test_a_request_the_parser_refuses_is_a_400_problem(server, request_line):
+    """uvicorn answered these in plain text ("Invalid HTTP request received.")."""
+    with _raw(server) as sock:
+        sock.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/problem+json" in head.lower(), head
+    problem = json.loads(body)
+    assert problem["status"] == 400 and problem["detail"].startswith("The request is not valid HTTP/1.1")
 
 
 def test_headers_within_the_limits_still_work(server):
