@@ -130,9 +130,13 @@ def agent_import(settings: Settings, account: str, file: Path) -> None:
     Example:
         novaro-lite agent import mira.png
     """
-    if file.stat().st_size > MAX_CARD_BYTES:
+    try:
+        with file.open("rb") as opened:  # read to the limit only: a device (/dev/zero) says its size is 0
+            raw = opened.read(MAX_CARD_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"{file} cannot be read: {exc.strerror}.") from None
+    if len(raw) > MAX_CARD_BYTES:
         raise CliError(f"{file} is larger than the {MAX_CARD_BYTES:,} bytes a card may have.")
-    raw = file.read_bytes()
     _print_agent_json(
         AgentOut.of(
             run_with_storage(

@@ -250,6 +250,7 @@ def test_cli_agent_import_reports_bad_cards(tmp_path: Path, data):
     with huge.open("wb") as file:
         file.truncate(5 * 1024 * 1024 + 1)
     assert "larger than the 5,242,880 bytes" in fails("agent", "import", str(huge), *data)
+    assert "larger than the 5,242,880 bytes" in fails("agent", "import", "/dev/zero", *data)  # its size says 0
 
 
 def test_cli_context_create_makes_keyword_contexts(tmp_path: Path, data):
