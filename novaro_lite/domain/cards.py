@@ -91,10 +91,17 @@ def card_from_png(data: bytes) -> tuple[Any, str]:
     if keyword is None:
         raise CardError(["body"], "the PNG has no 'ccv3' or 'chara' tEXt chunk, so it carries no character card")
     try:
-        text = base64.b64decode(chunks[keyword], validate=True).decode("utf-8")
+        text = _base64(chunks[keyword]).decode("utf-8-sig")
     except (ValueError, UnicodeDecodeError):  # binascii.Error, and non-ASCII text, are ValueErrors
         raise CardError([keyword], f"the PNG's {keyword!r} chunk is not base64 of UTF-8 text") from None
     return parse_json(text.encode("utf-8"), keyword), keyword
+
+
+def _base64(text: str) -> bytes:
+    """Base64 read as the tools that read cards read it (Node's Buffer.from(text, "base64")): line breaks and
+    spaces ignored, padding optional, the URL-safe alphabet too; anything else is not base64."""
+    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
+    return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
 
 
 def parse_json(raw: bytes, where: str = "body") -> Any:

@@ -169,6 +169,18 @@ async def test_bad_cards_are_422_naming_what_is_wrong(client, auth, body, where,
     assert problem["errors"][0]["loc"] == where
 
 
+async def test_png_chunks_are_read_as_card_tools_read_base64(client, auth):
+    """Node's Buffer.from(…, "base64"), which card tools read with, takes line breaks, missing padding, the
+    URL-safe alphabet and a byte order mark before the JSON; so does the import."""
+    card = v2_card()
+    plain = base64.b64encode(b"\xef\xbb\xbf" + json.dumps(card).encode()).decode()
+    wrapped = "\n".join(plain[at : at + 76] for at in range(0, len(plain), 76)).rstrip("=")
+    for text in (wrapped, plain.replace("+", "-").replace("/", "_")):
+        response = await client.post("/api/v1/agents/import", content=card_png([("chara", text)]), headers=auth | PNG)
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == card["data"]["name"]
+
+
 async def test_png_content_type_with_other_bytes_is_422(client, auth):
     response = await client.post("/api/v1/agents/import", content=b'{"spec": 1}', headers=auth | PNG)
     assert_problem(response, 422, "does not start with the PNG signature")
