@@ -105,7 +105,9 @@ async def test_the_users_message_ends_a_waiting_check_in(setup, clock):
     assert [d.json["type"] for d in setup["receiver"].deliveries] == []  # nothing sent: the reply is not due yet
 
 
-async def test_check_in_rules_and_windows_answer_with_reasons(setup):
+async def test_check_in_rules_and_windows_answer_with_reasons(setup, clock):
+    # At noon in Paris: an hour from 23:00 would hold the one free minute of quiet hours ending 23:59.
+    clock.now = datetime.datetime(2026, 5, 4, 12, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
     first = await schedule(setup)
     refused = await schedule(setup, expect=409)
     assert "max_pending" in refused["detail"]
