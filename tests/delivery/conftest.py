@@ -11,13 +11,14 @@ import pytest
 
 from novaro_lite.config.settings import DeliverySettings, SchedulerSettings, Settings, WebhookSettings
 from novaro_lite.delivery.dispatcher import Dispatcher
-from tests.fakes.clock import Clock
+from tests.fakes.clock import MIDDAY, Clock
 from tests.fakes.world import account_world
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    """Starts at a fixed midday, so no test depends on the hour it runs at."""
+    return Clock(MIDDAY)
 
 
 @pytest.fixture
