@@ -39,6 +39,10 @@ from novaro_lite.errors import ValidationError
 from novaro_lite.storage.store import Storage
 
 CARD_FILES = ("image/png", "application/zip", "image/jpeg")  # a PNG card; a CHARX (a zip, or a JPEG and a zip)
+FORM_UPLOAD = (
+    "the body is a form upload (multipart/form-data); send the card file itself as the body, e.g."
+    " curl --data-binary @card.png -H 'Content-Type: image/png'"
+)
 
 
 def _invalid(loc: list[str | int], message: str) -> ValidationError:
@@ -53,7 +57,10 @@ def _agent_errors(exc: pydantic.ValidationError, prefix: list[str | int], where:
     for error in exc.errors(include_url=False):
         head, *rest = error["loc"] or ("name",)
         path = [*where, wire_to_card(str(head))]
-        errors.append({"loc": [*prefix, *path, *rest], "msg": error["msg"].removeprefix("Value error, ")})
+        message = error["msg"].removeprefix("Value error, ")
+        if head == "persona":
+            message = f"description, personality and scenario together (the agent's persona): {message}"
+        errors.append({"loc": [*prefix, *path, *rest], "msg": message})
     first = errors[0]
     place = ".".join(str(part) for part in first["loc"][1:])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -129,8 +136,11 @@ def file_name(agent: Agent, extension: str) -> str:
 
 
 async def import_card(request: Request) -> Response:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":  # curl -F: the usual first try, and no card tool's format
+        raise _invalid(["body"], FORM_UPLOAD)
     raw = await read_bytes(request, MAX_CARD_BYTES)
-    is_declared_png = request.headers.get("content-type", "").split(";")[0].strip().lower() == PNG
+    is_declared_png = media == PNG
     svc = services(request)
     agent = await create_from_card(
         svc.storage,

@@ -19,6 +19,7 @@ CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"  # ASCII digits only: \d matc
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MODEL_PATTERN = r"^[A-Za-z0-9_.-]+(/\S+)?$"  # a provider name from the config, then optionally /model-id
 MAX_BUBBLES = 10
+MAX_CONTEXTS = 1000  # contexts an agent knows: a card's whole lorebook (SillyTavern's books run to hundreds)
 # Character fields (the ones Character Cards carry; see domain/cards.py). Every one is bounded.
 TEXT_MAX = 20_000  # greeting, example messages, system prompt, post-history instructions, creator notes
 SHORT_MAX = 200  # creator, character version, nickname, one tag

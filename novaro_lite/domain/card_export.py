@@ -32,10 +32,34 @@ V3_ONLY = frozenset(
 )
 
 
+# Optional fields of a lorebook and of its entries: the specs give them a type, so a null some tools write
+# (SillyTavern's `scan_depth: null`) is left out rather than exported as it came.
+BOOK_OPTIONAL = ("name", "description", "scan_depth", "token_budget", "recursive_scanning")
+ENTRY_OPTIONAL = ("case_sensitive", "name", "priority", "id", "comment", "selective", "secondary_keys", "constant",
+                  "position")  # fmt: skip
+
+
 def _persona(agent: Agent, kept: Mapping[str, Any]) -> dict[str, Any]:
-    if kept and kept.get("text") == agent.persona:
-        return {key: kept[key] for key in PERSONA_PARTS if key in kept}
+    if kept and kept.get("text") == agent.persona:  # as imported, each part a string as the specs require
+        return {key: kept[key] if isinstance(kept.get(key), str) else "" for key in PERSONA_PARTS}
     return {"description": agent.persona, "personality": "", "scenario": ""}
+
+
+def _complete(entry: Mapping[str, Any], position: int) -> dict[str, Any]:
+    """A copy of a lorebook entry with what the specs require of one: a loose card's entry (no `extensions`,
+    `content: null`…) comes back valid, its other fields as they were."""
+    done = {key: value for key, value in entry.items() if not (key in ENTRY_OPTIONAL and value is None)}
+    order = done.get("insertion_order")
+    for key, valid, default in (
+        ("keys", isinstance(done.get("keys"), list), []),
+        ("content", isinstance(done.get("content"), str), ""),
+        ("extensions", isinstance(done.get("extensions"), dict), {}),
+        ("enabled", isinstance(done.get("enabled"), bool), True),
+        ("insertion_order", isinstance(order, int | float) and not isinstance(order, bool), position),
+    ):
+        if not valid:
+            done[key] = default
+    return done
 
 
 def _entry(context: Context, rest: Mapping[str, Any], position: int) -> dict[str, Any]:
@@ -85,8 +109,9 @@ def _book(agent: Agent, contexts: Mapping[str, Context], kept: Mapping[str, Any]
             used.add(item["context"])
     entries += [_entry(context, {}, len(entries)) for context in attached if context.id not in used]
     fields = dict(kept["fields"]) if kept else {"name": agent.name}
+    fields = {key: value for key, value in fields.items() if not (key in BOOK_OPTIONAL and value is None)}
     fields.setdefault("extensions", {})
-    return {**fields, "entries": entries}
+    return {**fields, "entries": [_complete(entry, position) for position, entry in enumerate(entries)]}
 
 
 def card_data(agent: Agent, contexts: Mapping[str, Context]) -> dict[str, Any]:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novaro_lite.domain import contexts as context_rules, text as text_rule
+from novaro_lite.domain import agents as agent_rules, contexts as context_rules, text as text_rule
 from novaro_lite.domain.contexts import Keywords
 from novaro_lite.domain.png import PNGError, text_chunks
 
 SPEC_V2 = "chara_card_v2"
 SPEC_V3 = "chara_card_v3"
 MAX_CARD_BYTES = 5 * 1024 * 1024
-MAX_BOOK_ENTRIES = 200
+MAX_BOOK_ENTRIES = agent_rules.MAX_CONTEXTS
+REGEX_KEY = re.compile(r"/(.+)/([a-z]*)", re.DOTALL)
 
 # Card `data` field → agent field (wire name, Agent attribute). description, personality and scenario
 # become the persona.
@@ -144,8 +146,20 @@ def build_persona(parts: Mapping[str, str]) -> str:
     return "\n\n".join(section for section in sections if section)
 
 
+def _is_regex(key: str) -> bool:
+    """A key written as a regular expression, `/…/flags`: how SillyTavern and RisuAI mark one, whatever the
+    entry's `use_regex` says (SillyTavern writes `use_regex: true` on every entry it exports)."""
+    return REGEX_KEY.fullmatch(key) is not None
+
+
 def _keys(value: Any, loc: list[str | int]) -> tuple[str, ...]:
-    keys = tuple(_strings(value if value is not None else [], loc))
+    """An entry's keys novaro-lite matches: numbers as text, blank keys left out (no tool matches them), and
+    keys written as a regular expression left out (it matches words, never patterns; the entry keeps them)."""
+    items = value if value is not None else []
+    if not isinstance(items, list) or not all(isinstance(item, str | int) and item is not True and item is not False
+                                              for item in items):  # fmt: skip
+        raise CardError(loc, "must be a list of strings")
+    keys = tuple(key for key in map(str, items) if key.strip() and not _is_regex(key))
     if len(keys) > context_rules.MAX_KEYS:
         raise CardError(loc, f"has {len(keys)} keys; at most {context_rules.MAX_KEYS} are supported")
     for key in keys:
@@ -161,26 +175,35 @@ def _scan_depth(book: Mapping[str, Any]) -> int:
     return context_rules.DEFAULT_SCAN_DEPTH
 
 
+def _case_sensitive(entry: Mapping[str, Any]) -> bool:
+    """The entry's own flag, else the one SillyTavern writes in its extensions (null there: not sensitive)."""
+    extensions = entry.get("extensions")
+    flag = entry.get("case_sensitive")
+    if not isinstance(flag, bool) and isinstance(extensions, dict):
+        flag = extensions.get("case_sensitive")
+    return flag is True
+
+
 def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEntry | None:
-    """The context a lorebook entry becomes, or None when it stays inert (disabled, a regex entry, or one with
-    no keys that is not constant: nothing could ever bring it into a prompt)."""
+    """The context a lorebook entry becomes, or None when it stays inert: disabled, without content, or not
+    constant with no key novaro-lite can match (none, blank ones, or regular expressions only)."""
     entry = _object(raw, loc)
     index = int(loc[-1])
-    if entry.get("enabled", True) is False or entry.get("use_regex") is True:
+    if entry.get("enabled", True) is False or entry.get("content") is None:
         return None
-    if entry.get("constant") is not True and not entry.get("keys"):
-        return None  # no key can ever match it: inert where it came from, so inert here (and exported unchanged)
-    content = entry.get("content")
+    is_constant = entry.get("constant") is True
+    keys = _keys(entry.get("keys"), [*loc, "keys"])
+    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
+    if not is_constant and not keys:
+        return None  # nothing here can bring it into a prompt: kept with the agent, exported as it was
+    content = entry["content"]
     if not isinstance(content, str):
         raise CardError([*loc, "content"], "must be a string")
     if len(content) > context_rules.CONTENT_MAX:
         raise CardError([*loc, "content"], f"is longer than {context_rules.CONTENT_MAX} characters")
-    is_constant = entry.get("constant") is True
-    keys = _keys(entry.get("keys"), [*loc, "keys"])
-    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
     keywords = Keywords(
         () if is_constant else keys,
-        entry.get("case_sensitive") is True,
+        _case_sensitive(entry),
         () if is_constant else secondary,
         entry.get("selective") is True,
         depth,
@@ -216,6 +239,16 @@ def _book(value: Any, card_name: str, where: Sequence[str]) -> tuple[list[LoreEn
     return entries, {"fields": fields, "entries": kept}
 
 
+def _loose(card_key: str, value: Any) -> Any:
+    """A field as card tools read it when it is written loosely: a version number as text, tags as one
+    comma-separated string."""
+    if card_key == "character_version" and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if card_key == "tags" and isinstance(value, str):
+        return [tag.strip() for tag in value.split(",") if tag.strip()]
+    return value
+
+
 def _is_v1(card: Mapping[str, Any]) -> bool:
     """A V1 card (TavernAI's): no `spec` and no `data`, its fields at the top level, a name among them."""
     return "spec" not in card and "data" not in card and isinstance(card.get("name"), str)
@@ -237,7 +270,7 @@ def parse_card(doc: Any) -> CardImport:
     agent: dict[str, Any] = {}
     for card_key, wire, _ in FIELDS:
         if data.get(card_key) not in (None, ""):  # types are checked by the agent schema; errors name the field
-            agent[wire] = data[card_key]
+            agent[wire] = _loose(card_key, data[card_key])
     parts = {key: _text(data, key, where) for key in PERSONA_PARTS}
     agent["persona"] = build_persona(parts)
     name = data["name"] if isinstance(data.get("name"), str) else ""

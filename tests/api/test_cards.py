@@ -155,10 +155,11 @@ async def test_edits_after_import_show_in_the_export(client, auth):
         ({"spec": "chara_card_v2", "data": []}, ["body", "data"], "must be a JSON object"),
         ({"spec": "chara_card_v2", "data": {"description": "no name"}}, ["body", "data", "name"], "Field required"),
         ({"spec": "chara_card_v2", "data": {"name": "x" * 101}}, ["body", "data", "name"], "at most 100"),
-        ({"spec": "chara_card_v2", "data": {"name": "A", "tags": "a,b"}}, ["body", "data", "tags"], "valid list"),
+        ({"spec": "chara_card_v2", "data": {"name": "A", "tags": 5}}, ["body", "data", "tags"], "valid list"),
         ({"spec": "chara_card_v2", "data": {"name": "A", "description": "x" * 20_001}},
-         ["body", "data", "description"], "at most 20000"),
-        ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"keys": ["k"]}]}}},
+         ["body", "data", "description"], "scenario together (the agent's persona): String should have at most 20000"),
+        ({"spec": "chara_card_v2",
+          "data": {"name": "A", "character_book": {"entries": [{"keys": ["k"], "content": 5}]}}},
          ["body", "data", "character_book", "entries", 0, "content"], "must be a string"),
         ({"spec": "chara_card_v2", "data": {"name": "A", "character_book": {"entries": [{"content": "", "keys": 1}]}}},
          ["body", "data", "character_book", "entries", 0, "keys"], "list of strings"),
@@ -249,7 +250,7 @@ async def test_a_keyless_entry_stays_inert_and_round_trips_unchanged(client, aut
     assert contexts[0]["name"].strip() and contexts[0]["keys"] == ["bread"]
     assert agent["contextIds"] == [contexts[0]["id"]]
     exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", params={"spec": "v2"}, headers=auth)).json()
-    assert exported["data"]["character_book"]["entries"][0] == entries[0]
+    assert exported["data"]["character_book"]["entries"][0] == entries[0] | {"extensions": {}}  # as V2 requires
 
 
 async def test_a_v1_card_imports_with_its_legacy_keys_kept(client, auth):
@@ -296,3 +297,26 @@ async def test_the_v2_export_of_a_v3_card_holds_v2_fields_only(client, auth):
     assert all("use_regex" not in entry for entry in v2["data"]["character_book"]["entries"])
     v3 = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()
     assert v3 == v3_card()  # and the V3 export, made after it, lost nothing
+
+
+async def test_a_form_upload_is_told_to_send_the_file_itself(client, auth):
+    """`curl -F file=@card.png`: the usual first try; the 422 says how to send it instead of 'not valid JSON'."""
+    response = await client.post("/api/v1/agents/import", files={"file": ("mira.png", card_png([]))}, headers=auth)
+    problem = assert_problem(response, 422, "form upload (multipart/form-data)")
+    assert "--data-binary @card.png" in problem["detail"] and problem["errors"][0]["loc"] == ["body"]
+
+
+async def test_a_sillytavern_lorebook_export_becomes_contexts(client, auth):
+    """SillyTavern marks every exported entry `use_regex: true`; before, each was kept inert and none was used."""
+    entries = [{"keys": ["lighthouse"], "content": "The lamp is lit at dusk.", "use_regex": True, "enabled": True,
+                "insertion_order": 10, "extensions": {}, "constant": False},
+               {"keys": ["/storm(s)?/i"], "content": "A regex key.", "use_regex": True, "enabled": True,
+                "insertion_order": 20, "extensions": {}}]  # fmt: skip
+    card = v3_card()
+    card["data"]["character_book"] = {"entries": entries, "scan_depth": None}
+    agent = (await import_card(client, auth, card_png([("ccv3", chunk(card))]))).json()
+    (context,) = [(await client.get(f"/api/v1/contexts/{c}", headers=auth)).json() for c in agent["contextIds"]]
+    assert (context["content"], context["keys"]) == ("The lamp is lit at dusk.", ["lighthouse"])
+    exported = (await client.get(f"/api/v1/agents/{agent['id']}/card", headers=auth)).json()["data"]["character_book"]
+    assert [e["keys"] for e in exported["entries"]] == [["lighthouse"], ["/storm(s)?/i"]]
+    assert "scan_depth" not in exported  # null in the card: the specs want a number or nothing

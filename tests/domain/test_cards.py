@@ -28,7 +28,7 @@ def entry(**fields: Any) -> dict[str, Any]:
         ([], [], "must be a JSON object"),
         (card(description=5), ["data", "description"], "must be a string"),
         (card(character_book={"entries": {}}), ["data", "character_book", "entries"], "must be a list"),
-        (card(character_book={"entries": [entry()] * 201}), ["data", "character_book", "entries"], "at most 200"),
+        (card(character_book={"entries": [entry()] * 1001}), ["data", "character_book", "entries"], "at most 1000"),
         (card(character_book={"entries": [entry(keys=["k"] * 51)]}), ["data", "character_book", "entries", 0, "keys"],
          "at most 50"),
         (card(character_book={"entries": [entry(keys=["k" * 101])]}), ["data", "character_book", "entries", 0, "keys"],
@@ -79,3 +79,44 @@ def test_export_follows_detached_added_and_unkeyed_contexts():
         "constant": False, "name": "New", "case_sensitive": False, "selective": False, "secondary_keys": [],
     }  # fmt: skip
     assert card_v3(agent, contexts)["data"]["character_book"]["entries"][3]["use_regex"] is False
+
+
+def test_a_lorebook_as_sillytavern_and_risuai_write_it_becomes_the_contexts_they_would_use():
+    """SillyTavern writes `use_regex: true` on every entry it exports and marks a regex key `/…/`; RisuAI writes
+    an empty key field as `[""]`. Each entry is used as those tools use it (found with real exported cards)."""
+    book = {"scan_depth": None, "token_budget": None, "entries": [
+        entry(keys=["Emilia", "half-elf"], use_regex=True, content="A silver-haired girl."),
+        entry(keys=["/subaru|natsuki/i"], use_regex=True, content="Regex only: inert here."),
+        entry(keys=["/return by death/i", "loop"], use_regex=True, content="Its plain key still matches."),
+        entry(keys=[], constant=True, use_regex=True, content="Always in the prompt."),
+        entry(keys=[""], content="An empty key field: never fires."),
+        entry(keys=[" "], secondary_keys=[""], content="Blank: never fires."),
+        entry(keys=[1999], content="A number as a key.", extensions={"case_sensitive": True}),
+        entry(keys=["k"], content=None),
+        entry(keys=["x" * 300 + "|y/"], content="Disabled: its keys are never read.", enabled=False),
+        entry(keys=["/" + "a" * 300 + "/"], content="A long regex key is no reason to refuse the card."),
+    ]}  # fmt: skip
+    imported = parse_card(card(character_book=book))
+    used = {e.content: e.keywords for e in imported.entries}
+    assert used == {
+        "A silver-haired girl.": Keywords(("Emilia", "half-elf"), scan_depth=4),
+        "Its plain key still matches.": Keywords(("loop",), scan_depth=4),
+        "Always in the prompt.": Keywords(scan_depth=4),
+        "A number as a key.": Keywords(("1999",), case_sensitive=True, scan_depth=4),
+    }
+    agent = Agent(name="A", id="agt_1", account="acme", created_at=0, updated_at=0,
+                  card_extras=bind_contexts(imported.extras, [f"ctx_{n}" for n in range(4)]))  # fmt: skip
+    exported = card_v3(agent, {})["data"]["character_book"]["entries"]  # the contexts detached: the inert remain
+    assert [e["content"] for e in exported] == [
+        "Regex only: inert here.", "An empty key field: never fires.", "Blank: never fires.", "",  # was null
+        "Disabled: its keys are never read.", "A long regex key is no reason to refuse the card.",
+    ]  # fmt: skip
+    assert exported[0]["keys"] == ["/subaru|natsuki/i"] and exported[0]["use_regex"] is True  # as they were
+    # With what the specs require of a book and its entries, which the card left out or wrote as null:
+    assert "scan_depth" not in card_v3(agent, {})["data"]["character_book"]
+    assert all({"keys", "content", "extensions", "enabled", "insertion_order"} <= set(e) for e in exported)
+
+
+def test_loosely_written_fields_are_read_as_card_tools_read_them():
+    imported = parse_card(card(character_version=2.1, tags="fantasy, rpg,, ", personality=None))
+    assert (imported.agent["characterVersion"], imported.agent["tags"]) == ("2.1", ["fantasy", "rpg"])

@@ -26,7 +26,10 @@ ModelName = Annotated[
 ]
 ContextIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
-    Field(max_length=20, description="Contexts (by id) the agent knows in every conversation, in this order."),
+    Field(
+        max_length=rules.MAX_CONTEXTS,
+        description="Contexts (by id) the agent knows in every conversation, in this order.",
+    ),
 ]
 MaxBubbles = Annotated[int, Field(ge=1, le=rules.MAX_BUBBLES, description="Most chat bubbles in one reply.")]
 ClockTime = Annotated[str, Field(pattern=rules.CLOCK_PATTERN, examples=["08:00"])]
