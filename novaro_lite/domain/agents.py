@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 NAME_MAX = 100
 PERSONA_MAX = 20_000
@@ -111,6 +112,20 @@ def available_timezones() -> frozenset[str]:
     """
     names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
     return frozenset(names) - {"Factory"}
+
+
+@cache
+def time_zone(name: str) -> ZoneInfo:
+    """The time zone `name` as the tzdata package has it, the one list available_timezones() accepts from.
+
+    zoneinfo reads the host's /usr/share/zoneinfo first, which may be older (a zone whose rules changed since
+    is then an hour off on one machine and not on the next); a name the package lacks is read as zoneinfo would.
+    """
+    try:
+        with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+            return ZoneInfo.from_file(data, key=name)
+    except (OSError, ValueError):
+        return ZoneInfo(name)
 
 
 def check_timezone(name: str) -> str:

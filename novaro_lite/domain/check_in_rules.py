@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from novaro_lite.domain.agents import time_zone
 from novaro_lite.domain.check_ins import QuietHours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.date.weekday() order
@@ -41,7 +41,7 @@ def next_window(timezone: str, recurrence: Recurrence, after: float) -> tuple[fl
     A wall time that a DST change skips is read as the time after the gap (zoneinfo's fold 0); one that
     happens twice, as the first.
     """
-    zone = ZoneInfo(timezone)
+    zone = time_zone(timezone)
     hours, minutes = (int(part) for part in recurrence.at.split(":"))
     spread = recurrence.spread_minutes * 60
     day = datetime.datetime.fromtimestamp(after, zone).date() - datetime.timedelta(days=1)

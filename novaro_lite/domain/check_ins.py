@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.agents import Agent, time_zone
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.timing import MINUTES_PER_DAY, WAKE_DRAW_SECONDS, day_jitter_minutes, is_awake
 
@@ -88,13 +88,13 @@ def is_quiet(quiet: QuietHours, timezone: str, at: float) -> bool:
     start, end = _minutes(quiet.start), _minutes(quiet.end)
     if start == end:
         return False
-    minute = _wall_minute(datetime.datetime.fromtimestamp(at, ZoneInfo(timezone)))
+    minute = _wall_minute(datetime.datetime.fromtimestamp(at, time_zone(timezone)))
     return start <= minute < end if start < end else minute >= start or minute < end
 
 
 def moment_weight(agent: Agent, at: float) -> float:
     """How much the draw prefers `at`: WAKE_WEIGHT a while after the agent wakes, EVENING_WEIGHT in its evening."""
-    local = datetime.datetime.fromtimestamp(at, ZoneInfo(agent.timezone))
+    local = datetime.datetime.fromtimestamp(at, time_zone(agent.timezone))
     minute = _wall_minute(local)
     start = _minutes(agent.active_hours.start)
     if start != _minutes(agent.active_hours.end):  # an agent that never sleeps never wakes up
@@ -155,7 +155,7 @@ def allowed_intervals(agent: Agent, moment: Moment) -> list[tuple[float, float]]
     offset change of either zone) nothing changes, so each piece is judged at its middle.
     """
     start, end = moment.not_before, moment.not_after
-    agent_zone, user_zone = ZoneInfo(agent.timezone), ZoneInfo(moment.timezone)
+    agent_zone, user_zone = time_zone(agent.timezone), time_zone(moment.timezone)
     wake, sleep = _minutes(agent.active_hours.start), _minutes(agent.active_hours.end)
     edges = {start, end}
     if wake != sleep:
@@ -262,7 +262,7 @@ def _since(now: float, messages: Sequence[ChatMessage]) -> str:
 
 def check_in_instruction(agent: Agent, now: float, messages: Sequence[ChatMessage], topic: str | None) -> str:
     """The system text that tells the model it writes first: the moment for the agent, the silence, the topic."""
-    local = datetime.datetime.fromtimestamp(now, ZoneInfo(agent.timezone))
+    local = datetime.datetime.fromtimestamp(now, time_zone(agent.timezone))
     about = f"{TOPIC_LINE}{topic.strip()}." if topic and topic.strip() else "Bring up whatever feels natural."
     return CHECK_IN_INSTRUCTION.format(
         user="the user",

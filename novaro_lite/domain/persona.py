@@ -6,9 +6,8 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.agents import Agent, time_zone
 from novaro_lite.domain.messages import ChatMessage
 
 # The whole system prompt, in one place. Optional parts are filled in (or left empty) by build_system_prompt.
@@ -63,7 +62,7 @@ _MACROS = re.compile(r"\{\{(char|user)\}\}|<(bot|char|user)>", re.IGNORECASE)
 
 
 def local_time(agent: Agent, now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(agent.timezone))
+    return datetime.fromtimestamp(now, UTC).astimezone(time_zone(agent.timezone))
 
 
 def fill_macros(agent: Agent, text: str) -> str:
@@ -186,7 +185,7 @@ def untimed(content: str) -> str:
 
 def timed_messages(agent: Agent, messages: Sequence[ChatMessage]) -> tuple[ChatMessage, ...]:
     """Prefix each message that has `created_at` with when it was sent, in the agent's local time."""
-    zone = ZoneInfo(agent.timezone)
+    zone = time_zone(agent.timezone)
     return tuple(
         message
         if message.created_at is None

@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from novaro_lite.domain.agents import Agent, ResponseBand
+from novaro_lite.domain.agents import Agent, ResponseBand, time_zone
 
 DEFAULT_RESPONSE_TIMES: tuple[ResponseBand, ...] = (
     ResponseBand(up_to_seconds=60, probability=0.10),
@@ -65,7 +65,7 @@ def is_awake(agent: Agent, at: float) -> bool:
         return True
     if end < start:
         end += MINUTES_PER_DAY
-    local = datetime.datetime.fromtimestamp(at, ZoneInfo(agent.timezone))
+    local = datetime.datetime.fromtimestamp(at, time_zone(agent.timezone))
     minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
     for shift in _WINDOW_DAYS:
         day = local.date() + datetime.timedelta(days=shift)
@@ -79,7 +79,7 @@ def next_wake(agent: Agent, at: float) -> float:
     """Return `at` if the agent is awake then, else the earliest later unix time at which it is awake."""
     if is_awake(agent, at):
         return at
-    zone = ZoneInfo(agent.timezone)
+    zone = time_zone(agent.timezone)
     start = _clock_minutes(agent.active_hours.start)
     today = datetime.datetime.fromtimestamp(at, zone).date()
     earliest: float | None = None

@@ -6,12 +6,13 @@ import functools
 import math
 import random
 from collections.abc import Callable
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from novaro_lite.domain.agents import ActiveHours, Agent, ResponseBand
+from novaro_lite.domain.agents import ActiveHours, Agent, ResponseBand, time_zone
 from novaro_lite.domain.timing import (
     DEFAULT_RESPONSE_TIMES,
     JITTER_MINUTES,
@@ -66,7 +67,7 @@ def make_agent(
 
 
 def local_time(timezone: str, day: datetime.date, hour: int) -> float:
-    return datetime.datetime.combine(day, datetime.time(hour), ZoneInfo(timezone)).timestamp()
+    return datetime.datetime.combine(day, datetime.time(hour), time_zone(timezone)).timestamp()
 
 
 def clock(minutes: int) -> str:
@@ -85,7 +86,7 @@ def oracle_is_awake(agent: Agent, at: float) -> bool:
         return True
     if end < start:
         end += 24 * 60
-    local = datetime.datetime.fromtimestamp(at, UTC).astimezone(ZoneInfo(agent.timezone)).replace(tzinfo=None)
+    local = datetime.datetime.fromtimestamp(at, UTC).astimezone(time_zone(agent.timezone)).replace(tzinfo=None)
     for days_back in range(-1, 3):
         day = local.date() - datetime.timedelta(days=days_back)
         midnight = datetime.datetime.combine(day, datetime.time())
@@ -102,7 +103,7 @@ def oracle_is_awake(agent: Agent, at: float) -> bool:
 @functools.cache
 def transitions(timezone: str) -> tuple[float, ...]:
     """UTC-offset changes of the zone in 2025-2027, to the hour."""
-    zone, first = ZoneInfo(timezone), datetime.datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    zone, first = time_zone(timezone), datetime.datetime(2025, 1, 1, tzinfo=UTC).timestamp()
     hours = [first + step * 3600 for step in range(3 * 366 * 24)]
     offsets = [datetime.datetime.fromtimestamp(hour, zone).utcoffset() for hour in hours]
     changes = zip(hours[1:], offsets[:-1], offsets[1:], strict=True)
@@ -289,3 +290,17 @@ def test_day_jitter_minutes_is_stable_bounded_and_varied():
     assert len({day_jitter_minutes(f"agt_{n}", days[0]) for n in range(100)}) > 20
     # Pinned, so a stored schedule means the same after a restart or an upgrade (hash() would be salted).
     assert day_jitter_minutes("agt_1", datetime.date(2026, 10, 24)) == 7
+
+
+def test_local_hours_follow_the_tzdata_package_the_zone_names_come_from():
+    """zoneinfo reads the host's /usr/share/zoneinfo first; this Debian's (2025b) still puts Vancouver on UTC-8
+    in winter, which the tzdata package (2026f) no longer does: the agent woke an hour off, on this host only."""
+    with resources.files("tzdata.zoneinfo").joinpath("America", "Vancouver").open("rb") as data:
+        package = ZoneInfo.from_file(data)
+    agent = make_agent("America/Vancouver")
+    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
+    for at in range(int(start), int(start) + 120 * 86400, 1800):
+        local = datetime.datetime.fromtimestamp(at, package)
+        if local.hour in (7, 8, 22, 23):
+            continue  # the wake and sleep times move by up to JITTER_MINUTES a day
+        assert is_awake(agent, at) == (8 <= local.hour < 23), local
