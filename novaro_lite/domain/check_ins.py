@@ -155,6 +155,8 @@ def allowed_intervals(agent: Agent, moment: Moment) -> list[tuple[float, float]]
     offset change of either zone) nothing changes, so each piece is judged at its middle.
     """
     start, end = moment.not_before, moment.not_after
+    if end <= start:  # a window that has passed (drawn from now on, after a server was down): nothing is left
+        return []
     agent_zone, user_zone = time_zone(agent.timezone), time_zone(moment.timezone)
     wake, sleep = _minutes(agent.active_hours.start), _minutes(agent.active_hours.end)
     edges = {start, end}
@@ -196,6 +198,8 @@ def first_allowed(agent: Agent, moment: Moment, at: float, rng: random.Random) -
 def _why_empty(agent: Agent, moment: Moment) -> str:
     """Say which rule leaves the window empty (called only when it is)."""
     span = f"between {_when(moment.not_before)} and {_when(moment.not_after)}"
+    if moment.not_after <= moment.not_before:
+        return f"the window has passed (it ended at {_when(moment.not_after)})"
     awake = allowed_intervals(agent, dataclasses.replace(moment, quiet_hours=QuietHours("00:00", "00:00")))
     if not awake:
         hours = agent.active_hours

@@ -107,3 +107,25 @@ async def test_a_rule_whose_webhook_is_already_gone_ends_at_its_next_occurrence(
     clock.now = rule["nextWindowOpens"]
     assert await yield_due(setup["services"], random.Random(SEED)) == 0
     assert (await client.get(f"/api/v1/check-in-rules/{rule['id']}", headers=auth)).json()["status"] == "ended"
+
+
+async def test_an_occurrence_whose_window_passed_while_the_server_was_down_is_skipped(setup, clock):
+    """Monday's 'good morning' (07:50-09:10) went out on Wednesday afternoon, after a server down since Friday:
+    drawn in a window that had already ended. Now that occurrence is skipped, and the next one keeps its window."""
+    ids = await world(setup, timezone="Europe/Paris", activeHours={"start": "07:00", "end": "23:00"})
+    clock.now = datetime.datetime(2026, 5, 8, 12, 0, tzinfo=PARIS).timestamp()  # a Friday
+    body = ids | {"conversationId": "user-9", "reference": "r", "topic": "say good morning", "at": "08:30",
+                  "spreadMinutes": 40, "days": ["mon", "tue", "wed", "thu", "fri"]}  # fmt: skip
+    client, auth = setup["client"], setup["auth"]
+    rule = (await client.post("/api/v1/check-in-rules", json=body, headers=auth)).json()
+    clock.now = datetime.datetime(2026, 5, 13, 14, 0, tzinfo=PARIS).timestamp()  # back on Wednesday afternoon
+    rng = random.Random(SEED)
+    assert await yield_due(setup["services"], rng) == 0
+    await run(setup)
+    assert setup["receiver"].deliveries == []
+    shown = (await client.get(f"/api/v1/check-in-rules/{rule['id']}", headers=auth)).json()
+    assert shown["lastSkipped"] == "no_moment" and local(shown["nextWindowOpens"]).strftime("%a %H:%M") == "Tue 07:50"
+    await advance(setup, clock, rule["id"], datetime.datetime(2026, 5, 14, 12, 0, tzinfo=PARIS).timestamp(), rng)
+    (sent,) = [d for d in setup["receiver"].deliveries if d.json.get("type") == "check_in"]
+    arrived = local(sent.json["messages"][-1]["createdAt"])
+    assert arrived.strftime("%a") == "Thu" and datetime.time(7, 50) <= arrived.time() <= datetime.time(9, 10)
