@@ -111,6 +111,8 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
             agent = await _agent(services, request)
             step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
             reply = await conversations.read_and_write(step, agent, lambda found: _generate(courier, request, found))
+            sent_at = int(services.clock())  # a `delay` skips typing: every bubble goes out as it is written
+            reply = tuple(dataclasses.replace(message, created_at=sent_at) for message in reply)
             if not await _store(courier, request, reply):
                 return None
             webhook = await _webhook(services, request)  # again: disabled, deleted or rotated while generating?

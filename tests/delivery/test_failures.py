@@ -343,3 +343,23 @@ async def test_a_finished_delivery_forgets_only_its_own_task(tmp_path):
         gates[1].set()
         await dispatcher.wait_idle()
         assert dispatcher.in_flight == 0
+
+
+async def test_a_new_message_does_not_wait_out_the_retry_of_a_reply_that_failed_to_be_written(tmp_path):
+    """The model failed the first message's reply, so it waits to be tried again (5 s here, hours later on in the
+    default schedule); the user writes again. The new request took the failed one's plan: due only when the
+    retry was, its scheduledFor already past."""
+    async with environment(tmp_path) as env:
+        env.upstreams.llm_answers.append(httpx.Response(503))
+        body = {"agentId": env.agent_id, "webhookId": env.hook_id, "conversationId": "c1", "delay": "immediate",
+                "reference": "r", "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+        first = await env.client.post("/api/v1/message-requests", json=body, headers=env.auth)
+        assert first.status_code == 202, first.text
+        await env.run()
+        assert (await env.get(first.json()["id"])).scheduled_for == int(env.clock.now + 5)  # to be tried again
+        env.clock.now += 1
+        second = (await env.client.post("/api/v1/message-requests", json=body, headers=env.auth)).json()
+        assert (await env.get(first.json()["id"])).status == "superseded"
+        assert second["scheduledFor"] == int(env.clock.now)
+        await env.run()
+        assert (await env.get(second["id"])).status == "delivered" and env.upstreams.llm_calls == 2
