@@ -258,10 +258,14 @@ def _since(now: float, messages: Sequence[ChatMessage]) -> str:
         return "The conversation so far is below."
     hours = max(0.0, now - max(times)) / 3600
     if hours < 1:
-        return f"The last message was {max(1, round(hours * 60))} minutes ago."
+        return f"The last message was {_ago(max(1, round(hours * 60)), 'minute')}."
     if hours < 48:
-        return f"The last message was about {round(hours)} hours ago."
-    return f"The last message was {round(hours / 24)} days ago."
+        return f"The last message was about {_ago(round(hours), 'hour')}."
+    return f"The last message was {_ago(round(hours / 24), 'day')}."
+
+
+def _ago(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'} ago"
 
 
 def check_in_instruction(agent: Agent, now: float, messages: Sequence[ChatMessage], topic: str | None) -> str:

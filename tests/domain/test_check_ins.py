@@ -212,3 +212,5 @@ def test_check_in_instruction_says_it_writes_first_when_and_about_what() -> None
     assert "about 26 hours ago" in text
     assert "ask how the exam went" in text
     assert "You have not talked before." in check_in_instruction(agent(), now, [], None)
+    for seconds, said in ((50, "1 minute ago"), (3700, "about 1 hour ago"), (86400 * 3, "3 days ago")):
+        assert said in check_in_instruction(agent(), now, [ChatMessage("user", "hi", int(now - seconds))], None)
