@@ -25,6 +25,7 @@ SPEC_V3 = "chara_card_v3"
 MAX_CARD_BYTES = 5 * 1024 * 1024
 MAX_BOOK_ENTRIES = agent_rules.MAX_CONTEXTS
 REGEX_KEY = re.compile(r"/(.+)/([a-z]*)", re.DOTALL)
+REGEX_FREE = re.compile(r"[^^$()\[\]{}|\\*+?]*")  # no regex syntax but `.`: as a regex, the word itself
 
 # Card `data` field → agent field (wire name, Agent attribute). description, personality and scenario
 # become the persona.
@@ -146,20 +147,21 @@ def build_persona(parts: Mapping[str, str]) -> str:
     return "\n\n".join(section for section in sections if section)
 
 
-def _is_regex(key: str) -> bool:
-    """A key written as a regular expression, `/…/flags`: how SillyTavern and RisuAI mark one, whatever the
-    entry's `use_regex` says (SillyTavern writes `use_regex: true` on every entry it exports)."""
-    return REGEX_KEY.fullmatch(key) is not None
+def _is_regex(key: str, use_regex: bool) -> bool:
+    """A key that is a regular expression novaro-lite cannot match as a word: one written `/…/flags` (how
+    SillyTavern and RisuAI mark one), or, in an entry with `use_regex`, one using regex syntax. A plain word
+    under `use_regex` matches itself either way (SillyTavern writes `use_regex: true` on every entry it exports)."""
+    return REGEX_KEY.fullmatch(key) is not None or (use_regex and not REGEX_FREE.fullmatch(key))
 
 
-def _keys(value: Any, loc: list[str | int]) -> tuple[str, ...]:
+def _keys(value: Any, loc: list[str | int], use_regex: bool = False) -> tuple[str, ...]:
     """An entry's keys novaro-lite matches: numbers as text, blank keys left out (no tool matches them), and
-    keys written as a regular expression left out (it matches words, never patterns; the entry keeps them)."""
+    regular expressions left out (it matches words, never patterns; the entry keeps them for the export)."""
     items = value if value is not None else []
     if not isinstance(items, list) or not all(isinstance(item, str | int) and item is not True and item is not False
                                               for item in items):  # fmt: skip
         raise CardError(loc, "must be a list of strings")
-    keys = tuple(key for key in map(str, items) if key.strip() and not _is_regex(key))
+    keys = tuple(key for key in map(str, items) if key.strip() and not _is_regex(key, use_regex))
     if len(keys) > context_rules.MAX_KEYS:
         raise CardError(loc, f"has {len(keys)} keys; at most {context_rules.MAX_KEYS} are supported")
     for key in keys:
@@ -192,8 +194,9 @@ def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEn
     if entry.get("enabled", True) is False or entry.get("content") is None:
         return None
     is_constant = entry.get("constant") is True
-    keys = _keys(entry.get("keys"), [*loc, "keys"])
-    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
+    use_regex = entry.get("use_regex") is True
+    keys = _keys(entry.get("keys"), [*loc, "keys"], use_regex)
+    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"], use_regex)
     if not is_constant and not keys:
         return None  # nothing here can bring it into a prompt: kept with the agent, exported as it was
     content = entry["content"]

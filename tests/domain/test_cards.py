@@ -82,12 +82,14 @@ def test_export_follows_detached_added_and_unkeyed_contexts():
 
 
 def test_a_lorebook_as_sillytavern_and_risuai_write_it_becomes_the_contexts_they_would_use():
-    """SillyTavern writes `use_regex: true` on every entry it exports and marks a regex key `/…/`; RisuAI writes
-    an empty key field as `[""]`. Each entry is used as those tools use it (found with real exported cards)."""
+    """SillyTavern writes `use_regex: true` on every entry it exports, its keys plain words, and marks a regex key
+    `/…/`; RisuAI writes an empty key field as `[""]`. Each entry is used as those tools use it (found with real
+    exported cards): plain words are matched, regular expressions (which novaro-lite does not run) are not."""
     book = {"scan_depth": None, "token_budget": None, "entries": [
         entry(keys=["Emilia", "half-elf"], use_regex=True, content="A silver-haired girl."),
         entry(keys=["/subaru|natsuki/i"], use_regex=True, content="Regex only: inert here."),
         entry(keys=["/return by death/i", "loop"], use_regex=True, content="Its plain key still matches."),
+        entry(keys=["^ship(s)?$"], use_regex=True, content="A regex as V3 writes one: inert here."),
         entry(keys=[], constant=True, use_regex=True, content="Always in the prompt."),
         entry(keys=[""], content="An empty key field: never fires."),
         entry(keys=[" "], secondary_keys=[""], content="Blank: never fires."),
@@ -108,7 +110,8 @@ def test_a_lorebook_as_sillytavern_and_risuai_write_it_becomes_the_contexts_they
                   card_extras=bind_contexts(imported.extras, [f"ctx_{n}" for n in range(4)]))  # fmt: skip
     exported = card_v3(agent, {})["data"]["character_book"]["entries"]  # the contexts detached: the inert remain
     assert [e["content"] for e in exported] == [
-        "Regex only: inert here.", "An empty key field: never fires.", "Blank: never fires.", "",  # was null
+        "Regex only: inert here.", "A regex as V3 writes one: inert here.", "An empty key field: never fires.",
+        "Blank: never fires.", "",  # was null
         "Disabled: its keys are never read.", "A long regex key is no reason to refuse the card.",
     ]  # fmt: skip
     assert exported[0]["keys"] == ["/subaru|natsuki/i"] and exported[0]["use_regex"] is True  # as they were
