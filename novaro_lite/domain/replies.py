@@ -9,10 +9,22 @@ from novaro_lite.domain.messages import ChatMessage
 TYPING_CHARS_PER_SECOND = 6  # a brisk phone typist; spaces the createdAt of consecutive bubbles
 PAUSE_SECONDS = 1  # the beat between sending one bubble and starting the next
 _BREAK = re.compile(r"\r?\n[ \t\r]*\n\s*")
+_LINES = re.compile(r"[\r\n]")
+_FENCES = ("```", "~~~")  # a Markdown code block's fence: no bubble is cut inside one
+
+
+def _is_fence(line: str) -> bool:
+    return line.lstrip().startswith(_FENCES)
+
+
+def _in_code(text: str) -> bool:
+    """Whether complete lines `text` (starting outside a code block) leave a fenced code block open."""
+    return sum(1 for line in _LINES.split(text) if _is_fence(line)) % 2 == 1
 
 
 class BubbleSplitter:
-    """Cut streamed text into bubbles at blank lines; the last bubble keeps whatever exceeds max_bubbles."""
+    """Cut streamed text into bubbles at blank lines outside fenced code blocks (a block stays whole, its blank
+    lines and indentation with it); the last bubble keeps whatever exceeds max_bubbles."""
 
     def __init__(self, max_bubbles: int) -> None:
         self._max = max_bubbles
@@ -23,9 +35,13 @@ class BubbleSplitter:
         """Add streamed text; return the bubbles that are now complete."""
         self._pending += delta
         done: list[str] = []
-        while self._emitted < self._max - 1 and (match := _BREAK.search(self._pending)):
+        searched = 0
+        while self._emitted < self._max - 1 and (match := _BREAK.search(self._pending, searched)):
+            if _in_code(self._pending[: match.start()]):
+                searched = match.end()
+                continue
             bubble = self._pending[: match.start()].strip()
-            self._pending = self._pending[match.end() :]
+            self._pending, searched = self._pending[match.end() :], 0
             if bubble:
                 done.append(bubble)
                 self._emitted += 1
@@ -68,6 +84,8 @@ class JoinedStream:
         self._breaks = 0
         self._held = ""  # trailing whitespace: a break, inner spacing or the end; known only once text follows
         self._started = False
+        self._line = ""  # the text of the line being written, to tell a code fence
+        self._in_code = False
 
     def feed(self, delta: str) -> str:
         text = self._held + delta
@@ -77,10 +95,17 @@ class JoinedStream:
         for index, piece in enumerate(_SPACES.split(body)):
             if index % 2 == 0:  # text
                 out.append(piece)
+                self._line += piece
                 self._started = self._started or bool(piece)
-            elif not self._started:
                 continue
-            elif self._breaks < self._max - 1 and _BREAK.search(piece):
+            if "\n" in piece or "\r" in piece:  # the line before it is complete: was it a fence?
+                self._in_code ^= _is_fence(self._line)
+                self._line = _LINES.split(piece)[-1]
+            else:
+                self._line += piece
+            if not self._started:
+                continue
+            if not self._in_code and self._breaks < self._max - 1 and _BREAK.search(piece):
                 out.append("\n\n")
                 self._breaks += 1
             else:

@@ -16,12 +16,28 @@ def test_split_bubbles_keeps_the_overflow_in_the_last_bubble():
     assert split_bubbles("a\n\nb", 1) == ["a\n\nb"]
 
 
+def test_a_fenced_code_block_stays_in_one_bubble_with_its_blank_lines_and_indentation():
+    """Code was cut at its blank lines and the next line's indentation lost: broken Python on /v1 too."""
+    text = "Here's the fix:\n\n```python\ndef f():\n    x = 1\n\n    return x\n```\n\nTry it!"
+    assert split_bubbles(text, 3) == [
+        "Here's the fix:",
+        "```python\ndef f():\n    x = 1\n\n    return x\n```",
+        "Try it!",
+    ]
+    joined = JoinedStream(3)
+    assert "".join(joined.feed(character) for character in text) + joined.feed("") == text
+    unclosed = "Look:\n\n~~~\na\n\nb"  # a block the model never closed runs to the end
+    assert split_bubbles(unclosed, 3) == ["Look:", "~~~\na\n\nb"]
+
+
 def test_split_bubbles_of_blank_text_is_empty():
     assert split_bubbles(" \n\n \n", 3) == []
 
 
 @given(
-    text=st.text(alphabet=st.sampled_from("ab \n\t."), max_size=60),
+    text=st.lists(st.sampled_from(["a", "b", " ", "\n", "\t", ".", "```", "~~~", "\r", "\x0b"]), max_size=40).map(
+        "".join
+    ),
     cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=8),
     max_bubbles=st.integers(min_value=1, max_value=4),
 )
@@ -44,7 +60,10 @@ def test_typed_at_spaces_bubbles_by_typing_time():
 
 
 @given(
-    st.lists(st.sampled_from(["a", "bc", " ", "\n", "\n\n", " \n \n", "\t", "\r\n", "x y"]), max_size=30),
+    st.lists(
+        st.sampled_from(["a", "bc", " ", "\n", "\n\n", " \n \n", "\t", "\r\n", "x y", "```", "`", "~~~py", "\u2028"]),
+        max_size=30,
+    ),
     st.integers(min_value=1, max_value=4),
     st.data(),
 )
