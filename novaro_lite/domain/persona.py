@@ -184,11 +184,14 @@ def untimed(content: str) -> str:
 
 
 def timed_messages(agent: Agent, messages: Sequence[ChatMessage]) -> tuple[ChatMessage, ...]:
-    """Prefix each message that has `created_at` with when it was sent, in the agent's local time."""
+    """Prefix each user message that has `created_at` with when it was sent, in the agent's local time.
+
+    The agent's own messages stay as written: a model copies a tag it sees on its own turns into its reply.
+    """
     zone = time_zone(agent.timezone)
     return tuple(
         message
-        if message.created_at is None
+        if message.created_at is None or message.role != "user"
         else ChatMessage(
             message.role,
             f"[sent {datetime.fromtimestamp(message.created_at, zone).strftime('%a %d %b %H:%M')}] {message.content}",

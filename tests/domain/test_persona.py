@@ -62,8 +62,11 @@ def test_timed_messages_show_when_each_was_sent_in_local_time_across_dst():
     ]
     shown = timed_messages(lena, messages)
     assert shown[0].content == "[sent Sun 29 Mar 01:59] before the jump"
-    assert shown[1].content == "[sent Sun 29 Mar 03:01] after the jump"
     assert shown[2] == messages[2]
+    # The agent's own message is not tagged: models copied the tag into their replies.
+    assert shown[1] == messages[1]
+    after = timed_messages(lena, [ChatMessage("user", "after the jump", int(at("2026-03-29T01:01:00")))])
+    assert after[0].content == "[sent Sun 29 Mar 03:01] after the jump"
 
 
 def test_character_fields_shape_the_prompt_in_their_places():
