@@ -6,6 +6,7 @@ same way. Imports providers and domain; no HTTP framework.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import time
@@ -13,7 +14,7 @@ from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.contexts import Context, applicable, merged_ids
+from novaro_lite.domain.contexts import Context, applicable, merged_ids, scan_cost
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import (
     GroupScene,
@@ -29,6 +30,10 @@ from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
 from novaro_lite.providers.registry import resolve
 from novaro_lite.services import Services
+
+# Characters of key matching (keys times the text they are looked for in) past which it runs in a thread:
+# about 10 ms of work; a big lorebook over a long chat is seconds, which would hold up every other request.
+OFF_LOOP_SCAN_COST = 20_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +83,11 @@ async def plan_prompt(
     # The agent's contexts, then the request's; one deleted since the request was accepted is left out, and a
     # keyword context only when one of its keys occurs in the recent messages.
     found = await services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
-    contexts = applicable(found, [message.content for message in messages])
+    texts = [message.content for message in messages]
+    if scan_cost(found, texts) > OFF_LOOP_SCAN_COST:  # seconds of work: other requests must not wait for it
+        contexts = await asyncio.to_thread(applicable, found, texts)
+    else:
+        contexts = applicable(found, texts)
     system = build_system_prompt(
         agent,
         now,

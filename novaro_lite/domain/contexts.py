@@ -8,6 +8,7 @@ This is how Character Card lorebook entries work; it is just as usable without c
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 NAME_MAX = 100
@@ -45,30 +46,62 @@ def merged_ids(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(context_id for group in groups for context_id in group))
 
 
-def _occurs(keys: Sequence[str], texts: Sequence[str], case_sensitive: bool) -> bool:
-    keys = [key for key in keys if key.strip()]  # an empty key (a card may carry one) matches nothing
-    if case_sensitive:
-        return any(key in text for key in keys for text in texts)
-    folded = [text.casefold() for text in texts]
-    return any(key.casefold() in text for key in keys for text in folded)
+class Recent:
+    """The texts of a conversation's recent messages as keys are looked for in them: the last `scan_depth`
+    joined into one text, Unicode-normalized (NFC: "é" typed precomposed or with a combining accent is one
+    letter) and casefolded unless case-sensitive; each made once per depth however many contexts ask."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = texts
+        self._scanned: dict[tuple[int, bool], str] = {}
+
+    def scanned(self, depth: int, case_sensitive: bool) -> str:
+        found = self._scanned.get((depth, case_sensitive))
+        if found is None:
+            # NUL never occurs in a text (domain/text.py), so no key matches across two messages.
+            found = _folded("\x00".join(self._texts[-depth:]), case_sensitive)
+            self._scanned[(depth, case_sensitive)] = found
+        return found
 
 
-def is_triggered(keywords: Keywords, recent: Sequence[str]) -> bool:
+def _folded(text: str, case_sensitive: bool) -> str:
+    text = unicodedata.normalize("NFC", text)
+    return text if case_sensitive else text.casefold()
+
+
+def _occurs(keys: Sequence[str], text: str, case_sensitive: bool) -> bool:
+    return any(_folded(key, case_sensitive) in text for key in keys if key.strip())  # a blank key: nothing
+
+
+def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
     """Whether a context with these keywords applies to a conversation whose message texts are `recent`.
 
-    A context without keys always applies. Keys match as plain substrings (casefolded unless
-    case_sensitive), as the Character Card lorebook specs describe.
+    A context without keys always applies; one whose keys are all blank never does. Keys match as plain
+    substrings (casefolded unless case_sensitive), as the Character Card lorebook specs describe.
     """
-    if not any(key.strip() for key in keywords.keys):
+    if not keywords.keys:
         return True
-    window = list(recent[-keywords.scan_depth :])
-    if not _occurs(keywords.keys, window, keywords.case_sensitive):
+    window = recent if isinstance(recent, Recent) else Recent(recent)
+    text = window.scanned(keywords.scan_depth, keywords.case_sensitive)
+    if not _occurs(keywords.keys, text, keywords.case_sensitive):
         return False
     if keywords.selective and keywords.secondary_keys:
-        return _occurs(keywords.secondary_keys, window, keywords.case_sensitive)
+        return _occurs(keywords.secondary_keys, text, keywords.case_sensitive)
     return True
+
+
+def scan_cost(contexts: Iterable[Context], recent: Sequence[str]) -> int:
+    """About how many characters applicable() compares: each key against its window's text, for a caller
+    to judge whether to run it off the event loop (a big lorebook over a long chat takes seconds)."""
+    lengths = [len(text) for text in recent]
+    return sum(
+        (len(context.keywords.keys) + len(context.keywords.secondary_keys))
+        * sum(lengths[-context.keywords.scan_depth :])
+        for context in contexts
+    )
 
 
 def applicable(contexts: Iterable[Context], recent: Sequence[str]) -> list[Context]:
     """The contexts that enter the prompt for a conversation whose message texts are `recent`, in order."""
-    return [context for context in contexts if is_triggered(context.keywords, recent)]
+    window = Recent(recent)
+    return [context for context in contexts if is_triggered(context.keywords, window)]

@@ -33,7 +33,12 @@ async def test_context_crud_and_pagination(client, auth):
 
 
 @pytest.mark.parametrize(
-    ("body", "where"), [({"name": "", "content": "x"}, "name"), ({"name": "n", "content": "x" * 50_001}, "content")]
+    ("body", "where"),
+    [
+        ({"name": "", "content": "x"}, "name"),
+        ({"name": "n", "content": "x" * 50_001}, "content"),
+        ({"name": "n", "content": "x", "keys": ["bread", "  "]}, "keys.1: a key must not be blank"),  # was always in
+    ],
 )
 async def test_context_limits(client, auth, body, where):
     assert_problem(await client.post("/api/v1/contexts", json=body, headers=auth), 422, where)
@@ -103,3 +108,33 @@ async def test_keyword_context_fields_default_change_and_are_bounded(client, aut
         ({"selective": None}, "selective"),
     ):
         assert_problem(await client.patch(f"/api/v1/contexts/{keyed['id']}", json=bad, headers=auth), 422, where)
+
+
+async def test_a_big_lorebook_over_a_long_chat_is_matched_off_the_event_loop(client, auth, monkeypatch):
+    """1,000 keys looked for in 400,000 characters took the event loop for a fifth of a second (a 300-entry
+    lorebook over a 900 KB chat, ten seconds) and every other request of the server waited. A short chat is
+    still matched in place, where a thread would cost more than the matching."""
+    import threading
+
+    import novaro_lite.generation as generation
+
+    on_loop: list[bool] = []
+    real = generation.applicable
+
+    def applicable(*args: Any) -> Any:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(generation, "applicable", applicable)
+    ids = []
+    for index in range(20):
+        keys = [f"never{index}x{key}" for key in range(50)]
+        body = {"name": f"Lore {index}", "content": "x", "keys": keys, "scanDepth": 1000}
+        ids.append((await client.post("/api/v1/contexts", json=body, headers=auth)).json()["id"])
+    agent = (await client.post("/api/v1/agents", json={"name": "Ann", "contextIds": ids}, headers=auth)).json()
+    long_chat = [{"role": "user", "content": "word " * 800}] * 100
+    for messages in (long_chat, [{"role": "user", "content": "hi"}]):
+        body = {"agentId": agent["id"], "messages": messages}
+        response = await client.post("/api/v1/messages", json=body, headers=auth)
+        assert response.status_code == 200, response.text
+    assert on_loop == [False, True]

@@ -19,7 +19,9 @@ from novaro_lite.domain.contexts import Context, Keywords, applicable, is_trigge
         (Keywords(("bread",), secondary_keys=("rye",), selective=True), ["rye", "bread?"], True),
         (Keywords(("bread",), secondary_keys=("rye",), selective=False), ["bread?"], True),  # not selective
         (Keywords(("bread",), selective=True), ["bread?"], True),  # selective without secondary keys
-        (Keywords(("",)), ["anything"], True),  # only empty keys: as if it had none
+        (Keywords(("", " ")), ["anything"], False),  # only blank keys: nothing can match (it was always in)
+        (Keywords(("E\u0301mile",)), ["\u00c9MILE called"], True),  # a combining accent is the letter
+        (Keywords(("\u00e9mile",)), ["Emile", "e\u0301mile"], True),  # either way round
         (Keywords(("", "bread")), ["anything"], False),  # an empty key matches nothing
         (Keywords(("brot",)), ["Schwarzbrot"], True),  # substring, as the card specs match
         (Keywords(("東京",)), ["私は東京にいます"], True),  # no word boundaries needed

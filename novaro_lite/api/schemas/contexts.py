@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from novaro_lite.api.schemas.paging import PageOut
@@ -13,7 +13,16 @@ from novaro_lite.domain import contexts as rules
 from novaro_lite.domain.contexts import Context, Keywords
 
 Content = Annotated[str, Field(max_length=rules.CONTENT_MAX)]
-Keys = Annotated[list[Annotated[str, Field(min_length=1, max_length=rules.KEY_MAX)]], Field(max_length=rules.MAX_KEYS)]
+
+
+def _not_blank(key: str) -> str:
+    if not key.strip():
+        raise ValueError("a key must not be blank: it would match nothing")
+    return key
+
+
+Key = Annotated[str, Field(min_length=1, max_length=rules.KEY_MAX), AfterValidator(_not_blank)]
+Keys = Annotated[list[Key], Field(max_length=rules.MAX_KEYS)]
 ScanDepth = Annotated[int, Field(ge=1, le=rules.SCAN_DEPTH_MAX)]
 KEYWORD_FIELDS = ("keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")
 
