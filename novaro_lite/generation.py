@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.arrival import CHARS_PER_WORD
 from novaro_lite.domain.contexts import Context, applicable, merged_ids, scan_cost
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import (
@@ -24,7 +25,7 @@ from novaro_lite.domain.persona import (
     timed_messages,
     unattributed,
 )
-from novaro_lite.domain.replies import BubbleSplitter, split_bubbles, typed_at, typing_seconds
+from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, Typist, split_bubbles
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
@@ -159,11 +160,27 @@ async def generate_reply(
     with _provider_call(services, provider, prompt) as call:
         completion = await provider.complete(prompt)
         call.usage = completion.usage
-    text = completion.text if extras.scene is None else unattributed(agent, completion.text)
-    bubbles = split_bubbles(text, agent.max_bubbles)
+    typist = _typist(agent, prompt.now, messages)
+    bubbles = [typist.stamp(text) for text in _said(agent, extras, split_bubbles(completion.text, agent.max_bubbles))]
     if not bubbles:
         raise _empty(provider)
-    return Reply(typed_at(bubbles, int(prompt.now)), completion.usage)
+    return Reply(bubbles, completion.usage)
+
+
+def _typist(agent: Agent, now: float, messages: Sequence[ChatMessage]) -> Typist:
+    """The stamps of a realtime reply: typed at the agent's speed, from now, or in a group from after the
+    bubbles of the speaker before (stamped as typed, so ahead of now)."""
+    speed = None if agent.typing_speed_wpm is None else agent.typing_speed_wpm * CHARS_PER_WORD / 60
+    before = [message.created_at for message in messages if message.role == "assistant" and message.created_at]
+    start = max(int(now), max(before, default=0) + (PAUSE_SECONDS if speed is not None else 0))
+    return Typist(start, speed)
+
+
+def _said(agent: Agent, extras: Extras, bubbles: list[str]) -> list[str]:
+    """The bubbles as the agent says them: in a group without the "Name:" a model may start one with."""
+    if extras.scene is None:
+        return bubbles
+    return [text for text in (unattributed(agent, bubble) for bubble in bubbles) if text]
 
 
 async def stream_reply(
@@ -176,15 +193,7 @@ async def stream_reply(
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
     plan = await plan_prompt(services, agent, messages, context_ids, extras)
     provider, prompt = plan.provider, plan.prompt
-    splitter = BubbleSplitter(agent.max_bubbles)
-    at, sent = int(prompt.now), 0
-
-    def bubble(text: str) -> ChatMessage:
-        nonlocal at, sent
-        at += typing_seconds(text) if sent else 0
-        sent += 1
-        return ChatMessage("assistant", text if extras.scene is None else unattributed(agent, text), at)
-
+    splitter, typist, sent = BubbleSplitter(agent.max_bubbles), _typist(agent, prompt.now, messages), 0
     with _provider_call(services, provider, prompt) as call:
         async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
             async for item in items:
@@ -192,10 +201,12 @@ async def stream_reply(
                     call.usage = item
                     continue
                 yield Delta(item)
-                for text in splitter.feed(item):
-                    yield bubble(text)
-    for text in splitter.finish():
-        yield bubble(text)
+                for text in _said(agent, extras, splitter.feed(item)):
+                    sent += 1
+                    yield typist.stamp(text)
+    for text in _said(agent, extras, splitter.finish()):
+        sent += 1
+        yield typist.stamp(text)
     if not sent:
         raise _empty(provider)
     assert call.usage is not None, "providers end every stream with usage"

@@ -6,7 +6,6 @@ import re
 
 from novaro_lite.domain.messages import ChatMessage
 
-TYPING_CHARS_PER_SECOND = 6  # a brisk phone typist; spaces the createdAt of consecutive bubbles
 PAUSE_SECONDS = 1  # the beat between sending one bubble and starting the next
 _BREAK = re.compile(r"\r?\n[ \t\r]*\n\s*")
 _LINES = re.compile(r"[\r\n]")
@@ -58,18 +57,20 @@ def split_bubbles(text: str, max_bubbles: int) -> list[str]:
     return splitter.feed(text) + splitter.finish()
 
 
-def typing_seconds(bubble: str) -> int:
-    """How long after the previous bubble this one is sent: a pause, then the time to type it."""
-    return PAUSE_SECONDS + round(len(bubble) / TYPING_CHARS_PER_SECOND)
+class Typist:
+    """Stamps a realtime reply's bubbles as its agent types them: the first at `start`, each next one after a
+    pause and the time to type it at `speed` characters a second (an agent that does not type: all at once)."""
 
+    def __init__(self, start: int, speed: float | None) -> None:
+        self._at = start
+        self._speed = speed
+        self._sent = 0
 
-def typed_at(bubbles: list[str], start: int) -> list[ChatMessage]:
-    """Timestamp bubbles: the first at `start`, each next one after the time it takes to type it."""
-    messages, at = [], start
-    for index, bubble in enumerate(bubbles):
-        at += typing_seconds(bubble) if index else 0
-        messages.append(ChatMessage("assistant", bubble, at))
-    return messages
+    def stamp(self, bubble: str) -> ChatMessage:
+        if self._sent and self._speed is not None:
+            self._at += PAUSE_SECONDS + round(len(bubble) / self._speed)
+        self._sent += 1
+        return ChatMessage("assistant", bubble, self._at)
 
 
 class JoinedStream:

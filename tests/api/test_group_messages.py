@@ -119,6 +119,21 @@ async def test_each_speaker_sees_the_replies_before_it_attributed(client, auth, 
     assert "Sam" in transcript and "Pizza tonight?" in transcript and "Second bubble." in transcript
 
 
+async def test_a_speaker_naming_itself_is_said_alike_whole_or_streamed_and_in_time_order(client, auth):
+    """A model copying the transcript's "Lena:" gave the stream an empty first bubble and kept "Lena:" in the
+    whole reply; and the next speaker's bubbles were stamped before the first speaker's last one."""
+    lena = await new_agent(client, auth, "Lena", model="fake/named-lena")
+    marco = await new_agent(client, auth, "Marco", model="fake/echo")
+    group_id = (await new_group(client, auth, lena, marco, strategy="list"))["id"]
+    whole = (await ask(client, auth, group_id, "Pizza tonight?")).json()["replies"]
+    assert [message["content"] for message in whole[0]["messages"]] == ["Hey everyone!", "How are you?"]
+    events = sse_events(await ask(client, auth, group_id, "Pizza tonight?", stream=True))
+    said = [data["content"] for name, data in events if name == "message" and data["agentId"] == lena]
+    assert said == ["Hey everyone!", "How are you?"]
+    stamps = [message["createdAt"] for reply in whole for message in reply["messages"]]
+    assert stamps == sorted(stamps) and stamps[2] > stamps[1]  # Marco starts after Lena's last bubble
+
+
 async def test_group_replies_are_counted_and_bad_groups_refused(client, auth):
     _, group_id = await flatmates(client, auth, strategy="list", maxAgentTurns=3)
     assert len((await ask(client, auth, group_id, "Hi")).json()["replies"]) == 3

@@ -138,6 +138,16 @@ async def test_openai_reply_comes_back_as_timed_bubbles_with_usage(client, auth,
     assert openai_fake[1].headers[-1]["authorization"] == f"Bearer {API_KEY}"
 
 
+@pytest.mark.parametrize(("wpm", "gaps"), [(12, [1 + 14, 1 + 13]), (None, [0, 0])])
+async def test_realtime_bubbles_are_spaced_at_the_agents_own_typing_speed(client, auth, wpm, gaps):
+    """Every agent typed at one fixed 6 characters a second, even one whose typingSpeedWpm says it does not type."""
+    agent = await new_agent(client, auth, model="fake/echo", typingSpeedWpm=wpm)  # 12 wpm: a character a second
+    body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "hi"}]}
+    reply = (await client.post("/api/v1/messages", json=body, headers=auth)).json()
+    times = [message["createdAt"] for message in reply["messages"]]
+    assert [later - earlier for earlier, later in zip(times, times[1:], strict=False)] == gaps  # after a 1 s pause
+
+
 async def test_anthropic_reply_uses_messages_api_shape(client, auth, anthropic_fake):
     agent = await new_agent(client, auth, model="claude/echo", maxBubbles=2)
     response = await ask(client, auth, agent["id"], "Hallo")

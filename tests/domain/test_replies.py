@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from novaro_lite.domain.replies import BubbleSplitter, JoinedStream, split_bubbles, typed_at, typing_seconds
+from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, JoinedStream, Typist, split_bubbles
 
 
 def test_split_bubbles_cuts_at_blank_lines_and_trims():
@@ -51,12 +51,13 @@ def test_streamed_splitting_matches_whole_text_splitting(text, cuts, max_bubbles
     assert len(bubbles) <= max_bubbles
 
 
-def test_typed_at_spaces_bubbles_by_typing_time():
-    messages = typed_at(["Hi!", "That is a longer message to type."], 1000)
-    assert [m.created_at for m in messages] == [1000, 1000 + typing_seconds("That is a longer message to type.")]
-    assert messages[1].created_at is not None and messages[0].created_at is not None
-    assert messages[1].created_at - messages[0].created_at >= 6  # 33 characters at 6/s, plus a pause
+def test_a_typist_spaces_bubbles_by_typing_time_at_its_speed():
+    typist = Typist(1000, 4.0)
+    messages = [typist.stamp("Hi!"), typist.stamp("That is a longer message to type.")]  # 33 characters
+    assert [m.created_at for m in messages] == [1000, 1000 + PAUSE_SECONDS + 8]
     assert all(m.role == "assistant" for m in messages)
+    still = Typist(1000, None)  # an agent that does not type sends every bubble at once
+    assert [still.stamp(text).created_at for text in ("a", "bcd")] == [1000, 1000]
 
 
 @given(

@@ -1,7 +1,8 @@
 """Fake OpenAI-compatible and Anthropic servers, scripted by the requested model name.
 
 Models:
-- `echo` answers three bubbles quoting the last user message; `empty` answers an empty text.
+- `echo` answers three bubbles quoting the last user message; `empty` answers an empty text; `named-lena`
+  starts with "Lena:" alone, as a model copying a group's transcript may.
 - `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key;
   `fail-400` refuses the request as too long for the model's context.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
@@ -111,6 +112,8 @@ def _text(model: str, body: dict[str, Any]) -> str:
         return ""
     if model == "surrogate":
         return "Lone \ud800 half.\n\nSecond bubble."
+    if model == "named-lena":
+        return "Lena:\n\nHey everyone!\n\nLena: How are you?"
     return personas(model, body) if model.startswith("agents-") else reply_text(body)
 
 
