@@ -25,7 +25,7 @@ from novaro_lite.domain.persona import (
     timed_messages,
     unattributed,
 )
-from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, Typist, split_bubbles
+from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, Thoughts, Typist, split_bubbles, without_thoughts
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
@@ -161,7 +161,8 @@ async def generate_reply(
         completion = await provider.complete(prompt)
         call.usage = completion.usage
     typist = _typist(agent, prompt.now, messages)
-    bubbles = [typist.stamp(text) for text in _said(agent, extras, split_bubbles(completion.text, agent.max_bubbles))]
+    texts = split_bubbles(without_thoughts(completion.text), agent.max_bubbles)
+    bubbles = [typist.stamp(text) for text in _said(agent, extras, texts)]
     if not bubbles:
         raise _empty(provider)
     return Reply(bubbles, completion.usage)
@@ -194,17 +195,24 @@ async def stream_reply(
     plan = await plan_prompt(services, agent, messages, context_ids, extras)
     provider, prompt = plan.provider, plan.prompt
     splitter, typist, sent = BubbleSplitter(agent.max_bubbles), _typist(agent, prompt.now, messages), 0
+    thoughts = Thoughts()
     with _provider_call(services, provider, prompt) as call:
         async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
             async for item in items:
                 if isinstance(item, Usage):
                     call.usage = item
                     continue
-                yield Delta(item)
-                for text in _said(agent, extras, splitter.feed(item)):
+                answer = thoughts.feed(item)
+                if not answer:
+                    continue
+                yield Delta(answer)
+                for text in _said(agent, extras, splitter.feed(answer)):
                     sent += 1
                     yield typist.stamp(text)
-    for text in _said(agent, extras, splitter.finish()):
+    rest = thoughts.finish()
+    if rest:
+        yield Delta(rest)
+    for text in _said(agent, extras, splitter.feed(rest) + splitter.finish()):
         sent += 1
         yield typist.stamp(text)
     if not sent:

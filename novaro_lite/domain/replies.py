@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from novaro_lite.domain.messages import ChatMessage
 
@@ -55,6 +56,50 @@ class BubbleSplitter:
 def split_bubbles(text: str, max_bubbles: int) -> list[str]:
     splitter = BubbleSplitter(max_bubbles)
     return splitter.feed(text) + splitter.finish()
+
+
+class Thoughts:
+    """Drops the reasoning block (`<think>…</think>`) that reasoning models served locally (Ollama, llama.cpp,
+    LM Studio) may put before the answer, as it streams in: it is never meant for the user."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._held = ""
+        self._state: Literal["start", "thinking", "said"] = "start"
+
+    def feed(self, delta: str) -> str:
+        """The part of the text that is the answer, as far as it is known."""
+        if self._state == "said":
+            return delta
+        self._held += delta
+        if self._state == "start":
+            head = self._held.lstrip()
+            if self.OPEN.startswith(head):  # nothing yet, or what may still become the tag
+                return ""
+            if not head.startswith(self.OPEN):
+                self._state = "said"
+                return self._flush()
+            self._state, self._held = "thinking", head[len(self.OPEN) :]
+        end = self._held.find(self.CLOSE)
+        if end < 0:
+            self._held = self._held[-(len(self.CLOSE) - 1) :]  # only what may be the start of the close tag
+            return ""
+        self._state, self._held = "said", self._held[end + len(self.CLOSE) :]
+        return self._flush()
+
+    def finish(self) -> str:
+        """What is left once the text is complete: nothing of an unclosed block."""
+        return self._flush() if self._state == "start" else ""
+
+    def _flush(self) -> str:
+        out, self._held = self._held, ""
+        return out
+
+
+def without_thoughts(text: str) -> str:
+    thoughts = Thoughts()
+    return thoughts.feed(text) + thoughts.finish()
 
 
 class Typist:

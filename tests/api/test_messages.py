@@ -148,6 +148,17 @@ async def test_realtime_bubbles_are_spaced_at_the_agents_own_typing_speed(client
     assert [later - earlier for earlier, later in zip(times, times[1:], strict=False)] == gaps  # after a 1 s pause
 
 
+async def test_a_reasoning_models_think_block_never_reaches_the_user(client, auth):
+    """A <think> block was delivered as the first bubbles, and on /v1 as the reply's text."""
+    agent = await new_agent(client, auth, model="fake/thinking")
+    body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "Dinner?"}]}
+    whole = (await client.post("/api/v1/messages", json=body, headers=auth)).json()
+    assert [message["content"] for message in whole["messages"]] == ["Pasta!", "Come over at 8."]
+    events = sse_events(await client.post("/api/v1/messages", json=body | {"stream": True}, headers=auth))
+    assert "think" not in "".join(data.get("text", "") for name, data in events if name == "delta")
+    assert [data["content"] for name, data in events if name == "message"] == ["Pasta!", "Come over at 8."]
+
+
 async def test_anthropic_reply_uses_messages_api_shape(client, auth, anthropic_fake):
     agent = await new_agent(client, auth, model="claude/echo", maxBubbles=2)
     response = await ask(client, auth, agent["id"], "Hallo")

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, JoinedStream, Typist, split_bubbles
+from novaro_lite.domain.replies import (
+    PAUSE_SECONDS,
+    BubbleSplitter,
+    JoinedStream,
+    Thoughts,
+    Typist,
+    split_bubbles,
+    without_thoughts,
+)
 
 
 def test_split_bubbles_cuts_at_blank_lines_and_trims():
@@ -74,3 +82,17 @@ def test_joined_stream_equals_bubbles_joined_by_blank_lines(pieces, max_bubbles,
     parts = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     joined = JoinedStream(max_bubbles)
     assert "".join(joined.feed(part) for part in parts) == "\n\n".join(split_bubbles(text, max_bubbles))
+
+
+@given(st.lists(st.integers(0, 60), max_size=6))
+def test_a_reasoning_block_before_the_answer_is_dropped_however_it_streams_in(cuts):
+    text = "<think>\nThey ask about dinner.\n</think>\n\nPasta!\n\nCome over at 8."
+    thoughts, bounds = Thoughts(), sorted(cut % (len(text) + 1) for cut in cuts)
+    parts = [text[start:end] for start, end in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+    assert "".join(thoughts.feed(part) for part in parts) + thoughts.finish() == "\n\nPasta!\n\nCome over at 8."
+
+
+def test_only_a_leading_reasoning_block_is_dropped():
+    assert without_thoughts("I <think>so</think>.") == "I <think>so</think>."  # the answer's own words
+    assert without_thoughts("<think>cut off by max_tokens") == ""  # no answer at all: an empty reply
+    assert without_thoughts("<thinking>aloud") == "<thinking>aloud"

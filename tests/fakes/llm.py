@@ -2,7 +2,8 @@
 
 Models:
 - `echo` answers three bubbles quoting the last user message; `empty` answers an empty text; `named-lena`
-  starts with "Lena:" alone, as a model copying a group's transcript may.
+  starts with "Lena:" alone, as a model copying a group's transcript may; `thinking` reasons in a
+  <think> block first, as reasoning models served by Ollama or llama.cpp do.
 - `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key;
   `fail-400` refuses the request as too long for the model's context.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
@@ -112,6 +113,8 @@ def _text(model: str, body: dict[str, Any]) -> str:
         return ""
     if model == "surrogate":
         return "Lone \ud800 half.\n\nSecond bubble."
+    if model == "thinking":
+        return "<think>\nThey ask about dinner.\n\nKeep it short.\n</think>\n\nPasta!\n\nCome over at 8."
     if model == "named-lena":
         return "Lena:\n\nHey everyone!\n\nLena: How are you?"
     return personas(model, body) if model.startswith("agents-") else reply_text(body)
