@@ -73,7 +73,7 @@ class Api:
         """Create an agent and a webhook to `hook_url`; return the agent id and the webhook (with secret)."""
         agent = self.client.post(
             "/api/v1/agents",
-            json={"name": "Lena", "timezone": "Europe/Berlin", "activeHours": {"start": "00:00", "end": "23:59"}},
+            json={"name": "Lena", "timezone": "Europe/Berlin", "activeHours": {"start": "00:00", "end": "00:00"}},
         )
         assert agent.status_code == 201, agent.text
         webhook = self.client.post("/api/v1/webhooks", json={"url": hook_url, "description": "test receiver"})

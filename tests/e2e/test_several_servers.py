@@ -139,7 +139,7 @@ def setup(fleet: Fleet, hook_url: str) -> None:
     with httpx.Client(base_url=fleet.servers[0].url, headers=fleet.auth, timeout=10) as client:
         agent = client.post(
             "/api/v1/agents",
-            json={"name": "Lena", "timezone": "Europe/Berlin", "activeHours": {"start": "00:00", "end": "23:59"}},
+            json={"name": "Lena", "timezone": "Europe/Berlin", "activeHours": {"start": "00:00", "end": "00:00"}},
         )
         assert agent.status_code == 201, agent.text
         fleet.agent_id = agent.json()["id"]

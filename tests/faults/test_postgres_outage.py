@@ -127,7 +127,7 @@ def test_postgres_outage_answers_503_then_resumes_and_loses_nothing(
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
             agent = client.post(
                 "/api/v1/agents",
-                json={"name": "Lena", "timezone": "UTC", "activeHours": {"start": "00:00", "end": "23:59"}},
+                json={"name": "Lena", "timezone": "UTC", "activeHours": {"start": "00:00", "end": "00:00"}},
             )
             assert agent.status_code == 201, agent.text
             webhook = client.post("/api/v1/webhooks", json={"url": f"{hook_url}/hook"})
