@@ -47,20 +47,29 @@ def merged_ids(*groups: Iterable[str]) -> tuple[str, ...]:
 
 
 class Recent:
-    """The texts of a conversation's recent messages as keys are looked for in them: the last `scan_depth`
-    joined into one text, Unicode-normalized (NFC: "é" typed precomposed or with a combining accent is one
-    letter) and casefolded unless case-sensitive; each made once per depth however many contexts ask."""
+    """The texts of a conversation's recent messages as keys are looked for in them: Unicode-normalized (NFC:
+    "é" typed precomposed or with a combining accent is one letter) and casefolded unless case-sensitive, each
+    message once, joined into one text in which a key is looked for from where its scan depth begins."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         self._texts = texts
-        self._scanned: dict[tuple[int, bool], str] = {}
+        self._joined: dict[bool, tuple[str, list[int]]] = {}
 
-    def scanned(self, depth: int, case_sensitive: bool) -> str:
-        found = self._scanned.get((depth, case_sensitive))
+    def window(self, depth: int, case_sensitive: bool) -> tuple[str, int]:
+        """The joined text, and where in it the last `depth` messages begin."""
+        joined, starts = self._text(case_sensitive)
+        return joined, starts[max(0, len(starts) - depth)] if starts else 0
+
+    def _text(self, case_sensitive: bool) -> tuple[str, list[int]]:
+        found = self._joined.get(case_sensitive)
         if found is None:
+            folded = [_folded(text, case_sensitive) for text in self._texts]
+            starts, at = [], 0
+            for text in folded:
+                starts.append(at)
+                at += len(text) + 1
             # NUL never occurs in a text (domain/text.py), so no key matches across two messages.
-            found = _folded("\x00".join(self._texts[-depth:]), case_sensitive)
-            self._scanned[(depth, case_sensitive)] = found
+            found = self._joined[case_sensitive] = ("\x00".join(folded), starts)
         return found
 
 
@@ -69,8 +78,9 @@ def _folded(text: str, case_sensitive: bool) -> str:
     return text if case_sensitive else text.casefold()
 
 
-def _occurs(keys: Sequence[str], text: str, case_sensitive: bool) -> bool:
-    return any(_folded(key, case_sensitive) in text for key in keys if key.strip())  # a blank key: nothing
+def _occurs(keys: Sequence[str], recent: Recent, keywords: Keywords) -> bool:
+    text, begin = recent.window(keywords.scan_depth, keywords.case_sensitive)
+    return any(text.find(_folded(key, keywords.case_sensitive), begin) >= 0 for key in keys if key.strip())
 
 
 def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
@@ -82,11 +92,10 @@ def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
     if not keywords.keys:
         return True
     window = recent if isinstance(recent, Recent) else Recent(recent)
-    text = window.scanned(keywords.scan_depth, keywords.case_sensitive)
-    if not _occurs(keywords.keys, text, keywords.case_sensitive):
+    if not _occurs(keywords.keys, window, keywords):
         return False
     if keywords.selective and keywords.secondary_keys:
-        return _occurs(keywords.secondary_keys, text, keywords.case_sensitive)
+        return _occurs(keywords.secondary_keys, window, keywords)
     return True
 
 

@@ -17,11 +17,6 @@ def _is_fence(line: str) -> bool:
     return line.lstrip().startswith(_FENCES)
 
 
-def _in_code(text: str) -> bool:
-    """Whether complete lines `text` (starting outside a code block) leave a fenced code block open."""
-    return sum(1 for line in _LINES.split(text) if _is_fence(line)) % 2 == 1
-
-
 class BubbleSplitter:
     """Cut streamed text into bubbles at blank lines outside fenced code blocks (a block stays whole, its blank
     lines and indentation with it); the last bubble keeps whatever exceeds max_bubbles."""
@@ -30,22 +25,32 @@ class BubbleSplitter:
         self._max = max_bubbles
         self._pending = ""
         self._emitted = 0
+        self._searched = 0  # _pending before this holds no break still to judge
+        self._counted = 0  # _pending before this is whole lines, their fences counted in _fenced
+        self._fenced = False
 
     def feed(self, delta: str) -> list[str]:
         """Add streamed text; return the bubbles that are now complete."""
         self._pending += delta
         done: list[str] = []
-        searched = 0
-        while self._emitted < self._max - 1 and (match := _BREAK.search(self._pending, searched)):
-            if _in_code(self._pending[: match.start()]):
-                searched = match.end()
+        while self._emitted < self._max - 1 and (match := _BREAK.search(self._pending, self._searched)):
+            if self._in_code_at(match.start()):
+                self._searched = match.end()
                 continue
             bubble = self._pending[: match.start()].strip()
-            self._pending, searched = self._pending[match.end() :], 0
+            self._pending, self._searched, self._counted = self._pending[match.end() :], 0, 0
             if bubble:
                 done.append(bubble)
                 self._emitted += 1
         return done
+
+    def _in_code_at(self, end: int) -> bool:
+        """Whether a code block is open at `end`, where a break starts (so after whole lines); each line is
+        looked at once, however many breaks and feeds come."""
+        fences = sum(1 for line in _LINES.split(self._pending[self._counted : end]) if _is_fence(line))
+        self._fenced ^= fences % 2 == 1
+        self._counted = end
+        return self._fenced
 
     def finish(self) -> list[str]:
         """Return the last bubble once the text is complete (none if only whitespace is left)."""
