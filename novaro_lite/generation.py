@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Literal
 
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.arrival import CHARS_PER_WORD
+from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, CHARS_PER_WORD
 from novaro_lite.domain.contexts import Context, applicable, merged_ids, scan_cost
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import (
@@ -25,7 +25,7 @@ from novaro_lite.domain.persona import (
     timed_messages,
     unattributed,
 )
-from novaro_lite.domain.replies import PAUSE_SECONDS, BubbleSplitter, Thoughts, Typist, split_bubbles, without_thoughts
+from novaro_lite.domain.replies import BubbleSplitter, Thoughts, Typist, split_bubbles, without_thoughts
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
@@ -35,6 +35,7 @@ from novaro_lite.services import Services
 # Characters of key matching (keys times the text they are looked for in) past which it runs in a thread:
 # about 10 ms of work; a big lorebook over a long chat is seconds, which would hold up every other request.
 OFF_LOOP_SCAN_COST = 20_000_000
+THINKING_KEEPALIVE_SECONDS = 10.0  # an idle stream is cut by proxies (nginx: after 60 s)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,11 +171,12 @@ async def generate_reply(
 
 def _typist(agent: Agent, now: float, messages: Sequence[ChatMessage]) -> Typist:
     """The stamps of a realtime reply: typed at the agent's speed, from now, or in a group from after the
-    bubbles of the speaker before (stamped as typed, so ahead of now)."""
+    bubbles of the speaker before it (stamped as typed, so ahead of now): those after the user's last message."""
     speed = None if agent.typing_speed_wpm is None else agent.typing_speed_wpm * CHARS_PER_WORD / 60
-    before = [message.created_at for message in messages if message.role == "assistant" and message.created_at]
-    start = max(int(now), max(before, default=0) + (PAUSE_SECONDS if speed is not None else 0))
-    return Typist(start, speed)
+    last_user = max((index for index, message in enumerate(messages) if message.role == "user"), default=-1)
+    before = [message.created_at for message in messages[last_user + 1 :] if message.created_at is not None]
+    pause = BUBBLE_PAUSE_SECONDS if speed is not None else 0
+    return Typist(max(int(now), round(max(before, default=0) + pause)), speed)
 
 
 def _said(agent: Agent, extras: Extras, bubbles: list[str]) -> list[str]:
@@ -195,7 +197,7 @@ async def stream_reply(
     plan = await plan_prompt(services, agent, messages, context_ids, extras)
     provider, prompt = plan.provider, plan.prompt
     splitter, typist, sent = BubbleSplitter(agent.max_bubbles), _typist(agent, prompt.now, messages), 0
-    thoughts = Thoughts()
+    thoughts, quiet_since = Thoughts(), None
     with _provider_call(services, provider, prompt) as call:
         async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
             async for item in items:
@@ -203,7 +205,10 @@ async def stream_reply(
                     call.usage = item
                     continue
                 answer = thoughts.feed(item)
-                if not answer:
+                if not answer:  # a reasoning model thinking: an empty delta opens the stream, then keeps it alive
+                    if quiet_since is None or time.monotonic() - quiet_since >= THINKING_KEEPALIVE_SECONDS:
+                        quiet_since = time.monotonic()
+                        yield Delta("")
                     continue
                 yield Delta(answer)
                 for text in _said(agent, extras, splitter.feed(answer)):

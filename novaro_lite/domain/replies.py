@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, MAX_TYPING_SECONDS
 from novaro_lite.domain.messages import ChatMessage
 
-PAUSE_SECONDS = 1  # the beat between sending one bubble and starting the next
 _BREAK = re.compile(r"\r?\n[ \t\r]*\n\s*")
 _LINES = re.compile(r"[\r\n]")
 _FENCES = ("```", "~~~")  # a Markdown code block's fence: no bubble is cut inside one
@@ -109,18 +109,20 @@ def without_thoughts(text: str) -> str:
 
 class Typist:
     """Stamps a realtime reply's bubbles as its agent types them: the first at `start`, each next one after a
-    pause and the time to type it at `speed` characters a second (an agent that does not type: all at once)."""
+    pause and the time to type it at `speed` characters a second, at most MAX_TYPING_SECONDS in all (the async
+    path's rule, domain/arrival.py); an agent that does not type sends them all at once."""
 
     def __init__(self, start: int, speed: float | None) -> None:
-        self._at = start
+        self._start = start
         self._speed = speed
+        self._typed = 0.0
         self._sent = 0
 
     def stamp(self, bubble: str) -> ChatMessage:
         if self._sent and self._speed is not None:
-            self._at += PAUSE_SECONDS + round(len(bubble) / self._speed)
+            self._typed = min(MAX_TYPING_SECONDS, self._typed + BUBBLE_PAUSE_SECONDS + len(bubble) / self._speed)
         self._sent += 1
-        return ChatMessage("assistant", bubble, self._at)
+        return ChatMessage("assistant", bubble, self._start + round(self._typed))
 
 
 class JoinedStream:

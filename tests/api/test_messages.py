@@ -148,6 +148,16 @@ async def test_realtime_bubbles_are_spaced_at_the_agents_own_typing_speed(client
     assert [later - earlier for earlier, later in zip(times, times[1:], strict=False)] == gaps  # after a 1 s pause
 
 
+async def test_a_one_to_one_reply_starts_now_whatever_the_stamps_of_the_replies_before(client, auth):
+    """Stamps from after the previous speaker's bubbles are for group turns: in a chat whose last reply was
+    typed ahead of now, each reply started later and later (0, 78, 156 … s ahead after ten turns)."""
+    agent = await new_agent(client, auth, model="fake/echo")
+    history = [{"role": "assistant", "content": "Hi!", "createdAt": int(NOW) + 60},
+               {"role": "user", "content": "Hey", "createdAt": int(NOW)}]  # fmt: skip
+    reply = await client.post("/api/v1/messages", json={"agentId": agent["id"], "messages": history}, headers=auth)
+    assert reply.json()["messages"][0]["createdAt"] == int(NOW)
+
+
 async def test_a_reasoning_models_think_block_never_reaches_the_user(client, auth):
     """A <think> block was delivered as the first bubbles, and on /v1 as the reply's text."""
     agent = await new_agent(client, auth, model="fake/thinking")
@@ -156,6 +166,7 @@ async def test_a_reasoning_models_think_block_never_reaches_the_user(client, aut
     assert [message["content"] for message in whole["messages"]] == ["Pasta!", "Come over at 8."]
     events = sse_events(await client.post("/api/v1/messages", json=body | {"stream": True}, headers=auth))
     assert "think" not in "".join(data.get("text", "") for name, data in events if name == "delta")
+    assert events[0] == ("delta", {"text": ""})  # the stream opens while the model thinks, not after
     assert [data["content"] for name, data in events if name == "message"] == ["Pasta!", "Come over at 8."]
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
+from novaro_lite.domain.arrival import MAX_TYPING_SECONDS
 from novaro_lite.domain.replies import (
-    PAUSE_SECONDS,
     BubbleSplitter,
     JoinedStream,
     Thoughts,
@@ -62,8 +62,10 @@ def test_streamed_splitting_matches_whole_text_splitting(text, cuts, max_bubbles
 def test_a_typist_spaces_bubbles_by_typing_time_at_its_speed():
     typist = Typist(1000, 4.0)
     messages = [typist.stamp("Hi!"), typist.stamp("That is a longer message to type.")]  # 33 characters
-    assert [m.created_at for m in messages] == [1000, 1000 + PAUSE_SECONDS + 8]
+    assert [m.created_at for m in messages] == [1000, 1000 + 1 + 8]  # a 1 s pause, then 33 / 4 s of typing
     assert all(m.role == "assistant" for m in messages)
+    slow = Typist(0, 5 * 5 / 60)  # 5 wpm: a 1,000-character bubble would take 40 minutes
+    assert [slow.stamp("x" * 1000).created_at for _ in range(2)] == [0, MAX_TYPING_SECONDS]  # pasted past 15
     still = Typist(1000, None)  # an agent that does not type sends every bubble at once
     assert [still.stamp(text).created_at for text in ("a", "bcd")] == [1000, 1000]
 

@@ -178,8 +178,8 @@ async def _chunks(
         item = first
         try:
             while True:
-                if isinstance(item, Delta) and (text := joined.feed(item.text)):
-                    yield {**head, "choices": _choice({"content": text})}
+                if isinstance(item, Delta) and ((text := joined.feed(item.text)) or not item.text):
+                    yield {**head, "choices": _choice({"content": text})}  # empty: a model thinking, still there
                 elif isinstance(item, Usage):
                     yield {**head, "choices": _choice({}, "stop")}
                     if include_usage:
