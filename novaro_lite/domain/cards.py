@@ -24,8 +24,11 @@ SPEC_V2 = "chara_card_v2"
 SPEC_V3 = "chara_card_v3"
 MAX_CARD_BYTES = 5 * 1024 * 1024
 MAX_BOOK_ENTRIES = agent_rules.MAX_CONTEXTS
-REGEX_KEY = re.compile(r"/(.+)/([a-z]*)", re.DOTALL)
+REGEX_KEY = re.compile(r"/(.+)/([gimsuy]*)", re.DOTALL)  # a JavaScript regex literal, as the tools write one
 REGEX_FREE = re.compile(r"[^^$()\[\]{}|\\*+?]*")  # no regex syntax but `.`: as a regex, the word itself
+# Extensions SillyTavern writes on every lorebook entry it exports (with `use_regex: true`, keys plain words).
+SILLYTAVERN_ENTRY = frozenset({"selectiveLogic", "exclude_recursion", "prevent_recursion", "display_index"})
+NOT_LOGIC = (1, 2)  # SillyTavern's selectiveLogic NOT ALL and NOT ANY: a secondary key keeps the entry out
 
 # Card `data` field → agent field (wire name, Agent attribute). description, personality and scenario
 # become the persona.
@@ -147,27 +150,36 @@ def build_persona(parts: Mapping[str, str]) -> str:
     return "\n\n".join(section for section in sections if section)
 
 
-def _is_regex(key: str, use_regex: bool) -> bool:
-    """A key that is a regular expression novaro-lite cannot match as a word: one written `/…/flags` (how
-    SillyTavern and RisuAI mark one), or, in an entry with `use_regex`, one using regex syntax. A plain word
-    under `use_regex` matches itself either way (SillyTavern writes `use_regex: true` on every entry it exports)."""
-    return REGEX_KEY.fullmatch(key) is not None or (use_regex and not REGEX_FREE.fullmatch(key))
+def _regex_syntax(entry: Mapping[str, Any]) -> bool:
+    """Whether a key using regex syntax is a regex: under `use_regex`, as the V3 spec says, except in an entry
+    SillyTavern wrote (it sets `use_regex` on every entry, and takes only keys written `/…/` as regexes)."""
+    extensions = entry.get("extensions")
+    from_sillytavern = isinstance(extensions, dict) and not SILLYTAVERN_ENTRY.isdisjoint(extensions)
+    return entry.get("use_regex") is True and not from_sillytavern
 
 
-def _keys(value: Any, loc: list[str | int], use_regex: bool = False) -> tuple[str, ...]:
-    """An entry's keys novaro-lite matches: numbers as text, blank keys left out (no tool matches them), and
-    regular expressions left out (it matches words, never patterns; the entry keeps them for the export)."""
+def _is_regex(key: str, regex_syntax: bool) -> bool:
+    """A key that is a regular expression, which novaro-lite does not run: one written `/…/flags` (how
+    SillyTavern and RisuAI mark one), or, where `regex_syntax`, one using regex syntax (`^ship(s)?$`)."""
+    return REGEX_KEY.fullmatch(key) is not None or (regex_syntax and not REGEX_FREE.fullmatch(key))
+
+
+def _keys(value: Any, loc: list[str | int]) -> list[str]:
+    """An entry's keys as text (a number is its text); blank ones left out, since no tool matches them."""
     items = value if value is not None else []
     if not isinstance(items, list) or not all(isinstance(item, str | int) and item is not True and item is not False
                                               for item in items):  # fmt: skip
         raise CardError(loc, "must be a list of strings")
-    keys = tuple(key for key in map(str, items) if key.strip() and not _is_regex(key, use_regex))
-    if len(keys) > context_rules.MAX_KEYS:
-        raise CardError(loc, f"has {len(keys)} keys; at most {context_rules.MAX_KEYS} are supported")
-    for key in keys:
-        if len(key) > context_rules.KEY_MAX:
-            raise CardError(loc, f"key {key[:20]!r}… is longer than {context_rules.KEY_MAX} characters")
-    return keys
+    return [key for key in map(str, items) if key.strip()]
+
+
+def _matchable(keys: list[str], regex_syntax: bool) -> tuple[str, ...] | None:
+    """The keys novaro-lite matches (regular expressions left out, kept for the export), or None when they
+    exceed what a context holds (a tool's alias list of hundreds): the entry is then kept, never matched."""
+    found = tuple(key for key in keys if not _is_regex(key, regex_syntax))
+    if len(found) > context_rules.MAX_KEYS or any(len(key) > context_rules.KEY_MAX for key in found):
+        return None
+    return found
 
 
 def _scan_depth(book: Mapping[str, Any]) -> int:
@@ -193,22 +205,25 @@ def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEn
     index = int(loc[-1])
     if entry.get("enabled", True) is False or entry.get("content") is None:
         return None
-    is_constant = entry.get("constant") is True
-    use_regex = entry.get("use_regex") is True
-    keys = _keys(entry.get("keys"), [*loc, "keys"], use_regex)
-    secondary = _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"], use_regex)
-    if not is_constant and not keys:
-        return None  # nothing here can bring it into a prompt: kept with the agent, exported as it was
+    is_constant, regex_syntax = entry.get("constant") is True, _regex_syntax(entry)
+    written = _keys(entry.get("keys"), [*loc, "keys"]), _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
+    keys, secondary = (_matchable(found, regex_syntax) for found in written)
+    extensions = entry.get("extensions")
+    if isinstance(extensions, dict) and extensions.get("selectiveLogic") in NOT_LOGIC:  # "and none of these"
+        written, secondary = (written[0], []), ()
+    is_selective = entry.get("selective") is True and bool(written[1])
+    if not is_constant and (not keys or secondary is None or (is_selective and not secondary)):
+        return None  # nothing here can bring it in as written: kept with the agent, exported as it was
     content = entry["content"]
     if not isinstance(content, str):
         raise CardError([*loc, "content"], "must be a string")
     if len(content) > context_rules.CONTENT_MAX:
         raise CardError([*loc, "content"], f"is longer than {context_rules.CONTENT_MAX} characters")
     keywords = Keywords(
-        () if is_constant else keys,
+        () if is_constant else keys or (),
         _case_sensitive(entry),
-        () if is_constant else secondary,
-        entry.get("selective") is True,
+        () if is_constant else secondary or (),
+        is_selective,
         depth,
     )
     label = next(
