@@ -24,6 +24,7 @@ from novaro_lite.domain.persona import (
     fill_macros,
     timed_messages,
     unattributed,
+    untimed,
 )
 from novaro_lite.domain.replies import BubbleSplitter, Thoughts, Typist, split_bubbles, without_thoughts
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
@@ -180,10 +181,12 @@ def _typist(agent: Agent, now: float, messages: Sequence[ChatMessage]) -> Typist
 
 
 def _said(agent: Agent, extras: Extras, bubbles: list[str]) -> list[str]:
-    """The bubbles as the agent says them: in a group without the "Name:" a model may start one with."""
-    if extras.scene is None:
-        return bubbles
-    return [text for text in (unattributed(agent, bubble) for bubble in bubbles) if text]
+    """The bubbles as the agent says them: without the "[sent …]" tag the prompt puts on messages, and in a
+    group without the "Name:" that starts a transcript's lines, should a model copy either."""
+    said = [untimed(bubble) for bubble in bubbles]
+    if extras.scene is not None:
+        said = [unattributed(agent, bubble) for bubble in said]
+    return [bubble for bubble in said if bubble]
 
 
 async def stream_reply(

@@ -21,6 +21,7 @@ from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.agent_batches import CHUNK, MAX_ASKS, SYSTEM_PROMPT, ask, read_agents
 from novaro_lite.domain.agents import AgentFields
 from novaro_lite.domain.messages import ChatMessage, Prompt
+from novaro_lite.domain.replies import without_thoughts
 from novaro_lite.domain.text import fault_in
 from novaro_lite.errors import ProviderError
 from novaro_lite.providers.registry import check_model, resolve
@@ -62,7 +63,7 @@ async def generate_agents(svc: Services, body: GenerateAgents) -> list[AgentFiel
             prompt = Prompt(SYSTEM_PROMPT, (ChatMessage("user", request),), model, None, svc.clock(), "agents")
             problems = []
             try:
-                candidates = read_agents((await provider.complete(prompt)).text)
+                candidates = read_agents(without_thoughts((await provider.complete(prompt)).text))
             except ValueError as exc:
                 problems.append(str(exc))
                 continue

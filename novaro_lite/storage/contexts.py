@@ -16,6 +16,7 @@ from novaro_lite.storage.paging import Listing, Page, select_page
 BASE = ("id", "account", "name", "content", "created_at", "updated_at")
 COLUMNS = (*BASE, "keys", "case_sensitive", "secondary_keys", "selective", "scan_depth")
 _SELECT = f"SELECT seq, {', '.join(COLUMNS)} FROM contexts"
+IDS_PER_QUERY = 500  # bound parameters per query: SQLite before 3.32 (Ubuntu 20.04's) takes at most 999
 INSERT = f"INSERT INTO contexts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
@@ -65,12 +66,13 @@ class ContextStore:
 
     async def get_many(self, account: str, context_ids: Sequence[str]) -> list[Context]:
         """The account's contexts among `context_ids`, in that order; unknown ids are left out."""
-        if not context_ids:
-            return []
-        rows = await self._db.read(
-            f"{_SELECT} WHERE account = ? AND id IN ({', '.join('?' * len(context_ids))})", (account, *context_ids)
-        )
-        found = {row["id"]: _context(row) for row in rows}
+        found: dict[str, Context] = {}
+        for start in range(0, len(context_ids), IDS_PER_QUERY):
+            ids = context_ids[start : start + IDS_PER_QUERY]
+            rows = await self._db.read(
+                f"{_SELECT} WHERE account = ? AND id IN ({', '.join('?' * len(ids))})", (account, *ids)
+            )
+            found |= {row["id"]: _context(row) for row in rows}
         return [found[context_id] for context_id in context_ids if context_id in found]
 
     async def unknown(self, account: str, context_ids: Sequence[str]) -> list[str]:

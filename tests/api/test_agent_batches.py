@@ -43,7 +43,7 @@ async def listed(client: httpx.AsyncClient, auth: dict[str, str]) -> list[Any]:
     return data
 
 
-@pytest.mark.parametrize("model", ["fake/agents-good", "fake/agents-fenced"])
+@pytest.mark.parametrize("model", ["fake/agents-good", "fake/agents-fenced", "fake/agents-thinking"])
 async def test_generated_agents_are_created_from_json_even_inside_prose(client, auth, recorder, model):
     response = await generate(client, auth, count=3, model=model, data={"segment": "students"})
     assert response.status_code == 201, response.text

@@ -158,6 +158,13 @@ async def test_a_one_to_one_reply_starts_now_whatever_the_stamps_of_the_replies_
     assert reply.json()["messages"][0]["createdAt"] == int(NOW)
 
 
+async def test_the_prompts_sent_tag_copied_by_a_model_never_reaches_the_user(client, auth):
+    agent = await new_agent(client, auth, model="fake/sent-tag")
+    body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "Hi"}]}
+    whole = (await client.post("/api/v1/messages", json=body, headers=auth)).json()
+    assert [message["content"] for message in whole["messages"]] == ["Hey!", "What's up?"]
+
+
 async def test_a_reasoning_models_think_block_never_reaches_the_user(client, auth):
     """A <think> block was delivered as the first bubbles, and on /v1 as the reply's text."""
     agent = await new_agent(client, auth, model="fake/thinking")

@@ -3,7 +3,8 @@
 Models:
 - `echo` answers three bubbles quoting the last user message; `empty` answers an empty text; `named-lena`
   starts with "Lena:" alone, as a model copying a group's transcript may; `thinking` reasons in a
-  <think> block first, as reasoning models served by Ollama or llama.cpp do.
+  <think> block first, as reasoning models served by Ollama or llama.cpp do; `sent-tag` copies the prompt's
+  "[sent …]" tags into its bubbles.
 - `slow` waits 5 s; `fail-500` always fails; `flaky` fails once, then answers; `fail-401` rejects the key;
   `fail-400` refuses the request as too long for the model's context.
 - `rate-limit` always says 429 (Retry-After: 0); `rate-limit-long` asks for 120 s.
@@ -12,8 +13,9 @@ Models:
 - `surrogate` answers text holding a lone UTF-16 surrogate (JSON may escape one); `odd-usage` reports
   a negative and an infinite token count.
 - `agents-good` answers a batch request with valid personas as JSON, `agents-fenced` wraps them in prose and
-  a code fence, `agents-badtz` gives one an invalid time zone unless re-asked, `agents-badtext` gives one a NUL
-  and one a lone surrogate unless re-asked, `agents-few` always gives one too few, `agents-garbage` answers prose.
+  a code fence, `agents-thinking` reasons in a <think> block holding brackets first, `agents-badtz` gives one
+  an invalid time zone unless re-asked, `agents-badtext` gives one a NUL and one a lone surrogate unless
+  re-asked, `agents-few` always gives one too few, `agents-garbage` answers prose.
 - Streaming: `stream-error` fails after the first token, `stream-truncated` stops there without its
   terminator, `stream-malformed` sends a chunk of the wrong shape, `slow-stream` sends one token and then
   nothing for 30 s, recording when its client went away.
@@ -75,6 +77,8 @@ def personas(model: str, body: dict[str, Any]) -> str:
         return "I would rather not write any personas today."
     if model == "agents-fenced":
         return f"Sure! Here they are:\n```json\n{json.dumps(people)}\n```\nEnjoy."
+    if model == "agents-thinking":
+        return f"<think>They want [{len(people)}] people as {{name, persona}} objects.</think>\n{json.dumps(people)}"
     return json.dumps(people)
 
 
@@ -115,6 +119,8 @@ def _text(model: str, body: dict[str, Any]) -> str:
         return "Lone \ud800 half.\n\nSecond bubble."
     if model == "thinking":
         return "<think>\nThey ask about dinner.\n\nKeep it short.\n</think>\n\nPasta!\n\nCome over at 8."
+    if model == "sent-tag":
+        return "[sent Tue 14 Nov 22:14] Hey!\n\n[sent Tue 14 Nov 22:14] What's up?"
     if model == "named-lena":
         return "Lena:\n\nHey everyone!\n\nLena: How are you?"
     return personas(model, body) if model.startswith("agents-") else reply_text(body)

@@ -176,3 +176,14 @@ async def test_an_agents_picture_is_kept_by_account_replaced_and_goes_with_the_a
         await storage.agents.delete("acme", agent.id)
         rows = await storage.database.all("SELECT agent_id FROM agent_avatars", ())
         assert rows == []  # deleting the agent deleted its picture
+
+
+async def test_an_agents_thousand_contexts_are_read_in_order(target: Path | str):
+    """An agent may know 1,000 contexts (a card's whole lorebook): read in queries of at most 500 ids, since
+    SQLite before 3.32 binds at most 999 parameters; one other account's id is left out."""
+    async with Storage.open(target, time.time) as storage:
+        made = [await storage.contexts.create("acme", f"lore {n}", "…") for n in range(1001)]
+        other = await storage.contexts.create("other", "theirs", "…")
+        wanted = [context.id for context in reversed(made)]
+        found = await storage.contexts.get_many("acme", [*wanted[:600], other.id, *wanted[600:]])
+        assert [context.id for context in found] == wanted
