@@ -9,7 +9,6 @@ import pytest
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.routes import operations
 from novaro_lite.domain.agents import AgentFields
-from novaro_lite.domain.arrival import CHARS_PER_WORD, TYPING_SPREAD
 from novaro_lite.domain.conversations import ONLINE_RESPONSE_TIMES
 from novaro_lite.domain.webhooks import verify_signature
 from novaro_lite.storage.store import Storage
@@ -18,7 +17,6 @@ from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
-SLOWEST = 40 * (1 - TYPING_SPREAD) * CHARS_PER_WORD / 60  # characters a second at 40 wpm, slowest draw
 
 
 def replies(setup: dict[str, Any]) -> list[Any]:

@@ -292,15 +292,29 @@ def test_day_jitter_minutes_is_stable_bounded_and_varied():
     assert day_jitter_minutes("agt_1", datetime.date(2026, 10, 24)) == 7
 
 
-def test_local_hours_follow_the_tzdata_package_the_zone_names_come_from():
-    """zoneinfo reads the host's /usr/share/zoneinfo first; this Debian's (2025b) still puts Vancouver on UTC-8
-    in winter, which the tzdata package (2026f) no longer does: the agent woke an hour off, on this host only."""
-    with resources.files("tzdata.zoneinfo").joinpath("America", "Vancouver").open("rb") as data:
-        package = ZoneInfo.from_file(data)
-    agent = make_agent("America/Vancouver")
-    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
-    for at in range(int(start), int(start) + 120 * 86400, 1800):
-        local = datetime.datetime.fromtimestamp(at, package)
-        if local.hour in (7, 8, 22, 23):
-            continue  # the wake and sleep times move by up to JITTER_MINUTES a day
-        assert is_awake(agent, at) == (8 <= local.hour < 23), local
+def test_local_hours_follow_the_tzdata_package_the_zone_names_come_from(tmp_path, monkeypatch):
+    """zoneinfo reads the host's zone files first; this Debian's (2025b) still puts Vancouver on UTC-8 in winter,
+    which the tzdata package (2026f) no longer does: the agent woke an hour off, on such a host only. Here the
+    host's file is made plainly wrong (UTC), so the test tells on any host."""
+    import zoneinfo
+
+    (tmp_path / "America").mkdir()
+    (tmp_path / "America" / "Vancouver").write_bytes(resources.files("tzdata.zoneinfo").joinpath("UTC").read_bytes())
+    monkeypatch.setattr(zoneinfo, "TZPATH", (str(tmp_path),))
+    zoneinfo.reset_tzpath([str(tmp_path)])
+    ZoneInfo.clear_cache()
+    time_zone.cache_clear()
+    try:
+        with resources.files("tzdata.zoneinfo").joinpath("America", "Vancouver").open("rb") as data:
+            package = ZoneInfo.from_file(data)
+        agent = make_agent("America/Vancouver")
+        start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
+        for at in range(int(start), int(start) + 120 * 86400, 1800):
+            local = datetime.datetime.fromtimestamp(at, package)
+            if local.hour in (7, 8, 22, 23):
+                continue  # the wake and sleep times move by up to JITTER_MINUTES a day
+            assert is_awake(agent, at) == (8 <= local.hour < 23), local
+    finally:
+        zoneinfo.reset_tzpath()
+        ZoneInfo.clear_cache()
+        time_zone.cache_clear()
