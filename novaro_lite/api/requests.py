@@ -23,11 +23,12 @@ from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, 
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery import groups
 from novaro_lite.domain.agents import Agent
-from novaro_lite.domain.arrival import Plan
+from novaro_lite.domain.arrival import ModelClock, Plan
 from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.conversations import plan_after_busy, plan_message, superseding_plan
 from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.requests import MessageRequest
+from novaro_lite.domain.timing import is_awake
 from novaro_lite.errors import ConflictError
 from novaro_lite.services import Services
 from novaro_lite.storage.requests import GroupStart, Replan
@@ -85,6 +86,9 @@ def _replan(svc: Services, agent: Agent, own: Plan, is_humanlike: bool, rng: ran
 
     def replan(unread: Sequence[Plan], busy_until: float | None) -> Plan:
         plan = own
+        if is_humanlike:  # an earlier request's fixed `delay` may fall in the agent's sleep: no time to answer
+            clock = ModelClock(svc.clock(), svc.settings.delivery.time_scale)
+            unread = [earlier for earlier in unread if is_awake(agent, clock.model(earlier.arrive_at))]
         if busy_until is not None:  # the agent is answering this conversation: read this after that reply
             scale = svc.settings.delivery.time_scale
             if is_humanlike:

@@ -44,7 +44,7 @@ INSERT = (
 # (scheduled, no reply yet) can be superseded. Check-ins are not among them: the user's message ends those
 # (end_check_ins).
 _CONVERSATION = (
-    "SELECT id, agent_id, status, reply IS NULL AS unread, humanlike, attempts + generation_failures AS tries,"
+    "SELECT id, agent_id, status, reply IS NULL AS unread, attempts + generation_failures AS tries,"
     " coalesce(arrive_ms, scheduled_for * 1000) AS arrive_ms, due_ms FROM message_requests"
     f" WHERE {{}} AND conversation_id = ? AND status IN {PENDING_SQL} AND kind = 'reply'"
 )
@@ -282,9 +282,7 @@ async def _supersede(
     content purged, and its waiting check-ins; return `request` and its plan as `replan` makes them, how many
     requests were superseded and how many check-ins ended.
 
-    A plan taken over from an earlier request comes with its kind: the answer to a request with a fixed
-    `delay` arrives when that said, untyped, whatever the newer one asked (as promised in its scheduledFor).
-    One whose reply failed to be written waits on a retry, not on the agent: its plan is not taken over.
+    A request whose reply failed to be written waits on a retry, not on the agent: its plan is not taken over.
 
     In a group every member's unread reply is superseded, and the replies already written end their
     exchange when delivered: the user has spoken again, so the agents answer that instead of each other.
@@ -301,18 +299,13 @@ async def _supersede(
     own = [r for r in earlier if r["agent_id"] == request.agent_id]
     # Busy until the reply being answered there arrives: its promised arrival, not its read (issue 25).
     busy = [r["arrive_ms"] / 1000 for r in own if r["id"] not in unread_ids]
-    kinds = {
-        Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000): bool(r["humanlike"])
+    own_unread = [
+        Plan(r["due_ms"] / 1000, r["arrive_ms"] / 1000)
         for r in unread
         if r["agent_id"] == request.agent_id and not r["tries"]
-    }
-    plan = replan(list(kinds), max(busy, default=None))
-    request = dataclasses.replace(
-        request,
-        scheduled_for=int(plan.arrive_at),
-        arrive_at=plan.arrive_at,
-        is_humanlike=kinds.get(plan, request.is_humanlike),
-    )
+    ]
+    plan = replan(own_unread, max(busy, default=None))
+    request = dataclasses.replace(request, scheduled_for=int(plan.arrive_at), arrive_at=plan.arrive_at)
     superseded = 0
     for found in unread:
         superseded += await tx.execute(

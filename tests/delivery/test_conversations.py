@@ -9,6 +9,7 @@ import pytest
 from novaro_lite.api.docs.openapi import build_openapi
 from novaro_lite.api.routes import operations
 from novaro_lite.domain.agents import AgentFields
+from novaro_lite.domain.arrival import CHARS_PER_WORD, TYPING_SPREAD
 from novaro_lite.domain.conversations import ONLINE_RESPONSE_TIMES
 from novaro_lite.domain.webhooks import verify_signature
 from novaro_lite.storage.store import Storage
@@ -17,6 +18,7 @@ from tests.fakes.engines import holders_of
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
+SLOWEST = 40 * (1 - TYPING_SPREAD) * CHARS_PER_WORD / 60  # characters a second at 40 wpm, slowest draw
 
 
 def replies(setup: dict[str, Any]) -> list[Any]:
@@ -49,10 +51,10 @@ async def test_three_requests_in_thirty_seconds_get_one_reply(setup, clock, sett
     # the agent would already have opened the chat); the next two are timed by the model and supersede it.
     first = await say(setup, "first-secret-line", delay={"seconds": 60})
     clock.now = start + 10
-    second = await say(setup, "second-secret-line", seed=1)
+    second = await say(setup, "second-secret-line")
     clock.now = start + 30
-    third = await say(setup, "third line", seed=1)  # seeded: its own draw arrives after the first's minute
-    assert third["scheduledFor"] == first["scheduledFor"]
+    third = await say(setup, "third line")
+    assert third["scheduledFor"] <= first["scheduledFor"]
     for earlier, newer in ((first, second), (second, third)):
         shown = await fetch(setup, earlier["id"])
         assert shown["status"] == "superseded" and shown["supersededBy"] == newer["id"]
@@ -65,12 +67,26 @@ async def test_three_requests_in_thirty_seconds_get_one_reply(setup, clock, sett
     delivered = await until_delivered(setup, clock, third["id"])
     (reply,) = replies(setup)
     assert reply.json["id"] == third["id"]
-    # It took over the first one's plan and its kind: sent when the first one's delay said, untyped, as its
-    # scheduledFor promised (a humanlike reply would have been typed after it, or held past the agent's sleep).
-    assert abs(delivered["deliveredAt"] - first["scheduledFor"]) <= 1
-    assert [event.json["type"] for event in events(setup)] == []
+    text = "".join(message["content"] for message in reply.json["messages"])
+    typing_at_most = len(text) / SLOWEST + len(reply.json["messages"])
+    assert delivered["deliveredAt"] <= first["scheduledFor"] + typing_at_most + 2
+    # The bubbles' createdAt agree with the typing: the last one is the delivery time.
     stamps = [message["createdAt"] for message in reply.json["messages"]]
     assert stamps == sorted(stamps) and abs(stamps[-1] - delivered["deliveredAt"]) <= 1
+    assert third["scheduledFor"] < stamps[-1]
+
+
+async def test_a_message_after_a_delayed_one_is_not_promised_in_the_agents_sleep(setup, clock):
+    """At 02:00 a request with a one-minute `delay`, then one timed by the model: the second took the first's
+    minute as its scheduledFor, yet, humanlike, waited for the agent to wake, hours later than it said."""
+    clock.now = setup["services"].clock() - 10 * 3600  # 02:00 UTC: the default agent sleeps from 23:00 to 08:00
+    first = await say(setup, "are you up?", delay={"seconds": 60})
+    clock.now += 5
+    second = await say(setup, "never mind, tomorrow")
+    assert (await fetch(setup, first["id"]))["status"] == "superseded"
+    assert second["scheduledFor"] > first["scheduledFor"] + 5 * 3600  # after the agent wakes, as it will arrive
+    delivered = await until_delivered(setup, clock, second["id"])
+    assert delivered["deliveredAt"] - second["scheduledFor"] < 16 * 60  # late by typing at most
 
 
 async def test_supersede_false_keeps_both_requests(setup, clock):
