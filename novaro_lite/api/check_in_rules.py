@@ -11,7 +11,7 @@ from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, 
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery.check_ins import yield_next
 from novaro_lite.domain.chance import UNSEEDED
-from novaro_lite.domain.check_in_rules import YIELD_LEAD_SECONDS, CheckInRule, Recurrence, never_allowed, next_window
+from novaro_lite.domain.check_in_rules import YIELD_LEAD_SECONDS, CheckInRule, Recurrence, next_window
 from novaro_lite.errors import ConflictError
 
 
@@ -27,10 +27,6 @@ async def create_rule(request: Request) -> Response:
     first = next_window(agent.timezone, recurrence, svc.clock())
     if first is None:
         raise invalid(["body", "until"], "leaves no occurrence: it is before the next one")
-    quiet = quiet_hours(svc.settings, body.quiet_hours)
-    never = never_allowed(agent, recurrence, body.timezone or agent.timezone, quiet, svc.clock())
-    if never is not None:
-        raise invalid(["body", "at"], f"no occurrence could ever be sent: {never}")
     rule = await svc.storage.check_in_rules.create(
         CheckInRule(
             id="",
@@ -42,7 +38,7 @@ async def create_rule(request: Request) -> Response:
             topic=body.topic,
             recurrence=recurrence,
             moment_zone=body.timezone or agent.timezone,
-            quiet_hours=quiet,
+            quiet_hours=quiet_hours(svc.settings, body.quiet_hours),
             status="active",
             next_after=first[0],
             last_skipped=None,

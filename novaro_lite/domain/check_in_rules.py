@@ -11,8 +11,8 @@ import dataclasses
 import datetime
 from typing import Literal
 
-from novaro_lite.domain.agents import Agent, time_zone
-from novaro_lite.domain.check_ins import Moment, QuietHours, allowed_intervals, why_empty
+from novaro_lite.domain.agents import time_zone
+from novaro_lite.domain.check_ins import QuietHours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.date.weekday() order
 WORKING_DAYS = WEEKDAYS[:5]
@@ -33,24 +33,6 @@ class Recurrence:
     spread_minutes: int = 40
     days: tuple[str, ...] = WORKING_DAYS
     until: float | None = None
-
-
-def never_allowed(
-    agent: Agent, recurrence: Recurrence, moment_zone: str, quiet: QuietHours, after: float
-) -> str | None:
-    """Why no occurrence in the next two weeks (the hours and days repeat weekly) holds a moment at which the
-    agent is awake and the user is not in quiet hours, or None if one does: such a rule would never fire."""
-    reason = None
-    for _ in range(14):
-        window = next_window(agent.timezone, recurrence, after)
-        if window is None:
-            break
-        moment = Moment(window[0], window[1], moment_zone, quiet)
-        if allowed_intervals(agent, moment):
-            return None
-        reason = reason or why_empty(agent, moment)
-        after = window[1]
-    return reason
 
 
 def next_window(timezone: str, recurrence: Recurrence, after: float) -> tuple[float, float] | None:

@@ -195,7 +195,7 @@ def first_allowed(agent: Agent, moment: Moment, at: float, rng: random.Random) -
     return start + rng.uniform(0, min(WAKE_DRAW_SECONDS, (end - start) / 2))
 
 
-def why_empty(agent: Agent, moment: Moment) -> str:
+def _why_empty(agent: Agent, moment: Moment) -> str:
     """Say which rule leaves the window empty (called only when it is)."""
     span = f"between {_when(moment.not_before)} and {_when(moment.not_after)}"
     if moment.not_after <= moment.not_before:
@@ -218,7 +218,7 @@ def draw_moment(agent: Agent, moment: Moment, rng: random.Random) -> float:
     """Draw the check-in's unix time: allowed, and weighted towards natural moments; NoMomentError if none is."""
     intervals = allowed_intervals(agent, moment)
     if not intervals:
-        raise NoMomentError(why_empty(agent, moment))
+        raise NoMomentError(_why_empty(agent, moment))
     return draw_in(agent, intervals, rng)
 
 
