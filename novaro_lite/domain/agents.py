@@ -121,8 +121,11 @@ def time_zone(name: str) -> ZoneInfo:
     zoneinfo reads the host's /usr/share/zoneinfo first, which may be older (a zone whose rules changed since
     is then an hour off on one machine and not on the next); a name the package lacks is read as zoneinfo would.
     """
+    path = resources.files("tzdata") / "zoneinfo"
+    for part in name.split("/"):  # one part at a time: a frozen build's resource paths join one at a time
+        path = path / part
     try:
-        with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+        with path.open("rb") as data:
             return ZoneInfo.from_file(data, key=name)
     except (OSError, ValueError):
         return ZoneInfo(name)
