@@ -14,7 +14,7 @@ from typing import Any
 from novaro_lite.domain import text as text_rule
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.avatars import Avatar
-from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3
+from novaro_lite.domain.cards import FIELDS, PERSONA_PARTS, SPEC_V2, SPEC_V3, CardError, lore_keywords
 from novaro_lite.domain.contexts import Context
 from novaro_lite.domain.png import MEDIA_TYPE, tiny_png, with_text
 
@@ -79,6 +79,11 @@ def _entry(context: Context, rest: Mapping[str, Any], position: int) -> dict[str
             "secondary_keys": list(words.secondary_keys),
         }
     entry = {**rest, "content": context.content}
+    try:
+        if lore_keywords(rest, words.scan_depth) == words:  # unchanged since the import: its keys as written,
+            return entry  # regular expressions and SillyTavern's options included
+    except CardError:
+        pass
     if words.keys:
         entry["keys"] = list(words.keys)
         if "constant" in entry:

@@ -198,13 +198,10 @@ def _case_sensitive(entry: Mapping[str, Any]) -> bool:
     return flag is True
 
 
-def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEntry | None:
-    """The context a lorebook entry becomes, or None when it stays inert: disabled, without content, or not
-    constant with no key novaro-lite can match (none, blank ones, or regular expressions only)."""
-    entry = _object(raw, loc)
-    index = int(loc[-1])
-    if entry.get("enabled", True) is False or entry.get("content") is None:
-        return None
+def lore_keywords(entry: Mapping[str, Any], depth: int, loc: Sequence[str | int] = ()) -> Keywords | None:
+    """The keywords a lorebook entry's fields make (none for a constant one), or None when nothing in it can
+    match as written: no key but regular expressions, a selective entry whose secondary keys are all
+    regexes, or more or longer keys than a context holds. Also how an export tells an entry left unchanged."""
     is_constant, regex_syntax = entry.get("constant") is True, _regex_syntax(entry)
     written = _keys(entry.get("keys"), [*loc, "keys"]), _keys(entry.get("secondary_keys"), [*loc, "secondary_keys"])
     keys, secondary = (_matchable(found, regex_syntax) for found in written)
@@ -212,20 +209,28 @@ def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEn
     if isinstance(extensions, dict) and extensions.get("selectiveLogic") in NOT_LOGIC:  # "and none of these"
         written, secondary = (written[0], []), ()
     is_selective = entry.get("selective") is True and bool(written[1])
-    if not is_constant and (not keys or secondary is None or (is_selective and not secondary)):
-        return None  # nothing here can bring it in as written: kept with the agent, exported as it was
+    if is_constant:
+        return Keywords((), _case_sensitive(entry), (), is_selective, depth)
+    if not keys or secondary is None or (is_selective and not secondary):
+        return None
+    return Keywords(keys, _case_sensitive(entry), secondary, is_selective, depth)
+
+
+def _entry(raw: Any, loc: list[str | int], card_name: str, depth: int) -> LoreEntry | None:
+    """The context a lorebook entry becomes, or None when it stays inert: disabled, without content, or with
+    nothing that can match as written (lore_keywords)."""
+    entry = _object(raw, loc)
+    index = int(loc[-1])
+    if entry.get("enabled", True) is False or entry.get("content") is None:
+        return None
+    keywords = lore_keywords(entry, depth, loc)
+    if keywords is None:
+        return None  # kept with the agent, exported as it was
     content = entry["content"]
     if not isinstance(content, str):
         raise CardError([*loc, "content"], "must be a string")
     if len(content) > context_rules.CONTENT_MAX:
         raise CardError([*loc, "content"], f"is longer than {context_rules.CONTENT_MAX} characters")
-    keywords = Keywords(
-        () if is_constant else keys or (),
-        _case_sensitive(entry),
-        () if is_constant else secondary or (),
-        is_selective,
-        depth,
-    )
     label = next(
         (entry[key].strip() for key in ("name", "comment") if isinstance(entry.get(key), str) and entry[key].strip()),
         "",

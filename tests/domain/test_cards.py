@@ -141,3 +141,24 @@ def test_entries_read_as_their_tool_meant_them():
         "Not a regex: r is no flag.": Keywords(("/r/aww",), scan_depth=4),
         "NOT ANY": Keywords(("dragon",), scan_depth=4),  # wider than written, never the opposite
     }
+
+
+def test_entries_matched_differently_from_their_text_export_as_written():
+    """The export wrote a context's keys back over the entry's: a regex key next to a word was lost, and a NOT ANY
+    entry lost its secondary keys and `selective`. Left unchanged since the import, an entry goes back as it came."""
+    tavern = {"selectiveLogic": 2, "exclude_recursion": False, "display_index": 0}
+    written = [
+        entry(keys=["/return by death/i", "loop"], use_regex=True, content="Loops", extensions=tavern | {"x": 1}),
+        entry(keys=["dragon"], secondary_keys=["baby"], selective=True, content="NOT ANY", extensions=tavern),
+    ]
+    imported = parse_card(card(character_book={"entries": written}))
+    contexts = [
+        Context(f"ctx_{n}", "acme", e.name, e.content, 0, 0, e.keywords) for n, e in enumerate(imported.entries)
+    ]
+    ids = tuple(c.id for c in contexts)
+    agent = Agent(name="A", id="agt_1", account="acme", created_at=0, updated_at=0, context_ids=ids,
+                  card_extras=bind_contexts(imported.extras, ids))  # fmt: skip
+    by_id = {c.id: c for c in contexts}
+    assert card_v3(agent, by_id)["data"]["character_book"]["entries"] == [written[0], written[1] | {"use_regex": False}]
+    by_id["ctx_0"] = dataclasses.replace(by_id["ctx_0"], keywords=Keywords(("time loop",)))  # edited: it wins
+    assert card_v3(agent, by_id)["data"]["character_book"]["entries"][0]["keys"] == ["time loop"]
