@@ -102,10 +102,12 @@ def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
 def scan_cost(contexts: Iterable[Context], recent: Sequence[str]) -> int:
     """About how many characters applicable() compares: each key against its window's text, for a caller
     to judge whether to run it off the event loop (a big lorebook over a long chat takes seconds)."""
-    lengths = [len(text) for text in recent]
+    last = [0]  # last[n]: the characters of the last n messages
+    for text in reversed(recent):
+        last.append(last[-1] + len(text))
     return sum(
         (len(context.keywords.keys) + len(context.keywords.secondary_keys))
-        * sum(lengths[-context.keywords.scan_depth :])
+        * last[min(context.keywords.scan_depth, len(recent))]
         for context in contexts
     )
 
