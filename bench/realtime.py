@@ -3,7 +3,7 @@ sent straight to that provider, so novaro-lite's overhead is a difference measur
 same conversation through the OpenAI-compatible POST /v1/chat/completions, whose cost is a ratio to /api/v1.
 
 Run: .venv/bin/python bench/realtime.py [--rounds 3] [--log-level info] [--metrics] [--baseline DIR]
-    [--workers N] [--concurrency 16 64] [--sequential]
+    [--workers N] [--concurrency 16 64] [--sequential] [--floor]
 Prints one table per concurrency with medians over the rounds, and the load average before and after.
 Everything runs on 127.0.0.1.
 --workers N also serves this checkout as `serve --workers N` (its own data directory and token) beside the
@@ -15,6 +15,9 @@ With --workers the table also says what this machine allows: the cores the serve
 workers ran (all cores less the CPU the load generator and the fake provider took, read from /proc), over
 the cores one process used; that is the most two workers can serve relative to one at the same CPU cost
 per request ("ceiling").
+--floor also serves bench/floor.py, a bare ASGI app on uvicorn that forwards the conversation to the same
+fake provider through aiohttp: the least this stack adds, so novaro-lite's overhead less the floor's is what
+its own work costs.
 --sequential measures overhead the way gateway benchmarks report it: one connection, 15 warm-ups, then
 7 rounds of 25 requests to every target in turn, the median of the round medians (`novaro-lite bench`
 measures its overhead the same way).
@@ -142,6 +145,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="also serve this checkout with `serve --workers N`")
     parser.add_argument("--concurrency", type=int, nargs="+", choices=CONCURRENCY, default=CONCURRENCY)
     parser.add_argument("--sequential", action="store_true", help="overhead only: 7 rounds of 25, one connection")
+    parser.add_argument("--floor", action="store_true", help="also serve bench/floor.py, the stack's bare minimum")
     options = parser.parse_args()
     requests, warmup = REQUESTS, (4, WARMUP)
     if options.sequential:
@@ -149,6 +153,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="novaro-bench-"))
     fake_port, server_port, base_port, workers_port = free_port(), free_port(), free_port(), free_port()
+    floor_port = free_port()
     fake_url, server_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{server_port}"
     base_url = f"http://127.0.0.1:{base_port}"
     common = (
@@ -193,6 +198,9 @@ def main() -> None:
         process(novaro("serve", "--port", str(workers_port), "--workers", str(options.workers), *workers_data), env)
         if options.workers
         else nullcontext() as workers,
+        process([sys.executable, str(ROOT / "bench" / "floor.py"), str(floor_port), f"{fake_url}/v1/chat/completions"])
+        if options.floor
+        else nullcontext(),
     ):
         wait_until_up(fake_url)
         servers = {"novaro-lite": (server_url, headers)}
@@ -225,6 +233,11 @@ def main() -> None:
                 ],
             }
         )
+        if options.floor:
+            floor_url = f"http://127.0.0.1:{floor_port}"
+            wait_until_up(floor_url)
+            floor_body = json.dumps({"messages": [{"role": "user", "content": "Dinner at 8?"}]})
+            targets["floor"] = (f"{floor_url}/chat", floor_body.encode(), {})
         targets["provider only"] = (f"{fake_url}/v1/chat/completions", direct_body.encode(), {})
         for url, payload, extra in targets.values():
             load(url, payload, extra, *warmup)
@@ -252,6 +265,9 @@ def main() -> None:
             print(f"{concurrency:>11} {'overhead p50':>14} {overhead:>8.2f}")
             v1_overhead = summaries["/v1 (openai)"][0] - summaries["provider only"][0]
             print(f"{concurrency:>11} {'/v1 overhead':>14} {v1_overhead:>8.2f}")
+            if options.floor:
+                floor_overhead = summaries["floor"][0] - summaries["provider only"][0]
+                print(f"{concurrency:>11} {'floor overhead':>14} {floor_overhead:>8.2f}")
             native, compat = summaries["novaro-lite"], summaries["/v1 (openai)"]
             print(
                 f"{concurrency:>11} {'/v1 ÷ /api/v1':>14} {compat[0] / native[0]:>8.3f} {compat[1] / native[1]:>8.3f}"
