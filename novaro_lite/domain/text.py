@@ -19,6 +19,10 @@ NUL_MESSAGE = "may not contain the NUL character (U+0000)"
 SURROGATE_MESSAGE = "may not contain a lone UTF-16 surrogate (U+D800 to U+DFFF): it is not a character"
 NOT_FINITE_MESSAGE = "must be a finite number (NaN and Infinity are not JSON)"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What JSON text must hold to break the rule: an escaped NUL or surrogate (JSON carries neither raw), NaN or
+# Infinity, a number with an exponent or with more whole digits than a finite float has, or a NUL byte (text in
+# UTF-16 or UTF-32, which json.loads reads too). Bytes with none of these keep the rule without being parsed.
+_MAYBE_FAULT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|NaN|Infinity|\d[eE]|\d{309}|\x00")
 
 Loc = list[str | int]
 
@@ -53,6 +57,17 @@ def fault_in(value: Any, loc: Loc) -> tuple[Loc, str] | None:
         if (found := fault_in(item, [*loc, key])) is not None:
             return found
     return None
+
+
+def json_fault(raw: bytes, loc: Loc) -> tuple[Loc, str] | None:
+    """`fault_in` of JSON text (None if it is not JSON), parsed only when its bytes could break the rule: a body
+    without escapes, NaN or large numbers (nearly every one) costs a scan of its bytes, not a second parse."""
+    if _MAYBE_FAULT.search(raw) is None:
+        return None
+    try:
+        return fault_in(loads(raw), loc)
+    except (ValueError, RecursionError):
+        return None  # not JSON, or nested past Python's limit
 
 
 def loads(raw: bytes | str) -> Any:

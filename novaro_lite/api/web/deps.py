@@ -9,7 +9,7 @@ import pydantic
 from starlette.requests import Request
 from starlette.responses import Response
 
-from novaro_lite.domain.text import Loc, fault_in, loads, string_fault
+from novaro_lite.domain.text import json_fault, loads, string_fault
 from novaro_lite.domain.tokens import Token
 from novaro_lite.errors import BadRequestError, PayloadTooLargeError, ValidationError
 from novaro_lite.services import Services
@@ -91,15 +91,6 @@ def invalid(loc: list[str | int], msg: str) -> ValidationError:
     return _validation_error([{"loc": loc, "msg": msg}], str(loc[0]))
 
 
-def _text_fault(raw: bytes) -> tuple[Loc, str] | None:
-    """Where a JSON body breaks the text rule (domain/text.py), checked before the schema sees it: the schema's
-    parser calls a lone surrogate invalid JSON (a 400 naming nothing) and takes NaN and 1e999 as numbers."""
-    try:
-        return fault_in(loads(raw), ["body"])
-    except (ValueError, RecursionError):
-        return None  # not JSON, or nested past Python's limit: the schema's parser says what is wrong
-
-
 async def read_bytes(request: Request, limit: int | None = None) -> bytes:
     """Read the raw body, 413 past `limit` bytes (default: the max_body_bytes setting)."""
     limit = limit or services(request).settings.max_body_bytes
@@ -120,7 +111,9 @@ async def read_body(request: Request, model: type[M]) -> M:
     # A UTF-8 byte order mark is allowed before JSON text (RFC 8259 §8.1 lets parsers ignore it); some
     # Windows tools write one.
     raw = (await read_bytes(request)).removeprefix(b"\xef\xbb\xbf")
-    if (fault := _text_fault(raw)) is not None:
+    # Checked before the schema sees it: the schema's parser calls a lone surrogate invalid JSON (a 400 naming
+    # nothing) and takes NaN and 1e999 as numbers. Not JSON: the schema's parser says what is wrong.
+    if (fault := json_fault(raw, ["body"])) is not None:
         raise invalid(*fault)
     try:
         parsed = model.model_validate_json(raw)
