@@ -202,11 +202,8 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
-    model = request.path_params["id"]
-    try:
-        return JSONResponse(model_entry(await find_agent(request, model)))
-    except NotFoundError as exc:
-        raise NotFoundError(exc.detail) from None
+    """One model (agent), by id or agent:NAME; an unknown one is OpenAI's 404, `model_not_found` naming `model`."""
+    return JSONResponse(model_entry(await find_agent(request, request.path_params["id"])))
 
 
 # The /v1 routes, documented in /openapi.json beside /api/v1 with their OpenAI-shaped errors.

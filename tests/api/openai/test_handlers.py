@@ -186,7 +186,8 @@ async def test_models_by_name_ids_and_accounts(client, auth, lena, services):
     theirs = {"Authorization": f"Bearer {other}"}
     assert_openai_error(await chat(client, theirs, lena["id"]), 404, "model_not_found", "model")
     assert (await client.get("/v1/models", headers=theirs)).json() == {"object": "list", "data": []}
-    assert_openai_error(await client.get(f"/v1/models/{lena['id']}", headers=theirs), 404, "not_found")
+    assert_openai_error(await client.get(f"/v1/models/{lena['id']}", headers=theirs), 404, "model_not_found", "model")
+    assert_openai_error(await client.get("/v1/models/agent:Nobody", headers=auth), 404, "model_not_found", "model")
     mine = (await client.get("/v1/models", headers=auth)).json()["data"]
     assert [m["name"] for m in mine] == ["Lena", "Twin", "Twin"]
 
