@@ -16,6 +16,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from novaro_lite.api.openai.errors import is_openai_path, openai_error_body
 from novaro_lite.api.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 from novaro_lite.errors import AppError, BadRequestError, HeadersTooLargeError
 
@@ -23,18 +24,18 @@ HEADER_LINE_MAX = 16 * 1024  # the request line, or one header's name and value
 HEAD_MAX = 64 * 1024  # the request line and every header together; also any run of bytes that parses to nothing
 
 
-def _problem(error: AppError, reason: str) -> bytes:
-    """A whole response: `error` as a problem, and the connection closed after it."""
-    body = json.dumps(problem_body(error)).encode()
+def _problem(error: AppError, reason: str, url: bytes) -> bytes:
+    """A whole response: `error` as a problem (in OpenAI's shape under /v1, as the app answers there, so its
+    clients show the message), and the connection closed after it."""
+    if is_openai_path(url.partition(b"?")[0].decode("latin-1")):
+        media, body = "application/json", json.dumps(openai_error_body(error.status, error.detail)).encode()
+    else:
+        media, body = PROBLEM_MEDIA_TYPE, json.dumps(problem_body(error)).encode()
     head = (
-        f"HTTP/1.1 {error.status} {reason}\r\ncontent-type: {PROBLEM_MEDIA_TYPE}\r\n"
+        f"HTTP/1.1 {error.status} {reason}\r\ncontent-type: {media}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
-
-
-def _refusal(detail: str) -> bytes:
-    return _problem(HeadersTooLargeError(detail), "Request Header Fields Too Large")
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -103,8 +104,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """A request httptools cannot parse (a raw non-ASCII byte in the URL, an unknown method): uvicorn answers
         in plain text; here it is a problem, as every 4xx of this server."""
-        self.transport.write(_problem(BadRequestError(f"The request is not valid HTTP/1.1: {msg}"), "Bad Request"))
+        error = BadRequestError(f"The request is not valid HTTP/1.1: {msg}")
+        self.transport.write(_problem(error, "Bad Request", self._url_so_far()))
         self.transport.close()
+
+    def _url_so_far(self) -> bytes:
+        """The request's URL as far as it was parsed (uvicorn sets it when a message begins)."""
+        url: bytes = getattr(self, "url", b"")
+        return url
 
     def _refuse(self, detail: str) -> None:
         if self._refused or self.transport.is_closing():
@@ -112,7 +119,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = True
         self.logger.warning("Refused a request from %s: %s", self.client, detail)
         if self.cycle is None or self.cycle.response_complete:
-            self.transport.write(_refusal(detail))
+            refusal = HeadersTooLargeError(detail)
+            self.transport.write(_problem(refusal, "Request Header Fields Too Large", self._url_so_far()))
         # else an earlier pipelined request is still being answered: a 431 now would read as its answer,
         # so the connection just closes.
         self.transport.close()

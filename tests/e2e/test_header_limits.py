@@ -48,6 +48,16 @@ def test_an_oversized_request_head_is_a_431_problem(server, headers):
     assert httpx.get(f"{server.url}{problem['type']}").status_code == 200
 
 
+def test_under_v1_an_oversized_head_is_a_431_in_openais_shape(server):
+    """OpenAI's clients read `error.message`; a problem body reached them as a bare "Error code: 431"."""
+    response = httpx.get(f"{server.url}/v1/models", headers={"X-Big": "a" * (HEADER_LINE_MAX + 1)})
+    assert response.status_code == 431
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert str(HEADER_LINE_MAX) in error["message"] and error["type"] == "invalid_request_error"
+    assert error["code"] == "request_header_fields_too_large"
+
+
 @pytest.mark.parametrize(
     "request_line", [b"GET /healthz?q=\xc3\xa9 HTTP/1.1", b"BREW /healthz HTTP/1.1", b"GET /healthz HTTP/9.9"]
 )
@@ -161,3 +171,15 @@ def test_a_request_pipelined_after_a_refused_head_is_not_run(server):
     assert answer.startswith(b"HTTP/1.1 431")
     after = httpx.get(f"{server.url}/api/v1/contexts", params={"limit": 200}, headers=headers).json()["data"]
     assert [c["name"] for c in after] == [c["name"] for c in before]
+
+
+def test_under_v1_a_request_the_parser_refuses_is_a_400_in_openais_shape(server):
+    with _raw(server) as sock:
+        sock.sendall(b"GET /v1/models HTTP/9.9\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head.lower(), head
+    error = json.loads(body)["error"]
+    assert error["message"].startswith("The request is not valid HTTP/1.1") and error["code"] == "invalid_request"

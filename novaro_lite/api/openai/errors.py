@@ -23,6 +23,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 PREFIX = "/v1/"
 _CODES = {
     401: "invalid_api_key",
+    431: "request_header_fields_too_large",
     405: "method_not_allowed",
     413: "request_too_large",
     429: "rate_limit_exceeded",  # the token's own limit (issue 14); OpenAI's clients back off on this code
@@ -66,6 +67,11 @@ def _code(status: int, param: str | None) -> str:
     return _CODES.get(status, "error")
 
 
+def openai_error_body(status: int, message: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": param, "code": code or _code(status, param)}}
+
+
 def openai_error(
     status: int,
     message: str,
@@ -74,9 +80,7 @@ def openai_error(
     headers: Mapping[str, str] | None = None,
     code: str | None = None,
 ) -> Response:
-    kind = "server_error" if status >= 500 else "invalid_request_error"
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code or _code(status, param)}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(openai_error_body(status, message, param, code), status_code=status, headers=headers)
 
 
 async def openai_error_response(request: Request, exc: Exception) -> Response:
