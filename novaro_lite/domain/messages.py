@@ -25,6 +25,7 @@ class Usage:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    cut_off: bool = False  # the model stopped at its token limit (max_tokens): the reply ends mid-way
 
 
 @dataclasses.dataclass(frozen=True)

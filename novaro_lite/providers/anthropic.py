@@ -24,6 +24,7 @@ from novaro_lite.providers.http import (
 )
 
 API_VERSION = "2023-06-01"
+MAX_TOKENS = "max_tokens"  # the stop_reason of a reply the token limit cut off
 
 
 class AnthropicProvider(HTTPProvider):
@@ -62,13 +63,14 @@ class AnthropicProvider(HTTPProvider):
             tokens = token_count(usage.get("input_tokens")), token_count(usage.get("output_tokens"))
         except SHAPE_ERRORS:
             raise self._malformed() from None
-        return Completion(mended(text), Usage(self.name, prompt.model, *tokens))
+        cut_off = data.get("stop_reason") == MAX_TOKENS
+        return Completion(mended(text), Usage(self.name, prompt.model, *tokens, cut_off))
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Usage]:
         until = deadline(self._config)
         response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=True), until)
         prompt_tokens = completion_tokens = 0
-        finished = False
+        finished = cut_off = False
         try:
             # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
@@ -87,6 +89,7 @@ class AnthropicProvider(HTTPProvider):
                             yield mended(text)
                         elif event == "message_delta":
                             completion_tokens = token_count((payload.get("usage") or {}).get("output_tokens"))
+                            cut_off = (payload.get("delta") or {}).get("stop_reason") == MAX_TOKENS
                         elif event == "message_stop":
                             finished = True
                     except SHAPE_ERRORS:
@@ -95,4 +98,4 @@ class AnthropicProvider(HTTPProvider):
             await close(response)
         if not finished:
             raise ProviderError(f"The provider {self.name!r} ended its stream early.")
-        yield Usage(self.name, prompt.model, prompt_tokens, completion_tokens)
+        yield Usage(self.name, prompt.model, prompt_tokens, completion_tokens, cut_off)

@@ -23,6 +23,8 @@ from novaro_lite.providers.http import (
     upstream_said,
 )
 
+LENGTH = "length"  # the finish_reason of a reply the token limit cut off
+
 
 class OpenAIProvider(HTTPProvider):
     shape = "a chat completion"
@@ -45,13 +47,14 @@ class OpenAIProvider(HTTPProvider):
         key = self._config.api_key
         return self._call("/chat/completions", body, {"Authorization": f"Bearer {key}"} if key else {})
 
-    def _usage(self, prompt: Prompt, usage: Any) -> Usage:
+    def _usage(self, prompt: Prompt, usage: Any, cut_off: bool) -> Usage:
         usage = usage if isinstance(usage, dict) else {}
         return Usage(
             self.name,
             prompt.model,
             token_count(usage.get("prompt_tokens")),
             token_count(usage.get("completion_tokens")),
+            cut_off,
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
@@ -59,10 +62,12 @@ class OpenAIProvider(HTTPProvider):
         response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=False), until)
         data = await read_json(self.name, self._config, response, until)
         try:
-            text = data["choices"][0]["message"]["content"]
+            choice = data["choices"][0]
+            text = choice["message"]["content"]
             if not isinstance(text, str):
                 raise TypeError(text)
-            return Completion(mended(text), self._usage(prompt, data.get("usage")))
+            cut_off = choice.get("finish_reason") == LENGTH
+            return Completion(mended(text), self._usage(prompt, data.get("usage"), cut_off))
         except SHAPE_ERRORS:
             raise self._malformed() from None
 
@@ -70,7 +75,7 @@ class OpenAIProvider(HTTPProvider):
         until = deadline(self._config)
         response = await send(self._upstream, self.name, self._config, self._request(prompt, stream=True), until)
         usage: Any = None
-        finished = False
+        finished = cut_off = False
         try:
             # Read to the end, so the connection can be reused.
             with upstream_errors(self.name, self._config):
@@ -90,6 +95,7 @@ class OpenAIProvider(HTTPProvider):
                                 raise TypeError(delta)
                             if delta:
                                 yield mended(delta)
+                            cut_off = cut_off or choice.get("finish_reason") == LENGTH
                         usage = chunk.get("usage") or usage
                     except SHAPE_ERRORS:
                         raise self._malformed() from None
@@ -98,6 +104,6 @@ class OpenAIProvider(HTTPProvider):
         if not finished:
             raise ProviderError(f"The provider {self.name!r} ended its stream early.")
         try:
-            yield self._usage(prompt, usage)
+            yield self._usage(prompt, usage, cut_off)
         except SHAPE_ERRORS:
             raise self._malformed() from None

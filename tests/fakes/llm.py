@@ -148,8 +148,9 @@ def openai_app(recorder: Recorder) -> Starlette:
         usage: dict[str, Any] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if model == "odd-usage":
             usage = {"prompt_tokens": -5, "completion_tokens": float("inf")}
+        finish = "length" if model == "cut-off" else "stop"  # "cut-off": the token limit ended the reply
         if not body.get("stream"):
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
             return _json({"id": "c1", "object": "chat.completion", "choices": [choice], "usage": usage})
 
         def chunk(delta: dict[str, Any], **extra: Any) -> str:
@@ -173,6 +174,8 @@ def openai_app(recorder: Recorder) -> Starlette:
                 if model == "stream-malformed" and index == 1:
                     yield "data: " + json.dumps({"choices": {"not": "a list"}}) + "\n\n"
                 yield chunk({"content": token})
+            yield "data: " + json.dumps({"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+            yield "\n\n"
             yield "data: " + json.dumps({"id": "c1", "choices": [], "usage": usage}) + "\n\n"
             yield "data: [DONE]\n\n"
 
@@ -204,6 +207,7 @@ def anthropic_app(recorder: Recorder) -> Starlette:
                     "type": "message",
                     "role": "assistant",
                     "content": [{"type": "text", "text": text}],
+                    "stop_reason": "max_tokens" if model == "cut-off" else "end_turn",
                     "usage": {"input_tokens": -5, "output_tokens": float("inf")}
                     if model == "odd-usage"
                     else {"input_tokens": 13, "output_tokens": 9},
@@ -227,7 +231,8 @@ def anthropic_app(recorder: Recorder) -> Starlette:
                     yield event("content_block_delta", {"index": 0, "delta": "not an object"})
                 yield event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": token}})
             yield event("content_block_stop", {"index": 0})
-            yield event("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}})
+            stop = "max_tokens" if model == "cut-off" else "end_turn"
+            yield event("message_delta", {"delta": {"stop_reason": stop}, "usage": {"output_tokens": 9}})
             yield event("message_stop", {})
 
         return StreamingResponse(events(), media_type="text/event-stream")

@@ -24,6 +24,7 @@ from novaro_lite.api.schemas.openai import (
     ModelList,
     ModelObject,
     completion,
+    finish_reason,
     model_entry,
     usage_of,
 )
@@ -181,7 +182,7 @@ async def _chunks(
                 if isinstance(item, Delta) and ((text := joined.feed(item.text)) or not item.text):
                     yield {**head, "choices": _choice({"content": text})}  # empty: a model thinking, still there
                 elif isinstance(item, Usage):
-                    yield {**head, "choices": _choice({}, "stop")}
+                    yield {**head, "choices": _choice({}, finish_reason(item))}
                     if include_usage:
                         yield {**head, "choices": [], "usage": usage_of(item)}
                 item = await anext(rest)

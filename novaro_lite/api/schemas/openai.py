@@ -105,7 +105,9 @@ class Choice(BaseModel):
     index: int
     message: AssistantMessage
     logprobs: None = None
-    finish_reason: Literal["stop"] = "stop"
+    finish_reason: Literal["stop", "length"] = Field(
+        "stop", description="`length` when the model stopped at `max_tokens` (or its own limit): the reply is cut off."
+    )
 
 
 class ChatCompletion(BaseModel):
@@ -141,6 +143,10 @@ def model_entry(agent: Agent) -> dict[str, Any]:
     return ModelObject(id=agent.id, created=agent.created_at, owned_by=agent.account, name=agent.name).model_dump()
 
 
+def finish_reason(usage: Usage) -> Literal["stop", "length"]:
+    return "length" if usage.cut_off else "stop"
+
+
 def usage_of(usage: Usage) -> dict[str, int]:
     total = usage.prompt_tokens + usage.completion_tokens
     return CompletionUsage(
@@ -149,7 +155,7 @@ def usage_of(usage: Usage) -> dict[str, int]:
 
 
 def completion(reply_id: str, created: int, model: str, content: str, usage: Usage) -> dict[str, Any]:
-    choice = Choice(index=0, message=AssistantMessage(content=content))
+    choice = Choice(index=0, message=AssistantMessage(content=content), finish_reason=finish_reason(usage))
     return ChatCompletion(
         id=reply_id, created=created, model=model, choices=[choice], usage=CompletionUsage(**usage_of(usage))
     ).model_dump()

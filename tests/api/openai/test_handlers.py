@@ -209,6 +209,20 @@ async def test_upstream_failures_are_openai_server_errors(client, auth, model, s
     assert_openai_error(await chat(client, auth, agent["id"]), status, code)
 
 
+@pytest.mark.parametrize("provider", ["fake", "claude"])
+async def test_a_reply_the_token_limit_cut_off_finishes_with_length(client, auth, provider):
+    """Clients look for finish_reason "length" to know a reply was truncated (max_tokens passed on)."""
+    for model, reason in ((f"{provider}/cut-off", "length"), (f"{provider}/echo", "stop")):
+        agent = (await client.post("/api/v1/agents", json={"name": "C", "model": model}, headers=auth)).json()
+        whole = await chat(client, auth, agent["id"], max_tokens=5)
+        assert whole.status_code == 200, whole.text
+        assert whole.json()["choices"][0]["finish_reason"] == reason
+        streamed = await chat(client, auth, agent["id"], max_tokens=5, stream=True)
+        chunks = [json.loads(line.removeprefix("data: ")) for line in streamed.text.split("\n\n")[:-2]]
+        finishes = [chunk["choices"][0]["finish_reason"] for chunk in chunks if chunk["choices"]]
+        assert finishes[-1] == reason and set(finishes[:-1]) == {None}
+
+
 async def test_stream_without_usage_and_a_failure_midway(client, auth):
     agent = (await client.post("/api/v1/agents", json={"name": "S", "model": "fake"}, headers=auth)).json()
     response = await chat(client, auth, agent["id"], stream=True)
