@@ -46,19 +46,23 @@ class Dispatcher:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    async def run_due(self) -> int:
+    async def run_due(self, *, look_first: bool = False) -> int:
         """Claim what is due now, within the in-flight limits, and start delivering it; return how many started.
 
-        `claimed_at` is then the time the claim used: what was due by then and not taken is held back.
+        `claimed_at` is then the time the claim used: what was due by then and not taken is held back. With
+        `look_first` (a delivery freed a slot: usually nothing else is due), a read finds out first whether a
+        claim could take anything at all.
         """
         async with self._claiming:  # "now" is read inside the lock: a run that waited for it must not claim stale
             self.claimed_at = self._services.clock()
-            return await self._claim_and_start(self.claimed_at)
+            return await self._claim_and_start(self.claimed_at, look_first)
 
-    async def _claim_and_start(self, now: float) -> int:
+    async def _claim_and_start(self, now: float, look_first: bool) -> int:
         settings, started = self._services.settings.delivery, 0
         if self._unsure:
             await self._take_back(now)
+        if look_first and not await self._services.storage.queue.any_due(now):
+            return 0
         while not self._stopping:
             free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
             if free <= 0:

@@ -52,8 +52,10 @@ MAX_TIMER_SECONDS = 86400.0  # the furthest a dispatch timer is set; a later due
 
 
 @stops_quietly
-async def dispatch(scheduler: Scheduler) -> None:
+async def dispatch(scheduler: Scheduler, look_first: bool = False) -> None:
     """Start what is due, then set the next dispatch for the earliest due time after this run.
+
+    `look_first`: this run was asked for only by a delivery that freed a slot (Dispatcher.run_due says why).
 
     Due rows this run did not take are held back (their webhook is at its limit, or this process is still
     delivering them): the delivery that frees their slot wakes the dispatcher (Dispatcher.on_capacity), so
@@ -63,7 +65,7 @@ async def dispatch(scheduler: Scheduler) -> None:
     so what came due meanwhile is delivered within a moment of the database's return.
     """
     try:
-        await scheduler.dispatcher.run_due()
+        await scheduler.dispatcher.run_due(look_first=look_first)
         when = await scheduler.services.storage.queue.next_due(after=scheduler.dispatcher.claimed_at)
     except UnavailableError:
         when = scheduler.services.clock() + UNAVAILABLE_RETRY_SECONDS
@@ -100,7 +102,7 @@ class Scheduler:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.dispatcher = Dispatcher(services)
-        self.dispatcher.on_capacity = lambda: self.wake(services.clock())
+        self.dispatcher.on_capacity = lambda: self.wake(services.clock(), look_first=True)
         self._aps = AsyncIOScheduler(timezone=UTC)
 
     @property
@@ -121,8 +123,11 @@ class Scheduler:
         self._aps.start()
         self.wake(self.services.clock())
 
-    def wake(self, when: float) -> None:
+    def wake(self, when: float, *, look_first: bool = False) -> None:
         """Make sure a dispatch runs at `when` or earlier. Never raises: callers have already committed.
+
+        `look_first`: the caller (a finished delivery) does not know of anything due; the run looks before it
+        claims. A run set for a due time, or for work another process announced, claims at once.
 
         Any time is taken, however far, past or malformed (a due time stored by an older version, say): the
         timer is set no later than MAX_TIMER_SECONDS from now, and the next dispatch sets it again from there.
@@ -142,7 +147,7 @@ class Scheduler:
                 dispatch,
                 "date",
                 run_date=run_at,
-                args=[self],
+                args=[self, look_first],
                 id=DISPATCH,
                 replace_existing=True,
                 misfire_grace_time=None,

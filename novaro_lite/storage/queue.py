@@ -288,6 +288,16 @@ class DeliveryQueue:
         )
         return [row[0] for row in rows]
 
+    async def any_due(self, now: float) -> bool:
+        """Whether a claim at `now` could take anything: a request due by then, or a lease run out. One read of
+        the pending index, where a claim that takes nothing is still a write transaction (on PostgreSQL, five
+        round trips under the claim lock)."""
+        row = await self._db.one(
+            f"SELECT 1 FROM message_requests WHERE status IN {PENDING_SQL} AND due_ms <= ? LIMIT 1",
+            (int(now * 1000),),
+        )
+        return row is not None
+
     async def next_due(self, after: float) -> float | None:
         """When the dispatcher is next needed: the earliest due time or lease expiry later than `after`.
 

@@ -75,9 +75,39 @@ async def test_a_row_held_back_by_a_busy_webhook_is_not_polled(services, receive
     assert recorder.wakes == [lease_expiry, pytest.approx(now + 60, abs=0.01)]
     await recorder.dispatcher.wait_idle()
     assert capacity == [now]  # the finished delivery asks for the next dispatch
-    await dispatch(cast(Scheduler, recorder))
+    await dispatch(cast(Scheduler, recorder), True)  # as on_capacity asks: it looks, finds the held-back row
     await recorder.dispatcher.wait_idle()
     assert len(receiver[1].deliveries) == 2
+
+
+async def test_a_freed_slot_with_nothing_due_costs_no_claim(services, receiver, monkeypatch):
+    """A delivery that ends asks for a dispatch (something may be held back for its slot); when nothing is due,
+    that run reads and claims nothing: a claim is a write transaction (five round trips on PostgreSQL)."""
+    now = services.clock()
+    agent = await services.storage.agents.create("acme", AgentFields(name="A"))
+    hook = await services.storage.webhooks.create("acme", receiver[0], "", True)
+    await accept(services, agent, hook, now - 1)
+    await accept(services, agent, hook, now + 60)
+    recorder = Recorder(services)
+    claims: list[int] = []
+    claim = services.storage.queue.claim
+
+    async def counted(**kwargs: Any) -> Any:
+        claims.append(kwargs["limit"])
+        return await claim(**kwargs)
+
+    monkeypatch.setattr(services.storage.queue, "claim", counted)
+    await dispatch(cast(Scheduler, recorder))
+    await recorder.dispatcher.wait_idle()
+    assert len(claims) == 1 and len(receiver[1].deliveries) == 1
+    recorder.wakes.clear()
+    await dispatch(cast(Scheduler, recorder), True)
+    assert len(claims) == 1  # nothing due: no claim
+    assert recorder.wakes == [pytest.approx(now + 60, abs=0.01)]  # the next due time is still set
+    services.clock.now += 61
+    await dispatch(cast(Scheduler, recorder), True)  # now the second is due: the look finds it
+    await recorder.dispatcher.wait_idle()
+    assert len(claims) == 2 and len(receiver[1].deliveries) == 2
 
 
 @pytest.mark.anyio
@@ -115,7 +145,7 @@ async def test_a_dispatch_the_shutdown_stops_mid_run_is_not_logged_as_a_failure(
     scheduler = Scheduler(services)
     started = asyncio.Event()
 
-    async def claiming() -> None:
+    async def claiming(look_first: bool = False) -> None:
         started.set()
         await asyncio.sleep(30)  # the claim, still running when the shutdown comes
 
