@@ -96,7 +96,7 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
         # Before generating: a deleted or disabled webhook must not cost a reply.
         webhook = await _webhook(services, request)
         if request.is_humanlike:
-            agent = await _agent(services, request) if request.reply is None else await _agent_if_any(services, request)
+            agent = await _agent(courier, request) if request.reply is None else await _agent_if_any(services, request)
             rng = turn_rng(request.seed, request.turn, courier.rng, "typing")  # a seed makes the typing repeat too
             step = conversations.Step(services, courier.sender, courier.owner, rng, request, agent, webhook)
             typed = await conversations.humanlike(step, lambda found: _generate(courier, request, found))
@@ -108,7 +108,7 @@ async def attempt(courier: Courier, request: MessageRequest) -> Found | None:
             return await _post(courier, request, webhook, typed)
         reply = request.reply
         if reply is None:
-            agent = await _agent(services, request)
+            agent = await _agent(courier, request)
             step = conversations.Step(services, courier.sender, courier.owner, courier.rng, request, agent, webhook)
             reply = await conversations.read_and_write(step, agent, lambda found: _generate(courier, request, found))
             sent_at = int(services.clock())  # a `delay` skips typing: every bubble goes out as it is written
@@ -211,11 +211,21 @@ async def _wake_up(courier: Courier, request: MessageRequest) -> Callable[[float
     return lambda at: conversations.first_allowed(request, agent, at, courier.rng, clock)
 
 
-async def _agent(services: Services, request: MessageRequest) -> Agent:
+async def _agent(courier: Courier, request: MessageRequest) -> Agent:
+    """The agent who writes the reply. One deleted before writing a group's turn hands it to another member, so
+    the group's message is still answered; a one-to-one request fails, nobody being left to answer it."""
+    services = courier.services
     agent = await _agent_if_any(services, request)
-    if agent is None:
+    if agent is not None:
+        return agent
+    taken = await groups.stand_in(services, request, courier.rng)
+    if taken is None:
         raise _Settled(Refused("The agent was deleted before its reply was due."))
-    return agent
+    speaker, plan = taken
+    queue = services.storage.queue
+    if await queue.hold(request.id, courier.owner, due=plan.read_at, arrive_at=plan.arrive_at, speaker=speaker):
+        services.wake(plan.read_at)
+    raise _Settled(None)  # it is the stand-in's turn now, timed by its own table
 
 
 async def _agent_if_any(services: Services, request: MessageRequest) -> Agent | None:

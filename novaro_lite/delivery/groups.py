@@ -8,6 +8,7 @@ group, its members' agents and their presence in the chat.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,6 +39,15 @@ async def members(services: Services, group: Group) -> dict[str, Agent]:
 def answering(message: ChatMessage) -> tuple[str, str | None]:
     """What a turn answers: the message's text and its writer's agent id (None for the user)."""
     return message.content, message.agent_id if message.role == "assistant" else None
+
+
+def last_said(messages: Sequence[ChatMessage]) -> tuple[str, str | None]:
+    """What a turn answers in a transcript: its last writer's trailing messages, joined, and who wrote them."""
+    last = messages[-1]
+    if last.role != "assistant":
+        return answering(last)
+    run = list(itertools.takewhile(lambda m: m.role == "assistant" and m.agent_id == last.agent_id, reversed(messages)))
+    return "\n\n".join(message.content for message in reversed(run)), last.agent_id
 
 
 async def plan_next(
@@ -98,6 +108,26 @@ async def request_scene(services: Services, request: MessageRequest, speaker: Ag
         return None
     agents = await members(services, group)
     return await scene(services, group, agents, speaker, not has_spoken(speaker.id, request.messages or ()))
+
+
+async def stand_in(services: Services, request: MessageRequest, rng: random.Random) -> tuple[str, Plan] | None:
+    """Who takes a group turn whose speaker was deleted before it was written, and when its reply arrives: the
+    turn drawn again among the members left, answering the same message, from now (None: the group is gone,
+    nobody is left, the member a `manual` message named is the one deleted, or nobody takes a later turn)."""
+    if request.group_id is None or not request.messages:
+        return None
+    try:
+        group = await services.storage.groups.get(request.account, request.group_id)
+    except NotFoundError:
+        return None
+    agents = await members(services, group)
+    now = services.clock()
+    rng = turn_rng(request.seed, request.turn, rng, "stand-in")
+    answered = last_said(request.messages)
+    turn = await plan_next(services, group, agents, request.conversation_id, answered, request.turn, now, rng)
+    if turn is None:
+        return None
+    return turn.agent_id, turn.plan if request.is_humanlike else Plan(now, now)
 
 
 async def next_turn(

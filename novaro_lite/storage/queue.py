@@ -114,13 +114,17 @@ class DeliveryQueue:
         arrive_at: float,
         typing_at: float | None = None,
         reply: Sequence[ChatMessage] | None = None,
+        speaker: str | None = None,
     ) -> bool:
         """Give a claimed request back to wait until `due`, its reply (if given) kept, its times as given.
 
-        How a humanlike reply waits between reading, typing and arriving (delivery/attempt.py). No attempt
-        is logged. False if the lease was lost (the request was canceled or taken over meanwhile).
+        How a humanlike reply waits between reading, typing and arriving (delivery/attempt.py); with `speaker`,
+        a group turn passes to that member. No attempt is logged. False if the lease was lost (the request was
+        canceled or taken over meanwhile).
         """
         reply_sql, params = ("", ()) if reply is None else (f"reply = ?, {READ_SQL}, ", (dump_messages(reply),))
+        if speaker is not None:
+            reply_sql, params = f"{reply_sql}agent_id = ?, ", (*params, speaker)
         (updated,) = await self._db.write(
             (
                 f"UPDATE message_requests SET {reply_sql}status = 'scheduled', due_ms = ?, scheduled_for = ?,"

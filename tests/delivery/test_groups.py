@@ -193,3 +193,28 @@ async def test_group_request_rules(setup):
     await setup["client"].delete(f"/api/v1/agents/{lena}", headers=setup["auth"])
     await setup["client"].delete(f"/api/v1/agents/{marco}", headers=setup["auth"])
     assert_problem(await say(setup, natural, "hi"), 409, "deleted")
+
+
+async def test_a_speaker_deleted_before_its_turn_hands_the_turn_to_a_member_left(setup, clock):
+    """The group's message was accepted: it is answered by whoever is left, not lost with the deleted member."""
+    ana, ben, cleo = [await agent(setup, name) for name in ("Ana", "Ben", "Cleo")]
+    group_id = await group(setup, ana, ben, cleo, maxAgentTurns=1)
+    accepted = (await say(setup, group_id, "Ana, are you in tonight?", seed=3)).json()
+    assert accepted["agentId"] == ana
+    assert (await setup["client"].delete(f"/api/v1/agents/{ana}", headers=setup["auth"])).status_code == 204
+    await run_exchange(setup, clock, group_id)
+    (answer,) = replies(setup)
+    assert answer["agentId"] in (ben, cleo) and answer["turn"] == 1 and answer["id"] == accepted["id"]
+    stored = await fetch(setup, accepted["id"])
+    assert (stored["status"], stored["agentId"]) == ("delivered", answer["agentId"])
+
+
+async def test_a_manual_groups_named_member_deleted_fails_its_message_with_the_reason(setup, clock):
+    ana, ben = await agent(setup, "Ana"), await agent(setup, "Ben")
+    group_id = await group(setup, ana, ben, strategy="manual")
+    accepted = (await say(setup, group_id, "Ana?", agentId=ana)).json()
+    assert (await setup["client"].delete(f"/api/v1/agents/{ana}", headers=setup["auth"])).status_code == 204
+    await run_exchange(setup, clock, group_id)
+    assert replies(setup) == []  # the caller chose who answers: nobody else speaks for Ana
+    stored = await fetch(setup, accepted["id"])
+    assert stored["status"] == "failed" and "deleted" in stored["lastError"]
