@@ -22,11 +22,12 @@ from novaro_lite.domain.persona import (
     attributed,
     build_system_prompt,
     fill_macros,
+    may_grow_unspoken,
+    spoken,
     timed_messages,
-    unattributed,
-    untimed,
+    writer_names,
 )
-from novaro_lite.domain.replies import BubbleSplitter, Thoughts, Typist, split_bubbles, without_thoughts
+from novaro_lite.domain.replies import SaidStream, Thoughts, Typist, split_bubbles, without_thoughts
 from novaro_lite.errors import ProviderBusyError, ProviderError, ProviderTimeoutError
 from novaro_lite.observability.server_timing import add_provider_time
 from novaro_lite.providers.base import Provider
@@ -163,8 +164,9 @@ async def generate_reply(
         completion = await provider.complete(prompt)
         call.usage = completion.usage
     typist = _typist(agent, prompt.now, messages)
-    texts = split_bubbles(without_thoughts(completion.text), agent.max_bubbles)
-    bubbles = [typist.stamp(text) for text in _said(agent, extras, texts)]
+    names = _names(agent, extras)
+    said = (spoken(text, names) for text in split_bubbles(without_thoughts(completion.text), agent.max_bubbles))
+    bubbles = [typist.stamp(text) for text in said if text]
     if not bubbles:
         raise _empty(provider)
     return Reply(bubbles, completion.usage)
@@ -180,13 +182,19 @@ def _typist(agent: Agent, now: float, messages: Sequence[ChatMessage]) -> Typist
     return Typist(max(int(now), round(max(before, default=0) + pause)), speed)
 
 
-def _said(agent: Agent, extras: Extras, bubbles: list[str]) -> list[str]:
-    """The bubbles as the agent says them: without the "[sent …]" tag the prompt puts on messages, and in a
-    group without the "Name:" that starts a transcript's lines, should a model copy either."""
-    said = [untimed(bubble) for bubble in bubbles]
-    if extras.scene is not None:
-        said = [unattributed(agent, bubble) for bubble in said]
-    return [bubble for bubble in said if bubble]
+def _names(agent: Agent, extras: Extras) -> tuple[str, ...]:
+    """The "Name:" prefixes a group speaker's bubbles lose (a model may copy the transcript's form); none alone."""
+    return writer_names(agent) if extras.scene is not None else ()
+
+
+def _shown(typist: Typist, text: str, bubbles: list[str]) -> list[Delta | ChatMessage]:
+    """What a stream yields for text as the agent says it: the text to show, then the bubbles now complete."""
+    return [*([Delta(text)] if text else []), *(typist.stamp(bubble) for bubble in bubbles)]
+
+
+def _said_stream(agent: Agent, extras: Extras) -> SaidStream:
+    names = _names(agent, extras)
+    return SaidStream(agent.max_bubbles, lambda bubble: spoken(bubble, names), lambda s: may_grow_unspoken(s, names))
 
 
 async def stream_reply(
@@ -199,7 +207,7 @@ async def stream_reply(
     """Yield text deltas as they arrive, each bubble once it is complete, then usage."""
     plan = await plan_prompt(services, agent, messages, context_ids, extras)
     provider, prompt = plan.provider, plan.prompt
-    splitter, typist, sent = BubbleSplitter(agent.max_bubbles), _typist(agent, prompt.now, messages), 0
+    said, typist, sent = _said_stream(agent, extras), _typist(agent, prompt.now, messages), 0
     thoughts, quiet_since = Thoughts(), None
     with _provider_call(services, provider, prompt) as call:
         async with contextlib.aclosing(provider.stream(prompt)) as items:  # closes the upstream if we stop early
@@ -213,16 +221,12 @@ async def stream_reply(
                         quiet_since = time.monotonic()
                         yield Delta("")
                     continue
-                yield Delta(answer)
-                for text in _said(agent, extras, splitter.feed(answer)):
-                    sent += 1
-                    yield typist.stamp(text)
-    rest = thoughts.finish()
-    if rest:
-        yield Delta(rest)
-    for text in _said(agent, extras, splitter.feed(rest) + splitter.finish()):
-        sent += 1
-        yield typist.stamp(text)
+                for out in _shown(typist, *said.feed(answer)):
+                    sent += isinstance(out, ChatMessage)
+                    yield out
+    for out in (*_shown(typist, *said.feed(thoughts.finish())), *_shown(typist, *said.finish())):
+        sent += isinstance(out, ChatMessage)
+        yield out
     if not sent:
         raise _empty(provider)
     assert call.usage is not None, "providers end every stream with usage"

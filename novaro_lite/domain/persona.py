@@ -167,15 +167,39 @@ def _writer(message: ChatMessage, names: Mapping[str, str]) -> str:
     return names.get(message.agent_id or "", "Someone")
 
 
-def unattributed(agent: Agent, text: str) -> str:
-    """A group reply without the "Name:" a model may put in front of it, copying the transcript's form."""
-    for name in filter(None, (agent.nickname, agent.name)):
+def writer_names(agent: Agent) -> tuple[str, ...]:
+    """The names a group transcript's lines of `agent` start with ("Name:"): its nickname, then its name."""
+    return tuple(filter(None, (agent.nickname, agent.name)))
+
+
+SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")
+SENT_OPEN = "[sent "
+
+
+def spoken(bubble: str, names: Sequence[str] = ()) -> str:
+    """A reply's bubble as the agent says it: without the "[sent …]" tag the prompt puts on messages and, in a
+    group (`names`: writer_names of the speaker), without the "Name:" a transcript's lines start with, should a
+    model copy either."""
+    text = untimed(bubble).lstrip()
+    for name in names:
         if text.startswith(f"{name}:"):
             return text[len(name) + 1 :].lstrip()
     return text
 
 
-SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")
+def may_grow_unspoken(start: str, names: Sequence[str] = ()) -> bool:
+    """Whether the start of a bubble (its leading whitespace dropped) may still grow into something `spoken`
+    drops: a "[sent …]" tag not yet closed, or a writer's "Name:" not yet complete."""
+    if SENT_OPEN.startswith(start):
+        return True
+    rest = start
+    if start.startswith(SENT_OPEN):
+        close = start.find("]")
+        if close < 0 or close == len(start) - 1:
+            return True
+        if start[close + 1] == " ":
+            rest = start[close + 2 :].lstrip()
+    return any(f"{name}:".startswith(rest) and len(rest) <= len(name) for name in names)
 
 
 def untimed(content: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, MAX_TYPING_SECONDS
@@ -52,10 +53,80 @@ class BubbleSplitter:
         self._counted = end
         return self._fenced
 
+    @property
+    def pending(self) -> str:
+        """The text of the bubble still being written, as it came (leading and trailing whitespace included)."""
+        return self._pending
+
     def finish(self) -> list[str]:
         """Return the last bubble once the text is complete (none if only whitespace is left)."""
         rest, self._pending = self._pending.strip(), ""
         return [rest] if rest else []
+
+
+class SaidStream:
+    """Streamed model text as the agent says it, as it arrives: cut into bubbles as BubbleSplitter cuts them,
+    each made `said(bubble)` (which drops a prefix and leaves no leading whitespace: persona.spoken), empty ones
+    left out.
+
+    `feed` and `finish` return the text to show now and the bubbles now complete. The texts, concatenated,
+    equal "\\n\\n".join of the bubbles, so a client showing them as they come shows what the bubbles say. The
+    start of a bubble that `undecided` says may still grow into a dropped prefix is held until it is known.
+    """
+
+    def __init__(self, max_bubbles: int, said: Callable[[str], str], undecided: Callable[[str], bool]) -> None:
+        self._splitter = BubbleSplitter(max_bubbles)
+        self._said = said
+        self._undecided = undecided
+        self._shown = False  # some bubble's text has been shown: the next one's starts after a blank line
+        self._skip: int | None = None  # where the current bubble's said text starts, once known
+        self._upto = 0  # how much of the current bubble (raw) has been shown
+
+    def feed(self, delta: str) -> tuple[str, list[str]]:
+        out: list[str] = []
+        done = [self._complete(bubble, out) for bubble in self._splitter.feed(delta)]
+        self._partial(out)
+        return "".join(out), [bubble for bubble in done if bubble]
+
+    def finish(self) -> tuple[str, list[str]]:
+        out: list[str] = []
+        done = [self._complete(bubble, out) for bubble in self._splitter.finish()]
+        return "".join(out), [bubble for bubble in done if bubble]
+
+    def _complete(self, bubble: str, out: list[str]) -> str:
+        """A whole bubble: show what of it was not shown yet; return it as said."""
+        said = self._said(bubble)
+        shown = 0 if self._skip is None else max(0, self._upto - self._skip)
+        self._show(said[shown:], shown == 0, out)
+        self._skip, self._upto = None, 0
+        return said
+
+    def _partial(self, out: list[str]) -> None:
+        """The bubble still being written: show what of it is known to stay, trailing whitespace held back."""
+        text = self._splitter.pending
+        if self._skip is None:
+            start = text.lstrip()
+            if self._undecided(start):
+                return
+            self._skip = len(text) - len(self._said(start))
+        if self._upto <= self._skip:  # nothing shown yet: the said text starts at its first non-space
+            while self._skip < len(text) and text[self._skip].isspace():
+                self._skip += 1
+        end = len(text)
+        while end > self._skip and text[end - 1].isspace():
+            end -= 1
+        begin = max(self._skip, self._upto)
+        if end > begin:
+            self._show(text[begin:end], begin == self._skip, out)
+            self._upto = end
+
+    def _show(self, text: str, first: bool, out: list[str]) -> None:
+        if not text:
+            return
+        if first and self._shown:
+            out.append("\n\n")
+        out.append(text)
+        self._shown = True
 
 
 def split_bubbles(text: str, max_bubbles: int) -> list[str]:

@@ -130,6 +130,8 @@ async def test_a_speaker_naming_itself_is_said_alike_whole_or_streamed_and_in_ti
     events = sse_events(await ask(client, auth, group_id, "Pizza tonight?", stream=True))
     said = [data["content"] for name, data in events if name == "message" and data["agentId"] == lena]
     assert said == ["Hey everyone!", "How are you?"]
+    lenas = events[1 : next(i for i, (name, _) in enumerate(events) if i and name == "speaker")]
+    assert "".join(data["text"] for name, data in lenas if name == "delta") == "Hey everyone!\n\nHow are you?"
     stamps = [message["createdAt"] for reply in whole for message in reply["messages"]]
     assert stamps == sorted(stamps) and stamps[2] > stamps[1]  # Marco starts after Lena's last bubble
 

@@ -163,6 +163,15 @@ async def test_the_prompts_sent_tag_copied_by_a_model_never_reaches_the_user(cli
     body = {"agentId": agent["id"], "messages": [{"role": "user", "content": "Hi"}]}
     whole = (await client.post("/api/v1/messages", json=body, headers=auth)).json()
     assert [message["content"] for message in whole["messages"]] == ["Hey!", "What's up?"]
+    events = sse_events(await client.post("/api/v1/messages", json=body | {"stream": True}, headers=auth))
+    shown = "".join(data["text"] for name, data in events if name == "delta")
+    assert shown == "Hey!\n\nWhat's up?"  # the deltas a client shows as they come say what the bubbles say
+    completion = {"model": agent["id"], "messages": body["messages"]}
+    plain = (await client.post("/v1/chat/completions", json=completion, headers=auth)).json()
+    assert plain["choices"][0]["message"]["content"] == shown
+    streamed = await client.post("/v1/chat/completions", json=completion | {"stream": True}, headers=auth)
+    chunks = [json.loads(line.removeprefix("data: ")) for line in streamed.text.split("\n\n")[:-2]]
+    assert "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks) == shown
 
 
 async def test_a_reasoning_models_think_block_never_reaches_the_user(client, auth):

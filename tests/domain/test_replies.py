@@ -3,9 +3,11 @@ from __future__ import annotations
 from hypothesis import given, strategies as st
 
 from novaro_lite.domain.arrival import MAX_TYPING_SECONDS
+from novaro_lite.domain.persona import may_grow_unspoken, spoken
 from novaro_lite.domain.replies import (
     BubbleSplitter,
     JoinedStream,
+    SaidStream,
     Thoughts,
     Typist,
     split_bubbles,
@@ -98,3 +100,52 @@ def test_only_a_leading_reasoning_block_is_dropped():
     assert without_thoughts("I <think>so</think>.") == "I <think>so</think>."  # the answer's own words
     assert without_thoughts("<think>cut off by max_tokens") == ""  # no answer at all: an empty reply
     assert without_thoughts("<thinking>aloud") == "<thinking>aloud"
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "[sent Tue 14 Nov 22:14] ",
+                "[sent ",
+                "]",
+                "] ",
+                "Lena:",
+                "Lena",
+                "Lee:",
+                "Le",
+                " ",
+                "\n\n",
+                "\n",
+                "hi",
+                "x y",
+                "```",
+                "[",
+                "s",
+                ":",
+            ]
+        ),
+        max_size=24,
+    ),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([(), ("Lena",), ("Lee", "Lena")]),
+    st.data(),
+)
+def test_said_stream_shows_what_its_bubbles_say_however_the_text_streams_in(pieces, max_bubbles, names, data):
+    """Streamed, the text shown equals the bubbles joined by blank lines, and the bubbles are those of the whole
+    text as the agent says them: a copied "[sent …]" tag or "Name:" never shows, even for a moment."""
+    text = "".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
+    parts = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    stream = SaidStream(max_bubbles, lambda bubble: spoken(bubble, names), lambda s: may_grow_unspoken(s, names))
+    shown, bubbles = [], []
+    for part in parts:
+        text_now, done = stream.feed(part)
+        shown.append(text_now)
+        bubbles += done
+    text_now, done = stream.finish()
+    shown.append(text_now)
+    bubbles += done
+    expected = [said for said in (spoken(bubble, names) for bubble in split_bubbles(text, max_bubbles)) if said]
+    assert bubbles == expected
+    assert "".join(shown) == "\n\n".join(expected)
