@@ -22,6 +22,7 @@ from novaro_lite.api.schemas.requests import (
 from novaro_lite.api.web.deps import caller, invalid, json_response, read_body, read_query, services
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.delivery import groups
+from novaro_lite.delivery.conversations import first_allowed, model_clock
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import ModelClock, Plan
 from novaro_lite.domain.chance import UNSEEDED
@@ -29,7 +30,7 @@ from novaro_lite.domain.conversations import plan_after_busy, plan_message, supe
 from novaro_lite.domain.groups import turn_rng
 from novaro_lite.domain.requests import MessageRequest
 from novaro_lite.domain.timing import is_awake
-from novaro_lite.errors import ConflictError
+from novaro_lite.errors import ConflictError, NotFoundError
 from novaro_lite.services import Services
 from novaro_lite.storage.requests import GroupStart, Replan
 
@@ -182,11 +183,36 @@ async def cancel_request(request: Request) -> Response:
 
 
 async def redeliver_request(request: Request) -> Response:
-    svc = services(request)
+    svc, account, request_id = services(request), caller(request).account, request.path_params["id"]
     now = svc.clock()
-    found = await svc.storage.requests.redeliver(caller(request).account, request.path_params["id"], now)
+    waiting = await svc.storage.requests.get(account, request_id)
+    if waiting.is_humanlike and waiting.status == "scheduled":
+        await _refuse_in_sleep(svc, waiting, now)
+    found = await svc.storage.requests.redeliver(account, request_id, now)
     svc.wake(now)
     return json_response(MessageRequestOut.of(found), 202)
+
+
+async def _refuse_in_sleep(svc: Services, waiting: MessageRequest, now: float) -> None:
+    """A reply timed like a person never arrives in its agent's sleep (nor a check-in in the user's quiet
+    hours): sent now, it would only wait again until then, while the answer said "now"."""
+    try:
+        agent = await svc.storage.agents.get(waiting.account, waiting.agent_id)
+    except NotFoundError:
+        return  # its delivery says what became of it
+    clock = model_clock(svc, waiting)
+    if first_allowed(waiting, agent, now, UNSEEDED, clock) <= now:
+        return
+    hours = f"its active hours are {agent.active_hours.start}–{agent.active_hours.end} ({agent.timezone})"
+    why = (
+        f"{agent.name} is asleep now ({hours})"
+        if not is_awake(agent, clock.model(now))
+        else "it is the user's quiet hours now"
+    )
+    raise ConflictError(
+        f"The message request {waiting.id!r} is timed like a person and {why}: it never arrives then, so it"
+        " cannot be sent sooner. It goes out as soon as it may; cancel it to drop it."
+    )
 
 
 async def list_attempts(request: Request) -> Response:

@@ -167,3 +167,24 @@ async def test_a_delay_override_skips_sleep_and_typing(setup, clock):
         assert kinds(setup)[-1] == ("reply", accepted["id"])
         wait = 0 if delay == "immediate" else 90
         assert accepted["scheduledFor"] == accepted["createdAt"] + wait and int(stamps[-1]) == accepted["scheduledFor"]
+
+
+async def test_sending_now_a_reply_whose_agent_sleeps_is_refused_with_the_reason(setup, clock):
+    """The request would only wait for the wake-up again, while a 202 said "now" (the dashboard's Deliver now
+    looked broken). With the agent awake it is sent now, as before."""
+    here = datetime.datetime.fromtimestamp(clock.now, ZoneInfo("Europe/Berlin"))
+    hours = {
+        "start": (here + datetime.timedelta(hours=6)).strftime("%H:00"),
+        "end": (here + datetime.timedelta(hours=9)).strftime("%H:00"),
+    }
+    ids = await world(setup, activeHours=hours, timezone="Europe/Berlin")
+    accepted = await accept(setup, **ids, conversationId="night")
+    path = f"/api/v1/message-requests/{accepted['id']}"
+    refused = assert_problem(await setup["client"].post(f"{path}/redeliver", headers=setup["auth"]), 409)
+    detail = refused["detail"]
+    assert "Ida is asleep now" in detail and hours["start"] in detail and "Europe/Berlin" in detail
+    assert (await fetch(setup, accepted["id"]))["scheduledFor"] == accepted["scheduledFor"]  # left as it was
+    awake = await world(setup, **AWAKE)
+    other = await accept(setup, **awake, conversationId="day")
+    resent = await setup["client"].post(f"/api/v1/message-requests/{other['id']}/redeliver", headers=setup["auth"])
+    assert resent.status_code == 202 and resent.json()["scheduledFor"] == int(clock.now)
