@@ -10,6 +10,7 @@ from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.schemas.prompt_preview import ContextUse, PromptMessage, PromptPreview, PromptPreviewRequest
 from novaro_lite.api.web.deps import caller, json_response, read_body, services
 from novaro_lite.api.web.operation import V1, Operation
+from novaro_lite.domain.contexts import trigger
 from novaro_lite.generation import plan_prompt
 
 
@@ -18,15 +19,25 @@ async def preview_prompt(request: Request) -> Response:
     await require_contexts(request, body.context_ids)
     svc = services(request)
     agent = await svc.storage.agents.get(caller(request).account, request.path_params["id"])
-    plan = await plan_prompt(svc, agent, [message.to_domain() for message in body.messages], body.context_ids)
+    messages = [message.to_domain() for message in body.messages]
+    plan = await plan_prompt(svc, agent, messages, body.context_ids)
     entered = {context.id for context in plan.entered}
+    texts = [message.content for message in messages]  # what plan_prompt looked for keys in
     return json_response(
         PromptPreview(
             model=f"{plan.provider.name}/{plan.prompt.model}",
             system=plan.prompt.system,
             messages=[PromptMessage(role=m.role, content=m.content) for m in plan.prompt.messages],
             contexts=[
-                ContextUse(id=c.id, name=c.name, keys=list(c.keywords.keys), entered=c.id in entered)
+                ContextUse(
+                    id=c.id,
+                    name=c.name,
+                    keys=list(c.keywords.keys),
+                    secondary_keys=list(c.keywords.secondary_keys) if c.keywords.selective else [],
+                    scan_depth=c.keywords.scan_depth,
+                    entered=c.id in entered,
+                    why=trigger(c.keywords, texts),
+                )
                 for c in plan.considered
             ],
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 NAME_MAX = 100
 CONTENT_MAX = 50_000
@@ -28,6 +29,10 @@ class Keywords:
     secondary_keys: tuple[str, ...] = ()
     selective: bool = False
     scan_depth: int = DEFAULT_SCAN_DEPTH
+
+
+Trigger = Literal["always", "key", "key_and_secondary", "no_key", "no_secondary_key"]
+APPLIES: frozenset[Trigger] = frozenset({"always", "key", "key_and_secondary"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,20 +88,26 @@ def _occurs(keys: Sequence[str], recent: Recent, keywords: Keywords) -> bool:
     return any(text.find(_folded(key, keywords.case_sensitive), begin) >= 0 for key in keys if key.strip())
 
 
-def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
-    """Whether a context with these keywords applies to a conversation whose message texts are `recent`.
+def trigger(keywords: Keywords, recent: Sequence[str] | Recent) -> Trigger:
+    """Why a context with these keywords applies, or not, to a conversation whose message texts are `recent`.
 
     A context without keys always applies; one whose keys are all blank never does. Keys match as plain
-    substrings (casefolded unless case_sensitive), as the Character Card lorebook specs describe.
+    substrings (casefolded unless case_sensitive), as the Character Card lorebook specs describe; with
+    `selective`, one of the secondary keys must occur as well.
     """
     if not keywords.keys:
-        return True
+        return "always"
     window = recent if isinstance(recent, Recent) else Recent(recent)
     if not _occurs(keywords.keys, window, keywords):
-        return False
+        return "no_key"
     if keywords.selective and keywords.secondary_keys:
-        return _occurs(keywords.secondary_keys, window, keywords)
-    return True
+        return "key_and_secondary" if _occurs(keywords.secondary_keys, window, keywords) else "no_secondary_key"
+    return "key"
+
+
+def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
+    """Whether a context with these keywords applies to a conversation whose message texts are `recent`."""
+    return trigger(keywords, recent) in APPLIES
 
 
 def scan_cost(contexts: Iterable[Context], recent: Sequence[str]) -> int:

@@ -49,9 +49,9 @@ async def test_preview_is_the_prompt_a_reply_gets_without_calling_the_model(clie
     assert new_chat["model"] == "fake/echo" and new_chat["messages"] == []
     assert "Lena bakes for User." in new_chat["system"] and "Morning!" in new_chat["system"]  # macros filled
     assert "Lena sells rye bread." in new_chat["system"] and "A dog called Bruno." not in new_chat["system"]
-    assert [(c["name"], c["keys"], c["entered"]) for c in new_chat["contexts"]] == [
-        ("Shop", [], True),
-        ("Dog", ["bruno", "dog"], False),
+    assert [(c["name"], c["keys"], c["entered"], c["why"]) for c in new_chat["contexts"]] == [
+        ("Shop", [], True, "always"),
+        ("Dog", ["bruno", "dog"], False, "no_key"),
     ]
 
     conversation = [{"role": "user", "content": "How is your DOG?", "createdAt": 1_800_000_000}]
@@ -65,6 +65,25 @@ async def test_preview_is_the_prompt_a_reply_gets_without_calling_the_model(clie
     seen = fake[1].requests[-1]["messages"]
     assert _timeless(seen[0]["content"]) == _timeless(preview["system"])
     assert [m["content"] for m in seen[1:]] == [m["content"] for m in preview["messages"]]
+
+
+async def test_preview_says_why_a_context_is_in_or_out(client, auth):
+    """A context left out for its secondary keys was shown as "none of its keys occurs" though one did."""
+    storm = {"name": "Storm", "content": "Ferries stop in storms.", "keys": ["storm"], "secondaryKeys": ["ferry"],
+             "selective": True, "scanDepth": 2}  # fmt: skip
+    context = (await client.post("/api/v1/contexts", json=storm, headers=auth)).json()
+    mira = await client.post("/api/v1/agents", json={"name": "Mira", "contextIds": [context["id"]]}, headers=auth)
+    path = f"/api/v1/agents/{mira.json()['id']}/prompt-preview"
+
+    async def why(*texts: str) -> tuple[bool, str]:
+        messages = [{"role": "user", "content": text} for text in texts]
+        (used,) = (await client.post(path, json={"messages": messages}, headers=auth)).json()["contexts"]
+        assert (used["keys"], used["secondaryKeys"], used["scanDepth"]) == (["storm"], ["ferry"], 2)
+        return used["entered"], used["why"]
+
+    assert await why("Storm is coming") == (False, "no_secondary_key")
+    assert await why("Storm is coming, is the ferry on?") == (True, "key_and_secondary")
+    assert await why("Storm and ferry", "hi", "hi") == (False, "no_key")  # out of its last two messages
 
 
 async def test_preview_of_an_unknown_agent_or_context_is_refused(client, auth):

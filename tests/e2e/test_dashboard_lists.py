@@ -94,6 +94,10 @@ def test_keyword_contexts_show_their_keys_and_the_model_view_shows_what_enters(p
     view.get_by_role("button", name="Show the prompt").click()
     expect(view).to_contain_text(f"Dog{width} — in the prompt: one of its keys occurs.")
     expect(view.get_by_role("region", name="System prompt")).to_contain_text("Bruno, a beagle.")
+    # A key that occurs is not enough when the context also needs a secondary key: the reason says which.
+    dashboard.api("PATCH", f"/api/v1/contexts/{dog['id']}", {"secondaryKeys": ["walk"], "selective": True})
+    view.get_by_role("button", name="Show the prompt").click()
+    expect(view).to_contain_text(f"Dog{width} — left out: a key occurs, but none of its secondary keys (walk) does.")
     _fits(page)
 
 

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from novaro_lite.api.schemas.messages import ContextIds, MessageIn
 from novaro_lite.api.schemas.wire import WireModel
+from novaro_lite.domain.contexts import Trigger
 
 
 class PromptPreviewRequest(WireModel):
@@ -28,7 +29,13 @@ class ContextUse(WireModel):
     id: str
     name: str
     keys: list[str] = Field(description="Empty: always in the prompt.")
+    secondary_keys: list[str] = Field(description="With keys: one of these must occur as well (empty: no such rule).")
+    scan_depth: int = Field(description="How many of the last messages its keys are looked for in.")
     entered: bool = Field(description="Whether it is in this prompt (a keyword context: one of its keys occurs).")
+    why: Trigger = Field(
+        description="always (no keys); key, key_and_secondary: in, as a key (and a secondary key) occurs;"
+        " no_key: left out, none of its keys occurs; no_secondary_key: left out, a key occurs but no secondary key."
+    )
 
 
 class PromptPreview(WireModel):

@@ -29,18 +29,7 @@ export function promptView(agent) {
         ? h(
             'ul',
             { class: 'contexts-used' },
-            preview.contexts.map((used) =>
-              h(
-                'li',
-                {},
-                h('strong', {}, used.name),
-                used.entered
-                  ? used.keys.length
-                    ? ' — in the prompt: one of its keys occurs.'
-                    : ' — in the prompt, always.'
-                  : ` — left out: none of its keys (${used.keys.join(', ')}) occurs.`,
-              ),
-            ),
+            preview.contexts.map((used) => h('li', {}, h('strong', {}, used.name), ` — ${usedBecause(used)}`)),
           )
         : h('p', { class: 'muted' }, 'No contexts.'),
       h('h3', {}, 'System prompt'),
@@ -57,4 +46,20 @@ export function promptView(agent) {
     h('form', { class: 'form', onsubmit: show }, sample, errors, h('button', { type: 'submit' }, 'Show the prompt')),
     shown,
   );
+}
+
+// Why a context is in the prompt or left out, as the server decided it (`why`).
+function usedBecause(used) {
+  switch (used.why) {
+    case 'always':
+      return 'in the prompt, always.';
+    case 'key':
+      return 'in the prompt: one of its keys occurs.';
+    case 'key_and_secondary':
+      return 'in the prompt: one of its keys and one of its secondary keys occur.';
+    case 'no_secondary_key':
+      return `left out: a key occurs, but none of its secondary keys (${used.secondaryKeys.join(', ')}) does.`;
+    default:
+      return `left out: none of its keys (${used.keys.join(', ')}) occurs.`;
+  }
 }
