@@ -39,6 +39,7 @@ class Dispatcher:
         self._claiming = asyncio.Lock()  # one claim loop at a time, so the in-flight limits hold
         self._handing_back: set[asyncio.Task[None]] = set()
         self._unsure = False  # a claim failed with the database: it may have committed, its answer lost
+        self._took_all = False  # the last claim took less than it could: nothing more was due then
         self.claimed_at = 0.0
         self.on_capacity: Callable[[], None] = lambda: None  # set by the scheduler: "run me again soon"
 
@@ -50,8 +51,9 @@ class Dispatcher:
         """Claim what is due now, within the in-flight limits, and start delivering it; return how many started.
 
         `claimed_at` is then the time the claim used: what was due by then and not taken is held back. With
-        `look_first` (a delivery freed a slot: usually nothing else is due), a read finds out first whether a
-        claim could take anything at all.
+        `look_first` (a delivery freed a slot) after a claim that took all there was, a read finds out first
+        whether a claim could take anything at all: in steady traffic, usually nothing else is due. After a claim
+        that stopped at the in-flight limit (a backlog), it claims at once.
         """
         async with self._claiming:  # "now" is read inside the lock: a run that waited for it must not claim stale
             self.claimed_at = self._services.clock()
@@ -61,17 +63,19 @@ class Dispatcher:
         settings, started = self._services.settings.delivery, 0
         if self._unsure:
             await self._take_back(now)
-        if look_first and not await self._services.storage.queue.any_due(now):
+        if look_first and self._took_all and not await self._services.storage.queue.any_due(now):
             return 0
         while not self._stopping:
             free = min(settings.max_in_flight - len(self._tasks), CLAIM_BATCH)
             if free <= 0:
+                self._took_all = False
                 break
             claimed = await self._claim(now, free)
             for request in claimed:
                 self._start(request)
             started += len(claimed)
             if len(claimed) < free:
+                self._took_all = True
                 break
         return started
 
