@@ -55,7 +55,8 @@ def _place(loc: tuple[str | int, ...], given: Any, missing: bool) -> tuple[list[
 
 def field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[dict[str, Any]]:
     """Each error at its place in `given` (what was sent); of a union's members, the ones the value is not of
-    are left out when another said more, and a field's null member whenever another member spoke."""
+    are left out when another said more (at the same place, or deeper: a member that took the value's shape and
+    found a fault inside it), and a field's null member whenever another member spoke."""
     found: list[tuple[dict[str, Any], bool, bool]] = []
     for error in exc.errors(include_url=False):
         place, through_union = _place(error["loc"], given, error["type"] == "missing")
@@ -63,14 +64,19 @@ def field_errors(exc: pydantic.ValidationError, where: str, given: Any) -> list[
         entry: dict[str, Any] = {"loc": [where, *place], "msg": error["msg"].removeprefix("Value error, ")}
         found.append((entry, other_type, error["type"] == "none_required"))
     said = [entry["loc"] for entry, other_type, _ in found if not other_type]
+    deeper = [entry["loc"] for entry, _, _ in found]
     shaped = [entry["loc"] for entry, _, null in found if not null]
     errors: list[dict[str, Any]] = []
     for entry, other_type, null in found:
-        if other_type and any(loc[: len(entry["loc"])] == entry["loc"] for loc in said):
+        place = entry["loc"]
+        if other_type and (
+            any(loc[: len(place)] == place for loc in said)
+            or any(len(loc) > len(place) and loc[: len(place)] == place for loc in deeper)
+        ):
             continue
-        if null and any(loc[: len(entry["loc"])] == entry["loc"] for loc in shaped):
+        if null and any(loc[: len(place)] == place for loc in shaped):
             continue
-        same = next((error for error in errors if error["loc"] == entry["loc"]), None) if other_type else None
+        same = next((error for error in errors if error["loc"] == place), None) if other_type else None
         if same is not None:  # no member took the value's type: one message naming every shape it may take
             same["msg"] += " or " + entry["msg"].removeprefix("Input should be ")
         elif entry not in errors:

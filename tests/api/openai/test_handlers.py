@@ -209,6 +209,22 @@ async def test_upstream_failures_are_openai_server_errors(client, auth, model, s
     assert_openai_error(await chat(client, auth, agent["id"]), status, code)
 
 
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}, "messages[0].content[0].text"),
+        ({"stop": ["ok", None]}, "stop[1]"),
+    ],
+)
+async def test_a_fault_inside_a_union_value_is_named_where_it_is(client, auth, lena, extra, param):
+    """The value had one member's shape (a list of parts, a list of stops): the fault is inside it, not that it
+    is no string."""
+    body = {"model": lena["id"], "messages": [{"role": "user", "content": "Hi"}]} | extra
+    response = await client.post("/v1/chat/completions", json=body, headers=auth)
+    message = assert_openai_error(response, 400, "invalid_value", param)
+    assert "(and" not in message and "valid string" in message
+
+
 @pytest.mark.parametrize("provider", ["fake", "claude"])
 async def test_a_reply_the_token_limit_cut_off_finishes_with_length(client, auth, provider):
     """Clients look for finish_reason "length" to know a reply was truncated (max_tokens passed on)."""
