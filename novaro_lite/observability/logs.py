@@ -13,6 +13,7 @@ import contextvars
 import datetime
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,10 +24,15 @@ TEXT_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
 UNMATCHED = "unmatched"  # the route of a request no route took (a 404), so raw paths never reach logs or labels
 
 
+def template(path: str) -> str:
+    """A route's path as a template reads: `{id}` for the router's `{id:path}` (a parameter that may hold a /)."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
 def route_of(scope: Mapping[str, Any]) -> str:
     """The template of the route that took the request (`/api/v1/agents/{id}`), or `unmatched`."""
     path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    return template(path) if isinstance(path, str) else UNMATCHED
 
 
 class RequestIdFilter(logging.Filter):

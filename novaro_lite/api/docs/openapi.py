@@ -155,7 +155,7 @@ def _links(creator: Operation, operations: Sequence[Operation]) -> dict[str, Any
             "description": f"{op.summary}: the one just created.",
         }
         for op in operations
-        if op.path == item or op.path.startswith(item + "/")
+        if op.documented_path == item or op.documented_path.startswith(item + "/")
     }
 
 
@@ -165,10 +165,10 @@ def build_openapi(operations: Sequence[Operation]) -> dict[str, Any]:
     refs, schemas = _schema_refs(documented)
     paths: dict[str, dict[str, Any]] = {}
     for op in documented:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+        paths.setdefault(op.documented_path, {})[op.method.lower()] = _operation(op, refs)
         links = _links(op, documented) if op.method == "POST" and op.status in (201, 202) else {}
         if links:
-            paths[op.path]["post"]["responses"][str(op.status)]["links"] = links
+            paths[op.documented_path]["post"]["responses"][str(op.status)]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {

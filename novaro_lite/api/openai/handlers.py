@@ -234,7 +234,7 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
-        "/v1/models/{id}",
+        "/v1/models/{id:path}",  # agent:NAME may hold a slash ("agent:AC/DC"), as clients send it
         "openai:model",
         get_model,
         "Show an agent as an OpenAI model",

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from novaro_lite.api.web.deps import Endpoint
+from novaro_lite.observability.logs import template
 
 V1 = "/api/v1"
 
@@ -40,7 +41,12 @@ class Operation:
 
     @property
     def path_params(self) -> list[str]:
-        return [part[1:-1] for part in self.path.split("/") if part.startswith("{") and part.endswith("}")]
+        return [part[1:-1].partition(":")[0] for part in self.path.split("/") if part.startswith("{")]
+
+    @property
+    def documented_path(self) -> str:
+        """The path as OpenAPI (and the logs and metrics) write it: `{id}` for the router's `{id:path}`."""
+        return template(self.path)
 
     @property
     def error_statuses(self) -> list[int]:

@@ -188,8 +188,11 @@ async def test_models_by_name_ids_and_accounts(client, auth, lena, services):
     assert (await client.get("/v1/models", headers=theirs)).json() == {"object": "list", "data": []}
     assert_openai_error(await client.get(f"/v1/models/{lena['id']}", headers=theirs), 404, "model_not_found", "model")
     assert_openai_error(await client.get("/v1/models/agent:Nobody", headers=auth), 404, "model_not_found", "model")
+    band = (await client.post("/api/v1/agents", json={"name": "AC/DC"}, headers=auth)).json()
+    retrieved = await client.get("/v1/models/agent:AC/DC", headers=auth)  # as OpenAI's clients put it in the path
+    assert retrieved.status_code == 200 and retrieved.json()["id"] == band["id"]
     mine = (await client.get("/v1/models", headers=auth)).json()["data"]
-    assert [m["name"] for m in mine] == ["Lena", "Twin", "Twin"]
+    assert [m["name"] for m in mine] == ["Lena", "Twin", "Twin", "AC/DC"]
 
 
 async def test_context_ids_in_metadata_reach_the_prompt(client, auth, lena, fake):
