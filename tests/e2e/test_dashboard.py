@@ -188,6 +188,9 @@ def test_dashboard_context_delete_asks_and_names_the_agents_that_use_it(page: Pa
     expect(alert).to_contain_text("Menu is used by Rui. Deleting it takes it away from them.")
     expect(alert).not_to_contain_text("ctx_")
     expect(alert.get_by_role("button", name="Keep it")).to_be_focused()
+    menu = page.get_by_role("row", name=re.compile("^Menu"))
+    expect(menu.get_by_role("button", name="Yes, delete")).to_have_count(0)  # the question was answered
+    expect(menu.get_by_role("button", name="Delete", exact=True)).to_be_visible()
     alert.get_by_role("button", name="Take it from Rui and delete").click()
     expect(page.get_by_text("Deleted Menu.")).to_be_visible()
     assert dashboard.api("GET", f"/api/v1/contexts/{made['id']}").status_code == 404
@@ -202,6 +205,8 @@ def test_dashboard_tokens_are_shown_once_and_revoking_the_one_in_use_signs_out(p
     page.get_by_label("Token name").fill("ci")
     page.get_by_role("button", name="Create token").click()
     shown = page.get_by_label("API token ci").input_value()
+    expect(page.get_by_text("0 of 200 characters")).to_be_visible()  # the emptied name's count follows it
+    expect(page.get_by_role("columnheader", name="Actions")).to_have_count(1)  # the buttons' column is named
     assert shown.startswith("nl_") and dashboard.api("GET", "/api/v1/auth/verify", token=shown).status_code == 200
     row = page.get_by_role("row", name=re.compile("this dashboard"))
     row.get_by_role("button", name="Revoke").click()
@@ -272,3 +277,38 @@ def test_dashboard_shows_an_agents_picture_fetched_with_the_token(page: Page, da
     expect(page.get_by_role("heading", name="Tomas")).to_be_visible()
     assert page.locator("img").count() == 0  # and no request for a picture it does not have (no 404 logged)
     dashboard.api("DELETE", f"/api/v1/agents/{agent['id']}")
+
+
+def test_dashboard_says_not_found_for_a_malformed_link(page: Page, dashboard, watch):
+    sign_in(page, dashboard, "/agents/%E0%A4%A")
+    expect(page.get_by_role("alert")).to_contain_text("agent")
+    page.goto(dashboard.url + "/groups/%ZZ")
+    expect(page.get_by_role("alert")).to_contain_text("group")
+    watch.console_errors = [e for e in watch.console_errors if "404" not in e]  # the browser logs the 404 itself
+
+
+def test_dashboard_long_names_and_texts_fit_a_phone_and_scroll_by_keyboard(page: Page, dashboard):
+    """A 90-character name without spaces wraps instead of widening the page; each box of capped height whose
+    text scrolls (persona, greeting, the prompt's messages) is a named region the keyboard reaches."""
+    name = "Aurelianus" * 9
+    long = "\n".join(f"Line {n} of a long text that scrolls inside its box." for n in range(40))
+    agent = dashboard.api("POST", "/api/v1/agents", {
+        "name": name, "persona": long, "greeting": long, "exampleMessages": long,
+        "activeHours": {"start": "00:00", "end": "00:00"}}).json()  # fmt: skip
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    page.get_by_label("Message", exact=True).fill("Hi")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text(re.compile(r"^demo/"))).to_be_visible()
+    view = page.locator("section", has=page.get_by_role("heading", name="What the model sees"))
+    view.get_by_label("What the person writes").fill(long)
+    view.get_by_role("button", name="Show the prompt").click()
+    message = view.get_by_role("region", name="Conversation message 1")
+    expect(message).to_contain_text("Line 39")
+    for region in ("Persona", "Greeting", "Conversation message 1"):
+        box = page.get_by_role("region", name=region, exact=True).first
+        assert box.evaluate("node => node.scrollHeight > node.clientHeight"), region  # it does scroll
+        box.focus()
+        expect(box).to_be_focused()
+    check_accessibility(page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -5,6 +5,7 @@ agent's page with their status, canceled there or by the user's next message. Fi
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -69,3 +70,39 @@ def test_the_users_next_message_in_the_playground_ends_its_check_in(page: Page, 
     expect(page.get_by_role("list", name="Conversation with Noor").locator(".bubble.assistant").first).to_be_visible()
     expect(table.locator(".badge")).to_have_text("canceled")
     expect(table).to_contain_text("the user wrote first")
+
+
+def test_a_check_in_that_cannot_be_delivered_shows_why_and_its_webhook_shows_as_failing(page: Page, dashboard):
+    """Its failed attempts on the agent's page; its webhook failing on the Overview (which counts the newest
+    requests) and on the Webhooks page, with times in words."""
+    agent = dashboard.api("POST", "/api/v1/agents", {"name": "Ada", "activeHours": AWAKE}).json()
+    refused = "http://127.0.0.1:1/hook"  # nothing listens on port 1: every attempt fails
+    hook = dashboard.api("POST", "/api/v1/webhooks", {"url": refused, "description": "down"}).json()
+    made = dashboard.api("POST", "/api/v1/check-ins", {
+        "agentId": agent["id"], "webhookId": hook["id"], "conversationId": "ada-1", "reference": "down",
+        "window": {"after": 0, "before": 60}, "quietHours": {"start": "00:00", "end": "00:00"}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    for _ in range(300):  # the API says so first
+        check_in = dashboard.api("GET", f"/api/v1/check-ins/{made.json()['id']}").json()
+        if check_in["lastError"] and dashboard.api("GET", f"/api/v1/webhooks/{hook['id']}").json()["failingSince"]:
+            break
+        time.sleep(0.05)
+    assert check_in["lastError"], check_in
+    sign_in(page, dashboard, f"/agents/{agent['id']}")
+    table = page.get_by_role("region", name="Ada's check-ins, newest first")
+    expect(table).to_contain_text(re.compile(r"\d+ attempts? failed, the last: \S"))
+
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.get_by_role("navigation").get_by_role("link", name="Overview").click()
+    failing = page.locator("section", has=page.get_by_role("heading", name="Failing webhooks"))
+    row = failing.get_by_role("row").filter(has_text=refused)
+    expect(row).to_contain_text(re.compile(r"enabled; failing since .+, \d+ failed attempts? in a row"))
+    listed = [url for url in asked if "/api/v1/message-requests?" in url]
+    assert listed and all("order=newest" in url for url in listed), listed  # the newest count, if not all do
+
+    page.get_by_role("navigation").get_by_role("link", name="Webhooks").click()
+    card = page.locator("li.card", has_text="down")
+    since = card.locator("div", has=page.locator("dt", has_text="Failing Since")).locator("dd")
+    expect(since).to_have_text(re.compile(r"^\d{1,2} \w{3} \d{4}, \d{2}:\d{2}:\d{2}$"))  # not unix seconds
+    check_accessibility(page)

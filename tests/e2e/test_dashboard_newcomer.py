@@ -3,6 +3,7 @@ cards in and out, forms that explain, lists that page, focus that follows. Fixtu
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import check_accessibility, sign_in
+from tests.fakes.cards import card_png, v2_card
 
 WIDTHS = pytest.mark.parametrize("width", [1280, 390])
 
@@ -55,7 +57,7 @@ def test_card_import_previews_then_creates_and_the_agent_exports_it(page: Page, 
     page.get_by_role("button", name="Import a character card").click()
     page.get_by_label("Character card file").set_input_files(path)
     expect(page.get_by_text("lisbon, tiles")).to_be_visible()  # the preview, before anything is created
-    expect(page.get_by_text("1 (each becomes a keyword context)")).to_be_visible()
+    expect(page.get_by_text("1: 1 keyword context", exact=True)).to_be_visible()
     page.get_by_role("button", name="Create this agent").click()
     expect(page.get_by_role("heading", name="Tomás", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Tomás", exact=True)).to_be_focused()
@@ -72,6 +74,31 @@ def test_card_import_previews_then_creates_and_the_agent_exports_it(page: Page, 
     assert exported["data"]["character_book"]["entries"][0]["keys"] == ["azulejo"]
 
 
+def test_a_png_card_previews_what_the_server_imports(page: Page, dashboard, tmp_path: Path):
+    """The first `chara` chunk, in base64 with the URL-safe alphabet as some tools write it; its lorebook counted
+    as the server makes contexts of it (a constant entry is always on, a disabled one is kept unused)."""
+    card = v2_card()  # lorebook: a keyword entry, a constant one, a selective one, a disabled one
+    card["data"] |= {"name": "Mira Ÿ~?", "description": "\n".join(f"Line {n} ~?~?" for n in range(40))}
+    first = base64.urlsafe_b64encode(json.dumps(card).encode()).decode()
+    assert "-" in first and "_" in first
+    second = base64.b64encode(json.dumps(v2_card() | {"data": {"name": "Someone else"}}).encode()).decode()
+    path = tmp_path / "mira.png"
+    path.write_bytes(card_png([("chara", first), ("chara", second)]))
+    sign_in(page, dashboard, "/agents")
+    page.get_by_role("button", name="Import a character card").click()
+    page.get_by_label("Character card file").set_input_files(path)
+    expect(page.locator("dd").first).to_have_text("Mira Ÿ~?")
+    lore = "4: 1 always-on context, 2 keyword contexts, 1 kept but never used (disabled, empty, or no key it can match)"
+    expect(page.get_by_text(lore, exact=True)).to_be_visible()
+    description = page.get_by_role("region", name="Description")
+    assert description.evaluate("node => node.scrollHeight > node.clientHeight")  # it scrolls: by keyboard too
+    check_accessibility(page)
+    page.get_by_role("button", name="Create this agent").click()
+    expect(page.get_by_role("heading", name="Mira Ÿ~?", exact=True)).to_be_visible()
+    agent = dashboard.api("GET", page.url.replace(dashboard.url, "/api/v1")).json()
+    assert len(agent["contextIds"]) == 3
+
+
 def test_forms_explain_on_the_field_and_show_limits_while_typing(page: Page, dashboard, watch):
     sign_in(page, dashboard, "/agents")
     page.get_by_role("button", name="New agent").click()
@@ -86,6 +113,13 @@ def test_forms_explain_on_the_field_and_show_limits_while_typing(page: Page, das
     expect(page.get_by_text("Must have a character other than spaces.")).to_be_visible()
     expect(page.get_by_text(re.compile("^Not in the expected form. A language tag"))).to_be_visible()
     expect(page.get_by_label("Name")).to_be_focused()
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_role("button", name="New webhook").click()
+    page.get_by_label("URL").fill("ftp://example.com/hook")
+    page.get_by_role("button", name="Create webhook").click()
+    expect(page.get_by_label("URL")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Not in the expected form. A web address (http or https).")).to_be_visible()
+    expect(page.get_by_text("should match pattern")).to_have_count(0)
     watch.console_errors = [e for e in watch.console_errors if "422" not in e]  # the browser logs the 422 itself
 
 

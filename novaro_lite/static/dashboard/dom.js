@@ -77,6 +77,11 @@ export function field(label, control, hint) {
     describe();
   };
   control.addEventListener('input', () => wrapper.problem(''));
+  /** Set the value from code: only typing fires `input`, so without it the count would stay stale. */
+  wrapper.set = (value) => {
+    control.value = value;
+    control.dispatchEvent(new Event('input'));
+  };
   return wrapper;
 }
 
@@ -89,7 +94,8 @@ export function select(options, value) {
   return node;
 }
 
-/** A button that asks "Are you sure?" in place (no browser dialog), then runs `action`. */
+/** A button that asks "Are you sure?" in place (no browser dialog), then runs `action`; once it is done
+ * (or refused, a 409 say) the button comes back, unless the row it was in went with it. */
 export function confirmButton(label, question, action) {
   const holder = h('span', { class: 'confirm' });
   const ask = h(
@@ -100,7 +106,17 @@ export function confirmButton(label, question, action) {
       onclick: () => {
         const yes = h(
           'button',
-          { type: 'button', class: 'danger', onclick: () => action() },
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: async () => {
+              await action();
+              if (!holder.isConnected) return;
+              const focused = yes === document.activeElement;
+              replace(holder, ask);
+              if (focused) ask.focus();
+            },
+          },
           `Yes, ${label.toLowerCase()}`,
         );
         const no = h(
@@ -125,7 +141,8 @@ export function confirmButton(label, question, action) {
 }
 
 /** A table in a scrollable region, with a header row and one row per item; on a phone each row shows as a
- * card whose cells carry their column's name (data-label). */
+ * card whose cells carry their column's name (data-label). A column headed '' (its buttons) is named for
+ * screen readers only. */
 export function table(caption, headers, rows) {
   return h(
     'div',
@@ -140,7 +157,7 @@ export function table(caption, headers, rows) {
         h(
           'tr',
           {},
-          headers.map((head) => h('th', { scope: 'col' }, head)),
+          headers.map((head) => h('th', { scope: 'col' }, head || h('span', { class: 'visually-hidden' }, 'Actions'))),
         ),
       ),
       h(
@@ -158,6 +175,12 @@ export function table(caption, headers, rows) {
       ),
     ),
   );
+}
+
+/** A box of capped height (`.clip`, `.prompt`) that scrolls when its text is long: a named region in the
+ * tab order, so a keyboard can reach and scroll it too. */
+export function scrollBox(tag, className, label, ...children) {
+  return h(tag, { class: className, tabindex: 0, role: 'region', 'aria-label': label }, ...children);
 }
 
 export function notice(kind, ...text) {

@@ -157,6 +157,16 @@ function shell(path) {
   return main;
 }
 
+/** A path segment decoded; a malformed escape (/agents/%ZZ) is kept as written, so the page asks the server
+ * for it and says it does not exist, as for any unknown id, instead of failing with a blank page. */
+function decoded(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Draw the page of the current URL; after a navigation (`moved`), focus goes to its main heading, unless
  * the person has put it somewhere on the new page already. */
 async function render({ moved = false } = {}) {
@@ -184,7 +194,7 @@ async function render({ moved = false } = {}) {
     return;
   }
   const [pattern, page] = route;
-  const params = pattern.exec(path).slice(1).map(decodeURIComponent);
+  const params = pattern.exec(path).slice(1).map(decoded);
   const cleanups = [];
   const context = {
     who,

@@ -3,7 +3,7 @@
 
 import { api, image, listAll } from '../api.js';
 import { barChart, dayStrip, isAwake } from '../charts.js';
-import { confirmButton, h, notice, replace } from '../dom.js';
+import { confirmButton, h, notice, replace, scrollBox } from '../dom.js';
 import { clock, duration, viewerTimeZone, when } from '../format.js';
 import { agentForm, DEFAULT_RESPONSE_TIMES } from './agent_form.js';
 import { cardExport } from './cards.js';
@@ -63,7 +63,7 @@ export async function agentPage(main, context, id) {
         fact('Contexts', agent.contextIds.map((cid) => names.get(cid) || cid).join(', ') || '—'),
         fact('Created', when(agent.createdAt)),
       ),
-      agent.persona ? h('p', { class: 'persona clip' }, resolved(agent.persona, agent)) : null,
+      agent.persona ? scrollBox('p', 'persona clip', 'Persona', resolved(agent.persona, agent)) : null,
       h(
         'div',
         { class: 'row' },

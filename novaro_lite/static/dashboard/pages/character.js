@@ -2,7 +2,7 @@
 // marked, and a form that edits every one of them.
 
 import { api } from '../api.js';
-import { field, h, replace } from '../dom.js';
+import { field, h, replace, scrollBox } from '../dom.js';
 import { attempt, errorBox } from './common.js';
 
 const SEPARATOR = '\n---\n'; // between alternate greetings in their text box
@@ -106,7 +106,7 @@ export function characterSection(agent, onSaved) {
     ),
     shown.length
       ? shown.map(([term, text]) =>
-          h('div', {}, h('h3', {}, term), h('p', { class: 'persona clip' }, resolved(text, agent))),
+          h('div', {}, h('h3', {}, term), scrollBox('p', 'persona clip', term, resolved(text, agent))),
         )
       : h('p', { class: 'empty' }, 'No greeting or example messages yet.'),
     h('div', { class: 'row' }, edit),

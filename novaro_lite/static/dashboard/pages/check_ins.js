@@ -16,6 +16,14 @@ const WHY = {
 };
 const HEADERS = ['Check-in', 'Status', 'Moment / delivered', 'Conversation', 'Topic', 'Ended because', ''];
 
+/** "5 attempts failed, the last: The receiver answered HTTP 503." for one not delivered (yet): while it is
+ * retried its status stays "scheduled", and the moment shown is the next attempt. */
+function failedAttempts(checkIn) {
+  if (!checkIn.lastError || checkIn.status === 'delivered') return null;
+  const attempts = `${checkIn.attempts} attempt${checkIn.attempts === 1 ? '' : 's'} failed`;
+  return h('small', { class: 'problem' }, `${attempts}, the last: ${checkIn.lastError}`);
+}
+
 /** The agent's check-ins, newest first, refreshed every few seconds while the page is open. */
 export function checkInList(agent, context) {
   const status = h('div', {});
@@ -35,7 +43,7 @@ export function checkInList(agent, context) {
         HEADERS,
         checkIns.map((checkIn) => [
           checkIn.id,
-          h('span', { class: `badge s-${checkIn.status}` }, checkIn.status),
+          [h('span', { class: `badge s-${checkIn.status}` }, checkIn.status), failedAttempts(checkIn)],
           whenFor(checkIn.deliveredAt || checkIn.scheduledFor, agent),
           checkIn.conversationId,
           checkIn.topic || '—',

@@ -83,14 +83,32 @@ export function errorBox() {
   return h('div', { class: 'errors' });
 }
 
-/** A validator's message in plain words, using the field's own hint for a value of the wrong form. */
+// Pydantic's messages ("List should have at least 2 items after validation, not 1"), in plain words.
+const PLAIN = [
+  [/at least 1 character|^Field required/, () => 'Fill this in.'],
+  [
+    /at (most|least) (\d+) (character|item)/,
+    (_, side, n, unit) => `Use at ${side} ${Number(n).toLocaleString()} ${unit}${n === '1' ? '' : 's'}.`,
+  ],
+  [/should be greater than or equal to (\S+)/, (_, n) => `Use ${n} or more.`],
+  [/should be greater than (\S+)/, (_, n) => `Use more than ${n}.`],
+  [/should be less than or equal to (\S+)/, (_, n) => `Use ${n} or less.`],
+  [/should be less than (\S+)/, (_, n) => `Use less than ${n}.`],
+  [/should be a valid integer/, () => 'Use a whole number.'],
+  [/should be a valid number/, () => 'Use a number.'],
+];
+
+/** A validator's message in plain words, using the field's own hint for a value of the wrong form; the
+ * server's own sentences (after pydantic's "Value error, ") as they are. */
 export function plainWords(message, hint) {
-  const most = /at most (\d+) (character|item)/.exec(message);
-  if (most) return `Use at most ${Number(most[1]).toLocaleString()} ${most[2]}s.`;
-  if (/at least 1 character/.test(message)) return 'Fill this in.';
+  for (const [pattern, words] of PLAIN) {
+    const found = pattern.exec(message);
+    if (found) return words(...found);
+  }
   if (/should match pattern/.test(message))
     return hint ? `Not in the expected form. ${hint}` : 'Not in the expected form.';
-  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  const own = message.replace(/^(Value|Assertion) error, /, '');
+  const text = own.charAt(0).toUpperCase() + own.slice(1);
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 

@@ -22,6 +22,11 @@ export function strategyName(group) {
   return STRATEGIES.find(([value]) => value === group.strategy)?.[1] || group.strategy;
 }
 
+/** An agent's name, with its id when `count` agents in sight share it (three "Mira"s told apart). */
+function named(agent, count) {
+  return count > 1 ? `${agent.name} (${agent.id})` : agent.name;
+}
+
 /** The members of a group being made or changed: found by name (the server searches), each with its
  * talkativeness, in order. `wrapper` is a field (its search box carries the members' errors). */
 function memberPicker(members, agents) {
@@ -37,7 +42,9 @@ function memberPicker(members, agents) {
   );
 
   function nameOf(id) {
-    return agents.get(id)?.name || `${id} (deleted)`;
+    const name = agents.get(id)?.name;
+    if (!name) return `${id} (deleted)`;
+    return named({ id, name }, chosen.filter((member) => agents.get(member.id)?.name === name).length);
   }
 
   function draw() {
@@ -97,6 +104,7 @@ function memberPicker(members, agents) {
       const page = await api('GET', `/api/v1/agents?${query}`);
       if (mine !== asked) return;
       const taken = new Set(chosen.map((member) => member.id));
+      const sameName = (agent) => page.data.filter((other) => other.name === agent.name).length;
       replace(
         offered,
         page.data.map((agent) => {
@@ -113,7 +121,7 @@ function memberPicker(members, agents) {
                 search.focus();
               },
             },
-            `Add ${agent.name}`,
+            `Add ${named(agent, sameName(agent))}`,
           );
           return h('li', {}, add, agent.location ? h('span', { class: 'muted' }, ` ${agent.location}`) : null);
         }),

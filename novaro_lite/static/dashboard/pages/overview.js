@@ -1,9 +1,11 @@
 // Overview: how many agents and webhooks, the last 24 hours of requests, what is due next, what fails.
 
+const MOST_REQUESTS = 5000; // the newest requests counted: enough for a day of a small server, in a few calls
+
 import { api, listAll } from '../api.js';
 import { hourlyStatusChart, STATUSES } from '../charts.js';
 import { h, table } from '../dom.js';
-import { ago, whenFor } from '../format.js';
+import { ago, when, whenFor } from '../format.js';
 import { empty, load, lookup, navLink } from './common.js';
 
 function hourly(requests, start) {
@@ -23,7 +25,7 @@ export async function overviewPage(main) {
     const [{ total: agentCount }, webhooks, requests] = await Promise.all([
       api('GET', '/api/v1/agents?limit=1'),
       listAll('/api/v1/webhooks'),
-      listAll('/api/v1/message-requests', {}, 5000),
+      listAll('/api/v1/message-requests', { order: 'newest' }, MOST_REQUESTS),
     ]);
     const now = Math.floor(Date.now() / 1000);
     const start = (Math.floor(now / 3600) - 23) * 3600;
@@ -42,9 +44,10 @@ export async function overviewPage(main) {
       .map((webhook) => {
         const mine = recent.filter((request) => request.webhookId === webhook.id);
         const failed = mine.filter((request) => request.status === 'failed' || request.lastError);
-        return { webhook, failed, last: failed.at(-1) };
+        return { webhook, failed, last: failed[0] }; // newest first
       })
-      .filter(({ webhook, failed }) => failed.length || !webhook.enabled);
+      // The webhook's own health counts every delivery to it (check-ins and pings too), not only requests.
+      .filter(({ webhook, failed }) => failed.length || !webhook.enabled || webhook.failingSince);
     return [
       agentCount && webhooks.items.length ? null : firstSteps(agentCount, webhooks.items.length),
       h(
@@ -65,7 +68,7 @@ export async function overviewPage(main) {
               start,
             )
           : empty('No requests in the last 24 hours.'),
-        requests.truncated ? h('p', { class: 'muted' }, 'Only the oldest 5,000 requests were counted.') : null,
+        requests.truncated ? countedNote(requests.items) : null,
       ),
       h(
         'section',
@@ -97,7 +100,7 @@ export async function overviewPage(main) {
               ['Webhook', 'State', 'Failing requests (24 h)', 'Last error'],
               failing.map(({ webhook, failed, last }) => [
                 webhook.url,
-                webhook.enabled ? 'enabled' : `disabled${webhook.disabledReason ? `: ${webhook.disabledReason}` : ''}`,
+                webhookState(webhook),
                 String(failed.length),
                 last ? last.lastError || `HTTP ${last.lastStatusCode}` : '—',
               ]),
@@ -106,6 +109,24 @@ export async function overviewPage(main) {
       ),
     ];
   });
+}
+
+/** What the counts above leave out when the account has more requests than the page fetches. */
+function countedNote(counted) {
+  return h(
+    'p',
+    { class: 'muted' },
+    `Only the newest ${MOST_REQUESTS.toLocaleString()} requests were counted here (created since `,
+    `${when(counted.at(-1).createdAt)}); older ones are left out of these counts and of the lists below.`,
+  );
+}
+
+/** "enabled; failing since …, 5 failed attempts in a row", or why it is disabled. */
+function webhookState(webhook) {
+  const on = webhook.enabled ? 'enabled' : `disabled${webhook.disabledReason ? `: ${webhook.disabledReason}` : ''}`;
+  if (!webhook.failingSince) return on;
+  const attempts = `${webhook.consecutiveFailures} failed attempt${webhook.consecutiveFailures === 1 ? '' : 's'}`;
+  return `${on}; failing since ${when(webhook.failingSince)}, ${attempts} in a row`;
 }
 
 function stat(label, value, path) {

@@ -2,7 +2,7 @@
 // reply (persona, card fields, the contexts that enter), without calling the model.
 
 import { api } from '../api.js';
-import { field, h, replace } from '../dom.js';
+import { field, h, replace, scrollBox } from '../dom.js';
 import { attempt, errorBox } from './common.js';
 
 export function promptView(agent) {
@@ -33,9 +33,11 @@ export function promptView(agent) {
           )
         : h('p', { class: 'muted' }, 'No contexts.'),
       h('h3', {}, 'System prompt'),
-      h('pre', { class: 'prompt', tabindex: 0, role: 'region', 'aria-label': 'System prompt' }, preview.system),
+      scrollBox('pre', 'prompt', 'System prompt', preview.system),
       preview.messages.length ? h('h3', {}, 'Conversation') : null,
-      preview.messages.map((message) => h('pre', { class: 'prompt' }, `${message.role}: ${message.content}`)),
+      preview.messages.map((message, index) =>
+        scrollBox('pre', 'prompt', `Conversation message ${index + 1}`, `${message.role}: ${message.content}`),
+      ),
     );
   }
 

@@ -80,7 +80,7 @@ export async function tokensPage(main, context) {
           const made = await attempt(errors, () => api('POST', '/api/v1/tokens', body));
           if (made) {
             replace(created, shownOnce(`API token ${made.name}`, made.token));
-            name.control.value = '';
+            name.set('');
             await list.refresh();
           }
         },

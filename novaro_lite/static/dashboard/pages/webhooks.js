@@ -25,7 +25,7 @@ function extraFacts(webhook) {
           {},
           value === null
             ? '—'
-            : /(At|Until)$/.test(key) && typeof value === 'number'
+            : /(At|Until|Since)$/.test(key) && typeof value === 'number'
               ? when(value)
               : typeof value === 'object'
                 ? JSON.stringify(value)
@@ -43,7 +43,8 @@ export async function webhooksPage(main) {
     const url = field(
       'URL',
       h('input', { type: 'url', required: true, placeholder: 'http://127.0.0.1:9000/hook' }),
-      'Loopback and private addresses need [webhooks] allow_private_networks = true on the server.',
+      'A web address (http or https). Loopback and private ones need [webhooks] allow_private_networks = true' +
+        ' on the server.',
     );
     const description = field('Description', h('input', { type: 'text', maxLength: 500 }));
     const errors = errorBox();
@@ -55,8 +56,10 @@ export async function webhooksPage(main) {
           class: 'card form',
           onsubmit: async (event) => {
             event.preventDefault();
-            const made = await attempt(errors, () =>
-              api('POST', '/api/v1/webhooks', { url: url.control.value, description: description.control.value }),
+            const made = await attempt(
+              errors,
+              () => api('POST', '/api/v1/webhooks', { url: url.control.value, description: description.control.value }),
+              { url, description },
             );
             if (made) {
               replace(creator, shownOnce(`Signing secret of ${made.url}`, made.secret));
