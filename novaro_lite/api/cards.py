@@ -1,5 +1,5 @@
-"""Character Card import and export: POST /api/v1/agents/import (JSON, PNG or CHARX; the picture is kept),
-GET /api/v1/agents/{id}/card.
+"""Character Card import and export: POST /api/v1/agents/import (JSON, PNG or CHARX; the picture is kept), its
+preview (POST /api/v1/agents/import/preview: what it would create), GET /api/v1/agents/{id}/card.
 
 The use cases (create_from_card, export_card) are shared with the CLI (`novaro-lite agent import/export`).
 """
@@ -15,16 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.schemas.agents import AgentCreate, AgentOut
-from novaro_lite.api.schemas.cards import Card, CardQuery
+from novaro_lite.api.schemas.cards import Card, CardContext, CardPreview, CardQuery
 from novaro_lite.api.web.deps import caller, json_response, read_bytes, read_query, services
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain import text as text_rule
-from novaro_lite.domain.agents import Agent
+from novaro_lite.domain.agents import Agent, AgentFields
 from novaro_lite.domain.avatars import Avatar
 from novaro_lite.domain.card_export import card_png, card_v2, card_v3
 from novaro_lite.domain.cards import (
     MAX_CARD_BYTES,
     CardError,
+    CardImport,
     bind_contexts,
     card_from_png,
     parse_card,
@@ -86,11 +87,16 @@ def _card_and_picture(raw: bytes, picture_limit: int) -> tuple[Any, list[str | i
     return parse_json(raw), ["body"], None
 
 
-async def create_from_card(
-    storage: Storage, account: str, raw: bytes, *, picture_limit: int, is_declared_png: bool = False
-) -> Agent:
-    """Create an agent (with contexts from its lorebook, and its picture) from a card: JSON, a PNG that carries
-    one, or a CHARX; `picture_limit` is the most bytes its picture may have."""
+@dataclasses.dataclass(frozen=True)
+class _ReadCard:
+    imported: CardImport
+    fields: AgentFields  # validated as POST /api/v1/agents validates
+    picture: Avatar | None
+
+
+def _read_card(raw: bytes, picture_limit: int, is_declared_png: bool) -> _ReadCard:
+    """The card in `raw` (JSON, a PNG that carries one, or a CHARX) read and checked whole; a 422 names what is
+    wrong. `picture_limit` is the most bytes its picture may have."""
     prefix: list[str | int] = ["body"]
     if is_declared_png and not is_png(raw):
         raise _invalid(["body"], "the body is sent as image/png but does not start with the PNG signature")
@@ -104,14 +110,39 @@ async def create_from_card(
         fields = AgentCreate.model_validate(imported.agent).to_fields()
     except pydantic.ValidationError as exc:
         raise _agent_errors(exc, prefix, imported.where) from None
+    return _ReadCard(imported, fields, picture)
+
+
+async def create_from_card(
+    storage: Storage, account: str, raw: bytes, *, picture_limit: int, is_declared_png: bool = False
+) -> Agent:
+    """Create an agent (with contexts from its lorebook, and its picture) from a card: JSON, a PNG that carries
+    one, or a CHARX; `picture_limit` is the most bytes its picture may have."""
+    card = _read_card(raw, picture_limit, is_declared_png)
     now = storage.now()
     contexts = [
         Context(new_id("ctx", now), account, entry.name, entry.content, now, now, entry.keywords)
-        for entry in imported.entries
+        for entry in card.imported.entries
     ]
     ids = tuple(context.id for context in contexts)
-    fields = dataclasses.replace(fields, context_ids=ids, card_extras=bind_contexts(imported.extras, ids))
-    return (await storage.agents.create_many(account, [fields], contexts, [picture]))[0]
+    fields = dataclasses.replace(card.fields, context_ids=ids, card_extras=bind_contexts(card.imported.extras, ids))
+    return (await storage.agents.create_many(account, [fields], contexts, [card.picture]))[0]
+
+
+def _preview(card: _ReadCard) -> CardPreview:
+    fields, imported = card.fields, card.imported
+    kept = imported.extras.get("book", {}).get("entries", [])
+    return CardPreview(
+        spec=imported.extras["spec"],
+        name=fields.name,
+        persona=fields.persona,
+        greeting=fields.greeting,
+        creator=fields.creator,
+        tags=list(fields.tags),
+        contexts=[CardContext(name=entry.name, keys=list(entry.keywords.keys)) for entry in imported.entries],
+        unused_entries=sum(1 for item in kept if "raw" in item),
+        has_picture=card.picture is not None,
+    )
 
 
 async def export_card(
@@ -135,12 +166,16 @@ def file_name(agent: Agent, extension: str) -> str:
     return f"{stem[:60]}.{extension}"
 
 
-async def import_card(request: Request) -> Response:
+async def _card_body(request: Request) -> tuple[bytes, bool]:
+    """The card file sent as the body, and whether it was declared a PNG."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":  # curl -F: the usual first try, and no card tool's format
         raise _invalid(["body"], FORM_UPLOAD)
-    raw = await read_bytes(request, MAX_CARD_BYTES)
-    is_declared_png = media == PNG
+    return await read_bytes(request, MAX_CARD_BYTES), media == PNG
+
+
+async def import_card(request: Request) -> Response:
+    raw, is_declared_png = await _card_body(request)
     svc = services(request)
     agent = await create_from_card(
         svc.storage,
@@ -150,6 +185,12 @@ async def import_card(request: Request) -> Response:
         is_declared_png=is_declared_png,
     )
     return json_response(AgentOut.of(agent), 201)
+
+
+async def preview_card(request: Request) -> Response:
+    raw, is_declared_png = await _card_body(request)
+    card = _read_card(raw, services(request).settings.avatar_max_bytes, is_declared_png)
+    return json_response(_preview(card))
 
 
 async def get_card(request: Request) -> Response:
@@ -177,6 +218,18 @@ OPERATIONS = (
         status=201,
         body=Card,
         response=AgentOut,
+        body_media=CARD_FILES,
+    ),
+    Operation(
+        "POST",
+        f"{V1}/agents/import/preview",
+        "agents:import-preview",
+        preview_card,
+        "What importing a Character Card would create (the agent's main fields, the contexts its lorebook becomes),"
+        " read and checked as an import, nothing created",
+        "agents",
+        body=Card,
+        response=CardPreview,
         body_media=CARD_FILES,
     ),
     Operation(

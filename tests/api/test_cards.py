@@ -66,6 +66,28 @@ async def test_v2_card_becomes_an_agent_with_its_fields_and_lorebook_contexts(cl
     assert storm == storm | {"keys": ["Storm"], "caseSensitive": True, "selective": True, "secondaryKeys": ["ferry"]}
 
 
+async def test_a_preview_shows_what_an_import_would_create_and_creates_nothing(client, auth):
+    """The dashboard shows this before "Create this agent": the server's reading, not a second one in JavaScript."""
+    png = card_png([("ccv3", chunk(v3_card()))])
+    preview = await client.post("/api/v1/agents/import/preview", content=png, headers=auth | PNG)
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert (shown["spec"], shown["name"], shown["creator"], shown["tags"]) == (
+        "chara_card_v3", "Mira", "someone", ["slice of life", "island"])  # fmt: skip
+    assert shown["greeting"].startswith("*waves") and shown["persona"].startswith("{{char}} is a lighthouse keeper")
+    assert shown["contexts"] == [
+        {"name": "Mira: lore 2", "keys": []},  # constant: always on
+        {"name": "Lamp", "keys": ["lamp"]},
+        {"name": "Mira: lore 3", "keys": ["Storm"]},
+    ]
+    assert (shown["unusedEntries"], shown["hasPicture"]) == (2, True)  # the disabled entry and the regex one
+    assert (await client.get("/api/v1/agents", headers=auth)).json()["data"] == []
+    created = (await import_card(client, auth, png)).json()
+    assert created["name"] == shown["name"] and len(created["contextIds"]) == len(shown["contexts"])
+    bad = await client.post("/api/v1/agents/import/preview", json={"spec": "chara_card_v9"}, headers=auth)
+    assert_problem(bad, 422, "spec")
+
+
 async def test_v3_json_round_trips_without_loss(client, auth):
     card = v3_card()
     agent = (await import_card(client, auth, card)).json()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from novaro_lite.api.dashboard import PAGES, ROOT
-from novaro_lite.domain import contexts, groups
+from novaro_lite.domain import groups
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES
 from tests.problems import assert_problem
 
@@ -106,12 +106,6 @@ def test_dashboard_group_limits_match_the_server():
     found = dict(re.findall(r"^const ([A-Z_]+) = (\d+);", source, re.MULTILINE))
     names = ("MIN_MEMBERS", "MAX_MEMBERS", "DEFAULT_TALKATIVENESS", "MAX_AGENT_TURNS", "DEFAULT_MAX_AGENT_TURNS")
     assert {name: int(found[name]) for name in names} == {name: getattr(groups, name) for name in names}
-
-
-def test_dashboard_card_preview_key_limits_match_the_server():
-    source = (ROOT / "pages" / "cards.js").read_text()
-    found = dict(re.findall(r"^const ([A-Z_]+) = (\d+);", source, re.MULTILINE))
-    assert (int(found["MAX_KEYS"]), int(found["KEY_MAX"])) == (contexts.MAX_KEYS, contexts.KEY_MAX)
 
 
 def test_dashboard_loads_nothing_from_other_origins():

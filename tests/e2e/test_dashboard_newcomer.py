@@ -74,7 +74,7 @@ def test_card_import_previews_then_creates_and_the_agent_exports_it(page: Page, 
     assert exported["data"]["character_book"]["entries"][0]["keys"] == ["azulejo"]
 
 
-def test_a_png_card_previews_what_the_server_imports(page: Page, dashboard, tmp_path: Path):
+def test_a_png_card_previews_what_the_server_imports(page: Page, dashboard, tmp_path: Path, watch):
     """The first `chara` chunk, in base64 with the URL-safe alphabet as some tools write it; its lorebook counted
     as the server makes contexts of it (a constant entry is always on, a disabled one is kept unused)."""
     card = v2_card()  # lorebook: a keyword entry, a constant one, a selective one, a disabled one
@@ -90,13 +90,21 @@ def test_a_png_card_previews_what_the_server_imports(page: Page, dashboard, tmp_
     expect(page.locator("dd").first).to_have_text("Mira Ÿ~?")
     lore = "4: 1 always-on context, 2 keyword contexts, 1 kept but never used (disabled, empty, or no key it can match)"
     expect(page.get_by_text(lore, exact=True)).to_be_visible()
-    description = page.get_by_role("region", name="Description")
+    description = page.get_by_role("region", name="Persona")
     assert description.evaluate("node => node.scrollHeight > node.clientHeight")  # it scrolls: by keyboard too
     check_accessibility(page)
     page.get_by_role("button", name="Create this agent").click()
     expect(page.get_by_role("heading", name="Mira Ÿ~?", exact=True)).to_be_visible()
     agent = dashboard.api("GET", page.url.replace(dashboard.url, "/api/v1")).json()
     assert len(agent["contextIds"]) == 3
+    # A file that is no card: the server's reading says why, before anything could be created.
+    page.goto(f"{dashboard.url}/agents")
+    page.get_by_role("button", name="Import a character card").click()
+    (tmp_path / "notes.json").write_text('{"name": "no spec"')
+    page.get_by_label("Character card file").set_input_files(tmp_path / "notes.json")
+    expect(page.get_by_role("alert")).to_contain_text("JSON")
+    expect(page.get_by_role("button", name="Create this agent")).to_have_count(0)
+    watch.console_errors = [e for e in watch.console_errors if "422" not in e]  # the browser logs the 422 itself
 
 
 def test_forms_explain_on_the_field_and_show_limits_while_typing(page: Page, dashboard, watch):

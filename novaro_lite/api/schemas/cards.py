@@ -29,3 +29,25 @@ class CardQuery(WireModel):
 
     format: Literal["json", "png"] = Field("json", description="`png`: an image carrying the card in tEXt chunks.")
     spec: Literal["v3", "v2"] = Field("v3", description="The card version of a JSON export (a PNG carries both).")
+
+
+class CardContext(WireModel):
+    name: str
+    keys: list[str] = Field(description="Empty: always in the prompt.")
+
+
+class CardPreview(WireModel):
+    """What importing the card would create, without creating it."""
+
+    spec: str | None = Field(description="chara_card_v2 or chara_card_v3; null for a V1 card.")
+    name: str
+    persona: str = Field(description="description, personality and scenario, as the agent's persona.")
+    greeting: str
+    creator: str
+    tags: list[str]
+    contexts: list[CardContext] = Field(description="The contexts its lorebook becomes, in prompt order.")
+    unused_entries: int = Field(
+        description="Lorebook entries kept with the agent (and exported) that never enter a prompt: disabled, "
+        "without content, or with no key that can match as written."
+    )
+    has_picture: bool = Field(description="Whether the agent gets the card's picture (a PNG card, a CHARX icon).")
