@@ -97,16 +97,24 @@ def has_spoken(agent_id: str, messages: Sequence[ChatMessage]) -> bool:
     return any(message.role == "assistant" and message.agent_id == agent_id for message in messages)
 
 
-async def request_scene(services: Services, request: MessageRequest, speaker: Agent) -> GroupScene | None:
-    """The scene of a group request's speaker; None for a one-to-one request (or a group deleted meanwhile,
-    whose reply is then written without one)."""
+async def _group_of(services: Services, request: MessageRequest) -> tuple[Group, dict[str, Agent]] | None:
+    """A group request's group and its members' agents; None for a one-to-one request or a group deleted since."""
     if request.group_id is None:
         return None
     try:
         group = await services.storage.groups.get(request.account, request.group_id)
     except NotFoundError:
         return None
-    agents = await members(services, group)
+    return group, await members(services, group)
+
+
+async def request_scene(services: Services, request: MessageRequest, speaker: Agent) -> GroupScene | None:
+    """The scene of a group request's speaker; None for a one-to-one request (or a group deleted meanwhile,
+    whose reply is then written without one)."""
+    found = await _group_of(services, request)
+    if found is None:
+        return None
+    group, agents = found
     return await scene(services, group, agents, speaker, not has_spoken(speaker.id, request.messages or ()))
 
 
@@ -114,13 +122,10 @@ async def stand_in(services: Services, request: MessageRequest, rng: random.Rand
     """Who takes a group turn whose speaker was deleted before it was written, and when its reply arrives: the
     turn drawn again among the members left, answering the same message, from now (None: the group is gone,
     nobody is left, the member a `manual` message named is the one deleted, or nobody takes a later turn)."""
-    if request.group_id is None or not request.messages:
+    found = await _group_of(services, request)
+    if found is None or not request.messages:
         return None
-    try:
-        group = await services.storage.groups.get(request.account, request.group_id)
-    except NotFoundError:
-        return None
-    agents = await members(services, group)
+    group, agents = found
     now = services.clock()
     rng = turn_rng(request.seed, request.turn, rng, "stand-in")
     answered = last_said(request.messages)
@@ -135,14 +140,11 @@ async def next_turn(
 ) -> FollowUp | None:
     """The request of the exchange's next turn, answering `reply` (delivered now), and its plan; None if the
     exchange ends. A request whose timing `delay` overrode is followed at once."""
-    if request.group_id is None or request.turns_left <= 0:
+    found = await _group_of(services, request) if request.turns_left > 0 else None
+    if found is None:
         return None
-    try:
-        group = await services.storage.groups.get(request.account, request.group_id)
-    except NotFoundError:
-        return None
+    group, agents = found
     now, number = services.clock(), request.turn + 1
-    agents = await members(services, group)
     text = "\n\n".join(message.content for message in reply)
     rng = turn_rng(request.seed, number, rng)
     turn = await plan_next(services, group, agents, request.conversation_id, (text, request.agent_id), number, now, rng)
