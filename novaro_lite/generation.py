@@ -15,7 +15,7 @@ from typing import Literal
 
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, CHARS_PER_WORD
-from novaro_lite.domain.contexts import Context, applicable, merged_ids, scan_cost
+from novaro_lite.domain.contexts import APPLIES, Context, Trigger, merged_ids, scan_cost, triggers
 from novaro_lite.domain.messages import ChatMessage, Prompt, Sampling, Usage
 from novaro_lite.domain.persona import (
     GroupScene,
@@ -69,7 +69,7 @@ class PromptPlan:
     provider: Provider
     prompt: Prompt
     considered: list[Context]  # the agent's and the request's contexts, in order
-    entered: list[Context]  # those among them in the prompt (a keyword context only when a key occurs)
+    why: list[Trigger]  # why each of them enters the prompt or not (a keyword context only when a key occurs)
 
 
 async def plan_prompt(
@@ -89,9 +89,10 @@ async def plan_prompt(
     found = await services.storage.contexts.get_many(agent.account, merged_ids(agent.context_ids, context_ids))
     texts = [message.content for message in messages]
     if scan_cost(found, texts) > OFF_LOOP_SCAN_COST:  # seconds of work: other requests must not wait for it
-        contexts = await asyncio.to_thread(applicable, found, texts)
+        why = await asyncio.to_thread(triggers, found, texts)
     else:
-        contexts = applicable(found, texts)
+        why = triggers(found, texts)
+    contexts = [context for context, trigger in zip(found, why, strict=True) if trigger in APPLIES]
     system = build_system_prompt(
         agent,
         now,
@@ -104,7 +105,7 @@ async def plan_prompt(
     prompt = Prompt(
         system, timed_messages(agent, messages), model, agent, now, purpose=purpose, sampling=extras.sampling
     )
-    return PromptPlan(provider, prompt, found, contexts)
+    return PromptPlan(provider, prompt, found, why)
 
 
 def provider_outcome(exc: BaseException | None) -> str:

@@ -10,7 +10,7 @@ from novaro_lite.api.contexts import require_contexts
 from novaro_lite.api.schemas.prompt_preview import ContextUse, PromptMessage, PromptPreview, PromptPreviewRequest
 from novaro_lite.api.web.deps import caller, json_response, read_body, services
 from novaro_lite.api.web.operation import V1, Operation
-from novaro_lite.domain.contexts import trigger
+from novaro_lite.domain.contexts import APPLIES
 from novaro_lite.generation import plan_prompt
 
 
@@ -21,8 +21,6 @@ async def preview_prompt(request: Request) -> Response:
     agent = await svc.storage.agents.get(caller(request).account, request.path_params["id"])
     messages = [message.to_domain() for message in body.messages]
     plan = await plan_prompt(svc, agent, messages, body.context_ids)
-    entered = {context.id for context in plan.entered}
-    texts = [message.content for message in messages]  # what plan_prompt looked for keys in
     return json_response(
         PromptPreview(
             model=f"{plan.provider.name}/{plan.prompt.model}",
@@ -35,10 +33,10 @@ async def preview_prompt(request: Request) -> Response:
                     keys=list(c.keywords.keys),
                     secondary_keys=list(c.keywords.secondary_keys) if c.keywords.selective else [],
                     scan_depth=c.keywords.scan_depth,
-                    entered=c.id in entered,
-                    why=trigger(c.keywords, texts),
+                    entered=why in APPLIES,
+                    why=why,
                 )
-                for c in plan.considered
+                for c, why in zip(plan.considered, plan.why, strict=True)
             ],
         )
     )

@@ -105,13 +105,8 @@ def trigger(keywords: Keywords, recent: Sequence[str] | Recent) -> Trigger:
     return "key"
 
 
-def is_triggered(keywords: Keywords, recent: Sequence[str] | Recent) -> bool:
-    """Whether a context with these keywords applies to a conversation whose message texts are `recent`."""
-    return trigger(keywords, recent) in APPLIES
-
-
 def scan_cost(contexts: Iterable[Context], recent: Sequence[str]) -> int:
-    """About how many characters applicable() compares: each key against its window's text, for a caller
+    """About how many characters triggers() compares: each key against its window's text, for a caller
     to judge whether to run it off the event loop (a big lorebook over a long chat takes seconds)."""
     last = [0]  # last[n]: the characters of the last n messages
     for text in reversed(recent):
@@ -123,7 +118,7 @@ def scan_cost(contexts: Iterable[Context], recent: Sequence[str]) -> int:
     )
 
 
-def applicable(contexts: Iterable[Context], recent: Sequence[str]) -> list[Context]:
-    """The contexts that enter the prompt for a conversation whose message texts are `recent`, in order."""
+def triggers(contexts: Iterable[Context], recent: Sequence[str]) -> list[Trigger]:
+    """Why each context enters the prompt, or not, for a conversation whose message texts are `recent`."""
     window = Recent(recent)
-    return [context for context in contexts if is_triggered(context.keywords, window)]
+    return [trigger(context.keywords, window) for context in contexts]

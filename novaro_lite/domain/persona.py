@@ -172,7 +172,8 @@ def writer_names(agent: Agent) -> tuple[str, ...]:
     return tuple(filter(None, (agent.nickname, agent.name)))
 
 
-SENT_TAG = re.compile(r"^\[sent [^\]]*\] ")
+SENT_BODY_MAX = 60  # what timed_messages writes inside "[sent …]" is about 16 characters; longer is no tag
+SENT_TAG = re.compile(rf"^\[sent [^\]]{{0,{SENT_BODY_MAX}}}\] ")
 SENT_OPEN = "[sent "
 
 
@@ -194,8 +195,10 @@ def may_grow_unspoken(start: str, names: Sequence[str] = ()) -> bool:
         return True
     rest = start
     if start.startswith(SENT_OPEN):
-        close = start.find("]")
-        if close < 0 or close == len(start) - 1:
+        close = start.find("]", 0, len(SENT_OPEN) + SENT_BODY_MAX + 1)
+        if close < 0:
+            return len(start) <= len(SENT_OPEN) + SENT_BODY_MAX  # the tag may still close
+        if close == len(start) - 1:
             return True
         if start[close + 1] == " ":
             rest = start[close + 2 :].lstrip()

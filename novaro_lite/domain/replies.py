@@ -43,6 +43,10 @@ class BubbleSplitter:
             if bubble:
                 done.append(bubble)
                 self._emitted += 1
+        # No break before the last line break (a \r before it included) can complete any more: the next search
+        # starts there, so text without breaks (a model's thousands of spaces) is searched once, not every time.
+        last = self._pending.rfind("\n", self._searched)
+        self._searched = max(self._searched, (len(self._pending) if last < 0 else last) - 1)
         return done
 
     def _in_code_at(self, end: int) -> bool:
@@ -81,6 +85,8 @@ class SaidStream:
         self._shown = False  # some bubble's text has been shown: the next one's starts after a blank line
         self._skip: int | None = None  # where the current bubble's said text starts, once known
         self._upto = 0  # how much of the current bubble (raw) has been shown
+        self._seen = 0  # how much of the current bubble (raw) has been looked at for its last non-space
+        self._end = 0  # where the current bubble's text ends as far as known: after its last non-space
 
     def feed(self, delta: str) -> tuple[str, list[str]]:
         out: list[str] = []
@@ -98,27 +104,32 @@ class SaidStream:
         said = self._said(bubble)
         shown = 0 if self._skip is None else max(0, self._upto - self._skip)
         self._show(said[shown:], shown == 0, out)
-        self._skip, self._upto = None, 0
+        self._skip, self._upto, self._seen, self._end = None, 0, 0, 0
         return said
 
     def _partial(self, out: list[str]) -> None:
-        """The bubble still being written: show what of it is known to stay, trailing whitespace held back."""
+        """The bubble still being written: show what of it is known to stay, trailing whitespace held back.
+
+        Each call looks at the new text only (a model may send thousands of whitespace tokens: looking back over
+        them each time would stall the event loop), but for a bubble's start, whose prefix is bounded."""
         text = self._splitter.pending
+        kept = len(text[self._seen :].rstrip())
+        if kept:
+            self._end = self._seen + kept
+        self._seen = len(text)
+        if self._end <= max(self._upto, self._skip or 0):
+            return  # only whitespace came, or nothing yet
         if self._skip is None:
             start = text.lstrip()
             if self._undecided(start):
                 return
             self._skip = len(text) - len(self._said(start))
         if self._upto <= self._skip:  # nothing shown yet: the said text starts at its first non-space
-            while self._skip < len(text) and text[self._skip].isspace():
-                self._skip += 1
-        end = len(text)
-        while end > self._skip and text[end - 1].isspace():
-            end -= 1
+            self._skip = len(text) - len(text[self._skip :].lstrip())
         begin = max(self._skip, self._upto)
-        if end > begin:
-            self._show(text[begin:end], begin == self._skip, out)
-            self._upto = end
+        if self._end > begin:
+            self._show(text[begin : self._end], begin == self._skip, out)
+            self._upto = self._end
 
     def _show(self, text: str, first: bool, out: list[str]) -> None:
         if not text:

@@ -116,15 +116,15 @@ async def test_a_big_lorebook_over_a_long_chat_is_matched_off_the_event_loop(cli
     still matched in place, where a thread would cost more than the matching."""
     import threading
 
-    from novaro_lite.domain.contexts import applicable as real
+    from novaro_lite.domain.contexts import triggers as real
 
     on_loop: list[bool] = []
 
-    def applicable(*args: Any) -> Any:
+    def triggers(*args: Any) -> Any:
         on_loop.append(threading.current_thread() is threading.main_thread())
         return real(*args)
 
-    monkeypatch.setattr("novaro_lite.generation.applicable", applicable)
+    monkeypatch.setattr("novaro_lite.generation.triggers", triggers)
     ids = []
     for index in range(20):
         keys = [f"never{index}x{key}" for key in range(50)]

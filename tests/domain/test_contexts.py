@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from novaro_lite.domain.contexts import Context, Keywords, applicable, is_triggered, merged_ids
+from novaro_lite.domain.contexts import APPLIES, Context, Keywords, merged_ids, trigger, triggers
 
 
 @pytest.mark.parametrize(
@@ -28,13 +28,13 @@ from novaro_lite.domain.contexts import Context, Keywords, applicable, is_trigge
     ],
 )
 def test_keyword_context_applies_only_when_a_key_occurs_recently(keywords, recent, expected):
-    assert is_triggered(keywords, recent) is expected
+    assert (trigger(keywords, recent) in APPLIES) is expected
 
 
-def test_applicable_keeps_order_and_drops_untriggered():
-    def context(name: str, keys: tuple[str, ...] = ()) -> Context:
-        return Context(name, "acme", name, "text", 0, 0, Keywords(keys))
+def test_triggers_say_why_each_context_enters_in_order():
+    def context(name: str, keys: tuple[str, ...] = (), secondary: tuple[str, ...] = ()) -> Context:
+        return Context(name, "acme", name, "text", 0, 0, Keywords(keys, secondary_keys=secondary, selective=True))
 
-    found = applicable([context("a"), context("b", ("x",)), context("c", ("y",)), context("d")], ["y?"])
-    assert [c.id for c in found] == ["a", "c", "d"]
+    found = [context("a"), context("b", ("x",)), context("c", ("y",)), context("d", ("y",), ("z",))]
+    assert triggers(found, ["y?"]) == ["always", "no_key", "key", "no_secondary_key"]
     assert merged_ids(["a", "b"], ["b", "c"]) == ("a", "b", "c")
