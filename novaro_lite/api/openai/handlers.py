@@ -33,7 +33,6 @@ from novaro_lite.api.web.operation import Operation
 from novaro_lite.domain.agents import Agent
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
-from novaro_lite.domain.replies import JoinedStream
 from novaro_lite.errors import AppError, NotFoundError
 from novaro_lite.generation import Delta, Extras, generate_reply, stream_reply
 
@@ -146,7 +145,7 @@ async def chat_completions(request: Request) -> Response:
         first = await anext(events)  # upstream failures before the first token are still plain errors
         include_usage = body.stream_options is not None and body.stream_options.include_usage
         head = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": agent.id}
-        chunks = _chunks(head, agent.max_bubbles, include_usage, first, events)
+        chunks = _chunks(head, include_usage, first, events)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(_sse(chunks), media_type="text/event-stream", headers=headers)
     reply = await generate_reply(svc, agent, messages, context_ids, extras)
@@ -166,21 +165,20 @@ def _choice(delta: dict[str, str], finish_reason: str | None = None) -> list[dic
 
 async def _chunks(
     head: dict[str, Any],
-    max_bubbles: int,
     include_usage: bool,
     first: Delta | ChatMessage | Usage,
     rest: AsyncGenerator[Delta | ChatMessage | Usage],
 ) -> AsyncIterator[dict[str, Any]]:
-    """chat.completion.chunk objects: the role, content as it arrives, the finish, then usage if asked for."""
+    """chat.completion.chunk objects: the role, content as it arrives (the reply's text as its bubbles say it,
+    joined by blank lines: generation.stream_reply), the finish, then usage if asked for."""
     head = {**head, "usage": None} if include_usage else head
-    joined = JoinedStream(max_bubbles)
     yield {**head, "choices": _choice({"role": "assistant", "content": ""})}
     async with contextlib.aclosing(rest):
         item = first
         try:
             while True:
-                if isinstance(item, Delta) and ((text := joined.feed(item.text)) or not item.text):
-                    yield {**head, "choices": _choice({"content": text})}  # empty: a model thinking, still there
+                if isinstance(item, Delta):
+                    yield {**head, "choices": _choice({"content": item.text})}  # empty: a model thinking, still there
                 elif isinstance(item, Usage):
                     yield {**head, "choices": _choice({}, finish_reason(item))}
                     if include_usage:
