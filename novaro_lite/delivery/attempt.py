@@ -220,7 +220,8 @@ async def _agent(courier: Courier, request: MessageRequest) -> Agent:
         return agent
     taken = await groups.stand_in(services, request, courier.rng)
     if taken is None:
-        raise _Settled(Refused("The agent was deleted before its reply was due."))
+        why = " and no other member of the group took its turn" if request.group_id is not None else ""
+        raise _Settled(Refused(f"The agent was deleted before its reply was due{why}."))
     speaker, plan = taken
     queue = services.storage.queue
     if await queue.hold(request.id, courier.owner, due=plan.read_at, arrive_at=plan.arrive_at, speaker=speaker):

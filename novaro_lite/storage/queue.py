@@ -119,12 +119,13 @@ class DeliveryQueue:
         """Give a claimed request back to wait until `due`, its reply (if given) kept, its times as given.
 
         How a humanlike reply waits between reading, typing and arriving (delivery/attempt.py); with `speaker`,
-        a group turn passes to that member. No attempt is logged. False if the lease was lost (the request was
-        canceled or taken over meanwhile).
+        a group turn passes to that member, who starts afresh (its own read, its own budget for the model's
+        failures). No attempt is logged. False if the lease was lost (the request was canceled or taken over
+        meanwhile).
         """
         reply_sql, params = ("", ()) if reply is None else (f"reply = ?, {READ_SQL}, ", (dump_messages(reply),))
         if speaker is not None:
-            reply_sql, params = f"{reply_sql}agent_id = ?, ", (*params, speaker)
+            reply_sql, params = f"{reply_sql}agent_id = ?, generation_failures = 0, ", (*params, speaker)
         (updated,) = await self._db.write(
             (
                 f"UPDATE message_requests SET {reply_sql}status = 'scheduled', due_ms = ?, scheduled_for = ?,"

@@ -218,3 +218,4 @@ async def test_a_manual_groups_named_member_deleted_fails_its_message_with_the_r
     assert replies(setup) == []  # the caller chose who answers: nobody else speaks for Ana
     stored = await fetch(setup, accepted["id"])
     assert stored["status"] == "failed" and "deleted" in stored["lastError"]
+    assert "no other member of the group took its turn" in stored["lastError"]

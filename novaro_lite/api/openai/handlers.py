@@ -201,7 +201,10 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
-    """One model (agent), by id or agent:NAME; an unknown one is OpenAI's 404, `model_not_found` naming `model`."""
+    """One model (agent), by id or agent:NAME; an unknown one is OpenAI's 404, `model_not_found` naming `model`.
+    `/v1/models/` (an empty id, which the route's path parameter takes) is the list."""
+    if not request.path_params["id"]:
+        return await list_models(request)
     return JSONResponse(model_entry(await find_agent(request, request.path_params["id"])))
 
 

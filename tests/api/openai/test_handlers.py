@@ -191,6 +191,8 @@ async def test_models_by_name_ids_and_accounts(client, auth, lena, services):
     band = (await client.post("/api/v1/agents", json={"name": "AC/DC"}, headers=auth)).json()
     retrieved = await client.get("/v1/models/agent:AC/DC", headers=auth)  # as OpenAI's clients put it in the path
     assert retrieved.status_code == 200 and retrieved.json()["id"] == band["id"]
+    listed = await client.get("/v1/models/", headers=auth)  # the trailing slash some clients add
+    assert listed.status_code == 200 and listed.json()["object"] == "list"
     mine = (await client.get("/v1/models", headers=auth)).json()["data"]
     assert [m["name"] for m in mine] == ["Lena", "Twin", "Twin", "AC/DC"]
 
