@@ -60,22 +60,28 @@ export function cardImport(onCreated) {
   const input = h('input', { type: 'file', accept: '.json,.png,.charx,application/json,image/png' });
   const shown = h('div', {});
   const errors = errorBox();
-  let chosen = null;
+  let latest = 0; // the file picked last: an earlier one's late preview (an upload of up to 5 MB) is dropped
 
   async function take(file) {
-    chosen = null;
+    const mine = ++latest;
     replace(errors);
     replace(shown);
+    let chosen;
     try {
       chosen = await readCard(file);
     } catch (error) {
-      replace(errors, notice('error', error.message));
+      if (mine === latest) replace(errors, notice('error', error.message));
       return;
     }
-    const card = await attempt(errors, () =>
+    const said = errorBox();
+    const card = await attempt(said, () =>
       api('POST', '/api/v1/agents/import/preview', chosen.bytes, { type: chosen.type }),
     );
-    if (!card) return;
+    if (mine !== latest) return;
+    if (!card) {
+      replace(errors, ...said.childNodes);
+      return;
+    }
     const create = h(
       'button',
       {

@@ -17,11 +17,14 @@ const WHY = {
 const HEADERS = ['Check-in', 'Status', 'Moment / delivered', 'Conversation', 'Topic', 'Ended because', ''];
 
 /** "5 attempts failed, the last: The receiver answered HTTP 503." for one not delivered (yet): while it is
- * retried its status stays "scheduled", and the moment shown is the next attempt. */
+ * retried its status stays "scheduled", and the moment shown is the next attempt. `attempts` counts POSTs to
+ * the webhook only: when the model failed, nothing was sent, and only the error is shown. */
 function failedAttempts(checkIn) {
   if (!checkIn.lastError || checkIn.status === 'delivered') return null;
-  const attempts = `${checkIn.attempts} attempt${checkIn.attempts === 1 ? '' : 's'} failed`;
-  return h('small', { class: 'problem' }, `${attempts}, the last: ${checkIn.lastError}`);
+  const attempts = checkIn.attempts
+    ? `${checkIn.attempts} attempt${checkIn.attempts === 1 ? '' : 's'} failed, the last: `
+    : 'Not sent yet: ';
+  return h('small', { class: 'problem' }, `${attempts}${checkIn.lastError}`);
 }
 
 /** The agent's check-ins, newest first, refreshed every few seconds while the page is open. */
