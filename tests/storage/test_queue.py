@@ -187,3 +187,18 @@ async def test_a_postgresql_claim_reads_no_more_as_a_busy_webhooks_backlog_grows
         finally:
             await connection.close()
         assert blocks[1] < blocks[0] * 2, f"a 30x backlog made the claim read {blocks}"
+
+
+async def test_a_turn_held_for_another_speaker_is_theirs_with_a_fresh_budget(storage):
+    """A group turn whose speaker was deleted passes to a stand-in (delivery/groups.stand_in): the request then
+    names the stand-in, and the deleted speaker's model failures no longer count against it (nor keep it from
+    sending its own message.read)."""
+    hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
+    request_id = await accept(storage, hook.id, NOW - 1)
+    assert await claim(storage, limit=1) == [request_id]
+    assert await storage.queue.finish_attempt(request_id, "own", None, "retry", NOW - 1, "generation_failures")
+    assert await claim(storage, limit=1) == [request_id]
+    assert await storage.queue.hold(request_id, "own", due=NOW + 5, arrive_at=NOW + 9, speaker="agt_2")
+    held = await storage.requests.get("acme", request_id)
+    assert (held.agent_id, held.generation_failures, held.status) == ("agt_2", 0, "scheduled")
+    assert not await storage.queue.hold(request_id, "someone else", due=NOW, arrive_at=NOW, speaker="agt_3")
