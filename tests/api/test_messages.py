@@ -174,6 +174,18 @@ async def test_the_prompts_sent_tag_copied_by_a_model_never_reaches_the_user(cli
     assert "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks) == shown
 
 
+async def test_v1_streams_the_same_text_as_its_whole_reply_when_a_dropped_tag_precedes_a_fence(client, auth):
+    """/v1 re-split the streamed text and saw a code fence the bubble splitter had not (the tag before it was
+    gone): its streamed content kept a "\n \n" the whole reply had not."""
+    agent = await new_agent(client, auth, model="fake/tag-fence", maxBubbles=4)
+    completion = {"model": agent["id"], "messages": [{"role": "user", "content": "Hi"}]}
+    plain = (await client.post("/v1/chat/completions", json=completion, headers=auth)).json()
+    streamed = await client.post("/v1/chat/completions", json=completion | {"stream": True}, headers=auth)
+    chunks = [json.loads(line.removeprefix("data: ")) for line in streamed.text.split("\n\n")[:-2]]
+    content = "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks)
+    assert content == plain["choices"][0]["message"]["content"]
+
+
 async def test_a_reasoning_models_think_block_never_reaches_the_user(client, auth):
     """A <think> block was delivered as the first bubbles, and on /v1 as the reply's text."""
     agent = await new_agent(client, auth, model="fake/thinking")

@@ -133,17 +133,3 @@ def test_said_stream_shows_what_its_bubbles_say_however_the_text_streams_in(piec
     expected = [said for said in (spoken(bubble, names) for bubble in split_bubbles(text, max_bubbles)) if said]
     assert bubbles == expected
     assert "".join(shown) == "\n\n".join(expected)
-
-
-def test_a_tag_dropped_before_a_fence_leaves_the_shown_text_equal_to_the_bubbles():
-    """/v1 re-split the shown text and saw a fence the splitter had not (the tag before it gone): its streamed
-    content kept a "\\n \\n" the whole reply had not. Now it sends the shown text as it is."""
-    text = "[sent Tue 14 Nov 22:14] ~~~ a\n\n~~~ b\n \nc"
-    stream = SaidStream(4, spoken, lambda start: may_grow_unspoken(start))
-    shown, bubbles = stream.feed(text)
-    rest, last = stream.finish()
-    assert (
-        shown + rest
-        == "\n\n".join(bubbles + last)
-        == "\n\n".join(said for said in (spoken(bubble) for bubble in split_bubbles(text, 4)) if said)
-    )

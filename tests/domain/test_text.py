@@ -57,7 +57,7 @@ def test_json_fault_names_the_place(raw: bytes, place: list[str | int]) -> None:
     assert found is not None and found[0] == place
 
 
-def test_a_body_without_escapes_or_large_numbers_is_not_parsed() -> None:
-    # Not JSON at all, yet nothing in it could break the rule: the schema's parser is left to refuse it.
+def test_text_that_is_no_json_or_spells_an_escape_as_text_breaks_no_rule() -> None:
+    # Not JSON at all: the schema's parser is left to refuse it. A backslash escaped before "u0000" is text.
     assert json_fault(b'{"a": "plain text", "n": 12.5', ["body"]) is None
     assert json_fault(b'{"a": "\\\\u0000 is six characters here"}', ["body"]) is None

@@ -119,6 +119,8 @@ def _text(model: str, body: dict[str, Any]) -> str:
         return "Lone \ud800 half.\n\nSecond bubble."
     if model == "thinking":
         return "<think>\nThey ask about dinner.\n\nKeep it short.\n</think>\n\nPasta!\n\nCome over at 8."
+    if model == "tag-fence":  # a copied tag before a fence-like line: the reviewer's case of issue 24's session
+        return "[sent Tue 14 Nov 22:14] ~~~ a\n\n~~~ b\n \nc"
     if model == "sent-tag":
         return "[sent Tue 14 Nov 22:14] Hey!\n\n[sent Tue 14 Nov 22:14] What's up?"
     if model == "named-lena":

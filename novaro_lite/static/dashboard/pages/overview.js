@@ -1,12 +1,12 @@
 // Overview: how many agents and webhooks, the last 24 hours of requests, what is due next, what fails.
 
-const MOST_REQUESTS = 5000; // the newest requests counted: enough for a day of a small server, in a few calls
-
 import { api, listAll } from '../api.js';
 import { hourlyStatusChart, STATUSES } from '../charts.js';
 import { h, table } from '../dom.js';
 import { ago, when, whenFor } from '../format.js';
 import { empty, load, lookup, navLink } from './common.js';
+
+const MOST_REQUESTS = 5000; // the newest requests counted: enough for a day of a small server, in a few calls
 
 function hourly(requests, start) {
   const buckets = Array.from({ length: 24 }, () => ({}));
