@@ -2,22 +2,21 @@
 
 A burst of accepted requests then costs a few trips to the database, not one transaction each. Both engines
 use it; each supplies how to commit a Batch (SQLite: the whole transaction in one trip to its writer thread;
-PostgreSQL: in a pooled transaction, `commit_in`), whose errors say when the database itself failed
-(UnavailableError: it is locked, gone or full), which fails every write of the batch alike. Any other error
-fails only the write that caused it: the batch is committed again write by write, so a row the database
-refuses costs no other caller (another account, say) its write.
+PostgreSQL: in one round trip, a call to a function on the server, postgres/batches.py), whose errors say
+when the database itself failed (UnavailableError: it is locked, gone or full), which fails every write of
+the batch alike. Any other error fails only the write that caused it: the batch is committed again write by
+write, so a row the database refuses costs no other caller (another account, say) its write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from novaro_lite.errors import UnavailableError
-from novaro_lite.storage.database import Statement, Transaction
+from novaro_lite.storage.database import Statement
 
 GATHER_SECONDS = 0.001  # how long a batch gathers writes under concurrent writes (PostgreSQL's commit_delay idea)
 
@@ -42,7 +41,7 @@ def _consume(done: asyncio.Future[list[int]]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Batch:
-    """What one transaction of the group commit runs: first `inserts` (one executemany per statement, rows in
+    """What one transaction of the group commit runs: first `inserts` (each statement's rows together, in
     arrival order), then each write's statements in turn; its result is each write's rowcounts."""
 
     inserts: dict[str, list[tuple[Any, ...]]]
@@ -55,14 +54,6 @@ class Batch:
             for sql, params in write.inserts:
                 inserts.setdefault(sql, []).append(params)
         return cls(inserts, [write.statements for write in writes])
-
-
-async def commit_in(transaction: contextlib.AbstractAsyncContextManager[Transaction], batch: Batch) -> list[list[int]]:
-    """Run `batch` in `transaction`, one statement at a time; return each write's rowcounts."""
-    async with transaction as tx:
-        for sql, rows in batch.inserts.items():
-            await tx.executemany(sql, rows)
-        return [[await tx.execute(sql, params) for sql, params in statements] for statements in batch.writes]
 
 
 class GroupCommit:
@@ -79,7 +70,7 @@ class GroupCommit:
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
         """Run statements in order and return their rowcounts. Within a batch, every write's inserts run before
-        any write's statements (one executemany per insert statement)."""
+        any write's statements (each insert statement's rows together)."""
         return await self._submit(Write(statements=statements, purges=purges))
 
     async def _submit(self, write: Write) -> list[int]:

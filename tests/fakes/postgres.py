@@ -17,22 +17,30 @@ from pathlib import Path
 
 import asyncpg
 
+# Every table of ours, children before the tables they reference (the order DELETE empties them in).
 TABLES = (
     "agent_contexts",
+    "chat_group_members",
+    "agent_avatars",
     "tokens",
     "agents",
+    "chat_groups",
     "webhooks",
     "message_requests",
     "delivery_attempts",
     "contexts",
     "presence",
+    "user_writes",
+    "check_in_rules",
 )
-# The public schema as our migrations leave it: our tables and schema_version, no triggers or functions.
+FUNCTIONS = ("novaro_claim", "novaro_run")  # storage/postgres/batches.py
+# The public schema as our migrations leave it: our tables, schema_version and functions, no triggers.
 INTACT = f"""
     SELECT (SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public')
         = {"ARRAY" + str(sorted((*TABLES, "schema_version")))}
     AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)
-    AND NOT EXISTS (SELECT 1 FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace WHERE nspname = 'public')
+    AND (SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc JOIN pg_namespace
+         ON pg_namespace.oid = pronamespace WHERE nspname = 'public') = {"ARRAY" + str(list(FUNCTIONS))}
 """
 
 

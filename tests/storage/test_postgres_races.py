@@ -126,7 +126,7 @@ async def seconds_to_take_the_claim_lock(url: str) -> float:
     started = time.monotonic()
     try:
         async with other.transaction():
-            await other.execute(claims.LOCK_SQL, claims.CLAIM_LOCK, "0")
+            await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", claims.CLAIM_LOCK)
         return time.monotonic() - started
     except asyncpg.LockNotAvailableError:
         return math.inf
@@ -135,13 +135,13 @@ async def seconds_to_take_the_claim_lock(url: str) -> float:
 
 
 async def test_a_process_stopped_anywhere_in_a_claim_holds_the_claim_lock_only_briefly(postgres, monkeypatch):
-    """The claim lock every claim waits for is held only while PostgreSQL can end a stopped claim by itself.
+    """The claim lock every claim waits for is never held while a stopped claim's process stays stopped.
 
-    The claim is stopped after each of its writes in turn. Before the fix, one point held the lock for as long
-    as the process stayed stopped: asyncpg had sent the claim statement's Parse/Describe (its first use on the
-    connection) with no Sync, which PostgreSQL counts as active, not idle in transaction."""
+    The claim is stopped after each of its writes in turn. Once, one point held the lock for as long as the
+    process stayed stopped: asyncpg had sent the claim statement's Parse/Describe (its first use on the
+    connection) with no Sync, which PostgreSQL counts as active, not idle in transaction. The claim is now one
+    call that takes the lock on the server (storage/postgres/claims.py)."""
     monkeypatch.setattr(database, "_Connection", Stopping)
-    monkeypatch.setattr(database, "CLAIM_IDLE", "1s")
     url = postgres.new_database()
     async with Storage.open(url, time.time, pool_size=1) as storage:
         hook = await storage.webhooks.create("acme", "https://a.example/hook", "", True)
@@ -167,7 +167,7 @@ async def test_a_process_stopped_anywhere_in_a_claim_holds_the_claim_lock_only_b
             Stopping.made.clear()
             with pytest.raises(UnavailableError):
                 await claiming
-        assert stop_after > 3  # the claim was stopped before the lock, under it, and before its commit
+        assert stop_after > 1  # the claim was stopped before its call was whole, and after
 
 
 async def test_closing_a_connection_whose_server_is_gone_does_not_raise(postgres: LocalPostgres):

@@ -8,21 +8,17 @@ less what is in flight: the larger of this process's count and the database's (r
 under a live lease, from a small partial index of those alone).
 
 That count can only be trusted if no other process is claiming at the same moment (it would not see the
-other's uncommitted leases), so claims take one transaction-scoped advisory lock first. It is held for the
-one statement (a few milliseconds); everything else — accepting, delivering, recording — runs in parallel.
+other's uncommitted leases), so claims take one transaction-scoped advisory lock first, and the count must be
+read after the lock is granted. Both happen on the server, in one call: `novaro_claim` (batches.py, schema.py)
+takes the lock, then runs the claim statement, which (a new statement in a function) takes its snapshot then.
+Its transaction is that one call: the lock is held for the statement (a few milliseconds), and everything else
+— accepting, delivering, recording — runs in parallel.
 
-A process that stops while it holds that lock (SIGSTOP, a paused VM) stalls every claim on the database, so
-the lock is held only while PostgreSQL can end the stopped transaction by itself:
-- The claim statement is prepared on its connection before the transaction begins. asyncpg prepares a
-  statement's first use on a connection with Parse/Describe and no Sync, and PostgreSQL, waiting for the
-  rest, counts the session as active, not idle: neither idle_in_transaction_session_timeout nor
-  statement_timeout ends it. A process stopped there, the lock taken, held it (and stalled every claim on
-  the database) for as long as it stayed stopped. So PostgresDatabase.claim runs the statement first asking
-  for nothing (LIMIT 0: one cheap round trip), and asyncpg, which keeps it prepared, sends no Parse for the
-  real one under the lock.
-- Once the lock is taken, the transaction is idle only between our statements, and a stopped client's is
-  ended after CLAIM_IDLE (set with the lock, for this transaction alone): sooner than a waiting claim's
-  lock_timeout (settings.LOCK_WAIT), so the others wait a few seconds rather than fail.
+So the lock is never held while PostgreSQL waits for the client's next command: a process stopped (SIGSTOP, a
+paused VM) while it sends the call has not taken it yet, and one stopped once the call is sent has its claim
+run and committed all the same (its leases then run out, and the rows go to another process). The one wait
+left is PostgreSQL's sending of the leased rows, which ends the call: rows larger than the connection's
+socket buffers hold wait, the lock held, until a stopped process resumes or dies.
 """
 
 from __future__ import annotations
@@ -34,17 +30,12 @@ from novaro_lite.storage.database import Claim
 from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
 
 CLAIM_LOCK = "novaro-lite:claim"
-CLAIM_IDLE = "5s"  # how long PostgreSQL lets a claim's transaction sit idle, the claim lock held
-# The claim's first statement: the lock, and the idle limit of this transaction (set_config's `true`: local).
-LOCK_SQL = (
-    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('idle_in_transaction_session_timeout', $2, true)"
-)
 MIN_BIGINT = -(2**63)
 
 
-def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tuple[Any, ...]]:
-    """The statement that leases what `claim` asks for, to run under LOCK_SQL, and its parameters;
-    `set_sql`'s placeholders take lease_until_ms, owner and now."""
+def claim_statement(claim: Claim, set_sql: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement that leases what `claim` asks for, to run under the claim lock, and its parameters;
+    `set_sql`'s placeholders take lease_until_ms, owner and now. It returns whole rows (novaro_claim's type)."""
     sql = f"""
         WITH open AS (
             SELECT w.id, ?::bigint - greatest(coalesce(mine.value::bigint, 0), (
@@ -72,7 +63,7 @@ def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tupl
         )
         UPDATE message_requests SET {set_sql}
         WHERE seq IN (SELECT seq FROM locked) AND (lease_owner IS DISTINCT FROM ? OR NOT id = ANY(?::text[]))
-        RETURNING seq, {columns}
+        RETURNING message_requests.*
     """
     params = (
         claim.per_webhook,

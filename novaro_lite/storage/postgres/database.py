@@ -19,7 +19,6 @@ agree: a server whose clock is more than MAX_CLOCK_SKEW off the database server'
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import re
@@ -31,9 +30,10 @@ import asyncpg
 
 from novaro_lite.errors import StorageFullError, UnavailableError, ValidationError
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
-from novaro_lite.storage.group_commit import Batch, GroupCommit, commit_in
+from novaro_lite.storage.group_commit import Batch, GroupCommit
 from novaro_lite.storage.outage import Outage
-from novaro_lite.storage.postgres.claims import CLAIM_IDLE, CLAIM_LOCK, LOCK_SQL, claim_statement
+from novaro_lite.storage.postgres.batches import CLAIM_SQL, RUN_SQL, Shipment, bound
+from novaro_lite.storage.postgres.claims import CLAIM_LOCK, claim_statement
 from novaro_lite.storage.postgres.faults import cause_of, is_broken
 from novaro_lite.storage.postgres.schema import MIGRATIONS
 from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, CONNECT_TIMEOUT, SERVER_SETTINGS
@@ -204,7 +204,12 @@ class PostgresDatabase:
             yield _Transaction(connection)
 
     async def _commit(self, batch: Batch) -> list[list[int]]:
-        return await commit_in(self.transaction(), batch)
+        """The batch in one round trip and one transaction (batches.py): each write's row counts."""
+        shipment = Shipment.of(batch)
+        async with self._connection() as connection:
+            with _text_checked():
+                counts: list[int] = await connection.fetchval(RUN_SQL, *shipment.args())
+        return shipment.counts(counts)
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
         await self._group.insert(sql, params)
@@ -232,16 +237,11 @@ class PostgresDatabase:
         return await self.read(sql, params)
 
     async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        """Lease under the claim lock, the statement already prepared on the connection when the lock is taken
-        (claims.py says why): it runs first, before the transaction, asking for nothing (LIMIT 0)."""
-        sql, params = claim_statement(claim, set_sql, columns)
-        _, nothing = claim_statement(dataclasses.replace(claim, limit=0), set_sql, columns)
-        sql = numbered(sql)
+        """Lease in one call to novaro_claim, which takes the claim lock first (claims.py); it answers whole rows,
+        `columns` among them."""
+        statement, params = bound(*claim_statement(claim, set_sql))
         async with self._connection() as connection:
-            await connection.fetch(sql, *nothing)  # asyncpg keeps it prepared: below it sends no Parse
-            async with connection.transaction():
-                await connection.execute(LOCK_SQL, CLAIM_LOCK, CLAIM_IDLE)
-                rows: list[Row] = await connection.fetch(sql, *params)
+            rows: list[Row] = await connection.fetch(CLAIM_SQL, CLAIM_LOCK, statement, params)
         return rows
 
     def content_purged(self) -> None:

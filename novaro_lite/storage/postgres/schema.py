@@ -251,4 +251,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN read_at bigint;
     ALTER TABLE message_requests ADD COLUMN typing_started_at bigint;
     """,
+    # issue 24: a group-commit batch and a claim in one round trip each (batches.py): novaro_run runs a batch's
+    # statements in order in the one transaction of its call, each with its own slice of the parameters,
+    # and returns their row counts; novaro_claim takes the claim lock, then runs the claim statement, whose
+    # snapshot is taken after the lock is granted (claims.py).
+    """
+    CREATE FUNCTION novaro_run(statements text[], params text[], starts integer[]) RETURNS bigint[]
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        counts bigint[] := '{}';
+        changed bigint;
+    BEGIN
+        FOR i IN 1 .. coalesce(array_length(statements, 1), 0) LOOP
+            EXECUTE statements[i] USING params[starts[i] : starts[i + 1] - 1];
+            GET DIAGNOSTICS changed = ROW_COUNT;
+            counts := counts || changed;
+        END LOOP;
+        RETURN counts;
+    END
+    $$;
+    CREATE FUNCTION novaro_claim(lock_key text, statement text, params text[]) RETURNS SETOF message_requests
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0));
+        RETURN QUERY EXECUTE statement USING params;
+    END
+    $$;
+    """,
 )
