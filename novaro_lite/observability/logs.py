@@ -75,6 +75,9 @@ def configure_logging(level: str, log_format: str) -> None:
     # httpx logs every call's whole URL at INFO, and a webhook URL often holds its receiver's secret (in the
     # path, as Slack's and Discord's do, or the query); our own lines say what was called without it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: webhook secrets, token hashes, message
+    # content. At `log_level = "debug"` those would reach the log, which never holds secrets or content.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

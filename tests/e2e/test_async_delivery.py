@@ -465,3 +465,28 @@ def test_cancel_during_delivery_keeps_the_record_true(tmp_path: Path, receiver):
     )
     if canceled.status_code == 409:
         assert final["status"] == "delivered"
+
+
+def test_at_debug_level_the_log_holds_no_secret_token_or_content(tmp_path: Path, receiver):
+    """The log never holds tokens, webhook secrets or what users wrote, at any level: at `debug`, aiosqlite
+    logged every statement with its parameters (a rotated secret, a check-in's topic and messages)."""
+    rx, hook_url = receiver
+    args = server_args(tmp_path)
+    (tmp_path / "novaro.toml").write_text((tmp_path / "novaro.toml").read_text().replace('"info"', '"debug"'))
+    with running_server(args, cwd=tmp_path) as server, api_client(server, server.first_token or "") as api:
+        agent_id, webhook = api.setup(hook_url)
+        rotated = api.client.post(f"/api/v1/webhooks/{webhook['id']}/rotate-secret").json()["secret"]
+        token = api.client.post("/api/v1/tokens", json={"name": "app"}).json()["token"]
+        assert api.client.get("/api/v1/auth/verify", headers={"Authorization": f"Bearer {token}"}).is_success
+        accepted = api.accept(agent_id, webhook["id"], reference="secret-reference-7")
+        api.wait_status(accepted["id"], "delivered", 10)
+        check_in = api.client.post("/api/v1/check-ins", json={
+            "agentId": agent_id, "webhookId": webhook["id"], "conversationId": "chat-1", "reference": "r",
+            "topic": "topic-only-the-user-wrote", "window": {"after": 3600, "before": 7200},
+            "quietHours": {"start": "00:00", "end": "00:00"},
+        })  # fmt: skip
+        assert check_in.status_code == 201, check_in.text
+        log = "".join(server.output)
+    assert "DEBUG" in log  # the level took
+    for secret in (token, webhook["secret"], rotated, MESSAGES[-1]["content"], "topic-only-the-user"):
+        assert secret not in log, secret
