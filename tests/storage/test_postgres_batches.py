@@ -33,7 +33,7 @@ def rows(seed: int, count: int) -> list[tuple[Any, ...]]:
     draw = random.Random(seed)
     alphabet = "ab'\\?$[]1;-\n é東🙂\u200f"
     out: list[tuple[Any, ...]] = [
-        (1, True, 2**63 - 1, 0.1, TRICKY[0], bytes(range(256)), TRICKY),
+        (1, True, 2**63 - 1, -math.inf, TRICKY[0], bytes(range(256)), TRICKY),
         (2, False, -(2**63), -1e300, "x" * 100_000, b"", []),
         (3, None, None, None, None, None, None),
         (4, True, -1, math.inf, "-", b"\x00", ["a,b", '"q"', "{}", "NULL"]),
@@ -73,6 +73,8 @@ async def test_text_with_nul_is_refused_as_the_requests_fault(postgres: LocalPos
             await tx.execute(PROBE)
         with pytest.raises(ValidationError, match="NUL"):
             await storage.database.write((INSERT, (1, True, 1, 1.0, "a\x00b", b"", [])))
+        with pytest.raises(ValidationError, match="NUL"):
+            await storage.database.insert(INSERT, (1, True, 1, 1.0, "a\x00b", b"", []))
         assert await storage.database.read("SELECT n FROM probe", ()) == []
 
 

@@ -5,6 +5,7 @@ counts apart), and a batch of bookkeeping holds many: a delivery's `finish_attem
 batch travels whole to `novaro_run` (schema.py, migration 8), which runs its statements in order with
 EXECUTE … USING, in the one transaction of that call, and returns their row counts; a claim travels to
 `novaro_claim`, which takes the claim lock and then runs the claim (claims.py says why that order).
+A batch's inserts of one statement become one INSERT of all their rows, sent as a JSON array.
 
 Parameters stay bound, never written into SQL: a statement's parameters are one text[] (its USING), and each
 `?` becomes `$1[k]` cast to its value's type. Only None is written, as NULL: its column's type is not known
@@ -17,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from novaro_lite.storage.database import Statement
 from novaro_lite.storage.group_commit import Batch
 
 # Runs a batch: its statements, the parameters of all of them, and where each statement's begin (1-based,
@@ -79,12 +81,28 @@ def bound(sql: str, params: Sequence[Any]) -> tuple[str, list[str]]:
     return _template(sql, tuple(map(_kind, params))), [_text(value) for value in params if value is not None]
 
 
-def _rows_at_once(sql: str, rows: list[tuple[Any, ...]]) -> Statement:
-    """An `INSERT … VALUES (…)` of one row made the INSERT of all of `rows`, one statement and one plan."""
-    head, _, values = sql.rpartition(" VALUES ")
-    if not head or not (values.startswith("(") and values.endswith(")")):
-        raise ValueError(f"not an INSERT … VALUES (…) of one row: {sql!r}")
-    return f"{head} VALUES {', '.join([values] * len(rows))}", tuple(value for row in rows for value in row)
+@functools.lru_cache(maxsize=64)
+def _insert_all(sql: str) -> tuple[str, tuple[str, ...]]:
+    """An `INSERT INTO t (…) VALUES (…)` of one row as the INSERT of every row of a JSON array (one plan,
+    whatever the count; a multi-row VALUES with a parameter each grew quadratically in PostgreSQL's time), and
+    the columns its `?`s fill, which each row's object names."""
+    found = re.fullmatch(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \((.*)\)", sql, re.DOTALL)
+    columns, items = ([part.strip() for part in found[group].split(",")] for group in (2, 3)) if found else ([], [])
+    if not found or len(columns) != len(items):
+        raise ValueError(f"not an INSERT … VALUES (…) of one row with a value per column: {sql!r}")
+    select = ", ".join(f"given.{column}" if item == "?" else item for column, item in zip(columns, items, strict=True))
+    statement = (
+        f"INSERT INTO {found[1]} ({', '.join(columns)}) SELECT {select}"
+        f" FROM jsonb_populate_recordset(NULL::{found[1]}, $1[1]::jsonb) AS given"
+    )
+    return statement, tuple(column for column, item in zip(columns, items, strict=True) if item == "?")
+
+
+def _json(value: Any) -> Any:
+    """A value as a row's JSON object holds it: JSON has no bytes (bytea's text form instead) and no infinity."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return repr(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
 @dataclasses.dataclass
@@ -100,7 +118,10 @@ class Shipment:
     def of(cls, batch: Batch) -> Shipment:
         shipment = cls()
         for sql, rows in batch.inserts.items():
-            shipment._add(*_rows_at_once(sql, rows))
+            statement, columns = _insert_all(sql)
+            shipment.statements.append(statement)
+            shipment.params.append(json.dumps([dict(zip(columns, map(_json, row), strict=True)) for row in rows]))
+            shipment.starts.append(len(shipment.params) + 1)
         inserts = len(shipment.statements)
         for statements in batch.writes:
             for sql, params in statements:

@@ -74,7 +74,8 @@ def _refused_text(exc: asyncpg.CharacterNotInRepertoireError) -> ValidationError
 def _text_checked() -> Iterator[None]:
     try:
         yield
-    except asyncpg.CharacterNotInRepertoireError as exc:
+    # A bound parameter with NUL is the first; JSON's \u0000 (a batch's inserts, batches.py) the second.
+    except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError) as exc:
         raise _refused_text(exc) from None
 
 
