@@ -22,6 +22,11 @@ class TargetRefusedError(Exception):
     """A webhook URL that deliveries may not go to; the message says why and what to change."""
 
 
+class UnresolvedHostError(TargetRefusedError):
+    """A webhook URL whose host name does not resolve: refused when the webhook is made, but at delivery a
+    failure of DNS that may pass, retried like a receiver that cannot be reached."""
+
+
 async def check_target(url: str, policy: TargetPolicy) -> None:
     """Raise TargetRefusedError unless `url` is http(s), has a host, and every address it resolves to is allowed."""
     if url == PLAYGROUND_URL:
@@ -87,5 +92,5 @@ async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
         if family in (socket.AF_INET, socket.AF_INET6)
     ]
     if not addresses:
-        raise TargetRefusedError(f"The webhook URL {url} names the host {host}, which does not resolve to an address.")
+        raise UnresolvedHostError(f"The webhook URL {url} names the host {host}, which does not resolve to an address.")
     return addresses

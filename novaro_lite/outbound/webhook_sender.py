@@ -23,7 +23,7 @@ from novaro_lite.outbound.client import REPLAYABLE
 from novaro_lite.outbound.deadline import running_timeout
 from novaro_lite.outbound.playground import PLAYGROUND_URL, Playground
 from novaro_lite.outbound.retry_after import retry_after_seconds
-from novaro_lite.outbound.targets import TargetRefusedError, check_target
+from novaro_lite.outbound.targets import TargetRefusedError, UnresolvedHostError, check_target
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,8 @@ class WebhookSender:
     async def post(self, webhook: Webhook, message_id: str, body: bytes) -> Answer:
         """Check the target again (DNS may have changed), then POST `body` with Standard Webhooks headers.
 
-        Raises TargetRefusedError when the policy refuses the target; every other failure is an Answer.
+        Raises TargetRefusedError when the policy refuses the target; every other failure is an Answer, a host
+        name that does not resolve (now) included.
         """
         if webhook.url == PLAYGROUND_URL:
             if self.playground.deliver(webhook.account, body):
@@ -62,6 +63,8 @@ class WebhookSender:
                 return await self._send(webhook, message_id, body)
         except (TimeoutError, httpx.TimeoutException):
             return Answer(None, None, None, "The receiver did not answer in time.")
+        except UnresolvedHostError:  # not the URL, which may hold the receiver's secret: answers may be logged
+            return Answer(None, None, None, "The receiver's host name did not resolve to an address (DNS).")
         except TargetRefusedError:
             raise
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError, OSError) as exc:

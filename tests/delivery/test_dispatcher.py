@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from typing import Any
 
@@ -402,3 +403,36 @@ async def test_a_busy_webhook_does_not_starve_the_others(setup, clock):
     second = await storage.queue.claim(now=clock.now, lease_seconds=300, limit=2, per_webhook=8, in_flight=busy,
                                        working=(), owner="own_a")  # fmt: skip
     assert [r.id for r in second] == [lonely["id"]]
+
+
+async def test_a_host_name_that_stops_resolving_is_retried_not_failed(setup, clock, monkeypatch):
+    """A DNS outage at delivery time is a receiver that cannot be reached, retried on the schedule: it used to
+    fail the request on its first attempt and erase its content (the check made when the webhook is created
+    refuses such a name, and delivery re-checks the target each time)."""
+    hook_url = setup["hook"]["url"]
+    resolvable = True
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.test":
+            if not resolvable:
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            host = "127.0.0.1"
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    named = hook_url.replace("127.0.0.1", "hooks.test")
+    patched = await setup["client"].patch(f"/api/v1/webhooks/{setup['hook']['id']}", json={"url": named},
+                                          headers=setup["auth"])  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    accepted = await accept(setup, delay="immediate")
+    resolvable = False
+    await run(setup)
+    shown = await fetch(setup, accepted["id"])
+    assert shown["status"] == "scheduled" and shown["attempts"] == 1, shown
+    assert "did not resolve" in shown["lastError"] and "hooks.test" not in shown["lastError"]
+    resolvable = True
+    clock.now += 5
+    await run(setup)
+    assert (await fetch(setup, accepted["id"]))["status"] == "delivered"
+    assert len(setup["receiver"].deliveries) == 1
