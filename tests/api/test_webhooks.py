@@ -90,6 +90,15 @@ async def test_webhook_url_must_be_http(client, auth, url):
     assert_problem(await client.post("/api/v1/webhooks", json={"url": url}, headers=auth), 422, "url")
 
 
+async def test_a_webhook_url_scheme_in_capitals_is_accepted_and_a_wrong_one_is_said_in_words(client, auth):
+    """Schemes are case-insensitive (RFC 3986): HTTPS://… was a 422 quoting a regular expression."""
+    created = await client.post("/api/v1/webhooks", json={"url": "HTTPS://203.0.114.7/a"}, headers=auth)
+    assert created.status_code == 201, created.text
+    refused = assert_problem(await client.post("/api/v1/webhooks", json={"url": "ftp://x"}, headers=auth), 422)
+    assert refused["errors"][0]["msg"].startswith("must be an http:// or https:// URL"), refused
+    assert "pattern" not in refused["detail"]
+
+
 @pytest.fixture
 def auth_for():
     import contextlib

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -13,16 +14,30 @@ from novaro_lite.domain.events import EVENTS, Event, check_events
 from novaro_lite.domain.webhooks import Webhook
 from novaro_lite.outbound.playground import PLAYGROUND_URL
 
+# An http(s) URL, its scheme in any case (RFC 3986), with no space or control character (aiohttp would refuse
+# every delivery to one); or the playground. As the schema's pattern, which ECMAScript must read as well.
+URL_PATTERN = rf"^([Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f]+|{PLAYGROUND_URL})$"
+
+
+def _check_url(url: str) -> str:
+    if not re.fullmatch(URL_PATTERN, url):
+        raise ValueError(
+            f"must be an http:// or https:// URL with no spaces or control characters in it, or {PLAYGROUND_URL}"
+        )
+    return url
+
+
 Url = Annotated[
     str,
     Field(
         min_length=1,
         max_length=2000,
-        pattern=rf"^(https?://[^\s\x00-\x1f\x7f]+|{PLAYGROUND_URL})$",  # no space, no control character
+        json_schema_extra={"pattern": URL_PATTERN},
         examples=["https://example.com/hook"],
         description=f"Where deliveries are POSTed; or {PLAYGROUND_URL!r}, the receiver inside the server whose"
         " deliveries stream to the account's open dashboard pages (GET /api/v1/playground/events), kept nowhere.",
     ),
+    AfterValidator(_check_url),
 ]
 Description = Annotated[str, Field(max_length=500)]
 Events = Annotated[
