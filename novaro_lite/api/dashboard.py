@@ -57,6 +57,8 @@ async def page(request: Request) -> Response:
 async def asset(request: Request) -> Response:
     """Serve a file of the dashboard: only .js, .css and .svg files inside its own folder."""
     name = request.path_params["path"]
+    if "\x00" in name:  # no file has one, and resolving such a path raises
+        raise NotFoundError(f"The dashboard has no file {name!r}.")
     path = (ROOT / name).resolve()
     if not path.is_relative_to(ROOT) or path.suffix not in MEDIA_TYPES or path.suffix == ".html" or not path.is_file():
         raise NotFoundError(f"The dashboard has no file {name!r}.")

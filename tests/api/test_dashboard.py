@@ -54,7 +54,7 @@ async def test_dashboard_files_are_served_with_their_types(client: httpx.AsyncCl
 
 @pytest.mark.parametrize(
     "path", ["/dashboard/nope.js", "/dashboard/../api/dashboard.py", "/dashboard/%2e%2e/api/dashboard.py",
-             "/dashboard/index.html", "/dashboard/pages"],
+             "/dashboard/index.html", "/dashboard/pages", "/dashboard/%00", "/dashboard/pages/a%00.js"],
 )  # fmt: skip
 async def test_dashboard_files_outside_the_folder_or_unknown_are_problem_404s(client: httpx.AsyncClient, path):
     assert_problem(await client.get(path), 404)
