@@ -12,7 +12,7 @@ from novaro_lite.api.web.deps import Endpoint, caller, json_response, services
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.rate_limits import hit_all
 from novaro_lite.domain.tokens import TOKEN_PREFIX, Token, hash_token
-from novaro_lite.errors import AuthError, RateLimitedError
+from novaro_lite.errors import AppError, AuthError, RateLimitedError
 
 
 async def authenticate(request: Request) -> Token:
@@ -54,7 +54,11 @@ def require_token(endpoint: Endpoint) -> Endpoint:
                 f" (those it was minted under and those minted under it); try again in {decision.reset_seconds} s.",
                 headers={"Retry-After": str(decision.reset_seconds), **decision.headers()},
             )
-        response = await endpoint(request)
+        try:
+            response = await endpoint(request)
+        except AppError as exc:  # counted all the same: its problem says what is left, as a success does
+            exc.headers = {**decision.headers(), **exc.headers}
+            raise
         response.headers.update(decision.headers())
         return response
 

@@ -56,7 +56,8 @@ async def test_the_server_default_counts_every_call_and_answers_429_with_ratelim
         "reference": "r",
         "messages": realtime["messages"],
     }
-    assert (await client.post("/api/v1/message-requests", json=async_request, headers=auth)).status_code == 404
+    missing = await client.post("/api/v1/message-requests", json=async_request, headers=auth)
+    assert missing.status_code == 404 and missing.headers["RateLimit"] == '"token";r=0;t=50'  # counted, and says so
     refused = await client.get("/api/v1/auth/verify", headers=auth)
     body = assert_problem(refused, 429, "4 requests a minute")
     assert body["type"].endswith("/rate-limited")
