@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from novaro_lite.api.web.caching import unchanged
 from novaro_lite.api.web.deps import caller, invalid, read_bytes, services
 from novaro_lite.api.web.operation import V1, Operation
 from novaro_lite.domain.avatars import Avatar, media_type_of
@@ -30,7 +31,7 @@ async def get_avatar(request: Request) -> Response:
     if avatar is None:
         raise _none(agent_id)
     headers = {"ETag": avatar.etag, **CACHING}
-    if avatar.etag in request.headers.get("if-none-match", ""):
+    if unchanged(request, avatar.etag):
         return Response(status_code=304, headers=headers)
     return Response(avatar.data, media_type=avatar.media_type, headers=headers)
 

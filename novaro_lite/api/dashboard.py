@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from novaro_lite.api.web.caching import unchanged
 from novaro_lite.api.web.security_headers import SECURITY_HEADERS
 from novaro_lite.errors import NotFoundError
 
@@ -45,7 +46,7 @@ def _file_response(request: Request, path: Path) -> Response:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     # no-cache: the browser revalidates (a cheap 304), so a new version of a module is never mixed with old ones.
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache", "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
+    if unchanged(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=MEDIA_TYPES[path.suffix], headers=headers)
 

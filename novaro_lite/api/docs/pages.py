@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from novaro_lite.api.web.caching import unchanged
 from novaro_lite.api.web.deps import Endpoint
 from novaro_lite.api.web.problems import problem_pages
 from novaro_lite.api.web.security_headers import SCALAR_HEADERS, SECURITY_HEADERS
@@ -82,7 +83,7 @@ async def scalar_bundle(request: Request) -> Response:
         "ETag": etag,
         "X-Content-Type-Options": "nosniff",
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if unchanged(request, etag):
         return Response(status_code=304, headers=headers)
     compressed = SCALAR_BUNDLE.read_bytes()
     if "gzip" in request.headers.get("accept-encoding", ""):
