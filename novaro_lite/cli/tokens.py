@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
 
 from novaro_lite.api.schemas.tokens import TokenCreate
@@ -14,6 +16,17 @@ from novaro_lite.domain.tokens import MAX_RATE_LIMIT, parse_duration
 @click.group()
 def token() -> None:
     """Create, list and revoke API tokens."""
+
+
+def check_account(account: str) -> None:
+    """Refuse an account name that could not be told apart when read: accounts differ by every character, so
+    `bob ` would be another account than `bob`, with none of its agents."""
+    if not account.strip():
+        raise click.BadParameter("must have a character other than spaces", param_hint="--account")
+    if account != account.strip():
+        raise click.BadParameter(f"{account!r} begins or ends with a space; leave it out", param_hint="--account")
+    if any(unicodedata.category(character) == "Cc" for character in account):
+        raise click.BadParameter(f"{account!r} holds a control character", param_hint="--account")
 
 
 @token.command("create")
@@ -33,8 +46,7 @@ def token_create(settings: Settings, name: str, account: str, expires_in: str | 
     Example:
         novaro-lite token create --name my-app --expires-in 30d --rate-limit 600
     """
-    if not account.strip():
-        raise click.BadParameter("must have a character other than spaces", param_hint="--account")
+    check_account(account)
     validated(TokenCreate, {"name": name, "rateLimit": rate_limit}, "token")  # as POST /api/v1/tokens reads them
     try:
         lifetime = None if expires_in is None else parse_duration(expires_in)

@@ -50,6 +50,14 @@ def test_cli_token_create_prints_a_token_the_app_accepts(tmp_path: Path, data):
     assert response.json()["name"] == "my-app" and response.json()["expiresAt"] is not None
 
 
+def test_cli_token_create_refuses_an_account_that_could_not_be_told_apart(data):
+    """`bob ` was made an account of its own beside `bob`, with none of bob's agents (a black-box hunt)."""
+    for account, said in (("bob ", "begins or ends with a space"), (" bob", "space"), ("b\x01ob", "control")):
+        assert said in fails("token", "create", "--name", "x", "--account", account, *data)
+    assert "other than spaces" in fails("token", "create", "--name", "x", "--account", "  ", *data)
+    assert invoke("token", "create", "--name", "x", "--account", "bob smith", *data).startswith("nl_")
+
+
 def test_cli_token_list_shows_prefix_never_the_token_and_revoke_marks_it(data):
     token = invoke("token", "create", "--name", "listed", *data).strip()
     listing = invoke("token", "list", *data)
