@@ -70,6 +70,7 @@ class Claim:
 
 class Database(Protocol):
     clock: Callable[[], float]  # unix time; tests may replace it
+    row_lock: str  # as Transaction.row_lock, for a statement of a group-committed write
     ascii_lower: str
     """SQL that lower-cases the text of `{}` in ASCII only, as searches promise on both engines: SQLite's lower()
     does just that; PostgreSQL's follows the database's locale unless told the C collation."""

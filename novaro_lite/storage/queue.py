@@ -197,18 +197,17 @@ class DeliveryQueue:
             params = (now, *params)
         else:
             change = f"status = 'failed', {PURGE_SQL}, {common}"
-        # Every statement is fenced by the lease: the first locks the row only while `owner` still holds it
-        # (a claim by another process then waits for this commit, or this one finds the row taken).
+        # Every statement is fenced by the lease, and the first locks the row while `owner` still holds it (the
+        # attempt's check, with the database's row lock; SQLite's write transaction excludes every other): a
+        # claim by another process then waits for this commit, or this one finds the row taken.
         held = f"id = ? AND lease_owner = ? AND status IN {PENDING_SQL}"
-        statements: list[Statement] = [
-            (f"UPDATE message_requests SET updated_at = updated_at WHERE {held}", (request_id, owner))
-        ]
+        statements: list[Statement] = []
         if attempt is not None:
             statements.append(
                 (
                     "INSERT INTO delivery_attempts (request_id, attempted_at, status_code, duration_ms, error,"
                     " response_body) SELECT ?, ?, ?, ?, ?, ?"
-                    f" WHERE EXISTS (SELECT 1 FROM message_requests WHERE {held})",
+                    f" WHERE EXISTS (SELECT 1 FROM message_requests WHERE {held}{self._db.row_lock})",
                     (
                         request_id,
                         attempt.attempted_at,

@@ -15,6 +15,7 @@ import pytest
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
+from novaro_lite.domain.requests import Attempt
 from novaro_lite.errors import UnavailableError
 from novaro_lite.storage.postgres import claims, database, settings
 from novaro_lite.storage.postgres.database import _Connection
@@ -58,6 +59,27 @@ async def test_a_pause_recorded_while_the_webhook_is_being_enabled_does_not_park
     finally:
         await enabling.close()
     assert (await storage.requests.get("acme", request_id)).status == "scheduled"
+
+
+async def test_an_attempt_whose_lease_is_taken_over_meanwhile_records_nothing(world):
+    """The attempt's row is written only under the lease, checked on the row locked (FOR UPDATE): a claim that
+    takes the request over while the attempt is being recorded leaves no attempt logged for a lease lost."""
+    url, storage, hook_id, request_id = world
+    (claimed,) = await storage.queue.claim(
+        now=NOW, lease_seconds=300, limit=1, per_webhook=8, in_flight={}, working=(), owner="one"
+    )
+    taking = await asyncpg.connect(url)  # another process, whose claim holds the row as the attempt is recorded
+    try:
+        async with taking.transaction():
+            await taking.execute("UPDATE message_requests SET lease_owner = 'other' WHERE id = $1", request_id)
+            attempt = Attempt(NOW, 200, 5, None, "ok")
+            recording = asyncio.create_task(storage.queue.finish_attempt(claimed.id, "one", attempt, "delivered"))
+            await asyncio.sleep(0.3)
+            assert not recording.done()  # it waits for the claim, rather than decide on what it saw before it
+        assert await recording is False
+    finally:
+        await taking.close()
+    assert await storage.database.read("SELECT * FROM delivery_attempts", ()) == []
 
 
 async def test_a_request_being_claimed_elsewhere_is_not_superseded_or_planned_around_stale(world):

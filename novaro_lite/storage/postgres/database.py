@@ -130,6 +130,7 @@ class _Transaction:
 
 
 class PostgresDatabase:
+    row_lock = " FOR UPDATE"
     ascii_lower = 'lower({} COLLATE "C")'
 
     def __init__(self, pool: asyncpg.Pool, clock: Callable[[], float], wakeups: Wakeups) -> None:

@@ -155,6 +155,7 @@ class _Transaction:
 
 
 class SqliteDatabase:
+    row_lock = ""
     ascii_lower = "lower({})"
 
     def __init__(
