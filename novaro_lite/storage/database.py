@@ -100,9 +100,9 @@ class Database(Protocol):
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """A list query: committed data only."""
 
-    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        """Lease due rows of message_requests as `claim` asks: apply `set_sql` (its `?`s take lease_until_ms,
-        owner, now) to them and return `columns` of each, in one atomic step no other process can share."""
+    async def claim(self, claim: Claim) -> list[Row]:
+        """Lease due rows of message_requests as `claim` asks, writing what requests.CLAIM_SET says, and return
+        them (requests.COLUMNS of each, at least), in one atomic step no other process can share."""
 
     def notify_due(self, when: float) -> None:
         """Tell the other processes on this database that work is due at `when` (a unix time), if it can."""

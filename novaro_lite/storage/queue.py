@@ -18,7 +18,6 @@ from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import ENDED, PAUSED, Attempt, MessageRequest
 from novaro_lite.storage.database import Claim, Database, Statement
 from novaro_lite.storage.requests import (
-    COLUMNS,
     IDEMPOTENCY_WINDOW,
     IN_FLIGHT_SQL,
     INSERT,
@@ -86,12 +85,7 @@ class DeliveryQueue:
             in_flight=in_flight,
             working=working,
         )
-        rows = await self._db.claim(
-            claim,
-            "status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END,"
-            " due_ms = ?, lease_owner = ?, updated_at = ?",
-            COLUMNS,
-        )
+        rows = await self._db.claim(claim)
         return sorted((row_to_request(row) for row in rows), key=lambda request: request.scheduled_for)
 
     async def store_reply(self, request_id: str, owner: str, reply: Sequence[ChatMessage], lease_until: float) -> bool:

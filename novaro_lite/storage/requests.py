@@ -28,6 +28,12 @@ COLUMNS = (
     " kind, topic, check_in, canceled_reason, rule_id, read_at, typing_started_at"
 )
 SELECT = f"SELECT seq, {COLUMNS} FROM message_requests"
+# What a claim writes to the rows it leases; its `?`s take the lease's end (ms), the owner and now (s). SQLite
+# runs it (sqlite/claims.py); PostgreSQL's novaro_claim writes the same in its own SQL (its migration 8).
+CLAIM_SET = (
+    "status = CASE WHEN reply IS NULL THEN 'generating' ELSE 'delivering' END, due_ms = ?, lease_owner = ?,"
+    " updated_at = ?"
+)
 PENDING_SQL = "('scheduled', 'generating', 'delivering')"
 WAITING_SQL = "('scheduled', 'generating', 'delivering', 'paused')"  # not ended
 IN_FLIGHT_SQL = "('generating', 'delivering')"  # leased: due_ms is the lease's expiry

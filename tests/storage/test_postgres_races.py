@@ -72,7 +72,7 @@ async def test_an_attempt_whose_lease_is_taken_over_meanwhile_records_nothing(wo
     try:
         async with taking.transaction():
             await taking.execute("UPDATE message_requests SET lease_owner = 'other' WHERE id = $1", request_id)
-            attempt = Attempt(NOW, 200, 5, None, "ok")
+            attempt = Attempt(int(NOW), 200, 5, None, "ok")
             recording = asyncio.create_task(storage.queue.finish_attempt(claimed.id, "one", attempt, "delivered"))
             await asyncio.sleep(0.3)
             assert not recording.done()  # it waits for the claim, rather than decide on what it saw before it

@@ -1,11 +1,11 @@
-"""A group-commit batch, or a claim, in one round trip: the statements travel to functions on the server.
+"""A group-commit batch in one round trip: its statements travel together to a function on the server.
 
 asyncpg sends one statement per round trip (only `executemany` pipelines, and it does not tell its rows'
-counts apart), and a batch of bookkeeping holds many: a delivery's `finish_attempt` alone is three. So a
+counts apart), and a batch of bookkeeping holds many: a delivery's reply and its attempt are three. So a
 batch travels whole to `novaro_run` (schema.py, migration 8), which runs its statements in order with
-EXECUTE … USING, in the one transaction of that call, and returns their row counts; a claim travels to
-`novaro_claim`, which takes the claim lock and then runs the claim (claims.py says why that order).
-A batch's inserts of one statement become one INSERT of all their rows, sent as a JSON array.
+EXECUTE … USING, in the one transaction of that call, and returns their row counts. A batch's inserts of
+one statement become one INSERT of all their rows, sent as a JSON array. (The claim is one call too:
+claims.py.)
 
 Parameters stay bound, never written into SQL: a statement's parameters are one text[] (its USING), and each
 `?` becomes `$1[k]` cast to its value's type. Only None is written, as NULL: its column's type is not known
@@ -28,8 +28,6 @@ from novaro_lite.storage.group_commit import Batch
 # Runs a batch: its statements, the parameters of all of them, and where each statement's begin (1-based,
 # one past the last at the end); answers each statement's row count.
 RUN_SQL = "SELECT novaro_run($1::text[], $2::text[], $3::integer[])"
-# Takes the claim lock (its key), then runs the claim statement with its parameters; answers the leased rows.
-CLAIM_SQL = "SELECT * FROM novaro_claim($1::text, $2::text, $3::text[])"
 # How each kind of value is read back from its text; None is written as NULL.
 _READ = {
     bool: "$1[{}]::boolean",

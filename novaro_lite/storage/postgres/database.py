@@ -32,8 +32,8 @@ from novaro_lite.errors import StorageFullError, UnavailableError, ValidationErr
 from novaro_lite.storage.database import Claim, Row, Statement, Transaction, redact
 from novaro_lite.storage.group_commit import Batch, GroupCommit
 from novaro_lite.storage.outage import Outage
-from novaro_lite.storage.postgres.batches import CLAIM_SQL, RUN_SQL, Shipment, bound
-from novaro_lite.storage.postgres.claims import CLAIM_LOCK, claim_statement
+from novaro_lite.storage.postgres.batches import RUN_SQL, Shipment
+from novaro_lite.storage.postgres.claims import CLAIM_SQL, claim_args
 from novaro_lite.storage.postgres.faults import cause_of, is_broken
 from novaro_lite.storage.postgres.schema import MIGRATIONS
 from novaro_lite.storage.postgres.settings import COMMAND_TIMEOUT, CONNECT_TIMEOUT, SERVER_SETTINGS
@@ -238,12 +238,10 @@ class PostgresDatabase:
     async def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         return await self.read(sql, params)
 
-    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        """Lease in one call to novaro_claim, which takes the claim lock first (claims.py); it answers whole rows,
-        `columns` among them."""
-        statement, params = bound(*claim_statement(claim, set_sql))
+    async def claim(self, claim: Claim) -> list[Row]:
+        """Lease in one call to novaro_claim, which takes the claim lock first (claims.py); it answers whole rows."""
         async with self._connection() as connection:
-            rows: list[Row] = await connection.fetch(CLAIM_SQL, CLAIM_LOCK, statement, params)
+            rows: list[Row] = await connection.fetch(CLAIM_SQL, *claim_args(claim))
         return rows
 
     def content_purged(self) -> None:

@@ -251,10 +251,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN read_at bigint;
     ALTER TABLE message_requests ADD COLUMN typing_started_at bigint;
     """,
-    # issue 24: a group-commit batch and a claim in one round trip each (batches.py): novaro_run runs a batch's
-    # statements in order in the one transaction of its call, each with its own slice of the parameters,
-    # and returns their row counts; novaro_claim takes the claim lock, then runs the claim statement, whose
-    # snapshot is taken after the lock is granted (claims.py).
+    # issue 24: a group-commit batch and a claim in one round trip each (batches.py, claims.py). novaro_run runs
+    # a batch's statements in order in the one transaction of its call, each with its own slice of the
+    # parameters, and returns their row counts. novaro_claim takes the claim lock, then leases what the claim
+    # asks for: its statement takes its snapshot after the lock is granted, and its plan is kept for the session.
     """
     CREATE FUNCTION novaro_run(statements text[], params text[], starts integer[]) RETURNS bigint[]
     LANGUAGE plpgsql AS $$
@@ -270,11 +270,42 @@ MIGRATIONS: tuple[str, ...] = (
         RETURN counts;
     END
     $$;
-    CREATE FUNCTION novaro_claim(lock_key text, statement text, params text[]) RETURNS SETOF message_requests
+    CREATE FUNCTION novaro_claim(
+        per_webhook bigint, at_ms bigint, in_flight_here json, at_most bigint, lease_until_ms bigint,
+        claimant text, still_working text[]
+    ) RETURNS SETOF message_requests
     LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0));
-        RETURN QUERY EXECUTE statement USING params;
+        PERFORM pg_advisory_xact_lock(hashtextextended('novaro-lite:claim', 0));
+        RETURN QUERY
+        WITH open AS (
+            SELECT w.id, per_webhook - greatest(coalesce(mine.value::bigint, 0), (
+                SELECT count(*) FROM message_requests AS busy
+                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > at_ms
+            )) AS room
+            FROM webhooks AS w LEFT JOIN json_each_text(in_flight_here) AS mine ON mine.key = w.id
+        ), chosen AS (
+            SELECT head.seq FROM open, LATERAL (
+                SELECT candidate.seq, candidate.due_ms FROM message_requests AS candidate
+                WHERE (candidate.webhook_id, candidate.due_ms)
+                    BETWEEN (open.id, -9223372036854775808) AND (open.id, at_ms)
+                AND candidate.status IN ('scheduled', 'generating', 'delivering')
+                ORDER BY candidate.webhook_id, candidate.due_ms LIMIT open.room
+            ) AS head
+            WHERE open.room > 0
+            ORDER BY head.due_ms, head.seq
+            LIMIT at_most
+        ), locked AS (
+            SELECT request.seq FROM message_requests AS request WHERE request.seq IN (SELECT chosen.seq FROM chosen)
+            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= at_ms
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE message_requests AS leased
+        SET status = CASE WHEN leased.reply IS NULL THEN 'generating' ELSE 'delivering' END,
+            due_ms = lease_until_ms, lease_owner = claimant, updated_at = at_ms / 1000
+        WHERE leased.seq IN (SELECT locked.seq FROM locked)
+        AND (leased.lease_owner IS DISTINCT FROM claimant OR NOT leased.id = ANY(still_working))
+        RETURNING leased.*;
     END
     $$;
     """,

@@ -15,13 +15,13 @@ import json
 from typing import Any
 
 from novaro_lite.storage.database import Claim
-from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
+from novaro_lite.storage.requests import CLAIM_SET, COLUMNS, IN_FLIGHT_SQL, PENDING_SQL
 
 
-def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tuple[Any, ...]]:
-    """The claim's statement and parameters; `set_sql`'s placeholders take lease_until_ms, owner and now."""
+def claim_statement(claim: Claim) -> tuple[str, tuple[Any, ...]]:
+    """The claim's statement and its parameters."""
     sql = f"""
-        UPDATE message_requests SET {set_sql}
+        UPDATE message_requests SET {CLAIM_SET}
         WHERE seq IN (
             SELECT json_extract(head.value, '$[1]') AS seq FROM (
                 SELECT room, (
@@ -45,7 +45,7 @@ def claim_statement(claim: Claim, set_sql: str, columns: str) -> tuple[str, tupl
             LIMIT ?
         )
         AND (lease_owner IS NOT ? OR id NOT IN (SELECT value FROM json_each(?)))
-        RETURNING seq, {columns}
+        RETURNING seq, {COLUMNS}
     """
     params = (
         claim.lease_until_ms,

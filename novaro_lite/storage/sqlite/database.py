@@ -303,8 +303,8 @@ class SqliteDatabase:
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
         return await self._group.write(*statements, purges=purges)
 
-    async def claim(self, claim: Claim, set_sql: str, columns: str) -> list[Row]:
-        sql, params = claim_statement(claim, set_sql, columns)
+    async def claim(self, claim: Claim) -> list[Row]:
+        sql, params = claim_statement(claim)
         rows: list[Row] = await self._in_one_trip(lambda connection: connection.execute(sql, params).fetchall())
         return rows
 

@@ -71,15 +71,43 @@ WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000')
 
 
 --
--- Name: novaro_claim(text, text, text[]); Type: FUNCTION; Schema: public; Owner: -
+-- Name: novaro_claim(bigint, bigint, json, bigint, bigint, text, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.novaro_claim(lock_key text, statement text, params text[]) RETURNS SETOF public.message_requests
+CREATE FUNCTION public.novaro_claim(per_webhook bigint, at_ms bigint, in_flight_here json, at_most bigint, lease_until_ms bigint, claimant text, still_working text[]) RETURNS SETOF public.message_requests
     LANGUAGE plpgsql
     AS $$
     BEGIN
-        PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0));
-        RETURN QUERY EXECUTE statement USING params;
+        PERFORM pg_advisory_xact_lock(hashtextextended('novaro-lite:claim', 0));
+        RETURN QUERY
+        WITH open AS (
+            SELECT w.id, per_webhook - greatest(coalesce(mine.value::bigint, 0), (
+                SELECT count(*) FROM message_requests AS busy
+                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > at_ms
+            )) AS room
+            FROM webhooks AS w LEFT JOIN json_each_text(in_flight_here) AS mine ON mine.key = w.id
+        ), chosen AS (
+            SELECT head.seq FROM open, LATERAL (
+                SELECT candidate.seq, candidate.due_ms FROM message_requests AS candidate
+                WHERE (candidate.webhook_id, candidate.due_ms)
+                    BETWEEN (open.id, -9223372036854775808) AND (open.id, at_ms)
+                AND candidate.status IN ('scheduled', 'generating', 'delivering')
+                ORDER BY candidate.webhook_id, candidate.due_ms LIMIT open.room
+            ) AS head
+            WHERE open.room > 0
+            ORDER BY head.due_ms, head.seq
+            LIMIT at_most
+        ), locked AS (
+            SELECT request.seq FROM message_requests AS request WHERE request.seq IN (SELECT chosen.seq FROM chosen)
+            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= at_ms
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE message_requests AS leased
+        SET status = CASE WHEN leased.reply IS NULL THEN 'generating' ELSE 'delivering' END,
+            due_ms = lease_until_ms, lease_owner = claimant, updated_at = at_ms / 1000
+        WHERE leased.seq IN (SELECT locked.seq FROM locked)
+        AND (leased.lease_owner IS DISTINCT FROM claimant OR NOT leased.id = ANY(still_working))
+        RETURNING leased.*;
     END
     $$;
 
@@ -441,7 +469,7 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 -- Data for Name: agents; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m99x9sarezv1f2yf8skn3ydf', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796702791, 1796702791);
+INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m99yt2882e7sh17akhdht62j', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796704373, 1796704373);
 
 
 --
@@ -478,9 +506,9 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m99x9sarezv1
 -- Data for Name: message_requests; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m99x9sarj12axxbdqrmy48g6', 'default', 'agt_01m99x9sarezv1f2yf8skn3ydf', 'whk_01m99x9sarevwc1g543qtqh22e', 'ref-0', 'scheduled', 1796699191128, 1796699191, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99x9sarj12axxbdqrmy48g6","status":"scheduled","scheduledFor":1796706391,"agentId":"agt_01m99x9sarezv1f2yf8skn3ydf","webhookId":"whk_01m99x9sarevwc1g543qtqh22e","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796702791,"updatedAt":1796702791,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796702791, 1796702791, 1796706391128, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m99x9sar93a2e0z0wsqdgqb0', 'default', 'agt_01m99x9sarezv1f2yf8skn3ydf', 'whk_01m99x9sarevwc1g543qtqh22e', 'ref-1', 'scheduled', 1796699191144, 1796699191, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99x9sar93a2e0z0wsqdgqb0","status":"scheduled","scheduledFor":1796706391,"agentId":"agt_01m99x9sarezv1f2yf8skn3ydf","webhookId":"whk_01m99x9sarevwc1g543qtqh22e","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796702791,"updatedAt":1796702791,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796702791, 1796702791, 1796706391144, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m99x9saramf62gjp0dkrhcmg', 'default', 'agt_01m99x9sarezv1f2yf8skn3ydf', 'whk_01m99x9sarevwc1g543qtqh22e', 'ref-2', 'scheduled', 1796699191158, 1796699191, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99x9saramf62gjp0dkrhcmg","status":"scheduled","scheduledFor":1796706391,"agentId":"agt_01m99x9sarezv1f2yf8skn3ydf","webhookId":"whk_01m99x9sarevwc1g543qtqh22e","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796702791,"updatedAt":1796702791,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796702791, 1796702791, 1796706391158, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m99yt288acx7mj3hefweawzs', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-0', 'scheduled', 1796700773594, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288acx7mj3hefweawzs","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973594, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m99yt288vfv9ygp828pmrcn0', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-1', 'scheduled', 1796700773608, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288vfv9ygp828pmrcn0","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973608, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m99yt288zr61gb21mzn5bcf1', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-2', 'scheduled', 1796700773611, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288zr61gb21mzn5bcf1","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973611, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 
 --
@@ -507,7 +535,7 @@ INSERT INTO public.schema_version VALUES (8);
 -- Data for Name: tokens; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.tokens VALUES ('tok_01m99x9rbgczs1mt7eyqexr2by', 'first-start', 'default', 'ed0d5a3612cdfd10d56f86aa392ed182ac277603c3959af0d6c030859a51f1eb', 'nl_u7uhRKD', 1796702790, 1796702791, NULL, NULL, NULL, '[]');
+INSERT INTO public.tokens VALUES ('tok_01m99yt288fqg5srkz05jrq6at', 'first-start', 'default', '924bffe26bc11215dfdbba5c1e756ff76466c3f160f4ced1f0e1ee173927362d', 'nl_a1nQZaL', 1796704373, 1796704373, NULL, NULL, NULL, '[]');
 
 
 --
@@ -520,7 +548,7 @@ INSERT INTO public.tokens VALUES ('tok_01m99x9rbgczs1mt7eyqexr2by', 'first-start
 -- Data for Name: webhooks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m99x9sarevwc1g543qtqh22e', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_BSIxLizg0hU/9sh3RyKBXWbFDe3ILNOPj3tZYclNoFw=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796702791, 1796702791);
+INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m99yt288svdx916d15hk9tc5', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_K2ROJlDAgMOGgNe6H9PWj+qRuUi93w+O39ou2XKDwXs=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796704373, 1796704373);
 
 
 --
