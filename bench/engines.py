@@ -48,7 +48,7 @@ from typing import Any
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from launch import TICK, process_tree
+from procs import cpu_seconds
 from queue_load import enqueue_load, enqueue_spaced, lateness_ms, request_body, seed, write_config
 from realtime import free_port, novaro, wait_until_up
 
@@ -73,17 +73,6 @@ class Figures:
 
     def median(self, measure: str) -> float:
         return statistics.median(self.values[measure])
-
-
-def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
-    """User + system CPU of `pid` and its live descendants, plus (reaped) what its exited children had used."""
-    total = 0
-    for member in process_tree(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-        if reaped and member == pid:
-            total += int(fields[13]) + int(fields[14])  # cutime, cstime: backends and autovacuum workers that ended
-    return total / TICK
 
 
 class Postgres:

@@ -30,12 +30,13 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from procs import cpu_seconds  # noqa: E402
+
 from novaro_lite import __version__  # noqa: E402
 
 EXECUTABLE = ROOT / "dist" / f"novaro-lite-{__version__}-linux-{platform.machine()}"
 VENV_COMMAND = ROOT / ".venv" / "bin" / "novaro-lite"
 STARTED = re.compile(rb"Uvicorn running on (http://[\d.]+:\d+)")
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -45,19 +46,6 @@ class Figures:
     later: list[float] = field(default_factory=list)
     later_cpu: list[float] = field(default_factory=list)
     version: list[float] = field(default_factory=list)
-
-
-def process_tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *(grandchild for child in children for grandchild in process_tree(int(child)))]
-
-
-def cpu_seconds(pid: int) -> float:
-    total = 0
-    for member in process_tree(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
 
 
 def launch_to_serving(command: Path, home: Path, cwd: Path) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
-from launch import cpu_seconds
+from procs import cpu_seconds
 
 from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
@@ -46,13 +46,13 @@ REPLY = [ChatMessage("assistant", "We are, from nine to six.")]
 
 
 async def timed(name: str, count: int, postgres: int, work: Callable[[], Awaitable[None]]) -> dict[str, float]:
-    wall, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(postgres)
+    wall, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(postgres, reaped=True)
     await work()
     per = 1e6 / count
     figures = {
         "wall": (time.perf_counter() - wall) * per,
         "cpu": (time.process_time() - cpu) * per,
-        "pg": (cpu_seconds(postgres) - server) * per,
+        "pg": (cpu_seconds(postgres, reaped=True) - server) * per,
     }
     print(f"  {name}: " + ", ".join(f"{key} {value:,.0f} µs" for key, value in figures.items()), flush=True)
     return figures

@@ -33,8 +33,8 @@ def rows(seed: int, count: int) -> list[tuple[Any, ...]]:
     draw = random.Random(seed)
     alphabet = "ab'\\?$[]1;-\n é東🙂\u200f"
     out: list[tuple[Any, ...]] = [
-        (1, True, 2**63 - 1, -math.inf, TRICKY[0], bytes(range(256)), TRICKY),
-        (2, False, -(2**63), -1e300, "x" * 100_000, b"", []),
+        (1, True, 2**63 - 1, 0.1, TRICKY[0], bytes(range(256)), TRICKY),
+        (2, False, -(2**63), -math.inf, "x" * 100_000, b"", []),
         (3, None, None, None, None, None, None),
         (4, True, -1, math.inf, "-", b"\x00", ["a,b", '"q"', "{}", "NULL"]),
     ]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -96,11 +95,11 @@ def _insert_all(sql: str) -> tuple[str, tuple[str, ...]]:
     return statement, tuple(column for column, item in zip(columns, items, strict=True) if item == "?")
 
 
-def _json(value: Any) -> Any:
-    """A value as a row's JSON object holds it: JSON has no bytes (bytea's text form instead) and no infinity."""
+def _bytea(value: Any) -> str:
+    """A value JSON has no form for: bytes, as bytea's text form (anything else is a bug: TypeError)."""
     if isinstance(value, bytes):
         return "\\x" + value.hex()
-    return repr(value) if isinstance(value, float) and not math.isfinite(value) else value
+    raise TypeError(f"a row's value of type {type(value).__name__} cannot be sent: {value!r}")
 
 
 @dataclasses.dataclass
@@ -118,7 +117,11 @@ class Shipment:
         for sql, rows in batch.inserts.items():
             statement, columns = _insert_all(sql)
             shipment.statements.append(statement)
-            shipment.params.append(json.dumps([dict(zip(columns, map(_json, row), strict=True)) for row in rows]))
+            # No infinity (allow_nan): no column a batch inserts holds a float.
+            rows_json = json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows], allow_nan=False, default=_bytea
+            )
+            shipment.params.append(rows_json)
             shipment.starts.append(len(shipment.params) + 1)
         inserts = len(shipment.statements)
         for statements in batch.writes:
