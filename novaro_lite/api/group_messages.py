@@ -16,7 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from novaro_lite.api.groups import speaking
-from novaro_lite.api.schemas.messages import GroupMessagesResponse, GroupReplyOut, MessageOut, MessagesRequest, UsageOut
+from novaro_lite.api.schemas.messages import (
+    GroupMessagesResponse,
+    GroupReplyOut,
+    GroupStopOut,
+    MessageOut,
+    MessagesRequest,
+    UsageOut,
+)
 from novaro_lite.api.web.deps import caller, json_response, services
 from novaro_lite.api.web.sse import Event, reply_event, started
 from novaro_lite.delivery import groups
@@ -25,6 +32,7 @@ from novaro_lite.domain.chance import UNSEEDED
 from novaro_lite.domain.groups import Group, turn_rng
 from novaro_lite.domain.ids import new_id
 from novaro_lite.domain.messages import ChatMessage, Usage
+from novaro_lite.errors import ProviderError
 from novaro_lite.generation import Extras, generate_reply, stream_reply
 from novaro_lite.services import Services
 
@@ -85,11 +93,20 @@ async def answer(request: Request, body: MessagesRequest) -> Response:
     if body.stream:  # opening: the first speaker, then its first text (or the upstream's refusal)
         return await started(_events(reply_id, exchange), f"group reply {reply_id}", opening=2)
     replies: list[GroupReplyOut] = []
+    stopped: GroupStopOut | None = None
     while (speaker := await exchange.next_speaker()) is not None:
         agent, extras = speaker
-        reply = await generate_reply(svc, agent, tuple(exchange.messages), exchange.context_ids, extras)
+        try:
+            reply = await generate_reply(svc, agent, tuple(exchange.messages), exchange.context_ids, extras)
+        except ProviderError as exc:
+            if not replies:  # nothing said yet: the failure is the answer
+                raise
+            # What was said is kept (it was written, and paid for): the exchange ends at this turn.
+            stopped = GroupStopOut(agent_id=agent.id, name=agent.name, turn=exchange.turn, status=exc.status,
+                                   detail=exc.detail)  # fmt: skip
+            break
         replies.append(exchange.said(agent, reply.messages, reply.usage))
-    return json_response(GroupMessagesResponse(id=reply_id, group_id=group.id, replies=replies))
+    return json_response(GroupMessagesResponse(id=reply_id, group_id=group.id, replies=replies, stopped=stopped))
 
 
 async def _events(reply_id: str, exchange: Exchange) -> AsyncGenerator[Event]:

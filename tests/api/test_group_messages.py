@@ -105,6 +105,23 @@ async def test_list_and_manual_groups_answer_as_their_strategy_says(client, auth
     assert [reply["agentId"] for reply in replies] == [agents[1]]
 
 
+async def test_a_later_speakers_failure_keeps_the_replies_before_it(client, auth):
+    """The second speaker's model fails: the first speaker's reply was written (and paid for), so the answer
+    is it, with where the exchange stopped and why; it was a 502 that lost it. The first speaker's failure
+    is still the whole answer's."""
+    lena = await new_agent(client, auth, "Lena", model="fake/echo")
+    marco = await new_agent(client, auth, "Marco", model="fake/fail-500")
+    group_id = (await new_group(client, auth, lena, marco, strategy="list"))["id"]
+    answered = await ask(client, auth, group_id, "Pizza tonight?")
+    assert answered.status_code == 200, answered.text
+    (reply,) = answered.json()["replies"]
+    assert reply["agentId"] == lena and reply["messages"]
+    stopped = answered.json()["stopped"]
+    assert stopped["agentId"] == marco and stopped["turn"] == 2 and stopped["status"] == 502 and stopped["detail"]
+    first_fails = (await new_group(client, auth, marco, lena, strategy="list"))["id"]
+    assert_problem(await ask(client, auth, first_fails, "Pizza tonight?"), 502)
+
+
 async def test_each_speaker_sees_the_replies_before_it_attributed(client, auth, fake):
     url, recorder = fake
     recorder.reset()

@@ -154,6 +154,16 @@ GROUP_RESPONSE_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
+class GroupStopOut(WireModel):
+    """The turn whose speaker's model failed after earlier speakers had replied: the exchange ends there."""
+
+    agent_id: str
+    name: str
+    turn: int
+    status: int = Field(description="The status the failure would have answered alone: 502, 503 or 504.")
+    detail: str
+
+
 class GroupMessagesResponse(WireModel):
     """A group's replies, in the order they were written."""
 
@@ -162,6 +172,11 @@ class GroupMessagesResponse(WireModel):
     id: str
     group_id: str
     replies: list[GroupReplyOut] = Field(description="One per speaker's turn, oldest first.")
+    stopped: GroupStopOut | None = Field(
+        None,
+        description="Set when a later speaker's model failed: the replies before it are kept and the exchange"
+        " ends there (the first speaker's failure is the whole answer's: a 502, 503 or 504 problem).",
+    )
 
 
 class MessagesAnswer(RootModel[MessagesResponse | GroupMessagesResponse]):
