@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections.abc import Sequence
 
 from novaro_lite.domain.agents import Agent, ResponseBand
@@ -26,6 +27,15 @@ TYPING_SPREAD = 0.2  # each reply is typed at the agent's speed times a uniform 
 CHARS_PER_WORD = 5  # the typists' convention: a "word" is five characters, spaces included
 BUBBLE_PAUSE_SECONDS = 1.0  # the beat between sending one bubble and starting to type the next
 MAX_TYPING_SECONDS = 15 * 60  # nobody types a chat reply for longer; a longer text is pasted in
+# A Chinese, Japanese or Korean character is several keys through an input method (pinyin, kana, jamo): a
+# typist doing 200 Latin characters a minute writes about 60-70 hanzi or kana. Each counts as this many.
+WIDE_KEYSTROKES = 3
+# Hangul jamo and syllables, CJK radicals, kana and ideographs (and their extensions), halfwidth kana and
+# jamo: the characters typed through an input method (not the CJK punctuation or fullwidth Latin, one key each).
+_WIDE = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+    "\uf900-\ufaff\uff66-\uffdc\U00020000-\U0003ffff]"
+)
 _SLEEP_PROBE_SECONDS = 10  # sleep windows are whole minutes long, so probing every 10 s cannot miss one
 _MAX_MOVES = 8  # as in timing.py: a window shorter than WAKE_DRAW_SECONDS can land a moved time in sleep
 
@@ -104,11 +114,19 @@ def chars_per_second(agent: Agent, rng: random.Random) -> float | None:
     return agent.typing_speed_wpm * spread * CHARS_PER_WORD / 60
 
 
+def keystrokes(text: str) -> int:
+    """How many characters' worth of typing `text` takes: WIDE_KEYSTROKES for each typed through an input
+    method (Chinese, Japanese, Korean), 1 for any other."""
+    if text.isascii():
+        return len(text)
+    return len(text) + (WIDE_KEYSTROKES - 1) * len(_WIDE.findall(text))
+
+
 def bubble_offsets(bubbles: Sequence[str], speed: float) -> list[float]:
     """Seconds after the agent starts typing at which each bubble is sent (the last: the whole typing time)."""
     offsets, at = [], 0.0
     for index, bubble in enumerate(bubbles):
-        at += (BUBBLE_PAUSE_SECONDS if index else 0.0) + len(bubble) / speed
+        at += (BUBBLE_PAUSE_SECONDS if index else 0.0) + keystrokes(bubble) / speed
         offsets.append(at)
     if offsets and offsets[-1] > MAX_TYPING_SECONDS:
         offsets = [offset * MAX_TYPING_SECONDS / offsets[-1] for offset in offsets]

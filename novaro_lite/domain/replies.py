@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, MAX_TYPING_SECONDS
+from novaro_lite.domain.arrival import BUBBLE_PAUSE_SECONDS, MAX_TYPING_SECONDS, keystrokes
 from novaro_lite.domain.messages import ChatMessage
 
 _BREAK = re.compile(r"\r?\n[ \t\r]*\n\s*")
@@ -202,6 +202,6 @@ class Typist:
 
     def stamp(self, bubble: str) -> ChatMessage:
         if self._sent and self._speed is not None:
-            self._typed = min(MAX_TYPING_SECONDS, self._typed + BUBBLE_PAUSE_SECONDS + len(bubble) / self._speed)
+            self._typed = min(MAX_TYPING_SECONDS, self._typed + BUBBLE_PAUSE_SECONDS + keystrokes(bubble) / self._speed)
         self._sent += 1
         return ChatMessage("assistant", bubble, self._start + round(self._typed))

@@ -11,14 +11,18 @@ from hypothesis import given, settings, strategies as st
 
 from novaro_lite.domain.agents import ResponseBand
 from novaro_lite.domain.arrival import (
+    BUBBLE_PAUSE_SECONDS,
     MAX_TYPING_SECONDS,
     READ_LEAD_SECONDS,
+    WIDE_KEYSTROKES,
     ModelClock,
     first_awake,
+    keystrokes,
     plan_reply,
     type_reply,
 )
 from novaro_lite.domain.conversations import ONLINE_RESPONSE_TIMES
+from novaro_lite.domain.replies import Typist
 from novaro_lite.domain.timing import DEFAULT_RESPONSE_TIMES, WAKE_DRAW_SECONDS, is_awake, next_wake
 from tests.domain.test_timing import MAY_2, agents, instants, local_time, make_agent
 
@@ -89,6 +93,24 @@ def test_typing_ends_at_the_drawn_arrival_when_there_is_time():
     assert 120 / (40 * 1.2 * 5 / 60) < 600 - (typed.started_at - NOON) < 120 / (40 * 0.8 * 5 / 60) + 2
     stamps = [message.created_at or 0 for message in typed.messages]
     assert stamps == sorted(stamps) and stamps[-1] == int(typed.until)
+
+
+def test_a_chinese_japanese_or_korean_reply_takes_as_long_to_type_as_its_keystrokes():
+    """Typed through an input method, a hanzi, kana or hangul syllable is several keys: 40 characters of
+    Chinese take about three times as long as 40 of English at the same speed (the same seeded draw)."""
+
+    def typing(text: str) -> float:
+        typed = type_reply(ALWAYS_AWAKE, [text], NOON, NOON + 3600, random.Random(4), ModelClock(NOON))
+        return typed.until - typed.started_at
+
+    english = typing("x" * 40)
+    for text in ("明天见，我们在老地方吃火锅吧，好吗？你几点下班？", "あ" * 40, "안" * 40):
+        assert typing(text) == pytest.approx(english * keystrokes(text) / 40)
+    assert typing("あ" * 40) == pytest.approx(english * WIDE_KEYSTROKES)
+    assert keystrokes("Grüße, Привет! ＡＢＣ 🙂") == len("Grüße, Привет! ＡＢＣ 🙂")  # one key each
+    realtime = Typist(0, 40 * 5 / 60)
+    realtime.stamp("first")
+    assert realtime.stamp("あ" * 30).created_at == round(BUBBLE_PAUSE_SECONDS + 90 / (40 * 5 / 60))
 
 
 def test_no_typing_speed_sends_every_bubble_at_the_arrival():

@@ -74,8 +74,9 @@ TypingSpeed = Annotated[
     Field(
         ge=rules.MIN_TYPING_WPM,
         le=rules.MAX_TYPING_WPM,
-        description="Words a minute (±20% per reply) at which async replies are typed before delivery; "
-        "null: delivered at the due time.",
+        description="Words a minute (±20% per reply) at which async replies are typed before delivery (a word"
+        " is five characters; a Chinese, Japanese or Korean character counts as three); null: delivered at the"
+        " due time.",
     ),
 ]
 OnlineResponseTimes = Annotated[
