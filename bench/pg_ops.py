@@ -13,7 +13,8 @@ and its round trips. Per round, on a fresh database:
 1. accept: BURSTS bursts of 64 concurrent `requests.create` (one group-commit batch each, mostly);
 2. claim 16: leases of 16 rows at a time until the 64 × BURSTS accepted requests are all claimed;
 3. record: for every claimed request, its reply stored and its delivery recorded (`store_reply` then
-   `finish_attempt(…, "delivered")`), 16 deliveries at a time (their writes group-committed together);
+   `finish_attempt(…, "delivered")`): half of them 16 deliveries at a time, the other half all at once (their
+   writes group-committed together: a batch of 640, then one of 1,280 statements);
 4. claim, empty: EMPTY claims with nothing due.
 
 Each line says, per operation (per request for 1 and 3, per claim for 2 and 4): wall time, this process's CPU
@@ -85,9 +86,9 @@ async def one_round(url: str, postgres: int) -> dict[str, dict[str, float]]:
             await queue.store_reply(request_id, "me", REPLY, now + 300)
             await queue.finish_attempt(request_id, "me", Attempt(int(now), 200, 3, None, "ok"), "delivered")
 
-        async def record() -> None:
-            for start in range(0, len(claimed), 16):
-                await asyncio.gather(*(deliver(request_id) for request_id in claimed[start : start + 16]))
+        async def record(requests: list[str], at_once: int) -> None:
+            for start in range(0, len(requests), at_once):
+                await asyncio.gather(*(deliver(request_id) for request_id in requests[start : start + at_once]))
 
         async def claim_nothing() -> None:
             for _ in range(EMPTY):
@@ -98,7 +99,11 @@ async def one_round(url: str, postgres: int) -> dict[str, dict[str, float]]:
         figures = {"accept": await timed("accept (per request)", total, postgres, accept)}
         figures["claim 16"] = await timed("claim 16 (per claim)", total // 16, postgres, lambda: claim(16))
         assert len(claimed) == total, len(claimed)
-        figures["record"] = await timed("record (per delivery)", total, postgres, record)
+        half = total // 2
+        figures["record"] = await timed("record (per delivery)", half, postgres, lambda: record(claimed[:half], 16))
+        figures["record 640"] = await timed(
+            "record, 640 at once (per delivery)", half, postgres, lambda: record(claimed[half:], half)
+        )
         figures["claim, empty"] = await timed("claim, empty (per claim)", EMPTY, postgres, claim_nothing)
         return figures
 

@@ -84,7 +84,11 @@ async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
         pass
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):  # socket.gaierror is an OSError; IDNA encoding fails with UnicodeError
+    except UnicodeError:  # IDNA cannot encode the name: no lookup will ever find it
+        raise TargetRefusedError(
+            f"The webhook URL {url} names the host {host}, which is not a valid host name."
+        ) from None
+    except OSError:  # socket.gaierror: the name does not resolve now (a DNS outage may pass)
         infos = []
     addresses = [
         ipaddress.ip_address(sockaddr[0])

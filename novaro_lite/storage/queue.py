@@ -288,8 +288,8 @@ class DeliveryQueue:
 
     async def any_due(self, now: float) -> bool:
         """Whether a claim at `now` could take anything: a request due by then, or a lease run out. One read of
-        the pending index, where a claim that takes nothing is still a write transaction (on PostgreSQL, five
-        round trips under the claim lock)."""
+        the pending index, where a claim that takes nothing is still a write transaction (SQLite's write lock;
+        on PostgreSQL, the claim lock every server takes)."""
         row = await self._db.one(
             f"SELECT 1 FROM message_requests WHERE status IN {PENDING_SQL} AND due_ms <= ? LIMIT 1",
             (int(now * 1000),),

@@ -82,7 +82,8 @@ async def test_a_row_held_back_by_a_busy_webhook_is_not_polled(services, receive
 
 async def test_a_freed_slot_with_nothing_due_costs_no_claim(services, receiver, monkeypatch):
     """A delivery that ends asks for a dispatch (something may be held back for its slot); when nothing is due,
-    that run reads and claims nothing: a claim is a write transaction (five round trips on PostgreSQL)."""
+    that run reads and claims nothing: a claim is a write transaction (on PostgreSQL, under the claim lock
+    every server takes)."""
     now = services.clock()
     agent = await services.storage.agents.create("acme", AgentFields(name="A"))
     hook = await services.storage.webhooks.create("acme", receiver[0], "", True)

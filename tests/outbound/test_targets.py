@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from novaro_lite.domain.webhooks import TargetPolicy
-from novaro_lite.outbound.targets import TargetRefusedError, check_target
+from novaro_lite.outbound.targets import TargetRefusedError, UnresolvedHostError, check_target
 
 pytestmark = pytest.mark.anyio
 
@@ -82,3 +82,11 @@ async def test_check_target_refuses_an_invalid_port(url):
 async def test_check_target_refuses_a_host_that_does_not_resolve():
     with pytest.raises(TargetRefusedError, match="names the host nonexistent.invalid, which does not resolve"):
         await check_target("http://nonexistent.invalid/", TargetPolicy(allow_private_networks=True))
+
+
+async def test_a_host_name_no_lookup_can_ever_find_is_refused_for_good():
+    """A name IDNA cannot encode (a label over 63 characters) is refused as such; only a name that does not
+    resolve now is an UnresolvedHostError, which deliveries retry (a DNS outage may pass)."""
+    with pytest.raises(TargetRefusedError, match="not a valid host name") as refused:
+        await check_target(f"https://{'a' * 64}.example.com/hook", DEFAULT)
+    assert not isinstance(refused.value, UnresolvedHostError)

@@ -18,10 +18,13 @@ from novaro_lite.errors import ValidationError
 from novaro_lite.storage.postgres import database
 from novaro_lite.storage.postgres.batches import bound
 from novaro_lite.storage.postgres.database import _Connection
+from novaro_lite.storage.postgres.schema import MIGRATIONS
+from novaro_lite.storage.requests import IN_FLIGHT_SQL, PENDING_SQL
 from novaro_lite.storage.store import Storage
 from tests.fakes.postgres import LocalPostgres
 
 pytestmark = pytest.mark.anyio
+CLAIM_LOCK = "novaro-lite:claim"  # the claims' advisory lock, as novaro_claim (and every older server) takes it
 PROBE = "CREATE TABLE probe (n integer, yes boolean, i bigint, f double precision, t text, b bytea, tags text[])"
 COLUMNS = "n, yes, i, f, t, b, tags"
 INSERT = f"INSERT INTO probe ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -78,12 +81,22 @@ async def test_text_with_nul_is_refused_as_the_requests_fault(postgres: LocalPos
         assert await storage.database.read("SELECT n FROM probe", ()) == []
 
 
+def test_the_claim_function_says_what_the_stores_say():
+    """novaro_claim's SQL lives in its migration, frozen: it must read the statuses the stores write and take
+    the lock older servers take (a change to either needs a new migration that replaces the function)."""
+    (function,) = [script for script in MIGRATIONS if "CREATE FUNCTION novaro_claim" in script]
+    assert function.count(PENDING_SQL) == 2 and IN_FLIGHT_SQL in function
+    assert f"hashtextextended('{CLAIM_LOCK}', 0)" in function
+
+
 def test_placeholders_and_values_must_agree():
-    assert bound("SELECT ? + ?", (1, None)) == ("SELECT $1[1]::bigint + NULL", ["1"])
+    assert bound("SELECT ? + ?", (1, None)) == ("SELECT ($1->>0)::bigint + NULL", [1])
     with pytest.raises(ValueError, match="2 placeholders"):
         bound("SELECT ? + ?", (1,))
     with pytest.raises(TypeError, match="dict"):
         bound("SELECT ?", ({"a": 1},))
+    with pytest.raises(TypeError, match="strings only"):
+        bound("SELECT ?", ([1, 2],))
 
 
 class Counting(_Connection):

@@ -17,10 +17,11 @@ from novaro_lite.domain.arrival import Plan
 from novaro_lite.domain.messages import ChatMessage
 from novaro_lite.domain.requests import Attempt
 from novaro_lite.errors import UnavailableError
-from novaro_lite.storage.postgres import claims, database, settings
+from novaro_lite.storage.postgres import database, settings
 from novaro_lite.storage.postgres.database import _Connection
 from novaro_lite.storage.store import Storage
 from tests.fakes.postgres import LocalPostgres
+from tests.storage.test_postgres_batches import CLAIM_LOCK
 
 pytestmark = pytest.mark.anyio
 NOW = time.time()
@@ -148,7 +149,7 @@ async def seconds_to_take_the_claim_lock(url: str) -> float:
     started = time.monotonic()
     try:
         async with other.transaction():
-            await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", claims.CLAIM_LOCK)
+            await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", CLAIM_LOCK)
         return time.monotonic() - started
     except asyncpg.LockNotAvailableError:
         return math.inf

@@ -7,10 +7,13 @@ EXECUTE … USING, in the one transaction of that call, and returns their row co
 one statement become one INSERT of all their rows, sent as a JSON array. (The claim is one call too:
 claims.py.)
 
-Parameters stay bound, never written into SQL: a statement's parameters are one text[] (its USING), and each
-`?` becomes `$1[k]` cast to its value's type. Only None is written, as NULL: its column's type is not known
-here, and an untyped NULL takes the column's. What EXECUTE costs in return, a plan per statement, is
-measured in docs/benchmarks.md.
+Parameters stay bound, never written into SQL: a statement's parameters are one JSON array (its USING), in a
+JSON array of every statement's, and each `?` becomes `$1->>k` cast to its value's type: bool boolean, int
+bigint, float double precision, str text, bytes bytea, a list of str text[]. Only None is written, as NULL: its
+column's type is not known here, and an untyped NULL takes the column's (a store must not rely on more: a `?`
+in a context of another type than its value's is an error here that it is not on SQLite). Reading each
+statement's array is constant time, so a batch costs time in proportion to its size. What EXECUTE costs in
+return, a plan per statement, is measured in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -24,37 +27,40 @@ from typing import Any
 
 from novaro_lite.storage.group_commit import Batch
 
-# Runs a batch: its statements, the parameters of all of them, and where each statement's begin (1-based,
-# one past the last at the end); answers each statement's row count.
-RUN_SQL = "SELECT novaro_run($1::text[], $2::text[], $3::integer[])"
-# How each kind of value is read back from its text; None is written as NULL.
+# Runs a batch: its statements, and a JSON array holding each one's parameters; answers each one's row count.
+RUN_SQL = "SELECT novaro_run($1::text[], $2::jsonb)"
+# How a statement reads each kind of value from its JSON array of parameters ($1); None is written as NULL.
 _READ = {
-    bool: "$1[{}]::boolean",
-    int: "$1[{}]::bigint",
-    float: "$1[{}]::float8",
-    str: "$1[{}]",
-    bytes: "decode($1[{}], 'hex')",
-    list: "ARRAY(SELECT jsonb_array_elements_text($1[{}]::jsonb))",  # a list of strings
+    bool: "($1->>{})::boolean",
+    int: "($1->>{})::bigint",
+    float: "($1->>{})::float8",  # sent as text: JSON has no infinity
+    str: "($1->>{})",
+    bytes: "decode($1->>{}, 'hex')",
+    list: "ARRAY(SELECT jsonb_array_elements_text($1->{}))",  # a list of strings
 }
 
 
 def _kind(value: Any) -> type | None:
+    """The type a parameter is read back as (None: written as NULL): its value's, as the module says."""
+    if value is None:
+        return None
     kind = type(value)
-    if value is None or kind in _READ:
-        return None if value is None else kind
     if kind is tuple:
-        return list
-    raise TypeError(f"a statement's parameter of type {kind.__name__} cannot be sent: {value!r}")
+        kind = list
+    if kind is list and not all(isinstance(item, str) for item in value):
+        raise TypeError(f"a list parameter must hold strings only (it is read as text[]): {value!r}")
+    if kind not in _READ:
+        raise TypeError(f"a statement's parameter of type {kind.__name__} cannot be sent: {value!r}")
+    return kind
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def _sent(value: Any) -> Any:
+    """A parameter as its statement's JSON array holds it."""
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, list | tuple):
-        return json.dumps(list(value))
-    return value if isinstance(value, str) else repr(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -67,15 +73,15 @@ def _template(sql: str, kinds: tuple[type | None, ...]) -> str:
         if kind is None:
             out.append("NULL")
         else:
-            number += 1
             out.append(_READ[kind].format(number))
+            number += 1
         out.append(rest)
     return "".join(out)
 
 
-def bound(sql: str, params: Sequence[Any]) -> tuple[str, list[str]]:
-    """`sql` (with `?` placeholders) as EXECUTE … USING takes it, and the text[] of parameters it reads."""
-    return _template(sql, tuple(map(_kind, params))), [_text(value) for value in params if value is not None]
+def bound(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`sql` (with `?` placeholders) as EXECUTE … USING takes it, and the JSON array of parameters it reads."""
+    return _template(sql, tuple(map(_kind, params))), [_sent(value) for value in params if value is not None]
 
 
 @functools.lru_cache(maxsize=64)
@@ -85,12 +91,12 @@ def _insert_all(sql: str) -> tuple[str, tuple[str, ...]]:
     the columns its `?`s fill, which each row's object names."""
     found = re.fullmatch(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \((.*)\)", sql, re.DOTALL)
     columns, items = ([part.strip() for part in found[group].split(",")] for group in (2, 3)) if found else ([], [])
-    if not found or len(columns) != len(items):
-        raise ValueError(f"not an INSERT … VALUES (…) of one row with a value per column: {sql!r}")
+    if not found or len(columns) != len(items) or any("?" in item for item in items if item != "?"):
+        raise ValueError(f"not an INSERT … VALUES (…) of one row, each value a `?` or a constant: {sql!r}")
     select = ", ".join(f"given.{column}" if item == "?" else item for column, item in zip(columns, items, strict=True))
     statement = (
         f"INSERT INTO {found[1]} ({', '.join(columns)}) SELECT {select}"
-        f" FROM jsonb_populate_recordset(NULL::{found[1]}, $1[1]::jsonb) AS given"
+        f" FROM jsonb_populate_recordset(NULL::{found[1]}, $1) AS given"
     )
     return statement, tuple(column for column, item in zip(columns, items, strict=True) if item == "?")
 
@@ -107,8 +113,7 @@ class Shipment:
     """A batch as `novaro_run` takes it (RUN_SQL's arguments), and how to read its answer back per write."""
 
     statements: list[str] = dataclasses.field(default_factory=list)
-    params: list[str] = dataclasses.field(default_factory=list)
-    starts: list[int] = dataclasses.field(default_factory=lambda: [1])
+    params: list[Any] = dataclasses.field(default_factory=list)  # each statement's JSON array (or rows, inserting)
     writes: list[int] = dataclasses.field(default_factory=list)  # how many statements each write has
 
     @classmethod
@@ -117,28 +122,20 @@ class Shipment:
         for sql, rows in batch.inserts.items():
             statement, columns = _insert_all(sql)
             shipment.statements.append(statement)
-            # No infinity (allow_nan): no column a batch inserts holds a float.
-            rows_json = json.dumps(
-                [dict(zip(columns, row, strict=True)) for row in rows], allow_nan=False, default=_bytea
-            )
-            shipment.params.append(rows_json)
-            shipment.starts.append(len(shipment.params) + 1)
+            shipment.params.append([dict(zip(columns, row, strict=True)) for row in rows])
         inserts = len(shipment.statements)
         for statements in batch.writes:
             for sql, params in statements:
-                shipment._add(sql, params)
+                statement, sent = bound(sql, params)
+                shipment.statements.append(statement)
+                shipment.params.append(sent)
             shipment.writes.append(len(statements))
         shipment.writes.insert(0, inserts)
         return shipment
 
-    def _add(self, sql: str, params: Sequence[Any]) -> None:
-        statement, texts = bound(sql, params)
-        self.statements.append(statement)
-        self.params.extend(texts)
-        self.starts.append(len(self.params) + 1)
-
-    def args(self) -> tuple[list[str], list[str], list[int]]:
-        return self.statements, self.params, self.starts
+    def args(self) -> tuple[list[str], str]:
+        # No infinity (allow_nan): a row inserted holds no float, and a statement's floats are sent as text.
+        return self.statements, json.dumps(self.params, ensure_ascii=False, allow_nan=False, default=_bytea)
 
     def counts(self, counts: Sequence[int]) -> list[list[int]]:
         """Each write's row counts, from every statement's (the inserts' first, which nobody reads)."""

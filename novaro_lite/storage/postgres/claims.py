@@ -31,7 +31,6 @@ from typing import Any
 
 from novaro_lite.storage.database import Claim
 
-CLAIM_LOCK = "novaro-lite:claim"  # the advisory lock's key, as novaro_claim spells it
 CLAIM_SQL = "SELECT * FROM novaro_claim($1, $2, $3::json, $4, $5, $6, $7::text[])"
 
 

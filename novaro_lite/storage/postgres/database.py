@@ -1,9 +1,10 @@
 """The PostgreSQL engine: a pool of asyncpg connections, migrations under an advisory lock, and wake-ups.
 
 asyncpg over psycopg 3: measured on our own workloads (bench/pg_driver.py, docs/benchmarks.md). The stores'
-SQL uses `?` placeholders; they become `$1, $2, …` here, once per statement text. Every statement is a
-prepared statement on its connection (asyncpg caches them), and no transaction is held open longer than
-one use case: the delivery queue's content is set NULL when a request ends, and autovacuum reclaims the
+SQL uses `?` placeholders; they become `$1, $2, …` here, once per statement text, and every such statement is
+a prepared statement on its connection (asyncpg caches them). A group-commit batch is the exception: one call
+to novaro_run, which plans each of its statements (batches.py). No transaction is held open longer than one
+use case: the delivery queue's content is set NULL when a request ends, and autovacuum reclaims the
 dead rows (docs/operating.md says what to tune).
 
 Several processes share one database. Writers that read before they write lock what they read

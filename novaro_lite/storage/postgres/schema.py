@@ -252,18 +252,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE message_requests ADD COLUMN typing_started_at bigint;
     """,
     # issue 24: a group-commit batch and a claim in one round trip each (batches.py, claims.py). novaro_run runs
-    # a batch's statements in order in the one transaction of its call, each with its own slice of the
+    # a batch's statements in order in the one transaction of its call, each with its own JSON array of
     # parameters, and returns their row counts. novaro_claim takes the claim lock, then leases what the claim
     # asks for: its statement takes its snapshot after the lock is granted, and its plan is kept for the session.
     """
-    CREATE FUNCTION novaro_run(statements text[], params text[], starts integer[]) RETURNS bigint[]
+    CREATE FUNCTION novaro_run(statements text[], params jsonb) RETURNS bigint[]
     LANGUAGE plpgsql AS $$
     DECLARE
         counts bigint[] := '{}';
         changed bigint;
     BEGIN
         FOR i IN 1 .. coalesce(array_length(statements, 1), 0) LOOP
-            EXECUTE statements[i] USING params[starts[i] : starts[i + 1] - 1];
+            EXECUTE statements[i] USING params -> (i - 1);
             GET DIAGNOSTICS changed = ROW_COUNT;
             counts := counts || changed;
         END LOOP;
@@ -271,40 +271,40 @@ MIGRATIONS: tuple[str, ...] = (
     END
     $$;
     CREATE FUNCTION novaro_claim(
-        per_webhook bigint, at_ms bigint, in_flight_here json, at_most bigint, lease_until_ms bigint,
-        claimant text, still_working text[]
+        p_per_webhook bigint, p_at_ms bigint, p_in_flight json, p_at_most bigint, p_lease_until_ms bigint,
+        p_claimant text, p_working text[]
     ) RETURNS SETOF message_requests
     LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM pg_advisory_xact_lock(hashtextextended('novaro-lite:claim', 0));
         RETURN QUERY
         WITH open AS (
-            SELECT w.id, per_webhook - greatest(coalesce(mine.value::bigint, 0), (
+            SELECT w.id, p_per_webhook - greatest(coalesce(mine.value::bigint, 0), (
                 SELECT count(*) FROM message_requests AS busy
-                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > at_ms
+                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > p_at_ms
             )) AS room
-            FROM webhooks AS w LEFT JOIN json_each_text(in_flight_here) AS mine ON mine.key = w.id
+            FROM webhooks AS w LEFT JOIN json_each_text(p_in_flight) AS mine ON mine.key = w.id
         ), chosen AS (
             SELECT head.seq FROM open, LATERAL (
                 SELECT candidate.seq, candidate.due_ms FROM message_requests AS candidate
                 WHERE (candidate.webhook_id, candidate.due_ms)
-                    BETWEEN (open.id, -9223372036854775808) AND (open.id, at_ms)
+                    BETWEEN (open.id, -9223372036854775808) AND (open.id, p_at_ms)
                 AND candidate.status IN ('scheduled', 'generating', 'delivering')
                 ORDER BY candidate.webhook_id, candidate.due_ms LIMIT open.room
             ) AS head
             WHERE open.room > 0
             ORDER BY head.due_ms, head.seq
-            LIMIT at_most
+            LIMIT p_at_most
         ), locked AS (
             SELECT request.seq FROM message_requests AS request WHERE request.seq IN (SELECT chosen.seq FROM chosen)
-            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= at_ms
+            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= p_at_ms
             FOR UPDATE SKIP LOCKED
         )
         UPDATE message_requests AS leased
         SET status = CASE WHEN leased.reply IS NULL THEN 'generating' ELSE 'delivering' END,
-            due_ms = lease_until_ms, lease_owner = claimant, updated_at = at_ms / 1000
+            due_ms = p_lease_until_ms, lease_owner = p_claimant, updated_at = p_at_ms / 1000
         WHERE leased.seq IN (SELECT locked.seq FROM locked)
-        AND (leased.lease_owner IS DISTINCT FROM claimant OR NOT leased.id = ANY(still_working))
+        AND (leased.lease_owner IS DISTINCT FROM p_claimant OR NOT leased.id = ANY(p_working))
         RETURNING leased.*;
     END
     $$;

@@ -74,49 +74,49 @@ WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000')
 -- Name: novaro_claim(bigint, bigint, json, bigint, bigint, text, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.novaro_claim(per_webhook bigint, at_ms bigint, in_flight_here json, at_most bigint, lease_until_ms bigint, claimant text, still_working text[]) RETURNS SETOF public.message_requests
+CREATE FUNCTION public.novaro_claim(p_per_webhook bigint, p_at_ms bigint, p_in_flight json, p_at_most bigint, p_lease_until_ms bigint, p_claimant text, p_working text[]) RETURNS SETOF public.message_requests
     LANGUAGE plpgsql
     AS $$
     BEGIN
         PERFORM pg_advisory_xact_lock(hashtextextended('novaro-lite:claim', 0));
         RETURN QUERY
         WITH open AS (
-            SELECT w.id, per_webhook - greatest(coalesce(mine.value::bigint, 0), (
+            SELECT w.id, p_per_webhook - greatest(coalesce(mine.value::bigint, 0), (
                 SELECT count(*) FROM message_requests AS busy
-                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > at_ms
+                WHERE busy.webhook_id = w.id AND busy.status IN ('generating', 'delivering') AND busy.due_ms > p_at_ms
             )) AS room
-            FROM webhooks AS w LEFT JOIN json_each_text(in_flight_here) AS mine ON mine.key = w.id
+            FROM webhooks AS w LEFT JOIN json_each_text(p_in_flight) AS mine ON mine.key = w.id
         ), chosen AS (
             SELECT head.seq FROM open, LATERAL (
                 SELECT candidate.seq, candidate.due_ms FROM message_requests AS candidate
                 WHERE (candidate.webhook_id, candidate.due_ms)
-                    BETWEEN (open.id, -9223372036854775808) AND (open.id, at_ms)
+                    BETWEEN (open.id, -9223372036854775808) AND (open.id, p_at_ms)
                 AND candidate.status IN ('scheduled', 'generating', 'delivering')
                 ORDER BY candidate.webhook_id, candidate.due_ms LIMIT open.room
             ) AS head
             WHERE open.room > 0
             ORDER BY head.due_ms, head.seq
-            LIMIT at_most
+            LIMIT p_at_most
         ), locked AS (
             SELECT request.seq FROM message_requests AS request WHERE request.seq IN (SELECT chosen.seq FROM chosen)
-            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= at_ms
+            AND request.status IN ('scheduled', 'generating', 'delivering') AND request.due_ms <= p_at_ms
             FOR UPDATE SKIP LOCKED
         )
         UPDATE message_requests AS leased
         SET status = CASE WHEN leased.reply IS NULL THEN 'generating' ELSE 'delivering' END,
-            due_ms = lease_until_ms, lease_owner = claimant, updated_at = at_ms / 1000
+            due_ms = p_lease_until_ms, lease_owner = p_claimant, updated_at = p_at_ms / 1000
         WHERE leased.seq IN (SELECT locked.seq FROM locked)
-        AND (leased.lease_owner IS DISTINCT FROM claimant OR NOT leased.id = ANY(still_working))
+        AND (leased.lease_owner IS DISTINCT FROM p_claimant OR NOT leased.id = ANY(p_working))
         RETURNING leased.*;
     END
     $$;
 
 
 --
--- Name: novaro_run(text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+-- Name: novaro_run(text[], jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.novaro_run(statements text[], params text[], starts integer[]) RETURNS bigint[]
+CREATE FUNCTION public.novaro_run(statements text[], params jsonb) RETURNS bigint[]
     LANGUAGE plpgsql
     AS $$
     DECLARE
@@ -124,7 +124,7 @@ CREATE FUNCTION public.novaro_run(statements text[], params text[], starts integ
         changed bigint;
     BEGIN
         FOR i IN 1 .. coalesce(array_length(statements, 1), 0) LOOP
-            EXECUTE statements[i] USING params[starts[i] : starts[i + 1] - 1];
+            EXECUTE statements[i] USING params -> (i - 1);
             GET DIAGNOSTICS changed = ROW_COUNT;
             counts := counts || changed;
         END LOOP;
@@ -469,7 +469,7 @@ ALTER TABLE public.webhooks ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 -- Data for Name: agents; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m99yt2882e7sh17akhdht62j', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796704373, 1796704373);
+INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m9a0wf88zt7anwdykmp644xr', 'default', 'Lena', '', NULL, 'Europe/Berlin', 'en', '00:00', '23:59', NULL, NULL, 3, true, 10, NULL, 40, '', '[]', '', '', '', NULL, '[]', '', '', '', NULL, 1796706549, 1796706549);
 
 
 --
@@ -506,9 +506,9 @@ INSERT INTO public.agents OVERRIDING SYSTEM VALUE VALUES (1, 'agt_01m99yt2882e7s
 -- Data for Name: message_requests; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m99yt288acx7mj3hefweawzs', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-0', 'scheduled', 1796700773594, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288acx7mj3hefweawzs","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973594, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m99yt288vfv9ygp828pmrcn0', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-1', 'scheduled', 1796700773608, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288vfv9ygp828pmrcn0","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973608, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m99yt288zr61gb21mzn5bcf1', 'default', 'agt_01m99yt2882e7sh17akhdht62j', 'whk_01m99yt288svdx916d15hk9tc5', 'ref-2', 'scheduled', 1796700773611, 1796700773, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m99yt288zr61gb21mzn5bcf1","status":"scheduled","scheduledFor":1796707973,"agentId":"agt_01m99yt2882e7sh17akhdht62j","webhookId":"whk_01m99yt288svdx916d15hk9tc5","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796704373,"updatedAt":1796704373,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796704373, 1796704373, 1796707973611, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (1, 'req_01m9a0wf88ng06sfc5ch8x3c60', 'default', 'agt_01m9a0wf88zt7anwdykmp644xr', 'whk_01m9a0wf884hf6407kap6pcyap', 'ref-0', 'scheduled', 1796702949128, 1796702949, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9a0wf88ng06sfc5ch8x3c60","status":"scheduled","scheduledFor":1796710149,"agentId":"agt_01m9a0wf88zt7anwdykmp644xr","webhookId":"whk_01m9a0wf884hf6407kap6pcyap","reference":"ref-0","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796706549,"updatedAt":1796706549,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (0)", null]]', '[]', NULL, NULL, NULL, false, 1796706549, 1796706549, 1796710149128, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (2, 'req_01m9a0wf88y2t7aw8sqx8knpbs', 'default', 'agt_01m9a0wf88zt7anwdykmp644xr', 'whk_01m9a0wf884hf6407kap6pcyap', 'ref-1', 'scheduled', 1796702949141, 1796702949, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9a0wf88y2t7aw8sqx8knpbs","status":"scheduled","scheduledFor":1796710149,"agentId":"agt_01m9a0wf88zt7anwdykmp644xr","webhookId":"whk_01m9a0wf884hf6407kap6pcyap","reference":"ref-1","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796706549,"updatedAt":1796706549,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (1)", null]]', '[]', NULL, NULL, NULL, false, 1796706549, 1796706549, 1796710149141, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.message_requests OVERRIDING SYSTEM VALUE VALUES (3, 'req_01m9a0wf88k16x3fxtkkge4m0t', 'default', 'agt_01m9a0wf88zt7anwdykmp644xr', 'whk_01m9a0wf884hf6407kap6pcyap', 'ref-2', 'scheduled', 1796702949154, 1796702949, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, '{"id":"req_01m9a0wf88k16x3fxtkkge4m0t","status":"scheduled","scheduledFor":1796710149,"agentId":"agt_01m9a0wf88zt7anwdykmp644xr","webhookId":"whk_01m9a0wf884hf6407kap6pcyap","reference":"ref-2","attempts":0,"lastError":null,"lastStatusCode":null,"deliveredAt":null,"createdAt":1796706549,"updatedAt":1796706549,"conversationId":null,"supersededBy":null,"groupId":null,"turn":0,"follows":null,"readAt":null,"typingAt":null}', '[["user", "Are you open tomorrow? (2)", null]]', '[]', NULL, NULL, NULL, false, 1796706549, 1796706549, 1796710149154, NULL, NULL, 0, 0, NULL, NULL, 'reply', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 
 --
@@ -535,7 +535,7 @@ INSERT INTO public.schema_version VALUES (8);
 -- Data for Name: tokens; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.tokens VALUES ('tok_01m99yt288fqg5srkz05jrq6at', 'first-start', 'default', '924bffe26bc11215dfdbba5c1e756ff76466c3f160f4ced1f0e1ee173927362d', 'nl_a1nQZaL', 1796704373, 1796704373, NULL, NULL, NULL, '[]');
+INSERT INTO public.tokens VALUES ('tok_01m9a0we90jcr2wgbzaaqghp8e', 'first-start', 'default', 'f7bf94a6b8d736da364254ec30d841c320f2b393f2603bf1a3117427cbee98f2', 'nl_3cypN_e', 1796706548, 1796706549, NULL, NULL, NULL, '[]');
 
 
 --
@@ -548,7 +548,7 @@ INSERT INTO public.tokens VALUES ('tok_01m99yt288fqg5srkz05jrq6at', 'first-start
 -- Data for Name: webhooks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m99yt288svdx916d15hk9tc5', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_K2ROJlDAgMOGgNe6H9PWj+qRuUi93w+O39ou2XKDwXs=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796704373, 1796704373);
+INSERT INTO public.webhooks OVERRIDING SYSTEM VALUE VALUES (1, 'whk_01m9a0wf884hf6407kap6pcyap', 'default', 'http://127.0.0.1:9/hook', '', true, NULL, 'whsec_195zalQ05AxVIDJikrgvmYWZyFm60nOi22qZzWEipEo=', NULL, NULL, '["reply"]', NULL, NULL, 0, 1796706549, 1796706549);
 
 
 --
