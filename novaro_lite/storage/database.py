@@ -82,10 +82,14 @@ class Database(Protocol):
         """Run one use case's statements atomically."""
 
     async def insert(self, sql: str, params: tuple[Any, ...]) -> None:
-        """Insert one row, committed when this returns, group-committed with concurrent writers."""
+        """Insert one row (`INSERT INTO t (…) VALUES (…)`, each value a `?` or a constant; parameters as
+        `write` takes them), committed when this returns, group-committed with concurrent writers."""
 
     async def write(self, *statements: Statement, purges: bool = False) -> list[int]:
         """Run statements in order in one transaction shared with concurrent writers; return their rowcounts.
+
+        Parameters are None, bool, int, float, str, bytes or a list of str, each of its column's type: on
+        PostgreSQL a `?` takes its value's type (postgres/batches.py), where SQLite takes anything.
 
         With `purges`, the statements erase content: the engine makes sure no old copy of it outlives the
         erase window, even if this caller has given up by then.
