@@ -65,7 +65,7 @@ def rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-def _refused_text(exc: asyncpg.CharacterNotInRepertoireError) -> ValidationError:
+def _refused_text(exc: asyncpg.DataError) -> ValidationError:
     """Text PostgreSQL cannot store (NUL, U+0000, in a value the API did not see first: an imported card's, a
     generated agent's) is the request's fault, as it is at the API's edge."""
     return ValidationError(f"A text value may not contain the NUL character (U+0000): {exc}")
