@@ -112,25 +112,21 @@ def _bytea(value: Any) -> str:
 class Shipment:
     """A batch as `novaro_run` takes it (RUN_SQL's arguments), and how to read its answer back per write."""
 
+    batch: Batch
     statements: list[str] = dataclasses.field(default_factory=list)
     params: list[Any] = dataclasses.field(default_factory=list)  # each statement's JSON array (or rows, inserting)
-    writes: list[int] = dataclasses.field(default_factory=list)  # how many statements each write has
 
     @classmethod
     def of(cls, batch: Batch) -> Shipment:
-        shipment = cls()
+        shipment = cls(batch)
         for sql, rows in batch.inserts.items():
             statement, columns = _insert_all(sql)
             shipment.statements.append(statement)
             shipment.params.append([dict(zip(columns, row, strict=True)) for row in rows])
-        inserts = len(shipment.statements)
-        for statements in batch.writes:
-            for sql, params in statements:
-                statement, sent = bound(sql, params)
-                shipment.statements.append(statement)
-                shipment.params.append(sent)
-            shipment.writes.append(len(statements))
-        shipment.writes.insert(0, inserts)
+        for sql, params in (statement for statements in batch.writes for statement in statements):
+            statement, sent = bound(sql, params)
+            shipment.statements.append(statement)
+            shipment.params.append(sent)
         return shipment
 
     def args(self) -> tuple[list[str], str]:
@@ -139,8 +135,8 @@ class Shipment:
 
     def counts(self, counts: Sequence[int]) -> list[list[int]]:
         """Each write's row counts, from every statement's (the inserts' first, which nobody reads)."""
-        answer, at = [], self.writes[0]
-        for size in self.writes[1:]:
-            answer.append(list(counts[at : at + size]))
-            at += size
+        answer, at = [], len(self.batch.inserts)
+        for statements in self.batch.writes:
+            answer.append(list(counts[at : at + len(statements)]))
+            at += len(statements)
         return answer

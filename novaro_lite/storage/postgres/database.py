@@ -131,7 +131,7 @@ class _Transaction:
 
 
 class PostgresDatabase:
-    row_lock = " FOR UPDATE"
+    row_lock = _Transaction.row_lock
     ascii_lower = 'lower({} COLLATE "C")'
 
     def __init__(self, pool: asyncpg.Pool, clock: Callable[[], float], wakeups: Wakeups) -> None:

@@ -155,7 +155,7 @@ class _Transaction:
 
 
 class SqliteDatabase:
-    row_lock = ""
+    row_lock = _Transaction.row_lock
     ascii_lower = "lower({})"
 
     def __init__(
